@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import type { Dispatch } from '../program';
+
+export type Registrar = (program: Command, dispatch: Dispatch) => void;
+
+/** Every top-level command's flag wiring. Add one import and one entry per command file. */
+export const registrars: Registrar[] = [];

@@ -1,0 +1,69 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import semver from 'semver';
+import type { z } from 'zod';
+import { MeshforkError } from '../errors';
+import { configSchema, type Config } from './schema';
+
+export const CONFIG_FILE = 'meshfork.config.json';
+
+/** A validated config plus where it came from. */
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the config file. */
+  file: string;
+  /** The project root: the config file's folder. */
+  root: string;
+  /** Absolute path of the patches folder. */
+  patchesDir: string;
+}
+
+export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+      return `${file}: ${where}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/** Validate parsed JSON as a config; errors read `file: path.to.field: message`. */
+export function parseConfig(file: string, raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new MeshforkError('CONFIG_INVALID', formatIssues(file, result.error.issues), {
+      hint: `fix the field(s) above in ${path.basename(file)}; the schema is meshfork.schema.json`,
+    });
+  }
+  const config = result.data;
+  if (!semver.satisfies(config.base, config.supports)) {
+    throw new MeshforkError('CONFIG_INVALID', `${file}: base: ${config.base} is outside supports "${config.supports}"`, {
+      hint: 'widen "supports" or choose a base inside it',
+    });
+  }
+  return config;
+}
+
+export async function loadConfig(cwd: string, explicitFile?: string): Promise<LoadedConfig> {
+  const file = path.resolve(cwd, explicitFile ?? CONFIG_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new MeshforkError('CONFIG_MISSING', `${file}: cannot read config file`, {
+      hint: 'run meshfork in the project root (or pass -C DIR / --config FILE)',
+      cause: error,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new MeshforkError('CONFIG_INVALID', `${file}: not valid JSON: ${(error as Error).message}`, {
+      hint: 'fix the JSON syntax',
+    });
+  }
+  const config = parseConfig(file, raw);
+  const root = path.dirname(file);
+  return { config, file, root, patchesDir: path.resolve(root, config.patches) };
+}

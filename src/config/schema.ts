@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import semver from 'semver';
+
+const version = z.string().refine((v) => semver.valid(v) !== null, { message: 'must be a semver version such as 1.1.55' });
+
+const npmUpstream = z
+  .object({
+    source: z.literal('npm'),
+    package: z.string().min(1).describe('npm package name of the upstream'),
+  })
+  .strict();
+
+const gitUpstream = z
+  .object({
+    source: z.literal('git'),
+    url: z.string().regex(/^(https:\/\/|file:\/\/|ssh:\/\/|git@)/, { message: 'must be an https://, ssh:// or file:// URL' }),
+    tagPattern: z
+      .string()
+      .default('v*')
+      .describe('glob of the release tags, e.g. "v*"; the version is the tag with its non-numeric prefix removed'),
+  })
+  .strict();
+
+const image = z
+  .object({
+    repository: z.string().min(1).default('meshfork/meshcentral').describe('image repository name'),
+    tag: z.string().min(1).default('{version}').describe('image tag; {version} is replaced by the upstream version'),
+    nodeVersion: z.string().min(1).default('20').describe('major Node.js version inside the image'),
+  })
+  .strict();
+
+/** meshfork.config.json */
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    upstream: z.discriminatedUnion('source', [npmUpstream, gitUpstream]),
+    base: version.describe('the upstream release the series is verified against'),
+    supports: z
+      .string()
+      .refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range such as ">=1.1.0 <2"' })
+      .describe('semver range of upstream releases the series supports'),
+    patches: z.string().min(1).default('patches').describe('folder holding the patch files and the series file'),
+    image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}', nodeVersion: '20' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type UpstreamConfig = Config['upstream'];

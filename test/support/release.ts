@@ -1,0 +1,50 @@
+/*
+ * Real MeshCentral releases for tests: `npm pack meshcentral@VERSION` from the npm registry, cached in
+ * the git-ignored folder .cache/releases so a test run downloads each tarball once.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const RELEASE_CACHE = path.join(REPO_ROOT, '.cache', 'releases');
+
+/** Path of the cached tarball of meshcentral@version (downloaded on first use). */
+export function releaseTarball(version: string): string {
+  const tarball = path.join(RELEASE_CACHE, `meshcentral-${version}.tgz`);
+  if (existsSync(tarball)) return tarball;
+  mkdirSync(RELEASE_CACHE, { recursive: true });
+  const tmp = path.join(RELEASE_CACHE, `.pack-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp);
+  try {
+    execFileSync('npm', ['pack', `meshcentral@${version}`, '--silent', '--pack-destination', tmp], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file] = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
+    renameSync(path.join(tmp, file), tarball);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return tarball;
+}
+
+/** Folder holding the extracted `package/` content of meshcentral@version (extracted once). */
+export function releaseDir(version: string): string {
+  const dir = path.join(RELEASE_CACHE, `meshcentral-${version}`);
+  if (existsSync(path.join(dir, 'package.json'))) return dir;
+  const tarball = releaseTarball(version);
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', tmp, '--strip-components=1']);
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    // another worker won the race; its copy is identical
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/** One file of a release as a binary (latin1) string, the engine's content representation. */
+export function releaseFile(version: string, file: string): string {
+  return readFileSync(path.join(releaseDir(version), file)).toString('latin1');
+}
