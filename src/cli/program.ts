@@ -1,13 +1,10 @@
 import { Command, Option } from 'commander';
 import type { CommandRunner } from './context';
 import { registrars } from './commands';
+import { withExamples } from './help';
 
 /** Called by a command's action with the function that runs it; main.ts runs it after parsing. */
 export type Dispatch = (runner: CommandRunner) => void;
-
-export function withExamples(command: Command, examples: string[]): Command {
-  return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
-}
 
 export function buildProgram(version: string, dispatch: Dispatch): Command {
   const program = new Command('meshfork')
