@@ -1,0 +1,194 @@
+import { assertNever } from '../errors';
+import { displayText, splitLines } from '../series/lines';
+import type { FileOperation, Hunk, Patch } from '../series/types';
+import { applyHunks, oldSide, reverseHunk } from './hunks';
+import { conflictRegions, mergeFile } from './merge3';
+import { MemoryTree } from './tree';
+import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
+
+interface OperationResult {
+  outcome: FileOutcome;
+  /** Writes to make when the patch as a whole is accepted. */
+  writes: { path: string; content: string | null; mode?: string }[];
+}
+
+function describe(op: FileOperation): Pick<FileOutcome, 'kind' | 'path' | 'from'> {
+  return op.kind === 'rename' ? { kind: 'rename', path: op.to, from: op.from } : { kind: op.kind, path: op.path };
+}
+
+function createdContent(hunks: Hunk[]): string {
+  return hunks.flatMap((h) => h.lines.map((l) => l.text)).join('');
+}
+
+async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number): Promise<OperationResult> {
+  const info = describe(op);
+  switch (op.kind) {
+    case 'create': {
+      const content = createdContent(op.hunks);
+      const existing = await tree.read(op.path);
+      if (existing !== undefined) {
+        return { outcome: { ...info, status: existing === content ? 'already-applied' : 'conflict', hunks: [] }, writes: [] };
+      }
+      const hunks: HunkOutcome[] = op.hunks.map((h, index) => ({ index, status: 'exact', baseLine: h.oldStart, targetLine: 1, offset: 0 }));
+      return { outcome: { ...info, status: 'applied', hunks }, writes: [{ path: op.path, content, mode: op.mode }] };
+    }
+    case 'delete':
+    case 'modify':
+    case 'rename': {
+      const source = op.kind === 'rename' ? op.from : op.path;
+      const existing = await tree.read(source);
+      if (existing === undefined) {
+        const status = op.kind === 'delete' || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) ? 'already-applied' : 'missing';
+        return { outcome: { ...info, status, hunks: [] }, writes: [] };
+      }
+      const result = applyHunks(splitLines(existing), op.hunks, fuzz);
+      const status = result.failed.length ? 'conflict' : 'applied';
+      const content = result.lines.join('');
+      const writes: OperationResult['writes'] = [];
+      if (status === 'applied') {
+        if (op.kind === 'delete') writes.push({ path: op.path, content: null });
+        else if (op.kind === 'rename') writes.push({ path: op.from, content: null }, { path: op.to, content, mode: op.newMode });
+        else writes.push({ path: op.path, content, mode: op.newMode });
+      }
+      return { outcome: { ...info, status, hunks: result.outcomes }, writes };
+    }
+    default:
+      return assertNever(op);
+  }
+}
+
+function reverseOperation(op: FileOperation): FileOperation {
+  const hunks = op.hunks.map(reverseHunk);
+  switch (op.kind) {
+    case 'create':
+      return { kind: 'delete', path: op.path, mode: op.mode, hunks };
+    case 'delete':
+      return { kind: 'create', path: op.path, mode: op.mode, hunks };
+    case 'rename':
+      return { kind: 'rename', from: op.to, to: op.from, hunks, oldMode: op.newMode, newMode: op.oldMode };
+    case 'modify':
+      return { kind: 'modify', path: op.path, hunks, oldMode: op.newMode, newMode: op.oldMode };
+    default:
+      return assertNever(op);
+  }
+}
+
+/** True when undoing the patch applies strictly: upstream already contains the change. */
+async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
+  const scratch = new MemoryTree((p) => tree.read(p));
+  for (const op of patch.operations) {
+    const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
+    if (outcome.status !== 'applied') return false;
+    for (const w of writes) w.content === null ? scratch.remove(w.path) : scratch.write(w.path, w.content, w.mode);
+  }
+  return true;
+}
+
+/** For a hunk that failed: the target lines that differ from its old side, where it fits best. */
+function differingLines(target: string[], hunk: Hunk, guess: number): HunkOutcome['differingLines'] {
+  const pattern = oldSide(hunk);
+  let best = { pos: Math.max(0, guess - 1), score: -1 };
+  for (let pos = Math.max(0, guess - 60); pos <= Math.min(target.length - 1, guess + 60); pos++) {
+    let score = 0;
+    for (let i = 0; i < pattern.length; i++) if (target[pos + i] === pattern[i]) score++;
+    if (score > best.score) best = { pos, score };
+  }
+  const diffs: NonNullable<HunkOutcome['differingLines']> = [];
+  pattern.forEach((expected, i) => {
+    const actual = target[best.pos + i];
+    if (actual !== expected) diffs.push({ line: best.pos + i + 1, expected: displayText(expected).replace(/\r?\n$/, ''), actual: actual === undefined ? '' : displayText(actual).replace(/\r?\n$/, '') });
+  });
+  return diffs;
+}
+
+/** Try a 3-way merge for a modify operation whose hunks did not all place. */
+async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
+  const source = op.kind === 'rename' ? op.from : op.path;
+  const [target, base] = [await tree.read(source), await readBase(source)];
+  if (target === undefined || base === undefined) return failed;
+  const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
+  if (patchedBase.failed.length) return failed;
+  const merged = await mergeFile(target, base, patchedBase.lines.join(''));
+  const mergedLines = splitLines(merged.content);
+  const regions = conflictRegions(mergedLines);
+  const targetLines = splitLines(target);
+  const hunks = failed.outcome.hunks.map((h): HunkOutcome => {
+    if (h.status !== 'conflict') return h;
+    const guess = h.targetLine ?? h.baseLine;
+    const region = regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1];
+    if (merged.conflicts === 0 || !region) return { ...h, status: 'merged' };
+    return { ...h, conflictRange: region, targetLine: region.start, differingLines: differingLines(targetLines, op.hunks[h.index], guess) };
+  });
+  const status = merged.conflicts === 0 ? 'applied' : 'conflict';
+  const writes: OperationResult['writes'] = op.kind === 'rename'
+    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode }]
+    : [{ path: op.path, content: merged.content, mode: op.newMode }];
+  return { outcome: { ...failed.outcome, status, hunks }, writes };
+}
+
+function withDifferingLines(result: OperationResult, op: FileOperation, target: string | undefined): OperationResult {
+  if (target === undefined) return result;
+  const lines = splitLines(target);
+  const hunks = result.outcome.hunks.map((h) => (h.status === 'conflict' ? { ...h, differingLines: differingLines(lines, op.hunks[h.index], h.targetLine ?? h.baseLine) } : h));
+  return { ...result, outcome: { ...result.outcome, hunks } };
+}
+
+export function patchStatus(files: FileOutcome[]): PatchStatus {
+  if (files.some((f) => f.status === 'conflict' || f.status === 'missing')) return 'conflict';
+  const hunks = files.flatMap((f) => f.hunks);
+  if (hunks.some((h) => h.status === 'fuzz' || h.status === 'merged')) return 'needs-refresh';
+  if (files.length > 0 && files.every((f) => f.status === 'already-applied')) return 'already-applied';
+  if (files.some((f) => f.status === 'already-applied')) return 'needs-refresh';
+  if (hunks.some((h) => h.status === 'offset')) return 'offset';
+  return 'clean';
+}
+
+/**
+ * Apply one patch to the tree: strictly (or with fuzz), else detect that upstream already has it,
+ * else (when enabled) merge 3-way. The tree changes only when the patch applies or merges; a
+ * conflicting 3-way merge writes the file with conflict markers.
+ */
+export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
+  const fuzz = options.fuzz ?? 0;
+  const staged = new MemoryTree((p) => tree.read(p));
+  let results: OperationResult[] = [];
+  for (const op of patch.operations) {
+    const result = await applyOperation(op, staged, fuzz);
+    for (const w of result.writes) w.content === null ? staged.remove(w.path) : staged.write(w.path, w.content, w.mode);
+    results.push(result);
+  }
+  const failed = results.some((r) => r.outcome.status === 'conflict' || r.outcome.status === 'missing');
+  const base = { name: patch.name, subject: patch.header.subject };
+  if (failed && (await isAlreadyApplied(patch, tree))) {
+    return { ...base, status: 'already-applied', files: results.map((r) => ({ ...r.outcome, status: 'already-applied', hunks: [] })) };
+  }
+  if (failed) {
+    const merged: OperationResult[] = [];
+    for (const [i, op] of patch.operations.entries()) {
+      const r = results[i];
+      const canMerge = options.threeWayBase && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
+      merged.push(canMerge ? await mergeOperation(op as FileOperation & { kind: 'modify' | 'rename' }, tree, r, options.threeWayBase!) : withDifferingLines(r, op, await tree.read(op.kind === 'rename' ? op.from : op.path)));
+    }
+    results = merged;
+  }
+  const files = results.map((r) => r.outcome);
+  const status = patchStatus(files);
+  const mergedWithMarkers = status === 'conflict' && results.some((r) => r.outcome.status === 'conflict' && r.writes.length > 0);
+  if (status !== 'conflict' || mergedWithMarkers) {
+    for (const r of results) for (const w of r.writes) w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode);
+  }
+  return { ...base, status, files };
+}
+
+const severity: PatchStatus[] = ['clean', 'offset', 'already-applied', 'needs-refresh', 'conflict'];
+
+export function worstStatus(statuses: PatchStatus[]): PatchStatus {
+  return statuses.reduce<PatchStatus>((worst, s) => (severity.indexOf(s) > severity.indexOf(worst) ? s : worst), 'clean');
+}
+
+/** Apply patches in series order to the tree. */
+export async function applySeries(patches: Patch[], tree: MemoryTree, options: ApplyOptions = {}): Promise<SeriesOutcome> {
+  const outcomes: PatchOutcome[] = [];
+  for (const patch of patches) outcomes.push(await applyPatch(patch, tree, options));
+  return { patches: outcomes, status: worstStatus(outcomes.map((o) => o.status)) };
+}

@@ -1,0 +1,104 @@
+import type { Hunk } from '../series/types';
+import type { HunkOutcome } from './types';
+import { locate } from './locate';
+
+export function oldSide(hunk: Hunk): string[] {
+  return hunk.lines.filter((l) => l.kind !== '+').map((l) => l.text);
+}
+
+export function newSide(hunk: Hunk): string[] {
+  return hunk.lines.filter((l) => l.kind !== '-').map((l) => l.text);
+}
+
+function leadingContext(hunk: Hunk): number {
+  let n = 0;
+  while (n < hunk.lines.length && hunk.lines[n].kind === ' ') n++;
+  return n;
+}
+
+function trailingContext(hunk: Hunk): number {
+  let n = 0;
+  while (n < hunk.lines.length && hunk.lines[hunk.lines.length - 1 - n].kind === ' ') n++;
+  return n;
+}
+
+/** The same hunk with its sides swapped: applying it undoes the original. */
+export function reverseHunk(hunk: Hunk): Hunk {
+  return {
+    ...hunk,
+    oldStart: hunk.newStart,
+    oldLines: hunk.newLines,
+    newStart: hunk.oldStart,
+    newLines: hunk.oldLines,
+    lines: hunk.lines.map((l) => ({ kind: l.kind === '+' ? '-' : l.kind === '-' ? '+' : ' ', text: l.text })),
+  };
+}
+
+export interface HunksResult {
+  lines: string[];
+  outcomes: HunkOutcome[];
+  /** Indexes of hunks that could not be placed. */
+  failed: number[];
+}
+
+/**
+ * Apply hunks in order to a file image. Strict (fuzz 0) placement follows `git apply`: search from the
+ * hunk's new-side start in the progressively patched image, nearest match first. With fuzz > 0 the
+ * placement follows GNU patch: the guess carries the previous hunk's offset, matches never go back
+ * before the previous hunk, and up to `fuzz` context lines may be ignored at each end.
+ */
+export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): HunksResult {
+  const image = original.slice();
+  const outcomes: HunkOutcome[] = [];
+  const failed: number[] = [];
+  let delta = 0; // lines added minus removed by hunks applied so far
+  let lastOffset = 0;
+  let frozen = 0; // first image line after the previous applied hunk
+  hunks.forEach((hunk, index) => {
+    const pattern = oldSide(hunk);
+    const replacement = newSide(hunk);
+    const lead = leadingContext(hunk);
+    const trail = trailingContext(hunk);
+    const context = Math.max(lead, trail);
+    let placed: { pos: number; fuzz: number; prefix: number; suffix: number } | undefined;
+    for (let fuzz = 0; fuzz <= maxFuzz && !placed; fuzz++) {
+      const prefixFuzz = fuzz + lead - context;
+      const suffixFuzz = fuzz + trail - context;
+      const strict = fuzz === 0 && maxFuzz === 0;
+      const spec = {
+        start: strict ? Math.max(hunk.newStart - 1, 0) : Math.max(hunk.oldStart - 1, 0) + delta + lastOffset,
+        min: strict ? 0 : frozen,
+        prefixFuzz: Math.max(prefixFuzz, 0),
+        suffixFuzz: Math.max(suffixFuzz, 0),
+        matchBeginning: hunk.oldStart <= 1 && (strict ? true : prefixFuzz < 0),
+        matchEnd: strict ? trail === 0 && hunk.lines.length > 0 && hunk.oldLines > 0 : suffixFuzz < 0,
+      };
+      if (hunk.oldLines === 0 && hunk.oldStart === 0) spec.matchBeginning = true;
+      const pos = locate(image, pattern, spec);
+      if (pos !== undefined) placed = { pos, fuzz, prefix: spec.prefixFuzz, suffix: spec.suffixFuzz };
+    }
+    const baseLine = hunk.oldStart;
+    if (!placed) {
+      failed.push(index);
+      outcomes.push({ index, status: 'conflict', baseLine, targetLine: Math.max(hunk.oldStart, 1) + lastOffset });
+      return;
+    }
+    const { pos, fuzz, prefix, suffix } = placed;
+    const offset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
+    const removeCount = pattern.length - prefix - suffix;
+    image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));
+    const targetLine = pos - delta + 1;
+    delta += replacement.length - pattern.length;
+    lastOffset = offset;
+    frozen = pos + replacement.length - suffix;
+    outcomes.push({
+      index,
+      status: prefix + suffix > 0 ? 'fuzz' : offset !== 0 ? 'offset' : 'exact',
+      baseLine,
+      targetLine,
+      offset,
+      ...(prefix + suffix > 0 ? { fuzz } : {}),
+    });
+  });
+  return { lines: image, outcomes, failed };
+}

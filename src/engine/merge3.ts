@@ -1,0 +1,49 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runGit } from '../tools/git';
+
+export interface MergeResult {
+  /** Merged content (binary string), with conflict markers where it did not merge. */
+  content: string;
+  conflicts: number;
+}
+
+/**
+ * 3-way merge of one file with `git merge-file`. We use git's own diff3 rather than a JavaScript
+ * implementation so the result is exactly what `git rebase`/`git am -3` would produce, byte-exact
+ * with CRLF content, and so conflict markers look the way reviewers already know.
+ */
+export async function mergeFile(ours: string, base: string, theirs: string, labels = { ours: 'upstream', base: 'base', theirs: 'patch' }): Promise<MergeResult> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-merge-'));
+  try {
+    const files = { ours: path.join(dir, 'ours'), base: path.join(dir, 'base'), theirs: path.join(dir, 'theirs') };
+    await Promise.all([
+      fs.writeFile(files.ours, Buffer.from(ours, 'latin1')),
+      fs.writeFile(files.base, Buffer.from(base, 'latin1')),
+      fs.writeFile(files.theirs, Buffer.from(theirs, 'latin1')),
+    ]);
+    const okExitCodes = Array.from({ length: 128 }, (_, i) => i);
+    const result = await runGit(
+      ['merge-file', '-p', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, files.ours, files.base, files.theirs],
+      { cwd: dir, okExitCodes },
+    );
+    return { content: result.stdout.toString('latin1'), conflicts: result.exitCode };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** 1-based inclusive line ranges of the conflict regions in merged content. */
+export function conflictRegions(lines: string[]): { start: number; end: number }[] {
+  const regions: { start: number; end: number }[] = [];
+  let open: number | undefined;
+  lines.forEach((line, i) => {
+    if (line.startsWith('<<<<<<< ')) open = i + 1;
+    else if (line.startsWith('>>>>>>> ') && open !== undefined) {
+      regions.push({ start: open, end: i + 1 });
+      open = undefined;
+    }
+  });
+  return regions;
+}

@@ -1,0 +1,70 @@
+import semver from 'semver';
+import { MeshforkError } from '../errors';
+import type { PatchHeader, Trailer } from './types';
+import { stripEol } from './lines';
+
+const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
+const UPSTREAM_STATUS = /^(Inappropriate(\s+\[.+\])?|Pending|Backport|Denied|Submitted\s+(\[\S+\]|<\S+>|\S+)|Accepted(\s+\S+)?)$/;
+
+function invalid(name: string, line: number, message: string, hint: string): MeshforkError {
+  return new MeshforkError('PATCH_INVALID', `${name}:${line}: ${message}`, { hint });
+}
+
+/**
+ * Parse the mail-style header (lines before the diff). Accepts meshfork's own format and
+ * `git format-patch` output (a leading "From <sha> ..." line, "[PATCH]" subject prefixes).
+ */
+export function parseHeader(name: string, lines: string[]): PatchHeader {
+  const text = lines.map(stripEol);
+  let i = 0;
+  if (text[0]?.startsWith('From ') && !text[0].startsWith('From: ')) i = 1;
+  const fields = new Map<string, string>();
+  let lastKey: string | undefined;
+  for (; i < text.length && text[i] !== ''; i++) {
+    const line = text[i];
+    if (/^\s/.test(line) && lastKey) {
+      fields.set(lastKey, `${fields.get(lastKey)} ${line.trim()}`);
+      continue;
+    }
+    const match = /^([A-Za-z-]+):\s?(.*)$/.exec(line);
+    if (!match) throw invalid(name, i + 1, `expected a header field (From:, Subject:, Date:) but found "${line}"`, 'the header ends with a blank line; see README "The patch series"');
+    lastKey = match[1].toLowerCase();
+    fields.set(lastKey, match[2]);
+  }
+  const subject = fields.get('subject')?.replace(/^\[PATCH[^\]]*\]\s*/, '').trim();
+  if (!subject) throw invalid(name, 1, 'missing "Subject:" header', 'start the patch with From: and Subject: lines');
+  const from = fields.get('from')?.trim();
+  if (!from) throw invalid(name, 1, 'missing "From:" header', 'add a line "From: Name <email>" at the top');
+
+  const body = text.slice(i + 1);
+  while (body.length && body[body.length - 1] === '') body.pop();
+  // Trailers: the last paragraph, when every line of it is "Key: value".
+  let trailerStart = body.length;
+  while (trailerStart > 0 && body[trailerStart - 1] !== '') trailerStart--;
+  const lastParagraph = body.slice(trailerStart);
+  const isTrailerBlock = lastParagraph.length > 0 && lastParagraph.every((l) => TRAILER.test(l));
+  const trailers: Trailer[] = [];
+  const bodyOffset = i + 2; // 1-based line of body[0]
+  if (isTrailerBlock) {
+    lastParagraph.forEach((line, k) => {
+      const [, key, value] = TRAILER.exec(line) as RegExpExecArray;
+      const lineNo = bodyOffset + trailerStart + k;
+      validateTrailer(name, lineNo, key, value.trim());
+      trailers.push({ key, value: value.trim() });
+    });
+  }
+  const descriptionLines = isTrailerBlock ? body.slice(0, trailerStart) : body;
+  while (descriptionLines.length && descriptionLines[0] === '') descriptionLines.shift();
+  while (descriptionLines.length && descriptionLines[descriptionLines.length - 1] === '') descriptionLines.pop();
+  return { from, date: fields.get('date'), subject, description: descriptionLines.join('\n'), trailers };
+}
+
+function validateTrailer(name: string, line: number, key: string, value: string): void {
+  const lower = key.toLowerCase();
+  if (lower === 'upstream-status' && !UPSTREAM_STATUS.test(value)) {
+    throw invalid(name, line, `Upstream-Status: "${value}" is not one of Inappropriate [reason], Pending, Submitted <url>, Accepted <version>`, 'fix the Upstream-Status trailer');
+  }
+  if (lower === 'meshfork-base' && semver.valid(value) === null) {
+    throw invalid(name, line, `Meshfork-Base: "${value}" is not a version`, 'Meshfork-Base names the upstream release the patch was last refreshed against, e.g. 1.1.55');
+  }
+}

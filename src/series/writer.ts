@@ -1,0 +1,149 @@
+import { diffArrays } from 'diff';
+import { MeshforkError } from '../errors';
+import { applyHunks } from '../engine/hunks';
+import { splitLines } from './lines';
+import { parsePatch } from './parse';
+import type { Hunk, HunkLine, PatchHeader } from './types';
+
+/** One file's change, as the writer's input: null content means the file does not exist on that side. */
+export interface FileChange {
+  oldPath: string | null;
+  newPath: string | null;
+  oldContent: string | null;
+  newContent: string | null;
+  oldMode?: string;
+  newMode?: string;
+}
+
+const CONTEXT = 3;
+const DEFAULT_MODE = '100644';
+
+/** A stable file name from a subject: lowercase slug, at most 60 characters, ".patch". */
+export function patchFileName(subject: string): string {
+  const slug = subject
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return `${slug || 'patch'}.patch`;
+}
+
+/** Unified-diff hunks with 3 lines of context, from Myers' diff of the two line arrays. */
+export function makeHunks(oldLines: string[], newLines: string[]): Hunk[] {
+  type Line = HunkLine & { oldNo: number; newNo: number };
+  const all: Line[] = [];
+  let oldNo = 0;
+  let newNo = 0;
+  for (const part of diffArrays(oldLines, newLines)) {
+    for (const text of part.value as string[]) {
+      const kind = part.added ? '+' : part.removed ? '-' : ' ';
+      all.push({ kind, text, oldNo, newNo });
+      if (kind !== '+') oldNo++;
+      if (kind !== '-') newNo++;
+    }
+  }
+  const changed = all.map((l, i) => (l.kind === ' ' ? -1 : i)).filter((i) => i >= 0);
+  const hunks: Hunk[] = [];
+  let i = 0;
+  while (i < changed.length) {
+    let first = changed[i];
+    let last = first;
+    while (i + 1 < changed.length && changed[i + 1] - last <= 2 * CONTEXT + 1) last = changed[++i];
+    i++;
+    first = Math.max(0, first - CONTEXT);
+    last = Math.min(all.length - 1, last + CONTEXT);
+    const lines = all.slice(first, last + 1);
+    const oldCount = lines.filter((l) => l.kind !== '+').length;
+    const newCount = lines.filter((l) => l.kind !== '-').length;
+    hunks.push({
+      oldStart: oldCount === 0 ? lines[0].oldNo : lines[0].oldNo + 1,
+      oldLines: oldCount,
+      newStart: newCount === 0 ? lines[0].newNo : lines[0].newNo + 1,
+      newLines: newCount,
+      section: '',
+      lines: lines.map(({ kind, text }) => ({ kind, text })),
+      headerLine: 0,
+    });
+  }
+  return hunks;
+}
+
+function range(start: number, count: number): string {
+  return count === 1 ? `${start}` : `${start},${count}`;
+}
+
+function formatHunk(hunk: Hunk): string {
+  let out = `@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@\n`;
+  for (const line of hunk.lines) {
+    out += line.kind + line.text;
+    if (!line.text.endsWith('\n')) out += '\n\\ No newline at end of file\n';
+  }
+  return out;
+}
+
+function quotePath(p: string): string {
+  return /[\s"\\\x00-\x1f\x7f-\xff]/.test(p) ? `"${[...p].map((c) => (c === '"' || c === '\\' ? `\\${c}` : c.charCodeAt(0) < 32 || c.charCodeAt(0) > 126 || c === ' ' ? (c === ' ' ? ' ' : `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`) : c)).join('')}"` : p;
+}
+
+function formatFile(change: FileChange): string {
+  const { oldPath, newPath, oldContent, newContent } = change;
+  const path = newPath ?? oldPath;
+  if (path === null) throw new Error('writer: a file change needs a path');
+  const a = quotePath(`a/${oldPath ?? path}`);
+  const b = quotePath(`b/${newPath ?? path}`);
+  const hunks = makeHunks(oldContent === null ? [] : splitLines(oldContent), newContent === null ? [] : splitLines(newContent));
+  let out = `diff --git ${a} ${b}\n`;
+  if (oldContent === null) out += `new file mode ${change.newMode ?? DEFAULT_MODE}\n`;
+  else if (newContent === null) out += `deleted file mode ${change.oldMode ?? DEFAULT_MODE}\n`;
+  else if ((change.oldMode ?? DEFAULT_MODE) !== (change.newMode ?? DEFAULT_MODE)) out += `old mode ${change.oldMode ?? DEFAULT_MODE}\nnew mode ${change.newMode ?? DEFAULT_MODE}\n`;
+  if (oldPath !== null && newPath !== null && oldPath !== newPath) out += `rename from ${quotePath(oldPath)}\nrename to ${quotePath(newPath)}\n`;
+  if (hunks.length) {
+    out += `--- ${oldContent === null ? '/dev/null' : a}\n+++ ${newContent === null ? '/dev/null' : b}\n`;
+    out += hunks.map(formatHunk).join('');
+  }
+  return out;
+}
+
+export function formatHeader(header: PatchHeader): string {
+  let out = `From: ${header.from}\n`;
+  if (header.date) out += `Date: ${header.date}\n`;
+  out += `Subject: ${header.subject}\n\n`;
+  if (header.description.trim()) out += `${header.description.trim()}\n\n`;
+  for (const t of header.trailers) out += `${t.key}: ${t.value}\n`;
+  return `${out}---\n`;
+}
+
+function unchanged(change: FileChange): boolean {
+  return change.oldContent === change.newContent && change.oldPath === change.newPath && (change.oldMode ?? DEFAULT_MODE) === (change.newMode ?? DEFAULT_MODE);
+}
+
+/**
+ * Format a patch deterministically: the same inputs give the same bytes on every machine (files sorted
+ * by path, 3 lines of context, no timestamps, no index lines). The result is parsed back and applied to
+ * every old file, and must reproduce every new file, before it is returned.
+ */
+export function formatPatch(header: PatchHeader, changes: FileChange[]): string {
+  const files = changes.filter((c) => !unchanged(c)).sort((x, y) => {
+    const px = x.newPath ?? x.oldPath ?? '';
+    const py = y.newPath ?? y.oldPath ?? '';
+    return px < py ? -1 : px > py ? 1 : 0;
+  });
+  if (files.length === 0) throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}" changes nothing`, { hint: 'drop the empty commit, or make a change' });
+  const text = formatHeader(header) + files.map(formatFile).join('');
+  verify(header.subject, text, files);
+  return text;
+}
+
+function verify(subject: string, text: string, files: FileChange[]): void {
+  const patch = parsePatch(patchFileName(subject), text);
+  patch.operations.forEach((op, i) => {
+    const change = files[i];
+    const old = change.oldContent === null ? [] : splitLines(change.oldContent);
+    const result = applyHunks(old, op.hunks, 0);
+    const produced = op.kind === 'delete' ? null : result.lines.join('');
+    if (result.failed.length || produced !== change.newContent) {
+      throw new Error(`writer self-check failed for "${subject}", file ${change.newPath ?? change.oldPath}: the generated patch does not reproduce the new file (a bug in meshfork)`);
+    }
+  });
+}
