@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { Dispatch } from '../program';
+import { registerSeries } from './series';
 import { registerSync } from './sync';
 
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
 /** Every top-level command's flag wiring. Add one import and one entry per command file. */
-export const registrars: Registrar[] = [registerSync];
+export const registrars: Registrar[] = [registerSeries, registerSync];

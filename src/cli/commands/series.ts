@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { ExitCode } from '../../errors';
+import { seriesCommand } from '../../commands/series';
+import { withExamples } from '../help';
+import type { Registrar } from './index';
+
+export const registerSeries: Registrar = (program, dispatch) => {
+  const cmd = program
+    .command('series')
+    .description('validate the config and the patch series, and list the patches in order')
+    .action(() =>
+      dispatch(async (globals) => {
+        const summary = await seriesCommand({ cwd: globals.cwd, configFile: globals.config });
+        const rel = path.relative(globals.cwd, summary.patchesDir) || '.';
+        const lines = [`${summary.patches.length} patch(es) in ${rel}/series, verified against upstream ${summary.base}:`];
+        summary.patches.forEach((p, i) => {
+          lines.push(`${String(i + 1).padStart(3)}. ${p.name}  ${p.subject}`);
+          if (globals.verbose) {
+            for (const f of p.files) lines.push(`       ${f.kind.padEnd(6)} ${f.from ? `${f.from} -> ` : ''}${f.path} (${f.hunks} hunk${f.hunks === 1 ? '' : 's'})`);
+            lines.push(`       Upstream-Status: ${p.upstreamStatus ?? '(none)'}; Meshfork-Base: ${p.meshforkBase ?? '(none)'}`);
+          }
+        });
+        return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...summary }, text: lines.join('\n') };
+      }),
+    );
+  withExamples(cmd, ['meshfork series', 'meshfork series --verbose', 'meshfork --json series']);
+};
