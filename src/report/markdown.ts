@@ -1,0 +1,97 @@
+/*
+ * Markdown for CI to paste into an issue or pull request: a summary line, a matrix when several
+ * releases were checked, a table per release, and details per failing hunk.
+ */
+import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport } from './schema';
+import { commitSummary, displayLine, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseVerdict, upToDateSentence, upstreamLabel } from './describe';
+import { needsAttention } from './status';
+
+/** Text inside a table cell: pipes escaped, no line breaks. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+}
+
+function code(text: string): string {
+  const ticks = Math.max(0, ...(text.match(/`+/g) ?? []).map((t) => t.length)) + 1;
+  const fence = '`'.repeat(ticks);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A fence longer than any backtick run inside, so upstream code cannot break out of it. */
+function fenced(language: string, lines: string[]): string[] {
+  const longest = Math.max(2, ...lines.flatMap((l) => l.match(/`+/g) ?? []).map((t) => t.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${language}`, ...lines, fence];
+}
+
+function summaryLine(report: SyncCheckReport): string {
+  if (report.upToDate) return `**meshfork sync check**: ${upToDateSentence(report)}`;
+  const verdicts = report.releases.map((r) => `${r.version} **${r.status}**`).join(', ');
+  const next = report.next ? ` Next: ${code(report.next)}.` : '';
+  return `**meshfork sync check** (base ${report.base}, ${upstreamLabel(report)}): ${verdicts}.${next}`;
+}
+
+function matrix(report: SyncCheckReport): string[] {
+  const names = report.releases[0]?.patches.map((p) => p.name) ?? [];
+  const out = [`| Patch | ${report.releases.map((r) => r.version).join(' | ')} |`, `| --- |${' --- |'.repeat(report.releases.length)}`];
+  names.forEach((name, i) => out.push(`| ${code(name)} | ${report.releases.map((r) => r.patches[i]?.status ?? '').join(' | ')} |`));
+  return out;
+}
+
+function patchNote(patch: PatchReport): string {
+  if (patch.status === 'offset') return offsetSummary(patch);
+  if (patch.status === 'clean') return '';
+  const failing = patch.files.flatMap((f) => f.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset').map((h) => hunkLabel(f, h)));
+  return failing.join(', ');
+}
+
+function releaseTable(release: ReleaseReport): string[] {
+  const out = ['| Patch | Status | Files | Notes |', '| --- | --- | --- | --- |'];
+  for (const patch of release.patches) {
+    const files = patch.files.map((f) => code(f.path)).join(', ');
+    out.push(`| ${code(patch.name)} | ${patch.status} | ${files} | ${cell(patchNote(patch))} |`);
+  }
+  return out;
+}
+
+function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileReport, hunk: HunkReport): string[] {
+  const patchRef = hunk.patchLine !== null ? ` (patch line ${hunk.patchLine})` : '';
+  const out = [`#### ${code(patch.name)}: ${hunkLabel(file, hunk)}${patchRef}`, '', `${hunk.status}: ${hunkPlacement(hunk)}.`];
+  if (hunk.differingLines.length > 0) {
+    out.push('', `Lines of ${release.version} that differ from the patch's context (- expected, + upstream):`, '');
+    const diff = hunk.differingLines.flatMap((d) => [`- ${d.line}: ${displayLine(d.expected, 400)}`, `+ ${d.line}: ${displayLine(d.actual, 400)}`]);
+    out.push(...fenced('diff', diff));
+  }
+  if (hunk.culprits && hunk.culprits.length > 0) {
+    out.push('', 'Upstream commits that changed these lines:', '', ...hunk.culprits.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`));
+  }
+  return [...out, ''];
+}
+
+function releaseSection(report: SyncCheckReport, release: ReleaseReport): string[] {
+  const out = [`### ${release.version}: ${release.status}`, ''];
+  if (!release.inSupports) out.push(`> ${release.version} is outside supports (${code(report.supports)}); checked with ${code('--ignore-range')}.`, '');
+  out.push(`${releaseVerdict(release)}.`, '', ...releaseTable(release), '');
+  for (const patch of release.patches.filter((p) => needsAttention(p.status))) {
+    for (const file of patch.files) {
+      const problem = fileProblem(file, release.version);
+      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '');
+      for (const hunk of file.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset')) out.push(...hunkDetails(release, patch, file, hunk));
+    }
+  }
+  const security = release.securityCommits ?? [];
+  if (security.length > 0) {
+    out.push(`**Security:** ${security.length} upstream commit(s) between ${report.base} and ${release.version} mention security, CVE or vulnerability:`, '');
+    out.push(...security.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`), '');
+  }
+  return out;
+}
+
+export function renderMarkdown(report: SyncCheckReport): string {
+  const out = [summaryLine(report), ''];
+  if (report.releases.length > 1) out.push(...matrix(report), '');
+  for (const release of report.releases) out.push(...releaseSection(report, release));
+  while (out.at(-1) === '') out.pop();
+  return `${out.join('\n')}\n`;
+}

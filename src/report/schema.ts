@@ -1,0 +1,120 @@
+/*
+ * The `sync check` report as data: the zod schema is the single definition of the `--json` output
+ * (schemaVersion 1). The TypeScript types and schemas/sync-check.schema.json are generated from it;
+ * README "sync check" documents it field by field. Add fields, never rename or remove: consumers in
+ * CI parse this.
+ */
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+const line = z.number().int().min(0);
+
+export const patchStatusSchema = z
+  .enum(['clean', 'offset', 'needs-refresh', 'conflict', 'already-applied'])
+  .describe('clean: applies exactly; offset: applies at shifted lines; needs-refresh: only with fuzz or a 3-way merge; conflict: cannot be placed; already-applied: upstream already contains the change');
+
+export const hunkStatusSchema = z.enum(['exact', 'offset', 'fuzz', 'merged', 'conflict']);
+export const fileStatusSchema = z.enum(['applied', 'conflict', 'already-applied', 'missing']);
+
+export const commitSchema = z
+  .object({
+    commit: z.string().describe('full commit id in the upstream repository'),
+    subject: z.string().describe('first line of the commit message'),
+    author: z.string(),
+    date: z.string().describe('author date, ISO 8601'),
+  })
+  .strict();
+
+export const differingLineSchema = z
+  .object({
+    line: line.describe('1-based line in the target release'),
+    expected: z.string().describe('what the hunk expected there (from the base release)'),
+    actual: z.string().describe('what the target release has'),
+  })
+  .strict();
+
+export const hunkReportSchema = z
+  .object({
+    index: line.describe('0-based index of the hunk within its file'),
+    status: hunkStatusSchema,
+    patchLine: line.nullable().describe('line of the hunk\'s @@ header in the patch file'),
+    baseLine: line.describe('first line of the hunk in the base release'),
+    baseLines: line.describe('number of base lines the hunk covers'),
+    targetLine: line.nullable().describe('line where the hunk lands (or fails) in the target release'),
+    offset: z.number().int().nullable().describe('targetLine - baseLine'),
+    fuzz: line.nullable().describe('context lines ignored, for status fuzz'),
+    conflictRange: z.object({ start: line, end: line }).strict().nullable().describe('conflict region in the merged target file'),
+    differingLines: z.array(differingLineSchema).describe('for conflicts: target lines that differ from the hunk'),
+    culprits: z.array(commitSchema).nullable().describe('upstream commits between base and target that touched these lines; null when the upstream has no history (npm) or the hunk applied'),
+  })
+  .strict();
+
+export const fileReportSchema = z
+  .object({
+    path: z.string().describe('path the operation writes'),
+    from: z.string().nullable().describe('source path of a rename'),
+    kind: z.enum(['modify', 'create', 'delete', 'rename']),
+    status: fileStatusSchema,
+    hunks: z.array(hunkReportSchema),
+  })
+  .strict();
+
+export const patchReportSchema = z
+  .object({
+    name: z.string().describe('patch file name, as listed in series'),
+    subject: z.string(),
+    status: patchStatusSchema,
+    files: z.array(fileReportSchema),
+  })
+  .strict();
+
+export const statusCountsSchema = z
+  .object({ clean: line, offset: line, 'needs-refresh': line, conflict: line, 'already-applied': line })
+  .strict()
+  .describe('number of patches per status');
+
+export const releaseReportSchema = z
+  .object({
+    version: z.string(),
+    identity: z.string().nullable().describe('npm sha512 integrity or git commit of the release'),
+    inSupports: z.boolean().describe('false only when checked with --ignore-range'),
+    status: patchStatusSchema.describe('worst patch status: conflict > needs-refresh > already-applied > offset > clean'),
+    exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
+    counts: statusCountsSchema,
+    patches: z.array(patchReportSchema),
+    securityCommits: z
+      .array(commitSchema)
+      .nullable()
+      .describe('commits between base and this release whose message mentions security, CVE or vulnerability; null for an npm upstream'),
+  })
+  .strict();
+
+export const syncCheckReportSchema = z
+  .object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    upstream: z
+      .object({ kind: z.enum(['npm', 'git']), source: z.string().describe('npm package name or git URL') })
+      .strict(),
+    base: z.string().describe('the release the series is made on (config "base")'),
+    supports: z.string().describe('config "supports" range'),
+    newest: z.string().nullable().describe('newest upstream release inside supports'),
+    mode: z.enum(['newest', 'to', 'all']).describe('newest: the default; to: --to VERSION; all: --all'),
+    fuzz: line.describe('--fuzz used for every release'),
+    upToDate: z.boolean().describe('true when no release in supports is newer than the base (nothing to check)'),
+    status: patchStatusSchema.describe('worst status over every checked release; clean when up to date'),
+    exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('the process exit code'),
+    next: z.string().nullable().describe('the next command to run, e.g. meshfork sync rebase --to 1.1.56'),
+    releases: z.array(releaseReportSchema).describe('one entry per checked release, ascending'),
+  })
+  .strict();
+
+export type PatchStatus = z.infer<typeof patchStatusSchema>;
+export type UpstreamCommit = z.infer<typeof commitSchema>;
+export type HunkReport = z.infer<typeof hunkReportSchema>;
+export type FileReport = z.infer<typeof fileReportSchema>;
+export type PatchReport = z.infer<typeof patchReportSchema>;
+export type StatusCounts = z.infer<typeof statusCountsSchema>;
+export type ReleaseReport = z.infer<typeof releaseReportSchema>;
+/** The whole `meshfork sync check --json` output. */
+export type SyncCheckReport = z.infer<typeof syncCheckReportSchema>;

@@ -1,0 +1,136 @@
+/*
+ * What happened upstream between the base and a target release, from a git upstream's bare mirror:
+ * the commits that touched the lines a failing hunk was made against (culprits), and the commits
+ * whose message mentions security (the old `check` shell script listed these; sync check keeps that).
+ */
+import { gitText, runGit } from '../tools/git';
+
+/** One upstream commit, as reported by sync check. */
+export interface HistoryCommit {
+  commit: string;
+  subject: string;
+  author: string;
+  date: string;
+}
+
+/** A 1-based inclusive line range. */
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
+const FIELD = '\u001f';
+const RECORD = '\u001e';
+const FORMAT = `${RECORD}%H${FIELD}%an${FIELD}%aI${FIELD}%s${FIELD}%B`;
+
+/** Matches what the old script grepped for: security, CVE, vulnerability/vulnerabilities/vulnerable. */
+export const SECURITY_PATTERN = /security|\bcve\b|vulnerab/i;
+
+interface LoggedCommit extends HistoryCommit {
+  message: string;
+}
+
+function parseLog(stdout: string): LoggedCommit[] {
+  return stdout
+    .split(RECORD)
+    .slice(1)
+    .map((record) => {
+      const [commit, author, date, subject, message] = record.split(FIELD);
+      return { commit, author, date, subject, message: (message ?? '').trim() };
+    });
+}
+
+function publicFields(c: LoggedCommit): HistoryCommit {
+  return { commit: c.commit, subject: c.subject, author: c.author, date: c.date };
+}
+
+/** Commits reachable from target but not from base, newest first. */
+async function logRange(mirrorDir: string, baseCommit: string, targetCommit: string, extra: string[] = []): Promise<LoggedCommit[]> {
+  const out = await runGit(['log', `--format=${FORMAT}`, '--no-color', ...extra, `${baseCommit}..${targetCommit}`], { cwd: mirrorDir });
+  return parseLog(out.stdout.toString('utf8'));
+}
+
+/** Commits between base and target whose message mentions security, CVE or vulnerability. */
+export async function securityCommits(mirrorDir: string, baseCommit: string, targetCommit: string): Promise<HistoryCommit[]> {
+  const commits = await logRange(mirrorDir, baseCommit, targetCommit);
+  return commits.filter((c) => SECURITY_PATTERN.test(c.message) || SECURITY_PATTERN.test(c.subject)).map(publicFields);
+}
+
+/** One `@@ -a,b +c,d @@` header of a zero-context diff. */
+interface ChangedBlock {
+  oldStart: number;
+  oldCount: number;
+  newStart: number;
+  newCount: number;
+}
+
+export function parseZeroContextHunks(diff: string): ChangedBlock[] {
+  const blocks: ChangedBlock[] = [];
+  for (const match of diff.matchAll(/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/gm)) {
+    blocks.push({
+      oldStart: Number(match[1]),
+      oldCount: match[2] === undefined ? 1 : Number(match[2]),
+      newStart: Number(match[3]),
+      newCount: match[4] === undefined ? 1 : Number(match[4]),
+    });
+  }
+  return blocks;
+}
+
+/** Net line shift of the changed blocks that lie wholly before base line `line`. */
+function shiftBefore(blocks: ChangedBlock[], line: number): number {
+  let shift = 0;
+  for (const b of blocks) {
+    // In a zero-context diff a pure insertion (oldCount 0) sits after line oldStart.
+    const endsBefore = b.oldCount === 0 ? b.oldStart < line : b.oldStart + b.oldCount - 1 < line;
+    if (endsBefore) shift += b.newCount - b.oldCount;
+  }
+  return shift;
+}
+
+function blockContaining(blocks: ChangedBlock[], line: number): ChangedBlock | undefined {
+  return blocks.find((b) => b.oldCount > 0 && b.oldStart <= line && line <= b.oldStart + b.oldCount - 1);
+}
+
+/**
+ * Where base lines [start, end] are in the target, given the base->target changes. An end that
+ * falls in a changed block grows to cover that block's new lines, so the commits that replaced or
+ * deleted base lines are still found. Never empty: a deleted range maps to the lines around where it was.
+ */
+export function mapRangeToTarget(blocks: ChangedBlock[], range: LineRange, targetLineCount: number): LineRange {
+  const first = blockContaining(blocks, range.start);
+  const last = blockContaining(blocks, range.end);
+  let start = first ? first.newStart : range.start + shiftBefore(blocks, range.start);
+  // A deletion (newCount 0) is reported at the target line before it: include the line after too.
+  let end = last ? last.newStart + (last.newCount === 0 ? 1 : last.newCount - 1) : range.end + shiftBefore(blocks, range.end);
+  const lastLine = Math.max(targetLineCount, 1);
+  start = Math.min(Math.max(start, 1), lastLine);
+  end = Math.min(Math.max(end, start), lastLine);
+  return { start, end };
+}
+
+async function lineCountAt(mirrorDir: string, commit: string, path: string): Promise<number | undefined> {
+  const result = await runGit(['cat-file', '-p', `${commit}:${path}`], { cwd: mirrorDir, okExitCodes: [0, 128] });
+  if (result.exitCode !== 0) return undefined;
+  const text = result.stdout.toString('latin1');
+  if (text.length === 0) return 0;
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+/**
+ * Upstream commits between base and target that touched base lines `range` of `path`, newest first.
+ * Line ranges for `git log -L` are read at the tip (target), so the base range is first mapped
+ * through the base->target diff. A file gone from the target yields the commits that touched it.
+ */
+export async function culpritCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
+  const targetLines = await lineCountAt(mirrorDir, targetCommit, path);
+  if (targetLines === undefined || targetLines === 0) {
+    return (await logRange(mirrorDir, baseCommit, targetCommit, ['--', path])).map(publicFields);
+  }
+  const diff = await gitText(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', baseCommit, targetCommit, '--', path], { cwd: mirrorDir });
+  const mapped = mapRangeToTarget(parseZeroContextHunks(diff), range, targetLines);
+  const log = await runGit(['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${mapped.start},${mapped.end}:${path}`, `${baseCommit}..${targetCommit}`], {
+    cwd: mirrorDir,
+  });
+  return parseLog(log.stdout.toString('utf8')).map(publicFields);
+}
