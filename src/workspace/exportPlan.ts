@@ -1,0 +1,96 @@
+import { MeshforkError } from '../errors';
+import type { Patch, PatchHeader, Trailer } from '../series/types';
+import { formatPatch, patchFileName } from '../series/writer';
+import { BASE_TRAILER, formatAuthor, isBaseTrailer, parseAuthor } from './commitMessage';
+import type { PatchCommit } from './commits';
+import { renderSeries } from './seriesText';
+
+/** One patch file export will write. */
+export interface ExportedPatch {
+  name: string;
+  text: string;
+  commit: PatchCommit;
+  /** The patch this commit came from, when it can be told (same subject, or same place in the series). */
+  previous?: Patch;
+}
+
+export interface ExportPlan {
+  patches: ExportedPatch[];
+  seriesText: string;
+}
+
+/** The series as it is on disk before the export. */
+export interface CurrentSeries {
+  patches: Patch[];
+  /** The series file's bytes, to keep its comments. */
+  seriesText?: string;
+}
+
+/** Pair commits with the patches they came from: same subject first, then same position among the rest. */
+function matchPrevious(commits: PatchCommit[], old: Patch[]): (Patch | undefined)[] {
+  const used = new Set<number>();
+  const matched: (Patch | undefined)[] = commits.map((c) => {
+    const k = old.findIndex((p, i) => !used.has(i) && p.header.subject === c.message.subject);
+    if (k === -1) return undefined;
+    used.add(k);
+    return old[k];
+  });
+  commits.forEach((_, i) => {
+    if (matched[i] === undefined && i < old.length && !used.has(i) && matched.every((m) => m !== old[i])) {
+      used.add(i);
+      matched[i] = old[i];
+    }
+  });
+  return matched;
+}
+
+/** Keep Meshfork-Base where the patch had it (so only its value can change), else last. */
+function withBaseTrailer(trailers: Trailer[], version: string, previous?: Patch): Trailer[] {
+  const base = { key: previous?.header.trailers.find(isBaseTrailer)?.key ?? BASE_TRAILER, value: version };
+  const at = previous ? previous.header.trailers.findIndex(isBaseTrailer) : -1;
+  const result = trailers.filter((t) => !isBaseTrailer(t));
+  if (at === -1 || at > result.length) result.push(base);
+  else result.splice(at, 0, base);
+  return result;
+}
+
+function headerFor(commit: PatchCommit, version: string, previous?: Patch): PatchHeader {
+  const sameSubject = previous?.header.subject === commit.message.subject;
+  const previousAuthor = previous && parseAuthor(previous.header.from);
+  const sameAuthor = previousAuthor?.name === commit.author.name && previousAuthor.email === commit.author.email;
+  return {
+    from: previous && sameAuthor ? previous.header.from : formatAuthor(commit.author),
+    date: sameSubject ? previous?.header.date : undefined,
+    subject: commit.message.subject,
+    description: commit.message.description,
+    trailers: withBaseTrailer(commit.message.trailers, version, previous),
+  };
+}
+
+/** Turn workspace commits into patch files and a series file for release `version`. */
+export function planExport(commits: PatchCommit[], current: CurrentSeries, version: string): ExportPlan {
+  const previous = matchPrevious(commits, current.patches);
+  const seen = new Map<string, PatchCommit>();
+  const patches = commits.map((commit, i): ExportedPatch => {
+    if (commit.changes.length === 0) {
+      throw new MeshforkError('STATE_INVALID', `commit ${commit.id.slice(0, 12)} "${commit.message.subject}" changes no file`, {
+        hint: 'drop it (git rebase -i upstream) or add its changes, then export again',
+      });
+    }
+    const before = previous[i];
+    const name = before && before.header.subject === commit.message.subject ? before.name : patchFileName(commit.message.subject);
+    const clash = seen.get(name);
+    if (clash) {
+      throw new MeshforkError('STATE_INVALID', `commits ${clash.id.slice(0, 12)} and ${commit.id.slice(0, 12)} would both be written to ${name}`, {
+        hint: 'give one of them a different subject (git rebase -i upstream, "reword"), then export again',
+      });
+    }
+    seen.set(name, commit);
+    return { name, text: formatPatch(headerFor(commit, version, before), commit.changes), commit, previous: before };
+  });
+  const seriesText = renderSeries(
+    current.seriesText,
+    patches.map((p) => ({ name: p.name, previous: p.previous?.name })),
+  );
+  return { patches, seriesText };
+}

@@ -1,0 +1,52 @@
+import { SERIES_FILE } from '../series/seriesFile';
+import { readTree } from './backup';
+import { listPatchCommits } from './commits';
+import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
+import { requireMeta, writeMeta } from './meta';
+import { replacePatchesDir } from './patchesSwap';
+import { wsGitText } from './workspaceGit';
+
+export interface ExportResult {
+  plan: ExportPlan;
+  /** Patch files whose bytes changed or that are new. */
+  written: string[];
+  /** Patch files that are gone (dropped, or renamed with their subject). */
+  removed: string[];
+  unchanged: string[];
+  seriesChanged: boolean;
+}
+
+/**
+ * Rewrite `patchesDir` from the workspace commits, as one atomic set. Files in patches/ that are
+ * not series patches (a README, say) are kept as they are.
+ */
+export async function exportWorkspace(options: {
+  workDir: string;
+  patchesDir: string;
+  /** The series in patches/ now (or, during a rebase, as it was before it). */
+  current: CurrentSeries & { patchNames: string[] };
+  /** Release the patches are made on: their Meshfork-Base. */
+  version: string;
+}): Promise<ExportResult> {
+  const meta = await requireMeta(options.workDir);
+  const commits = await listPatchCommits(options.workDir, meta.baseCommit);
+  const plan = planExport(commits, options.current, options.version);
+  const before = await readTree(options.patchesDir);
+  const files = new Map<string, Buffer>();
+  const oldPatches = new Set(options.current.patchNames);
+  for (const [rel, data] of before) if (rel !== SERIES_FILE && !oldPatches.has(rel)) files.set(rel, data);
+  for (const patch of plan.patches) files.set(patch.name, Buffer.from(patch.text, 'latin1'));
+  files.set(SERIES_FILE, Buffer.from(plan.seriesText, 'latin1'));
+
+  const written = plan.patches.filter((p) => !before.get(p.name)?.equals(files.get(p.name) as Buffer)).map((p) => p.name);
+  const kept = new Set(plan.patches.map((p) => p.name));
+  const removed = options.current.patchNames.filter((n) => !kept.has(n));
+  const unchanged = plan.patches.map((p) => p.name).filter((n) => !written.includes(n));
+  const seriesChanged = !before.get(SERIES_FILE)?.equals(files.get(SERIES_FILE) as Buffer);
+  // Skip the swap when nothing changes: an unchanged export leaves patches/ untouched.
+  const sameSet = written.length === 0 && removed.length === 0 && !seriesChanged && before.size === files.size;
+  if (!sameSet) await replacePatchesDir(options.patchesDir, files);
+  const head = await wsGitText(options.workDir, ['rev-parse', 'HEAD']);
+  await writeMeta(options.workDir, { ...meta, syncedHead: head });
+  return { plan, written, removed, unchanged, seriesChanged };
+}

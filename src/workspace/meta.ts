@@ -1,0 +1,50 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { MeshforkError } from '../errors';
+import { writeFileAtomic } from '../util/atomic';
+
+const metaSchema = z.object({
+  /** The upstream release the workspace's first commit holds. */
+  version: z.string(),
+  /** That first commit. */
+  baseCommit: z.string(),
+  /** HEAD when the workspace last matched patches/ (after it was built, or after an export). */
+  syncedHead: z.string(),
+});
+
+/** What meshfork remembers about a workspace, kept inside its .git so it goes away with it. */
+export type WorkspaceMeta = z.infer<typeof metaSchema>;
+
+function metaFile(workDir: string): string {
+  return path.join(workDir, '.git', 'meshfork-workspace.json');
+}
+
+export async function readMeta(workDir: string): Promise<WorkspaceMeta | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(metaFile(workDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = metaSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
+      hint: 'remove .meshfork/work and run `meshfork edit` again',
+    });
+  }
+  return parsed.data;
+}
+
+export async function writeMeta(workDir: string, meta: WorkspaceMeta): Promise<void> {
+  await writeFileAtomic(metaFile(workDir), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** The workspace's record, or a STATE_INVALID error telling how to make one. */
+export async function requireMeta(workDir: string): Promise<WorkspaceMeta> {
+  const meta = await readMeta(workDir);
+  if (!meta) {
+    throw new MeshforkError('STATE_INVALID', `no workspace at ${workDir}`, { hint: 'run `meshfork edit` first' });
+  }
+  return meta;
+}

@@ -1,0 +1,116 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { MeshforkError } from '../errors';
+import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../engine';
+import { splitLines } from '../series/lines';
+import type { Patch } from '../series/types';
+import { applyToWorkspace, commitAsPatch, stageChanges } from './commitPatch';
+import { writeRebaseState, type RebaseState, type RebaseStep } from './rebaseState';
+import { workspaceStatus } from './status';
+import { wsGitText } from './workspaceGit';
+
+/** What a rebase needs besides its state: the workspace, the old series and the old release. */
+export interface RebaseContext {
+  workDir: string;
+  stateFile: string;
+  /** The series as it was before the rebase. */
+  patches: Patch[];
+  /** Reads the release the series was made on (the 3-way merge base). */
+  fromRelease: FileReader;
+}
+
+export type RebaseProgress =
+  | { kind: 'done'; state: RebaseState }
+  | { kind: 'stopped'; state: RebaseState; patch: Patch; conflicts: string[]; outcome: PatchOutcome };
+
+/** The old release with patches 0..index-1 applied: each patch's 3-way merge base. */
+async function mergeBaseTree(context: RebaseContext, index: number): Promise<MemoryTree> {
+  const tree = new MemoryTree(context.fromRelease);
+  for (const patch of context.patches.slice(0, index)) await applyPatch(patch, tree);
+  return tree;
+}
+
+async function record(context: RebaseContext, state: RebaseState, step: RebaseStep): Promise<RebaseState> {
+  const next: RebaseState = { ...state, steps: [...state.steps, step], next: state.next + 1, stopped: undefined };
+  await writeRebaseState(context.stateFile, next);
+  return next;
+}
+
+/** Apply the remaining patches: strict first, then 3-way; stop at the first conflict. */
+export async function runRebaseSteps(context: RebaseContext, initial: RebaseState): Promise<RebaseProgress> {
+  let state = initial;
+  const base = await mergeBaseTree(context, state.next);
+  while (state.next < context.patches.length) {
+    const patch = context.patches[state.next];
+    const strict = await applyToWorkspace(context.workDir, patch);
+    let action: RebaseStep['action'];
+    if (strict.outcome.status === 'already-applied') action = 'dropped';
+    else if (strict.conflicts.length === 0) action = (await stageChanges(context.workDir, strict.paths)) ? 'applied' : 'dropped';
+    else {
+      const merged = await applyToWorkspace(context.workDir, patch, (p) => base.read(p));
+      if (merged.conflicts.length > 0) {
+        const head = await wsGitText(context.workDir, ['rev-parse', 'HEAD']);
+        state = { ...state, stopped: { index: state.next, conflicts: merged.conflicts, head } };
+        await writeRebaseState(context.stateFile, state);
+        return { kind: 'stopped', state, patch, conflicts: merged.conflicts, outcome: merged.outcome };
+      }
+      action = (await stageChanges(context.workDir, merged.paths)) ? 'merged' : 'dropped';
+    }
+    if (action !== 'dropped') await commitAsPatch(context.workDir, patch.header);
+    await applyPatch(patch, base);
+    state = await record(context, state, { name: patch.name, action, strict: strict.outcome.status });
+  }
+  return { kind: 'done', state };
+}
+
+const MARKER = /^(<{7} |>{7} |\|{7} )/;
+
+/** "file:line" for every conflict marker left in `files`. */
+export async function remainingMarkers(workDir: string, files: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of [...new Set(files)].sort()) {
+    let content: string;
+    try {
+      content = (await fs.readFile(path.join(workDir, file))).toString('latin1');
+    } catch {
+      continue;
+    }
+    splitLines(content).forEach((line, i) => {
+      if (MARKER.test(line)) found.push(`${file}:${i + 1}`);
+    });
+  }
+  return found;
+}
+
+/**
+ * Take the user's resolution of the stopped patch: refuse while markers remain, else commit
+ * the workspace changes as that patch (or keep the commit the user made), then go on.
+ */
+export async function continueRebase(context: RebaseContext, state: RebaseState): Promise<RebaseProgress> {
+  const stopped = state.stopped;
+  if (!stopped) return runRebaseSteps(context, state);
+  const patch = context.patches[stopped.index];
+  const status = await workspaceStatus(context.workDir);
+  if (!status) throw new MeshforkError('STATE_INVALID', `the rebase workspace ${context.workDir} is gone`, { hint: 'run `meshfork sync abort`, then start the rebase again' });
+  if (status.gitOperation) {
+    throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, { hint: `finish or abort it there (git -C ${context.workDir} ${status.gitOperation} --abort), then run \`meshfork sync continue\`` });
+  }
+  const markers = await remainingMarkers(context.workDir, [...stopped.conflicts, ...status.dirty]);
+  if (markers.length > 0) {
+    throw new MeshforkError('CONFLICT', `conflict markers remain in ${markers.join(', ')}`, {
+      hint: `edit those lines in ${context.workDir}, then run \`meshfork sync continue\` again (or \`meshfork sync abort\`)`,
+      details: { markers },
+    });
+  }
+  let action: RebaseStep['action'] = 'resolved';
+  if (status.head !== stopped.head) {
+    if (status.dirty.length > 0) {
+      throw new MeshforkError('STATE_INVALID', `you committed in the workspace but ${status.dirty.length} file(s) still have uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}`, {
+        hint: 'commit them too (git commit --amend) or discard them, then run `meshfork sync continue`',
+      });
+    }
+  } else if (await stageChanges(context.workDir)) await commitAsPatch(context.workDir, patch.header);
+  else action = 'dropped';
+  const next = await record(context, { ...state, next: stopped.index }, { name: patch.name, action, strict: 'conflict' });
+  return runRebaseSteps(context, next);
+}

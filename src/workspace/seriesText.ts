@@ -1,0 +1,53 @@
+/**
+ * Rewrite a quilt `series` file for a new list of patch names, keeping its comments and blank
+ * lines: each entry keeps the comment lines written above it, so an unchanged series is
+ * byte-identical and a renamed patch keeps its note.
+ */
+export interface SeriesRewrite {
+  /** New entry name, and the old entry name it replaces (undefined for a new patch). */
+  name: string;
+  previous?: string;
+}
+
+interface OldEntry {
+  name: string;
+  /** The entry's own line, with its ending. */
+  line: string;
+  /** Comment and blank lines between the previous entry and this one. */
+  leading: string[];
+}
+
+function splitKeepingEnds(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+export function entryName(line: string): string | undefined {
+  const trimmed = line.trim();
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+  return trimmed.split(/\s+/)[0];
+}
+
+export function renderSeries(oldText: string | undefined, entries: SeriesRewrite[]): string {
+  const old: OldEntry[] = [];
+  let pending: string[] = [];
+  for (const line of splitKeepingEnds(oldText ?? '')) {
+    const name = entryName(line);
+    if (name === undefined) pending.push(line);
+    else {
+      old.push({ name, line: line.endsWith('\n') ? line : `${line}\n`, leading: pending });
+      pending = [];
+    }
+  }
+  const byName = new Map(old.map((e) => [e.name, e]));
+  const out: string[] = [];
+  if (old.length === 0) out.push(...pending);
+  for (const entry of entries) {
+    const before = entry.previous === undefined ? undefined : byName.get(entry.previous);
+    if (before) {
+      out.push(...before.leading);
+      out.push(before.name === entry.name ? before.line : `${entry.name}\n`);
+    } else out.push(`${entry.name}\n`);
+  }
+  if (old.length > 0) out.push(...pending);
+  return out.join('');
+}

@@ -1,0 +1,44 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readMeta, type WorkspaceMeta } from './meta';
+import { wsGit, wsGitText } from './workspaceGit';
+
+/** Where a workspace stands compared with patches/. */
+export interface WorkspaceStatus {
+  meta: WorkspaceMeta;
+  head: string;
+  /** Commits on top of the upstream commit. */
+  commits: number;
+  /** Paths with uncommitted changes (including untracked files). */
+  dirty: string[];
+  /** The workspace holds work that `export` has not written to patches/ yet. */
+  unexported: boolean;
+  /** A git operation the user left half-done in the workspace (rebase, merge, cherry-pick). */
+  gitOperation?: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function workspaceStatus(workDir: string): Promise<WorkspaceStatus | undefined> {
+  const meta = await readMeta(workDir);
+  if (!meta) return undefined;
+  const head = await wsGitText(workDir, ['rev-parse', 'HEAD']);
+  const { stdout } = await wsGit(workDir, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  const dirty = stdout
+    .toString('latin1')
+    .split('\0')
+    .filter((e) => /^.. /.test(e))
+    .map((e) => e.slice(3));
+  const count = await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0');
+  const gitDir = path.join(workDir, '.git');
+  let gitOperation: string | undefined;
+  if ((await exists(path.join(gitDir, 'rebase-merge'))) || (await exists(path.join(gitDir, 'rebase-apply')))) gitOperation = 'rebase';
+  else if (await exists(path.join(gitDir, 'MERGE_HEAD'))) gitOperation = 'merge';
+  else if (await exists(path.join(gitDir, 'CHERRY_PICK_HEAD'))) gitOperation = 'cherry-pick';
+  return { meta, head, commits: Number(count), dirty, unexported: head !== meta.syncedHead || dirty.length > 0, gitOperation };
+}
