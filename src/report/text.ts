@@ -53,7 +53,7 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
       out.push(`      ${hunkLabel(file, hunk)}${patchRef}: ${hunkPlacement(hunk)}`);
       for (const d of hunk.differingLines) {
         out.push(`        line ${d.line} expected: ${displayLine(d.expected)}`);
-        out.push(`        ${' '.repeat(String(d.line).length + 5)}upstream: ${displayLine(d.actual)}`);
+        out.push(`        ${' '.repeat(`line ${d.line} `.length)}upstream: ${displayLine(d.actual)}`);
       }
       for (const commit of hunk.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
     }

@@ -1,5 +1,64 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { syncCheck } from '../../commands/syncCheck';
+import { renderMarkdown } from '../../report/markdown';
+import { renderText } from '../../report/text';
+import { withExamples } from '../help';
 import type { Dispatch } from '../program';
+import { makeStyle } from '../style';
 
-/** Owned by the sync check work (issue 4). */
-export function registerSyncCheck(_sync: Command, _dispatch: Dispatch): void {}
+interface SyncCheckFlags {
+  to?: string;
+  all?: boolean;
+  format: 'text' | 'markdown';
+  ignoreRange?: boolean;
+  fuzz: number;
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number >= 0');
+  return Number(value);
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0  every patch applies (clean, or at shifted lines), or up to date
+  1  at least one patch conflicts
+  3  applies but needs a refresh: fuzz, 3-way merge, or a patch upstream already contains
+  2  usage, config, series or version error (e.g. --to outside supports without --ignore-range)
+  4  environment: upstream unreachable, integrity mismatch, git or npm failing
+`;
+
+/** `meshfork sync check`: the compatibility report for newer upstream releases. */
+export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
+  const cmd = sync
+    .command('check')
+    .description('report whether the patch series applies to newer upstream releases, and where it does not')
+    .addOption(new Option('--to <version>', 'check this release (default: the newest in supports newer than the base)').conflicts('all'))
+    .option('--all', 'check every release in supports newer than the base (a release x patch matrix)')
+    .addOption(new Option('--format <format>', 'human output format').choices(['text', 'markdown']).default('text'))
+    .option('--ignore-range', 'allow --to a release outside "supports"')
+    .option('--fuzz <n>', 'context lines a hunk may ignore (0 = strict)', wholeNumber, 0)
+    .action((flags: SyncCheckFlags) =>
+      dispatch(async (globals) => {
+        const report = await syncCheck({
+          cwd: globals.cwd,
+          configFile: globals.config,
+          to: flags.to,
+          all: flags.all,
+          ignoreRange: flags.ignoreRange,
+          fuzz: flags.fuzz,
+          progress: globals.progress,
+        });
+        const text = flags.format === 'markdown' ? renderMarkdown(report) : renderText(report, makeStyle(globals.color));
+        return { exitCode: report.exitCode, json: report, text };
+      }),
+    );
+  withExamples(cmd, [
+    'meshfork sync check',
+    'meshfork sync check --to 1.1.56',
+    'meshfork sync check --all --format markdown > sync-report.md',
+    'meshfork sync check --json | jq .status',
+    'meshfork sync check --to 0.7.99 --ignore-range',
+  ]);
+  cmd.addHelpText('after', EXIT_CODES);
+}

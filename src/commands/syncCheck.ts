@@ -1,0 +1,150 @@
+/*
+ * `meshfork sync check`: does the series still apply to newer upstream releases, and if not,
+ * exactly where and why. Reads only the files the series touches, through the upstream's cache;
+ * never materializes a release.
+ */
+import semver from 'semver';
+import { loadConfig, type LoadedConfig } from '../config/load';
+import { applySeries, MemoryTree, type FileReader } from '../engine';
+import { MeshforkError } from '../errors';
+import { buildCheckReport, buildReleaseReport, hunkKey, isFailingHunk } from '../report/build';
+import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
+import { loadSeries } from '../series/load';
+import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
+import { culpritCommits, securityCommits } from '../upstream/history';
+import { openUpstream, type Release, type Upstream } from '../upstream';
+import { assertInRange } from '../upstream/range';
+import type { ProgressSink } from '../util/progress';
+import type { SeriesOutcome } from '../engine/types';
+
+export interface SyncCheckOptions {
+  cwd: string;
+  configFile?: string;
+  /** Check this one release (--to). */
+  to?: string;
+  /** Check every release in supports newer than the base (--all). */
+  all?: boolean;
+  /** Allow --to a release outside supports. */
+  ignoreRange?: boolean;
+  /** Fuzz factor for every release; 0 (strict) by default. */
+  fuzz?: number;
+  progress?: ProgressSink;
+  /** Overrides the cache root (tests, benchmarks). */
+  cacheDir?: string;
+}
+
+/** Reads the series' files of one release concurrently, up front; other paths fall through. */
+function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
+  const pending = new Map(paths.map((p) => [p, reader(p)] as const));
+  return (p) => pending.get(p) ?? reader(p);
+}
+
+async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<Release[]> {
+  const { base } = loaded.config;
+  if (options.to !== undefined) {
+    assertInRange(loaded.config, options.to, options.ignoreRange);
+    return [await upstream.resolve(options.to)];
+  }
+  const newer = inSupports.filter((r) => semver.gt(r.version, base));
+  const chosen = options.all ? newer : newer.slice(-1);
+  // resolve() pins each release in the lock file and fails on an identity mismatch.
+  return Promise.all(chosen.map((r) => upstream.resolve(r.version)));
+}
+
+/** Culprit commits for every hunk that did not apply as written, keyed by hunkKey. */
+async function findCulprits(upstream: Upstream, patches: Patch[], outcome: SeriesOutcome, baseCommit: string, targetCommit: string): Promise<Map<string, UpstreamCommit[]>> {
+  const culprits = new Map<string, UpstreamCommit[]>();
+  const mirrorDir = upstream.git?.mirrorDir;
+  if (!mirrorDir) return culprits;
+  for (const patchOutcome of outcome.patches) {
+    const patch = patches.find((p) => p.name === patchOutcome.name);
+    for (const file of patchOutcome.files) {
+      const op = patch?.operations.find((o) => operationTargetPath(o) === file.path);
+      if (!op) continue;
+      const sourcePath = op.kind === 'rename' ? op.from : op.path;
+      for (const hunk of file.hunks.filter(isFailingHunk)) {
+        const source = op.hunks[hunk.index];
+        const start = Math.max(source.oldStart, 1);
+        const range = { start, end: start + Math.max(source.oldLines, 1) - 1 };
+        const commits = await culpritCommits(mirrorDir, baseCommit, targetCommit, sourcePath, range);
+        culprits.set(hunkKey({ patch: patchOutcome.name, path: file.path, index: hunk.index }), commits);
+      }
+    }
+  }
+  return culprits;
+}
+
+interface CheckContext {
+  options: SyncCheckOptions;
+  loaded: LoadedConfig;
+  upstream: Upstream;
+  patches: Patch[];
+  paths: string[];
+  baseReader: FileReader;
+}
+
+async function checkRelease(ctx: CheckContext, release: Release): Promise<ReleaseReport> {
+  const { upstream, patches, loaded } = ctx;
+  const tree = new MemoryTree(prefetchingReader(upstream.reader(release.version), ctx.paths));
+  const outcome = await applySeries(patches, tree, { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
+  let culprits: Map<string, UpstreamCommit[]> | undefined;
+  let security: UpstreamCommit[] | null = null;
+  if (upstream.git) {
+    const [baseCommit, targetCommit] = await Promise.all([upstream.git.commitOf(loaded.config.base), upstream.git.commitOf(release.version)]);
+    culprits = await findCulprits(upstream, patches, outcome, baseCommit, targetCommit);
+    security = await securityCommits(upstream.git.mirrorDir, baseCommit, targetCommit);
+  }
+  return buildReleaseReport({
+    version: release.version,
+    identity: release.identity,
+    inSupports: semver.satisfies(release.version, loaded.config.supports),
+    outcome,
+    patches,
+    culprits,
+    securityCommits: security,
+  });
+}
+
+function validateOptions(options: SyncCheckOptions): void {
+  if (options.to !== undefined && options.all) {
+    throw new MeshforkError('USAGE', '--to and --all cannot be used together', { hint: 'use --to VERSION for one release, or --all for every newer release in supports' });
+  }
+  const fuzz = options.fuzz ?? 0;
+  if (!Number.isInteger(fuzz) || fuzz < 0) {
+    throw new MeshforkError('USAGE', `--fuzz: expected a whole number >= 0, got ${String(options.fuzz)}`, { hint: 'omit --fuzz for strict checking, or pass e.g. --fuzz 2' });
+  }
+  if (options.to !== undefined && semver.valid(options.to) === null) {
+    throw new MeshforkError('USAGE', `--to: "${options.to}" is not a version such as 1.1.55`, { hint: 'run meshfork upstream list to see the releases' });
+  }
+}
+
+/** Check the series against the chosen releases and return the report; conflicts are data, not errors. */
+export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckReport> {
+  validateOptions(options);
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const series = await loadSeries(loaded.patchesDir);
+  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  const { config } = loaded;
+  const inSupports = (await upstream.listReleases()).filter((r) => semver.satisfies(r.version, config.supports));
+  const targets = await chooseTargets(options, loaded, upstream, inSupports);
+  const ctx: CheckContext = {
+    options,
+    loaded,
+    upstream,
+    patches: series.patches,
+    paths: touchedPaths(series.patches),
+    baseReader: targets.length > 0 ? upstream.reader((await upstream.resolve(config.base)).version) : async () => undefined,
+  };
+  const releases: ReleaseReport[] = [];
+  for (const release of targets.sort((a, b) => semver.compare(a.version, b.version))) releases.push(await checkRelease(ctx, release));
+  return buildCheckReport({
+    upstream: { kind: upstream.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
+    base: config.base,
+    supports: config.supports,
+    newest: inSupports.at(-1)?.version ?? null,
+    mode: options.to !== undefined ? 'to' : options.all ? 'all' : 'newest',
+    fuzz: options.fuzz ?? 0,
+    releases,
+    isNewer: (a, b) => semver.gt(a, b),
+  });
+}
