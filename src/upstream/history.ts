@@ -46,7 +46,7 @@ function publicFields(c: LoggedCommit): HistoryCommit {
 
 /** Commits reachable from target but not from base, newest first. */
 async function logRange(mirrorDir: string, baseCommit: string, targetCommit: string, extra: string[] = []): Promise<LoggedCommit[]> {
-  const out = await runGit(['log', `--format=${FORMAT}`, '--no-color', ...extra, `${baseCommit}..${targetCommit}`], { cwd: mirrorDir });
+  const out = await runGit(['log', `--format=${FORMAT}`, '--no-color', `${baseCommit}..${targetCommit}`, ...extra], { cwd: mirrorDir });
   return parseLog(out.stdout.toString('utf8'));
 }
 
