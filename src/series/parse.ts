@@ -173,6 +173,11 @@ function parseFile(name: string, cur: Cursor): FileOperation {
   }
   const hunks: Hunk[] = [];
   while (!cur.done && cur.text.startsWith('@@')) hunks.push(parseHunk(name, cur));
+  const last = hunks[hunks.length - 1];
+  // A diff line right after a complete hunk means the header undercounts (git says "corrupt patch").
+  if (last && !cur.done && /^[-+ ]/.test(cur.raw) && cur.text !== '-- ') {
+    throw invalid(name, cur.lineNo, `hunk at line ${last.headerLine} has more lines than its header promises (${last.oldLines} old, ${last.newLines} new)`);
+  }
   if (minus === undefined && hunks.length === 0 && !cur.done && !cur.text.startsWith('diff --git ') && cur.text !== '-- ') {
     throw invalid(name, cur.lineNo, `unexpected line in the headers of "${b}": ${cur.text.slice(0, 60)}`);
   }
