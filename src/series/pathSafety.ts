@@ -25,40 +25,47 @@ export function assertSafePath(p: string, where: string): void {
   }
 }
 
+const SYMLINK_LOOP = Symbol('symlink loop');
+
 /**
- * Refuse a path that resolves through a symlink to somewhere outside root, before writing it on disk.
- * Checks the deepest existing ancestor (and the file itself when it is a link).
+ * Where a write to `p` would land: existing components resolved through their links, dangling links
+ * followed to their (relative-to-their-real-folder) targets, the missing tail appended.
+ */
+async function resolveForWrite(p: string, hops = 0): Promise<string | typeof SYMLINK_LOOP> {
+  if (hops > 40) return SYMLINK_LOOP;
+  try {
+    return await fs.realpath(p);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return SYMLINK_LOOP;
+    if (code !== 'ENOENT') throw error;
+  }
+  const link = await fs.readlink(p).catch(() => undefined);
+  // A dangling link is as dangerous as a live one: a write creates its target.
+  if (link !== undefined) {
+    const folder = await resolveForWrite(path.dirname(p), hops + 1);
+    return folder === SYMLINK_LOOP ? folder : resolveForWrite(path.resolve(folder, link), hops + 1);
+  }
+  const parent = path.dirname(p);
+  if (parent === p) return p;
+  const folder = await resolveForWrite(parent, hops);
+  return folder === SYMLINK_LOOP ? folder : path.join(folder, path.basename(p));
+}
+
+/**
+ * Refuse a path that resolves through a symlink to somewhere outside root, before writing it on disk:
+ * live or dangling links, chains of links, in the file itself or any folder above it.
  */
 export async function assertInsideTree(root: string, relPath: string, where: string): Promise<void> {
   assertSafePath(relPath, where);
   const realRoot = await fs.realpath(root);
-  let probe = path.join(root, relPath);
-  for (;;) {
-    try {
-      const real = await fs.realpath(probe);
-      if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-        throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": it resolves through a symlink to ${real}, outside the tree`, {
-          hint: 'remove the symlink from the tree or the path from the patch',
-        });
-      }
-      return;
-    } catch (error) {
-      if (error instanceof MeshforkError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw error;
-      // A dangling link is as dangerous as a live one: check where it points.
-      const link = await fs.readlink(probe).catch(() => undefined);
-      if (link !== undefined) {
-        const target = path.resolve(path.dirname(probe), link);
-        if (target !== realRoot && !target.startsWith(realRoot + path.sep)) {
-          throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": it is a symlink to ${target}, outside the tree`, {
-            hint: 'remove the symlink from the tree or the path from the patch',
-          });
-        }
-      }
-      const parent = path.dirname(probe);
-      if (parent === probe) return;
-      probe = parent;
-    }
+  const real = await resolveForWrite(path.join(root, relPath));
+  if (real === SYMLINK_LOOP) {
+    throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": too many levels of symbolic links`, { hint: 'remove the symlink loop from the tree' });
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+    throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": it resolves through a symlink to ${real}, outside the tree`, {
+      hint: 'remove the symlink from the tree or the path from the patch',
+    });
   }
 }
