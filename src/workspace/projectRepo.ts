@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { MeshforkError } from '../errors';
+import { GIT_IDENTITY, gitText, runGit } from '../tools/git';
+
+/**
+ * The project's own git repository (where patches/, config and lock are versioned). meshfork
+ * commits there only on request (--commit), as the user's identity when the environment sets
+ * one (GIT_AUTHOR_NAME ...), else as "meshfork".
+ */
+function identity(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(GIT_IDENTITY)) env[key] = process.env[key] || value;
+  return env;
+}
+
+export async function projectTopLevel(root: string): Promise<string> {
+  const result = await runGit(['rev-parse', '--show-toplevel'], { cwd: root, okExitCodes: [0, 128] });
+  if (result.exitCode !== 0) {
+    throw new MeshforkError('USAGE', `${root} is not inside a git repository, so --commit has nowhere to commit`, {
+      hint: 'run `git init` (and commit the project) first, or leave out --commit',
+    });
+  }
+  return result.stdout.toString('utf8').trim();
+}
+
+/** Fail early (before any work) when `branch` is not a valid new branch name. */
+export async function assertNewBranch(root: string, branch: string): Promise<void> {
+  await projectTopLevel(root);
+  const valid = await runGit(['check-ref-format', '--branch', branch], { cwd: root, okExitCodes: [0, 1, 128] });
+  if (valid.exitCode !== 0) throw new MeshforkError('USAGE', `"${branch}" is not a valid branch name`, { hint: 'choose another --branch' });
+  const exists = await runGit(['show-ref', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: root, okExitCodes: [0, 1] });
+  if (exists.exitCode === 0) {
+    throw new MeshforkError('OUTPUT_EXISTS', `branch ${branch} already exists`, {
+      hint: `choose another name with --branch, or delete it (git branch -D ${branch})`,
+    });
+  }
+}
+
+/**
+ * Switch to a new branch at HEAD (uncommitted changes come along) and commit exactly `files`
+ * there, whatever else is staged. Returns the commit id.
+ */
+export async function commitOnNewBranch(root: string, branch: string, files: string[], message: string): Promise<string> {
+  await assertNewBranch(root, branch);
+  const hasHead = (await runGit(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: root, okExitCodes: [0, 1] })).exitCode === 0;
+  if (hasHead) await runGit(['switch', '-q', '-c', branch], { cwd: root });
+  else await runGit(['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: root });
+  const rel = files.map((f) => path.relative(root, f) || '.');
+  // Only paths that exist now or are tracked can be named (a lock may be new, a patch may be gone).
+  const tracked = (await runGit(['ls-files', '-z', '--', ...rel], { cwd: root })).stdout.toString('utf8').split('\0').filter(Boolean);
+  await runGit(['add', '-A', '--', ...rel], { cwd: root, okExitCodes: [0] });
+  const staged = (await runGit(['diff', '--cached', '--name-only', '-z', ...(hasHead ? ['HEAD'] : []), '--', ...rel], { cwd: root })).stdout.toString('utf8').split('\0').filter(Boolean);
+  const paths = [...new Set([...tracked, ...staged])];
+  await runGit(['commit', '-q', '--no-verify', '--allow-empty', '-F', '-', '--only', '--', ...paths], { cwd: root, input: message, env: identity() });
+  return gitText(['rev-parse', 'HEAD'], { cwd: root });
+}
+
+/** The branch checked out in the project, for `sync push` without --branch. */
+export async function currentBranch(root: string): Promise<string> {
+  const name = await gitText(['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: root });
+  if (name === 'HEAD') throw new MeshforkError('USAGE', 'the project is on a detached HEAD; there is no branch to push', { hint: 'pass --branch NAME' });
+  return name;
+}
+
+export async function pushBranch(root: string, remote: string, branch: string): Promise<string> {
+  await projectTopLevel(root);
+  const commit = await gitText(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], { cwd: root }).catch(() => {
+    throw new MeshforkError('USAGE', `there is no branch ${branch} to push`, { hint: 'create it with `meshfork sync rebase --to VERSION --commit`, or pass --branch' });
+  });
+  const remotes = (await gitText(['remote'], { cwd: root })).split('\n');
+  if (!remotes.includes(remote)) {
+    throw new MeshforkError('USAGE', `the project has no remote named ${remote}`, { hint: `add one (git remote add ${remote} URL) or pass --remote` });
+  }
+  await runGit(['push', '-q', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: root });
+  return commit;
+}

@@ -1,0 +1,239 @@
+/*
+ * One `sync rebase`, from start to finish: back up the project files, build the workspace at the
+ * new release, apply the patches (strict, then 3-way), stop on conflicts for `continue`, and on
+ * success export the series, move `base`, and optionally commit and summarize. `abort` puts the
+ * backup back. Every step writes its state first, so any command can pick up where one stopped.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../config/load';
+import { MeshforkError } from '../errors';
+import { loadSeries } from '../series/load';
+import { SERIES_FILE } from '../series/seriesFile';
+import type { Patch } from '../series/types';
+import { writeFileAtomic } from '../util/atomic';
+import { backupPatchesDir, restoreBackup, takeBackup } from './backup';
+import { setBaseInConfigText } from './configText';
+import { createWorkspace, type ReleaseSource } from './create';
+import type { CurrentSeries } from './exportPlan';
+import { exportWorkspace } from './exportWorkspace';
+import { ensureStateDir, type ProjectLayout } from './layout';
+import { recoverPatchesSwap } from './patchesSwap';
+import { assertNewBranch, commitOnNewBranch } from './projectRepo';
+import { readRebaseState, requireRebaseState, writeRebaseState, type RebaseState } from './rebaseState';
+import { continueRebase, runRebaseSteps, type RebaseContext, type RebaseProgress } from './rebaseSteps';
+import { workspaceStatus } from './status';
+import { renderSummaryMarkdown, summarizeRebase, type PatchSummary, type RebaseSummary } from './summary';
+
+/** What a rebase needs from the upstream (an `Upstream` fits): files, and pinning releases in the lock. */
+export interface RebaseUpstream extends ReleaseSource {
+  resolve(version: string): Promise<unknown>;
+}
+
+export interface ConflictFile {
+  path: string;
+  /** Where the markers are, as "start-end" line ranges; empty when the file is missing upstream. */
+  ranges: string[];
+  missing: boolean;
+}
+
+export type RebaseReport =
+  | {
+      status: 'done';
+      from: string;
+      to: string;
+      summary: RebaseSummary;
+      written: string[];
+      removed: string[];
+      summaryFile?: string;
+      commit?: { branch: string; id: string };
+      workDir: string;
+    }
+  | {
+      status: 'stopped';
+      from: string;
+      to: string;
+      /** 1-based position of the stopped patch, and the series length. */
+      position: number;
+      total: number;
+      patch: { name: string; subject: string };
+      conflicts: ConflictFile[];
+      workDir: string;
+    };
+
+export interface StartOptions {
+  from: string;
+  to: string;
+  finish: RebaseState['finish'];
+  /** Replace a workspace that holds unexported work. */
+  force?: boolean;
+}
+
+/** The branch `--commit` creates without --branch. */
+export function defaultBranch(version: string): string {
+  return `meshfork/upstream-${version}`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function savedWorkspaceDir(layout: ProjectLayout): string {
+  return path.join(layout.backupDir, 'work');
+}
+
+/** The series as it was before the rebase, from the backup. */
+async function seriesBefore(layout: ProjectLayout): Promise<{ patches: Patch[]; current: CurrentSeries & { patchNames: string[] } }> {
+  const dir = backupPatchesDir(layout.backupDir);
+  const series = await loadSeries(dir);
+  const seriesText = (await fs.readFile(path.join(dir, SERIES_FILE))).toString('latin1');
+  return { patches: series.patches, current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) } };
+}
+
+export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstream, options: StartOptions): Promise<RebaseReport> {
+  await ensureStateDir(layout);
+  await recoverPatchesSwap(layout.patchesDir);
+  const running = await readRebaseState(layout.rebaseFile);
+  if (running) {
+    throw new MeshforkError('STATE_INVALID', `a rebase from ${running.from} to ${running.to} is already in progress`, {
+      hint: 'finish it with `meshfork sync continue`, or undo it with `meshfork sync abort`',
+    });
+  }
+  await loadSeries(layout.patchesDir);
+  const workspace = await workspaceStatus(layout.workDir);
+  if (workspace?.unexported && !options.force) {
+    throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has work that is not exported to patches/ (${workspace.dirty.length} uncommitted file(s), HEAD ${workspace.head === workspace.meta.syncedHead ? 'exported' : 'not exported'})`, {
+      hint: 'run `meshfork export` first (commit in the workspace before), or pass --force to set the workspace aside anyway (abort brings it back)',
+    });
+  }
+  const finish = { ...options.finish, branch: options.finish.commit ? (options.finish.branch ?? defaultBranch(options.to)) : undefined };
+  if (finish.commit && finish.branch) await assertNewBranch(layout.root, finish.branch);
+
+  await takeBackup(layout.backupDir, layout);
+  let savedWorkspace = false;
+  if (await exists(layout.workDir)) {
+    await fs.rename(layout.workDir, savedWorkspaceDir(layout));
+    savedWorkspace = true;
+  }
+  const state: RebaseState = { format: 1, from: options.from, to: options.to, next: 0, steps: [], finish, savedWorkspace };
+  await writeRebaseState(layout.rebaseFile, state);
+  try {
+    // resolve() checks both releases against the lock and pins the new one there.
+    await upstream.resolve(options.from);
+    await upstream.resolve(options.to);
+    const { patches, current } = await seriesBefore(layout);
+    await createWorkspace(layout.workDir, upstream, options.to);
+    const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from) };
+    return await settle(layout, context, current, await runRebaseSteps(context, state));
+  } catch (error) {
+    // Nothing of a failed start is worth keeping: put everything back, then report the failure.
+    try {
+      await abortRebase(layout);
+    } catch (restoreError) {
+      throw new MeshforkError('IO_FAILED', `${(error as Error).message}; restoring the project also failed: ${(restoreError as Error).message}`, {
+        hint: 'run `meshfork sync abort` to restore patches/, config and lock from .meshfork/backup',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+export async function continueRebaseSession(layout: ProjectLayout, upstream: RebaseUpstream): Promise<RebaseReport> {
+  const state = await requireRebaseState(layout.rebaseFile);
+  const { patches, current } = await seriesBefore(layout);
+  const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(state.from) };
+  return settle(layout, context, current, await continueRebase(context, state));
+}
+
+async function settle(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, progress: RebaseProgress): Promise<RebaseReport> {
+  const { state } = progress;
+  if (progress.kind === 'stopped') {
+    const conflicts = progress.outcome.files
+      .filter((f) => f.status === 'conflict' || f.status === 'missing')
+      .map((f) => ({
+        path: f.path,
+        missing: f.status === 'missing',
+        ranges: f.hunks.flatMap((h) => (h.conflictRange ? [`${h.conflictRange.start}-${h.conflictRange.end}`] : [])).filter((r, i, all) => all.indexOf(r) === i),
+      }));
+    return {
+      status: 'stopped',
+      from: state.from,
+      to: state.to,
+      position: (state.stopped?.index ?? state.next) + 1,
+      total: context.patches.length,
+      patch: { name: progress.patch.name, subject: progress.patch.header.subject },
+      conflicts,
+      workDir: layout.workDir,
+    };
+  }
+  return finishRebase(layout, context, current, state);
+}
+
+function commitMessageFor(summary: RebaseSummary): string {
+  const counts = new Map<string, number>();
+  for (const p of summary.patches) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
+  const line = (p: PatchSummary) => `- ${p.newName ?? p.name}: ${p.result}${p.moves.length ? ` (${p.moves.map((m) => `${m.path} ${m.newStart - m.oldStart >= 0 ? '+' : ''}${m.newStart - m.oldStart}`).join(', ')})` : ''}`;
+  return [
+    `meshfork: move the patch series to upstream ${summary.to}`,
+    '',
+    `meshfork sync rebase from ${summary.from} to ${summary.to}: ${[...counts].map(([r, n]) => `${n} ${r}`).join(', ')}.`,
+    'Refreshes patches/, sets "base" in the config and pins the release in the lock file.',
+    '',
+    ...summary.patches.map(line),
+    '',
+  ].join('\n');
+}
+
+async function finishRebase(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, state: RebaseState): Promise<RebaseReport> {
+  const exported = await exportWorkspace({ workDir: layout.workDir, patchesDir: layout.patchesDir, current, version: state.to });
+  const configText = await fs.readFile(layout.configFile, 'utf8');
+  const updated = setBaseInConfigText(configText, state.to);
+  parseConfig(layout.configFile, JSON.parse(updated));
+  if (updated !== configText) await writeFileAtomic(layout.configFile, updated);
+
+  const summary = summarizeRebase(
+    state.from,
+    state.to,
+    context.patches,
+    state.steps,
+    exported.plan.patches.map((p) => ({ name: p.name, text: p.text, previous: p.previous?.name })),
+  );
+  if (state.finish.summary) await writeFileAtomic(state.finish.summary, renderSummaryMarkdown(summary));
+  let commit: { branch: string; id: string } | undefined;
+  if (state.finish.commit) {
+    const branch = state.finish.branch ?? defaultBranch(state.to);
+    commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, layout.configFile, layout.lockFile], commitMessageFor(summary)) };
+  }
+  await fs.rm(layout.rebaseFile, { force: true });
+  await fs.rm(layout.backupDir, { recursive: true, force: true });
+  return {
+    status: 'done',
+    from: state.from,
+    to: state.to,
+    summary,
+    written: exported.written,
+    removed: exported.removed,
+    summaryFile: state.finish.summary,
+    commit,
+    workDir: layout.workDir,
+  };
+}
+
+/** Put patches/, config, lock and any earlier workspace back as they were before the rebase. */
+export async function abortRebase(layout: ProjectLayout): Promise<{ from?: string; to?: string }> {
+  const state = await readRebaseState(layout.rebaseFile).catch(() => undefined);
+  const hasBackup = await exists(path.join(layout.backupDir, 'manifest.json'));
+  if (!state && !hasBackup) {
+    throw new MeshforkError('STATE_INVALID', 'no rebase is in progress', { hint: 'nothing to abort; `meshfork sync status` shows where things stand' });
+  }
+  if (hasBackup) await restoreBackup(layout.backupDir);
+  await fs.rm(layout.workDir, { recursive: true, force: true });
+  if (await exists(savedWorkspaceDir(layout))) await fs.rename(savedWorkspaceDir(layout), layout.workDir);
+  await fs.rm(layout.rebaseFile, { force: true });
+  await fs.rm(layout.backupDir, { recursive: true, force: true });
+  return { from: state?.from, to: state?.to };
+}
