@@ -1,0 +1,102 @@
+/*
+ * A minimal MeshCentral client for end-to-end tests: HTTPS requests that keep the raw status, headers
+ * and cookies, and a control.ashx WebSocket session that records userinfo, device groups and the close.
+ * The test server uses MeshCentral's self-signed "localhost" certificate, so verification is off here.
+ */
+import https from 'node:https';
+import WebSocket from 'ws';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  setCookies: string[];
+}
+
+export function httpsGet(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: urlPath, headers, rejectUnauthorized: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), setCookies: res.headers['set-cookie'] ?? [] }),
+      );
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The cookie-session content of a response's `xid` cookie (MeshCentral sets `{}` for anonymous visitors). */
+export function sessionOf(answer: HttpAnswer): Record<string, unknown> | null {
+  const xid = answer.setCookies.map((c) => c.split(';')[0]).find((c) => c.startsWith('xid='));
+  if (!xid) return null;
+  try {
+    return JSON.parse(Buffer.from(xid.slice(4), 'base64').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** A Cookie header replaying the response's cookies, when they carry a logged-in session; else null. */
+export function loggedInCookie(answer: HttpAnswer): string | null {
+  const session = sessionOf(answer);
+  if (!session || typeof session.userid !== 'string') return null;
+  return answer.setCookies.map((c) => c.split(';')[0]).join('; ');
+}
+
+export interface ControlResult {
+  userinfo?: { _id: string; name: string; email?: string; siteadmin?: number; links?: Record<string, unknown> };
+  meshes?: { _id: string; name: string }[];
+  /** The `{action: "close"}` message the server sent before closing, if any. */
+  closeMessage?: { cause?: string; msg?: string };
+  /** Connection-level failure (HTTP status on upgrade, reset). */
+  error?: string;
+}
+
+/** Opens control.ashx, asks for the device groups once userinfo arrives, and closes. */
+export function controlSession(port: number, options: { headers?: Record<string, string>; query?: string } = {}): Promise<ControlResult> {
+  return new Promise((resolve) => {
+    const result: ControlResult = {};
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx${options.query ? `?${options.query}` : ''}`, {
+      headers: options.headers,
+      rejectUnauthorized: false,
+      maxPayload: 64 * 1024 * 1024,
+    });
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      result.error = result.error ?? 'timeout';
+      ws.terminate();
+    }, 20_000);
+    ws.on('message', (data: WebSocket.RawData) => {
+      let message: { action?: string; userinfo?: ControlResult['userinfo']; meshes?: ControlResult['meshes']; cause?: string; msg?: string };
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      if (message.action === 'userinfo') {
+        result.userinfo = message.userinfo;
+        ws.send(JSON.stringify({ action: 'meshes' }));
+      } else if (message.action === 'meshes') {
+        result.meshes = message.meshes;
+        ws.close();
+      } else if (message.action === 'close') {
+        // MeshCentral pauses the socket while it authenticates, so its close handshake would only end on a
+        // 30 s timeout: the close message is the answer, hang up now.
+        result.closeMessage = { cause: message.cause, msg: message.msg };
+        ws.terminate();
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      result.error = `HTTP ${res.statusCode}`;
+      ws.terminate();
+    });
+    ws.on('error', (error) => {
+      result.error = result.error ?? error.message;
+    });
+    ws.on('close', done);
+  });
+}

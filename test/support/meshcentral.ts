@@ -1,0 +1,166 @@
+/*
+ * A real, patched MeshCentral for end-to-end tests: the series applied to a release by meshfork,
+ * its npm dependencies installed (cached under .cache/meshcentral-modules by a hash of package.json),
+ * then `node meshcentral.js --datapath DIR` on a free loopback port, stopped by its PID.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBuilt, runCli } from './cli';
+import { freePort } from './postgres';
+import { REPO_ROOT, releaseDir } from './release';
+
+const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
+
+/** How the series reached the release tree, so a test can say which door it went through. */
+export type ApplyRoute = 'meshfork apply' | 'git apply';
+
+export interface PatchedRelease {
+  dir: string;
+  route: ApplyRoute;
+  /** Deletes the tree. */
+  remove(): void;
+}
+
+/** True once the `meshfork apply` command exists in the build (it is written by another issue). */
+async function meshforkApplyAvailable(): Promise<boolean> {
+  ensureBuilt();
+  const help = await runCli(['apply', '--help']);
+  return help.exitCode === 0;
+}
+
+/**
+ * The series in patches/ applied to meshcentral@version in a new temp folder, with its npm dependencies.
+ * Goes through `meshfork apply --to VERSION --out DIR`; until that command exists, through `git apply`.
+ */
+export async function patchedRelease(version: string): Promise<PatchedRelease> {
+  const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
+  const dir = path.join(parent, 'meshcentral');
+  let route: ApplyRoute;
+  if (await meshforkApplyAvailable()) {
+    route = 'meshfork apply';
+    const result = await runCli(['apply', '--to', version, '--out', dir], { timeoutMs: 300_000 });
+    if (result.exitCode !== 0) throw new Error(`meshfork apply --to ${version} failed (exit ${result.exitCode}):\n${result.stderr}${result.stdout}`);
+  } else {
+    route = 'git apply';
+    execFileSync('cp', ['-a', `${releaseDir(version)}/.`, `${dir}/`]);
+    const series = readFileSync(path.join(REPO_ROOT, 'patches', 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    execFileSync('git', ['apply', '--whitespace=nowarn', ...series.map((p) => path.join(REPO_ROOT, 'patches', p))], { cwd: dir, stdio: 'pipe' });
+  }
+  installDependencies(dir);
+  return { dir, route, remove: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** `npm install --omit=dev` once per distinct package.json; later trees get hard links to the cached node_modules. */
+export function installDependencies(dir: string): void {
+  const key = createHash('sha256').update(readFileSync(path.join(dir, 'package.json'))).digest('hex').slice(0, 16);
+  const cached = path.join(MODULE_CACHE, key);
+  if (!existsSync(path.join(cached, 'node_modules'))) {
+    const work = `${cached}.tmp-${process.pid}-${Date.now()}`;
+    mkdirSync(work, { recursive: true });
+    execFileSync('cp', [path.join(dir, 'package.json'), work]);
+    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: work, stdio: 'pipe', timeout: 300_000 });
+    try {
+      renameSync(work, cached);
+    } catch {
+      rmSync(work, { recursive: true, force: true }); // another worker cached the same package.json first
+    }
+  }
+  execFileSync('cp', ['-al', path.join(cached, 'node_modules'), path.join(dir, 'node_modules')]);
+}
+
+export interface MeshCentralServer {
+  port: number;
+  pid: number;
+  datapath: string;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the output contains `text` (or rejects after timeoutMs). */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra config.json settings (MeshCentral lower-cases the keys itself). */
+  settings?: Record<string, unknown>;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** config.json for a loopback test server: the settings the issue lists, plus jwtAuth on. */
+function writeConfig(datapath: string, port: number, settings: Record<string, unknown> = {}): void {
+  const config = {
+    settings: {
+      cert: 'localhost', port, redirPort: 0, mpsPort: 0, WANonly: true, exactPorts: true, selfUpdate: false,
+      noAgentUpdate: true, checkUpdates: false, agentTimeStampServer: false, jwtAuth: true, ...settings,
+    },
+    domains: { '': { title: 'meshfork e2e' } },
+  };
+  writeFileSync(path.join(datapath, 'config.json'), JSON.stringify(config, null, 2));
+}
+
+/** Starts `node meshcentral.js` from a patched tree with `jwtAuth: true` and waits until HTTPS listens. */
+export async function startMeshCentral(appDir: string, options: StartOptions = {}): Promise<MeshCentralServer> {
+  const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  const port = await freePort();
+  writeConfig(datapath, port, options.settings);
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
+  const child: ChildProcess = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waiters: (() => void)[] = [];
+  const onData = (d: Buffer): void => {
+    output += d.toString('utf8');
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { for (const w of waiters.splice(0)) w(); resolve(); }));
+
+  const waitForOutput = (text: string | RegExp, timeoutMs = 30_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`MeshCentral did not print ${String(text)} within ${timeoutMs} ms. Output:\n${output}`)), timeoutMs);
+      const check = (): void => {
+        const found = typeof text === 'string' ? output.includes(text) : text.test(output);
+        if (found) { clearTimeout(deadline); resolve(); return; }
+        if (child.exitCode !== null || child.signalCode !== null) { clearTimeout(deadline); reject(new Error(`MeshCentral exited (${child.exitCode ?? child.signalCode}) before printing ${String(text)}. Output:\n${output}`)); return; }
+        waiters.push(check);
+      };
+      check();
+    });
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGINT'); // MeshCentral's own Ctrl-C handler stops it cleanly
+      const killer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(datapath, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForOutput('MeshCentral HTTPS server running', options.timeoutMs ?? 90_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, pid: child.pid ?? -1, datapath, output: () => output, waitForOutput, stop };
+}
+
+/** Starts MeshCentral and waits for it to exit on its own (start-up refusals); returns its output and exit code. */
+export async function runMeshCentralUntilExit(appDir: string, options: StartOptions = {}): Promise<{ output: string; exitCode: number | null }> {
+  const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  const port = await freePort();
+  writeConfig(datapath, port, options.settings);
+  const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], { cwd: appDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), options.timeoutMs ?? 90_000);
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  clearTimeout(timer);
+  rmSync(datapath, { recursive: true, force: true });
+  return { output, exitCode };
+}
