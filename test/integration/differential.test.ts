@@ -1,0 +1,325 @@
+/*
+ * Differential test of the engine against `git apply` on real upstream content: webserver.js,
+ * meshcentral.js and package.json of meshcentral@1.1.55 (CRLF files from the npm tarball). Seeded
+ * random multi-hunk edits become patches through the writer; the engine and `git apply` must produce
+ * the same bytes, report the same per-hunk offsets on shifted targets, and refuse the same patches.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyPatch, MemoryTree, type PatchOutcome } from '../../src/engine';
+import { splitLines } from '../../src/series/lines';
+import { parsePatch } from '../../src/series/parse';
+import type { Patch } from '../../src/series/types';
+import { formatPatch, patchFileName, type FileChange } from '../../src/series/writer';
+import { runGit } from '../../src/tools/git';
+import { releaseFile } from '../support/release';
+
+const VERSION = '1.1.55';
+const FILES = ['webserver.js', 'meshcentral.js', 'package.json'];
+const CASES = 240;
+const SEED = 0x5eed2024;
+
+/** mulberry32: a tiny seeded PRNG, so every run makes the same edits. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Random {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: T[]): T {
+    return items[this.int(0, items.length - 1)];
+  }
+}
+
+function dropFinalEol(content: string): string {
+  return content.replace(/\r?\n$/, '');
+}
+
+/** Unique text for a generated line, CRLF like its neighbours except now and then plain LF. */
+function freshLine(rng: Random, tag: string): string {
+  const indent = ' '.repeat(rng.int(0, 4) * 4);
+  return `${indent}// meshfork differential ${tag}${rng.chance(0.1) ? '\n' : '\r\n'}`;
+}
+
+/** Several non-overlapping insert/delete/replace edits, sometimes at the very start or end. */
+function randomEdit(rng: Random, content: string, tag: string): string {
+  const lines = splitLines(content);
+  const edits = rng.int(1, 6);
+  const positions = new Set<number>();
+  if (rng.chance(0.2)) positions.add(0);
+  if (rng.chance(0.2)) positions.add(Math.max(lines.length - rng.int(1, 2), 0));
+  if (rng.chance(0.1)) positions.add(lines.length);
+  while (positions.size < edits) positions.add(rng.int(0, lines.length));
+  let ceiling = lines.length;
+  [...positions]
+    .sort((a, b) => b - a)
+    .forEach((pos, k) => {
+      const available = ceiling - pos;
+      if (pos > ceiling) return;
+      const kind = available === 0 ? 'insert' : rng.pick(['insert', 'delete', 'replace']);
+      const removeCount = kind === 'insert' ? 0 : rng.int(1, Math.min(4, available));
+      const added = kind === 'delete' ? [] : Array.from({ length: rng.int(1, kind === 'insert' ? 4 : 3) }, (_, j) => freshLine(rng, `${tag}.${k}.${j}`));
+      // Inserting after a last line that has no newline would glue lines together: give it one first.
+      if (pos === lines.length && pos > 0 && !lines[pos - 1].endsWith('\n')) lines[pos - 1] += '\r\n';
+      lines.splice(pos, removeCount, ...added);
+      ceiling = pos - 1;
+    });
+  return lines.join('');
+}
+
+interface Case {
+  id: string;
+  /** Files before the edit (the base the patch is made on), by path. */
+  old: Map<string, string>;
+  /** Files after the edit. */
+  edited: Map<string, string>;
+  text: string;
+  patch: Patch;
+}
+
+function makeCase(index: number, originals: Map<string, string>): Case {
+  const rng = new Random(SEED + index);
+  const id = `c${String(index).padStart(3, '0')}`;
+  const touched = FILES.filter(() => rng.chance(0.45));
+  if (touched.length === 0) touched.push(FILES[index % FILES.length]);
+  const old = new Map<string, string>();
+  const edited = new Map<string, string>();
+  for (const file of touched) {
+    let before = originals.get(file) as string;
+    if (rng.chance(0.08)) before = dropFinalEol(before);
+    let after = randomEdit(rng, before, id);
+    if (rng.chance(0.12)) after = dropFinalEol(after);
+    else if (rng.chance(0.05) && !after.endsWith('\n')) after += '\r\n';
+    old.set(file, before);
+    edited.set(file, after);
+  }
+  const changes: FileChange[] = [...old.keys()].map((file) => ({ oldPath: file, newPath: file, oldContent: old.get(file) as string, newContent: edited.get(file) as string }));
+  const subject = `Differential case ${id}`;
+  const text = formatPatch({ from: 'Differential <diff@example.invalid>', subject, description: `Seed ${SEED} + ${index}.`, trailers: [{ key: 'Upstream-Status', value: 'Inappropriate [test]' }] }, changes);
+  return { id, old, edited, text, patch: parsePatch(patchFileName(subject), text) };
+}
+
+/**
+ * A target that differs from the base far from the hunks: lines inserted or deleted outside every
+ * hunk's old range (so hunks land at an offset, or, at the file's ends, may no longer fit), and
+ * now and then one changed line inside a hunk (so the patch should be refused).
+ */
+function shiftTarget(rng: Random, content: string, hunkRanges: [number, number][], tag: string): { content: string; mutated: boolean } {
+  const lines = splitLines(content);
+  const inHunk = (pos: number) => hunkRanges.some(([from, to]) => pos >= from && pos < to);
+  const edits = rng.int(1, 4);
+  const chosen = new Set<number>();
+  for (let tries = 0; chosen.size < edits && tries < 200; tries++) {
+    const pos = rng.int(0, lines.length);
+    if (!inHunk(pos) && !inHunk(pos - 1)) chosen.add(pos);
+  }
+  for (const pos of [...chosen].sort((a, b) => b - a)) {
+    if (rng.chance(0.6) || pos >= lines.length) {
+      lines.splice(pos, 0, ...Array.from({ length: rng.int(1, 30) }, (_, j) => `// shifted ${tag}.${pos}.${j}\r\n`));
+    } else {
+      let count = 1;
+      while (count < 20 && pos + count < lines.length && !inHunk(pos + count)) count++;
+      lines.splice(pos, rng.int(1, count));
+    }
+  }
+  let mutated = false;
+  if (rng.chance(0.15) && hunkRanges.length) {
+    // Offsets moved the hunks; find one of their lines by content and change it.
+    const [from, to] = rng.pick(hunkRanges);
+    const original = splitLines(content)[rng.int(from, to - 1)];
+    const at = original === undefined ? -1 : lines.indexOf(original);
+    if (at >= 0) {
+      lines[at] = `// mutated ${tag}\r\n`;
+      mutated = true;
+    }
+  }
+  return { content: lines.join(''), mutated };
+}
+
+interface GitResult {
+  applied: boolean;
+  /** Per file (by path), per hunk: the offset `git apply -v` reported (0 when it said nothing). */
+  offsets: Map<string, Map<number, { at: number; offset: number }>>;
+  stderr: string;
+}
+
+function parseGitVerbose(stderr: string, dir: string): GitResult['offsets'] {
+  const offsets: GitResult['offsets'] = new Map();
+  let current: string | undefined;
+  for (const line of stderr.split('\n')) {
+    const checking = /^Checking patch (.*)\.\.\.$/.exec(line);
+    if (checking) {
+      current = path.posix.relative(dir, checking[1]);
+      offsets.set(current, new Map());
+      continue;
+    }
+    const hunk = /^Hunk #(\d+) succeeded at (\d+) \(offset (-?\d+) lines?\)\.$/.exec(line);
+    if (hunk && current !== undefined) offsets.get(current)?.set(Number(hunk[1]), { at: Number(hunk[2]), offset: Number(hunk[3]) });
+  }
+  return offsets;
+}
+
+async function gitApply(root: string, dir: string, patchFile: string): Promise<GitResult> {
+  const result = await runGit(['apply', '-v', '--whitespace=nowarn', `--directory=${dir}`, patchFile], { cwd: root, okExitCodes: [0, 1] });
+  return { applied: result.exitCode === 0, offsets: parseGitVerbose(result.stderr, dir), stderr: result.stderr };
+}
+
+async function engineApply(patch: Patch, files: Map<string, string>): Promise<{ outcome: PatchOutcome; tree: MemoryTree }> {
+  const tree = new MemoryTree(async (p) => files.get(p));
+  const outcome = await applyPatch(patch, tree);
+  return { outcome, tree };
+}
+
+async function writeFiles(root: string, dir: string, files: Map<string, string>): Promise<void> {
+  await fs.mkdir(path.join(root, dir), { recursive: true });
+  await Promise.all([...files].map(([file, content]) => fs.writeFile(path.join(root, dir, file), Buffer.from(content, 'latin1'))));
+}
+
+async function readFiles(root: string, dir: string, names: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of names) out.set(name, (await fs.readFile(path.join(root, dir, name))).toString('latin1'));
+  return out;
+}
+
+async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+/** Old-file line ranges [from, to) (0-based) of every hunk of one file in the patch. */
+function hunkRanges(patch: Patch, file: string): [number, number][] {
+  const op = patch.operations.find((o) => o.kind === 'modify' && o.path === file);
+  return (op?.hunks ?? []).map((h) => [Math.max(h.oldStart - 1, 0), Math.max(h.oldStart - 1, 0) + h.oldLines] as [number, number]);
+}
+
+describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
+  let root: string;
+  let cases: Case[];
+
+  beforeAll(async () => {
+    const originals = new Map(FILES.map((f) => [f, releaseFile(VERSION, f)]));
+    cases = Array.from({ length: CASES }, (_, i) => makeCase(i, originals));
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-differential-'));
+    await runGit(['init', '--quiet', root], { cwd: os.tmpdir() });
+  });
+
+  afterAll(async () => {
+    if (root) await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('generates varied multi-hunk patches (the test covers what it claims to)', () => {
+    const hunkCounts = cases.flatMap((c) => c.patch.operations.map((o) => o.hunks.length));
+    expect(cases).toHaveLength(CASES);
+    expect(hunkCounts.filter((n) => n >= 2).length).toBeGreaterThanOrEqual(200);
+    expect(cases.filter((c) => c.patch.operations.length > 1).length).toBeGreaterThan(20);
+    expect(cases.filter((c) => c.text.includes('\\ No newline at end of file')).length).toBeGreaterThan(10);
+    const allHunks = cases.flatMap((c) => c.patch.operations.flatMap((o) => o.hunks));
+    expect(allHunks.filter((h) => h.oldStart <= 1).length).toBeGreaterThan(10);
+    expect(allHunks.filter((h) => h.lines[h.lines.length - 1].kind !== ' ').length).toBeGreaterThan(10);
+    expect(allHunks.some((h) => h.lines.some((l) => l.kind === '+' && l.text.endsWith('\r\n')))).toBe(true);
+    expect(allHunks.some((h) => h.lines.some((l) => l.kind === '+' && /[^\r]\n$/.test(l.text)))).toBe(true);
+  });
+
+  it('on the base files: the engine and git apply produce identical bytes, the edited files', async () => {
+    const mismatches: string[] = [];
+    await inPool(cases, 4, async (c) => {
+      const dir = `base/${c.id}`;
+      await writeFiles(root, dir, c.old);
+      await fs.writeFile(path.join(root, `${c.id}.patch`), Buffer.from(c.text, 'latin1'));
+      const git = await gitApply(root, dir, `${c.id}.patch`);
+      const engine = await engineApply(c.patch, c.old);
+      if (!git.applied) {
+        mismatches.push(`${c.id}: git apply refused the writer's patch: ${git.stderr}`);
+        return;
+      }
+      if (engine.outcome.status !== 'clean') mismatches.push(`${c.id}: engine status ${engine.outcome.status}`);
+      const gitFiles = await readFiles(root, dir, [...c.old.keys()]);
+      const engineFiles = new Map(engine.tree.changes().map(([p, change]) => [p, change.content]));
+      for (const [file, expected] of c.edited) {
+        if (gitFiles.get(file) !== expected) mismatches.push(`${c.id} ${file}: git apply output differs from the edited file`);
+        if (engineFiles.get(file) !== gitFiles.get(file)) mismatches.push(`${c.id} ${file}: engine bytes differ from git apply's`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('on shifted targets: same bytes, same per-hunk offsets as `git apply -v`, same refusals', async () => {
+    const mismatches: string[] = [];
+    let offsetHunks = 0;
+    let refused = 0;
+    await inPool(cases, 4, async (c) => {
+      const rng = new Random(SEED ^ (0x9e3779b9 + Number(c.id.slice(1))));
+      const targets = new Map<string, string>();
+      let mutated = false;
+      for (const [file, content] of c.old) {
+        const shifted = shiftTarget(rng, content, hunkRanges(c.patch, file), c.id);
+        targets.set(file, shifted.content);
+        mutated ||= shifted.mutated;
+      }
+      const dir = `shifted/${c.id}`;
+      await writeFiles(root, dir, targets);
+      const git = await gitApply(root, dir, `${c.id}.patch`);
+      const engine = await engineApply(c.patch, targets);
+      const engineRefused = engine.outcome.status === 'conflict';
+      if (git.applied === engineRefused) {
+        mismatches.push(`${c.id}: git apply ${git.applied ? 'applied' : 'refused'}, engine status ${engine.outcome.status} (mutated: ${mutated})\n${git.stderr}`);
+        return;
+      }
+      if (!git.applied) {
+        refused++;
+        if (engine.tree.changes().length !== 0) mismatches.push(`${c.id}: engine wrote files for a refused patch`);
+        return;
+      }
+      const gitFiles = await readFiles(root, dir, [...targets.keys()]);
+      const engineFiles = new Map(engine.tree.changes().map(([p, change]) => [p, change.content]));
+      for (const file of targets.keys()) {
+        if (engineFiles.get(file) !== gitFiles.get(file)) mismatches.push(`${c.id} ${file}: engine bytes differ from git apply's`);
+      }
+      for (const fileOutcome of engine.outcome.files) {
+        const reported = git.offsets.get(fileOutcome.path);
+        if (!reported) {
+          mismatches.push(`${c.id} ${fileOutcome.path}: git apply -v did not mention the file`);
+          continue;
+        }
+        const op = c.patch.operations.find((o) => o.kind === 'modify' && o.path === fileOutcome.path);
+        let delta = 0;
+        fileOutcome.hunks.forEach((h, i) => {
+          const fromGit = reported.get(i + 1);
+          const gitOffset = fromGit?.offset ?? 0;
+          if (h.offset !== gitOffset) mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine offset ${h.offset}, git apply ${gitOffset}`);
+          // git reports where the hunk landed in the partly patched file; the engine in the target's own lines.
+          if (fromGit && h.targetLine !== undefined && h.targetLine + delta !== fromGit.at) {
+            mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine line ${h.targetLine} (+${delta}), git apply line ${fromGit.at}`);
+          }
+          if (h.offset !== 0) offsetHunks++;
+          const hunk = op?.hunks[i];
+          if (hunk) delta += hunk.newLines - hunk.oldLines;
+        });
+      }
+    });
+    expect(mismatches).toEqual([]);
+    // The shifts must actually exercise offsets and refusals, or this test proves nothing.
+    expect(offsetHunks).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(10);
+  });
+});
