@@ -1,0 +1,74 @@
+/*
+ * `meshfork edit`: the series as git commits on top of an upstream release, in `.meshfork/work`,
+ * ready to amend, fix up, reorder or extend; `meshfork export` writes it back.
+ */
+import { promises as fs } from 'node:fs';
+import { loadConfig } from '../config/load';
+import { MeshforkError } from '../errors';
+import { loadSeries } from '../series/load';
+import { openUpstream } from '../upstream';
+import { assertInRange } from '../upstream/range';
+import type { ProgressSink } from '../util/progress';
+import { buildWorkspace } from '../workspace/build';
+import { ensureStateDir, projectLayout } from '../workspace/layout';
+import { recoverPatchesSwap } from '../workspace/patchesSwap';
+import { assertNoRebase } from '../workspace/rebaseState';
+import { workspaceStatus } from '../workspace/status';
+import { wsGitText } from '../workspace/workspaceGit';
+
+export interface EditOptions {
+  cwd: string;
+  configFile?: string;
+  /** Build on this release instead of the config's base (--at). */
+  at?: string;
+  ignoreRange?: boolean;
+  /** Replace a workspace that holds work not yet exported. */
+  force?: boolean;
+  progress?: ProgressSink;
+  cacheDir?: string;
+}
+
+export interface EditResult {
+  workDir: string;
+  version: string;
+  base: string;
+  /** True when an existing workspace was replaced. */
+  replaced: boolean;
+  patches: { name: string; subject: string; commit: string }[];
+}
+
+export async function edit(options: EditOptions): Promise<EditResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  await recoverPatchesSwap(layout.patchesDir);
+  await assertNoRebase(layout.rebaseFile, 'recreating the workspace');
+  const version = options.at ?? loaded.config.base;
+  if (options.at !== undefined) assertInRange(loaded.config, version, options.ignoreRange);
+  const series = await loadSeries(layout.patchesDir);
+
+  const existing = await workspaceStatus(layout.workDir);
+  if (existing?.unexported && !options.force) {
+    throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has work that is not exported yet`, {
+      hint: 'run `meshfork export` to keep it, or `meshfork edit --force` to throw it away',
+      details: { dirty: existing.dirty, head: existing.head },
+    });
+  }
+  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  try {
+    await upstream.resolve(version);
+    await ensureStateDir(layout);
+    await fs.rm(layout.workDir, { recursive: true, force: true });
+    await buildWorkspace(layout.workDir, upstream, version, series.patches);
+  } finally {
+    upstream.close();
+  }
+
+  const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean);
+  return {
+    workDir: layout.workDir,
+    version,
+    base: loaded.config.base,
+    replaced: existing !== undefined,
+    patches: series.patches.map((p, i) => ({ name: p.name, subject: p.header.subject, commit: ids[i] })),
+  };
+}

@@ -1,0 +1,73 @@
+/*
+ * `meshfork export`: write the workspace commits back to patches/ and patches/series with the
+ * deterministic writer, as one atomic set. An unchanged workspace changes no byte.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load';
+import { MeshforkError } from '../errors';
+import { loadSeries } from '../series/load';
+import { SERIES_FILE } from '../series/seriesFile';
+import { exportWorkspace } from '../workspace/exportWorkspace';
+import { projectLayout } from '../workspace/layout';
+import { recoverPatchesSwap } from '../workspace/patchesSwap';
+import { assertNoRebase } from '../workspace/rebaseState';
+import { workspaceStatus } from '../workspace/status';
+
+export interface ExportOptions {
+  cwd: string;
+  configFile?: string;
+}
+
+export interface ExportResult {
+  patchesDir: string;
+  version: string;
+  /** Every patch in the new series, in order. */
+  patches: { name: string; subject: string; commit: string }[];
+  written: string[];
+  removed: string[];
+  unchanged: string[];
+  seriesChanged: boolean;
+}
+
+export async function exportCommand(options: ExportOptions): Promise<ExportResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  await recoverPatchesSwap(layout.patchesDir);
+  await assertNoRebase(layout.rebaseFile, 'exporting');
+  const status = await workspaceStatus(layout.workDir);
+  if (!status) throw new MeshforkError('STATE_INVALID', `there is no workspace at ${layout.workDir}`, { hint: 'create it with `meshfork edit`' });
+  if (status.gitOperation) {
+    throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, {
+      hint: `finish it (git -C ${layout.workDir} ${status.gitOperation} --continue) or abort it, then export`,
+    });
+  }
+  if (status.dirty.length > 0) {
+    throw new MeshforkError('STATE_INVALID', `the workspace has uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}${status.dirty.length > 5 ? ', ...' : ''}`, {
+      hint: `commit them (git -C ${layout.workDir} commit -a, or --amend), or discard them, then export; export writes commits only`,
+      details: { dirty: status.dirty },
+    });
+  }
+  if (status.meta.version !== loaded.config.base) {
+    throw new MeshforkError('STATE_INVALID', `the workspace is on upstream ${status.meta.version} but the config's base is ${loaded.config.base}`, {
+      hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
+    });
+  }
+  const series = await loadSeries(layout.patchesDir);
+  const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
+  const result = await exportWorkspace({
+    workDir: layout.workDir,
+    patchesDir: layout.patchesDir,
+    current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
+    version: status.meta.version,
+  });
+  return {
+    patchesDir: layout.patchesDir,
+    version: status.meta.version,
+    patches: result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id })),
+    written: result.written,
+    removed: result.removed,
+    unchanged: result.unchanged,
+    seriesChanged: result.seriesChanged,
+  };
+}

@@ -1,0 +1,22 @@
+/** `meshfork sync abort`: undo a rebase; patches/, config, lock and any earlier workspace come back byte for byte. */
+import { loadConfig } from '../config/load';
+import { projectLayout } from '../workspace/layout';
+import { abortRebase } from '../workspace/rebaseSession';
+
+export interface SyncAbortOptions {
+  cwd: string;
+  configFile?: string;
+}
+
+export interface SyncAbortResult {
+  from?: string;
+  to?: string;
+  restored: string[];
+}
+
+export async function syncAbort(options: SyncAbortOptions): Promise<SyncAbortResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  const { from, to } = await abortRebase(layout);
+  return { from, to, restored: [layout.patchesDir, layout.configFile, layout.lockFile] };
+}

@@ -1,0 +1,26 @@
+/** `meshfork sync continue`: take the user's conflict resolution and go on with the rebase. */
+import { loadConfig } from '../config/load';
+import { openUpstream } from '../upstream';
+import type { ProgressSink } from '../util/progress';
+import { projectLayout } from '../workspace/layout';
+import { continueRebaseSession, type RebaseReport } from '../workspace/rebaseSession';
+import { requireRebaseState } from '../workspace/rebaseState';
+
+export interface SyncContinueOptions {
+  cwd: string;
+  configFile?: string;
+  progress?: ProgressSink;
+  cacheDir?: string;
+}
+
+export async function syncContinue(options: SyncContinueOptions): Promise<RebaseReport> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  await requireRebaseState(layout.rebaseFile);
+  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  try {
+    return await continueRebaseSession(layout, upstream);
+  } finally {
+    upstream.close();
+  }
+}

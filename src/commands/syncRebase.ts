@@ -1,0 +1,48 @@
+/*
+ * `meshfork sync rebase --to VERSION` (alias `sync merge`): move the series onto another upstream
+ * release with a real 3-way merge, stopping on conflicts the way `git rebase` does.
+ */
+import path from 'node:path';
+import { loadConfig } from '../config/load';
+import { openUpstream } from '../upstream';
+import { assertInRange } from '../upstream/range';
+import type { ProgressSink } from '../util/progress';
+import { projectLayout } from '../workspace/layout';
+import { startRebase, type RebaseReport } from '../workspace/rebaseSession';
+
+export interface SyncRebaseOptions {
+  cwd: string;
+  configFile?: string;
+  to: string;
+  /** Commit patches/, config and lock on a new branch when done (--commit). */
+  commit?: boolean;
+  /** Branch for --commit (default meshfork/upstream-VERSION). */
+  branch?: string;
+  /** Write the markdown summary here (--summary), relative to cwd. */
+  summary?: string;
+  ignoreRange?: boolean;
+  /** Set aside a workspace holding unexported work (abort brings it back). */
+  force?: boolean;
+  progress?: ProgressSink;
+  cacheDir?: string;
+}
+
+export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseReport> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  assertInRange(loaded.config, options.to, options.ignoreRange);
+  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  try {
+    return await startRebase(projectLayout(loaded), upstream, {
+      from: loaded.config.base,
+      to: options.to,
+      force: options.force,
+      finish: {
+        commit: Boolean(options.commit),
+        branch: options.branch,
+        summary: options.summary === undefined ? undefined : path.resolve(options.cwd, options.summary),
+      },
+    });
+  } finally {
+    upstream.close();
+  }
+}

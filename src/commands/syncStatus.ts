@@ -1,0 +1,68 @@
+/** `meshfork sync status`: where a rebase stands, and what the workspace holds. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load';
+import { parseSeriesFile, SERIES_FILE } from '../series/seriesFile';
+import { projectLayout } from '../workspace/layout';
+import { readRebaseState } from '../workspace/rebaseState';
+import { remainingMarkers } from '../workspace/rebaseSteps';
+import { workspaceStatus } from '../workspace/status';
+
+export interface SyncStatusOptions {
+  cwd: string;
+  configFile?: string;
+}
+
+export interface SyncStatusResult {
+  base: string;
+  /** Set while a rebase is in progress. */
+  rebase?: {
+    from: string;
+    to: string;
+    /** Patches done so far, and the series length. */
+    done: number;
+    total: number;
+    stopped?: { patch: string; conflicts: string[]; markers: string[] };
+  };
+  workspace?: {
+    dir: string;
+    version: string;
+    commits: number;
+    unexported: boolean;
+    dirty: string[];
+    gitOperation?: string;
+  };
+}
+
+export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatusResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  const state = await readRebaseState(layout.rebaseFile);
+  const ws = await workspaceStatus(layout.workDir);
+  const result: SyncStatusResult = { base: loaded.config.base };
+  if (state) {
+    const names = await backupEntries(layout.backupDir);
+    result.rebase = {
+      from: state.from,
+      to: state.to,
+      done: state.steps.length,
+      total: names.length,
+      stopped: state.stopped && {
+        patch: names[state.stopped.index] ?? `#${state.stopped.index + 1}`,
+        conflicts: state.stopped.conflicts,
+        markers: await remainingMarkers(layout.workDir, [...state.stopped.conflicts, ...(ws?.dirty ?? [])]),
+      },
+    };
+  }
+  if (ws) {
+    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: ws.commits, unexported: ws.unexported, dirty: ws.dirty, gitOperation: ws.gitOperation };
+  }
+  return result;
+}
+
+/** The series names as they were before the rebase (from the backup). */
+async function backupEntries(backupDir: string): Promise<string[]> {
+  const file = path.join(backupDir, 'patches', SERIES_FILE);
+  const text = await fs.readFile(file, 'latin1').catch(() => '');
+  return parseSeriesFile(file, text).map((e) => e.name);
+}
