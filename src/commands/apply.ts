@@ -1,0 +1,123 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load';
+import { applySeries, MemoryTree, type PatchOutcome, type PatchStatus } from '../engine';
+import { MeshforkError } from '../errors';
+import { exitCodeFor } from '../report/status';
+import { loadSeries } from '../series/load';
+import { assertSafePath } from '../series/pathSafety';
+import { assertInRange, openUpstream } from '../upstream';
+import { siblingTempPath } from '../util/atomic';
+import type { ProgressSink } from '../util/progress';
+
+export interface ApplyCommandOptions {
+  cwd: string;
+  configFile?: string;
+  /** Upstream release to patch; default: the config's base. */
+  to?: string;
+  out: string;
+  force?: boolean;
+  fuzz?: number;
+  threeWay?: boolean;
+  ignoreRange?: boolean;
+  updateLock?: boolean;
+  progress?: ProgressSink;
+  cacheDir?: string;
+}
+
+export interface ApplyResult {
+  version: string;
+  base: string;
+  /** Absolute output folder. */
+  out: string;
+  /** False when a conflict stopped the build: nothing was written. */
+  written: boolean;
+  status: PatchStatus;
+  exitCode: 0 | 1 | 3;
+  /** Files the series created, changed or deleted in the release. */
+  changedFiles: string[];
+  patches: PatchOutcome[];
+}
+
+/** Leftover build folders of killed runs beside `out` (".<name>.meshfork-<pid>-<hex>.tmp" of a dead pid). */
+async function removeStaleBuilds(out: string): Promise<void> {
+  const prefix = `.${path.basename(out)}.meshfork-`;
+  const names = await fs.readdir(path.dirname(out)).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.(tmp|old)$/.exec(name.slice(prefix.length)) : null;
+    if (!match || processAlive(Number(match[1]))) continue;
+    await fs.rm(path.join(path.dirname(out), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Write the series' changes into the build folder. Linked files are replaced, never written through. */
+async function writeChanges(dir: string, tree: MemoryTree): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [file, change] of tree.changes()) {
+    assertSafePath(file, 'apply');
+    const target = path.join(dir, file);
+    const previous = await fs.lstat(target).catch(() => undefined);
+    await fs.rm(target, { force: true });
+    changed.push(file);
+    if (change.content === null) continue;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const mode = change.mode ? parseInt(change.mode.slice(-3), 8) : previous ? previous.mode & 0o777 : 0o644;
+    await fs.writeFile(target, Buffer.from(change.content, 'latin1'), { mode });
+    await fs.chmod(target, mode);
+  }
+  return changed;
+}
+
+/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. */
+async function publish(build: string, out: string): Promise<void> {
+  if (!existsSync(out)) {
+    await fs.rename(build, out);
+    return;
+  }
+  const old = siblingTempPath(out).replace(/\.tmp$/, '.old');
+  await fs.rename(out, old);
+  await fs.rename(build, out);
+  await fs.rm(old, { recursive: true, force: true });
+}
+
+/**
+ * `meshfork apply`: the upstream release plus the series, built beside `out` (hard links from the
+ * cache, patched files written fresh) and renamed into place. A conflict writes nothing.
+ */
+export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const version = options.to ?? loaded.config.base;
+  assertInRange(loaded.config, version, options.ignoreRange);
+  const out = path.resolve(options.cwd, options.out);
+  if (existsSync(out) && !options.force) {
+    throw new MeshforkError('OUTPUT_EXISTS', `${out} already exists`, { hint: 'pass --force to replace it, or choose another --out' });
+  }
+  const series = await loadSeries(loaded.patchesDir);
+  const upstream = await openUpstream(loaded, { progress: options.progress, updateLock: options.updateLock, cacheDir: options.cacheDir });
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await removeStaleBuilds(out);
+  const build = siblingTempPath(out);
+  try {
+    await upstream.materialize(version, build);
+    const tree = new MemoryTree(upstream.reader(version));
+    const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
+    const outcome = await applySeries(series.patches, tree, { fuzz: options.fuzz ?? 0, threeWayBase });
+    const base = { version, base: loaded.config.base, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
+    if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };
+    const changedFiles = await writeChanges(build, tree);
+    await publish(build, out);
+    return { ...base, written: true, changedFiles };
+  } finally {
+    await fs.rm(build, { recursive: true, force: true });
+    upstream.close();
+  }
+}

@@ -1,0 +1,52 @@
+import semver from 'semver';
+import { loadConfig } from '../config/load';
+import { inRange, openUpstream } from '../upstream';
+import { upstreamKey } from '../upstream/lockFile';
+import type { ProgressSink } from '../util/progress';
+
+export interface UpstreamListOptions {
+  cwd: string;
+  configFile?: string;
+  progress?: ProgressSink;
+  cacheDir?: string;
+}
+
+/** One upstream release as `upstream list` shows it. */
+export interface UpstreamListEntry {
+  version: string;
+  date: string | null;
+  base: boolean;
+  newest: boolean;
+  supported: boolean;
+}
+
+export interface UpstreamListResult {
+  upstream: string;
+  base: string;
+  supports: string;
+  releases: UpstreamListEntry[];
+}
+
+/** `meshfork upstream list`: upstream's releases, marking the base, the newest and those in `supports`. */
+export async function upstreamList(options: UpstreamListOptions): Promise<UpstreamListResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  try {
+    const releases = await upstream.listReleases();
+    const newest = releases.map((r) => r.version).sort(semver.rcompare)[0];
+    return {
+      upstream: upstreamKey(loaded.config.upstream),
+      base: loaded.config.base,
+      supports: loaded.config.supports,
+      releases: releases.map((r) => ({
+        version: r.version,
+        date: r.date ?? null,
+        base: r.version === loaded.config.base,
+        newest: r.version === newest,
+        supported: inRange(loaded.config, r.version),
+      })),
+    };
+  } finally {
+    upstream.close();
+  }
+}

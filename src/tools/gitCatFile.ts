@@ -1,0 +1,100 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { MeshforkError } from '../errors';
+import { gitEnv, missingGit } from './git';
+
+/** One object read through `git cat-file --batch`. */
+export interface GitObject {
+  oid: string;
+  type: string;
+  content: Buffer;
+}
+
+interface Pending {
+  spec: string;
+  resolve: (object: GitObject | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A long-lived `git cat-file --batch` on one repository: reads objects without a checkout, one
+ * request line each, answers in order. Call close() when done.
+ */
+export class GitCatFile {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly queue: Pending[] = [];
+  private buffer: Buffer = Buffer.alloc(0);
+  private failure: Error | undefined;
+  private stderr = '';
+
+  constructor(gitDir: string) {
+    this.child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code === 'ENOENT' ? missingGit() : error));
+    this.child.on('exit', (code) => this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch exited (${code}): ${this.stderr.trim()}`)));
+    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.drain();
+    });
+    this.child.stdin.on('error', () => undefined);
+    this.setActive(false);
+  }
+
+  /**
+   * Keep the event loop alive only while answers are awaited, so an idle reader never holds the
+   * process open (the child exits when its stdin closes with us).
+   */
+  private setActive(active: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
+    for (const handle of handles) (active ? handle.ref : handle.unref)?.call(handle);
+  }
+
+  /** The object named by spec (an oid, or "<commit>:<path>"); undefined when it does not exist. */
+  read(spec: string): Promise<GitObject | undefined> {
+    if (spec.includes('\n')) return Promise.reject(new MeshforkError('PATH_UNSAFE', `git object name contains a newline: ${JSON.stringify(spec)}`));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) this.setActive(true);
+      this.queue.push({ spec, resolve, reject });
+      this.child.stdin.write(`${spec}\n`);
+    });
+  }
+
+  close(): void {
+    this.failure ??= new Error('git cat-file closed');
+    this.child.stdin.end();
+  }
+
+  private fail(error: Error): void {
+    if (!this.failure) this.failure = error;
+    for (const pending of this.queue.splice(0)) pending.reject(this.failure);
+  }
+
+  private drain(): void {
+    this.answer();
+    if (this.queue.length === 0) this.setActive(false);
+  }
+
+  private answer(): void {
+    while (this.queue.length > 0) {
+      const eol = this.buffer.indexOf(10);
+      if (eol < 0) return;
+      const header = this.buffer.subarray(0, eol).toString('utf8');
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.buffer = this.buffer.subarray(eol + 1);
+        this.queue.shift()!.resolve(undefined);
+        continue;
+      }
+      const [oid, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
+      if (!Number.isInteger(size)) {
+        this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch: unexpected answer "${header}"`));
+        return;
+      }
+      // header, content, then one LF
+      if (this.buffer.length < eol + 1 + size + 1) return;
+      const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size));
+      this.buffer = this.buffer.subarray(eol + 1 + size + 1);
+      this.queue.shift()!.resolve({ oid, type, content });
+    }
+  }
+}

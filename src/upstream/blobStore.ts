@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/** Git-style file modes the cache keeps apart: a blob's mode is its inode's, shared by every hard link. */
+export type BlobMode = '100644' | '100755' | '120000';
+
+/**
+ * Every blob's mtime, set when it is stored: npm's fixed tarball timestamp (1985-10-26T08:15:00Z), so
+ * hard-linked output looks like an npm extraction. A blob whose size or mtime differs has been
+ * written to since (through a hard link, say) and is re-hashed before use, as git's index does.
+ */
+export const BLOB_MTIME_SECONDS = 499162500;
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Content-addressed files: <root>/<hash[0..2]>/<hash[2..]>[.x|.l], written to a temp file then renamed. */
+export class BlobStore {
+  /** verifyExisting: re-hash a blob already present before trusting it (when rebuilding a corrupt entry). */
+  constructor(
+    readonly root: string,
+    private readonly verifyExisting = false,
+  ) {}
+
+  pathOf(hash: string, mode: BlobMode): string {
+    const suffix = mode === '100755' ? '.x' : mode === '120000' ? '.l' : '';
+    return path.join(this.root, hash.slice(0, 2), `${hash.slice(2)}${suffix}`);
+  }
+
+  /** Store content (unless a sound copy is already there); returns its hash. */
+  async put(content: Buffer, mode: BlobMode): Promise<string> {
+    const hash = sha256(content);
+    const target = this.pathOf(hash, mode);
+    const present = this.verifyExisting ? (await this.read(hash, mode)) !== undefined : await this.looksSound(target, content.length);
+    if (present) {
+      if (this.verifyExisting) await fs.utimes(target, BLOB_MTIME_SECONDS, BLOB_MTIME_SECONDS);
+      return hash;
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fs.writeFile(tmp, content, { mode: mode === '100755' ? 0o755 : 0o644 });
+      await fs.chmod(tmp, mode === '100755' ? 0o755 : 0o644);
+      await fs.utimes(tmp, BLOB_MTIME_SECONDS, BLOB_MTIME_SECONDS);
+      await fs.rename(tmp, target);
+    } catch (error) {
+      await fs.rm(tmp, { force: true });
+      throw error;
+    }
+    return hash;
+  }
+
+  /** Cheap check (size and mtime marker), used before hard-linking thousands of blobs. */
+  async looksSound(file: string, size: number): Promise<boolean> {
+    try {
+      const stat = await fs.stat(file);
+      return stat.isFile() && stat.size === size && Math.floor(stat.mtimeMs / 1000) === BLOB_MTIME_SECONDS;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The blob's bytes, verified against its hash. A corrupt blob is deleted and undefined returned,
+   * so the caller rebuilds it from the release instead of using it.
+   */
+  async read(hash: string, mode: BlobMode): Promise<Buffer | undefined> {
+    const file = this.pathOf(hash, mode);
+    let content: Buffer;
+    try {
+      content = await fs.readFile(file);
+    } catch {
+      return undefined;
+    }
+    if (sha256(content) === hash) return content;
+    await fs.rm(file, { force: true });
+    return undefined;
+  }
+
+  /**
+   * Make sure the blob is sound before it is linked: stat first, and only when that looks off,
+   * hash it (restoring the marker if the bytes are right). False means missing or deleted as corrupt.
+   */
+  async ensureSound(hash: string, mode: BlobMode, size: number): Promise<boolean> {
+    const file = this.pathOf(hash, mode);
+    if (await this.looksSound(file, size)) return true;
+    if ((await this.read(hash, mode)) === undefined) return false;
+    await fs.utimes(file, BLOB_MTIME_SECONDS, BLOB_MTIME_SECONDS);
+    return true;
+  }
+}

@@ -1,0 +1,72 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import tar from 'tar';
+import { MeshforkError } from '../errors';
+import { unsafePathReason } from '../series/pathSafety';
+import type { ProgressSink } from '../util/progress';
+import type { BlobMode, BlobStore } from './blobStore';
+import type { ManifestEntry } from './manifest';
+
+interface TarEntry extends NodeJS.ReadableStream {
+  path: string;
+  type: string;
+  mode?: number;
+  linkpath?: string;
+  resume(): this;
+}
+
+/**
+ * Stream an npm tarball into the blob store: every regular file (and symlink) under the tarball's
+ * top folder ("package/"), with its mode. Nothing touches the disk but verified blobs.
+ */
+export async function extractTarball(tarball: string, blobs: BlobStore, progress: ProgressSink, label: string): Promise<Record<string, ManifestEntry>> {
+  const files: Record<string, ManifestEntry> = {};
+  const writes: Promise<void>[] = [];
+  let problem: Error | undefined;
+  const { size } = await fs.stat(tarball);
+  progress.start(label, size);
+  const parser = new tar.Parse({
+    strict: true,
+    onentry: (raw) => {
+      const entry = raw as unknown as TarEntry;
+      const relative = entry.path.split('/').slice(1).join('/').replace(/\/+$/, '');
+      const isFile = entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
+      const isLink = entry.type === 'SymbolicLink';
+      if ((!isFile && !isLink) || relative === '') {
+        entry.resume();
+        return;
+      }
+      const reason = unsafePathReason(relative);
+      if (reason) {
+        problem ??= new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: entry "${entry.path}" is unsafe (${reason})`, { hint: 'this tarball cannot be used; report it upstream' });
+        entry.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      entry.on('end', () => {
+        const content = isLink ? Buffer.from(entry.linkpath ?? '', 'utf8') : Buffer.concat(chunks);
+        const mode: BlobMode = isLink ? '120000' : (entry.mode ?? 0o644) & 0o111 ? '100755' : '100644';
+        writes.push(
+          blobs.put(content, mode).then((hash) => {
+            files[relative] = { hash, size: content.length, mode };
+          }),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    let done = 0;
+    const input = createReadStream(tarball);
+    input.on('data', (chunk) => {
+      done += chunk.length;
+      progress.advance(done);
+    });
+    input.on('error', reject);
+    (parser as unknown as NodeJS.EventEmitter).on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid tarball: ${error.message}`, { cause: error })));
+    parser.on('end', () => resolve());
+    input.pipe(parser as unknown as NodeJS.WritableStream);
+  }).finally(() => progress.finish());
+  await Promise.all(writes);
+  if (problem) throw problem;
+  return files;
+}

@@ -1,0 +1,161 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import semver from 'semver';
+import { isMeshforkError, MeshforkError } from '../errors';
+import { gitText, runGit } from '../tools/git';
+import { GitCatFile } from '../tools/gitCatFile';
+import { runGitWithProgress } from '../tools/gitProgress';
+import type { ProgressSink } from '../util/progress';
+import type { BlobMode, BlobStore } from './blobStore';
+import { sha256 } from './blobStore';
+import type { ManifestEntry } from './manifest';
+import { withProcessLock } from './processLock';
+import type { Release, ReleaseSource } from './source';
+
+/** Blobs read from git at once while filling the cache: bounds memory on a 400 MB release. */
+const BATCH = 64;
+
+/** "v1.1.55" -> "1.1.55": the tag with its non-numeric prefix removed, if that is a semver version. */
+export function versionOfTag(tag: string): string | undefined {
+  const version = tag.replace(/^[^0-9]*/, '');
+  return semver.valid(version) === version ? version : undefined;
+}
+
+/**
+ * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare
+ * mirror per URL lives in the cache, fetched incrementally once per run; files are read with
+ * `git cat-file --batch`, never checked out.
+ */
+export class GitSource implements ReleaseSource {
+  readonly kind = 'git' as const;
+  readonly immutable = false;
+  readonly mirrorDir: string;
+  private synced: Promise<void> | undefined;
+  private catFile: GitCatFile | undefined;
+  private tags: Promise<Map<string, Release>> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly tagPattern: string,
+    private readonly cacheDir: string,
+    private readonly progress: ProgressSink,
+  ) {
+    this.mirrorDir = path.join(cacheDir, 'git', `${sha256(url).slice(0, 24)}.git`);
+  }
+
+  /** Clone the mirror, or fetch into it: once per process. */
+  sync(): Promise<void> {
+    this.synced ??= withProcessLock(path.join(this.cacheDir, 'locks', `git-${path.basename(this.mirrorDir)}`), () => this.cloneOrFetch());
+    return this.synced;
+  }
+
+  private async cloneOrFetch(): Promise<void> {
+    try {
+      if (existsSync(path.join(this.mirrorDir, 'HEAD'))) {
+        await runGitWithProgress(['--git-dir', this.mirrorDir, 'fetch', '--prune', '--force', '--progress', 'origin'], this.cacheDir, this.progress, `fetching ${this.url}`);
+        return;
+      }
+      await fs.mkdir(path.dirname(this.mirrorDir), { recursive: true });
+      const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
+      await fs.rm(tmp, { recursive: true, force: true });
+      try {
+        await runGitWithProgress(['clone', '--mirror', '--progress', '--', this.url, tmp], this.cacheDir, this.progress, `cloning ${this.url}`);
+        await fs.rename(tmp, this.mirrorDir);
+      } finally {
+        await fs.rm(tmp, { recursive: true, force: true });
+      }
+    } catch (error) {
+      if (isMeshforkError(error) && error.code === 'TOOL_FAILED') {
+        throw new MeshforkError('UPSTREAM_UNREACHABLE', `git upstream ${this.url} unreachable: ${error.message}`, {
+          hint: 'check the URL in meshfork.config.json (upstream.url), the network and your git credentials, then run again',
+          cause: error,
+          details: error.details,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private releases(): Promise<Map<string, Release>> {
+    this.tags ??= this.sync().then(() => this.readTags());
+    return this.tags;
+  }
+
+  private async readTags(): Promise<Map<string, Release>> {
+    const format = '%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(committerdate:iso-strict)%00%(*committerdate:iso-strict)';
+    const out = await gitText(['--git-dir', this.mirrorDir, 'for-each-ref', `--format=${format}`, `refs/tags/${this.tagPattern}`], { cwd: this.cacheDir });
+    const found = new Map<string, Release>();
+    for (const line of out.split('\n').filter(Boolean)) {
+      const [tag, type, oid, peeledType, peeledOid, date, peeledDate] = line.split('\0');
+      const version = versionOfTag(tag);
+      const commit = type === 'commit' ? oid : peeledType === 'commit' ? peeledOid : undefined;
+      if (!version || !commit || found.has(version)) continue;
+      found.set(version, { version, date: type === 'commit' ? date : peeledDate, identity: commit });
+    }
+    return found;
+  }
+
+  async listReleases(): Promise<Release[]> {
+    return [...(await this.releases()).values()].sort((a, b) => semver.compare(a.version, b.version));
+  }
+
+  async identify(version: string): Promise<Release> {
+    const release = (await this.releases()).get(version);
+    if (!release) {
+      throw new MeshforkError('VERSION_UNKNOWN', `${version}: no tag matching "${this.tagPattern}" names this release in ${this.url}`, {
+        hint: 'run `meshfork upstream list` to see the releases upstream has',
+      });
+    }
+    return release;
+  }
+
+  async commitOf(version: string): Promise<string> {
+    return (await this.identify(version)).identity;
+  }
+
+  private reader(): GitCatFile {
+    this.catFile ??= new GitCatFile(this.mirrorDir);
+    return this.catFile;
+  }
+
+  async readDirect(release: Release, file: string): Promise<Buffer | undefined> {
+    await this.sync();
+    const object = await this.reader().read(`${release.identity}:${file}`);
+    return object?.type === 'blob' ? object.content : undefined;
+  }
+
+  async populate(release: Release, blobs: BlobStore): Promise<Record<string, ManifestEntry>> {
+    await this.sync();
+    const listing = await runGit(['--git-dir', this.mirrorDir, 'ls-tree', '-r', '-z', '--full-tree', release.identity], { cwd: this.cacheDir });
+    const entries: { mode: BlobMode; oid: string; path: string }[] = [];
+    for (const record of listing.stdout.toString('utf8').split('\0')) {
+      const match = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(record);
+      if (!match || match[2] !== 'blob') continue;
+      const mode = match[1] === '100755' ? '100755' : match[1] === '120000' ? '120000' : '100644';
+      entries.push({ mode, oid: match[3], path: match[4] });
+    }
+    const files: Record<string, ManifestEntry> = {};
+    let bytes = 0;
+    this.progress.start(`reading ${release.version} from the mirror`);
+    try {
+      for (let i = 0; i < entries.length; i += BATCH) {
+        const batch = entries.slice(i, i + BATCH);
+        const objects = await Promise.all(batch.map((e) => this.reader().read(e.oid)));
+        for (const [j, entry] of batch.entries()) {
+          const object = objects[j];
+          if (!object) throw new MeshforkError('CACHE_CORRUPT', `${this.mirrorDir}: blob ${entry.oid} (${entry.path}) is missing from the mirror`, { hint: `delete ${this.mirrorDir} and run again` });
+          files[entry.path] = { hash: await blobs.put(object.content, entry.mode), size: object.content.length, mode: entry.mode };
+          bytes += object.content.length;
+        }
+        this.progress.advance(bytes);
+      }
+    } finally {
+      this.progress.finish();
+    }
+    return files;
+  }
+
+  close(): void {
+    this.catFile?.close();
+  }
+}

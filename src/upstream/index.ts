@@ -1,0 +1,187 @@
+import path from 'node:path';
+import type { LoadedConfig } from '../config/load';
+import type { FileReader } from '../engine/tree';
+import { MeshforkError } from '../errors';
+import { silentProgress, type ProgressSink } from '../util/progress';
+import { BlobStore, sha256 } from './blobStore';
+import { defaultCacheDir } from './cacheDir';
+import { GitSource } from './gitSource';
+import { LOCK_FILE, LockBook, upstreamKey } from './lockFile';
+import { ManifestStore, type Manifest } from './manifest';
+import { linkTree, unsoundFiles } from './materialize';
+import { NpmSource } from './npmSource';
+import { withProcessLock } from './processLock';
+import type { Release, ReleaseSource } from './source';
+
+export type { Release } from './source';
+export { assertInRange, inRange } from './range';
+export { defaultCacheDir } from './cacheDir';
+export { LOCK_FILE } from './lockFile';
+
+/** Upstream releases of one project, read through the verified, content-addressed cache. */
+export interface Upstream {
+  readonly kind: 'npm' | 'git';
+  /** Every release upstream has, ascending semver (identity is empty for npm listings). */
+  listReleases(): Promise<Release[]>;
+  /** Pin a version: VERSION_UNKNOWN if absent; checked against and recorded in meshfork.lock.json. */
+  resolve(version: string): Promise<Release>;
+  /** One file of a release as a binary string; undefined when the release has no such file. */
+  readFile(version: string, path: string): Promise<string | undefined>;
+  reader(version: string): FileReader;
+  /** The whole release into an empty or absent dir, hard-linked from the cache. */
+  materialize(version: string, dir: string): Promise<void>;
+  /** Fill the cache with the whole release (what `upstream fetch` does). */
+  fetch(version: string): Promise<Release>;
+  git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
+  /** Stop helper processes (git cat-file); idle ones never hold the process open anyway. */
+  close(): void;
+}
+
+export interface OpenUpstreamOptions {
+  progress?: ProgressSink;
+  /** Accept identities that differ from meshfork.lock.json and record the new ones. */
+  updateLock?: boolean;
+  cacheDir?: string;
+}
+
+class CachedUpstream implements Upstream {
+  readonly kind: 'npm' | 'git';
+  readonly git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
+  private readonly blobs: BlobStore;
+  private readonly manifests: ManifestStore;
+  private readonly resolved = new Map<string, Promise<Release>>();
+  private readonly loadedManifests = new Map<string, Promise<Manifest>>();
+
+  constructor(
+    private readonly source: ReleaseSource,
+    private readonly lock: LockBook,
+    private readonly cacheDir: string,
+    private readonly updateLock: boolean,
+  ) {
+    this.kind = source.kind;
+    this.blobs = new BlobStore(path.join(cacheDir, 'blobs'));
+    this.manifests = new ManifestStore(path.join(cacheDir, 'manifests'));
+    if (source instanceof GitSource) this.git = { mirrorDir: source.mirrorDir, commitOf: (v) => this.resolve(v).then((r) => r.identity) };
+  }
+
+  listReleases(): Promise<Release[]> {
+    return this.source.listReleases();
+  }
+
+  resolve(version: string): Promise<Release> {
+    let pending = this.resolved.get(version);
+    if (!pending) {
+      pending = this.resolveNow(version);
+      this.resolved.set(version, pending);
+      pending.catch(() => this.resolved.delete(version));
+    }
+    return pending;
+  }
+
+  private async resolveNow(version: string): Promise<Release> {
+    const locked = await this.lock.identityOf(version);
+    // npm never republishes a version: a locked release already cached needs no registry round trip.
+    if (this.source.immutable && locked && (await this.manifests.read(locked))) return { version, identity: locked };
+    const release = await this.source.identify(version);
+    await this.lock.record(version, release.identity, this.updateLock, (was) =>
+      this.kind === 'git'
+        ? `release ${version} is locked to commit ${was}, but its tag now points to ${release.identity} (the tag was moved)`
+        : `release ${version} is locked to ${was}, but the registry now serves ${release.identity}`,
+    );
+    return release;
+  }
+
+  private manifest(release: Release): Promise<Manifest> {
+    let pending = this.loadedManifests.get(release.identity);
+    if (!pending) {
+      pending = this.loadManifest(release, false);
+      this.loadedManifests.set(release.identity, pending);
+      pending.catch(() => this.loadedManifests.delete(release.identity));
+    }
+    return pending;
+  }
+
+  /** The release's manifest, filling the cache first if needed (once across processes, under a lock). */
+  private async loadManifest(release: Release, rebuild: boolean): Promise<Manifest> {
+    if (!rebuild) {
+      const cached = await this.manifests.read(release.identity);
+      if (cached) return cached;
+    }
+    return withProcessLock(path.join(this.cacheDir, 'locks', `release-${sha256(release.identity).slice(0, 24)}`), async () => {
+      if (!rebuild) {
+        const cached = await this.manifests.read(release.identity);
+        if (cached) return cached;
+      }
+      const files = await this.source.populate(release, rebuild ? new BlobStore(this.blobs.root, true) : this.blobs);
+      const manifest: Manifest = { identity: release.identity, version: release.version, files };
+      await this.manifests.write(manifest);
+      return manifest;
+    });
+  }
+
+  /** Rebuild a release whose cached blobs are missing or corrupt; CACHE_CORRUPT if that does not help. */
+  private async repair(release: Release, what: string): Promise<Manifest> {
+    const pending = this.loadManifest(release, true);
+    this.loadedManifests.set(release.identity, pending);
+    const manifest = await pending;
+    const still = await unsoundFiles(manifest, this.blobs);
+    if (still.length > 0) {
+      throw new MeshforkError('CACHE_CORRUPT', `cache entry for ${release.version} is still corrupt after a rebuild (${what}; e.g. ${still[0]})`, {
+        hint: `check the disk, then delete the cache (${this.cacheDir}) and run again`,
+      });
+    }
+    return manifest;
+  }
+
+  async readFile(version: string, file: string): Promise<string | undefined> {
+    const release = await this.resolve(version);
+    if (this.source.readDirect && !(await this.manifests.read(release.identity))) {
+      return (await this.source.readDirect(release, file))?.toString('latin1');
+    }
+    let manifest = await this.manifest(release);
+    let entry = manifest.files[file];
+    if (!entry) return undefined;
+    let content = await this.blobs.read(entry.hash, entry.mode);
+    if (content === undefined) {
+      manifest = await this.repair(release, `blob of ${file} failed verification`);
+      entry = manifest.files[file];
+      content = entry && (await this.blobs.read(entry.hash, entry.mode));
+      if (!content) throw new MeshforkError('CACHE_CORRUPT', `cache blob of ${version}:${file} is corrupt after a rebuild`, { hint: `delete ${this.cacheDir} and run again` });
+    }
+    return content.toString('latin1');
+  }
+
+  reader(version: string): FileReader {
+    return (file) => this.readFile(version, file);
+  }
+
+  async fetch(version: string): Promise<Release> {
+    const release = await this.resolve(version);
+    const manifest = await this.manifest(release);
+    const bad = await unsoundFiles(manifest, this.blobs);
+    if (bad.length > 0) await this.repair(release, `${bad.length} blob(s) failed verification`);
+    return release;
+  }
+
+  async materialize(version: string, dir: string): Promise<void> {
+    const release = await this.fetch(version);
+    await linkTree(await this.manifest(release), this.blobs, dir);
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+/** The project's upstream (npm or git, per meshfork.config.json) behind the cache and lock file. */
+export async function openUpstream(loaded: LoadedConfig, options: OpenUpstreamOptions = {}): Promise<Upstream> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const progress = options.progress ?? silentProgress;
+  const upstream = loaded.config.upstream;
+  const source: ReleaseSource =
+    upstream.source === 'npm'
+      ? new NpmSource(upstream.package, loaded.root, path.join(cacheDir, 'tmp'), progress)
+      : new GitSource(upstream.url, upstream.tagPattern, cacheDir, progress);
+  const lock = new LockBook(path.join(loaded.root, LOCK_FILE), upstreamKey(upstream), path.join(cacheDir, 'locks'));
+  return new CachedUpstream(source, lock, cacheDir, options.updateLock ?? false);
+}

@@ -1,0 +1,109 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { UpstreamConfig } from '../config/schema';
+import { MeshforkError } from '../errors';
+import { writeFileAtomic } from '../util/atomic';
+import { sha256 } from './blobStore';
+import { withProcessLock } from './processLock';
+
+export const LOCK_FILE = 'meshfork.lock.json';
+
+/**
+ * meshfork.lock.json: for every upstream and every release meshfork resolved for this repository,
+ * the identity it had (npm integrity or git commit). Deterministic: sorted keys, 2-space JSON.
+ */
+export interface LockData {
+  lockfileVersion: 1;
+  upstreams: Record<string, Record<string, { identity: string }>>;
+}
+
+const lockSchema = z
+  .object({
+    lockfileVersion: z.literal(1),
+    upstreams: z.record(z.string(), z.record(z.string(), z.object({ identity: z.string().min(1) }).strict())),
+  })
+  .strict();
+
+/** Which upstream a lock entry belongs to: "npm:meshcentral" or "git:<url>". */
+export function upstreamKey(upstream: UpstreamConfig): string {
+  return upstream.source === 'npm' ? `npm:${upstream.package}` : `git:${upstream.url}`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+}
+
+export function formatLock(data: LockData): string {
+  return `${JSON.stringify(sortKeys(data), null, 2)}\n`;
+}
+
+export function parseLock(file: string, text: string): LockData {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new MeshforkError('LOCK_INVALID', `${file}: not valid JSON: ${(error as Error).message}`, {
+      hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
+    });
+  }
+  const result = lockSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new MeshforkError('LOCK_INVALID', `${file}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`, {
+      hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
+    });
+  }
+  return result.data;
+}
+
+export async function readLock(file: string): Promise<LockData> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lockfileVersion: 1, upstreams: {} };
+    throw new MeshforkError('IO_FAILED', `${file}: cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  return parseLock(file, text);
+}
+
+/** The lock file of one project, for one upstream. */
+export class LockBook {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    private readonly locksDir: string,
+  ) {}
+
+  async identityOf(version: string): Promise<string | undefined> {
+    return (await readLock(this.file)).upstreams[this.key]?.[version]?.identity;
+  }
+
+  /**
+   * Record what upstream says `version` is. A different identity already on record is LOCK_MISMATCH
+   * unless updateLock accepts the new one. Read-modify-write under a lock shared by parallel processes.
+   */
+  async record(version: string, identity: string, updateLock: boolean, describe: (locked: string) => string): Promise<void> {
+    if ((await this.identityOf(version)) === identity) return;
+    await withProcessLock(path.join(this.locksDir, `lockfile-${sha256(this.file).slice(0, 16)}`), async () => {
+      const data = await readLock(this.file);
+      const releases = (data.upstreams[this.key] ??= {});
+      const locked = releases[version]?.identity;
+      if (locked === identity) return;
+      if (locked !== undefined && !updateLock) {
+        throw new MeshforkError('LOCK_MISMATCH', `${this.file}: ${describe(locked)}`, {
+          hint: 'if the upstream change is deliberate, run again with --update-lock and commit meshfork.lock.json; otherwise find out why upstream changed',
+          details: { version, locked, actual: identity },
+        });
+      }
+      releases[version] = { identity };
+      const text = formatLock(data);
+      if (formatLock(parseLock(this.file, text)) !== text) throw new Error('lock file round trip failed (a bug in meshfork)');
+      await writeFileAtomic(this.file, text);
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BlobStore } from './blobStore';
+import type { Manifest } from './manifest';
+
+/** Run fn over items with at most `limit` in flight. */
+export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+/** Paths whose blob is missing or corrupt (corrupt ones are deleted by the check). */
+export async function unsoundFiles(manifest: Manifest, blobs: BlobStore): Promise<string[]> {
+  const bad: string[] = [];
+  await forEachLimit(Object.entries(manifest.files), 32, async ([file, entry]) => {
+    if (!(await blobs.ensureSound(entry.hash, entry.mode, entry.size))) bad.push(file);
+  });
+  return bad.sort();
+}
+
+/**
+ * Write every file of a release into `dir` (which must be empty or absent) as hard links to the
+ * cache's blobs; across filesystems, a copy-on-write clone where the filesystem supports it, else a copy.
+ * Callers must verify the blobs first (unsoundFiles) and must replace, never edit, a linked file.
+ */
+export async function linkTree(manifest: Manifest, blobs: BlobStore, dir: string): Promise<void> {
+  const entries = Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1));
+  const folders = new Set<string>();
+  for (const [file] of entries) for (let d = path.posix.dirname(file); d !== '.'; d = path.posix.dirname(d)) folders.add(d);
+  await fs.mkdir(dir, { recursive: true });
+  for (const folder of [...folders].sort()) await fs.mkdir(path.join(dir, folder), { recursive: true });
+  let canLink = true;
+  await forEachLimit(entries, 32, async ([file, entry]) => {
+    const source = blobs.pathOf(entry.hash, entry.mode);
+    const target = path.join(dir, file);
+    if (entry.mode === '120000') {
+      await fs.symlink((await fs.readFile(source)).toString('utf8'), target);
+      return;
+    }
+    if (canLink) {
+      try {
+        await fs.link(source, target);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
+        canLink = false;
+      }
+    }
+    await fs.copyFile(source, target, constants.COPYFILE_FICLONE);
+    await fs.chmod(target, entry.mode === '100755' ? 0o755 : 0o644);
+  });
+}
