@@ -12,8 +12,7 @@ import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/s
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, securityCommits } from '../upstream/history';
-import { openUpstream, type Release, type Upstream } from '../upstream';
-import { assertInRange } from '../upstream/range';
+import { assertInRange, openUpstream, type Release, type Upstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
 import type { SeriesOutcome } from '../engine/types';
 
@@ -74,6 +73,18 @@ async function findCulprits(upstream: Upstream, patches: Patch[], outcome: Serie
   return culprits;
 }
 
+/** The release's content of every file that has a conflicting hunk (for locating differing lines). */
+async function conflictingFiles(outcome: SeriesOutcome, read: FileReader): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const file of outcome.patches.flatMap((p) => p.files)) {
+    const source = file.from ?? file.path;
+    if (files.has(source) || !file.hunks.some((h) => h.status === 'conflict')) continue;
+    const content = await read(source);
+    if (content !== undefined) files.set(source, content);
+  }
+  return files;
+}
+
 interface CheckContext {
   options: SyncCheckOptions;
   loaded: LoadedConfig;
@@ -85,8 +96,9 @@ interface CheckContext {
 
 async function checkRelease(ctx: CheckContext, release: Release): Promise<ReleaseReport> {
   const { upstream, patches, loaded } = ctx;
-  const tree = new MemoryTree(prefetchingReader(upstream.reader(release.version), ctx.paths));
-  const outcome = await applySeries(patches, tree, { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
+  const read = prefetchingReader(upstream.reader(release.version), ctx.paths);
+  const outcome = await applySeries(patches, new MemoryTree(read), { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
+  const releaseFiles = await conflictingFiles(outcome, read);
   let culprits: Map<string, UpstreamCommit[]> | undefined;
   let security: UpstreamCommit[] | null = null;
   if (upstream.git) {
@@ -102,6 +114,7 @@ async function checkRelease(ctx: CheckContext, release: Release): Promise<Releas
     patches,
     culprits,
     securityCommits: security,
+    releaseFiles,
   });
 }
 
@@ -118,33 +131,40 @@ function validateOptions(options: SyncCheckOptions): void {
   }
 }
 
-/** Check the series against the chosen releases and return the report; conflicts are data, not errors. */
+/**
+ * Check the series against the chosen releases and return the report; conflicts are data, not errors.
+ * With --to the release list is not fetched (no registry round trip), so `newest` is null.
+ */
 export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckReport> {
   validateOptions(options);
   const loaded = await loadConfig(options.cwd, options.configFile);
   const series = await loadSeries(loaded.patchesDir);
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
-  const { config } = loaded;
-  const inSupports = (await upstream.listReleases()).filter((r) => semver.satisfies(r.version, config.supports));
-  const targets = await chooseTargets(options, loaded, upstream, inSupports);
-  const ctx: CheckContext = {
-    options,
-    loaded,
-    upstream,
-    patches: series.patches,
-    paths: touchedPaths(series.patches),
-    baseReader: targets.length > 0 ? upstream.reader((await upstream.resolve(config.base)).version) : async () => undefined,
-  };
-  const releases: ReleaseReport[] = [];
-  for (const release of targets.sort((a, b) => semver.compare(a.version, b.version))) releases.push(await checkRelease(ctx, release));
-  return buildCheckReport({
-    upstream: { kind: upstream.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
-    base: config.base,
-    supports: config.supports,
-    newest: inSupports.at(-1)?.version ?? null,
-    mode: options.to !== undefined ? 'to' : options.all ? 'all' : 'newest',
-    fuzz: options.fuzz ?? 0,
-    releases,
-    isNewer: (a, b) => semver.gt(a, b),
-  });
+  try {
+    const { config } = loaded;
+    const inSupports = options.to !== undefined ? [] : (await upstream.listReleases()).filter((r) => semver.satisfies(r.version, config.supports));
+    const targets = await chooseTargets(options, loaded, upstream, inSupports);
+    const ctx: CheckContext = {
+      options,
+      loaded,
+      upstream,
+      patches: series.patches,
+      paths: touchedPaths(series.patches),
+      baseReader: upstream.reader(config.base),
+    };
+    const releases: ReleaseReport[] = [];
+    for (const release of targets.sort((a, b) => semver.compare(a.version, b.version))) releases.push(await checkRelease(ctx, release));
+    return buildCheckReport({
+      upstream: { kind: upstream.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
+      base: config.base,
+      supports: config.supports,
+      newest: inSupports.at(-1)?.version ?? null,
+      mode: options.to !== undefined ? 'to' : options.all ? 'all' : 'newest',
+      fuzz: options.fuzz ?? 0,
+      releases,
+      isNewer: (a, b) => semver.gt(a, b),
+    });
+  } finally {
+    upstream.close();
+  }
 }

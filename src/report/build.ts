@@ -7,6 +7,8 @@ import type { Hunk, Patch } from '../series/types';
 import { operationTargetPath } from '../series/types';
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
 import { SCHEMA_VERSION } from './schema';
+import { locateDifferingLines } from './differingLines';
+import { splitLines } from '../series/lines';
 import { countStatuses, exitCodeFor, worstStatus } from './status';
 
 /** Identifies one hunk of one patch's file operation, for culprit lookups. */
@@ -35,6 +37,11 @@ export interface ReleaseInput {
   /** Culprit commits per failing hunk (hunkKey); absent key or undefined map: unknown (npm upstream). */
   culprits?: Map<string, UpstreamCommit[]>;
   securityCommits: UpstreamCommit[] | null;
+  /**
+   * The release's own content of the files with conflicting hunks (binary strings), so the
+   * differing lines are located in the whole file and numbered as upstream numbers them.
+   */
+  releaseFiles?: Map<string, string>;
 }
 
 function findHunk(patches: Patch[], ref: HunkRef): Hunk | undefined {
@@ -43,21 +50,32 @@ function findHunk(patches: Patch[], ref: HunkRef): Hunk | undefined {
   return op?.hunks[ref.index];
 }
 
+/**
+ * Where a conflicting hunk fits best in the release and which lines differ there, numbered as the
+ * release numbers them (the engine's own guess only looks near the base line).
+ */
+function locate(input: ReleaseInput, file: FileOutcome, hunk: HunkOutcome, source: Hunk | undefined): ReturnType<typeof locateDifferingLines> {
+  const content = input.releaseFiles?.get(file.from ?? file.path);
+  if (hunk.status !== 'conflict' || content === undefined || source === undefined) return undefined;
+  return locateDifferingLines(splitLines(content), source, hunk.targetLine ?? hunk.baseLine);
+}
+
 function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk: HunkOutcome): HunkReport {
   const ref = { patch, path: file.path, index: hunk.index };
   const source = findHunk(input.patches, ref);
   const culprits = input.culprits && isFailingHunk(hunk) ? input.culprits.get(hunkKey(ref)) ?? null : null;
+  const located = locate(input, file, hunk, source);
   return {
     index: hunk.index,
     status: hunk.status,
     patchLine: source?.headerLine ?? null,
     baseLine: hunk.baseLine,
     baseLines: source?.oldLines ?? 0,
-    targetLine: hunk.targetLine ?? null,
+    targetLine: located?.line ?? hunk.targetLine ?? null,
     offset: hunk.offset ?? null,
     fuzz: hunk.fuzz ?? null,
     conflictRange: hunk.conflictRange ?? null,
-    differingLines: hunk.differingLines ?? [],
+    differingLines: located?.differing ?? (input.releaseFiles ? [] : hunk.differingLines ?? []),
     culprits,
   };
 }

@@ -98,7 +98,7 @@ export const syncCheckReportSchema = z
       .strict(),
     base: z.string().describe('the release the series is made on (config "base")'),
     supports: z.string().describe('config "supports" range'),
-    newest: z.string().nullable().describe('newest upstream release inside supports'),
+    newest: z.string().nullable().describe('newest upstream release inside supports; null with --to (the release list is not fetched)'),
     mode: z.enum(['newest', 'to', 'all']).describe('newest: the default; to: --to VERSION; all: --all'),
     fuzz: line.describe('--fuzz used for every release'),
     upToDate: z.boolean().describe('true when no release in supports is newer than the base (nothing to check)'),

@@ -120,7 +120,7 @@ describe('text output', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('meshfork sync check: 1.1.55 -> 1.1.57 (git file:///srv/upstream.git)');
     expect(lines[1]).toBe('  conflict         rename-line-ten.patch');
-    expect(lines[2]).toMatch(/^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 10, conflict region lines 10-16$/);
+    expect(lines[2]).toMatch(/^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 10; 3-way merge conflict at lines 10-16 of the merged file$/);
     expect(lines[3]).toBe('        line 11 expected: line 11');
     expect(lines[4]).toBe('                upstream: line 11 changed upstream');
     expect(lines[5]).toBe('        changed by c0ffee0011 Tweak line 11 (Up Stream, 2026-11-02)');
