@@ -24,11 +24,13 @@ export async function mergeFile(ours: string, base: string, theirs: string, labe
       fs.writeFile(files.theirs, Buffer.from(theirs, 'latin1')),
     ]);
     const okExitCodes = Array.from({ length: 128 }, (_, i) => i);
+    // Without -p git writes the result into "ours": read it back as bytes rather than trust stdout,
+    // whose final newline the process runner would strip.
     const result = await runGit(
-      ['merge-file', '-p', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, files.ours, files.base, files.theirs],
+      ['merge-file', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, files.ours, files.base, files.theirs],
       { cwd: dir, okExitCodes },
     );
-    return { content: result.stdout.toString('latin1'), conflicts: result.exitCode };
+    return { content: (await fs.readFile(files.ours)).toString('latin1'), conflicts: result.exitCode };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
