@@ -163,6 +163,23 @@ describe('applyPatch: 3-way merge with git merge-file', () => {
     expect(lines.slice(0, start - 1).join('')).toBe(splitLines(clash).slice(0, start - 1).join(''));
   });
 
+  it('two conflicting hunks get their own conflict regions, in order, each holding its own change', async () => {
+    const base = numbered(60);
+    const patched = replaceLine(replaceLine(base, 10, 'line 10 patched\r\n'), 50, 'line 50 patched\r\n');
+    const patch = makePatch('two-hunks', [{ oldPath: 'a.js', newPath: 'a.js', oldContent: base, newContent: patched }]);
+    const upstream = replaceLine(replaceLine(`inserted upstream\r\n${base}`, 11, 'line 10 upstream\r\n'), 51, 'line 50 upstream\r\n');
+    const tree = treeOf({ 'a.js': upstream });
+    const outcome = await applyPatch(patch, tree, { threeWayBase: async () => base });
+    expect(outcome.status).toBe('conflict');
+    const lines = splitLines(contents(tree)['a.js'] as string);
+    const ranges = outcome.files[0].hunks.map((h) => h.conflictRange);
+    expect(ranges.every((r) => r !== undefined)).toBe(true);
+    const [first, second] = ranges as { start: number; end: number }[];
+    expect(first.end).toBeLessThan(second.start);
+    expect(lines.slice(first.start - 1, first.end).join('')).toContain('line 10 patched');
+    expect(lines.slice(second.start - 1, second.end).join('')).toContain('line 50 patched');
+  });
+
   it('without the base file the conflict stays a plain conflict and nothing is written', async () => {
     const tree = treeOf({ 'a.js': upstream });
     const outcome = await applyPatch(MODIFY, tree, { threeWayBase: async () => undefined });
