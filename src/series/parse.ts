@@ -214,8 +214,10 @@ function parseFile(name: string, cur: Cursor): FileOperation {
  * Parse one patch file (a binary string) into plain data. Errors name the patch file and line.
  */
 export function parsePatch(name: string, text: string): Patch {
-  if (text.includes('\0')) {
-    throw new MeshforkError('PATCH_BINARY', `${name}: the patch file contains NUL bytes`, { hint: 'binary content is not supported in a series' });
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    const line = text.slice(0, nul).split('\n').length;
+    throw new MeshforkError('PATCH_BINARY', `${name}:${line}: the patch file contains NUL bytes`, { hint: 'binary content is not supported in a series' });
   }
   const lines = splitLines(text);
   const cur = new Cursor(lines);
