@@ -27,8 +27,9 @@ export interface PatchedRelease {
 /** True once the `meshfork apply` command exists in the build (it is written by another issue). */
 async function meshforkApplyAvailable(): Promise<boolean> {
   ensureBuilt();
+  // `--help` of an unknown command prints the top-level help with exit 0, so look for the command's own usage line.
   const help = await runCli(['apply', '--help']);
-  return help.exitCode === 0;
+  return help.exitCode === 0 && /Usage: meshfork apply/.test(help.stdout);
 }
 
 /**
