@@ -22,7 +22,9 @@ interface Pending {
 export class GitCatFile {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly queue: Pending[] = [];
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private unread = 0;
+  private expected: { oid: string; type: string; size: number } | undefined;
   private failure: Error | undefined;
   private stderr = '';
 
@@ -32,7 +34,8 @@ export class GitCatFile {
     this.child.on('exit', (code) => this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch exited (${code}): ${this.stderr.trim()}`)));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     this.child.stdout.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.chunks.push(chunk);
+      this.unread += chunk.length;
       this.drain();
     });
     this.child.stdin.on('error', () => undefined);
@@ -74,26 +77,44 @@ export class GitCatFile {
     if (this.queue.length === 0) this.setActive(false);
   }
 
+  /** The unread output as one buffer; concatenated only when needed, so big objects cost O(size). */
+  private flatten(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  private keep(rest: Buffer): void {
+    this.chunks = rest.length ? [rest] : [];
+    this.unread = rest.length;
+  }
+
   private answer(): void {
     while (this.queue.length > 0) {
-      const eol = this.buffer.indexOf(10);
-      if (eol < 0) return;
-      const header = this.buffer.subarray(0, eol).toString('utf8');
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        this.buffer = this.buffer.subarray(eol + 1);
-        this.queue.shift()!.resolve(undefined);
-        continue;
+      if (this.expected === undefined) {
+        const buffer = this.flatten();
+        const eol = buffer.indexOf(10);
+        if (eol < 0) return;
+        const header = buffer.subarray(0, eol).toString('utf8');
+        this.keep(buffer.subarray(eol + 1));
+        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+          this.queue.shift()!.resolve(undefined);
+          continue;
+        }
+        const [oid, type, sizeText] = header.split(' ');
+        const size = Number(sizeText);
+        if (!Number.isInteger(size)) {
+          this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch: unexpected answer "${header}"`));
+          return;
+        }
+        this.expected = { oid, type, size };
       }
-      const [oid, type, sizeText] = header.split(' ');
-      const size = Number(sizeText);
-      if (!Number.isInteger(size)) {
-        this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch: unexpected answer "${header}"`));
-        return;
-      }
-      // header, content, then one LF
-      if (this.buffer.length < eol + 1 + size + 1) return;
-      const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size));
-      this.buffer = this.buffer.subarray(eol + 1 + size + 1);
+      // the content, then one LF
+      const { oid, type, size } = this.expected;
+      if (this.unread < size + 1) return;
+      const buffer = this.flatten();
+      const content = Buffer.from(buffer.subarray(0, size));
+      this.keep(buffer.subarray(size + 1));
+      this.expected = undefined;
       this.queue.shift()!.resolve({ oid, type, content });
     }
   }

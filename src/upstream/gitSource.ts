@@ -21,6 +21,12 @@ export function versionOfTag(tag: string): string | undefined {
   return semver.valid(version) === version ? version : undefined;
 }
 
+/** Dates in one form for both sources: ISO 8601 in UTC. */
+export function isoDate(text: string | undefined): string | undefined {
+  const time = text ? Date.parse(text) : NaN;
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
 /**
  * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare
  * mirror per URL lives in the cache, fetched incrementally once per run; files are read with
@@ -90,7 +96,7 @@ export class GitSource implements ReleaseSource {
       const version = versionOfTag(tag);
       const commit = type === 'commit' ? oid : peeledType === 'commit' ? peeledOid : undefined;
       if (!version || !commit || found.has(version)) continue;
-      found.set(version, { version, date: type === 'commit' ? date : peeledDate, identity: commit });
+      found.set(version, { version, date: isoDate(type === 'commit' ? date : peeledDate), identity: commit });
     }
     return found;
   }

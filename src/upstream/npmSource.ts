@@ -7,6 +7,7 @@ import { npmPack, npmViewDist, npmViewPackage } from '../tools/npm';
 import type { ProgressSink } from '../util/progress';
 import type { BlobStore } from './blobStore';
 import { extractTarball } from './extractTarball';
+import { isoDate } from './gitSource';
 import type { ManifestEntry } from './manifest';
 import type { Release, ReleaseSource } from './source';
 
@@ -50,7 +51,7 @@ export class NpmSource implements ReleaseSource {
     return info.versions
       .filter((v) => semver.valid(v))
       .sort(semver.compare)
-      .map((version) => ({ version, date: info.time[version], identity: '' }));
+      .map((version) => ({ version, date: isoDate(info.time[version]), identity: '' }));
   }
 
   async identify(version: string): Promise<Release> {

@@ -1,0 +1,98 @@
+/*
+ * The git upstream against a real local repository (test/support/gitUpstream.ts: commits made from
+ * the 1.1.51 and 1.1.55 tarballs, tagged v1.1.51 / v1.1.55) reached through a file:// URL.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { apply } from '../../src/commands/apply';
+import { upstreamList } from '../../src/commands/upstreamList';
+import { loadConfig } from '../../src/config/load';
+import { gitText } from '../../src/tools/git';
+import { openUpstream } from '../../src/upstream';
+import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';
+import { releaseFile } from '../support/release';
+import { makeProject, referenceTree, runCli, treeDifferences, treeListing } from './upstreamFixtures';
+
+describe('git upstream (local file:// repository)', () => {
+  let tmp: string;
+  let cache: string;
+  let up: GitUpstream;
+  let project: string;
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-git-'));
+    cache = path.join(tmp, 'cache');
+    mkdirSync(path.join(tmp, 'upstream'));
+    up = await buildGitUpstream(path.join(tmp, 'upstream'));
+    project = makeProject(path.join(tmp, 'project'), { source: 'git', url: up.url, tagPattern: 'v*' });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('lists the tags as releases, ascending, with commit dates', async () => {
+    await tag(up.workDir, 'not-a-release');
+    await push(up.workDir);
+    const result = await upstreamList({ cwd: project, cacheDir: cache });
+    expect(result.upstream).toBe(`git:${up.url}`);
+    expect(result.releases).toEqual([
+      { version: '1.1.51', date: '2024-01-01T00:00:00.000Z', base: false, newest: false, supported: true },
+      { version: '1.1.55', date: '2024-01-02T00:00:00.000Z', base: true, newest: true, supported: true },
+    ]);
+  });
+
+  it('pins releases to commits and reads files at a tag from the mirror', async () => {
+    const upstream = await openUpstream(await loadConfig(project), { cacheDir: cache });
+    const commit = await gitText(['rev-parse', 'v1.1.51^{commit}'], { cwd: up.bareDir });
+    expect(await upstream.git!.commitOf('1.1.51')).toBe(commit);
+    expect(existsSync(path.join(upstream.git!.mirrorDir, 'HEAD'))).toBe(true);
+    expect(await upstream.readFile('1.1.51', 'webserver.js')).toBe(releaseFile('1.1.51', 'webserver.js'));
+    expect(await upstream.readFile('1.1.55', 'webserver.js')).toBe(releaseFile('1.1.55', 'webserver.js'));
+    expect(await upstream.readFile('1.1.55', 'missing.js')).toBeUndefined();
+    await expect(upstream.resolve('1.1.52')).rejects.toMatchObject({ code: 'VERSION_UNKNOWN' });
+    upstream.close();
+    const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8'));
+    expect(lock.upstreams[`git:${up.url}`]['1.1.51']).toEqual({ identity: commit });
+  });
+
+  it('applies the series: the tarball content plus the patch changes, file for file', async () => {
+    const out = path.join(tmp, 'out');
+    const result = await apply({ cwd: project, out, cacheDir: cache });
+    expect(result).toMatchObject({ version: '1.1.55', status: 'clean', exitCode: 0, written: true });
+    const expected = treeListing(referenceTree('1.1.55', path.join(tmp, 'reference')));
+    expect(treeDifferences(treeListing(out), expected)).toEqual([]);
+  });
+
+  it('fails with LOCK_MISMATCH after the tag moves; --update-lock accepts the new commit', async () => {
+    const moved = await commitFiles(up.workDir, { 'webserver.js': `${releaseFile('1.1.55', 'webserver.js')}// retagged\r\n` }, 'Rebuild 1.1.55');
+    await tag(up.workDir, 'v1.1.55');
+    await push(up.workDir);
+    const out = path.join(tmp, 'out-moved');
+    const env = { MESHFORK_CACHE: cache };
+    const refused = await runCli(['--json', 'apply', '--out', out], { cwd: project, env });
+    expect(refused.code).toBe(2);
+    const error = JSON.parse(refused.stdout).error;
+    expect(error).toMatchObject({ code: 'LOCK_MISMATCH', actual: moved });
+    expect(error.message).toContain('tag was moved');
+    expect(error.hint).toContain('--update-lock');
+    expect(existsSync(out)).toBe(false);
+    const accepted = await runCli(['apply', '--out', out, '--update-lock'], { cwd: project, env });
+    expect(accepted.code).toBe(0);
+    expect(readFileSync(path.join(out, 'webserver.js'), 'latin1').endsWith('// retagged\r\n')).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')).upstreams[`git:${up.url}`]['1.1.55'].identity).toBe(moved);
+  });
+
+  it('reports an unreachable URL as exit 4', async () => {
+    const dir = makeProject(path.join(tmp, 'unreachable'), { source: 'git', url: `file://${path.join(tmp, 'no-such-repo.git')}`, tagPattern: 'v*' });
+    const cli = await runCli(['upstream', 'list'], { cwd: dir, env: { MESHFORK_CACHE: cache } });
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain('error[UPSTREAM_UNREACHABLE]');
+    expect(cli.stderr).toContain('no-such-repo.git');
+  });
+
+  it('reports git missing from PATH as exit 4', async () => {
+    const cli = await runCli(['apply', '--out', path.join(tmp, 'out-nogit')], { cwd: project, env: { MESHFORK_CACHE: path.join(tmp, 'empty-cache'), PATH: path.join(tmp, 'empty-bin') } });
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain('error[TOOL_MISSING]');
+    expect(cli.stderr).toContain('git');
+    expect(existsSync(path.join(tmp, 'out-nogit'))).toBe(false);
+  });
+});
