@@ -6,13 +6,21 @@
  *     with several tagged releases); target < 20 ms per release.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { syncCheck } from '../src/commands/syncCheck';
 import { buildGitUpstream, commitFiles, push, tag } from '../test/support/gitUpstream';
-import { releaseTarball, REPO_ROOT } from '../test/support/release';
+import { releaseTarball } from '../test/support/release';
 
+/** The checkout, found from here: compiled benches run from dist-bench/, where test/support's REPO_ROOT points. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'meshfork.config.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+const REPO_ROOT = repoRoot();
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const EXTRA_RELEASES = 8;
@@ -42,11 +50,16 @@ function writeProject(dir: string, upstream: object, series: string): void {
   writeFileSync(path.join(dir, 'meshfork.config.json'), JSON.stringify({ upstream, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' }));
 }
 
+function tarball1155(): string {
+  const cached = path.join(REPO_ROOT, '.cache', 'releases', 'meshcentral-1.1.55.tgz');
+  return existsSync(cached) ? cached : releaseTarball('1.1.55');
+}
+
 /** The naive check: unpack the whole release, then `git apply --check` every patch in order. */
 function naiveCheck(series: string, scratch: string): void {
   const dir = mkdtempSync(path.join(scratch, 'naive-'));
   try {
-    execFileSync('tar', ['-xzf', releaseTarball('1.1.55'), '-C', dir, '--strip-components=1']);
+    execFileSync('tar', ['-xzf', tarball1155(), '-C', dir, '--strip-components=1']);
     const names = readFileSync(path.join(series, 'series'), 'utf8')
       .split('\n')
       .map((l) => l.trim())

@@ -11,7 +11,7 @@ import { buildCheckReport, buildReleaseReport, hunkKey, isFailingHunk } from '..
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
-import { culpritCommits, securityCommits } from '../upstream/history';
+import { culpritCommits, securityCommitsByTarget } from '../upstream/history';
 import { assertInRange, openUpstream, type Release, type Upstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
 import type { SeriesOutcome } from '../engine/types';
@@ -51,10 +51,8 @@ async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, up
 }
 
 /** Culprit commits for every hunk that did not apply as written, keyed by hunkKey. */
-async function findCulprits(upstream: Upstream, patches: Patch[], outcome: SeriesOutcome, baseCommit: string, targetCommit: string): Promise<Map<string, UpstreamCommit[]>> {
+async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Map<string, UpstreamCommit[]>> {
   const culprits = new Map<string, UpstreamCommit[]>();
-  const mirrorDir = upstream.git?.mirrorDir;
-  if (!mirrorDir) return culprits;
   for (const patchOutcome of outcome.patches) {
     const patch = patches.find((p) => p.name === patchOutcome.name);
     for (const file of patchOutcome.files) {
@@ -65,7 +63,7 @@ async function findCulprits(upstream: Upstream, patches: Patch[], outcome: Serie
         const source = op.hunks[hunk.index];
         const start = Math.max(source.oldStart, 1);
         const range = { start, end: start + Math.max(source.oldLines, 1) - 1 };
-        const commits = await culpritCommits(mirrorDir, baseCommit, targetCommit, sourcePath, range);
+        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, range);
         culprits.set(hunkKey({ patch: patchOutcome.name, path: file.path, index: hunk.index }), commits);
       }
     }
@@ -92,29 +90,37 @@ interface CheckContext {
   patches: Patch[];
   paths: string[];
   baseReader: FileReader;
+  history: History | undefined;
+}
+
+/** A git upstream's history around the checked releases: security commits come in one batch. */
+interface History {
+  mirrorDir: string;
+  baseCommit: string;
+  security: Map<string, UpstreamCommit[]>;
+}
+
+async function gatherHistory(upstream: Upstream, base: string, targets: Release[]): Promise<History | undefined> {
+  if (!upstream.git || targets.length === 0) return undefined;
+  const baseCommit = await upstream.git.commitOf(base);
+  // A git release's identity is its commit.
+  const security = await securityCommitsByTarget(upstream.git.mirrorDir, baseCommit, targets.map((t) => t.identity));
+  return { mirrorDir: upstream.git.mirrorDir, baseCommit, security };
 }
 
 async function checkRelease(ctx: CheckContext, release: Release): Promise<ReleaseReport> {
-  const { upstream, patches, loaded } = ctx;
+  const { upstream, patches, loaded, history } = ctx;
   const read = prefetchingReader(upstream.reader(release.version), ctx.paths);
   const outcome = await applySeries(patches, new MemoryTree(read), { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
-  const releaseFiles = await conflictingFiles(outcome, read);
-  let culprits: Map<string, UpstreamCommit[]> | undefined;
-  let security: UpstreamCommit[] | null = null;
-  if (upstream.git) {
-    const [baseCommit, targetCommit] = await Promise.all([upstream.git.commitOf(loaded.config.base), upstream.git.commitOf(release.version)]);
-    culprits = await findCulprits(upstream, patches, outcome, baseCommit, targetCommit);
-    security = await securityCommits(upstream.git.mirrorDir, baseCommit, targetCommit);
-  }
   return buildReleaseReport({
     version: release.version,
     identity: release.identity,
     inSupports: semver.satisfies(release.version, loaded.config.supports),
     outcome,
     patches,
-    culprits,
-    securityCommits: security,
-    releaseFiles,
+    culprits: history && (await findCulprits(history, patches, outcome, release.identity)),
+    securityCommits: history ? history.security.get(release.identity) ?? [] : null,
+    releaseFiles: await conflictingFiles(outcome, read),
   });
 }
 
@@ -151,9 +157,11 @@ export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckRep
       patches: series.patches,
       paths: touchedPaths(series.patches),
       baseReader: upstream.reader(config.base),
+      history: await gatherHistory(upstream, config.base, targets),
     };
-    const releases: ReleaseReport[] = [];
-    for (const release of targets.sort((a, b) => semver.compare(a.version, b.version))) releases.push(await checkRelease(ctx, release));
+    // Releases are independent: checking them concurrently overlaps the cache reads and git calls.
+    const ordered = [...targets].sort((a, b) => semver.compare(a.version, b.version));
+    const releases = await Promise.all(ordered.map((release) => checkRelease(ctx, release)));
     return buildCheckReport({
       upstream: { kind: upstream.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
       base: config.base,

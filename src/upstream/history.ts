@@ -21,12 +21,13 @@ export interface LineRange {
 
 const FIELD = '\u001f';
 const RECORD = '\u001e';
-const FORMAT = `${RECORD}%H${FIELD}%an${FIELD}%aI${FIELD}%s${FIELD}%B`;
+const FORMAT = `${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%aI${FIELD}%s${FIELD}%B`;
 
 /** Matches what the old script grepped for: security, CVE, vulnerability/vulnerabilities/vulnerable. */
 export const SECURITY_PATTERN = /security|\bcve\b|vulnerab/i;
 
 interface LoggedCommit extends HistoryCommit {
+  parents: string[];
   message: string;
 }
 
@@ -35,8 +36,8 @@ function parseLog(stdout: string): LoggedCommit[] {
     .split(RECORD)
     .slice(1)
     .map((record) => {
-      const [commit, author, date, subject, message] = record.split(FIELD);
-      return { commit, author, date, subject, message: (message ?? '').trim() };
+      const [commit, parents, author, date, subject, message] = record.split(FIELD);
+      return { commit, parents: parents ? parents.split(' ') : [], author, date, subject, message: (message ?? '').trim() };
     });
 }
 
@@ -50,10 +51,38 @@ async function logRange(mirrorDir: string, baseCommit: string, targetCommit: str
   return parseLog(out.stdout.toString('utf8'));
 }
 
+function isSecurityCommit(c: LoggedCommit): boolean {
+  return SECURITY_PATTERN.test(c.subject) || SECURITY_PATTERN.test(c.message);
+}
+
+/**
+ * Security-flagged commits in base..target for every target, with one `git log ^base t1 t2 ...`:
+ * each target's share is what it reaches through parents inside that set (newest first).
+ * A target at or behind the base gets an empty list.
+ */
+export async function securityCommitsByTarget(mirrorDir: string, baseCommit: string, targetCommits: string[]): Promise<Map<string, HistoryCommit[]>> {
+  const result = new Map<string, HistoryCommit[]>();
+  const targets = [...new Set(targetCommits)];
+  if (targets.length === 0) return result;
+  const out = await runGit(['log', `--format=${FORMAT}`, '--no-color', `^${baseCommit}`, ...targets], { cwd: mirrorDir });
+  const logged = parseLog(out.stdout.toString('utf8'));
+  const byId = new Map(logged.map((c) => [c.commit, c]));
+  for (const target of targets) {
+    const reached = new Set<string>();
+    const pending = byId.has(target) ? [target] : [];
+    for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+      if (reached.has(id)) continue;
+      reached.add(id);
+      for (const parent of byId.get(id)?.parents ?? []) if (byId.has(parent)) pending.push(parent);
+    }
+    result.set(target, logged.filter((c) => reached.has(c.commit) && isSecurityCommit(c)).map(publicFields));
+  }
+  return result;
+}
+
 /** Commits between base and target whose message mentions security, CVE or vulnerability. */
 export async function securityCommits(mirrorDir: string, baseCommit: string, targetCommit: string): Promise<HistoryCommit[]> {
-  const commits = await logRange(mirrorDir, baseCommit, targetCommit);
-  return commits.filter((c) => SECURITY_PATTERN.test(c.message) || SECURITY_PATTERN.test(c.subject)).map(publicFields);
+  return (await securityCommitsByTarget(mirrorDir, baseCommit, [targetCommit])).get(targetCommit) ?? [];
 }
 
 /** One `@@ -a,b +c,d @@` header of a zero-context diff. */

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gitText, runGit } from '../../src/tools/git';
-import { culpritCommits, mapRangeToTarget, parseZeroContextHunks, securityCommits, SECURITY_PATTERN } from '../../src/upstream/history';
+import { culpritCommits, mapRangeToTarget, parseZeroContextHunks, securityCommits, securityCommitsByTarget, SECURITY_PATTERN } from '../../src/upstream/history';
 
 let dir: string;
 let day = 0;
@@ -81,6 +81,25 @@ describe('securityCommits', () => {
     const target = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
     const flagged = await securityCommits(dir, base, target);
     expect(flagged.map((c) => c.subject)).toEqual(['Patch XSS vulnerabilities in the login page', 'Relay fix', 'SECURITY: tighten cookie flags']);
+  });
+
+  test('one batch for several targets gives each release only the commits it contains, merges included', async () => {
+    const base = await commit({ 'a.js': '1\n' }, 'base');
+    await runGit(['checkout', '--quiet', '-b', 'side'], { cwd: dir });
+    const sideFix = await commit({ 'side.js': '1\n' }, 'Security fix on a side branch');
+    await runGit(['checkout', '--quiet', 'main'], { cwd: dir });
+    const mainFix = await commit({ 'a.js': '2\n' }, 'Fix a vulnerability on main');
+    const first = mainFix;
+    await runGit(['merge', '--quiet', '--no-ff', '-m', 'Merge branch side', 'side'], {
+      cwd: dir,
+      env: { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' },
+    });
+    const merged = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
+    const byTarget = await securityCommitsByTarget(dir, base, [first, merged, base, sideFix]);
+    expect(byTarget.get(first)?.map((c) => c.commit)).toEqual([mainFix]);
+    expect(new Set(byTarget.get(merged)?.map((c) => c.commit))).toEqual(new Set([mainFix, sideFix]));
+    expect(byTarget.get(sideFix)?.map((c) => c.commit)).toEqual([sideFix]);
+    expect(byTarget.get(base)).toEqual([]);
   });
 
   test('the pattern does not fire on words that merely contain "cve"', () => {
