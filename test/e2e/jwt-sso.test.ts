@@ -1,8 +1,10 @@
 /*
  * JWT single sign-on, end to end on real parts: a real PostgreSQL with the dashboard's users and two
- * tenants, the patch series applied to meshcentral@1.1.55, its dependencies installed, and a real
+ * tenants, the patch series applied to meshcentral@1.1.55 by `meshfork apply`, its dependencies installed, and a real
  * MeshCentral with jwtAuth on. Nothing is mocked.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startPostgres, PostgresServer } from '../support/postgres';
 import { patchedRelease, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
 import { controlSession, httpsGet, loggedInCookie, sessionOf } from '../support/meshClient';
@@ -43,9 +45,10 @@ async function loginCookie(user: (typeof USERS)[keyof typeof USERS]): Promise<st
   return cookie;
 }
 
-test('the series went through the expected door and MeshCentral logs the PostgreSQL connection', () => {
-  // Until `meshfork apply` lands (issue 3/foundation), the support module falls back to git apply and says so.
-  console.log(`series applied to meshcentral@1.1.55 with: ${release.route}`);
+test('meshfork apply wrote the patched release, and MeshCentral logs the PostgreSQL connection', () => {
+  expect(readFileSync(path.join(release.dir, 'jwt-auth.js'), 'latin1')).toContain('module.exports.CreateJwtAuth');
+  expect(JSON.parse(readFileSync(path.join(release.dir, 'package.json'), 'utf8')).dependencies.pg).toBe('8.16.3');
+  expect(server.output()).toContain('MeshCentral v1.1.55');
   expect(server.output()).toMatch(/^JWT Auth: PostgreSQL connected/m);
 });
 

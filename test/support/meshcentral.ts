@@ -1,5 +1,5 @@
 /*
- * A real, patched MeshCentral for end-to-end tests: the series applied to a release by meshfork,
+ * A real, patched MeshCentral for end-to-end tests: the series applied to a release by `meshfork apply`,
  * its npm dependencies installed (cached under .cache/meshcentral-modules by a hash of package.json),
  * then `node meshcentral.js --datapath DIR` on a free loopback port, stopped by its PID.
  */
@@ -10,48 +10,38 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from './cli';
 import { freePort } from './postgres';
-import { REPO_ROOT, releaseDir } from './release';
+import { REPO_ROOT } from './release';
 
 const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
-
-/** How the series reached the release tree, so a test can say which door it went through. */
-export type ApplyRoute = 'meshfork apply' | 'git apply';
+const MESHFORK_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork');
 
 export interface PatchedRelease {
   dir: string;
-  route: ApplyRoute;
   /** Deletes the tree. */
   remove(): void;
 }
 
-/** True once the `meshfork apply` command exists in the build (it is written by another issue). */
-async function meshforkApplyAvailable(): Promise<boolean> {
-  ensureBuilt();
-  // `--help` of an unknown command prints the top-level help with exit 0, so look for the command's own usage line.
-  const help = await runCli(['apply', '--help']);
-  return help.exitCode === 0 && /Usage: meshfork apply/.test(help.stdout);
-}
-
 /**
- * The series in patches/ applied to meshcentral@version in a new temp folder, with its npm dependencies.
- * Goes through `meshfork apply --to VERSION --out DIR`; until that command exists, through `git apply`.
+ * The series in patches/ applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its
+ * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches) so the test never
+ * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
  */
 export async function patchedRelease(version: string): Promise<PatchedRelease> {
+  ensureBuilt();
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
+  const project = path.join(parent, 'project');
+  mkdirSync(project);
+  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'patches']) {
+    execFileSync('cp', ['-a', path.join(REPO_ROOT, entry), project]);
+  }
   const dir = path.join(parent, 'meshcentral');
-  let route: ApplyRoute;
-  if (await meshforkApplyAvailable()) {
-    route = 'meshfork apply';
-    const result = await runCli(['apply', '--to', version, '--out', dir], { timeoutMs: 300_000 });
-    if (result.exitCode !== 0) throw new Error(`meshfork apply --to ${version} failed (exit ${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  } else {
-    route = 'git apply';
-    execFileSync('cp', ['-a', `${releaseDir(version)}/.`, `${dir}/`]);
-    const series = readFileSync(path.join(REPO_ROOT, 'patches', 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    execFileSync('git', ['apply', '--whitespace=nowarn', ...series.map((p) => path.join(REPO_ROOT, 'patches', p))], { cwd: dir, stdio: 'pipe' });
+  const result = await runCli(['apply', '--to', version, '--out', dir], { cwd: project, env: { MESHFORK_CACHE: MESHFORK_CACHE }, timeoutMs: 300_000 });
+  if (result.exitCode !== 0) {
+    rmSync(parent, { recursive: true, force: true });
+    throw new Error(`meshfork apply --to ${version} failed (exit ${result.exitCode}):\n${result.stderr}${result.stdout}`);
   }
   installDependencies(dir);
-  return { dir, route, remove: () => rmSync(parent, { recursive: true, force: true }) };
+  return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
 }
 
 /** `npm install --omit=dev` once per distinct package.json; later trees get hard links to the cached node_modules. */

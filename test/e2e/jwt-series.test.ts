@@ -1,0 +1,108 @@
+/*
+ * The JWT patch series as files: valid for meshfork, honest trailers, and applying to the real
+ * meshcentral 1.1.55 (exactly) and 1.1.51 (offsets only, no fuzz) with meshfork's engine, git apply and
+ * GNU patch -F0, all three producing the same bytes.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applySeries, MemoryTree } from '../../src/engine';
+import { loadSeries } from '../../src/series/load';
+import { trailerValue } from '../../src/series/types';
+import { REPO_ROOT, releaseDir, releaseFile } from '../support/release';
+
+const PATCHES = path.join(REPO_ROOT, 'patches');
+
+function seriesFiles(): string[] {
+  return readFileSync(path.join(PATCHES, 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** A writable copy of a release in a temp dir; removed by the caller. */
+function releaseCopy(version: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `meshfork-series-${version}-`));
+  execFileSync('cp', ['-a', `${releaseDir(version)}/.`, dir]);
+  return dir;
+}
+
+test('the series loads and every patch carries an honest Upstream-Status and Meshfork-Base 1.1.55', async () => {
+  const series = await loadSeries(PATCHES);
+  expect(series.patches.map((p) => p.name)).toEqual(seriesFiles());
+  expect(series.patches.length).toBeGreaterThanOrEqual(4);
+  expect(series.patches.length).toBeLessThanOrEqual(6);
+  for (const patch of series.patches) {
+    expect(trailerValue(patch.header, 'Upstream-Status')).toMatch(/^Inappropriate \[.{10,}\]$/);
+    expect(trailerValue(patch.header, 'Meshfork-Base')).toBe('1.1.55');
+    expect(patch.header.description.length).toBeGreaterThan(100);
+  }
+});
+
+test('package.json pins pg to exactly the version MeshCentral 1.1.55 installs for PostgreSQL', () => {
+  const moduleSpec = /modules\.push\('pg@([0-9.]+)'\)/.exec(releaseFile('1.1.55', 'meshcentral.js'));
+  expect(moduleSpec?.[1]).toBe('8.16.3');
+  const dir = releaseCopy('1.1.55');
+  try {
+    execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: dir });
+    const deps = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies;
+    expect(deps.pg).toBe(moduleSpec?.[1]);
+    expect(deps.jsonwebtoken).toMatch(/^\d+\.\d+\.\d+$/); // exact, like every MeshCentral dependency
+    expect(readFileSync(path.join(dir, 'meshcentral.js'), 'latin1')).toContain(`modules.push('jsonwebtoken@${deps.jsonwebtoken}'); modules.push('pg@${deps.pg}');`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe.each([
+  ['1.1.55', 'clean'],
+  ['1.1.51', 'offset'],
+])('meshcentral@%s', (version, expectedStatus) => {
+  test(`meshfork's engine applies the series strictly (status ${expectedStatus}), byte-identical to git apply and GNU patch -F0`, async () => {
+    const series = await loadSeries(PATCHES);
+    const base = releaseDir(version);
+    const tree = new MemoryTree(async (file) => {
+      try {
+        return readFileSync(path.join(base, file)).toString('latin1');
+      } catch {
+        return undefined;
+      }
+    });
+    const outcome = await applySeries(series.patches, tree, { fuzz: 0 });
+    expect(outcome.status).toBe(expectedStatus);
+    for (const patch of outcome.patches) for (const file of patch.files) for (const hunk of file.hunks) expect(['exact', 'offset']).toContain(hunk.status);
+
+    const viaGit = releaseCopy(version);
+    const viaPatch = releaseCopy(version);
+    try {
+      const gitLog = execFileSync('git', ['apply', '-v', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: viaGit, stdio: 'pipe' });
+      expect(gitLog.toString()).not.toMatch(/fuzz/i);
+      for (const p of seriesFiles()) {
+        const out = execFileSync('patch', ['-p1', '-F0', '--no-backup-if-mismatch', '-i', path.join(PATCHES, p)], { cwd: viaPatch }).toString();
+        expect(out).not.toMatch(/fuzz/i);
+        if (version === '1.1.55') expect(out).not.toMatch(/offset/);
+      }
+      for (const [file, change] of tree.changes()) {
+        const expected = readFileSync(path.join(viaGit, file)).toString('latin1');
+        expect(change.content).toBe(expected);
+        expect(readFileSync(path.join(viaPatch, file)).toString('latin1')).toBe(expected);
+      }
+      // MeshCentral's .js files are CRLF: every line the series adds to them is CRLF too.
+      for (const file of ['meshcentral.js', 'webserver.js', 'jwt-auth.js', 'package.json']) {
+        const text = readFileSync(path.join(viaGit, file), 'latin1');
+        expect(text.split('\n').slice(0, -1).every((line) => line.endsWith('\r'))).toBe(true);
+      }
+    } finally {
+      rmSync(viaGit, { recursive: true, force: true });
+      rmSync(viaPatch, { recursive: true, force: true });
+    }
+  });
+});
+
+test('jwt-auth.js parses as JavaScript after the series is applied', () => {
+  const dir = releaseCopy('1.1.55');
+  try {
+    execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: dir });
+    for (const file of ['jwt-auth.js', 'webserver.js', 'meshcentral.js']) execFileSync(process.execPath, ['--check', path.join(dir, file)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,65 @@
+/*
+ * The same series on the older meshcentral@1.1.51 (it applies with offsets only, see jwt-series.test.ts):
+ * the valid single sign-on flow works there too, on a real PostgreSQL and a real MeshCentral.
+ */
+import { startPostgres, PostgresServer } from '../support/postgres';
+import { patchedRelease, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
+import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
+import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
+
+jest.setTimeout(180_000);
+
+let pg: PostgresServer;
+let release: PatchedRelease;
+let server: MeshCentralServer;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await seedTenants(pg);
+  release = await patchedRelease('1.1.51');
+  server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env } });
+  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+}, 600_000);
+
+afterAll(async () => {
+  await server?.stop();
+  release?.remove();
+  await pg?.destroy();
+});
+
+test('patched 1.1.51 starts as MeshCentral v1.1.51 with JWT Auth connected', () => {
+  expect(server.output()).toContain('MeshCentral v1.1.51');
+  expect(server.output()).toMatch(/^JWT Auth: PostgreSQL connected/m);
+});
+
+test('valid login: /?token= redirects without the token with a session; the cookie opens the app and control.ashx', async () => {
+  const answer = await httpsGet(server.port, `/?token=${tokenFor(USERS.alice)}`);
+  expect(answer.status).toBe(302);
+  expect(answer.headers.location).toBe('/');
+  const cookie = loggedInCookie(answer);
+  expect(cookie).not.toBeNull();
+
+  const app = await httpsGet(server.port, '/', { cookie: cookie as string });
+  expect(app.status).toBe(200);
+  expect(app.body).toContain('id="logoutControl"');
+
+  const ws = await controlSession(server.port, { headers: { cookie: cookie as string } });
+  expect(ws.userinfo?.name).toBe(USERS.alice.name);
+  expect(ws.meshes?.map((m) => m.name)).toEqual([`Tenant ${TENANT_A}`]);
+});
+
+test('control.ashx with Authorization: Bearer gets the right user and only their tenant group', async () => {
+  const ws = await controlSession(server.port, { headers: { authorization: `Bearer ${tokenFor(USERS.bob)}` } });
+  expect(ws.userinfo?.name).toBe(USERS.bob.name);
+  expect(ws.meshes?.map((m) => m.name)).toEqual([`Tenant ${TENANT_B}`]);
+});
+
+test('a refused token opens nothing on 1.1.51 either', async () => {
+  const expired = tokenFor(USERS.alice, {}, { expiresIn: -60 });
+  const answer = await httpsGet(server.port, `/?token=${expired}`);
+  expect(answer.status).toBe(401);
+  expect(loggedInCookie(answer)).toBeNull();
+  const ws = await controlSession(server.port, { headers: { authorization: `Bearer ${expired}` } });
+  expect(ws.userinfo).toBeUndefined();
+  expect(server.output()).toContain('reason=expired');
+});
