@@ -13,9 +13,10 @@ export interface HttpAnswer {
   setCookies: string[];
 }
 
-export function httpsGet(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+/** One GET; a new connection each time unless a (keep-alive) agent is given. */
+export function httpsGet(port: number, urlPath: string, headers: Record<string, string> = {}, agent: https.Agent | false = false): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: urlPath, headers, rejectUnauthorized: false, agent: false }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, path: urlPath, headers, rejectUnauthorized: false, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () =>

@@ -8,12 +8,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureBuilt, runCli } from './cli';
+import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
-import { REPO_ROOT } from './release';
 
-const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
-const MESHFORK_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork');
+/** The checkout, found upwards from here: benchmarks run this file compiled under dist-bench/. */
+function findRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'meshfork.config.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+const ROOT = findRoot();
+const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
+const MESHFORK_CACHE = path.join(ROOT, '.cache', 'meshfork');
 
 export interface PatchedRelease {
   dir: string;
@@ -26,22 +33,35 @@ export interface PatchedRelease {
  * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches) so the test never
  * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
  */
-export async function patchedRelease(version: string): Promise<PatchedRelease> {
-  ensureBuilt();
+export async function patchedRelease(version: string, options: { build?: boolean } = {}): Promise<PatchedRelease> {
+  if (options.build !== false) ensureBuilt(); // benchmarks pass false: `npm run bench` has just built dist/
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
   mkdirSync(project);
   for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'patches']) {
-    execFileSync('cp', ['-a', path.join(REPO_ROOT, entry), project]);
+    execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
   }
   const dir = path.join(parent, 'meshcentral');
-  const result = await runCli(['apply', '--to', version, '--out', dir], { cwd: project, env: { MESHFORK_CACHE: MESHFORK_CACHE }, timeoutMs: 300_000 });
+  const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {
     rmSync(parent, { recursive: true, force: true });
-    throw new Error(`meshfork apply --to ${version} failed (exit ${result.exitCode}):\n${result.stderr}${result.stdout}`);
+    throw new Error(`meshfork apply --to ${version} failed (exit ${result.exitCode}):\n${result.output}`);
   }
   installDependencies(dir);
   return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** `node bin/meshfork ...args` in cwd with the shared download cache; never rejects on a non-zero exit. */
+function runMeshfork(args: string[], cwd: string): Promise<{ exitCode: number; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, MESHFORK_CACHE };
+  delete env.CI;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'meshfork'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    child.once('exit', (code) => resolve({ exitCode: code ?? -1, output }));
+  });
 }
 
 /** `npm install --omit=dev` once per distinct package.json; later trees get hard links to the cached node_modules. */
