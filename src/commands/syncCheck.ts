@@ -7,7 +7,7 @@ import semver from 'semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, type FileReader } from '../engine';
 import { MeshforkError } from '../errors';
-import { buildCheckReport, buildReleaseReport, hunkKey, isFailingHunk } from '../report/build';
+import { buildCheckReport, buildReleaseReport, fileKey, hunkKey, isFailingHunk } from '../report/build';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
@@ -50,7 +50,7 @@ async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, up
   return Promise.all(chosen.map((r) => upstream.resolve(r.version)));
 }
 
-/** Culprit commits for every hunk that did not apply as written, keyed by hunkKey. */
+/** Culprit commits for every hunk that did not apply as written (hunkKey) and every missing file (fileKey). */
 async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Map<string, UpstreamCommit[]>> {
   const culprits = new Map<string, UpstreamCommit[]>();
   for (const patchOutcome of outcome.patches) {
@@ -59,6 +59,11 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
       const op = patch?.operations.find((o) => operationTargetPath(o) === file.path);
       if (!op) continue;
       const sourcePath = op.kind === 'rename' ? op.from : op.path;
+      if (file.status === 'missing') {
+        // Gone from the release: whoever deleted or renamed it is the culprit, whatever the lines.
+        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start: 1, end: 1 });
+        culprits.set(fileKey(patchOutcome.name, file.path), commits);
+      }
       for (const hunk of file.hunks.filter(isFailingHunk)) {
         const source = op.hunks[hunk.index];
         const start = Math.max(source.oldStart, 1);

@@ -22,6 +22,11 @@ export function hunkKey(ref: HunkRef): string {
   return `${ref.patch}\u0000${ref.path}\u0000${ref.index}`;
 }
 
+/** Culprits of a whole file (one missing from the release) are keyed like a hunk with index -1. */
+export function fileKey(patch: string, path: string): string {
+  return hunkKey({ patch, path, index: -1 });
+}
+
 /** Hunks that did not apply as written (fuzz, merge, conflict) and deserve an explanation. */
 export function isFailingHunk(hunk: HunkOutcome): boolean {
   return hunk.status === 'fuzz' || hunk.status === 'merged' || hunk.status === 'conflict';
@@ -34,7 +39,7 @@ export interface ReleaseInput {
   outcome: SeriesOutcome;
   /** The series, to find each hunk's header line and base range. */
   patches: Patch[];
-  /** Culprit commits per failing hunk (hunkKey); absent key or undefined map: unknown (npm upstream). */
+  /** Culprit commits per failing hunk (hunkKey) and missing file (fileKey); absent key or undefined map: unknown (npm upstream). */
   culprits?: Map<string, UpstreamCommit[]>;
   securityCommits: UpstreamCommit[] | null;
   /**
@@ -92,6 +97,7 @@ export function buildReleaseReport(input: ReleaseInput): ReleaseReport {
         kind: f.kind,
         status: f.status,
         hunks: f.hunks.map((h) => hunkReport(input, p.name, f, h)),
+        culprits: f.status === 'missing' ? input.culprits?.get(fileKey(p.name, f.path)) ?? null : null,
       }),
     ),
   }));

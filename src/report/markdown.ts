@@ -2,7 +2,7 @@
  * Markdown for CI to paste into an issue or pull request: a summary line, a matrix when several
  * releases were checked, a table per release, and details per failing hunk.
  */
-import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport } from './schema';
+import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
 import { commitSummary, displayLine, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseVerdict, upToDateSentence, upstreamLabel } from './describe';
 import { needsAttention } from './status';
 
@@ -55,6 +55,12 @@ function releaseTable(release: ReleaseReport): string[] {
   return out;
 }
 
+/** A titled bullet list of commits, ending with a blank line; nothing when there are none. */
+function commitList(title: string, commits: UpstreamCommit[] | null): string[] {
+  if (!commits || commits.length === 0) return [];
+  return [title, '', ...commits.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`), ''];
+}
+
 function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileReport, hunk: HunkReport): string[] {
   const patchRef = hunk.patchLine !== null ? ` (patch line ${hunk.patchLine})` : '';
   const out = [`#### ${code(patch.name)}: ${hunkLabel(file, hunk)}${patchRef}`, '', `${hunk.status}: ${hunkPlacement(hunk)}.`];
@@ -63,10 +69,7 @@ function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileRepor
     const diff = hunk.differingLines.flatMap((d) => [`- ${d.line}: ${displayLine(d.expected, 400)}`, `+ ${d.line}: ${displayLine(d.actual, 400)}`]);
     out.push(...fenced('diff', diff));
   }
-  if (hunk.culprits && hunk.culprits.length > 0) {
-    out.push('', 'Upstream commits that changed these lines:', '', ...hunk.culprits.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`));
-  }
-  return [...out, ''];
+  return [...out, '', ...commitList('Upstream commits that changed these lines:', hunk.culprits)];
 }
 
 function releaseSection(report: SyncCheckReport, release: ReleaseReport): string[] {
@@ -77,7 +80,7 @@ function releaseSection(report: SyncCheckReport, release: ReleaseReport): string
   for (const patch of release.patches.filter((p) => needsAttention(p.status))) {
     for (const file of patch.files) {
       const problem = fileProblem(file, release.version);
-      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '');
+      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '', ...commitList('Upstream commits that touched it:', file.culprits));
       for (const hunk of file.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset')) out.push(...hunkDetails(release, patch, file, hunk));
     }
   }

@@ -57,6 +57,10 @@ export const fileReportSchema = z
     kind: z.enum(['modify', 'create', 'delete', 'rename']),
     status: fileStatusSchema,
     hunks: z.array(hunkReportSchema),
+    culprits: z
+      .array(commitSchema)
+      .nullable()
+      .describe('for a file missing from the release (status missing): upstream commits between base and the release that touched it, e.g. deleted or renamed it; null otherwise and for an npm upstream'),
   })
   .strict();
 

@@ -47,6 +47,7 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
   for (const file of patch.files) {
     const problem = fileProblem(file, version);
     if (problem) out.push(`      ${problem}`);
+    for (const commit of file.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
     for (const hunk of file.hunks) {
       if (hunk.status === 'exact' || hunk.status === 'offset') continue;
       const patchRef = hunk.patchLine !== null ? style.dim(` (patch line ${hunk.patchLine})`) : '';

@@ -7,6 +7,7 @@
  *   v1.1.57  the logout route (context of a webserver.js hunk) renamed                -> conflict, exit 1
  *   v1.1.58  package.json already has the keyword the third patch adds                 -> already-applied, exit 3
  *   v1.1.59  the line opening a meshcentral.js hunk's context changed                  -> needs-refresh (3-way), exit 3
+ *   v1.1.60-rc.1 (a prerelease, outside supports) package.json moved to server/       -> conflict (file missing), exit 1
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -71,6 +72,10 @@ async function buildScenarios(): Promise<void> {
   await branchFromBase('merge');
   commits.merged = await commitFiles(work, { 'meshcentral.js': edited('meshcentral.js', (l) => replaceLine(l, WEBSERVER_CREATE, WEBSERVER_CREATE.replace('obj.StartEx5)', 'obj.StartEx5, obj.webrelay)'))) }, 'Pass the relay to the web server');
   await tag(work, 'v1.1.59');
+
+  await branchFromBase('moved');
+  commits.moved = await commitFiles(work, { 'package.json': null, 'server/package.json': releaseFile('1.1.55', 'package.json') }, 'Move package.json into server/');
+  await tag(work, 'v1.1.60-rc.1');
   await push(work);
 }
 
@@ -185,6 +190,22 @@ test('--all: a release x patch matrix, worst status decides the exit code; --jso
   expect(md.stdout).toContain('### 1.1.57: conflict');
   expect(md.stdout).toContain(`- \`${commits.renamed.slice(0, 10)}\` Rename the logout handler`);
   expect(md.stdout).toContain(`**Security:** 1 upstream commit(s) between 1.1.55 and 1.1.56`);
+});
+
+test('a file the release no longer has: conflict, with the commit that removed it; a prerelease needs --ignore-range', async () => {
+  const refused = await cli(['--to', '1.1.60-rc.1']);
+  expect(refused.exitCode).toBe(2);
+  expect(refused.stderr).toContain('error[VERSION_OUT_OF_RANGE]');
+
+  const report = await syncCheck({ cwd: project, cacheDir, to: '1.1.60-rc.1', ignoreRange: true });
+  expect(report.releases[0]).toMatchObject({ version: '1.1.60-rc.1', inSupports: false, status: 'conflict', exitCode: 1 });
+  const file = report.releases[0].patches[2].files[0];
+  expect(file).toMatchObject({ path: 'package.json', status: 'missing', hunks: [] });
+  expect(file.culprits?.map((c) => [c.commit, c.subject])).toEqual([[commits.moved, 'Move package.json into server/']]);
+
+  const run = await cli(['--to', '1.1.60-rc.1', '--ignore-range']);
+  expect(run.exitCode).toBe(1);
+  expect(run.stdout).toContain(`  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1\n        changed by ${commits.moved.slice(0, 10)} Move package.json into server/`);
 });
 
 test('--to an older release in supports: offsets, no rebase suggested, no history between them', async () => {
