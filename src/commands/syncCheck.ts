@@ -34,7 +34,13 @@ export interface SyncCheckOptions {
 
 /** Reads the series' files of one release concurrently, up front; other paths fall through. */
 function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
-  const pending = new Map(paths.map((p) => [p, reader(p)] as const));
+  const pending = new Map<string, Promise<string | undefined>>();
+  for (const p of paths) {
+    const read = reader(p);
+    // A read nobody awaits must not crash the process; whoever awaits it still gets the error.
+    read.catch(() => undefined);
+    pending.set(p, read);
+  }
   return (p) => pending.get(p) ?? reader(p);
 }
 

@@ -3,7 +3,7 @@
  * the repository's own JWT series (patches/, made on 1.1.55) and with the fixture series. The
  * upstream cache is shared under .cache/ so the tarballs are fetched once per machine.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
@@ -128,6 +128,20 @@ test('usage errors exit 2: --to with --all, an unknown version, a bad --fuzz', a
   const fuzz = await cli(own, ['--fuzz', 'lots']);
   expect(fuzz.exitCode).toBe(2);
   expect(fuzz.stderr).toContain('--fuzz');
+});
+
+test('errors with --json: {"error"} on stdout, the code and exit 2; a broken patch is named by file and line', async () => {
+  const range = await cli(own, ['--to', '0.7.99', '--json']);
+  expect(range.exitCode).toBe(2);
+  expect(JSON.parse(range.stdout)).toMatchObject({ error: { code: 'VERSION_OUT_OF_RANGE', version: '0.7.99', supports: '>=1.1.0 <2' } });
+
+  const broken = makeProject('broken', FIXTURE_SERIES);
+  const patchFile = path.join(broken, 'patches', 'serve-jwt-logins-from-the-web-server.patch');
+  writeFileSync(patchFile, readFileSync(patchFile, 'latin1').replace('@@ -6943,6 +6944,7 @@', '@@ -6943,6 +6944,9 @@'), 'latin1');
+  const run = await cli(broken, ['--to', '1.1.55']);
+  expect(run.exitCode).toBe(2);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(/error\[PATCH_INVALID\]: .*serve-jwt-logins-from-the-web-server\.patch:\d+: /);
 });
 
 test('--help documents the flags, examples and exit codes', async () => {
