@@ -9,7 +9,7 @@
  *   v1.1.59  the line opening a meshcentral.js hunk's context changed                  -> needs-refresh (3-way), exit 3
  *   v1.1.60-rc.1 (a prerelease, outside supports) package.json moved to server/       -> conflict (file missing), exit 1
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { syncCheck } from '../../src/commands/syncCheck';
@@ -208,9 +208,23 @@ test('a file the release no longer has: conflict, with the commit that removed i
   expect(run.stdout).toContain(`  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1\n        changed by ${commits.moved.slice(0, 10)} Move package.json into server/`);
 });
 
+test('--fuzz 1 places the hunk whose first context line changed: fuzz, needs-refresh, exit 3', async () => {
+  const report = await syncCheck({ cwd: project, cacheDir, to: '1.1.59', fuzz: 1 });
+  expect(report.fuzz).toBe(1);
+  const hunk = report.releases[0].patches[0].files.find((f) => f.path === 'meshcentral.js')?.hunks[0];
+  expect(hunk).toMatchObject({ status: 'fuzz', fuzz: 1, baseLine: 1925, offset: 0 });
+  expect(hunk?.culprits?.map((c) => c.commit)).toEqual([commits.merged]);
+  expect(report.exitCode).toBe(3);
+});
+
 test('--to an older release in supports: offsets, no rebase suggested, no history between them', async () => {
   const report = await check({ to: '1.1.51' });
   expect(report.releases[0].status).toBe('offset');
   expect(report.next).toBeNull();
   expect(report.releases[0].securityCommits).toEqual([]);
+});
+
+test('nothing was materialized: the checks read single files from the mirror, so the cache holds no release manifest', () => {
+  const manifests = path.join(cacheDir, 'manifests');
+  expect(existsSync(manifests) ? readdirSync(manifests, { recursive: true }).filter((f) => String(f).endsWith('.json')) : []).toEqual([]);
 });
