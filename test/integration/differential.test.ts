@@ -190,7 +190,12 @@ async function engineApply(patch: Patch, files: Map<string, string>): Promise<{ 
 
 async function writeFiles(root: string, dir: string, files: Map<string, string>): Promise<void> {
   await fs.mkdir(path.join(root, dir), { recursive: true });
-  await Promise.all([...files].map(([file, content]) => fs.writeFile(path.join(root, dir, file), Buffer.from(content, 'latin1'))));
+  await Promise.all(
+    [...files].map(async ([file, content]) => {
+      await fs.mkdir(path.dirname(path.join(root, dir, file)), { recursive: true });
+      await fs.writeFile(path.join(root, dir, file), Buffer.from(content, 'latin1'));
+    }),
+  );
 }
 
 async function readFiles(root: string, dir: string, names: string[]): Promise<Map<string, string>> {
@@ -261,6 +266,80 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       }
     });
     expect(mismatches).toEqual([]);
+  });
+
+  it("patches written by git itself (git diff of the same edits) parse and apply to the same bytes", async () => {
+    // One repository: every case's base files committed to the index at once, then each case's edit
+    // diffed by git, relative to the case's folder so the paths are the release's own.
+    const repo = path.join(root, 'gitdiff');
+    await runGit(['init', '--quiet', repo], { cwd: root });
+    for (const c of cases) await writeFiles(repo, c.id, c.old);
+    await runGit(['add', '-A'], { cwd: repo });
+    for (const c of cases) await writeFiles(repo, c.id, c.edited);
+    const mismatches: string[] = [];
+    await inPool(cases, 4, async (c) => {
+      // --output: a file keeps every byte (the process runner strips a final newline from stdout).
+      const diffFile = path.join(root, `${c.id}.git.diff`);
+      await runGit(['diff', '--no-color', '--no-ext-diff', `--output=${diffFile}`, `--relative=${c.id}/`, '--', `${c.id}/`], { cwd: repo });
+      const text = `From: Git <git@example.invalid>\nSubject: git diff of ${c.id}\n---\n${(await fs.readFile(diffFile)).toString('latin1')}`;
+      const patch = parsePatch(`${c.id}-git.patch`, text);
+      const engine = await engineApply(patch, c.old);
+      if (engine.outcome.status !== 'clean') mismatches.push(`${c.id}: engine status ${engine.outcome.status} on git's own diff`);
+      for (const [file, expected] of c.edited) {
+        if (engine.tree.changes().find(([p]) => p === file)?.[1].content !== expected) mismatches.push(`${c.id} ${file}: engine result differs from the edited file`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('a git format-patch of a real commit (modify, rename with changes, mode change, delete, create without final newline) applies to the same tree', async () => {
+    const repo = path.join(root, 'format-patch');
+    await runGit(['init', '--quiet', repo], { cwd: root });
+    const originals = new Map(FILES.map((f) => [f, releaseFile(VERSION, f)]));
+    await writeFiles(repo, '.', new Map([...originals, ['bin/run.sh', '#!/bin/sh\nnode meshcentral.js\n']]));
+    const identity = { GIT_AUTHOR_NAME: 'Fork', GIT_AUTHOR_EMAIL: 'fork@example.invalid', GIT_COMMITTER_NAME: 'Fork', GIT_COMMITTER_EMAIL: 'fork@example.invalid', GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000000 +0000' };
+    await runGit(['add', '-A'], { cwd: repo });
+    await runGit(['commit', '--quiet', '-m', 'release'], { cwd: repo, env: identity });
+
+    const rng = new Random(SEED);
+    const webserver = randomEdit(rng, originals.get('webserver.js') as string, 'fp');
+    const meshcentral = splitLines(originals.get('meshcentral.js') as string);
+    meshcentral.splice(100, 1, '// renamed and changed\r\n');
+    await fs.writeFile(path.join(repo, 'webserver.js'), Buffer.from(webserver, 'latin1'));
+    await fs.mkdir(path.join(repo, 'lib'));
+    await runGit(['mv', 'meshcentral.js', 'lib/meshcentral.js'], { cwd: repo });
+    await fs.writeFile(path.join(repo, 'lib', 'meshcentral.js'), Buffer.from(meshcentral.join(''), 'latin1'));
+    await runGit(['rm', '--quiet', 'package.json'], { cwd: repo });
+    await fs.chmod(path.join(repo, 'bin', 'run.sh'), 0o755);
+    await fs.writeFile(path.join(repo, 'jwt-auth.js'), "'use strict';\r\nmodule.exports = {};");
+    await runGit(['add', '-A'], { cwd: repo });
+    await runGit(['commit', '--quiet', '-m', 'Fork changes\n\nBody.\n\nUpstream-Status: Pending'], { cwd: repo, env: identity });
+    const patchFile = path.join(root, 'fork-changes.patch');
+    await runGit(['format-patch', '-1', '-M', '--no-color', `--output=${patchFile}`, 'HEAD'], { cwd: repo });
+    const text = (await fs.readFile(patchFile)).toString('latin1');
+    expect(text).toMatch(/^From [0-9a-f]{40} /);
+    expect(text).toContain('rename from meshcentral.js');
+
+    const patch = parsePatch('fork-changes.patch', text);
+    expect(patch.header.subject).toBe('Fork changes');
+    expect(patch.operations.map((o) => `${o.kind} ${o.kind === 'rename' ? `${o.from}->${o.to}` : o.path}`).sort()).toEqual([
+      'create jwt-auth.js',
+      'delete package.json',
+      'modify bin/run.sh',
+      'modify webserver.js',
+      'rename meshcentral.js->lib/meshcentral.js',
+    ]);
+    const base = new Map([...originals, ['bin/run.sh', '#!/bin/sh\nnode meshcentral.js\n']]);
+    const tree = new MemoryTree(async (p) => base.get(p));
+    const outcome = await applyPatch(patch, tree);
+    expect(outcome.status).toBe('clean');
+    const result = new Map(tree.changes());
+    expect(result.get('webserver.js')?.content === webserver).toBe(true);
+    expect(result.get('lib/meshcentral.js')?.content === meshcentral.join('')).toBe(true);
+    expect(result.get('meshcentral.js')).toEqual({ content: null });
+    expect(result.get('package.json')).toEqual({ content: null });
+    expect(result.get('jwt-auth.js')).toEqual({ content: "'use strict';\r\nmodule.exports = {};", mode: '100644' });
+    expect(result.get('bin/run.sh')).toEqual({ content: '#!/bin/sh\nnode meshcentral.js\n', mode: '100755' });
   });
 
   it('on shifted targets: same bytes, same per-hunk offsets as `git apply -v`, same refusals', async () => {
