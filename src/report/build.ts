@@ -130,8 +130,9 @@ export interface CheckInput {
 /** The whole report; `next` is a rebase onto the newest checked release when it is newer than the base. */
 export function buildCheckReport(input: CheckInput): SyncCheckReport {
   const status = worstStatus(input.releases.map((r) => r.status));
-  const target = input.releases.at(-1)?.version;
-  const next = target !== undefined && input.isNewer(target, input.base) ? `meshfork sync rebase --to ${target}` : null;
+  const target = input.releases.at(-1);
+  const rangeFlag = target?.inSupports === false ? ' --ignore-range' : '';
+  const next = target !== undefined && input.isNewer(target.version, input.base) ? `meshfork sync rebase --to ${target.version}${rangeFlag}` : null;
   return {
     schemaVersion: SCHEMA_VERSION,
     upstream: input.upstream,
