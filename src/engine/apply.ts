@@ -42,8 +42,10 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number)
         return { outcome: { ...info, status, hunks: [] }, writes: [] };
       }
       const result = applyHunks(splitLines(existing), op.hunks, fuzz);
-      const status = result.failed.length ? 'conflict' : 'applied';
       const content = result.lines.join('');
+      // As git apply: a deletion must leave nothing behind, and a rename must not overwrite a file.
+      const blocked = (op.kind === 'delete' && content !== '') || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined);
+      const status = result.failed.length || blocked ? 'conflict' : 'applied';
       const writes: OperationResult['writes'] = [];
       if (status === 'applied') {
         if (op.kind === 'delete') writes.push({ path: op.path, content: null });
@@ -106,6 +108,7 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   const source = op.kind === 'rename' ? op.from : op.path;
   const [target, base] = [await tree.read(source), await readBase(source)];
   if (target === undefined || base === undefined) return failed;
+  if (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) return failed;
   const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
   if (patchedBase.failed.length) return failed;
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
