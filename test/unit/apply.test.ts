@@ -117,6 +117,26 @@ describe('applyPatch: file operations', () => {
     expect((await applyPatch(del, treeOf({}))).status).toBe('already-applied');
   });
 
+  it('refuses what git apply refuses: a rename onto an existing file, a deletion that leaves content behind', async () => {
+    const rename = makePatch('rename-onto', [{ oldPath: 'a.js', newPath: 'b.js', oldContent: BASE, newContent: BASE }]);
+    const tree = treeOf({ 'a.js': BASE, 'b.js': 'someone else\n' });
+    const outcome = await applyPatch(rename, tree);
+    expect(outcome.status).toBe('conflict');
+    expect(outcome.files[0]).toMatchObject({ kind: 'rename', status: 'conflict' });
+    expect(tree.changes()).toEqual([]);
+    // Not even a 3-way merge may overwrite it.
+    expect((await applyPatch(rename, tree, { threeWayBase: async () => BASE })).status).toBe('conflict');
+    expect(tree.changes()).toEqual([]);
+
+    const deleteEmpty = makePatch('delete-empty', [{ oldPath: 'empty.txt', newPath: null, oldContent: '', newContent: null }]);
+    const t2 = treeOf({ 'empty.txt': 'upstream wrote here\n' });
+    expect((await applyPatch(deleteEmpty, t2)).status).toBe('conflict');
+    expect(t2.changes()).toEqual([]);
+    const t3 = treeOf({ 'empty.txt': '' });
+    expect((await applyPatch(deleteEmpty, t3)).status).toBe('clean');
+    expect(t3.changes()).toEqual([['empty.txt', { content: null }]]);
+  });
+
   it('rename with a change, and a mode change', async () => {
     const rename = makePatch('rename', [{ oldPath: 'a.js', newPath: 'b.js', oldContent: BASE, newContent: PATCHED }]);
     const tree = treeOf({ 'a.js': BASE });
