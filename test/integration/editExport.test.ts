@@ -55,6 +55,9 @@ test('round trip on the repository series: edit then export leaves patches/ byte
   expect(result.version).toBe('1.1.55');
   expect(result.patches.map((p) => p.name)).toEqual((await loadSeries(path.join(project, 'patches'))).entries.map((e) => e.name));
 
+  // The workspace's files are its own copies, never hard links into the upstream cache.
+  expect((await fs.stat(path.join(project, '.meshfork', 'work', 'webserver.js'))).nlink).toBe(1);
+
   const exported = await exportCommand({ cwd: project });
   expect(exported.written).toEqual([]);
   expect(exported.removed).toEqual([]);
