@@ -168,6 +168,17 @@ test('WebSockets do not take ?token= (2FA codes use it there): a valid JWT in ?t
   expect(ws.closeMessage?.cause).toBe('noauth');
 });
 
+test('relay WebSockets (meshrelay.ashx) close on a refused ?jwt= or Bearer token too', async () => {
+  const expired = sign(claims({ exp: now() - 3600, iat: now() - 7200 }));
+  const mark = server.output().length;
+  const viaQuery = await controlSession(server.port, { path: 'meshrelay.ashx', query: `jwt=${expired}` });
+  const viaBearer = await controlSession(server.port, { path: 'meshrelay.ashx', headers: { authorization: `Bearer ${sign(claims(), 'wrong-secret-0123456789-0123456789-abc')}` } });
+  expect(viaQuery.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
+  expect(viaBearer.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
+  await expectLogged(mark, 'reason=expired, entry=websocket, ip=127.0.0.1');
+  await expectLogged(mark, 'reason=bad-signature, entry=websocket, ip=127.0.0.1');
+});
+
 test('a refused Bearer token closes the WebSocket even when a valid session cookie comes with it', async () => {
   const login = await httpsGet(server.port, `/?token=${sign(claims())}`);
   const cookie = loggedInCookie(login) as string;

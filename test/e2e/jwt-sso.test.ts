@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startPostgres, PostgresServer } from '../support/postgres';
 import { patchedRelease, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
-import { controlSession, httpsGet, loggedInCookie, sessionOf } from '../support/meshClient';
+import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf } from '../support/meshClient';
 import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, seedTenants, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
 
 jest.setTimeout(180_000);
@@ -156,5 +156,43 @@ test('token values never appear in the server output', () => {
   for (const t of issuedTokens) {
     expect(output).not.toContain(t);
     expect(output).not.toContain(t.split('.')[2]);
+  }
+});
+
+test('a new JWT user is created the way MeshCentral creates accounts: accountcreate event, kept in its database across a restart', async () => {
+  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carl', 'carl@a.example', 'Carl New', 'user', $1)", [TENANT_A]);
+  const carl = { id: 'u-carl', email: 'carl@a.example', name: 'Carl New', role: 'user', tenant: TENANT_A } as const;
+  const admin = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
+  try {
+    const login = await httpsGet(server.port, `/?token=${token(carl)}`);
+    const carlId = sessionOf(login)?.userid as string;
+    expect(carlId).toMatch(/^user\/\/~jwt:/);
+    const created = await admin.waitFor((m) => m.action === 'event' && (m.event as { action?: string; userid?: string }).action === 'accountcreate' && (m.event as { userid?: string }).userid === carlId);
+    expect((created.event as { account: { email: string } }).account.email).toBe(carl.email);
+  } finally {
+    admin.close();
+  }
+
+  // NeDB appends to meshcentral.db asynchronously, and stopping MeshCentral kills its worker process:
+  // wait until the account is on disk (that is the claim under test), then restart on the same data.
+  const datapath = server.datapath;
+  const deadline = Date.now() + 10_000;
+  while (!readFileSync(path.join(datapath, 'meshcentral.db'), 'utf8').includes(carl.email)) {
+    if (Date.now() > deadline) throw new Error('the new account never reached meshcentral.db');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await server.stop({ keepData: true });
+  server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env }, datapath });
+  const afterRestart = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
+  try {
+    afterRestart.send({ action: 'users' });
+    const list = await afterRestart.waitFor((m) => m.action === 'users');
+    const users = list.users as { _id: string; email?: string; name: string; links?: Record<string, { rights: number }> }[];
+    const stored = users.find((u) => u.email === carl.email);
+    expect(stored?.name).toBe(carl.name);
+    const alice = users.find((u) => u.email === USERS.alice.email);
+    expect(Object.keys(alice?.links ?? {})).toEqual(Object.keys(stored?.links ?? {})); // same tenant group, same id after the restart
+  } finally {
+    afterRestart.close();
   }
 });

@@ -40,7 +40,7 @@ export async function seedTenants(pg: PostgresServer): Promise<void> {
 }
 
 /** A dashboard token for a seed user: HS256, 1 h, email + tenant_id claims. */
-export function tokenFor(user: SeedUser, extra: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
+export function tokenFor(user: { email: string; tenant: string }, extra: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
   return jwt.sign({ email: user.email, tenant_id: user.tenant, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600, ...options });
 }
 

@@ -54,11 +54,11 @@ export interface ControlResult {
   error?: string;
 }
 
-/** Opens control.ashx, asks for the device groups once userinfo arrives, and closes. */
-export function controlSession(port: number, options: { headers?: Record<string, string>; query?: string } = {}): Promise<ControlResult> {
+/** Opens control.ashx (or another user WebSocket path), asks for the device groups once userinfo arrives, and closes. */
+export function controlSession(port: number, options: { headers?: Record<string, string>; query?: string; path?: string } = {}): Promise<ControlResult> {
   return new Promise((resolve) => {
     const result: ControlResult = {};
-    const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx${options.query ? `?${options.query}` : ''}`, {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/${options.path ?? 'control.ashx'}${options.query ? `?${options.query}` : ''}`, {
       headers: options.headers,
       rejectUnauthorized: false,
       maxPayload: 64 * 1024 * 1024,
@@ -99,5 +99,47 @@ export function controlSession(port: number, options: { headers?: Record<string,
       result.error = result.error ?? error.message;
     });
     ws.on('close', done);
+  });
+}
+
+/** A control.ashx session kept open: every JSON message it receives, and a way to wait for one. */
+export interface OpenControl {
+  messages: Record<string, unknown>[];
+  send(message: Record<string, unknown>): void;
+  waitFor(match: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/** Opens control.ashx and resolves once the server has sent userinfo (rejects if it closes first). */
+export function openControl(port: number, headers: Record<string, string>): Promise<OpenControl> {
+  return new Promise((resolve, reject) => {
+    const messages: Record<string, unknown>[] = [];
+    const listeners: (() => void)[] = [];
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx`, { headers, rejectUnauthorized: false, maxPayload: 64 * 1024 * 1024 });
+    const control: OpenControl = {
+      messages,
+      send: (message) => ws.send(JSON.stringify(message)),
+      waitFor: (match, timeoutMs = 10_000) =>
+        new Promise((res, rej) => {
+          const timer = setTimeout(() => rej(new Error(`no matching message within ${timeoutMs} ms; got actions: ${messages.map((m) => m.action).join(', ')}`)), timeoutMs);
+          const check = (): void => {
+            const found = messages.find(match);
+            if (found) { clearTimeout(timer); res(found); } else listeners.push(check);
+          };
+          check();
+        }),
+      close: () => ws.terminate(),
+    };
+    ws.on('message', (data: WebSocket.RawData) => {
+      try {
+        messages.push(JSON.parse(data.toString()) as Record<string, unknown>);
+      } catch {
+        return;
+      }
+      if (messages[messages.length - 1].action === 'userinfo') resolve(control);
+      for (const l of listeners.splice(0)) l();
+    });
+    ws.on('error', reject);
+    ws.on('close', () => reject(new Error(`control.ashx closed before userinfo: ${JSON.stringify(messages)}`)));
   });
 }

@@ -79,7 +79,13 @@ export function installDependencies(dir: string): void {
       rmSync(work, { recursive: true, force: true }); // another worker cached the same package.json first
     }
   }
-  execFileSync('cp', ['-al', path.join(cached, 'node_modules'), path.join(dir, 'node_modules')]);
+  try {
+    execFileSync('cp', ['-al', path.join(cached, 'node_modules'), path.join(dir, 'node_modules')], { stdio: 'pipe' });
+  } catch {
+    // hard links cannot cross file systems (the temp dir may be on another one): copy instead
+    rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
+    execFileSync('cp', ['-a', path.join(cached, 'node_modules'), path.join(dir, 'node_modules')]);
+  }
 }
 
 export interface MeshCentralServer {
@@ -90,7 +96,8 @@ export interface MeshCentralServer {
   output(): string;
   /** Resolves when the output contains `text` (or rejects after timeoutMs). */
   waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the server by its PID; deletes the data folder unless keepData (to start again on it). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -98,6 +105,8 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Start on the data folder of a stopped server (its config.json is rewritten with a new port). */
+  datapath?: string;
 }
 
 /** config.json for a loopback test server: the settings the issue lists, plus jwtAuth on. */
@@ -114,7 +123,7 @@ function writeConfig(datapath: string, port: number, settings: Record<string, un
 
 /** Starts `node meshcentral.js` from a patched tree with `jwtAuth: true` and waits until HTTPS listens. */
 export async function startMeshCentral(appDir: string, options: StartOptions = {}): Promise<MeshCentralServer> {
-  const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
   const port = await freePort();
   writeConfig(datapath, port, options.settings);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
@@ -141,14 +150,14 @@ export async function startMeshCentral(appDir: string, options: StartOptions = {
       check();
     });
 
-  const stop = async (): Promise<void> => {
+  const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(child.pid, 'SIGINT'); // MeshCentral's own Ctrl-C handler stops it cleanly
       const killer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 10_000);
       await exited;
       clearTimeout(killer);
     }
-    rmSync(datapath, { recursive: true, force: true });
+    if (!stopOptions.keepData) rmSync(datapath, { recursive: true, force: true });
   };
 
   try {
