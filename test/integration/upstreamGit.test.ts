@@ -80,6 +80,27 @@ describe('git upstream (local file:// repository)', () => {
     expect(JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')).upstreams[`git:${up.url}`]['1.1.55'].identity).toBe(moved);
   });
 
+  it('merges 3-way with the base release when upstream changed a hunk context (--3way, exit 3)', async () => {
+    const webserver = releaseFile('1.1.55', 'webserver.js');
+    const changed = webserver.replace('// SerialTunnel object is used to embed TLS within another connection.\r\n', '// SerialTunnel embeds TLS within another connection.\r\n');
+    expect(changed).not.toBe(webserver);
+    await commitFiles(up.workDir, { 'webserver.js': changed }, 'MeshCentral 1.1.56');
+    await tag(up.workDir, 'v1.1.56');
+    await push(up.workDir);
+    const strictOut = path.join(tmp, 'out-56-strict');
+    const strict = await apply({ cwd: project, out: strictOut, to: '1.1.56', cacheDir: cache, updateLock: true });
+    expect(strict).toMatchObject({ status: 'conflict', exitCode: 1, written: false });
+    expect(existsSync(strictOut)).toBe(false);
+    const out = path.join(tmp, 'out-56');
+    const merged = await apply({ cwd: project, out, to: '1.1.56', threeWay: true, cacheDir: cache });
+    expect(merged).toMatchObject({ status: 'needs-refresh', exitCode: 3, written: true });
+    const hunks = merged.patches[0].files.find((f) => f.path === 'webserver.js')!.hunks;
+    expect(hunks.map((h) => h.status)).toContain('merged');
+    const result = readFileSync(path.join(out, 'webserver.js'), 'latin1');
+    expect(result).toContain("'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n\r\n// SerialTunnel embeds TLS within another connection.\r\n");
+    expect(result).not.toContain('<<<<<<<');
+  });
+
   it('reports an unreachable URL as exit 4', async () => {
     const dir = makeProject(path.join(tmp, 'unreachable'), { source: 'git', url: `file://${path.join(tmp, 'no-such-repo.git')}`, tagPattern: 'v*' });
     const cli = await runCli(['upstream', 'list'], { cwd: dir, env: { MESHFORK_CACHE: cache } });
