@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { startPostgres, PostgresServer } from '../support/postgres';
+import { freePort, startPostgres, PostgresServer } from '../support/postgres';
 import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
 import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
 import { AGENT_SIGN_KEY, b64url, JWT_SECRET, seedTenants, TENANT_A, TENANT_B, USERS } from '../support/jwtTenants';
@@ -191,6 +191,37 @@ test('a refused Bearer token closes the WebSocket even when a valid session cook
 test('no token value from the suite appears in the server output', () => {
   const output = server.output();
   expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/); // nothing that looks like a JWT
+});
+
+describe('start-up', () => {
+  test('PostgreSQL unreachable at start: MeshCentral runs, says so, and refuses JWT logins with db-down', async () => {
+    const closedPort = String(await freePort());
+    const down = await startMeshCentral(release.dir, { env: { JWT_SECRET, ...pg.env, POSTGRES_PORT: closedPort } });
+    try {
+      await down.waitForOutput(/JWT Auth: PostgreSQL unreachable at start-up \(reason=db-down, ECONNREFUSED\)/);
+      expect(down.output()).not.toContain('JWT Auth: PostgreSQL connected');
+      const answer = await httpsGet(down.port, `/?token=${sign(claims())}`);
+      expect(answer.status).toBe(401);
+      expect(loggedInCookie(answer)).toBeNull();
+      await down.waitForOutput('reason=db-down, entry=http-query');
+      expect((await httpsGet(down.port, '/')).status).toBe(200);
+    } finally {
+      await down.stop();
+    }
+  });
+
+  test('a database without the users table: logged as db-error at start and on login', async () => {
+    await pg.query('CREATE DATABASE empty_db');
+    const empty = await startMeshCentral(release.dir, { env: { JWT_SECRET, ...pg.env, POSTGRES_DB: 'empty_db' } });
+    try {
+      await empty.waitForOutput(/JWT Auth: PostgreSQL answered but the users table is not usable \(reason=db-error, 42P01/);
+      const answer = await httpsGet(empty.port, `/?token=${sign(claims())}`);
+      expect(answer.status).toBe(401);
+      await empty.waitForOutput('reason=db-error, entry=http-query');
+    } finally {
+      await empty.stop();
+    }
+  });
 });
 
 describe('start-up refusals', () => {
