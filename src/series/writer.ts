@@ -130,13 +130,43 @@ export function formatPatch(header: PatchHeader, changes: FileChange[]): string 
     return px < py ? -1 : px > py ? 1 : 0;
   });
   if (files.length === 0) throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}" changes nothing`, { hint: 'drop the empty commit, or make a change' });
+  checkHeader(header);
   const text = formatHeader(header) + files.map(formatFile).join('');
-  verify(header.subject, text, files);
+  verify(header, text, files);
   return text;
 }
 
-function verify(subject: string, text: string, files: FileChange[]): void {
+/** Header text the parser (and `git am`) would read differently: refuse it rather than lose trailers. */
+function checkHeader(header: PatchHeader): void {
+  const fail = (message: string, hint: string) => new MeshforkError('PATCH_INVALID', `patch "${header.subject}": ${message}`, { hint });
+  if (/[\r\n]/.test(header.subject) || /[\r\n]/.test(header.from)) throw fail('the subject and author must be one line each', 'put the details in the description');
+  const cut = header.description.split('\n').find((line) => line.replace(/\r$/, '') === '---' || line.startsWith('diff --git '));
+  if (cut !== undefined) {
+    throw fail(`the description line "${cut.replace(/\r$/, '')}" would end the patch header (git am splits there too)`, 'reword or indent that line of the commit message');
+  }
+}
+
+/** The header as it must read back: what formatHeader writes, as the parser normalises it. */
+function normalisedHeader(header: PatchHeader): PatchHeader {
+  return {
+    from: header.from.trim(),
+    date: header.date,
+    subject: header.subject.trim(),
+    description: header.description.replace(/\r\n/g, '\n').trim(),
+    trailers: header.trailers.map((t) => ({ key: t.key, value: t.value.trim() })),
+  };
+}
+
+function verify(header: PatchHeader, text: string, files: FileChange[]): void {
+  const subject = header.subject;
   const patch = parsePatch(patchFileName(subject), text);
+  const expected = normalisedHeader(header);
+  const field = (Object.keys(expected) as (keyof PatchHeader)[]).find((key) => JSON.stringify(patch.header[key]) !== JSON.stringify(expected[key]));
+  if (field !== undefined) {
+    throw new MeshforkError('PATCH_INVALID', `patch "${subject}": its ${field} would read back as ${JSON.stringify(patch.header[field])} instead of ${JSON.stringify(expected[field])}`, {
+      hint: 'a description whose last paragraph is all "Key: value" lines reads as trailers, and trailer keys are letters, digits and dashes; reword the commit message',
+    });
+  }
   patch.operations.forEach((op, i) => {
     const change = files[i];
     const old = change.oldContent === null ? [] : splitLines(change.oldContent);
