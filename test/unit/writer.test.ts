@@ -90,6 +90,33 @@ describe('formatPatch: the canonical format', () => {
     expect(() => formatPatch(HEADER, [{ oldPath: 'same.js', newPath: 'same.js', oldContent: 'a\n', newContent: 'a\n' }])).toThrow(MeshforkError);
   });
 
+  it.each([
+    ['a "---" line in the description (it would end the header; git am splits there too)', { description: 'Intro\n---\nafter the rule' }, /description line "---" would end the patch header/],
+    ['a "diff --git" line in the description', { description: 'see diff --git\ndiff --git a/x b/x' }, /description line "diff --git a\/x b\/x"/],
+    ['a two-line subject', { subject: 'Add\nthings' }, /subject and author must be one line/],
+    ['a last paragraph that reads as trailers when there are none', { description: 'Intro\n\nNote: this reads as a trailer', trailers: [] }, /its description would read back as "Intro"/],
+    ['a trailer key the parser cannot read', { trailers: [{ key: 'Upstream Status', value: 'Pending' }] }, /its description would read back as .*Upstream Status: Pending/],
+    ['a [PATCH] prefix the parser strips', { subject: '[PATCH] Add things' }, /its subject would read back as "Add things"/],
+  ])('refuses a header that would not read back as written: %s', (_title, override, message) => {
+    const header = { ...HEADER, ...override } as PatchHeader;
+    let error: unknown;
+    try {
+      formatPatch(header, [{ oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n' }]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MeshforkError);
+    expect((error as MeshforkError).code).toBe('PATCH_INVALID');
+    expect((error as MeshforkError).message).toMatch(message);
+  });
+
+  it('accepts what only normalises: surrounding blanks, CRLF in the description, padded trailer values', () => {
+    const text = formatPatch({ ...HEADER, description: '\n  Intro\r\nmore  \n\n', trailers: [{ key: 'Upstream-Status', value: ' Pending ' }] }, [{ oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n' }]);
+    const header = parsePatch('p.patch', text).header;
+    expect(header.description).toBe('Intro\nmore');
+    expect(header.trailers).toEqual([{ key: 'Upstream-Status', value: 'Pending' }]);
+  });
+
   it('marks missing final newlines on either side', () => {
     const text = formatPatch(HEADER, [{ oldPath: 'a.txt', newPath: 'a.txt', oldContent: 'a\r\nb', newContent: 'a\r\nc' }]);
     expect(text).toContain('@@ -1,2 +1,2 @@\n a\r\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n');
