@@ -145,6 +145,11 @@ function parseFile(name: string, cur: Cursor): FileOperation {
   const modeOf = (text: string, prefix: string): string => {
     const mode = text.slice(prefix.length).trim();
     if (!MODE.test(mode)) throw invalid(name, cur.lineNo, `invalid file mode "${mode}"`);
+    // A symlink or submodule made by a patch could later lead writes outside the tree: regular files only.
+    if (!mode.startsWith('100')) {
+      const what = mode === '120000' ? 'a symlink' : mode === '160000' ? 'a submodule' : 'not a regular file';
+      throw invalid(name, cur.lineNo, `file mode ${mode} (${what}) is not supported: patches may only carry regular files (100644, 100755)`, 'replace the link with a regular file, or create it in the image build instead');
+    }
     return mode;
   };
   for (; !cur.done; cur.index++) {
