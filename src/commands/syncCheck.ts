@@ -8,7 +8,7 @@ import { loadConfig, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, type FileReader } from '../engine';
 import { MeshforkError } from '../errors';
 import { buildCheckReport, buildReleaseReport, fileKey, hunkKey, isFailingHunk } from '../report/build';
-import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
+import { syncCheckReportSchema, type ReleaseReport, type SyncCheckReport, type UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, securityCommitsByTarget } from '../upstream/history';
@@ -16,6 +16,7 @@ import { assertInRange, openUpstream, type Release, type Upstream } from '../ups
 import type { ProgressSink } from '../util/progress';
 import type { SeriesOutcome } from '../engine/types';
 
+/** What `meshfork sync check` is asked to do; the CLI maps flags to these. */
 export interface SyncCheckOptions {
   cwd: string;
   configFile?: string;
@@ -173,7 +174,7 @@ export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckRep
     // Releases are independent: checking them concurrently overlaps the cache reads and git calls.
     const ordered = [...targets].sort((a, b) => semver.compare(a.version, b.version));
     const releases = await Promise.all(ordered.map((release) => checkRelease(ctx, release)));
-    return buildCheckReport({
+    const report = buildCheckReport({
       upstream: { kind: upstream.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
       base: config.base,
       supports: config.supports,
@@ -183,6 +184,8 @@ export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckRep
       releases,
       isNewer: (a, b) => semver.gt(a, b),
     });
+    // Check our own output: a report that breaks its documented schema is a bug, not a result.
+    return syncCheckReportSchema.parse(report);
   } finally {
     upstream.close();
   }

@@ -32,6 +32,7 @@ export function isFailingHunk(hunk: HunkOutcome): boolean {
   return hunk.status === 'fuzz' || hunk.status === 'merged' || hunk.status === 'conflict';
 }
 
+/** Everything known about one checked release, from the engine and the upstream history. */
 export interface ReleaseInput {
   version: string;
   identity: string | null;
@@ -114,6 +115,7 @@ export function buildReleaseReport(input: ReleaseInput): ReleaseReport {
   };
 }
 
+/** The checked releases and the project facts the report repeats. */
 export interface CheckInput {
   upstream: SyncCheckReport['upstream'];
   base: string;
