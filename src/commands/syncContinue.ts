@@ -9,6 +9,8 @@ import { requireRebaseState } from '../workspace/rebaseState';
 export interface SyncContinueOptions {
   cwd: string;
   configFile?: string;
+  /** Drop the stopped patch instead of committing a resolution (git rebase --skip). */
+  skip?: boolean;
   progress?: ProgressSink;
   cacheDir?: string;
 }
@@ -19,7 +21,7 @@ export async function syncContinue(options: SyncContinueOptions): Promise<Rebase
   await requireRebaseState(layout.rebaseFile);
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
-    return await continueRebaseSession(layout, upstream);
+    return await continueRebaseSession(layout, upstream, { skip: options.skip });
   } finally {
     upstream.close();
   }

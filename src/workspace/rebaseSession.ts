@@ -142,11 +142,11 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
   }
 }
 
-export async function continueRebaseSession(layout: ProjectLayout, upstream: RebaseUpstream): Promise<RebaseReport> {
+export async function continueRebaseSession(layout: ProjectLayout, upstream: RebaseUpstream, options: { skip?: boolean } = {}): Promise<RebaseReport> {
   const state = await requireRebaseState(layout.rebaseFile);
   const { patches, current } = await seriesBefore(layout);
   const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(state.from) };
-  return settle(layout, context, current, await continueRebase(context, state));
+  return settle(layout, context, current, await continueRebase(context, state, options));
 }
 
 async function settle(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, progress: RebaseProgress): Promise<RebaseReport> {

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../engine';
 import { splitLines } from '../series/lines';
-import type { Patch } from '../series/types';
+import { operationSourcePath, operationTargetPath, type Patch } from '../series/types';
 import { applyToWorkspace, commitAsPatch, stageChanges } from './commitPatch';
 import { writeRebaseState, type RebaseState, type RebaseStep } from './rebaseState';
 import { workspaceStatus } from './status';
-import { wsGitText } from './workspaceGit';
+import { wsGit, wsGitText } from './workspaceGit';
 
 /** What a rebase needs besides its state: the workspace, the old series and the old release. */
 export interface RebaseContext {
@@ -63,6 +63,13 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
   return { kind: 'done', state };
 }
 
+/** Undo whatever the stopped patch left in the workspace (git rebase --skip). */
+async function discardPatch(workDir: string, head: string, patch: Patch): Promise<void> {
+  await wsGit(workDir, ['reset', '-q', '--hard', head]);
+  const paths = patch.operations.flatMap((op) => [operationSourcePath(op), operationTargetPath(op)]);
+  await wsGit(workDir, ['clean', '-q', '-f', '--', ...paths.map((p) => `:(literal)${p}`)]);
+}
+
 const MARKER = /^(<{7} |>{7} |\|{7} )/;
 
 /** "file:line" for every conflict marker left in `files`. */
@@ -86,10 +93,15 @@ export async function remainingMarkers(workDir: string, files: string[]): Promis
  * Take the user's resolution of the stopped patch: refuse while markers remain, else commit
  * the workspace changes as that patch (or keep the commit the user made), then go on.
  */
-export async function continueRebase(context: RebaseContext, state: RebaseState): Promise<RebaseProgress> {
+export async function continueRebase(context: RebaseContext, state: RebaseState, options: { skip?: boolean } = {}): Promise<RebaseProgress> {
   const stopped = state.stopped;
   if (!stopped) return runRebaseSteps(context, state);
   const patch = context.patches[stopped.index];
+  if (options.skip) {
+    await discardPatch(context.workDir, stopped.head, patch);
+    const next = await record(context, { ...state, next: stopped.index }, { name: patch.name, action: 'dropped', strict: 'conflict' });
+    return runRebaseSteps(context, next);
+  }
   const status = await workspaceStatus(context.workDir);
   if (!status) throw new MeshforkError('STATE_INVALID', `the rebase workspace ${context.workDir} is gone`, { hint: 'run `meshfork sync abort`, then start the rebase again' });
   if (status.gitOperation) {
@@ -102,7 +114,6 @@ export async function continueRebase(context: RebaseContext, state: RebaseState)
       details: { markers },
     });
   }
-  let action: RebaseStep['action'] = 'resolved';
   if (status.head !== stopped.head) {
     if (status.dirty.length > 0) {
       throw new MeshforkError('STATE_INVALID', `you committed in the workspace but ${status.dirty.length} file(s) still have uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}`, {
@@ -110,7 +121,12 @@ export async function continueRebase(context: RebaseContext, state: RebaseState)
       });
     }
   } else if (await stageChanges(context.workDir)) await commitAsPatch(context.workDir, patch.header);
-  else action = 'dropped';
-  const next = await record(context, { ...state, next: stopped.index }, { name: patch.name, action, strict: 'conflict' });
+  else {
+    // An empty resolution would silently lose the patch: dropping it must be asked for.
+    throw new MeshforkError('CONFLICT', `the resolution of ${patch.name} leaves no change to commit`, {
+      hint: 'make the change in the workspace and run `meshfork sync continue`, or drop the patch (upstream has it, or it is no longer needed) with `meshfork sync continue --skip`',
+    });
+  }
+  const next = await record(context, { ...state, next: stopped.index }, { name: patch.name, action: 'resolved', strict: 'conflict' });
   return runRebaseSteps(context, next);
 }

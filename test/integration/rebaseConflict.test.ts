@@ -4,6 +4,7 @@
  * logout handler on the line right above the one the fixture series inserts).
  *   - abort: patches/, config, lock, the project repository and the earlier workspace come back byte for byte
  *   - stop, `continue` refused while markers remain, resolve, `continue`: the exported patch applies strictly to 1.1.56
+ *   - an empty resolution is refused; `continue --skip` drops the patch
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,8 +31,8 @@ let tmp: string;
 let project: string;
 let cacheDir: string;
 let upstream: GitUpstream;
-const cli = (args: string[]) => runCli(['-C', project, ...args], { env: { MESHFORK_CACHE: cacheDir } });
-const work = () => path.join(project, '.meshfork', 'work');
+const cli = (args: string[], dir = project) => runCli(['-C', dir, ...args], { env: { MESHFORK_CACHE: cacheDir } });
+const work = (dir = project) => path.join(dir, '.meshfork', 'work');
 
 /** 1.1.56's webserver.js: 1.1.55 with the logout handler renamed. */
 function webserver156(): string {
@@ -50,6 +51,14 @@ function resolvedWebserver(): string {
   if (anchor === -1) throw new Error('handleRootRequest not found');
   lines.splice(anchor + 1, 0, JWT_ROOT);
   return lines.join('\r\n');
+}
+
+function makeProject(name: string): string {
+  const dir = path.join(tmp, name);
+  cpSync(FIXTURE, path.join(dir, 'patches'), { recursive: true });
+  const config = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
+  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  return dir;
 }
 
 /** Every project file a rebase may touch, plus the project repository's state. */
@@ -72,10 +81,7 @@ beforeAll(async () => {
   await tag(upstream.workDir, 'v1.1.56');
   await push(upstream.workDir);
 
-  project = path.join(tmp, 'project');
-  cpSync(FIXTURE, path.join(project, 'patches'), { recursive: true });
-  const config = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
-  writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  project = makeProject('project');
   // A workspace from `edit` exists before the rebases (abort must bring it back), and the lock pins 1.1.55.
   await edit({ cwd: project, cacheDir });
   await runGit(['init', '-q', '-b', 'main'], { cwd: project });
@@ -156,4 +162,24 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   for (const entry of series.entries) await runGit(['apply', path.join(patchesDir, entry.name)], { cwd: upstream.workDir });
   expect(readFileSync(path.join(upstream.workDir, 'webserver.js')).equals(Buffer.from(resolvedWebserver(), 'latin1'))).toBe(true);
   expect(existsSync(path.join(project, '.meshfork', 'rebase.json'))).toBe(false);
+}, 300_000);
+
+test('an empty resolution is refused; continue --skip drops the patch from the series', async () => {
+  const other = makeProject('skip');
+  expect((await cli(['sync', 'rebase', '--to', '1.1.56'], other)).exitCode).toBe(1);
+  // "Resolve" by taking upstream's file as is: the patch would vanish without a word.
+  writeFileSync(path.join(work(other), 'webserver.js'), Buffer.from(webserver156(), 'latin1'));
+  const empty = await cli(['sync', 'continue'], other);
+  expect(empty.exitCode).toBe(1);
+  expect(empty.stderr).toMatch(/^error\[CONFLICT\]: the resolution of serve-jwt-logins-from-the-web-server\.patch leaves no change to commit\nhint: .*--skip/);
+
+  const skipped = await cli(['sync', 'continue', '--skip'], other);
+  expect(skipped.exitCode).toBe(0);
+  expect(skipped.stdout).toContain('  dropped    serve-jwt-logins-from-the-web-server.patch');
+  expect(readFileSync(path.join(other, 'patches', 'series'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+    'add-the-jwt-single-sign-on-module.patch',
+    'list-jwt-single-sign-on-in-the-package-keywords.patch',
+  ]);
+  expect(existsSync(path.join(other, 'patches', 'serve-jwt-logins-from-the-web-server.patch'))).toBe(false);
+  expect(await gitText(['status', '--porcelain'], { cwd: work(other) })).toBe('');
 }, 300_000);

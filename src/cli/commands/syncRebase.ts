@@ -112,9 +112,12 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
   const cont = sync
     .command('continue')
     .description('after resolving a conflict in .meshfork/work: commit the resolution and go on (refuses while markers remain)')
-    .action(() => dispatch(async (globals) => rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, progress: globals.progress }), globals)));
-  withExamples(cont, ['meshfork sync continue', 'meshfork sync status && meshfork sync continue']);
-  cont.addHelpText('after', REBASE_EXIT_CODES.replace('1  stopped on a conflict', '1  markers remain, or stopped on the next conflict'));
+    .option('--skip', 'drop the stopped patch from the series instead (upstream has the change, or it is no longer needed)')
+    .action((flags: { skip?: boolean }) =>
+      dispatch(async (globals) => rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals)),
+    );
+  withExamples(cont, ['meshfork sync continue', 'meshfork sync status && meshfork sync continue', 'meshfork sync continue --skip']);
+  cont.addHelpText('after', REBASE_EXIT_CODES.replace('1  stopped on a conflict', '1  markers remain, the resolution is empty (see --skip), or stopped on the next conflict'));
 
   const abort = sync
     .command('abort')
