@@ -8,6 +8,7 @@ import { runGitWithProgress } from '../tools/gitProgress';
 import type { ProgressSink } from '../util/progress';
 import type { BlobMode, BlobStore } from './blobStore';
 import { sha256 } from './blobStore';
+import { GitBlobIndex } from './gitBlobIndex';
 import type { ManifestEntry } from './manifest';
 import { withProcessLock } from './processLock';
 import type { Release, ReleaseSource } from './source';
@@ -140,17 +141,27 @@ export class GitSource implements ReleaseSource {
       const mode = match[1] === '100755' ? '100755' : match[1] === '120000' ? '120000' : '100644';
       entries.push({ mode, oid: match[3], path: match[4] });
     }
+    const index = new GitBlobIndex(`${this.mirrorDir}.blobs.json`);
+    await index.load();
     const files: Record<string, ManifestEntry> = {};
+    const toRead: typeof entries = [];
+    for (const entry of entries) {
+      const known = index.get(entry.oid);
+      if (known && (await blobs.ensureSound(known.hash, entry.mode, known.size))) files[entry.path] = { ...known, mode: entry.mode };
+      else toRead.push(entry);
+    }
     let bytes = 0;
     this.progress.start(`reading ${release.version} from the mirror`);
     try {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        const batch = entries.slice(i, i + BATCH);
+      for (let i = 0; i < toRead.length; i += BATCH) {
+        const batch = toRead.slice(i, i + BATCH);
         const objects = await Promise.all(batch.map((e) => this.reader().read(e.oid)));
         for (const [j, entry] of batch.entries()) {
           const object = objects[j];
           if (!object) throw new MeshforkError('CACHE_CORRUPT', `${this.mirrorDir}: blob ${entry.oid} (${entry.path}) is missing from the mirror`, { hint: `delete ${this.mirrorDir} and run again` });
-          files[entry.path] = { hash: await blobs.put(object.content, entry.mode), size: object.content.length, mode: entry.mode };
+          const blob = { hash: await blobs.put(object.content, entry.mode), size: object.content.length };
+          files[entry.path] = { ...blob, mode: entry.mode };
+          index.set(entry.oid, blob);
           bytes += object.content.length;
         }
         this.progress.advance(bytes);
@@ -158,6 +169,7 @@ export class GitSource implements ReleaseSource {
     } finally {
       this.progress.finish();
     }
+    if (toRead.length > 0) await index.save();
     return files;
   }
 
