@@ -44,14 +44,13 @@ const cases = readdirSync(CORPUS)
   .map((name) => [name, JSON.parse(readFileSync(path.join(CORPUS, name, 'expect.json'), 'utf8')) as Expectation] as const);
 
 describe('bad-input corpus', () => {
-  let scratch: string;
+  // Concurrent tests may start before beforeAll hooks finish (jest#7997): set up on first use instead.
+  let scratch: string | undefined;
+  const scratchDir = (): string => (scratch ??= mkdtempSync(path.join(os.tmpdir(), 'meshfork-bad-input-')));
 
-  beforeAll(() => {
-    ensureBuilt();
-    scratch = mkdtempSync(path.join(os.tmpdir(), 'meshfork-bad-input-'));
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
-
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('has at least 25 cases covering the kinds the acceptance list names', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
@@ -60,6 +59,7 @@ describe('bad-input corpus', () => {
   });
 
   it.concurrent.each(cases)('%s: `meshfork series` exits 2 with the error, naming file and line (or field), and writes nothing', async (name, expected) => {
+    ensureBuilt();
     const dir = path.join(CORPUS, name);
     const before = treeDigest(dir);
     const result = await runCli(['-C', dir, 'series'], { env: { NO_COLOR: '1' } });
@@ -76,6 +76,7 @@ describe('bad-input corpus', () => {
   const jsonSample = [...new Map(cases.map((c) => [c[1].code, c])).values()];
 
   it.concurrent.each(jsonSample)('%s: with --json the same error is the only thing on stdout', async (name, expected) => {
+    ensureBuilt();
     const result = await runCli(['-C', path.join(CORPUS, name), '--json', 'series']);
     expect(result.exitCode).toBe(2);
     const body = JSON.parse(result.stdout) as { error: { code: string; message: string; hint?: string } };
@@ -85,9 +86,10 @@ describe('bad-input corpus', () => {
   });
 
   it.concurrent.each(cases)('%s: `meshfork apply --out DIR` exits 2 with the error and creates neither DIR nor a cache', async (name, expected) => {
+    ensureBuilt();
     const dir = path.join(CORPUS, name);
     const before = treeDigest(dir);
-    const work = mkdtempSync(path.join(scratch, `${name}-`));
+    const work = mkdtempSync(path.join(scratchDir(), `${name}-`));
     const out = path.join(work, 'out');
     const cache = path.join(work, 'cache');
     const result = await runCli(['-C', dir, 'apply', '--to', '1.1.55', '--out', out], { env: { NO_COLOR: '1', MESHFORK_CACHE: cache } });
