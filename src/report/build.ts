@@ -81,7 +81,8 @@ function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk:
     offset: hunk.offset ?? null,
     fuzz: hunk.fuzz ?? null,
     conflictRange: hunk.conflictRange ?? null,
-    differingLines: located?.differing ?? (input.releaseFiles ? [] : hunk.differingLines ?? []),
+    // Without the release file, the engine's own comparison; with it, nothing beats "found nowhere".
+    differingLines: located?.differing ?? (input.releaseFiles?.has(file.from ?? file.path) ? [] : hunk.differingLines ?? []),
     culprits,
   };
 }
