@@ -39,18 +39,22 @@ function matrix(report: SyncCheckReport): string[] {
   return out;
 }
 
-function patchNote(patch: PatchReport): string {
+function patchNote(patch: PatchReport, version: string): string {
   if (patch.status === 'offset') return offsetSummary(patch);
   if (patch.status === 'clean') return '';
-  const failing = patch.files.flatMap((f) => f.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset').map((h) => hunkLabel(f, h)));
-  return failing.join(', ');
+  const notes = patch.files.flatMap((f) => {
+    const problem = fileProblem(f, version);
+    const hunks = f.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset').map((h) => hunkLabel(f, h));
+    return problem ? [problem, ...hunks] : hunks;
+  });
+  return notes.join(', ');
 }
 
 function releaseTable(release: ReleaseReport): string[] {
   const out = ['| Patch | Status | Files | Notes |', '| --- | --- | --- | --- |'];
   for (const patch of release.patches) {
     const files = patch.files.map((f) => code(f.path)).join(', ');
-    out.push(`| ${code(patch.name)} | ${patch.status} | ${files} | ${cell(patchNote(patch))} |`);
+    out.push(`| ${code(patch.name)} | ${patch.status} | ${files} | ${cell(patchNote(patch, release.version))} |`);
   }
   return out;
 }
