@@ -39,7 +39,7 @@ export async function patchedRelease(version: string, options: { build?: boolean
   const project = path.join(parent, 'project');
   mkdirSync(project);
   for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'patches']) {
-    execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
+    if (existsSync(path.join(ROOT, entry))) execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
   }
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
