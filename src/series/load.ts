@@ -5,12 +5,16 @@ import { parsePatch } from './parse';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 import type { Patch, Series } from './types';
 
-async function readOrNull(file: string): Promise<string | null> {
+/** A file's bytes as a binary string; null when it does not exist. `where` starts the error messages. */
+async function readOrNull(file: string, where: string, hint: string): Promise<string | null> {
   try {
     return (await fs.readFile(file)).toString('latin1');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EISDIR') throw new MeshforkError('SERIES_INVALID', `${where}: ${where === file ? 'is' : `${file} is`} a folder, not a file`, { hint });
+    if (code === 'ENOTDIR') throw new MeshforkError('SERIES_INVALID', `${where}: ${path.dirname(file)} is not a folder`, { hint: 'point "patches" in meshfork.config.json at the folder holding the series' });
+    throw new MeshforkError('IO_FAILED', `${where}: cannot read ${file}: ${(error as Error).message}`, { cause: error, hint: 'check the file permissions' });
   }
 }
 
@@ -20,7 +24,7 @@ async function readOrNull(file: string): Promise<string | null> {
  */
 export async function loadSeries(patchesDir: string): Promise<Series> {
   const seriesPath = path.join(patchesDir, SERIES_FILE);
-  const seriesText = await readOrNull(seriesPath);
+  const seriesText = await readOrNull(seriesPath, seriesPath, `${SERIES_FILE} must be a file listing the patch files in order`);
   if (seriesText === null) {
     throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, { hint: `create ${seriesPath} listing the patch files in order (one a line)` });
   }
@@ -28,7 +32,7 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   const patches: Patch[] = [];
   for (const entry of entries) {
     const file = path.join(patchesDir, entry.name);
-    const text = await readOrNull(file);
+    const text = await readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
     if (text === null) {
       throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, { hint: 'add the patch file or remove the line from the series' });
     }
