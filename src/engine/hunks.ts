@@ -61,7 +61,8 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
     const trail = trailingContext(hunk);
     const context = Math.max(lead, trail);
     let placed: { pos: number; fuzz: number; prefix: number; suffix: number } | undefined;
-    for (let fuzz = 0; fuzz <= maxFuzz && !placed; fuzz++) {
+    // As GNU patch: never more fuzz than the hunk has context, or changed lines would be ignored too.
+    for (let fuzz = 0; fuzz <= Math.min(maxFuzz, context) && !placed; fuzz++) {
       const prefixFuzz = fuzz + lead - context;
       const suffixFuzz = fuzz + trail - context;
       const strict = fuzz === 0 && maxFuzz === 0;
