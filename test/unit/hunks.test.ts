@@ -88,6 +88,14 @@ describe('applyHunks: placement', () => {
     expect(applyHunks(three, CHANGE_5, 2).failed).toEqual([0]);
   });
 
+  it('fuzz never exceeds the hunk\'s context (GNU patch caps it): a 1-line-context hunk cannot land on unrelated lines', () => {
+    const small = hunks('@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
+    expect(applyHunks(file('x', 'b', 'y'), small, 2).outcomes[0]).toMatchObject({ status: 'fuzz', fuzz: 1, targetLine: 1 });
+    const unrelated = applyHunks(file('q', 'r', 's'), small, 2);
+    expect(unrelated.failed).toEqual([0]);
+    expect(unrelated.lines).toEqual(file('q', 'r', 's'));
+  });
+
   it('a hunk at the beginning (less leading context) must match at the beginning', () => {
     const atStart = hunks('@@ -1,3 +1,3 @@\n-1\n+one\n 2\n 3\n');
     expect(applyHunks(TEN, atStart, 0).outcomes[0]).toMatchObject({ status: 'exact', targetLine: 1 });
