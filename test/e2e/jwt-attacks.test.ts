@@ -27,7 +27,7 @@ beforeAll(async () => {
   release = await patchedRelease('1.1.55');
   server = await startMeshCentral(release.dir, {
     env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env },
-    settings: { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE },
+    settings: { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthCacheSeconds: 1 },
   });
   await server.waitForOutput('JWT Auth: PostgreSQL connected');
 }, 600_000);
@@ -154,6 +154,21 @@ test.each(cases)('refused: $name', async ({ token: makeToken, reason }) => {
     await expectLogged(mark, `reason=${reason}, entry=http-query`);
     await expectLogged(mark, `reason=${reason}, entry=http-bearer`);
     await expectLogged(mark, `reason=${reason}, entry=websocket`);
+  }
+});
+
+test('a user deleted in the dashboard is refused once the user cache (1 s here, 60 s at most) has expired', async () => {
+  expect((await httpsGet(server.port, `/?token=${sign(claims())}`)).status).toBe(302); // amy, now cached
+  await pg.query('UPDATE users SET deleted_at = now() WHERE user_id = $1', [USERS.amy.id]);
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const mark = server.output().length;
+    const answer = await httpsGet(server.port, `/?token=${sign(claims())}`);
+    expect(answer.status).toBe(401);
+    expect(loggedInCookie(answer)).toBeNull();
+    await expectLogged(mark, 'reason=deleted-user, entry=http-query');
+  } finally {
+    await pg.query('UPDATE users SET deleted_at = NULL WHERE user_id = $1', [USERS.amy.id]);
   }
 });
 
