@@ -105,7 +105,7 @@ export const syncCheckReportSchema = z
     newest: z.string().nullable().describe('newest upstream release inside supports; null with --to (the release list is not fetched)'),
     mode: z.enum(['newest', 'to', 'all']).describe('newest: the default; to: --to VERSION; all: --all'),
     fuzz: line.describe('--fuzz used for every release'),
-    upToDate: z.boolean().describe('true when no release in supports is newer than the base (nothing to check)'),
+    upToDate: z.boolean().describe('true when the default or --all found no release in supports newer than the base (releases is then empty); always false with --to'),
     status: patchStatusSchema.describe('worst status over every checked release; clean when up to date'),
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('the process exit code'),
     next: z.string().nullable().describe('the next command to run, e.g. meshfork sync rebase --to 1.1.56'),
