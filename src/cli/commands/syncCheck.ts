@@ -1,7 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { syncCheck } from '../../commands/syncCheck';
-import { renderMarkdown } from '../../report/markdown';
-import { renderText } from '../../report/text';
 import { withExamples } from '../help';
 import type { Dispatch } from '../program';
 import { makeStyle } from '../style';
@@ -40,6 +37,12 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
     .option('--fuzz <n>', 'context lines a hunk may ignore (0 = strict)', wholeNumber, 0)
     .action((flags: SyncCheckFlags) =>
       dispatch(async (globals) => {
+        // Loaded on use, so other commands do not pay for the engine, upstream and report modules.
+        const [{ syncCheck }, { renderMarkdown }, { renderText }] = await Promise.all([
+          import('../../commands/syncCheck'),
+          import('../../report/markdown'),
+          import('../../report/text'),
+        ]);
         const report = await syncCheck({
           cwd: globals.cwd,
           configFile: globals.config,
