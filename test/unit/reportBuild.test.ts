@@ -1,4 +1,4 @@
-import { buildCheckReport, buildReleaseReport, hunkKey } from '../../src/report/build';
+import { buildCheckReport, buildReleaseReport, fileKey, hunkKey } from '../../src/report/build';
 import { renderMarkdown } from '../../src/report/markdown';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../../src/report/schema';
 import { exitCodeFor, worstStatus } from '../../src/report/status';
@@ -157,6 +157,29 @@ describe('text output', () => {
     expect(text).toContain('only by a 3-way merge');
     expect(text).not.toContain('\n1.1.56:\n');
     expect(text.trimEnd().split('\n').at(-1)).toBe('Next: meshfork sync rebase --to 1.1.58');
+  });
+});
+
+describe('a file the release no longer has', () => {
+  test('conflict with the commits that removed it, in JSON, text and markdown', async () => {
+    const patch = makePatch();
+    const remover: UpstreamCommit = { ...culprit, commit: 'deadbeef00112233445566778899aabbccddeeff', subject: 'Remove app.js' };
+    const r = buildReleaseReport({
+      version: '1.1.57',
+      identity: null,
+      inSupports: true,
+      outcome: await outcomeFor(undefined, [patch]),
+      patches: [patch],
+      culprits: new Map([[fileKey(patch.name, 'app.js'), [remover]]]),
+      securityCommits: [],
+    });
+    expect(r.status).toBe('conflict');
+    expect(r.patches[0].files[0]).toMatchObject({ path: 'app.js', status: 'missing', hunks: [], culprits: [remover] });
+    const report = check([r]);
+    expect(renderText(report)).toContain('  conflict         rename-line-ten.patch\n      app.js does not exist in 1.1.57\n        changed by deadbeef00 Remove app.js (Up Stream, 2026-11-02)\n');
+    const md = renderMarkdown(report);
+    expect(md).toContain('| `rename-line-ten.patch` | conflict | `app.js` | app.js does not exist in 1.1.57 |');
+    expect(md).toContain('#### `rename-line-ten.patch`: app.js does not exist in 1.1.57\n\nUpstream commits that touched it:\n\n- `deadbeef00` Remove app.js (Up Stream, 2026-11-02)\n');
   });
 });
 

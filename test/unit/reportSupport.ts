@@ -38,8 +38,8 @@ export const TARGETS = {
   alreadyThere: PATCHED_FILE,
 };
 
-/** The real engine's outcome of the patch against one target variant, 3-way enabled. */
-export async function outcomeFor(target: string, patches: Patch[] = [makePatch()]): Promise<SeriesOutcome> {
+/** The real engine's outcome of the patch against one target variant (undefined: app.js is gone), 3-way enabled. */
+export async function outcomeFor(target: string | undefined, patches: Patch[] = [makePatch()]): Promise<SeriesOutcome> {
   const tree = new MemoryTree(async (p) => (p === 'app.js' ? target : undefined));
   return applySeries(patches, tree, { threeWayBase: async (p) => (p === 'app.js' ? BASE_FILE : undefined) });
 }
