@@ -53,7 +53,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
   const failed: number[] = [];
   let delta = 0; // lines added minus removed by hunks applied so far
   let lastOffset = 0;
-  let frozen = 0; // first image line after the previous applied hunk
+  let frozen = 0; // first image line after the last line the previous hunk changed (GNU: last_frozen_line + 1)
   hunks.forEach((hunk, index) => {
     const pattern = oldSide(hunk);
     const replacement = newSide(hunk);
@@ -91,7 +91,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
     const targetLine = pos - delta + 1;
     delta += replacement.length - pattern.length;
     lastOffset = offset;
-    frozen = pos + replacement.length - suffix;
+    frozen = pos + replacement.length - trail;
     outcomes.push({
       index,
       status: prefix + suffix > 0 ? 'fuzz' : offset !== 0 ? 'offset' : 'exact',
