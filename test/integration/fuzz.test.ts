@@ -99,6 +99,114 @@ function describeEngine(h: HunkOutcome): string {
   return h.status === 'conflict' ? 'conflict' : `at ${h.targetLine} fuzz ${h.fuzz ?? 0} offset ${h.offset}`;
 }
 
+/** mulberry32: a tiny seeded PRNG, so the randomized cases are the same on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/*
+ * Randomized: seeded edits make multi-hunk patches; the targets get lines inserted and deleted
+ * around the hunks and some context lines changed (on small files drawn from a few repeated lines,
+ * so that matches are ambiguous and the search order matters). For every hunk, engine fuzz 2 and
+ * `patch -F2` must agree on success, line, offset and fuzz factor, and on the resulting bytes,
+ * including when some hunks fail.
+ */
+describe('fuzz, randomized: engine fuzz 2 vs GNU patch -F2 hunk by hunk', () => {
+  const CASES = Number(process.env.FUZZ_CASES ?? 150);
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'meshfork-fuzz-random-'));
+  });
+
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  function makeCase(index: number): { base: string; target: string; text: string; hunks: Hunk[] } {
+    const random = mulberry32(0xf022 + index);
+    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const small = index % 3 !== 0;
+    const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
+    const baseLines = small
+      ? Array.from({ length: int(8, 40) }, () => vocabulary[int(0, vocabulary.length - 1)])
+      : splitLines(releaseFile(BASE, index % 2 ? 'webserver.js' : 'meshcentral.js')).slice(0, 400);
+    const edited = baseLines.slice();
+    for (let k = int(1, 4); k > 0; k--) {
+      const at = int(0, edited.length - 1);
+      const kind = int(0, 2);
+      if (kind === 0) edited.splice(at, 0, `// added ${index}.${k}\r\n`);
+      else if (kind === 1) edited.splice(at, 1);
+      else edited[at] = `// changed ${index}.${k}\r\n`;
+    }
+    const base = baseLines.join('');
+    const text = formatPatch(HEADER, [{ oldPath: 'f.js', newPath: 'f.js', oldContent: base, newContent: edited.join('') }]);
+    const hunks = parsePatch('random.patch', text).operations[0].hunks;
+    const target = baseLines.slice();
+    for (let k = int(0, 4); k > 0; k--) {
+      const at = int(0, target.length);
+      if (random() < 0.5) target.splice(at, 0, ...Array.from({ length: int(1, 5) }, (_, j) => `// shifted ${k}.${j}\r\n`));
+      else target.splice(at, int(1, 3));
+    }
+    for (let k = int(0, 3); k > 0 && target.length; k--) target[int(0, target.length - 1)] = small ? vocabulary[int(0, vocabulary.length - 1)] : `// mutated ${k}\r\n`;
+    return { base, target: target.join(''), text, hunks };
+  }
+
+  it(`${CASES} cases agree hunk by hunk and byte for byte`, () => {
+    const mismatches: string[] = [];
+    let fuzzed = 0;
+    let failed = 0;
+    for (let index = 0; index < CASES; index++) {
+      const c = makeCase(index);
+      const gnu = gnuPatchAnyway(scratch, c.target, c.text);
+      const engine = applyHunks(splitLines(c.target), c.hunks, 2);
+      let delta = 0;
+      c.hunks.forEach((hunk, i) => {
+        const mine = engine.outcomes[i];
+        const theirs = gnu.hunks[i];
+        const ok = mine.status !== 'conflict';
+        const view = ok ? `at ${(mine.targetLine ?? 0) + delta} fuzz ${mine.fuzz ?? 0} offset ${mine.offset}` : 'FAILED';
+        const gnuView = theirs?.ok ? `at ${theirs.line} fuzz ${theirs.fuzz} offset ${theirs.offset}` : 'FAILED';
+        if (view !== gnuView) mismatches.push(`case ${index} hunk #${i + 1}: engine ${view}, GNU ${gnuView}`);
+        if (ok) delta += hunk.newLines - hunk.oldLines;
+        if (mine.status === 'fuzz') fuzzed++;
+        if (!ok) failed++;
+      });
+      if (engine.lines.join('') !== gnu.output) mismatches.push(`case ${index}: output bytes differ`);
+    }
+    expect(mismatches).toEqual([]);
+    expect(fuzzed).toBeGreaterThan(20);
+    expect(failed).toBeGreaterThan(10);
+  });
+});
+
+/** GNU patch -F2 writing its output even when some hunks fail (it then exits 1). */
+function gnuPatchAnyway(scratch: string, target: string, patchText: string): { hunks: GnuHunk[]; output: string } {
+  const file = path.join(scratch, 'target.js');
+  const out = path.join(scratch, 'out.js');
+  writeFileSync(file, Buffer.from(target, 'latin1'));
+  rmSync(out, { force: true });
+  const result = spawnSync('patch', ['-p1', '-f', '--binary', '--verbose', '-F2', '--no-backup-if-mismatch', '-r', '-', '-o', out, file], {
+    input: Buffer.from(patchText, 'latin1'),
+    cwd: scratch,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  if (result.error) throw result.error;
+  const hunks: GnuHunk[] = [];
+  for (const line of result.stdout.toString('latin1').split('\n')) {
+    const ok = /^Hunk #(\d+) succeeded at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?\.$/.exec(line);
+    if (ok) hunks[Number(ok[1]) - 1] = { ok: true, line: Number(ok[2]), fuzz: Number(ok[3] ?? 0), offset: Number(ok[4] ?? 0) };
+    const failed = /^Hunk #(\d+) FAILED at (\d+)\.$/.exec(line);
+    if (failed) hunks[Number(failed[1]) - 1] = { ok: false, line: Number(failed[2]), fuzz: 0, offset: 0 };
+  }
+  return { hunks, output: readFileSync(out).toString('latin1') };
+}
+
 describe.each([
   ['webserver.js', '1.1.51'],
   ['webserver.js', '0.7.99'],
