@@ -7,6 +7,7 @@ import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
 import { assertSafePath } from '../series/pathSafety';
 import { assertInRange, openUpstream } from '../upstream';
+import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
 import type { ProgressSink } from '../util/progress';
 
@@ -37,26 +38,6 @@ export interface ApplyResult {
   /** Files the series created, changed or deleted in the release. */
   changedFiles: string[];
   patches: PatchOutcome[];
-}
-
-/** Leftover build folders of killed runs beside `out` (".<name>.meshfork-<pid>-<hex>.tmp" of a dead pid). */
-async function removeStaleBuilds(out: string): Promise<void> {
-  const prefix = `.${path.basename(out)}.meshfork-`;
-  const names = await fs.readdir(path.dirname(out)).catch(() => [] as string[]);
-  for (const name of names) {
-    const match = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.(tmp|old)$/.exec(name.slice(prefix.length)) : null;
-    if (!match || processAlive(Number(match[1]))) continue;
-    await fs.rm(path.join(path.dirname(out), name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Write the series' changes into the build folder. Linked files are replaced, never written through. */
@@ -104,7 +85,8 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
   const series = await loadSeries(loaded.patchesDir);
   const upstream = await openUpstream(loaded, { progress: options.progress, updateLock: options.updateLock, cacheDir: options.cacheDir });
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await removeStaleBuilds(out);
+  // builds of killed runs: ".<name>.meshfork-<pid>-<hex>.tmp|.old" of a dead pid
+  await removeLeftovers(path.dirname(out), `.${path.basename(out)}.meshfork-`);
   const build = siblingTempPath(out);
   try {
     await upstream.materialize(version, build);

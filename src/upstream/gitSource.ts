@@ -10,7 +10,7 @@ import type { BlobMode, BlobStore } from './blobStore';
 import { sha256 } from './blobStore';
 import { GitBlobIndex } from './gitBlobIndex';
 import type { ManifestEntry } from './manifest';
-import { withProcessLock } from './processLock';
+import { removeLeftovers, withProcessLock } from './processLock';
 import type { Release, ReleaseSource } from './source';
 
 /** Blobs read from git at once while filling the cache: bounds memory on a 400 MB release. */
@@ -63,8 +63,9 @@ export class GitSource implements ReleaseSource {
         return;
       }
       await fs.mkdir(path.dirname(this.mirrorDir), { recursive: true });
-      const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
-      await fs.rm(tmp, { recursive: true, force: true });
+      // under the mirror lock: any other temp clone of this mirror belongs to a killed run
+      await removeLeftovers(path.dirname(this.mirrorDir), `${path.basename(this.mirrorDir)}.tmp-`);
+      const tmp = `${this.mirrorDir}.tmp-${process.pid}-${Date.now()}`;
       try {
         await runGitWithProgress(['clone', '--mirror', '--progress', '--', this.url, tmp], this.cacheDir, this.progress, `cloning ${this.url}`);
         await fs.rename(tmp, this.mirrorDir);

@@ -9,6 +9,7 @@ import type { BlobStore } from './blobStore';
 import { extractTarball } from './extractTarball';
 import { isoDate } from './gitSource';
 import type { ManifestEntry } from './manifest';
+import { removeLeftovers } from './processLock';
 import type { Release, ReleaseSource } from './source';
 
 async function fileDigest(file: string, algorithm: string): Promise<string> {
@@ -61,6 +62,7 @@ export class NpmSource implements ReleaseSource {
 
   async populate(release: Release, blobs: BlobStore): Promise<Record<string, ManifestEntry>> {
     const spec = `${this.pkg}@${release.version}`;
+    await removeLeftovers(this.tmpRoot, 'npm-');
     const tmp = path.join(this.tmpRoot, `npm-${process.pid}-${randomBytes(4).toString('hex')}`);
     await fs.mkdir(tmp, { recursive: true });
     try {

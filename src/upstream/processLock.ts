@@ -33,3 +33,22 @@ export async function withProcessLock<T>(lockPath: string, work: () => Promise<T
     await release().catch(() => undefined);
   }
 }
+
+/** Whether a process id (from a leftover temp name) is still running on this machine. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove entries of `dir` named `<prefix><pid>-...` whose process is gone (leftovers of killed runs). */
+export async function removeLeftovers(dir: string, prefix: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
