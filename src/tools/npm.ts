@@ -125,3 +125,10 @@ export async function npmPack(pkg: string, version: string, destination: string)
   // npm names scoped packages' files "scope-name-version.tgz" in `filename`.
   return first.filename.replace(/^@/, '').replace(/\//, '-');
 }
+
+/** npm's cache folder (`npm config get cache`), where npm streams downloads (under _cacache/tmp). */
+export async function npmCacheDir(cwd: string): Promise<string | undefined> {
+  const run = await runNpm(['config', 'get', 'cache'], cwd);
+  const dir = run.stdout.trim();
+  return run.exitCode === 0 && dir ? dir : undefined;
+}

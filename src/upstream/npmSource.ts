@@ -3,7 +3,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { MeshforkError } from '../errors';
-import { npmPack, npmViewDist, npmViewPackage } from '../tools/npm';
+import { npmCacheDir, npmPack, npmViewDist, npmViewPackage } from '../tools/npm';
 import type { ProgressSink } from '../util/progress';
 import type { BlobStore } from './blobStore';
 import { extractTarball } from './extractTarball';
@@ -16,6 +16,19 @@ async function fileDigest(file: string, algorithm: string): Promise<string> {
   const hash = createHash(algorithm);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('base64');
+}
+
+/** Total size of the files in these folders modified since `since` (ms). */
+async function bytesWritten(dirs: string[], since: number): Promise<number> {
+  let bytes = 0;
+  for (const dir of dirs) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+      if (stat?.isFile() && stat.mtimeMs >= since) bytes += stat.size;
+    }
+  }
+  return bytes;
 }
 
 /** Check a downloaded tarball against an SRI string ("sha512-<base64>", possibly several, space-separated). */
@@ -75,18 +88,22 @@ export class NpmSource implements ReleaseSource {
     }
   }
 
-  /** npm pack reports nothing while it downloads; watch the destination folder grow instead. */
+  /**
+   * npm pack reports nothing while it downloads; watch the files npm streams into its cache
+   * (_cacache/tmp) and the destination folder grow instead.
+   */
   private async download(version: string, dir: string, spec: string): Promise<string> {
+    const npmCache = await npmCacheDir(this.cwd).catch(() => undefined);
+    const watched = [dir, ...(npmCache ? [path.join(npmCache, '_cacache', 'tmp')] : [])];
+    const since = Date.now() - 1000;
+    let polling = false;
     this.progress.start(`downloading ${spec}`);
     const timer = setInterval(() => {
-      void fs
-        .readdir(dir)
-        .then(async (names) => {
-          let bytes = 0;
-          for (const name of names) bytes += (await fs.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
-          this.progress.advance(bytes);
-        })
-        .catch(() => undefined);
+      if (polling) return;
+      polling = true;
+      void bytesWritten(watched, since)
+        .then((bytes) => this.progress.advance(bytes))
+        .finally(() => (polling = false));
     }, 200);
     try {
       return await npmPack(this.pkg, version, dir);
