@@ -51,6 +51,7 @@ class CachedUpstream implements Upstream {
   private readonly manifests: ManifestStore;
   private readonly resolved = new Map<string, Promise<Release>>();
   private readonly loadedManifests = new Map<string, Promise<Manifest>>();
+  private readonly repairs = new Map<string, Promise<Manifest>>();
 
   constructor(
     private readonly source: ReleaseSource,
@@ -120,7 +121,17 @@ class CachedUpstream implements Upstream {
   }
 
   /** Rebuild a release whose cached blobs are missing or corrupt; CACHE_CORRUPT if that does not help. */
-  private async repair(release: Release, what: string): Promise<Manifest> {
+  private repair(release: Release, what: string): Promise<Manifest> {
+    // one rebuild per release at a time, however many reads found it corrupt
+    let pending = this.repairs.get(release.identity);
+    if (!pending) {
+      pending = this.repairNow(release, what).finally(() => this.repairs.delete(release.identity));
+      this.repairs.set(release.identity, pending);
+    }
+    return pending;
+  }
+
+  private async repairNow(release: Release, what: string): Promise<Manifest> {
     const pending = this.loadManifest(release, true);
     this.loadedManifests.set(release.identity, pending);
     const manifest = await pending;
@@ -135,9 +146,8 @@ class CachedUpstream implements Upstream {
 
   async readFile(version: string, file: string): Promise<string | undefined> {
     const release = await this.resolve(version);
-    if (this.source.readDirect && !(await this.manifests.read(release.identity))) {
-      return (await this.source.readDirect(release, file))?.toString('latin1');
-    }
+    // git: straight from the mirror's object store (content-addressed itself), no release fill needed
+    if (this.source.readDirect) return (await this.source.readDirect(release, file))?.toString('latin1');
     let manifest = await this.manifest(release);
     let entry = manifest.files[file];
     if (!entry) return undefined;
