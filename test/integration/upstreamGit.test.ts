@@ -101,6 +101,16 @@ describe('git upstream (local file:// repository)', () => {
     expect(result).not.toContain('<<<<<<<');
   });
 
+  it('fetches ahead of time from the CLI with no progress output when stderr is not a terminal', async () => {
+    const env = { MESHFORK_CACHE: path.join(tmp, 'fetch-cache'), CI: '' };
+    const fetched = await runCli(['upstream', 'fetch', '1.1.51'], { cwd: project, env });
+    expect([fetched.code, fetched.stderr]).toEqual([0, '']);
+    expect(fetched.stdout).toContain(`cached 1.1.51 (${await gitText(['rev-parse', 'v1.1.51^{commit}'], { cwd: up.bareDir })})`);
+    const listed = await runCli(['--json', 'upstream', 'list'], { cwd: project, env });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).releases.map((r: { version: string }) => r.version)).toEqual(['1.1.51', '1.1.55', '1.1.56']);
+  });
+
   it('reports an unreachable URL as exit 4', async () => {
     const dir = makeProject(path.join(tmp, 'unreachable'), { source: 'git', url: `file://${path.join(tmp, 'no-such-repo.git')}`, tagPattern: 'v*' });
     const cli = await runCli(['upstream', 'list'], { cwd: dir, env: { MESHFORK_CACHE: cache } });
