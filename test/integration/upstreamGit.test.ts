@@ -96,9 +96,13 @@ describe('git upstream (local file:// repository)', () => {
     expect(merged).toMatchObject({ status: 'needs-refresh', exitCode: 3, written: true });
     const hunks = merged.patches[0].files.find((f) => f.path === 'webserver.js')!.hunks;
     expect(hunks.map((h) => h.status)).toContain('merged');
-    const result = readFileSync(path.join(out, 'webserver.js'), 'latin1');
-    expect(result).toContain("'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n\r\n// SerialTunnel embeds TLS within another connection.\r\n");
-    expect(result).not.toContain('<<<<<<<');
+    // upstream's change and both of the patch's insertions, byte for byte
+    const refresh = changed.indexOf('\n', changed.indexOf("obj.app.get(url + 'refresh.ashx'")) + 1;
+    const expected = (changed.slice(0, refresh) + "                obj.app.get(url + 'healthz', function (req, res) { meshforkHealth.handle(req, res); });\r\n" + changed.slice(refresh)).replace(
+      "'use strict';\r\n",
+      "'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n",
+    );
+    expect(readFileSync(path.join(out, 'webserver.js'), 'latin1')).toBe(expected);
   });
 
   it('fetches ahead of time from the CLI with no progress output when stderr is not a terminal', async () => {
