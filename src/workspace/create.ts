@@ -21,7 +21,10 @@ export const UPSTREAM_TAG = 'upstream';
  */
 export async function createWorkspace(workDir: string, source: ReleaseSource, version: string): Promise<WorkspaceMeta> {
   const stage = `${workDir}.stage-${process.pid}`;
-  await fs.rm(stage, { recursive: true, force: true });
+  // A killed earlier run may have left its staging folder: it is only ever scratch.
+  const prefix = `${path.basename(workDir)}.stage-`;
+  const siblings = await fs.readdir(path.dirname(workDir)).catch(() => [] as string[]);
+  for (const name of siblings.filter((n) => n.startsWith(prefix))) await fs.rm(path.join(path.dirname(workDir), name), { recursive: true, force: true });
   await fs.mkdir(stage, { recursive: true });
   await fs.mkdir(workDir, { recursive: true });
   try {

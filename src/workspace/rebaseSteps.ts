@@ -47,8 +47,15 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
     if (strict.outcome.status === 'already-applied') action = 'dropped';
     else if (strict.conflicts.length === 0) action = (await stageChanges(context.workDir, strict.paths)) ? 'applied' : 'dropped';
     else {
-      const merged = await applyToWorkspace(context.workDir, patch, (p) => base.read(p));
+      const threeWayBase = (p: string) => base.read(p);
+      const merged = await applyToWorkspace(context.workDir, patch, threeWayBase);
       if (merged.conflicts.length > 0) {
+        // The engine writes nothing when no file got markers (a file missing upstream, a created
+        // file upstream now has): put in the parts that do apply, so only the conflict is left to do.
+        if (merged.paths.length === 0) {
+          const applicable = patch.operations.filter((_, i) => merged.outcome.files[i]?.status === 'applied');
+          if (applicable.length) await applyToWorkspace(context.workDir, { ...patch, operations: applicable }, threeWayBase);
+        }
         const head = await wsGitText(context.workDir, ['rev-parse', 'HEAD']);
         state = { ...state, stopped: { index: state.next, conflicts: merged.conflicts, head } };
         await writeRebaseState(context.stateFile, state);

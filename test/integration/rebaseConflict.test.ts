@@ -5,8 +5,10 @@
  *   - abort: patches/, config, lock, the project repository and the earlier workspace come back byte for byte
  *   - stop, `continue` refused while markers remain, resolve, `continue`: the exported patch applies strictly to 1.1.56
  *   - an empty resolution is refused; `continue --skip` drops the patch
+ *   - v1.1.57 deletes readme.md: a patch changing readme.md and package.json stops with the
+ *     package.json part already in, readme.md reported missing; continue keeps what is there
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
@@ -16,6 +18,7 @@ import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { directoryReader } from '../../src/workspace/files';
+import { formatPatch } from '../../src/series/writer';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';
 import { releaseFile } from '../support/release';
@@ -79,6 +82,9 @@ beforeAll(async () => {
   upstream = await buildGitUpstream(tmp, ['1.1.51', '1.1.55']);
   await commitFiles(upstream.workDir, { 'webserver.js': webserver156() }, 'Rename the logout handler');
   await tag(upstream.workDir, 'v1.1.56');
+  await runGit(['checkout', '-q', '-b', 'no-readme', 'v1.1.55'], { cwd: upstream.workDir });
+  await commitFiles(upstream.workDir, { 'readme.md': null }, 'Remove the readme');
+  await tag(upstream.workDir, 'v1.1.57');
   await push(upstream.workDir);
 
   project = makeProject('project');
@@ -182,4 +188,35 @@ test('an empty resolution is refused; continue --skip drops the patch from the s
   ]);
   expect(existsSync(path.join(other, 'patches', 'serve-jwt-logins-from-the-web-server.patch'))).toBe(false);
   expect(await gitText(['status', '--porcelain'], { cwd: work(other) })).toBe('');
+}, 300_000);
+
+test('a file the patch changes is gone upstream: the rest of the patch is put in, the file is reported missing', async () => {
+  const other = makeProject('missing');
+  const readme = releaseFile('1.1.55', 'readme.md');
+  const pkg = releaseFile('1.1.55', 'package.json');
+  const newPkg = pkg.replace('"Two-Factor Authentication",', '"Two-Factor Authentication",\r\n    "JWT",');
+  const text = formatPatch(
+    { from: 'Ada <ada@example.invalid>', subject: 'Mention JWT in readme and keywords', description: '', trailers: [{ key: 'Meshfork-Base', value: '1.1.55' }] },
+    [
+      { oldPath: 'readme.md', newPath: 'readme.md', oldContent: readme, newContent: `${readme}\nJWT single sign-on.\n` },
+      { oldPath: 'package.json', newPath: 'package.json', oldContent: pkg, newContent: newPkg },
+    ],
+  );
+  rmSync(path.join(other, 'patches'), { recursive: true });
+  await fs.mkdir(path.join(other, 'patches'));
+  writeFileSync(path.join(other, 'patches', 'series'), 'mention-jwt-in-readme-and-keywords.patch\n');
+  writeFileSync(path.join(other, 'patches', 'mention-jwt-in-readme-and-keywords.patch'), Buffer.from(text, 'latin1'));
+
+  const run = await cli(['sync', 'rebase', '--to', '1.1.57'], other);
+  expect(run.exitCode).toBe(1);
+  expect(run.stdout.split('\n')[1]).toBe('  readme.md  (the patch changes it, but 1.1.57 has no such file)');
+  expect(readFileSync(path.join(work(other), 'package.json'), 'latin1')).toBe(newPkg);
+  expect(existsSync(path.join(work(other), 'readme.md'))).toBe(false);
+
+  // Accept the release without the readme: the patch keeps its package.json part.
+  const done = await cli(['sync', 'continue'], other);
+  expect(done.exitCode).toBe(0);
+  expect(done.stdout).toContain('  resolved   mention-jwt-in-readme-and-keywords.patch');
+  const series = await loadSeries(path.join(other, 'patches'));
+  expect(series.patches[0].operations.map((op) => (op.kind === 'rename' ? op.to : op.path))).toEqual(['package.json']);
 }, 300_000);
