@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runGit, gitText } from '../../src/tools/git';
+import { withProcessLock } from '../../src/upstream/processLock';
 import { REPO_ROOT, releaseDir } from './release';
 
 export const GIT_UPSTREAM_CACHE = path.join(REPO_ROOT, '.cache', 'git-upstream');
@@ -48,6 +49,14 @@ async function templateFor(releases: string[]): Promise<string> {
   const template = path.join(GIT_UPSTREAM_CACHE, `v${TEMPLATE_FORMAT}-${releases.join('_')}.git`);
   if (existsSync(path.join(template, 'meshfork-template-complete'))) return template;
   mkdirSync(GIT_UPSTREAM_CACHE, { recursive: true });
+  // parallel jest workers wait for one build instead of each committing 800 MB
+  return withProcessLock(`${template}.build`, async () => {
+    if (existsSync(path.join(template, 'meshfork-template-complete'))) return template;
+    return buildTemplate(releases, template);
+  });
+}
+
+async function buildTemplate(releases: string[], template: string): Promise<string> {
   const tmp = `${template}.tmp-${process.pid}-${Date.now()}`;
   try {
     await runGit(['init', '--quiet', '--bare', `--initial-branch=${BRANCH}`, tmp], { cwd: GIT_UPSTREAM_CACHE });
