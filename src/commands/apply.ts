@@ -79,6 +79,12 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
   const version = options.to ?? loaded.config.base;
   assertInRange(loaded.config, version, options.ignoreRange);
   const out = path.resolve(options.cwd, options.out);
+  const inside = (dir: string) => dir === out || dir.startsWith(out + path.sep);
+  if (inside(loaded.root) || inside(loaded.patchesDir) || inside(path.resolve(options.cwd))) {
+    throw new MeshforkError('USAGE', `--out ${out} holds the project (or the current folder); apply replaces the whole folder`, {
+      hint: 'choose an output folder of its own, e.g. --out build/meshcentral',
+    });
+  }
   if (existsSync(out) && !options.force) {
     throw new MeshforkError('OUTPUT_EXISTS', `${out} already exists`, { hint: 'pass --force to replace it, or choose another --out' });
   }

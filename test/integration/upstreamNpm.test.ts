@@ -136,6 +136,12 @@ describe('npm upstream (real registry)', () => {
     expect(existsSync(path.join(out, 'meshfork-health.js'))).toBe(true);
   });
 
+  it('refuses an output folder that holds the project, even with --force', async () => {
+    await expect(apply({ cwd: project, out: '.', force: true, cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    await expect(apply({ cwd: project, out: '..', force: true, cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE' });
+    expect(existsSync(path.join(project, 'meshfork.config.json'))).toBe(true);
+  });
+
   it('fails with exit 2 on an unknown version, naming it', async () => {
     const out = path.join(tmp, 'out-unknown');
     const cli = await runCli(['--json', 'apply', '--to', '1.1.99', '--out', out], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE } });
