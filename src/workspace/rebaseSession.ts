@@ -125,9 +125,11 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
     await upstream.resolve(options.from);
     await upstream.resolve(options.to);
     const { patches, current } = await seriesBefore(layout);
-    await createWorkspace(layout.workDir, upstream, options.to);
+    const meta = await createWorkspace(layout.workDir, upstream, options.to);
+    const ready: RebaseState = { ...state, head: meta.baseCommit };
+    await writeRebaseState(layout.rebaseFile, ready);
     const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from) };
-    return await settle(layout, context, current, await runRebaseSteps(context, state));
+    return await settle(layout, context, current, await runRebaseSteps(context, ready));
   } catch (error) {
     // Nothing of a failed start is worth keeping: put everything back, then report the failure.
     try {

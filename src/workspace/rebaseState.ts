@@ -30,6 +30,8 @@ const stateSchema = z.object({
     })
     .optional(),
   steps: z.array(stepSchema),
+  /** Workspace HEAD after the last recorded step; a resumed rebase starts from exactly there. */
+  head: z.string().optional(),
   /** What to do once every patch is in. */
   finish: z.object({
     commit: z.boolean(),

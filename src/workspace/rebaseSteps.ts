@@ -31,7 +31,8 @@ async function mergeBaseTree(context: RebaseContext, index: number): Promise<Mem
 }
 
 async function record(context: RebaseContext, state: RebaseState, step: RebaseStep): Promise<RebaseState> {
-  const next: RebaseState = { ...state, steps: [...state.steps, step], next: state.next + 1, stopped: undefined };
+  const head = await wsGitText(context.workDir, ['rev-parse', 'HEAD']);
+  const next: RebaseState = { ...state, steps: [...state.steps, step], next: state.next + 1, stopped: undefined, head };
   await writeRebaseState(context.stateFile, next);
   return next;
 }
@@ -39,6 +40,14 @@ async function record(context: RebaseContext, state: RebaseState, step: RebaseSt
 /** Apply the remaining patches: strict first, then 3-way; stop at the first conflict. */
 export async function runRebaseSteps(context: RebaseContext, initial: RebaseState): Promise<RebaseProgress> {
   let state = initial;
+  if (!state.head) {
+    throw new MeshforkError('STATE_INVALID', 'the rebase was interrupted before its workspace was ready', {
+      hint: 'run `meshfork sync abort`, then start the rebase again',
+    });
+  }
+  // A rebase killed between steps may have left a half-applied patch: start from the last recorded step.
+  await wsGit(context.workDir, ['reset', '-q', '--hard', state.head]);
+  await wsGit(context.workDir, ['clean', '-q', '-f', '-d']);
   const base = await mergeBaseTree(context, state.next);
   while (state.next < context.patches.length) {
     const patch = context.patches[state.next];

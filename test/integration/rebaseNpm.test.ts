@@ -3,6 +3,7 @@
  * against the real npm releases, through the built binary, in a temporary project repository with a
  * local bare repository as its `origin` (real git; GitHub itself is not reachable here).
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { loadSeries } from '../../src/series/load';
 import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
 import type { SyncCheckReport } from '../../src/report/schema';
-import { ensureBuilt, runCli } from '../support/cli';
+import { readTree } from '../../src/workspace/backup';
+import { ensureBuilt, MESHFORK_BIN, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
 
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
@@ -27,7 +29,7 @@ const CONFIG = `{
 let tmp: string;
 let project: string;
 let origin: string;
-const cli = (args: string[]) => runCli(['-C', project, ...args], { env: { MESHFORK_CACHE: SHARED_CACHE, ...USER } });
+const cli = (args: string[], dir = project) => runCli(['-C', dir, ...args], { env: { MESHFORK_CACHE: SHARED_CACHE, ...USER } });
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-rebase-npm-'));
@@ -124,4 +126,37 @@ test('rebase --to 1.1.55 --commit --branch x --summary s.md: moved patches, conf
   expect(again.exitCode).toBe(2);
   expect(again.stderr).toMatch(/^error\[OUTPUT_EXISTS\]: branch x already exists/);
   expect(existsSync(path.join(project, '.meshfork', 'rebase.json'))).toBe(false);
+}, 300_000);
+
+test('a rebase killed after its workspace is ready, with a half-written file, resumes with `sync continue` to the same result', async () => {
+  const other = path.join(tmp, 'killed');
+  cpSync(FIXTURE, path.join(other, 'patches'), { recursive: true });
+  writeFileSync(path.join(other, 'meshfork.config.json'), CONFIG);
+  const stateFile = path.join(other, '.meshfork', 'rebase.json');
+  const child = spawn(process.execPath, [MESHFORK_BIN, '-C', other, 'sync', 'rebase', '--to', '1.1.55'], { stdio: 'ignore', env: { ...process.env, MESHFORK_CACHE: SHARED_CACHE } });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Kill it as soon as the state says the workspace is ready (it may have done some patches by then).
+  for (;;) {
+    const text = existsSync(stateFile) ? readFileSync(stateFile, 'utf8') : '';
+    if (text.includes('"head"')) break;
+    if (child.exitCode !== null) throw new Error('the rebase finished before it could be killed');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGKILL');
+  expect(await exited).toBeNull();
+  // What a kill in the middle of writing a patch's files leaves behind.
+  const webserver = path.join(other, '.meshfork', 'work', 'webserver.js');
+  writeFileSync(webserver, Buffer.concat([readFileSync(webserver), Buffer.from('half-written\r\n')]));
+  writeFileSync(path.join(other, '.meshfork', 'work', 'stray.tmp'), 'x');
+
+  const status = await cli(['--json', 'sync', 'status'], other);
+  expect(JSON.parse(status.stdout)).toMatchObject({ base: '1.1.51', rebase: { from: '1.1.51', to: '1.1.55', total: 5 } });
+  const resumed = await cli(['sync', 'continue'], other);
+  expect(resumed.stderr).toBe('');
+  expect(resumed.exitCode).toBe(0);
+  // Byte for byte what the uninterrupted rebase produced in the first test.
+  for (const [name, bytes] of await readTree(path.join(project, 'patches'))) {
+    expect({ name, same: readFileSync(path.join(other, 'patches', name)).equals(bytes) }).toEqual({ name, same: true });
+  }
+  expect(readFileSync(path.join(other, 'meshfork.config.json'), 'utf8')).toBe(CONFIG.replace('"1.1.51"', '"1.1.55"'));
 }, 300_000);
