@@ -24,10 +24,17 @@ export async function readMeta(workDir: string): Promise<WorkspaceMeta | undefin
   let text: string;
   try {
     text = await fs.readFile(metaFile(workDir), 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
-  const parsed = metaSchema.safeParse(JSON.parse(text));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = metaSchema.safeParse(raw);
   if (!parsed.success) {
     throw new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
       hint: 'remove .meshfork/work and run `meshfork edit` again',

@@ -227,6 +227,7 @@ async function finishRebase(layout: ProjectLayout, context: RebaseContext, curre
 
 /** Put patches/, config, lock and any earlier workspace back as they were before the rebase. */
 export async function abortRebase(layout: ProjectLayout): Promise<{ from?: string; to?: string }> {
+  // A damaged state file must not block the way back: the backup alone is enough to restore.
   const state = await readRebaseState(layout.rebaseFile).catch(() => undefined);
   const hasBackup = await exists(path.join(layout.backupDir, 'manifest.json'));
   if (!state && !hasBackup) {
