@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
-import { assertInRange } from '../upstream/range';
+import { MeshforkError } from '../errors';
+import { inRange } from '../upstream/range';
 import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
 import { startRebase, type RebaseReport } from '../workspace/rebaseSession';
@@ -20,7 +21,6 @@ export interface SyncRebaseOptions {
   branch?: string;
   /** Write the markdown summary here (--summary), relative to cwd. */
   summary?: string;
-  ignoreRange?: boolean;
   /** Set aside a workspace holding unexported work (abort brings it back). */
   force?: boolean;
   progress?: ProgressSink;
@@ -29,7 +29,13 @@ export interface SyncRebaseOptions {
 
 export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseReport> {
   const loaded = await loadConfig(options.cwd, options.configFile);
-  assertInRange(loaded.config, options.to, options.ignoreRange);
+  // The rebase ends by making VERSION the base, and the base must lie inside "supports".
+  if (!inRange(loaded.config, options.to)) {
+    throw new MeshforkError('VERSION_OUT_OF_RANGE', `${options.to} is outside the supported range "${loaded.config.supports}" (${loaded.file}: supports), so it cannot become the base`, {
+      hint: 'widen "supports" in the config first (and commit that), then run the rebase again',
+      details: { version: options.to, supports: loaded.config.supports },
+    });
+  }
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
     return await startRebase(projectLayout(loaded), upstream, {

@@ -46,6 +46,14 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+test('a release outside "supports" cannot become the base: exit 2 before anything changes', async () => {
+  const run = await cli(['sync', 'rebase', '--to', '0.7.99']);
+  expect(run.exitCode).toBe(2);
+  expect(run.stderr).toMatch(/^error\[VERSION_OUT_OF_RANGE\]: 0\.7\.99 is outside the supported range ">=1\.1\.0 <2" .*so it cannot become the base\nhint: widen "supports"/);
+  expect(existsSync(path.join(project, '.meshfork'))).toBe(false);
+  expect(await gitText(['status', '--porcelain'], { cwd: project })).toBe('');
+});
+
 test('rebase --to 1.1.55 --commit --branch x --summary s.md: moved patches, config, lock, trailers, one commit, push', async () => {
   const run = await cli(['sync', 'rebase', '--to', '1.1.55', '--commit', '--branch', 'x', '--summary', 's.md', '--non-interactive']);
   expect(run.stderr).toBe('');

@@ -15,7 +15,7 @@ const REBASE_EXIT_CODES = `
 Exit codes:
   0  every patch is on the new release; patches/, config and lock are updated
   1  stopped on a conflict: markers are in .meshfork/work; resolve, then \`meshfork sync continue\`
-  2  usage, config, series or version error (e.g. a rebase already in progress, --to outside supports)
+  2  usage, config, series or version error (e.g. a rebase already in progress, --to outside "supports")
   4  environment: upstream unreachable, integrity mismatch, git failing
 `;
 
@@ -83,9 +83,8 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .option('--branch <name>', 'branch for --commit (default: meshfork/upstream-VERSION)')
     .option('--summary <file>', 'write a markdown summary for the pull request (per patch: unchanged, moved, refreshed, resolved)')
     .option('--non-interactive', 'for CI: never wait for a person; on a conflict exit 1 with the report and keep the workspace for inspection')
-    .option('--ignore-range', 'allow --to a release outside "supports"')
     .option('--force', 'set aside a workspace with unexported work (sync abort brings it back)')
-    .action((flags: { to: string; commit?: boolean; branch?: string; summary?: string; nonInteractive?: boolean; ignoreRange?: boolean; force?: boolean }) =>
+    .action((flags: { to: string; commit?: boolean; branch?: string; summary?: string; nonInteractive?: boolean; force?: boolean }) =>
       dispatch(async (globals) => {
         const report = await syncRebase({
           cwd: globals.cwd,
@@ -94,7 +93,6 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
           commit: flags.commit || flags.branch !== undefined,
           branch: flags.branch,
           summary: flags.summary,
-          ignoreRange: flags.ignoreRange,
           force: flags.force,
           progress: globals.progress,
         });
