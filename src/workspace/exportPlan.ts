@@ -36,7 +36,7 @@ function matchPrevious(commits: PatchCommit[], old: Patch[]): (Patch | undefined
     return old[k];
   });
   commits.forEach((_, i) => {
-    if (matched[i] === undefined && i < old.length && !used.has(i) && matched.every((m) => m !== old[i])) {
+    if (matched[i] === undefined && i < old.length && !used.has(i)) {
       used.add(i);
       matched[i] = old[i];
     }
