@@ -16,6 +16,7 @@ import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 import { wsGitText } from '../workspace/workspaceGit';
 
+/** Options of `meshfork edit`. */
 export interface EditOptions {
   cwd: string;
   configFile?: string;
@@ -28,6 +29,7 @@ export interface EditOptions {
   cacheDir?: string;
 }
 
+/** The workspace `edit` built. */
 export interface EditResult {
   workDir: string;
   version: string;

@@ -14,11 +14,13 @@ import { recoverPatchesSwap } from '../workspace/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 
+/** Options of `meshfork export`. */
 export interface ExportOptions {
   cwd: string;
   configFile?: string;
 }
 
+/** What `export` wrote. */
 export interface ExportResult {
   patchesDir: string;
   version: string;

@@ -3,11 +3,13 @@ import { loadConfig } from '../config/load';
 import { projectLayout } from '../workspace/layout';
 import { abortRebase } from '../workspace/rebaseSession';
 
+/** Options of `meshfork sync abort`. */
 export interface SyncAbortOptions {
   cwd: string;
   configFile?: string;
 }
 
+/** The rebase that was undone, and the files put back. */
 export interface SyncAbortResult {
   from?: string;
   to?: string;

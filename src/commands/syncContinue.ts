@@ -6,6 +6,7 @@ import { projectLayout } from '../workspace/layout';
 import { continueRebaseSession, type RebaseReport } from '../workspace/rebaseSession';
 import { requireRebaseState } from '../workspace/rebaseState';
 
+/** Options of `meshfork sync continue`. */
 export interface SyncContinueOptions {
   cwd: string;
   configFile?: string;

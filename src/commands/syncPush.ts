@@ -2,6 +2,7 @@
 import { loadConfig } from '../config/load';
 import { currentBranch, pushBranch } from '../workspace/projectRepo';
 
+/** Options of `meshfork sync push`. */
 export interface SyncPushOptions {
   cwd: string;
   configFile?: string;
@@ -10,6 +11,7 @@ export interface SyncPushOptions {
   branch?: string;
 }
 
+/** What was pushed where. */
 export interface SyncPushResult {
   remote: string;
   branch: string;

@@ -11,6 +11,7 @@ import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
 import { startRebase, type RebaseReport } from '../workspace/rebaseSession';
 
+/** Options of `meshfork sync rebase` (alias `merge`). */
 export interface SyncRebaseOptions {
   cwd: string;
   configFile?: string;

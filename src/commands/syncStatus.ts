@@ -8,11 +8,13 @@ import { readRebaseState } from '../workspace/rebaseState';
 import { remainingMarkers } from '../workspace/rebaseSteps';
 import { workspaceStatus } from '../workspace/status';
 
+/** Options of `meshfork sync status`. */
 export interface SyncStatusOptions {
   cwd: string;
   configFile?: string;
 }
 
+/** Where the project stands: the base, a rebase in progress, the workspace. */
 export interface SyncStatusResult {
   base: string;
   /** Set while a rebase is in progress. */

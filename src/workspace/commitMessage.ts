@@ -5,6 +5,7 @@ export const BASE_TRAILER = 'Meshfork-Base';
 
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
 
+/** A git author: the parts of a patch's From: line. */
 export interface Author {
   name: string;
   email: string;

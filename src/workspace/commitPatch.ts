@@ -8,6 +8,7 @@ import { commitMessage, parseAuthor } from './commitMessage';
 import { directoryReader, writeChanges } from './files';
 import { FIXED_DATE, wsGit, wsGitText } from './workspaceGit';
 
+/** What applying one patch to the workspace files did. */
 export interface WorkspaceApplyResult {
   outcome: PatchOutcome;
   /** Paths left with conflict markers (empty when the patch went in). */

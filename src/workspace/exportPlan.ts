@@ -14,6 +14,7 @@ export interface ExportedPatch {
   previous?: Patch;
 }
 
+/** Every file an export writes: the patches in order and the series file. */
 export interface ExportPlan {
   patches: ExportedPatch[];
   seriesText: string;

@@ -6,6 +6,7 @@ import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from './patchesSwap';
 import { wsGitText } from './workspaceGit';
 
+/** What an export changed in patches/. */
 export interface ExportResult {
   plan: ExportPlan;
   /** Patch files whose bytes changed or that are new. */

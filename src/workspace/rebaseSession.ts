@@ -30,6 +30,7 @@ export interface RebaseUpstream extends ReleaseSource {
   resolve(version: string): Promise<unknown>;
 }
 
+/** A file the stopped patch left in conflict. */
 export interface ConflictFile {
   path: string;
   /** Where the markers are, as "start-end" line ranges; empty when the file is missing upstream. */
@@ -37,6 +38,7 @@ export interface ConflictFile {
   missing: boolean;
 }
 
+/** The result of `sync rebase` / `sync continue`: finished, or stopped on a conflict. */
 export type RebaseReport =
   | {
       status: 'done';
@@ -61,6 +63,7 @@ export type RebaseReport =
       workDir: string;
     };
 
+/** How to start a rebase (the command layer resolves defaults and paths). */
 export interface StartOptions {
   from: string;
   to: string;

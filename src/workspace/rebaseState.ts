@@ -44,6 +44,7 @@ const stateSchema = z.object({
 
 /** `.meshfork/rebase.json`: where a `sync rebase` stands, so `continue`/`abort`/`status` can pick it up. */
 export type RebaseState = z.infer<typeof stateSchema>;
+/** One patch done: how it went in, and what the strict attempt said. */
 export type RebaseStep = z.infer<typeof stepSchema>;
 
 export async function readRebaseState(file: string): Promise<RebaseState | undefined> {

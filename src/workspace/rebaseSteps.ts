@@ -19,6 +19,7 @@ export interface RebaseContext {
   fromRelease: FileReader;
 }
 
+/** Where the step loop ended: every patch in, or stopped on one. */
 export type RebaseProgress =
   | { kind: 'done'; state: RebaseState }
   | { kind: 'stopped'; state: RebaseState; patch: Patch; conflicts: string[]; outcome: PatchOutcome };

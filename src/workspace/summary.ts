@@ -7,12 +7,14 @@ import type { RebaseStep } from './rebaseState';
 /** What happened to one patch in a rebase, as reviewers read it. */
 export type PatchResult = 'unchanged' | 'moved' | 'refreshed' | 'resolved' | 'dropped';
 
+/** A hunk whose content is unchanged but whose line number moved. */
 export interface HunkMove {
   path: string;
   oldStart: number;
   newStart: number;
 }
 
+/** One patch in the rebase summary. */
 export interface PatchSummary {
   name: string;
   /** Set when the patch file got a new name. */
@@ -25,6 +27,7 @@ export interface PatchSummary {
   contentDiff?: string;
 }
 
+/** The whole rebase, patch by patch: what the --summary markdown shows. */
 export interface RebaseSummary {
   from: string;
   to: string;
