@@ -62,7 +62,7 @@ function freshLine(rng: Random, tag: string): string {
 /** Several non-overlapping insert/delete/replace edits, sometimes at the very start or end. */
 function randomEdit(rng: Random, content: string, tag: string): string {
   const lines = splitLines(content);
-  const edits = rng.int(1, 6);
+  const edits = Math.min(rng.int(1, 6), lines.length + 1);
   const positions = new Set<number>();
   if (rng.chance(0.2)) positions.add(0);
   if (rng.chance(0.2)) positions.add(Math.max(lines.length - rng.int(1, 2), 0));
@@ -340,6 +340,59 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     expect(result.get('package.json')).toEqual({ content: null });
     expect(result.get('jwt-auth.js')).toEqual({ content: "'use strict';\r\nmodule.exports = {};", mode: '100644' });
     expect(result.get('bin/run.sh')).toEqual({ content: '#!/bin/sh\nnode meshcentral.js\n', mode: '100755' });
+  });
+
+  it('small files of a few repeated lines (ambiguous matches, hunks at both ends): same answer, offsets and bytes as git apply', async () => {
+    const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
+    const small = Array.from({ length: 300 }, (_, index) => {
+      const rng = new Random(0xa11 + index);
+      const base = Array.from({ length: rng.int(3, 30) }, () => rng.pick(vocabulary));
+      if (rng.chance(0.15)) base[base.length - 1] = base[base.length - 1].replace(/\r\n$/, '');
+      const edited = splitLines(randomEdit(rng, base.join(''), `s${index}`));
+      const target = base.slice();
+      for (let k = rng.int(0, 3); k > 0; k--) {
+        const at = rng.int(0, target.length);
+        if (rng.chance(0.5)) target.splice(at, 0, rng.pick(vocabulary));
+        else if (at < target.length - 1) target.splice(at, 1);
+      }
+      if (rng.chance(0.3) && target.length) target[rng.int(0, target.length - 1)] = rng.pick(vocabulary);
+      const subject = `small ${index}`;
+      const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, [{ oldPath: 'f.js', newPath: 'f.js', oldContent: base.join(''), newContent: edited.join('') }]);
+      return { id: `s${String(index).padStart(3, '0')}`, text, patch: parsePatch(patchFileName(subject), text), target: target.join('') };
+    });
+    const mismatches: string[] = [];
+    let applied = 0;
+    let refused = 0;
+    let offsets = 0;
+    await inPool(small, 4, async (c) => {
+      const dir = `small/${c.id}`;
+      const files = new Map([['f.js', c.target]]);
+      await writeFiles(root, dir, files);
+      await fs.writeFile(path.join(root, `${c.id}.patch`), Buffer.from(c.text, 'latin1'));
+      const git = await gitApply(root, dir, `${c.id}.patch`);
+      const engine = await engineApply(c.patch, files);
+      if (git.applied !== (engine.outcome.status !== 'conflict')) {
+        mismatches.push(`${c.id}: git apply ${git.applied ? 'applied' : 'refused'}, engine ${engine.outcome.status}`);
+        return;
+      }
+      if (!git.applied) {
+        refused++;
+        return;
+      }
+      applied++;
+      const gitBytes = (await readFiles(root, dir, ['f.js'])).get('f.js');
+      if (engine.tree.changes()[0]?.[1].content !== gitBytes) mismatches.push(`${c.id}: bytes differ`);
+      const reported = git.offsets.get('f.js');
+      engine.outcome.files[0].hunks.forEach((h, i) => {
+        const gitOffset = reported?.get(i + 1)?.offset ?? 0;
+        if (h.offset !== gitOffset) mismatches.push(`${c.id} hunk #${i + 1}: engine offset ${h.offset}, git apply ${gitOffset}`);
+        if (gitOffset !== 0) offsets++;
+      });
+    });
+    expect(mismatches).toEqual([]);
+    expect(applied).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(30);
+    expect(offsets).toBeGreaterThan(10);
   });
 
   it('on shifted targets: same bytes, same per-hunk offsets as `git apply -v`, same refusals', async () => {
