@@ -130,12 +130,12 @@ export interface CheckInput {
   isNewer: (a: string, b: string) => boolean;
 }
 
-/** The whole report; `next` is a rebase onto the newest checked release when it is newer than the base. */
+/** The whole report; `next` is a rebase onto the newest checked release when it is newer than the base and inside supports. */
 export function buildCheckReport(input: CheckInput): SyncCheckReport {
   const status = worstStatus(input.releases.map((r) => r.status));
   const target = input.releases.at(-1);
-  const rangeFlag = target?.inSupports === false ? ' --ignore-range' : '';
-  const next = target !== undefined && input.isNewer(target.version, input.base) ? `meshfork sync rebase --to ${target.version}${rangeFlag}` : null;
+  // The rebase makes its release the base, so it refuses one outside supports: nothing to suggest then.
+  const next = target !== undefined && target.inSupports && input.isNewer(target.version, input.base) ? `meshfork sync rebase --to ${target.version}` : null;
   return {
     schemaVersion: SCHEMA_VERSION,
     upstream: input.upstream,

@@ -78,7 +78,7 @@ function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileRepor
 
 function releaseSection(report: SyncCheckReport, release: ReleaseReport): string[] {
   const out = [`### ${release.version}: ${release.status}`, ''];
-  if (!release.inSupports) out.push(`> ${release.version} is outside supports (${code(report.supports)}); checked with ${code('--ignore-range')}.`, '');
+  if (!release.inSupports) out.push(`> ${release.version} is outside supports (${code(report.supports)}); checked with ${code('--ignore-range')}; widen ${code('supports')} before rebasing onto it.`, '');
   const verdict = releaseVerdict(release);
   out.push(`${verdict.charAt(0).toUpperCase()}${verdict.slice(1)}.`, '', ...releaseTable(release), '');
   for (const patch of release.patches.filter((p) => needsAttention(p.status))) {

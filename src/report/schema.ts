@@ -108,7 +108,7 @@ export const syncCheckReportSchema = z
     upToDate: z.boolean().describe('true when the default or --all found no release in supports newer than the base (releases is then empty); always false with --to'),
     status: patchStatusSchema.describe('worst status over every checked release; clean when up to date'),
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('the process exit code'),
-    next: z.string().nullable().describe('the next command to run, e.g. meshfork sync rebase --to 1.1.56'),
+    next: z.string().nullable().describe('the next command to run, e.g. meshfork sync rebase --to 1.1.56; null when the newest checked release is not newer than the base or is outside supports'),
     releases: z.array(releaseReportSchema).describe('one entry per checked release, ascending'),
   })
   .strict();

@@ -76,7 +76,7 @@ function nextLine(report: SyncCheckReport): string[] {
 
 function renderOneRelease(report: SyncCheckReport, release: ReleaseReport, style: TextStyle): string[] {
   const out = [style.bold(`meshfork sync check: ${report.base} -> ${release.version}`) + style.dim(` (${upstreamLabel(report)})`)];
-  if (!release.inSupports) out.push(style.yellow(`  ${release.version} is outside supports (${report.supports}); checked because of --ignore-range`));
+  if (!release.inSupports) out.push(style.yellow(`  ${release.version} is outside supports (${report.supports}); checked because of --ignore-range (widen "supports" before rebasing onto it)`));
   for (const patch of release.patches) {
     out.push(patchLine(style, patch));
     if (needsAttention(patch.status)) out.push(...patchDetails(style, patch, release.version));

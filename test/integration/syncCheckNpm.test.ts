@@ -92,7 +92,7 @@ test('--to 0.7.99 --ignore-range: a conflict report, exit 1, in markdown', async
   const run = await cli(fixture, ['--to', '0.7.99', '--ignore-range', '--format', 'markdown']);
   expect(run.exitCode).toBe(1);
   expect(run.stdout.split('\n')[0]).toBe('**meshfork sync check** (base 1.1.55, npm meshcentral): 0.7.99 **conflict**.');
-  expect(run.stdout).toContain('> 0.7.99 is outside supports (`>=1.1.0 <2`); checked with `--ignore-range`.');
+  expect(run.stdout).toContain('> 0.7.99 is outside supports (`>=1.1.0 <2`); checked with `--ignore-range`; widen `supports` before rebasing onto it.');
   expect(run.stdout).toContain('| `serve-jwt-logins-from-the-web-server.patch` | conflict | `webserver.js` | webserver.js hunk 2 |');
   expect(run.stdout).toMatch(/#### `add-the-jwt-single-sign-on-module\.patch`: meshcentral\.js hunk 1 \(patch line \d+\)\n\nconflict: base lines 1925-1930/);
 
