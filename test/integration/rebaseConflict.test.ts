@@ -5,6 +5,8 @@
  *   - abort: patches/, config, lock, the project repository and the earlier workspace come back byte for byte
  *   - stop, `continue` refused while markers remain, resolve, `continue`: the exported patch applies strictly to 1.1.56
  *   - an empty resolution is refused; `continue --skip` drops the patch
+ *   - v1.1.58 changes the first context line of a meshcentral.js hunk: merged 3-way without a stop,
+ *     reported `refreshed` with the context change in the summary's content view
  *   - v1.1.57 deletes readme.md: a patch changing readme.md and package.json stops with the
  *     package.json part already in, readme.md reported missing; continue keeps what is there
  */
@@ -46,6 +48,16 @@ function webserver156(): string {
   return lines.join('\r\n');
 }
 
+const WEBSERVER_CREATE = "                    obj.webserver = require('./webserver.js').CreateWebServer(obj, obj.db, obj.args, obj.certificates, obj.StartEx5);";
+const WEBSERVER_CREATE_158 = WEBSERVER_CREATE.replace('obj.StartEx5)', 'obj.StartEx5, obj.webrelay)');
+
+/** 1.1.58's meshcentral.js: 1.1.55 with the line above the series' hook changed. */
+function meshcentral158(): string {
+  const text = releaseFile('1.1.55', 'meshcentral.js');
+  if (!text.includes(WEBSERVER_CREATE)) throw new Error('CreateWebServer line not found in 1.1.55');
+  return text.replace(WEBSERVER_CREATE, WEBSERVER_CREATE_158);
+}
+
 /** What a person resolving the conflict writes: 1.1.56 plus both of the patch's lines. */
 function resolvedWebserver(): string {
   const lines = webserver156().split('\r\n');
@@ -85,6 +97,9 @@ beforeAll(async () => {
   await runGit(['checkout', '-q', '-b', 'no-readme', 'v1.1.55'], { cwd: upstream.workDir });
   await commitFiles(upstream.workDir, { 'readme.md': null }, 'Remove the readme');
   await tag(upstream.workDir, 'v1.1.57');
+  await runGit(['checkout', '-q', '-b', 'relay', 'v1.1.55'], { cwd: upstream.workDir });
+  await commitFiles(upstream.workDir, { 'meshcentral.js': meshcentral158() }, 'Pass the relay to the web server');
+  await tag(upstream.workDir, 'v1.1.58');
   await push(upstream.workDir);
 
   project = makeProject('project');
@@ -219,4 +234,28 @@ test('a file the patch changes is gone upstream: the rest of the patch is put in
   expect(done.stdout).toContain('  resolved   mention-jwt-in-readme-and-keywords.patch');
   const series = await loadSeries(path.join(other, 'patches'));
   expect(series.patches[0].operations.map((op) => (op.kind === 'rename' ? op.to : op.path))).toEqual(['package.json']);
+}, 300_000);
+
+test('a hunk whose context changed upstream merges 3-way without stopping and is reported refreshed', async () => {
+  const other = makeProject('refresh');
+  const run = await cli(['sync', 'rebase', '--to', '1.1.58', '--summary', 's.md'], other);
+  expect(run.stderr).toBe('');
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout.split('\n').slice(1, 4)).toEqual([
+    '  refreshed  add-the-jwt-single-sign-on-module.patch',
+    '  unchanged  serve-jwt-logins-from-the-web-server.patch',
+    '  unchanged  list-jwt-single-sign-on-in-the-package-keywords.patch',
+  ]);
+  const summary = readFileSync(path.join(other, 's.md'), 'utf8');
+  expect(summary).toContain('| 1 | `add-the-jwt-single-sign-on-module.patch` | refreshed | - |');
+  // The content view shows the context line upstream changed, and nothing else of the patch.
+  const view = summary.slice(summary.indexOf('```diff'), summary.lastIndexOf('```'));
+  expect(view.split('\n').filter((l) => /^[-+]/.test(l))).toEqual([`- ${WEBSERVER_CREATE}\u240d`, `+ ${WEBSERVER_CREATE_158}\u240d`]);
+  const patch = readFileSync(path.join(other, 'patches', 'add-the-jwt-single-sign-on-module.patch'), 'latin1');
+  expect(patch).toContain(` ${WEBSERVER_CREATE_158}\r\n`);
+  await runGit(['checkout', '-q', '-f', 'v1.1.58'], { cwd: upstream.workDir });
+  await runGit(['clean', '-q', '-f', '-d'], { cwd: upstream.workDir });
+  const series = await loadSeries(path.join(other, 'patches'));
+  const outcome = await applySeries(series.patches, new MemoryTree(directoryReader(upstream.workDir)));
+  expect(outcome.patches.map((p) => p.status)).toEqual(['clean', 'clean', 'clean']);
 }, 300_000);
