@@ -103,6 +103,20 @@ function differingLines(target: string[], hunk: Hunk, guess: number): HunkOutcom
   return diffs;
 }
 
+/**
+ * Which of the failed hunks conflict on their own: each is merged alone (base + that hunk), so a
+ * hunk that merges cleanly is reported `merged` even when another hunk of the file conflicts.
+ */
+async function conflictingHunks(op: FileOperation, target: string, base: string, failedIndexes: number[]): Promise<Set<number>> {
+  const conflicting = new Set<number>();
+  for (const index of failedIndexes) {
+    // Alone on the base, the hunk is expected at its old line: search from there, not from newStart.
+    const alone = applyHunks(splitLines(base), [{ ...op.hunks[index], newStart: op.hunks[index].oldStart }], 0);
+    if (alone.failed.length || (await mergeFile(target, base, alone.lines.join(''))).conflicts > 0) conflicting.add(index);
+  }
+  return conflicting;
+}
+
 /** Try a 3-way merge for a modify operation whose hunks did not all place. */
 async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
   const source = op.kind === 'rename' ? op.from : op.path;
@@ -112,15 +126,20 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
   if (patchedBase.failed.length) return failed;
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
-  const mergedLines = splitLines(merged.content);
-  const regions = conflictRegions(mergedLines);
+  const regions = conflictRegions(splitLines(merged.content));
   const targetLines = splitLines(target);
+  const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);
+  let conflicting = merged.conflicts === 0 ? new Set<number>() : await conflictingHunks(op, target, base, failedIndexes);
+  // Hunks that merge alone but not together: blame them all rather than none.
+  if (merged.conflicts > 0 && conflicting.size === 0) conflicting = new Set(failedIndexes);
+  const inOrder = [...conflicting].sort((a, b) => a - b);
   const hunks = failed.outcome.hunks.map((h): HunkOutcome => {
     if (h.status !== 'conflict') return h;
+    if (!conflicting.has(h.index)) return { ...h, status: 'merged' };
     const guess = h.targetLine ?? h.baseLine;
-    const region = regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1];
-    if (merged.conflicts === 0 || !region) return { ...h, status: 'merged' };
-    return { ...h, conflictRange: region, targetLine: region.start, differingLines: differingLines(targetLines, op.hunks[h.index], guess) };
+    // One region per conflicting hunk: pair them in order; otherwise the first region that reaches the hunk.
+    const region = inOrder.length === regions.length ? regions[inOrder.indexOf(h.index)] : regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1];
+    return { ...h, conflictRange: region, targetLine: region?.start ?? h.targetLine, differingLines: differingLines(targetLines, op.hunks[h.index], guess) };
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
   const writes: OperationResult['writes'] = op.kind === 'rename'
