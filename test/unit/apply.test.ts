@@ -200,6 +200,27 @@ describe('applyPatch: 3-way merge with git merge-file', () => {
     expect(lines.slice(second.start - 1, second.end).join('')).toContain('line 50 patched');
   });
 
+  it('a hunk that merges cleanly is "merged" even when another hunk of the file conflicts', async () => {
+    const base = numbered(60);
+    const patched = replaceLine(replaceLine(base, 10, 'line 10 patched\r\n'), 30, 'line 30 patched\r\n');
+    const patch = makePatch('mixed', [{ oldPath: 'a.js', newPath: 'a.js', oldContent: base, newContent: patched }]);
+    // Line 12 changed upstream: hunk 1's context no longer matches, but the change merges cleanly.
+    // Line 30 changed upstream: hunk 2 conflicts.
+    const upstream = replaceLine(replaceLine(base, 12, 'line 12 upstream\r\n'), 30, 'line 30 upstream\r\n');
+    const tree = treeOf({ 'a.js': upstream });
+    const outcome = await applyPatch(patch, tree, { threeWayBase: async () => base });
+    expect(outcome.status).toBe('conflict');
+    const [first, second] = outcome.files[0].hunks;
+    expect(first.status).toBe('merged');
+    expect(first.conflictRange).toBeUndefined();
+    expect(second.status).toBe('conflict');
+    const lines = splitLines(contents(tree)['a.js'] as string);
+    const { start, end } = second.conflictRange as { start: number; end: number };
+    expect(lines.slice(start - 1, end).join('')).toContain('line 30 patched');
+    expect(lines).toContain('line 10 patched\r\n');
+    expect(lines).toContain('line 12 upstream\r\n');
+  });
+
   it('without the base file the conflict stays a plain conflict and nothing is written', async () => {
     const tree = treeOf({ 'a.js': upstream });
     const outcome = await applyPatch(MODIFY, tree, { threeWayBase: async () => undefined });
