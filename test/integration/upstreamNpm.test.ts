@@ -109,6 +109,22 @@ describe('npm upstream (real registry)', () => {
     expect(treeDifferences(treeListing(out), expected)).toEqual([]);
   });
 
+  it('copies instead of hard-linking when DIR is on another filesystem than the cache', async () => {
+    // /dev/shm is a tmpfs on Linux, so links from the on-disk cache fail with EXDEV there
+    const other = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmp, 'meshfork-xdev-'));
+    try {
+      if (statSync(other).dev === statSync(SHARED_CACHE).dev) {
+        console.warn(`no second filesystem here (${other} is on the cache's); the copy fallback was not exercised`);
+      }
+      const out = path.join(other, 'out');
+      await apply({ cwd: project, out, cacheDir: SHARED_CACHE });
+      expect(treeDifferences(treeListing(out), treeListing(referenceTree('1.1.55', path.join(tmp, 'reference-55'))))).toEqual([]);
+      if (statSync(other).dev !== statSync(SHARED_CACHE).dev) expect(statSync(path.join(out, 'meshcentral.js')).nlink).toBe(1);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('writes nothing on a conflict (exit 1) and reports the differing lines per hunk', async () => {
     const out = path.join(tmp, 'out-51-conflict');
     const cli = await runCli(['--json', 'apply', '--to', '1.1.51', '--out', out], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE } });
@@ -173,6 +189,12 @@ describe('npm upstream (real registry)', () => {
     const fetch = await runCli(['upstream', 'fetch', '1.1.51'], { cwd: makeProject(path.join(tmp, 'offline')), env });
     expect(fetch.code).toBe(4);
     expect(fetch.stderr).toContain('error[UPSTREAM_UNREACHABLE]');
+  });
+
+  it('reports npm missing from PATH as exit 4', async () => {
+    const cli = await runCli(['--json', 'upstream', 'list'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE, PATH: path.join(tmp, 'empty-bin') } });
+    expect(cli.code).toBe(4);
+    expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'TOOL_MISSING', message: expect.stringContaining('npm') });
   });
 
   it('fails with LOCK_MISMATCH when the registry serves a different identity, and --update-lock accepts it', async () => {
