@@ -23,12 +23,16 @@ export function wsGitText(workDir: string, args: string[], options: Omit<GitRunO
   return gitText(args, { ...options, cwd: workDir });
 }
 
-/** Local config of a workspace: bytes are stored exactly as they are, whatever git the user runs there. */
+/**
+ * Local config of a workspace: bytes are stored exactly as they are, whatever git the user runs
+ * there. Objects are stored uncompressed: a release is ~400 MB and the workspace is scratch, so CPU
+ * time matters more than its disk size.
+ */
 export const WORKSPACE_CONFIG: [string, string][] = [
   ['core.autocrlf', 'false'],
   ['core.safecrlf', 'false'],
   ['core.filemode', 'true'],
-  ['core.looseCompression', '1'],
+  ['core.looseCompression', '0'],
   ['gc.auto', '0'],
   ['commit.gpgSign', 'false'],
   ['diff.renames', 'true'],
