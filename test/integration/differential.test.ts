@@ -342,6 +342,37 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     expect(result.get('bin/run.sh')).toEqual({ content: '#!/bin/sh\nnode meshcentral.js\n', mode: '100755' });
   });
 
+  it('already applied: on the edited files (shifted or not) the engine says already-applied exactly when git apply -R accepts and git apply refuses', async () => {
+    const mismatches: string[] = [];
+    let already = 0;
+    await inPool(cases, 4, async (c) => {
+      const rng = new Random(SEED ^ (0x51ed + Number(c.id.slice(1))));
+      const targets = new Map<string, string>();
+      for (const [file, content] of c.edited) {
+        // Shift half of them far from the hunks (the ranges are the new side's this time).
+        const op = c.patch.operations.find((o) => o.kind === 'modify' && o.path === file);
+        const ranges = (op?.hunks ?? []).map((h) => [Math.max(h.newStart - 1, 0), Math.max(h.newStart - 1, 0) + h.newLines] as [number, number]);
+        targets.set(file, rng.chance(0.5) ? shiftTarget(rng, content, ranges, `${c.id}r`).content : content);
+      }
+      const dir = `already/${c.id}`;
+      await writeFiles(root, dir, targets);
+      await fs.writeFile(path.join(root, `${c.id}.patch`), Buffer.from(c.text, 'latin1'));
+      const forward = await runGit(['apply', '--check', `--directory=${dir}`, `${c.id}.patch`], { cwd: root, okExitCodes: [0, 1] });
+      const reverse = await runGit(['apply', '--check', '-R', `--directory=${dir}`, `${c.id}.patch`], { cwd: root, okExitCodes: [0, 1] });
+      const gitSaysAlready = forward.exitCode !== 0 && reverse.exitCode === 0;
+      const engine = await engineApply(c.patch, targets);
+      if ((engine.outcome.status === 'already-applied') !== gitSaysAlready) {
+        mismatches.push(`${c.id}: engine ${engine.outcome.status}; git apply ${forward.exitCode === 0 ? 'applies' : 'refuses'}, git apply -R ${reverse.exitCode === 0 ? 'applies' : 'refuses'}`);
+      }
+      if (engine.outcome.status === 'already-applied') {
+        already++;
+        if (engine.tree.changes().length) mismatches.push(`${c.id}: engine wrote files for an already-applied patch`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+    expect(already).toBeGreaterThan(150);
+  });
+
   it('small files of a few repeated lines (ambiguous matches, hunks at both ends): same answer, offsets and bytes as git apply', async () => {
     const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
     const small = Array.from({ length: 300 }, (_, index) => {
@@ -410,6 +441,7 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       }
       const dir = `shifted/${c.id}`;
       await writeFiles(root, dir, targets);
+      await fs.writeFile(path.join(root, `${c.id}.patch`), Buffer.from(c.text, 'latin1'));
       const git = await gitApply(root, dir, `${c.id}.patch`);
       const engine = await engineApply(c.patch, targets);
       const engineRefused = engine.outcome.status === 'conflict';
