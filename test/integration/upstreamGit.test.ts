@@ -8,7 +8,7 @@ import path from 'node:path';
 import { apply } from '../../src/commands/apply';
 import { upstreamList } from '../../src/commands/upstreamList';
 import { loadConfig } from '../../src/config/load';
-import { gitText } from '../../src/tools/git';
+import { gitText, runGit } from '../../src/tools/git';
 import { openUpstream } from '../../src/upstream';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';
 import { releaseFile } from '../support/release';
@@ -103,6 +103,20 @@ describe('git upstream (local file:// repository)', () => {
       "'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n",
     );
     expect(readFileSync(path.join(out, 'webserver.js'), 'latin1')).toBe(expected);
+  });
+
+  it('pins an annotated tag to the commit it points at, not to the tag object', async () => {
+    const env = { GIT_COMMITTER_NAME: 'Upstream', GIT_COMMITTER_EMAIL: 'upstream@example.invalid', GIT_COMMITTER_DATE: '1710000000 +0000' };
+    await runGit(['tag', '-a', '-m', 'MeshCentral 1.1.57', 'v1.1.57', 'HEAD'], { cwd: up.workDir, env });
+    await push(up.workDir);
+    const head = await gitText(['rev-parse', 'HEAD'], { cwd: up.workDir });
+    expect(await gitText(['rev-parse', 'v1.1.57'], { cwd: up.workDir })).not.toBe(head);
+    const upstream = await openUpstream(await loadConfig(project), { cacheDir: cache });
+    expect((await upstream.resolve('1.1.57')).identity).toBe(head);
+    expect((await upstream.listReleases()).find((r) => r.version === '1.1.57')?.date).toBe(new Date(Number(await gitText(['log', '-1', '--format=%ct', head], { cwd: up.workDir })) * 1000).toISOString());
+    upstream.close();
+    await runGit(['tag', '-d', 'v1.1.57'], { cwd: up.workDir });
+    await runGit(['push', '--quiet', 'origin', ':refs/tags/v1.1.57'], { cwd: up.workDir });
   });
 
   it('fetches ahead of time from the CLI with no progress output when stderr is not a terminal', async () => {
