@@ -33,7 +33,7 @@ function hunkText(hunk: HunkOutcome): string {
     case 'merged':
       return `hunk ${hunk.index + 1} merged 3-way${where}`;
     case 'conflict':
-      return `hunk ${hunk.index + 1} CONFLICT (patch line for old line ${hunk.baseLine})${hunk.conflictRange ? ` in lines ${hunk.conflictRange.start}-${hunk.conflictRange.end}` : ''}`;
+      return `hunk ${hunk.index + 1} CONFLICT (made against base line ${hunk.baseLine})${hunk.conflictRange ? ` in lines ${hunk.conflictRange.start}-${hunk.conflictRange.end}` : ''}`;
   }
 }
 
