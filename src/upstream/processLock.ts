@@ -20,6 +20,10 @@ export async function withProcessLock<T>(lockPath: string, work: () => Promise<T
       stale: STALE_MS,
       // Another process may be downloading a release for minutes; wait for it rather than fail.
       retries: { retries: 1200, factor: 1.2, minTimeout: 50, maxTimeout: 500 },
+      // The default throws from a timer (a crash) when a refresh comes late on a loaded machine.
+      // Everything done under these locks is written atomically and idempotently, so a lost lock
+      // costs at most duplicate work; carry on.
+      onCompromised: () => undefined,
     });
   } catch (error) {
     throw new MeshforkError('IO_FAILED', `cannot lock ${lockPath}: ${(error as Error).message}`, {
