@@ -7,7 +7,8 @@ export const SERIES_FILE = 'series';
 export function parseSeriesFile(file: string, text: string): SeriesEntry[] {
   const entries: SeriesEntry[] = [];
   const seen = new Map<string, number>();
-  text.split('\n').forEach((raw, i) => {
+  // Editors on Windows may start the file with a UTF-8 byte order mark (read as latin1 or UTF-16).
+  text.replace(/^(\xef\xbb\xbf|\ufeff)/, '').split('\n').forEach((raw, i) => {
     const line = i + 1;
     const content = raw.replace(/\r$/, '').replace(/(^|\s)#.*$/, '').trim();
     if (!content) return;

@@ -28,6 +28,11 @@ describe('parseSeriesFile', () => {
     ]);
   });
 
+  it('ignores a UTF-8 byte order mark at the start', () => {
+    expect(parseSeriesFile('series', '\xef\xbb\xbfa.patch\nb.patch\n').map((e) => e.name)).toEqual(['a.patch', 'b.patch']);
+    expect(parseSeriesFile('series', '\ufeffa.patch\n').map((e) => e.name)).toEqual(['a.patch']);
+  });
+
   it('an empty or comment-only series has no entries', () => {
     expect(parseSeriesFile('series', '')).toEqual([]);
     expect(parseSeriesFile('series', '# nothing yet\n\n')).toEqual([]);
