@@ -72,7 +72,8 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
         prefixFuzz: Math.max(prefixFuzz, 0),
         suffixFuzz: Math.max(suffixFuzz, 0),
         matchBeginning: hunk.oldStart <= 1 && (strict ? true : prefixFuzz < 0),
-        matchEnd: strict ? trail === 0 && hunk.lines.length > 0 && hunk.oldLines > 0 : suffixFuzz < 0,
+        // git apply: no trailing context means the hunk ends the file; for "@@ -0,0" that is an empty file.
+        matchEnd: strict ? trail === 0 && hunk.lines.length > 0 : suffixFuzz < 0,
       };
       if (hunk.oldLines === 0 && hunk.oldStart === 0) spec.matchBeginning = true;
       const pos = locate(image, pattern, spec);

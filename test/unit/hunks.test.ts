@@ -124,10 +124,12 @@ describe('applyHunks: placement', () => {
     expect(applyHunks(crlf, CHANGE_5, 0).failed).toEqual([0]);
   });
 
-  it('a hunk into an empty file', () => {
-    const result = applyHunks([], hunks('@@ -0,0 +1,2 @@\n+a\n+b\n'), 0);
+  it('a hunk into an empty file fits only an empty file (git apply refuses it on one that has content)', () => {
+    const fill = hunks('@@ -0,0 +1,2 @@\n+a\n+b\n');
+    const result = applyHunks([], fill, 0);
     expect(result.outcomes[0]).toMatchObject({ status: 'exact', targetLine: 1 });
     expect(result.lines).toEqual(['a\n', 'b\n']);
+    expect(applyHunks(file('existing'), fill, 0).failed).toEqual([0]);
   });
 });
 
