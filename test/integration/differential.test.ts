@@ -377,8 +377,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
     const small = Array.from({ length: 300 }, (_, index) => {
       const rng = new Random(0xa11 + index);
-      const base = Array.from({ length: rng.int(3, 30) }, () => rng.pick(vocabulary));
-      if (rng.chance(0.15)) base[base.length - 1] = base[base.length - 1].replace(/\r\n$/, '');
+      // Now and then an empty file: its patch is a "@@ -0,0" hunk that fits only an empty target.
+      const base = Array.from({ length: index % 10 === 0 ? 0 : rng.int(3, 30) }, () => rng.pick(vocabulary));
+      if (rng.chance(0.15) && base.length) base[base.length - 1] = base[base.length - 1].replace(/\r\n$/, '');
       const edited = splitLines(randomEdit(rng, base.join(''), `s${index}`));
       const target = base.slice();
       for (let k = rng.int(0, 3); k > 0; k--) {
