@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './processLock';
 
 /** Git-style file modes the cache keeps apart: a blob's mode is its inode's, shared by every hard link. */
 export type BlobMode = '100644' | '100755' | '120000';
@@ -77,6 +78,18 @@ export class BlobStore {
     if (sha256(content) === hash) return content;
     await fs.rm(file, { force: true });
     return undefined;
+  }
+
+  /** Delete temp files of killed processes ("<name>.<pid>-<hex>.tmp"): disk hygiene, they are never read. */
+  async removeLeftovers(): Promise<void> {
+    const folders = await fs.readdir(this.root).catch(() => [] as string[]);
+    for (const folder of folders) {
+      const names = await fs.readdir(path.join(this.root, folder)).catch(() => [] as string[]);
+      for (const name of names) {
+        const pid = /\.(\d+)-[0-9a-f]+\.tmp$/.exec(name)?.[1];
+        if (pid !== undefined && !processAlive(Number(pid))) await fs.rm(path.join(this.root, folder, name), { force: true });
+      }
+    }
   }
 
   /**

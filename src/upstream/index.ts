@@ -113,6 +113,7 @@ class CachedUpstream implements Upstream {
         const cached = await this.manifests.read(release.identity);
         if (cached) return cached;
       }
+      await this.blobs.removeLeftovers();
       const files = await this.source.populate(release, rebuild ? new BlobStore(this.blobs.root, true) : this.blobs);
       const manifest: Manifest = { identity: release.identity, version: release.version, files };
       await this.manifests.write(manifest);

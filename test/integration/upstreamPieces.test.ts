@@ -2,8 +2,9 @@
  * The upstream layer's small parts on real files: lock file format, range check, tag versions, git
  * progress parsing, tarball integrity, the blob store and manifest verification.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
@@ -82,6 +83,19 @@ describe('upstream pieces', () => {
     expect(await store.read(hash, '100755')).toBeUndefined();
     await store.put(content, '100755');
     expect(await store.ensureSound(hash, '100755', content.length)).toBe(true);
+  });
+
+  it("removes temp files of killed processes from the blob store, not those of live ones", async () => {
+    const store = new BlobStore(path.join(tmp, 'blobs-leftovers'));
+    const hash = await store.put(Buffer.from('x'), '100644');
+    const folder = path.dirname(store.pathOf(hash, '100644'));
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const dead = path.join(folder, `${hash.slice(2)}.${deadPid}-abcd1234.tmp`);
+    const live = path.join(folder, `${hash.slice(2)}.${process.pid}-abcd1234.tmp`);
+    writeFileSync(dead, 'half');
+    writeFileSync(live, 'half');
+    await store.removeLeftovers();
+    expect([existsSync(dead), existsSync(live), existsSync(store.pathOf(hash, '100644'))]).toEqual([false, true, true]);
   });
 
   it('treats a truncated or edited manifest as absent', async () => {
