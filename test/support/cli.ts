@@ -4,7 +4,7 @@
  * ensureBuilt() in beforeAll (cheap when dist/ is newer than src/).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './release';
 
@@ -86,8 +86,11 @@ export function ensureBuilt(): void {
       mkdirSync(BUILD_LOCK);
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${BUILD_LOCK}; remove it if no build is running`);
-      execFileSync('sleep', ['0.5']);
+      // A lock left by a killed run (a build takes well under a minute) is taken over.
+      const age = Date.now() - (statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${BUILD_LOCK}; remove it if no build is running`);
+      else execFileSync('sleep', ['0.5']);
     }
   }
   try {
