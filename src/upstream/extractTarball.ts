@@ -6,6 +6,9 @@ import type { ProgressSink } from '../util/progress';
 import type { BlobMode, BlobStore } from './blobStore';
 import type { ManifestEntry } from './manifest';
 
+/** Unpacked bytes allowed to wait for their blob writes before reading pauses. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
 interface TarEntry extends NodeJS.ReadableStream {
   path: string;
   type: string;
@@ -21,6 +24,8 @@ interface TarEntry extends NodeJS.ReadableStream {
 export async function extractTarball(tarball: string, blobs: BlobStore, progress: ProgressSink, label: string): Promise<Record<string, ManifestEntry>> {
   const files: Record<string, ManifestEntry> = {};
   const writes: Promise<void>[] = [];
+  let pendingBytes = 0;
+  let resumeInput = (): void => undefined;
   let problem: Error | undefined;
   const { size } = await fs.stat(tarball);
   progress.start(label, size);
@@ -46,25 +51,32 @@ export async function extractTarball(tarball: string, blobs: BlobStore, progress
       entry.on('end', () => {
         const content = isLink ? Buffer.from(entry.linkpath ?? '', 'utf8') : Buffer.concat(chunks);
         const mode: BlobMode = isLink ? '120000' : (entry.mode ?? 0o644) & 0o111 ? '100755' : '100644';
+        pendingBytes += content.length;
         writes.push(
           blobs.put(content, mode).then((hash) => {
             files[relative] = { hash, size: content.length, mode };
+            pendingBytes -= content.length;
+            if (pendingBytes <= MAX_PENDING_BYTES) resumeInput();
           }),
         );
       });
     },
   });
+  const input = createReadStream(tarball);
+  resumeInput = () => input.resume();
   await new Promise<void>((resolve, reject) => {
     let done = 0;
-    const input = createReadStream(tarball);
     input.on('data', (chunk) => {
       done += chunk.length;
       progress.advance(done);
+      parser.write(chunk as Buffer);
+      // Unpacked files wait in memory for their blob writes; stop reading while too many do.
+      if (pendingBytes > MAX_PENDING_BYTES) input.pause();
     });
+    input.on('end', () => parser.end());
     input.on('error', reject);
     (parser as unknown as NodeJS.EventEmitter).on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid tarball: ${error.message}`, { cause: error })));
     parser.on('end', () => resolve());
-    input.pipe(parser as unknown as NodeJS.WritableStream);
   }).finally(() => progress.finish());
   await Promise.all(writes);
   if (problem) throw problem;
