@@ -108,7 +108,8 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
   await loadSeries(layout.patchesDir);
   const workspace = await workspaceStatus(layout.workDir);
   if (workspace?.unexported && !options.force) {
-    throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has work that is not exported to patches/ (${workspace.dirty.length} uncommitted file(s), HEAD ${workspace.head === workspace.meta.syncedHead ? 'exported' : 'not exported'})`, {
+    const what = [workspace.head !== workspace.meta.syncedHead ? 'commits' : '', workspace.dirty.length ? `${workspace.dirty.length} uncommitted file(s)` : ''].filter(Boolean).join(' and ');
+    throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has ${what} not exported to patches/`, {
       hint: 'run `meshfork export` first (commit in the workspace before), or pass --force to set the workspace aside anyway (abort brings it back)',
     });
   }

@@ -5,6 +5,7 @@ import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../e
 import { splitLines } from '../series/lines';
 import { operationSourcePath, operationTargetPath, type Patch } from '../series/types';
 import { applyToWorkspace, commitAsPatch, stageChanges } from './commitPatch';
+import { WORK_BRANCH } from './create';
 import { writeRebaseState, type RebaseState, type RebaseStep } from './rebaseState';
 import { workspaceStatus } from './status';
 import { wsGit, wsGitText } from './workspaceGit';
@@ -46,7 +47,9 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
       hint: 'run `meshfork sync abort`, then start the rebase again',
     });
   }
-  // A rebase killed between steps may have left a half-applied patch: start from the last recorded step.
+  // A rebase killed mid-step may have left a half-applied patch and git's lock files (a killed
+  // `git commit` leaves index.lock): start again from the last recorded step.
+  await clearStaleLocks(context.workDir);
   await wsGit(context.workDir, ['reset', '-q', '--hard', state.head]);
   await wsGit(context.workDir, ['clean', '-q', '-f', '-d']);
   const base = await mergeBaseTree(context, state.next);
@@ -78,6 +81,14 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
     state = await record(context, state, { name: patch.name, action, strict: strict.outcome.status });
   }
   return { kind: 'done', state };
+}
+
+/** Lock files a killed git command leaves behind in the workspace (only meshfork runs git there mid-rebase). */
+async function clearStaleLocks(workDir: string): Promise<void> {
+  const gitDir = path.join(workDir, '.git');
+  for (const lock of ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock', path.join('refs', 'heads', `${WORK_BRANCH}.lock`)]) {
+    await fs.rm(path.join(gitDir, lock), { force: true });
+  }
 }
 
 /** Undo whatever the stopped patch left in the workspace (git rebase --skip). */

@@ -4,7 +4,7 @@
  * workspace become the expected patch files, and those apply strictly with the engine and with
  * `git apply`.
  */
-import { cpSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
@@ -95,6 +95,11 @@ describe('edits in the workspace', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/^error\[STATE_INVALID\]: the workspace has uncommitted changes: readme\.md/);
     await expectError(edit({ cwd: project, cacheDir: SHARED_CACHE }), 'STATE_INVALID');
+    // Nor will a rebase set it aside without --force.
+    const rebase = await runCli(['-C', project, 'sync', 'rebase', '--to', '1.1.51'], { env: { MESHFORK_CACHE: SHARED_CACHE } });
+    expect(rebase.exitCode).toBe(2);
+    expect(rebase.stderr).toMatch(/^error\[STATE_INVALID\]: the workspace .* has 1 uncommitted file\(s\) not exported to patches\//);
+    expect(existsSync(path.join(project, '.meshfork', 'rebase.json'))).toBe(false);
     writeFileSync(readme, original);
   });
 

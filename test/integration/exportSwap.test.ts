@@ -132,7 +132,7 @@ test('SIGKILL during `meshfork export`, 25 times: patches/ is always the old set
     rmSync(patchesDir, { recursive: true, force: true });
     cpSync(saved, patchesDir, { recursive: true });
     // Spread the kills over the whole run: startup, reading, writing the new set, the swap.
-    const delay = Math.floor(Math.random() * fullRunMs * 1.1);
+    const delay = Math.floor(Math.random() * fullRunMs * 1.5);
     await exportKilledAfter(project, delay);
     const recovery = await recoverPatchesSwap(patchesDir);
     if (recovery !== 'none') recovered++;

@@ -156,6 +156,8 @@ test('a rebase killed after its workspace is ready, with a half-written file, re
   const webserver = path.join(other, '.meshfork', 'work', 'webserver.js');
   writeFileSync(webserver, Buffer.concat([readFileSync(webserver), Buffer.from('half-written\r\n')]));
   writeFileSync(path.join(other, '.meshfork', 'work', 'stray.tmp'), 'x');
+  // ... and what a kill during its `git commit` leaves (the kill may or may not have landed there).
+  writeFileSync(path.join(other, '.meshfork', 'work', '.git', 'index.lock'), '');
 
   const status = await cli(['--json', 'sync', 'status'], other);
   expect(JSON.parse(status.stdout)).toMatchObject({ base: '1.1.51', rebase: { from: '1.1.51', to: '1.1.55', total: 5 } });
