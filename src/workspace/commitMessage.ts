@@ -43,16 +43,18 @@ export interface MessageParts {
 }
 
 export function parseCommitMessage(message: string): MessageParts {
-  const lines = message.replace(/\r\n/g, '\n').split('\n').map((l) => l.replace(/\s+$/, ''));
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  while (lines.length && lines[0] === '') lines.shift();
+  // Lines keep their bytes (a description may end a line with spaces); only blank lines are trimmed.
+  const lines = message.split('\n');
+  const blank = (l: string) => l.trim() === '';
+  while (lines.length && blank(lines[lines.length - 1])) lines.pop();
+  while (lines.length && blank(lines[0])) lines.shift();
   // Like git's %s, the subject is the whole first paragraph joined into one line.
   let end = 0;
-  while (end < lines.length && lines[end] !== '') end++;
-  const subject = lines.slice(0, end).join(' ').trim();
+  while (end < lines.length && !blank(lines[end])) end++;
+  const subject = lines.slice(0, end).map((l) => l.trim()).join(' ');
   const body = lines.slice(end + 1);
   let trailerStart = body.length;
-  while (trailerStart > 0 && body[trailerStart - 1] !== '') trailerStart--;
+  while (trailerStart > 0 && !blank(body[trailerStart - 1])) trailerStart--;
   const last = body.slice(trailerStart);
   const isTrailerBlock = last.length > 0 && last.every((l) => TRAILER.test(l));
   const trailers: Trailer[] = isTrailerBlock
@@ -62,7 +64,7 @@ export function parseCommitMessage(message: string): MessageParts {
       })
     : [];
   const description = isTrailerBlock ? body.slice(0, trailerStart) : body;
-  while (description.length && description[0] === '') description.shift();
-  while (description.length && description[description.length - 1] === '') description.pop();
+  while (description.length && blank(description[0])) description.shift();
+  while (description.length && blank(description[description.length - 1])) description.pop();
   return { subject, description: description.join('\n'), trailers: trailers.filter((t) => !isBaseTrailer(t)) };
 }

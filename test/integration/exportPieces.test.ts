@@ -35,6 +35,11 @@ describe('commit messages', () => {
     expect(parseCommitMessage('S\n\nMeshfork-Base: 1.0.0\nUpstream-Status: Pending\n')).toEqual({ subject: 'S', description: '', trailers: [{ key: 'Upstream-Status', value: 'Pending' }] });
   });
 
+  test('description lines keep trailing spaces', () => {
+    const h = header({ description: 'Line with two trailing spaces  \nnext' });
+    expect(parseCommitMessage(commitMessage(h)).description).toBe('Line with two trailing spaces  \nnext');
+  });
+
   test('authors', () => {
     expect(parseAuthor('Ada Lovelace <ada@example.invalid>')).toEqual({ name: 'Ada Lovelace', email: 'ada@example.invalid' });
     expect(parseAuthor('"Lovelace, Ada" <ada@example.invalid>')).toEqual({ name: 'Lovelace, Ada', email: 'ada@example.invalid' });
