@@ -49,7 +49,7 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number)
       const writes: OperationResult['writes'] = [];
       if (status === 'applied') {
         if (op.kind === 'delete') writes.push({ path: op.path, content: null });
-        else if (op.kind === 'rename') writes.push({ path: op.from, content: null }, { path: op.to, content, mode: op.newMode });
+        else if (op.kind === 'rename') writes.push({ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.modeOf(op.from) });
         else writes.push({ path: op.path, content, mode: op.newMode });
       }
       return { outcome: { ...info, status, hunks: result.outcomes }, writes };
@@ -77,7 +77,7 @@ function reverseOperation(op: FileOperation): FileOperation {
 
 /** True when undoing the patch applies strictly: upstream already contains the change. */
 async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
-  const scratch = new MemoryTree((p) => tree.read(p));
+  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
     if (outcome.status !== 'applied') return false;
@@ -143,7 +143,7 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
   const writes: OperationResult['writes'] = op.kind === 'rename'
-    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode }]
+    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.modeOf(op.from) }]
     : [{ path: op.path, content: merged.content, mode: op.newMode }];
   return { outcome: { ...failed.outcome, status, hunks }, writes };
 }
@@ -172,7 +172,7 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
-  const staged = new MemoryTree((p) => tree.read(p));
+  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
     const result = await applyOperation(op, staged, fuzz);

@@ -15,7 +15,11 @@ export interface TreeChange {
 export class MemoryTree {
   private readonly changed = new Map<string, TreeChange>();
 
-  constructor(private readonly base: FileReader) {}
+  /** `baseMode` tells the modes of the base, when it is itself a tree with changes (a staging overlay). */
+  constructor(
+    private readonly base: FileReader,
+    private readonly baseMode: (path: string) => string | undefined = () => undefined,
+  ) {}
 
   async read(path: string): Promise<string | undefined> {
     const change = this.changed.get(path);
@@ -23,8 +27,16 @@ export class MemoryTree {
     return this.base(path);
   }
 
+  /** Without a mode, a file keeps the mode an earlier write gave it (a chmod by an earlier patch). */
   write(path: string, content: string, mode?: string): void {
-    this.changed.set(path, { content, mode });
+    this.changed.set(path, { content, mode: mode ?? this.modeOf(path) });
+  }
+
+  /** The mode an earlier write set, when one did (a FileReader base does not tell modes). */
+  modeOf(path: string): string | undefined {
+    const change = this.changed.get(path);
+    if (change) return change.content !== null ? change.mode : undefined;
+    return this.baseMode(path);
   }
 
   remove(path: string): void {
