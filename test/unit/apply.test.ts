@@ -253,6 +253,18 @@ describe('applySeries and statuses', () => {
     expect(reversed.status).toBe('conflict');
   });
 
+  it('a mode set by an earlier patch survives later edits and renames of the file', async () => {
+    const chmod = makePatch('chmod', [{ oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo\n', oldMode: '100644', newMode: '100755' }]);
+    const edit = makePatch('edit', [{ oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo hi\n' }]);
+    const rename = makePatch('rename', [{ oldPath: 'run.sh', newPath: 'bin/run.sh', oldContent: 'echo hi\n', newContent: 'echo hi\n' }]);
+    const tree = treeOf({ 'run.sh': 'echo\n' });
+    expect((await applySeries([chmod, edit, rename], tree)).status).toBe('clean');
+    expect(tree.changes()).toEqual([
+      ['bin/run.sh', { content: 'echo hi\n', mode: '100755' }],
+      ['run.sh', { content: null }],
+    ]);
+  });
+
   it('worstStatus: conflict > needs-refresh > already-applied > offset > clean', () => {
     expect(worstStatus([])).toBe('clean');
     expect(worstStatus(['clean', 'offset'])).toBe('offset');
