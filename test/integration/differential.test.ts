@@ -373,6 +373,78 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     expect(already).toBeGreaterThan(150);
   });
 
+  it('whole-file operations (create, delete, rename with and without changes, mode changes): same files, bytes and modes as git apply', async () => {
+    const webserver = releaseFile(VERSION, 'webserver.js');
+    const packageJson = releaseFile(VERSION, 'package.json');
+    const mismatches: string[] = [];
+    const cases40 = Array.from({ length: 40 }, (_, index) => {
+      const rng = new Random(0x0f11e + index);
+      const old = new Map<string, string>([
+        ['webserver.js', webserver],
+        ['package.json', packageJson],
+        ['lib/a.js', "'use strict';\r\nmodule.exports = 1;\r\n"],
+        ['bin/run.sh', '#!/bin/sh\nexec node meshcentral.js "$@"\n'],
+        ['empty.txt', ''],
+      ]);
+      const modes = new Map([['bin/run.sh', '100755']]);
+      const changes: FileChange[] = [];
+      if (rng.chance(0.6)) changes.push({ oldPath: 'webserver.js', newPath: 'webserver.js', oldContent: webserver, newContent: randomEdit(rng, webserver, `w${index}`) });
+      if (rng.chance(0.5)) changes.push({ oldPath: 'package.json', newPath: null, oldContent: packageJson, newContent: null });
+      if (rng.chance(0.5)) {
+        const a = old.get('lib/a.js') as string;
+        changes.push({ oldPath: 'lib/a.js', newPath: rng.chance(0.5) ? 'lib/b.js' : 'src/moved/a.js', oldContent: a, newContent: rng.chance(0.5) ? a : `${a}// moved\r\n` });
+      }
+      if (rng.chance(0.5)) changes.push({ oldPath: null, newPath: `new/file${index}.js`, oldContent: null, newContent: rng.chance(0.5) ? 'x\r\ny' : 'x\r\ny\r\n', newMode: rng.chance(0.3) ? '100755' : undefined });
+      if (rng.chance(0.4)) changes.push({ oldPath: 'bin/run.sh', newPath: 'bin/run.sh', oldContent: old.get('bin/run.sh') as string, newContent: old.get('bin/run.sh') as string, oldMode: '100755', newMode: '100644' });
+      if (rng.chance(0.3)) changes.push({ oldPath: 'empty.txt', newPath: null, oldContent: '', newContent: null });
+      if (rng.chance(0.3)) changes.push({ oldPath: null, newPath: 'new/empty.txt', oldContent: null, newContent: '' });
+      if (changes.length === 0) changes.push({ oldPath: 'package.json', newPath: null, oldContent: packageJson, newContent: null });
+      const subject = `whole-file case ${index}`;
+      const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, changes);
+      return { id: `w${String(index).padStart(2, '0')}`, old, modes, text, patch: parsePatch(patchFileName(subject), text) };
+    });
+    await inPool(cases40, 4, async (c) => {
+      const dir = path.join(root, 'whole', c.id);
+      await writeFiles(root, `whole/${c.id}`, c.old);
+      for (const [file, mode] of c.modes) await fs.chmod(path.join(dir, file), parseInt(mode.slice(-3), 8));
+      await fs.writeFile(path.join(root, `${c.id}.patch`), Buffer.from(c.text, 'latin1'));
+      const git = await gitApply(root, `whole/${c.id}`, `${c.id}.patch`);
+      if (!git.applied) {
+        mismatches.push(`${c.id}: git apply refused the writer's patch: ${git.stderr}`);
+        return;
+      }
+      const engine = await engineApply(c.patch, c.old);
+      if (engine.outcome.status !== 'clean') mismatches.push(`${c.id}: engine status ${engine.outcome.status}`);
+      // The engine's result as a file listing: base files, then its changes on top.
+      const expected = new Map([...c.old].map(([file, content]) => [file, { content, mode: c.modes.get(file) ?? '100644' }]));
+      for (const [file, change] of engine.tree.changes()) {
+        if (change.content === null) expected.delete(file);
+        else expected.set(file, { content: change.content, mode: change.mode ?? expected.get(file)?.mode ?? 'unknown' });
+      }
+      const actual = new Map<string, { content: string; mode: string }>();
+      const walk = async (rel: string): Promise<void> => {
+        for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+          const file = rel ? `${rel}/${entry.name}` : entry.name;
+          if (entry.isDirectory()) await walk(file);
+          else {
+            const full = path.join(dir, file);
+            const executable = ((await fs.stat(full)).mode & 0o100) !== 0;
+            actual.set(file, { content: (await fs.readFile(full)).toString('latin1'), mode: executable ? '100755' : '100644' });
+          }
+        }
+      };
+      await walk('');
+      if ([...expected.keys()].sort().join() !== [...actual.keys()].sort().join()) mismatches.push(`${c.id}: files differ: engine ${[...expected.keys()].sort()} git ${[...actual.keys()].sort()}`);
+      for (const [file, want] of expected) {
+        const got = actual.get(file);
+        if (got && got.content !== want.content) mismatches.push(`${c.id} ${file}: bytes differ`);
+        // A rename without mode lines keeps the source's mode; the engine cannot see base modes, so "unknown".
+        if (got && want.mode !== 'unknown' && got.mode !== want.mode) mismatches.push(`${c.id} ${file}: mode ${want.mode} vs git ${got.mode}`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+
   it('small files of a few repeated lines (ambiguous matches, hunks at both ends): same answer, offsets and bytes as git apply', async () => {
     const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
     const small = Array.from({ length: 300 }, (_, index) => {
