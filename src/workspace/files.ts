@@ -16,15 +16,18 @@ export function directoryReader(dir: string): FileReader {
 
 /**
  * Write engine results into a directory. A file is unlinked before it is written, so a
- * hard link into the upstream cache is replaced, never modified.
+ * hard link into the upstream cache is replaced, never modified. Without a mode from the patch,
+ * a file keeps its executable bit.
  */
 export async function writeChanges(dir: string, changes: [string, TreeChange][]): Promise<void> {
   for (const [file, change] of changes) {
     const target = path.join(dir, file);
+    const before = await fs.stat(target).catch(() => undefined);
     await fs.rm(target, { force: true });
     if (change.content === null) continue;
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.writeFile(target, Buffer.from(change.content, 'latin1'));
-    if (change.mode === '100755') await fs.chmod(target, 0o755);
+    const executable = change.mode === undefined ? Boolean(before && before.mode & 0o100) : change.mode === '100755';
+    await fs.chmod(target, executable ? 0o755 : 0o644);
   }
 }

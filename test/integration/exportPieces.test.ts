@@ -10,6 +10,10 @@ import type { PatchCommit } from '../../src/workspace/commits';
 import { setBaseInConfigText } from '../../src/workspace/configText';
 import { planExport } from '../../src/workspace/exportPlan';
 import { renderSeries } from '../../src/workspace/seriesText';
+import { writeChanges } from '../../src/workspace/files';
+import { mkdtempSync, promises as fs, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const header = (over: Partial<PatchHeader> = {}): PatchHeader => ({
   from: 'Fork Maintainers <maintainers@example.invalid>',
@@ -115,4 +119,27 @@ describe('export plan', () => {
     }
     expect(isMeshforkError(error) && error.code).toBe('STATE_INVALID');
   });
+});
+
+test('writing workspace files: a hard link is replaced, not modified; the executable bit stays unless the patch sets a mode', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-files-'));
+  try {
+    writeFileSync(path.join(dir, 'cache-copy'), 'cached\n');
+    await fs.link(path.join(dir, 'cache-copy'), path.join(dir, 'linked.js'));
+    writeFileSync(path.join(dir, 'tool.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeChanges(dir, [
+      ['linked.js', { content: 'edited\r\n' }],
+      ['tool.sh', { content: '#!/bin/sh\necho hi\n' }],
+      ['new/plain.txt', { content: 'x', mode: '100644' }],
+    ]);
+    expect(await fs.readFile(path.join(dir, 'cache-copy'), 'latin1')).toBe('cached\n');
+    expect(await fs.readFile(path.join(dir, 'linked.js'), 'latin1')).toBe('edited\r\n');
+    expect(statSync(path.join(dir, 'tool.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(dir, 'new', 'plain.txt')).mode & 0o777).toBe(0o644);
+    await writeChanges(dir, [['tool.sh', { content: 'x', mode: '100644' }], ['linked.js', { content: null }]]);
+    expect(statSync(path.join(dir, 'tool.sh')).mode & 0o777).toBe(0o644);
+    await expect(fs.stat(path.join(dir, 'linked.js'))).rejects.toThrow();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
