@@ -6,6 +6,26 @@ import { stripEol } from './lines';
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
 const UPSTREAM_STATUS = /^(Inappropriate(\s+\[.+\])?|Pending|Backport|Denied|Submitted\s+(\[\S+\]|<\S+>|\S+)|Accepted(\s+\S+)?)$/;
 
+const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
+
+/**
+ * Decode RFC 2047 encoded words, as `git format-patch` writes non-ASCII subjects and names
+ * ("=?UTF-8?q?Caf=C3=A9?="), into a binary string of UTF-8 bytes like the rest of the patch.
+ * Unknown charsets are left encoded.
+ */
+function decodeEncodedWords(value: string): string {
+  // Whitespace between two encoded words (from header folding) is not part of the text.
+  const joined = value.replace(/(\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)/g, '$1');
+  return joined.replace(ENCODED_WORD, (word, charset: string, encoding: string, text: string) => {
+    const bytes = encoding.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    if (/^utf-?8$/i.test(charset) || /^us-ascii$/i.test(charset)) return bytes.toString('latin1');
+    if (/^iso-8859-1$/i.test(charset)) return Buffer.from(bytes.toString('latin1'), 'utf8').toString('latin1');
+    return word;
+  });
+}
+
 function invalid(name: string, line: number, message: string, hint: string): MeshforkError {
   return new MeshforkError('PATCH_INVALID', `${name}:${line}: ${message}`, { hint });
 }
@@ -31,9 +51,11 @@ export function parseHeader(name: string, lines: string[]): PatchHeader {
     lastKey = match[1].toLowerCase();
     fields.set(lastKey, match[2]);
   }
-  const subject = fields.get('subject')?.replace(/^\[PATCH[^\]]*\]\s*/, '').trim();
+  const rawSubject = fields.get('subject');
+  const subject = rawSubject === undefined ? undefined : decodeEncodedWords(rawSubject).replace(/^\[PATCH[^\]]*\]\s*/, '').trim();
   if (!subject) throw invalid(name, 1, 'missing "Subject:" header', 'start the patch with From: and Subject: lines');
-  const from = fields.get('from')?.trim();
+  const rawFrom = fields.get('from');
+  const from = rawFrom === undefined ? undefined : decodeEncodedWords(rawFrom).trim();
   if (!from) throw invalid(name, 1, 'missing "From:" header', 'add a line "From: Name <email>" at the top');
 
   const body = text.slice(i + 1);

@@ -96,6 +96,31 @@ describe('parsePatch: headers and trailers', () => {
     ]);
   });
 
+  it('decodes the RFC 2047 encoded words git format-patch writes for non-ASCII subjects and names (folded too)', () => {
+    const text = [
+      'From 3f1c2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e Mon Sep 17 00:00:00 2001',
+      'From: =?UTF-8?q?J=C3=B6rg=20M=C3=BCller?= <j@example.invalid>',
+      'Subject: [PATCH 1/2] =?UTF-8?q?Caf=C3=A9=20login:=20r=C3=A9sum=C3=A9=20of?=',
+      ' =?UTF-8?q?=20a=20long=20subject?=',
+      'MIME-Version: 1.0',
+      '',
+      '---',
+      'diff --git a/x.js b/x.js',
+      '--- a/x.js',
+      '+++ b/x.js',
+      '@@ -1 +1 @@',
+      '-a',
+      '+b',
+      '',
+    ].join('\n');
+    const header = parsePatch('p.patch', text).header;
+    // Binary strings: UTF-8 bytes, one char per byte, like every other text of a patch.
+    expect(Buffer.from(header.subject, 'latin1').toString('utf8')).toBe('Café login: résumé of a long subject');
+    expect(Buffer.from(header.from, 'latin1').toString('utf8')).toBe('Jörg Müller <j@example.invalid>');
+    const base64 = parsePatch('p.patch', text.replace(/Subject: [\s\S]*?MIME/, 'Subject: =?utf-8?B?w5xuaWNvZGU=?=\nMIME')).header;
+    expect(Buffer.from(base64.subject, 'latin1').toString('utf8')).toBe('Ünicode');
+  });
+
   it.each([
     ['Inappropriate'],
     ['Inappropriate [configuration]'],
