@@ -82,7 +82,11 @@ class CachedUpstream implements Upstream {
   private async resolveNow(version: string): Promise<Release> {
     const locked = await this.lock.identityOf(version);
     // npm never republishes a version: a locked release already cached needs no registry round trip.
-    if (this.source.immutable && locked && (await this.manifests.read(locked))) return { version, identity: locked };
+    const cached = this.source.immutable && locked ? await this.manifests.read(locked) : undefined;
+    if (locked && cached) {
+      this.loadedManifests.set(locked, Promise.resolve(cached));
+      return { version, identity: locked };
+    }
     const release = await this.source.identify(version);
     await this.lock.record(version, release.identity, this.updateLock, (was) =>
       this.kind === 'git'
