@@ -47,6 +47,7 @@ export async function runGit(args: string[], options: GitRunOptions): Promise<Gi
       env: gitEnv(options.env),
       extendEnv: false,
       encoding: null,
+      stripFinalNewline: false,
       reject: false,
       maxBuffer: 1024 * 1024 * 1024,
     });
