@@ -10,7 +10,8 @@ import { openUpstream } from '../upstream';
 import { assertInRange } from '../upstream/range';
 import type { ProgressSink } from '../util/progress';
 import { buildWorkspace } from '../workspace/build';
-import { ensureStateDir, projectLayout } from '../workspace/layout';
+import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../workspace/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
@@ -42,35 +43,36 @@ export interface EditResult {
 export async function edit(options: EditOptions): Promise<EditResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
-  await recoverPatchesSwap(layout.patchesDir);
-  await assertNoRebase(layout.rebaseFile, 'recreating the workspace');
-  const version = options.at ?? loaded.config.base;
-  if (options.at !== undefined) assertInRange(loaded.config, version, options.ignoreRange);
-  const series = await loadSeries(layout.patchesDir);
+  return withProjectLock(layout, async () => {
+    await recoverPatchesSwap(layout.patchesDir);
+    await assertNoRebase(layout.rebaseFile, 'recreating the workspace');
+    const version = options.at ?? loaded.config.base;
+    if (options.at !== undefined) assertInRange(loaded.config, version, options.ignoreRange);
+    const series = await loadSeries(layout.patchesDir);
 
-  const existing = await workspaceStatus(layout.workDir);
-  if (existing?.unexported && !options.force) {
-    throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has work that is not exported yet`, {
-      hint: 'run `meshfork export` to keep it, or `meshfork edit --force` to throw it away',
-      details: { dirty: existing.dirty, head: existing.head },
-    });
-  }
-  const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
-  try {
-    await upstream.resolve(version);
-    await ensureStateDir(layout);
-    await fs.rm(layout.workDir, { recursive: true, force: true });
-    await buildWorkspace(layout.workDir, upstream, version, series.patches);
-  } finally {
-    upstream.close();
-  }
+    const existing = await workspaceStatus(layout.workDir);
+    if (existing?.unexported && !options.force) {
+      throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has work that is not exported yet`, {
+        hint: 'run `meshfork export` to keep it, or `meshfork edit --force` to throw it away',
+        details: { dirty: existing.dirty, head: existing.head },
+      });
+    }
+    const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+    try {
+      await upstream.resolve(version);
+      await fs.rm(layout.workDir, { recursive: true, force: true });
+      await buildWorkspace(layout.workDir, upstream, version, series.patches);
+    } finally {
+      upstream.close();
+    }
 
-  const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean);
-  return {
-    workDir: layout.workDir,
-    version,
-    base: loaded.config.base,
-    replaced: existing !== undefined,
-    patches: series.patches.map((p, i) => ({ name: p.name, subject: p.header.subject, commit: ids[i] })),
-  };
+    const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean);
+    return {
+      workDir: layout.workDir,
+      version,
+      base: loaded.config.base,
+      replaced: existing !== undefined,
+      patches: series.patches.map((p, i) => ({ name: p.name, subject: p.header.subject, commit: ids[i] })),
+    };
+  });
 }

@@ -10,6 +10,7 @@ import { loadSeries } from '../series/load';
 import { SERIES_FILE } from '../series/seriesFile';
 import { exportWorkspace } from '../workspace/exportWorkspace';
 import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../workspace/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
@@ -35,41 +36,43 @@ export interface ExportResult {
 export async function exportCommand(options: ExportOptions): Promise<ExportResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
-  await recoverPatchesSwap(layout.patchesDir);
-  await assertNoRebase(layout.rebaseFile, 'exporting');
-  const status = await workspaceStatus(layout.workDir);
-  if (!status) throw new MeshforkError('STATE_INVALID', `there is no workspace at ${layout.workDir}`, { hint: 'create it with `meshfork edit`' });
-  if (status.gitOperation) {
-    throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, {
-      hint: `finish it (git -C ${layout.workDir} ${status.gitOperation} --continue) or abort it, then export`,
+  return withProjectLock(layout, async () => {
+    await recoverPatchesSwap(layout.patchesDir);
+    await assertNoRebase(layout.rebaseFile, 'exporting');
+    const status = await workspaceStatus(layout.workDir);
+    if (!status) throw new MeshforkError('STATE_INVALID', `there is no workspace at ${layout.workDir}`, { hint: 'create it with `meshfork edit`' });
+    if (status.gitOperation) {
+      throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, {
+        hint: `finish it (git -C ${layout.workDir} ${status.gitOperation} --continue) or abort it, then export`,
+      });
+    }
+    if (status.dirty.length > 0) {
+      throw new MeshforkError('STATE_INVALID', `the workspace has uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}${status.dirty.length > 5 ? ', ...' : ''}`, {
+        hint: `commit them (git -C ${layout.workDir} commit -a, or --amend), or discard them, then export; export writes commits only`,
+        details: { dirty: status.dirty },
+      });
+    }
+    if (status.meta.version !== loaded.config.base) {
+      throw new MeshforkError('STATE_INVALID', `the workspace is on upstream ${status.meta.version} but the config's base is ${loaded.config.base}`, {
+        hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
+      });
+    }
+    const series = await loadSeries(layout.patchesDir);
+    const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
+    const result = await exportWorkspace({
+      workDir: layout.workDir,
+      patchesDir: layout.patchesDir,
+      current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
+      version: status.meta.version,
     });
-  }
-  if (status.dirty.length > 0) {
-    throw new MeshforkError('STATE_INVALID', `the workspace has uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}${status.dirty.length > 5 ? ', ...' : ''}`, {
-      hint: `commit them (git -C ${layout.workDir} commit -a, or --amend), or discard them, then export; export writes commits only`,
-      details: { dirty: status.dirty },
-    });
-  }
-  if (status.meta.version !== loaded.config.base) {
-    throw new MeshforkError('STATE_INVALID', `the workspace is on upstream ${status.meta.version} but the config's base is ${loaded.config.base}`, {
-      hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
-    });
-  }
-  const series = await loadSeries(layout.patchesDir);
-  const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
-  const result = await exportWorkspace({
-    workDir: layout.workDir,
-    patchesDir: layout.patchesDir,
-    current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
-    version: status.meta.version,
+    return {
+      patchesDir: layout.patchesDir,
+      version: status.meta.version,
+      patches: result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id })),
+      written: result.written,
+      removed: result.removed,
+      unchanged: result.unchanged,
+      seriesChanged: result.seriesChanged,
+    };
   });
-  return {
-    patchesDir: layout.patchesDir,
-    version: status.meta.version,
-    patches: result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id })),
-    written: result.written,
-    removed: result.removed,
-    unchanged: result.unchanged,
-    seriesChanged: result.seriesChanged,
-  };
 }

@@ -1,6 +1,7 @@
 /** `meshfork sync abort`: undo a rebase; patches/, config, lock and any earlier workspace come back byte for byte. */
 import { loadConfig } from '../config/load';
 import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
 import { abortRebase } from '../workspace/rebaseSession';
 
 /** Options of `meshfork sync abort`. */
@@ -19,6 +20,6 @@ export interface SyncAbortResult {
 export async function syncAbort(options: SyncAbortOptions): Promise<SyncAbortResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
-  const { from, to } = await abortRebase(layout);
+  const { from, to } = await withProjectLock(layout, () => abortRebase(layout));
   return { from, to, restored: [layout.patchesDir, layout.configFile, layout.lockFile] };
 }

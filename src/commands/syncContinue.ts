@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
 import { continueRebaseSession, type RebaseReport } from '../workspace/rebaseSession';
 import { requireRebaseState } from '../workspace/rebaseState';
 
@@ -22,7 +23,7 @@ export async function syncContinue(options: SyncContinueOptions): Promise<Rebase
   await requireRebaseState(layout.rebaseFile);
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
-    return await continueRebaseSession(layout, upstream, { skip: options.skip });
+    return await withProjectLock(layout, () => continueRebaseSession(layout, upstream, { skip: options.skip }));
   } finally {
     upstream.close();
   }

@@ -9,6 +9,7 @@ import { MeshforkError } from '../errors';
 import { inRange } from '../upstream/range';
 import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
 import { startRebase, type RebaseReport } from '../workspace/rebaseSession';
 
 /** Options of `meshfork sync rebase` (alias `merge`). */
@@ -38,8 +39,9 @@ export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseRepo
     });
   }
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+  const layout = projectLayout(loaded);
   try {
-    return await startRebase(projectLayout(loaded), upstream, {
+    return await withProjectLock(layout, () => startRebase(layout, upstream, {
       from: loaded.config.base,
       to: options.to,
       force: options.force,
@@ -48,7 +50,7 @@ export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseRepo
         branch: options.branch,
         summary: options.summary === undefined ? undefined : path.resolve(options.cwd, options.summary),
       },
-    });
+    }));
   } finally {
     upstream.close();
   }

@@ -11,6 +11,9 @@ import { setBaseInConfigText } from '../../src/workspace/configText';
 import { planExport } from '../../src/workspace/exportPlan';
 import { renderSeries } from '../../src/workspace/seriesText';
 import { writeChanges } from '../../src/workspace/files';
+import { statePaths } from '../../src/workspace/paths';
+import { withProjectLock } from '../../src/workspace/projectLock';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, promises as fs, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,5 +144,29 @@ test('writing workspace files: a hard link is replaced, not modified; the execut
     await expect(fs.stat(path.join(dir, 'linked.js'))).rejects.toThrow();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the project lock: a live holder refuses a second command; a dead holder\'s lock is taken over', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'meshfork-lock-'));
+  try {
+    const paths = statePaths(root);
+    const lock = path.join(paths.stateDir, 'lock');
+    // Held by a live process (this test's parent, the jest runner).
+    await withProjectLock(paths, async () => undefined);
+    writeFileSync(lock, `${process.ppid}\n`);
+    let error: unknown;
+    await withProjectLock(paths, async () => 'ran').catch((e: unknown) => {
+      error = e;
+    });
+    expect(isMeshforkError(error) && error.code).toBe('STATE_INVALID');
+    expect((error as Error).message).toBe(`another meshfork command (pid ${process.ppid}) is changing this project`);
+    // Held by a process that is gone (what a SIGKILL leaves): taken over, then released.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(lock, `${gone}\n`);
+    expect(await withProjectLock(paths, async () => 'ran')).toBe('ran');
+    await expect(fs.stat(lock)).rejects.toThrow();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
