@@ -445,6 +445,29 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('release to release: the writer\'s patch from 0.7.99 and from 1.1.51 to 1.1.55 turns those files into 1.1.55 byte for byte, in git apply and in the engine', async () => {
+    const mismatches: string[] = [];
+    for (const from of ['0.7.99', '1.1.51']) {
+      const old = new Map(FILES.map((f) => [f, releaseFile(from, f)]));
+      const changes: FileChange[] = FILES.map((f) => ({ oldPath: f, newPath: f, oldContent: old.get(f) as string, newContent: releaseFile(VERSION, f) }));
+      const subject = `Upgrade ${from} to ${VERSION}`;
+      const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, changes);
+      const id = `release-${from}`;
+      await writeFiles(root, id, old);
+      await fs.writeFile(path.join(root, `${id}.patch`), Buffer.from(text, 'latin1'));
+      const git = await gitApply(root, id, `${id}.patch`);
+      expect(git.stderr).not.toMatch(/error/);
+      const engine = await engineApply(parsePatch(patchFileName(subject), text), old);
+      expect(engine.outcome.status).toBe('clean');
+      const gitFiles = await readFiles(root, id, FILES);
+      for (const f of FILES) {
+        if (gitFiles.get(f) !== releaseFile(VERSION, f)) mismatches.push(`${from} ${f}: git apply result is not the ${VERSION} file`);
+        if (engine.tree.changes().find(([p]) => p === f)?.[1].content !== releaseFile(VERSION, f)) mismatches.push(`${from} ${f}: engine result is not the ${VERSION} file`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('small files of a few repeated lines (ambiguous matches, hunks at both ends): same answer, offsets and bytes as git apply', async () => {
     const vocabulary = ['{\r\n', '}\r\n', '    return;\r\n', '\r\n', '    x++;\r\n', '// note\r\n'];
     const small = Array.from({ length: 300 }, (_, index) => {
