@@ -129,8 +129,10 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   const regions = conflictRegions(splitLines(merged.content));
   const targetLines = splitLines(target);
   const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);
-  let conflicting = merged.conflicts === 0 ? new Set<number>() : await conflictingHunks(op, target, base, failedIndexes);
-  // Hunks that merge alone but not together: blame them all rather than none.
+  // One merge per failed hunk is cheap for a fork's patches; a huge diverged patch is blamed whole.
+  const classify = merged.conflicts > 0 && failedIndexes.length <= 50;
+  let conflicting = classify ? await conflictingHunks(op, target, base, failedIndexes) : new Set<number>();
+  // Hunks that merge alone but not together (or too many to classify): blame them all rather than none.
   if (merged.conflicts > 0 && conflicting.size === 0) conflicting = new Set(failedIndexes);
   const inOrder = [...conflicting].sort((a, b) => a - b);
   const hunks = failed.outcome.hunks.map((h): HunkOutcome => {
