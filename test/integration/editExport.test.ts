@@ -65,6 +65,17 @@ test('round trip on the repository series: edit then export leaves patches/ byte
   const after = await readTree(path.join(project, 'patches'));
   expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
   for (const [name, bytes] of before) expect({ name, same: after.get(name)?.equals(bytes) }).toEqual({ name, same: true });
+
+  // --at another release: the workspace is built there, and export refuses to write a series for
+  // a release that is not the base (moving the series is `sync rebase`'s job).
+  await expectError(edit({ cwd: project, cacheDir: SHARED_CACHE, at: '0.7.99' }), 'VERSION_OUT_OF_RANGE');
+  const at = await edit({ cwd: project, cacheDir: SHARED_CACHE, at: '1.1.51' });
+  expect({ version: at.version, replaced: at.replaced, patches: at.patches.length }).toEqual({ version: '1.1.51', replaced: true, patches: result.patches.length });
+  const run = await runCli(['-C', project, 'export'], { env: { MESHFORK_CACHE: SHARED_CACHE } });
+  expect(run.exitCode).toBe(2);
+  expect(run.stderr).toBe(
+    "error[STATE_INVALID]: the workspace is on upstream 1.1.51 but the config's base is 1.1.55\nhint: move the series with `meshfork sync rebase --to 1.1.51`, or recreate the workspace at the base with `meshfork edit --force`\n",
+  );
 });
 
 describe('edits in the workspace', () => {
