@@ -5,7 +5,7 @@ import { applySeries, MemoryTree, type PatchOutcome, type PatchStatus } from '..
 import { MeshforkError } from '../errors';
 import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
-import { assertSafePath } from '../series/pathSafety';
+import { assertInsideTree } from '../series/pathSafety';
 import { assertInRange, openUpstream } from '../upstream';
 import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
@@ -44,7 +44,8 @@ export interface ApplyResult {
 async function writeChanges(dir: string, tree: MemoryTree): Promise<string[]> {
   const changed: string[] = [];
   for (const [file, change] of tree.changes()) {
-    assertSafePath(file, 'apply');
+    // The release itself may hold symlinks: never write through one to outside the build.
+    await assertInsideTree(dir, file, `apply: ${file}`);
     const target = path.join(dir, file);
     const previous = await fs.lstat(target).catch(() => undefined);
     await fs.rm(target, { force: true });

@@ -162,11 +162,8 @@ describe('symlink escape through `meshfork apply`', () => {
     expect(result.exitCode).toBe(0);
   });
 
-  // KNOWN BUG (reported to the lead): src/commands/apply.ts writeChanges() checks assertSafePath only,
-  // so a patch writes through a symlink of the release into a folder outside the build. The fix is
-  // `await assertInsideTree(dir, file, ...)` from src/series/pathSafety.ts before each write; then
-  // turn `it.failing` into `it`.
-  it.failing('refuses with PATH_UNSAFE (exit 2), writes nothing outside the tree and does not create DIR', async () => {
+  // The release holds a symlink to a folder outside it; a patch must not write through it.
+  it('refuses with PATH_UNSAFE (exit 2), writes nothing outside the tree and does not create DIR', async () => {
     const before = treeDigest(outside);
     const out = path.join(scratch, 'out');
     const result = await runCli(['-C', project, 'apply', '--to', '1.0.0', '--out', out], { env: { NO_COLOR: '1', MESHFORK_CACHE: path.join(scratch, 'cache') } });
