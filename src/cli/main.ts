@@ -36,6 +36,10 @@ function resolveGlobals(raw: RawGlobals, env: NodeJS.ProcessEnv): GlobalOptions 
 
 /** The only place that prints results and exits. */
 export async function main(argv: string[]): Promise<void> {
+  // `meshfork ... | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const exitCode = await run(argv);
   process.exitCode = exitCode;
 }
@@ -67,6 +71,7 @@ function reportError(error: unknown, globals: GlobalOptions): number {
   if (error instanceof CommanderError) {
     // --help and --version arrive here with exit code 0.
     if (error.exitCode === 0) return ExitCode.ok;
+    if (globals.json) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message.replace(/^error: /, '') } }, null, 2)}\n`);
     return ExitCode.usage;
   }
   if (isMeshforkError(error)) {

@@ -12,7 +12,7 @@ import type { ProgressSink } from '../util/progress';
 import { buildWorkspace } from '../workspace/build';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
-import { recoverPatchesSwap } from '../workspace/patchesSwap';
+import { recoverPatchesSwap } from '../series/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 import { wsGitText } from '../workspace/workspaceGit';

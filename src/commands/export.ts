@@ -11,7 +11,7 @@ import { SERIES_FILE } from '../series/seriesFile';
 import { exportWorkspace } from '../workspace/exportWorkspace';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
-import { recoverPatchesSwap } from '../workspace/patchesSwap';
+import { recoverPatchesSwap } from '../series/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 

@@ -44,6 +44,16 @@ export function parseConfig(file: string, raw: unknown): Config {
   return config;
 }
 
+/** "line:column: " of a JSON.parse error, from the position V8 reports ("" when it reports none). */
+function jsonErrorLocation(text: string, message: string): string {
+  const match = /at position (\d+)/.exec(message);
+  if (!match) return ' ';
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${line}:${column}: `;
+}
+
 export async function loadConfig(cwd: string, explicitFile?: string): Promise<LoadedConfig> {
   const file = path.resolve(cwd, explicitFile ?? CONFIG_FILE);
   let text: string;
@@ -59,7 +69,7 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Lo
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new MeshforkError('CONFIG_INVALID', `${file}: not valid JSON: ${(error as Error).message}`, {
+    throw new MeshforkError('CONFIG_INVALID', `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`, {
       hint: 'fix the JSON syntax',
     });
   }

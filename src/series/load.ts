@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { parsePatch } from './parse';
+import { recoverPatchesSwap } from './patchesSwap';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 import type { Patch, Series } from './types';
 
@@ -23,6 +24,8 @@ async function readOrNull(file: string, where: string, hint: string): Promise<st
  * files. Errors name the file and line.
  */
 export async function loadSeries(patchesDir: string): Promise<Series> {
+  // An export killed mid-swap leaves the old or the new set beside patches/: finish or undo it first.
+  await recoverPatchesSwap(patchesDir);
   const seriesPath = path.join(patchesDir, SERIES_FILE);
   const seriesText = await readOrNull(seriesPath, seriesPath, `${SERIES_FILE} must be a file listing the patch files in order`);
   if (seriesText === null) {

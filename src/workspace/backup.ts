@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
-import { replacePatchesDir } from './patchesSwap';
+import { replacePatchesDir } from '../series/patchesSwap';
 
 /** The project files a rebase may change, and that `sync abort` puts back byte for byte. */
 export interface ProjectFiles {

@@ -3,7 +3,7 @@ import { readTree } from './backup';
 import { listPatchCommits } from './commits';
 import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
-import { replacePatchesDir } from './patchesSwap';
+import { replacePatchesDir } from '../series/patchesSwap';
 import { wsGitText } from './workspaceGit';
 
 /** What an export changed in patches/. */

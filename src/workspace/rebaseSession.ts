@@ -18,7 +18,7 @@ import { createWorkspace, type ReleaseSource } from './create';
 import type { CurrentSeries } from './exportPlan';
 import { exportWorkspace } from './exportWorkspace';
 import { ensureStateDir, type ProjectLayout } from './layout';
-import { recoverPatchesSwap } from './patchesSwap';
+import { recoverPatchesSwap } from '../series/patchesSwap';
 import { assertNewBranch, commitOnNewBranch } from './projectRepo';
 import { readRebaseState, requireRebaseState, writeRebaseState, type RebaseState } from './rebaseState';
 import { continueRebase, runRebaseSteps, type RebaseContext, type RebaseProgress } from './rebaseSteps';

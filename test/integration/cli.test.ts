@@ -98,10 +98,10 @@ describe('meshfork CLI', () => {
       expect(conflicting.stderr).toMatch(/cannot be used with/);
     });
 
-    it('a usage error with --json still leaves stdout empty (nothing that is not JSON)', async () => {
+    it('a usage error with --json puts only a JSON error on stdout', async () => {
       const result = await runCli(['--json', 'seris'], { cwd: project });
       expect(result.exitCode).toBe(2);
-      expect(result.stdout).toBe('');
+      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/unknown command 'seris'/) } });
     });
   });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
-import { recoverPatchesSwap, replacePatchesDir, swapPaths } from '../../src/workspace/patchesSwap';
+import { recoverPatchesSwap, replacePatchesDir, swapPaths } from '../../src/series/patchesSwap';
 import { ensureBuilt, MESHFORK_BIN } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
 
