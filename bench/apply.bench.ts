@@ -7,16 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { releaseTarball } from '../test/support/release';
+import { REPO_ROOT, releaseTarball } from '../test/support/release';
 
-/** The checkout, found from here (compiled benches run from dist-bench/). */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'meshfork.config.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-const REPO_ROOT = repoRoot();
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-bench-cache');
 const VERSION = '1.1.55';

@@ -11,16 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { syncCheck } from '../src/commands/syncCheck';
 import { buildGitUpstream, commitFiles, push, tag } from '../test/support/gitUpstream';
-import { releaseTarball } from '../test/support/release';
+import { REPO_ROOT, releaseTarball } from '../test/support/release';
 
-/** The checkout, found from here: compiled benches run from dist-bench/, where test/support's REPO_ROOT points. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'meshfork.config.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-const REPO_ROOT = repoRoot();
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const EXTRA_RELEASES = 8;

@@ -1,8 +1,8 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
+import { readJsonState } from '../util/jsonState';
 
 const metaSchema = z.object({
   /** The upstream release the workspace's first commit holds. */
@@ -21,26 +21,11 @@ function metaFile(workDir: string): string {
 }
 
 export async function readMeta(workDir: string): Promise<WorkspaceMeta | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(metaFile(workDir), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    raw = undefined;
-  }
-  const parsed = metaSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
+  return readJsonState(metaFile(workDir), metaSchema, () =>
+    new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
       hint: 'remove .meshfork/work and run `meshfork edit` again',
-    });
-  }
-  return parsed.data;
+    }),
+  );
 }
 
 export async function writeMeta(workDir: string, meta: WorkspaceMeta): Promise<void> {

@@ -1,7 +1,7 @@
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
+import { readJsonState } from '../util/jsonState';
 
 /** How each patch got onto the new release. */
 export const stepActions = ['applied', 'merged', 'resolved', 'dropped'] as const;
@@ -48,26 +48,11 @@ export type RebaseState = z.infer<typeof stateSchema>;
 export type RebaseStep = z.infer<typeof stepSchema>;
 
 export async function readRebaseState(file: string): Promise<RebaseState | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    raw = undefined;
-  }
-  const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new MeshforkError('STATE_INVALID', `${file}: the rebase state is damaged`, {
+  return readJsonState(file, stateSchema, () =>
+    new MeshforkError('STATE_INVALID', `${file}: the rebase state is damaged`, {
       hint: 'run `meshfork sync abort` to restore patches/, config and lock from the backup',
-    });
-  }
-  return parsed.data;
+    }),
+  );
 }
 
 export async function writeRebaseState(file: string, state: RebaseState): Promise<void> {

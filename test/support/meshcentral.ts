@@ -3,6 +3,7 @@
  * its npm dependencies installed (cached under .cache/meshcentral-modules by a hash of package.json),
  * then `node meshcentral.js --datapath DIR` on a free loopback port, stopped by its PID.
  */
+import { REPO_ROOT as ROOT } from './release';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,6 @@ import path from 'node:path';
 import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
 
-/** The checkout, found upwards from here: benchmarks run this file compiled under dist-bench/. */
-function findRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'meshfork.config.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-const ROOT = findRoot();
 const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
 const MESHFORK_CACHE = path.join(ROOT, '.cache', 'meshfork');
 
