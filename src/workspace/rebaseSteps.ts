@@ -83,8 +83,27 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
   return { kind: 'done', state };
 }
 
+/**
+ * Git processes still working in `workDir`: a SIGKILLed meshfork does not take its git children with
+ * it, and one may still hold index.lock. Linux only (/proc); elsewhere none are seen.
+ */
+async function gitProcessesIn(workDir: string): Promise<number[]> {
+  const pids = await fs.readdir('/proc').catch(() => [] as string[]);
+  const found: number[] = [];
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const [comm, cwd] = await Promise.all([fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''), fs.readlink(`/proc/${pid}/cwd`).catch(() => '')]);
+    if (comm.trim() === 'git' && (cwd === workDir || cwd.startsWith(workDir + path.sep))) found.push(Number(pid));
+  }
+  return found;
+}
+
 /** Lock files a killed git command leaves behind in the workspace (only meshfork runs git there mid-rebase). */
 async function clearStaleLocks(workDir: string): Promise<void> {
+  // Let an orphaned git finish first: removing the lock under a live git corrupts its index write.
+  const realWorkDir = await fs.realpath(workDir);
+  for (let waited = 0; waited < 60_000 && (await gitProcessesIn(realWorkDir)).length > 0; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const gitDir = path.join(workDir, '.git');
   for (const lock of ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock', path.join('refs', 'heads', `${WORK_BRANCH}.lock`)]) {
     await fs.rm(path.join(gitDir, lock), { force: true });
