@@ -7,10 +7,11 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { freePort, startPostgres, PostgresServer } from '../support/postgres';
-import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
+import { freePort, PostgresServer } from '../support/postgres';
+import { runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
 import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
-import { AGENT_SIGN_KEY, b64url, JWT_SECRET, seedTenants, TENANT_A, TENANT_B, USERS } from '../support/jwtTenants';
+import { AGENT_SIGN_KEY, b64url, JWT_SECRET, TENANT_A, TENANT_B, USERS } from '../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../support/jwtStack';
 
 jest.setTimeout(180_000);
 
@@ -22,20 +23,11 @@ let release: PatchedRelease;
 let server: MeshCentralServer;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await seedTenants(pg);
-  release = await patchedRelease('1.1.55');
-  server = await startMeshCentral(release.dir, {
-    env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env },
-    settings: { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthCacheSeconds: 1 },
-  });
-  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  ({ pg, release, server } = await startJwtStack('1.1.55', { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthCacheSeconds: 1 }));
 }, 600_000);
 
 afterAll(async () => {
-  await server?.stop();
-  release?.remove();
-  await pg?.destroy();
+  await stopJwtStack({ pg, release, server });
 });
 
 const now = (): number => Math.floor(Date.now() / 1000);

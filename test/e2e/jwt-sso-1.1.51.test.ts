@@ -2,10 +2,11 @@
  * The same series on the older meshcentral@1.1.51 (it applies with offsets only, see jwt-series.test.ts):
  * the valid single sign-on flow works there too, on a real PostgreSQL and a real MeshCentral.
  */
-import { startPostgres, PostgresServer } from '../support/postgres';
-import { patchedRelease, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
+import { PostgresServer } from '../support/postgres';
+import { MeshCentralServer, PatchedRelease } from '../support/meshcentral';
 import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
-import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
+import { TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../support/jwtStack';
 
 jest.setTimeout(180_000);
 
@@ -14,17 +15,11 @@ let release: PatchedRelease;
 let server: MeshCentralServer;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await seedTenants(pg);
-  release = await patchedRelease('1.1.51');
-  server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env } });
-  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  ({ pg, release, server } = await startJwtStack('1.1.51'));
 }, 600_000);
 
 afterAll(async () => {
-  await server?.stop();
-  release?.remove();
-  await pg?.destroy();
+  await stopJwtStack({ pg, release, server });
 });
 
 test('patched 1.1.51 starts as MeshCentral v1.1.51 with JWT Auth connected', () => {

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startPostgres, PostgresServer } from '../support/postgres';
-import { patchedRelease, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
+import { PostgresServer } from '../support/postgres';
+import { startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
 import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf } from '../support/meshClient';
-import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, seedTenants, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
+import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../support/jwtStack';
 
 jest.setTimeout(180_000);
 
@@ -24,17 +25,11 @@ function token(...args: Parameters<typeof tokenFor>): string {
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await seedTenants(pg);
-  release = await patchedRelease('1.1.55');
-  server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env } });
-  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  ({ pg, release, server } = await startJwtStack('1.1.55'));
 }, 600_000);
 
 afterAll(async () => {
-  await server?.stop();
-  release?.remove();
-  await pg?.destroy();
+  await stopJwtStack({ pg, release, server });
 });
 
 /** Logs in through /?token= and returns the Cookie header of the new session. */

@@ -14,23 +14,12 @@ import type { Patch } from '../../src/series/types';
 import { formatPatch, patchFileName, type FileChange } from '../../src/series/writer';
 import { runGit } from '../../src/tools/git';
 import { releaseFile } from '../support/release';
+import { mulberry32 } from '../support/random';
 
 const VERSION = '1.1.55';
 const FILES = ['webserver.js', 'meshcentral.js', 'package.json'];
 const CASES = 240;
 const SEED = 0x5eed2024;
-
-/** mulberry32: a tiny seeded PRNG, so every run makes the same edits. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   private readonly next: () => number;

@@ -18,6 +18,7 @@ import { readTree } from '../../src/workspace/backup';
 import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT, releaseDir } from '../support/release';
+import { writeProject } from '../support/project';
 
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const OWN_SERIES = path.join(REPO_ROOT, 'patches');
@@ -27,11 +28,7 @@ const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example
 let tmp: string;
 
 function makeProject(name: string, seriesDir: string): string {
-  const dir = path.join(tmp, name);
-  cpSync(seriesDir, path.join(dir, 'patches'), { recursive: true });
-  const config = { upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
-  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  return dir;
+  return writeProject(path.join(tmp, name), seriesDir);
 }
 
 const git = (cwd: string, args: string[], input?: string) => runGit(args, { cwd, env: USER, input });

@@ -15,6 +15,7 @@ import { parsePatch } from '../../src/series/parse';
 import type { Hunk, Patch } from '../../src/series/types';
 import { formatPatch } from '../../src/series/writer';
 import { releaseFile } from '../support/release';
+import { mulberry32 } from '../support/random';
 
 const BASE = '1.1.55';
 const HEADER = { from: 'Fuzz <fuzz@example.invalid>', subject: 'Fuzz case', description: '', trailers: [] };
@@ -97,18 +98,6 @@ function spread<T>(items: T[], count: number): T[] {
 
 function describeEngine(h: HunkOutcome): string {
   return h.status === 'conflict' ? 'conflict' : `at ${h.targetLine} fuzz ${h.fuzz ?? 0} offset ${h.offset}`;
-}
-
-/** mulberry32: a tiny seeded PRNG, so the randomized cases are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /*

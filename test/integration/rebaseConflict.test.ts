@@ -10,7 +10,7 @@
  *   - v1.1.57 deletes readme.md: a patch changing readme.md and package.json stops with the
  *     package.json part already in, readme.md reported missing; continue keeps what is there
  */
-import { cpSync, existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
@@ -24,6 +24,7 @@ import { formatPatch } from '../../src/series/writer';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';
 import { releaseFile } from '../support/release';
+import { writeProject } from '../support/project';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const LOGOUT = "                obj.app.get(url + 'logout', handleLogoutRequest);";
@@ -69,11 +70,7 @@ function resolvedWebserver(): string {
 }
 
 function makeProject(name: string): string {
-  const dir = path.join(tmp, name);
-  cpSync(FIXTURE, path.join(dir, 'patches'), { recursive: true });
-  const config = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
-  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  return dir;
+  return writeProject(path.join(tmp, name), FIXTURE, { source: 'git', url: upstream.url, tagPattern: 'v*' });
 }
 
 /** Every project file a rebase may touch, plus the project repository's state. */

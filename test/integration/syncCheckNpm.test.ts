@@ -3,7 +3,7 @@
  * the repository's own JWT series (patches/, made on 1.1.55) and with the fixture series. The
  * upstream cache is shared under .cache/ so the tarballs are fetched once per machine.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
@@ -12,6 +12,7 @@ import type { SyncCheckReport } from '../../src/report/schema';
 import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
 import { syncCheckValidator } from '../unit/reportSupport';
+import { writeProject } from '../support/project';
 
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const OWN_SERIES = path.join(REPO_ROOT, 'patches');
@@ -20,11 +21,7 @@ const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 let tmp: string;
 
 function makeProject(name: string, seriesDir: string): string {
-  const dir = path.join(tmp, name);
-  cpSync(seriesDir, path.join(dir, 'patches'), { recursive: true });
-  const config = { upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
-  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  return dir;
+  return writeProject(path.join(tmp, name), seriesDir);
 }
 
 let own: string;

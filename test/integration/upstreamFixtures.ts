@@ -4,10 +4,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { UpstreamConfig } from '../../src/config/schema';
 import { REPO_ROOT, releaseTarball } from '../support/release';
+import { NPM_UPSTREAM, writeProject } from '../support/project';
 
 export const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'upstream-series');
 /** Cache shared by tests that only need a warm cache (git-ignored). */
@@ -15,12 +16,8 @@ export const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-test-cache'
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 
 /** A project folder: meshfork.config.json (base 1.1.55) and the fixture series in patches/. */
-export function makeProject(dir: string, upstream: UpstreamConfig = { source: 'npm', package: 'meshcentral' }): string {
-  mkdirSync(dir, { recursive: true });
-  const config = { upstream, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
-  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  cpSync(FIXTURE_SERIES, path.join(dir, 'patches'), { recursive: true });
-  return dir;
+export function makeProject(dir: string, upstream: UpstreamConfig = NPM_UPSTREAM): string {
+  return writeProject(dir, FIXTURE_SERIES, upstream);
 }
 
 export interface CliResult {

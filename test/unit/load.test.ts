@@ -1,20 +1,10 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MeshforkError } from '../../src/errors';
 import { loadSeries } from '../../src/series/load';
+import { rejectionOf } from '../support/errors';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'series-1.1.55');
-
-async function errorOf(promise: Promise<unknown>): Promise<MeshforkError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MeshforkError) return error;
-    throw error;
-  }
-  throw new Error('expected a MeshforkError, nothing was thrown');
-}
 
 describe('loadSeries', () => {
   let scratch: string;
@@ -42,7 +32,7 @@ describe('loadSeries', () => {
 
   it('an error inside a patch names the patch file path and line', async () => {
     writeFileSync(path.join(dir, 'serve-jwt-logins-from-the-web-server.patch'), 'From: A <a@example.invalid>\nSubject: s\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n');
-    const error = await errorOf(loadSeries(dir));
+    const error = await rejectionOf(loadSeries(dir));
     expect(error.code).toBe('PATCH_INVALID');
     expect(error.message).toBe(`${path.join(dir, 'serve-jwt-logins-from-the-web-server.patch')}:7: truncated hunk: the header promises 2 old and 2 new lines, the file ends after 1 old and 0 new`);
   });
@@ -50,19 +40,19 @@ describe('loadSeries', () => {
   it('refuses stray .patch and .diff files, naming the first and counting the rest', async () => {
     writeFileSync(path.join(dir, 'zz-extra.diff'), 'x');
     writeFileSync(path.join(dir, 'aa-extra.patch'), 'x');
-    const error = await errorOf(loadSeries(dir));
+    const error = await rejectionOf(loadSeries(dir));
     expect(error.code).toBe('SERIES_INVALID');
     expect(error.message).toBe(`${path.join(dir, 'aa-extra.patch')}: not listed in ${path.join(dir, 'series')} (nor 1 more: zz-extra.diff)`);
   });
 
   it('a missing folder or series file, or a folder where a file belongs, is SERIES_INVALID (not a crash)', async () => {
-    expect((await errorOf(loadSeries(path.join(scratch, 'nowhere')))).message).toMatch(/nowhere\/series: missing series file$/);
+    expect((await rejectionOf(loadSeries(path.join(scratch, 'nowhere')))).message).toMatch(/nowhere\/series: missing series file$/);
     rmSync(path.join(dir, 'add-the-jwt-single-sign-on-module.patch'));
     mkdirSync(path.join(dir, 'add-the-jwt-single-sign-on-module.patch'));
-    const folder = await errorOf(loadSeries(dir));
+    const folder = await rejectionOf(loadSeries(dir));
     expect(folder.code).toBe('SERIES_INVALID');
     expect(folder.message).toBe(`${path.join(dir, 'series')}:2: ${path.join(dir, 'add-the-jwt-single-sign-on-module.patch')} is a folder, not a file`);
-    const notAFolder = await errorOf(loadSeries(path.join(dir, 'series')));
+    const notAFolder = await rejectionOf(loadSeries(path.join(dir, 'series')));
     expect(notAFolder.code).toBe('SERIES_INVALID');
     expect(notAFolder.message).toMatch(/series\/series: .*series is not a folder$/);
   });

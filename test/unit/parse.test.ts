@@ -1,6 +1,6 @@
-import { MeshforkError } from '../../src/errors';
 import { parsePatch } from '../../src/series/parse';
 import { trailerValue, type FileOperation, type Patch } from '../../src/series/types';
+import { errorOf } from '../support/errors';
 
 const HEADER = [
   'From: Fork Maintainers <maintainers@example.invalid>',
@@ -18,17 +18,6 @@ const HEADER = [
 
 function patchText(...diffLines: string[]): string {
   return HEADER + diffLines.join('');
-}
-
-/** The thrown MeshforkError, or a failure when nothing was thrown. */
-function errorOf(fn: () => unknown): MeshforkError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MeshforkError) return error;
-    throw error;
-  }
-  throw new Error('expected a MeshforkError, nothing was thrown');
 }
 
 function only(patch: Patch): FileOperation {

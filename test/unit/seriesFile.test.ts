@@ -1,15 +1,5 @@
-import { MeshforkError } from '../../src/errors';
 import { formatSeriesFile, parseSeriesFile } from '../../src/series/seriesFile';
-
-function errorOf(fn: () => unknown): MeshforkError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MeshforkError) return error;
-    throw error;
-  }
-  throw new Error('expected a MeshforkError, nothing was thrown');
-}
+import { errorOf } from '../support/errors';
 
 describe('parseSeriesFile', () => {
   it('reads names in order with their line numbers, skipping comments and blank lines', () => {

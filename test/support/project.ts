@@ -1,0 +1,15 @@
+/* A throw-away meshfork project for tests: a config file plus a copy of a series folder. */
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { UpstreamConfig } from '../../src/config/schema';
+
+export const NPM_UPSTREAM: UpstreamConfig = { source: 'npm', package: 'meshcentral' };
+
+/** Write `dir`/meshfork.config.json (base 1.1.55, supports >=1.1.0 <2) and copy `seriesDir` to `dir`/patches. */
+export function writeProject(dir: string, seriesDir: string, upstream: UpstreamConfig = NPM_UPSTREAM): string {
+  mkdirSync(dir, { recursive: true });
+  const config = { upstream, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
+  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  cpSync(seriesDir, path.join(dir, 'patches'), { recursive: true });
+  return dir;
+}
