@@ -10,6 +10,7 @@ import { assertInRange, openUpstream } from '../upstream';
 import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
 import type { ProgressSink } from '../util/progress';
+import { tracePhase } from '../util/tracePhase';
 
 export interface ApplyCommandOptions {
   cwd: string;
@@ -96,14 +97,19 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
   await removeLeftovers(path.dirname(out), `.${path.basename(out)}.meshfork-`);
   const build = siblingTempPath(out);
   try {
+    tracePhase('apply:materialize');
     await upstream.materialize(version, build);
+    tracePhase('apply:patch');
     const tree = new MemoryTree(upstream.reader(version));
     const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
     const outcome = await applySeries(series.patches, tree, { fuzz: options.fuzz ?? 0, threeWayBase });
     const base = { version, base: loaded.config.base, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
     if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };
+    tracePhase('apply:write');
     const changedFiles = await writeChanges(build, tree);
+    tracePhase('apply:publish');
     await publish(build, out);
+    tracePhase('apply:done');
     return { ...base, written: true, changedFiles };
   } finally {
     await fs.rm(build, { recursive: true, force: true });

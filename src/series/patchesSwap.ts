@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { tracePhase } from '../util/tracePhase';
 
 /**
  * patches/ is replaced as a set: the new set is written completely in a sibling folder, then two
@@ -75,6 +76,7 @@ async function syncDir(dir: string): Promise<void> {
 export async function replacePatchesDir(patchesDir: string, files: Map<string, Buffer>): Promise<void> {
   await recoverPatchesSwap(patchesDir);
   const { fresh, retired } = swapPaths(patchesDir);
+  tracePhase('patches:write');
   await fs.mkdir(fresh, { recursive: true });
   for (const [name, data] of files) {
     const target = path.join(fresh, name);
@@ -82,8 +84,11 @@ export async function replacePatchesDir(patchesDir: string, files: Map<string, B
     await writeSynced(target, data);
   }
   await syncDir(fresh);
+  tracePhase('patches:swap');
   if (await exists(patchesDir)) await fs.rename(patchesDir, retired);
   await fs.rename(fresh, patchesDir);
   await syncDir(path.dirname(patchesDir));
+  tracePhase('patches:cleanup');
   await fs.rm(retired, { recursive: true, force: true });
+  tracePhase('patches:done');
 }

@@ -11,6 +11,7 @@ import { ManifestStore, type Manifest } from './manifest';
 import { linkTree, unsoundFiles } from './materialize';
 import { NpmSource } from './npmSource';
 import { withProcessLock } from './processLock';
+import { tracePhase } from '../util/tracePhase';
 import type { Release, ReleaseSource } from './source';
 
 export type { Release } from './source';
@@ -118,9 +119,12 @@ class CachedUpstream implements Upstream {
         if (cached) return cached;
       }
       await this.blobs.removeLeftovers();
+      tracePhase('cache:populate');
       const files = await this.source.populate(release, rebuild ? new BlobStore(this.blobs.root, true) : this.blobs);
       const manifest: Manifest = { identity: release.identity, version: release.version, files };
+      tracePhase('cache:manifest');
       await this.manifests.write(manifest);
+      tracePhase('cache:filled');
       return manifest;
     });
   }

@@ -5,6 +5,7 @@ import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { wsGitText } from './workspaceGit';
+import { tracePhase } from '../util/tracePhase';
 
 /** What an export changed in patches/. */
 export interface ExportResult {
@@ -29,6 +30,7 @@ export async function exportWorkspace(options: {
   /** Release the patches are made on: their Meshfork-Base. */
   version: string;
 }): Promise<ExportResult> {
+  tracePhase('export:read');
   const meta = await requireMeta(options.workDir);
   const commits = await listPatchCommits(options.workDir, meta.baseCommit);
   const plan = planExport(commits, options.current, options.version);

@@ -24,6 +24,7 @@ import { readRebaseState, requireRebaseState, writeRebaseState, type RebaseState
 import { continueRebase, runRebaseSteps, type RebaseContext, type RebaseProgress } from './rebaseSteps';
 import { workspaceStatus } from './status';
 import { renderSummaryMarkdown, summarizeRebase, type PatchSummary, type RebaseSummary } from './summary';
+import { tracePhase } from '../util/tracePhase';
 
 /** What a rebase needs from the upstream (an `Upstream` fits): files, and pinning releases in the lock. */
 export interface RebaseUpstream extends ReleaseSource {
@@ -116,6 +117,7 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
   const finish = { ...options.finish, branch: options.finish.commit ? (options.finish.branch ?? defaultBranch(options.to)) : undefined };
   if (finish.commit && finish.branch) await assertNewBranch(layout.root, finish.branch);
 
+  tracePhase('rebase:backup');
   await takeBackup(layout.backupDir, layout);
   let savedWorkspace = false;
   if (await exists(layout.workDir)) {
@@ -129,7 +131,9 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
     await upstream.resolve(options.from);
     await upstream.resolve(options.to);
     const { patches, current } = await seriesBefore(layout);
+    tracePhase('rebase:workspace');
     const meta = await createWorkspace(layout.workDir, upstream, options.to);
+    tracePhase('rebase:steps');
     const ready: RebaseState = { ...state, head: meta.baseCommit };
     await writeRebaseState(layout.rebaseFile, ready);
     const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from) };
@@ -195,7 +199,9 @@ function commitMessageFor(summary: RebaseSummary): string {
 }
 
 async function finishRebase(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, state: RebaseState): Promise<RebaseReport> {
+  tracePhase('rebase:export');
   const exported = await exportWorkspace({ workDir: layout.workDir, patchesDir: layout.patchesDir, current, version: state.to });
+  tracePhase('rebase:config');
   const configText = await fs.readFile(layout.configFile, 'utf8');
   const updated = setBaseInConfigText(configText, state.to);
   parseConfig(layout.configFile, JSON.parse(updated));
@@ -214,8 +220,10 @@ async function finishRebase(layout: ProjectLayout, context: RebaseContext, curre
     const branch = state.finish.branch ?? defaultBranch(state.to);
     commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, layout.configFile, layout.lockFile], commitMessageFor(summary)) };
   }
+  tracePhase('rebase:cleanup');
   await fs.rm(layout.rebaseFile, { force: true });
   await fs.rm(layout.backupDir, { recursive: true, force: true });
+  tracePhase('rebase:done');
   return {
     status: 'done',
     from: state.from,

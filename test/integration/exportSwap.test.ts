@@ -1,18 +1,20 @@
 /*
  * patches/ is replaced as a set. First every intermediate state of the swap is built by hand and
- * recovered; then the real `meshfork export` binary is killed with SIGKILL at random moments, and
+ * recovered; then the real `meshfork export` binary is killed with SIGKILL at seeded moments aimed at
+ * each phase (the phase each kill landed in is read from its trace, and every phase must be hit), and
  * after each kill patches/ (once recovered, as every command does first) is exactly the old set or
  * exactly the new set.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { recoverPatchesSwap, replacePatchesDir, swapPaths } from '../../src/series/patchesSwap';
-import { ensureBuilt, MESHFORK_BIN } from '../support/cli';
+import { ensureBuilt } from '../support/cli';
+import { mulberry32 } from '../support/random';
+import { phaseDurations, runTraced, STARTUP, type TracedRun } from '../support/traced';
 import { REPO_ROOT } from '../support/release';
 
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
@@ -80,23 +82,18 @@ describe('recovery of each interrupted state', () => {
   });
 });
 
-/** Run `meshfork export` and kill it after `delayMs` (or let it finish when the delay is longer). */
-function exportKilledAfter(project: string, delayMs: number, command = 'export'): Promise<{ killed: boolean; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MESHFORK_BIN, '-C', project, ...command.split(' ')], { stdio: 'ignore', env: { ...process.env, MESHFORK_CACHE: SHARED_CACHE } });
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, delayMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ killed: killed && code === null, code });
-    });
-  });
+/** Run `meshfork export` uninterrupted (no trace needed) and return its exit code. */
+async function exportOnce(project: string, command = 'export'): Promise<TracedRun> {
+  return runTraced(['-C', project, ...command.split(' ')], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE } });
 }
 
-test('SIGKILL during `meshfork export`, 25 times: patches/ is always the old set or the new set', async () => {
+/** The phases of an export that changes patches/, in order (src/util/tracePhase.ts markers). */
+const EXPORT_PHASES = [STARTUP, 'export:read', 'patches:write', 'patches:swap', 'patches:cleanup'];
+/** What patches/ must be after a kill in each phase, once recovered. */
+const EXPECTED_SET: Record<string, 'old' | 'new'> = { [STARTUP]: 'old', 'export:read': 'old', 'patches:write': 'old', 'patches:cleanup': 'new', 'patches:done': 'new' };
+const KILLS = 30;
+
+test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in every phase: patches/ is always the old set or the new set`, async () => {
   const project = path.join(tmp, 'project');
   cpSync(FIXTURE_SERIES, path.join(project, 'patches'), { recursive: true });
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2' }, null, 2)}\n`);
@@ -110,46 +107,54 @@ test('SIGKILL during `meshfork export`, 25 times: patches/ is always the old set
   });
 
   const patchesDir = path.join(project, 'patches');
-  // Files export carries over unchanged (notes beside the patches) make the write phase long
-  // enough for random kills to land in it, not only in node's startup.
+  // Files export carries over unchanged (notes beside the patches) make the write and cleanup
+  // phases long enough to aim kills at.
   mkdirSync(path.join(patchesDir, 'notes'));
   for (let i = 0; i < 500; i++) writeFileSync(path.join(patchesDir, 'notes', `note-${i}.txt`), `note ${i}\n`.repeat(50));
   const oldSet = await snapshot(patchesDir);
   const saved = path.join(tmp, 'old-set');
   cpSync(patchesDir, saved, { recursive: true });
 
-  // The new set, from one uninterrupted run, and how long such a run takes.
-  const started = Date.now();
-  expect((await exportKilledAfter(project, 60_000)).code).toBe(0);
-  const fullRunMs = Date.now() - started;
-  // Node's start-up (the same for any command) is not worth killing in: aim at the work after it.
-  const startupStarted = Date.now();
-  await exportKilledAfter(project, 60_000, 'sync status');
-  const startupMs = Date.now() - startupStarted;
+  // The new set, from one uninterrupted run, and how long each of its phases takes.
+  const full = await exportOnce(project);
+  expect([full.code, full.stderr]).toEqual([0, '']);
+  expect(full.marks.map((m) => m.phase)).toEqual([...EXPORT_PHASES.slice(1), 'patches:done']);
+  const durations = phaseDurations(full.marks);
   const newSet = await snapshot(patchesDir);
   expect(Object.keys(newSet)).toContain('add-the-json-web-token-single-sign-on-module.patch');
   expect(newSet).not.toEqual(oldSet);
 
+  const random = mulberry32(0x5eed15);
+  const landed = new Map<string, number>();
   const seen = { old: 0, new: 0 };
   let recovered = 0;
-  for (let run = 0; run < 25; run++) {
+  for (let run = 0; run < KILLS; run++) {
     rmSync(patchesDir, { recursive: true, force: true });
     cpSync(saved, patchesDir, { recursive: true });
-    // Spread the kills over the run after start-up: reading, writing the new set, the swap, cleanup.
-    const from = startupMs * 0.8;
-    const delay = Math.floor(from + Math.random() * Math.max(fullRunMs * 1.2 - from, 50));
-    await exportKilledAfter(project, delay);
+    // Round robin over the phases, at a seeded moment inside the aimed phase.
+    const phase = EXPORT_PHASES[run % EXPORT_PHASES.length];
+    const delayMs = phase === STARTUP ? random() * 150 : random() * (durations.get(phase) ?? 0);
+    const killedRun = await runTraced(['-C', project, 'export'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE }, killAt: { phase, delayMs } });
+    const at = killedRun.killed ? killedRun.landed : 'finished';
+    if (!killedRun.killed) expect([run, killedRun.code, killedRun.stderr]).toEqual([run, 0, '']);
+    landed.set(at, (landed.get(at) ?? 0) + 1);
     const recovery = await recoverPatchesSwap(patchesDir);
     if (recovery !== 'none') recovered++;
     const now = await snapshot(patchesDir);
     const which = JSON.stringify(now) === JSON.stringify(oldSet) ? 'old' : JSON.stringify(now) === JSON.stringify(newSet) ? 'new' : 'mixed';
-    expect({ run, delay, which }).toEqual({ run, delay, which: which === 'mixed' ? 'old or new' : which });
+    // Killed between the two renames the swap is completed, before them it is rolled back: either way it was half done.
+    const expected = at === 'patches:swap' ? which : at === 'finished' ? 'new' : EXPECTED_SET[at];
+    expect({ run, at, which, halfDone: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({ run, at, which: expected === 'mixed' ? 'old or new' : expected, halfDone: true });
     seen[which as 'old' | 'new']++;
     // No leftovers beside patches/ once recovered.
     const { fresh, retired } = swapPaths(patchesDir);
-    expect([fresh, retired].filter((p) => { try { readFileSync(path.join(p, 'series')); return true; } catch { return false; } })).toEqual([]);
+    expect([fresh, retired].filter((p) => existsSync(p))).toEqual([]);
   }
-  expect(seen.old + seen.new).toBe(25);
-  process.stderr.write(`export kill test: ${seen.old} old, ${seen.new} new, ${recovered} recovered from a half-done swap\n`);
+  process.stderr.write(`export kill test: kills landed ${JSON.stringify(Object.fromEntries(landed))}; ${seen.old} old, ${seen.new} new, ${recovered} recovered from a half-done swap\n`);
+  for (const phase of EXPORT_PHASES) expect({ phase, hit: (landed.get(phase) ?? 0) > 0 }).toEqual({ phase, hit: true });
+  expect(seen.old + seen.new).toBe(KILLS);
+  expect(seen.old).toBeGreaterThan(0);
+  expect(seen.new).toBeGreaterThan(0);
+  expect(recovered).toBeGreaterThan(0);
   renameSync(saved, `${saved}.done`);
 }, 300_000);
