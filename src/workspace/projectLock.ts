@@ -3,6 +3,7 @@ import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { ensureStateDir } from './layout';
 import type { StatePaths } from './paths';
+import { tracePhase } from '../util/tracePhase';
 
 function isAlive(pid: number): boolean {
   try {
@@ -43,9 +44,11 @@ export async function withProjectLock<T>(paths: StatePaths, work: () => Promise<
   } finally {
     await fs.rm(mine, { force: true });
   }
+  tracePhase('lock:held');
   try {
     return await work();
   } finally {
+    tracePhase('lock:released');
     await fs.rm(lock, { force: true });
   }
 }

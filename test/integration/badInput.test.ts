@@ -96,6 +96,7 @@ describe('bad-input corpus', () => {
     expect(result.exitCode).toBe(2);
     expect(/^error\[([A-Z_]+)\]/m.exec(result.stderr)?.[1]).toBe(expected.code);
     expect(result.stderr).toMatch(new RegExp(expected.message));
+    expect(result.stderr).toMatch(/^hint: \S/m);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(cache)).toBe(false);
     expect(readdirSync(work)).toEqual([]);

@@ -1,6 +1,7 @@
 /*
  * The pure pieces behind edit/export/rebase, with inline fixtures: commit messages <-> patch
- * headers, the series file rewrite, the config "base" edit, matching commits to patches.
+ * headers, the series file rewrite, the config "base" edit, matching commits to patches; and the
+ * project lock raced by real meshfork processes.
  */
 import { isMeshforkError } from '../../src/errors';
 import { parsePatch } from '../../src/series/parse';
@@ -12,11 +13,13 @@ import { planExport } from '../../src/workspace/exportPlan';
 import { renderSeries } from '../../src/workspace/seriesText';
 import { writeChanges } from '../../src/workspace/files';
 import { statePaths } from '../../src/workspace/paths';
-import { withProjectLock } from '../../src/workspace/projectLock';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, promises as fs, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBuilt } from '../support/cli';
+import { raceForProjectLock } from '../support/lockRace';
+import { buildSmallProject } from '../support/smallProject';
+import { runTraced } from '../support/traced';
 
 const header = (over: Partial<PatchHeader> = {}): PatchHeader => ({
   from: 'Fork Maintainers <maintainers@example.invalid>',
@@ -147,26 +150,36 @@ test('writing workspace files: a hard link is replaced, not modified; the execut
   }
 });
 
-test('the project lock: a live holder refuses a second command; a dead holder\'s lock is taken over', async () => {
+test('the project lock: 4 real meshfork processes race for it, one holds it at a time, the others are refused naming a racer; a killed holder\'s lock is taken over', async () => {
+  ensureBuilt();
   const root = mkdtempSync(path.join(os.tmpdir(), 'meshfork-lock-'));
   try {
-    const paths = statePaths(root);
-    const lock = path.join(paths.stateDir, 'lock');
-    // Held by a live process (this test's parent, the jest runner).
-    await withProjectLock(paths, async () => undefined);
-    writeFileSync(lock, `${process.ppid}\n`);
-    let error: unknown;
-    await withProjectLock(paths, async () => 'ran').catch((e: unknown) => {
-      error = e;
-    });
-    expect(isMeshforkError(error) && error.code).toBe('STATE_INVALID');
-    expect((error as Error).message).toBe(`another meshfork command (pid ${process.ppid}) is changing this project`);
-    // Held by a process that is gone (what a SIGKILL leaves): taken over, then released.
-    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    writeFileSync(lock, `${gone}\n`);
-    expect(await withProjectLock(paths, async () => 'ran')).toBe('ran');
-    await expect(fs.stat(lock)).rejects.toThrow();
+    const { dir } = buildSmallProject(root, 50);
+    const env = { MESHFORK_CACHE: path.join(root, 'cache') };
+    expect((await runTraced(['-C', dir, 'edit'], { cwd: dir, env })).code).toBe(0);
+    const lock = path.join(statePaths(dir).stateDir, 'lock');
+    // Racers start together; a round where they happen to run one after another proves nothing, so race again.
+    let held = 0;
+    let refused = 0;
+    for (let round = 0; round < 6 && refused === 0; round++) {
+      const race = await raceForProjectLock(dir, ['export'], 4, env);
+      expect({ round, violations: race.violations }).toEqual({ round, violations: [] });
+      expect(race.held).toBeGreaterThanOrEqual(1);
+      held += race.held;
+      refused += race.refused;
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(held).toBeGreaterThan(0);
+    expect(existsSync(lock)).toBe(false);
+    // SIGKILL a holder while it holds the lock: its pid stays in the lock file, and the next command takes it over.
+    const killed = await runTraced(['-C', dir, 'export'], { cwd: dir, env, killAt: { phase: 'lock:held', delayMs: 0 } });
+    const phases = killed.marks.map((m) => m.phase);
+    expect({ killed: killed.killed, held: phases.includes('lock:held'), released: phases.includes('lock:released') }).toEqual({ killed: true, held: true, released: false });
+    expect(readFileSync(lock, 'utf8')).toBe(`${killed.pid}\n`);
+    const next = await runTraced(['-C', dir, 'export'], { cwd: dir, env });
+    expect([next.code, next.stderr]).toEqual([0, '']);
+    expect(existsSync(lock)).toBe(false);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-});
+}, 120_000);

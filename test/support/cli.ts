@@ -4,7 +4,7 @@
  * ensureBuilt() in beforeAll (cheap when dist/ is newer than src/).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './release';
 
@@ -74,8 +74,7 @@ function isFresh(): boolean {
 
 /**
  * Build dist/ with tsc unless it is newer than every file in src/. Parallel jest workers take a
- * lock directory so only one compiles. tsc may report type errors in files other agents are
- * still writing; it emits anyway, and the tests then prove what the binary does.
+ * lock directory so only one compiles. A tsc error fails the test that asked for the build.
  */
 export function ensureBuilt(): void {
   if (isFresh()) return;
@@ -98,7 +97,11 @@ export function ensureBuilt(): void {
     try {
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
     } catch (error) {
-      if (!existsSync(DIST_ENTRY)) throw error;
+      // A type error fails the tests: a dist/ emitted anyway (or left from an earlier build) would test other code than src/.
+      const output = error as { stdout?: Buffer; stderr?: Buffer };
+      // tsc emits despite errors: mark that dist/ stale so the next test does not take it as fresh.
+      if (existsSync(DIST_ENTRY)) utimesSync(DIST_ENTRY, 0, 0);
+      throw new Error(`tsc -p tsconfig.build.json failed:\n${output.stdout?.toString() ?? ''}${output.stderr?.toString() ?? ''}`);
     }
   } finally {
     rmdirSync(BUILD_LOCK);

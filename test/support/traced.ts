@@ -18,6 +18,7 @@ export interface PhaseMark {
 }
 
 export interface TracedRun {
+  pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   /** SIGKILLed by this helper before it exited by itself. */
@@ -56,8 +57,8 @@ export function runTraced(args: string[], options: TracedOptions): Promise<Trace
       if (options.killAt.delayMs <= 0) kill();
       else timers.push(setTimeout(kill, options.killAt.delayMs));
     };
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     (child.stdio[3] as Readable).on('data', (c: Buffer) => {
       pending += c.toString('utf8');
       const lines = pending.split('\n');
@@ -81,7 +82,7 @@ export function runTraced(args: string[], options: TracedOptions): Promise<Trace
     });
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
-      resolve({ code, signal, killed: killed && signal === 'SIGKILL', marks, landed: marks.at(-1)?.phase ?? STARTUP, stdout, stderr });
+      resolve({ pid: child.pid ?? 0, code, signal, killed: killed && signal === 'SIGKILL', marks, landed: marks.at(-1)?.phase ?? STARTUP, stdout, stderr });
     });
   });
 }
