@@ -8,9 +8,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, releaseTarball } from '../test/support/release';
+import { SHARED_CACHE } from '../test/support/cache';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
-const CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-bench-cache');
+const CACHE = SHARED_CACHE;
 const VERSION = '1.1.55';
 const RUNS = 5;
 

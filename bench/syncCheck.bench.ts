@@ -12,8 +12,8 @@ import path from 'node:path';
 import { syncCheck } from '../src/commands/syncCheck';
 import { buildGitUpstream, commitFiles, push, tag } from '../test/support/gitUpstream';
 import { REPO_ROOT, releaseTarball } from '../test/support/release';
+import { SHARED_CACHE } from '../test/support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const EXTRA_RELEASES = 8;
 

@@ -19,8 +19,8 @@ import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT, releaseDir } from '../support/release';
 import { writeProject } from '../support/project';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const OWN_SERIES = path.join(REPO_ROOT, 'patches');
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada Maintainer', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };

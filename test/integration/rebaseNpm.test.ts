@@ -13,8 +13,8 @@ import { gitText, runGit } from '../../src/tools/git';
 import type { SyncCheckReport } from '../../src/report/schema';
 import { ensureBuilt, MESHFORK_BIN, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'rebase-series-1.1.51');
 /** The same series as an uninterrupted rebase to 1.1.55 writes it. */
 const EXPECTED = path.join(__dirname, '..', 'fixtures', 'rebase-series-1.1.51-on-1.1.55');

@@ -13,8 +13,8 @@ import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
 import { syncCheckValidator } from '../unit/reportSupport';
 import { writeProject } from '../support/project';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const OWN_SERIES = path.join(REPO_ROOT, 'patches');
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 

@@ -11,8 +11,8 @@ import { REPO_ROOT, releaseTarball } from '../support/release';
 import { NPM_UPSTREAM, writeProject } from '../support/project';
 
 export const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'upstream-series');
-/** Cache shared by tests that only need a warm cache (git-ignored). */
-export const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-test-cache');
+/** The one download cache of the test suite (git-ignored), for tests that only need a warm cache. */
+export { SHARED_CACHE } from '../support/cache';
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 
 /** A project folder: meshfork.config.json (base 1.1.55) and the fixture series in patches/. */

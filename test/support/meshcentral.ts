@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
+import { SHARED_CACHE } from './cache';
 
 const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
-const MESHFORK_CACHE = path.join(ROOT, '.cache', 'meshfork');
 
 export interface PatchedRelease {
   dir: string;
@@ -46,7 +46,7 @@ export async function patchedRelease(version: string, options: { build?: boolean
 
 /** `node bin/meshfork ...args` in cwd with the shared download cache; never rejects on a non-zero exit. */
 function runMeshfork(args: string[], cwd: string): Promise<{ exitCode: number; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MESHFORK_CACHE };
+  const env: NodeJS.ProcessEnv = { ...process.env, MESHFORK_CACHE: SHARED_CACHE };
   delete env.CI;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'meshfork'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

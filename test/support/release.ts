@@ -3,7 +3,7 @@
  * the git-ignored folder .cache/releases so a test run downloads each tarball once.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 /** The checkout's root, found by walking up: this file also runs compiled from dist-bench/ for benchmarks. */
@@ -42,6 +42,7 @@ export function releaseDir(version: string): string {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', tmp, '--strip-components=1']);
+  linkIdenticalFiles(tmp);
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
@@ -50,6 +51,35 @@ export function releaseDir(version: string): string {
     rmSync(tmp, { recursive: true, force: true });
   }
   return dir;
+}
+
+/**
+ * Releases share most of their files: a file byte-identical to the same path in a release extracted
+ * before becomes a hard link to it, so the suite keeps each distinct file once. Nothing writes into
+ * these trees (tests copy them, or read them).
+ */
+function linkIdenticalFiles(tree: string): void {
+  const others = readdirSync(RELEASE_CACHE)
+    .filter((name) => /^meshcentral-[^/]+$/.test(name) && !name.endsWith('.tgz') && existsSync(path.join(RELEASE_CACHE, name, 'package.json')))
+    .map((name) => path.join(RELEASE_CACHE, name));
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(path.join(tree, rel), { withFileTypes: true })) {
+      const relPath = path.join(rel, entry.name);
+      if (entry.isDirectory()) walk(relPath);
+      if (!entry.isFile()) continue;
+      const mine = path.join(tree, relPath);
+      const { size, mode } = lstatSync(mine);
+      const twin = others.map((o) => path.join(o, relPath)).find((o) => {
+        const other = lstatSync(o, { throwIfNoEntry: false });
+        return other?.isFile() && other.size === size && other.mode === mode && readFileSync(o).equals(readFileSync(mine));
+      });
+      if (!twin) continue;
+      const linkTmp = `${mine}.link-${process.pid}`;
+      linkSync(twin, linkTmp);
+      renameSync(linkTmp, mine);
+    }
+  };
+  walk('');
 }
 
 /** One file of a release as a binary (latin1) string, the engine's content representation. */
