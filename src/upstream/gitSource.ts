@@ -12,6 +12,7 @@ import { GitBlobIndex } from './gitBlobIndex';
 import type { ManifestEntry } from './manifest';
 import { removeLeftovers, withProcessLock } from './processLock';
 import type { Release, ReleaseSource } from './source';
+import { tracePhase } from '../util/tracePhase';
 
 /** Blobs read from git at once while filling the cache: bounds memory on a 400 MB release. */
 const BATCH = 64;
@@ -57,6 +58,7 @@ export class GitSource implements ReleaseSource {
   }
 
   private async cloneOrFetch(): Promise<void> {
+    tracePhase('cache:mirror');
     try {
       if (existsSync(path.join(this.mirrorDir, 'HEAD'))) {
         await runGitWithProgress(['--git-dir', this.mirrorDir, 'fetch', '--prune', '--force', '--progress', 'origin'], this.cacheDir, this.progress, `fetching ${this.url}`);
