@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as semver from '../util/semver';
 import { MeshforkError } from '../errors';
 import { npmCacheDir, npmPack, npmViewDist, npmViewPackage } from '../tools/npm';
-import type { ProgressSink } from '../util/progress';
+import { silentProgress, type ProgressSink } from '../util/progress';
 import type { BlobStore } from './blobStore';
 import { isoDate } from './source';
 import type { ManifestEntry } from './manifest';
@@ -94,8 +94,13 @@ export class NpmSource implements ReleaseSource {
    * (_cacache/tmp) and the destination folder grow instead.
    */
   private async download(version: string, dir: string, spec: string): Promise<string> {
-    const npmCache = await npmCacheDir(this.cwd).catch(() => undefined);
-    const watched = [dir, ...(npmCache ? [path.join(npmCache, '_cacache', 'tmp')] : [])];
+    // Nobody sees progress (not a terminal, CI, --json): no watching, and no extra npm process.
+    if (this.progress === silentProgress) return npmPack(this.pkg, version, dir);
+    const watched = [dir];
+    // looked up while the download runs, not before it
+    void npmCacheDir(this.cwd)
+      .then((npmCache) => npmCache && watched.push(path.join(npmCache, '_cacache', 'tmp')))
+      .catch(() => undefined);
     const since = Date.now() - 1000;
     let polling = false;
     this.progress.start(`downloading ${spec}`);
