@@ -1,4 +1,4 @@
-import semver from 'semver';
+import * as semver from '../util/semver';
 import { loadConfig } from '../config/load';
 import { inRange, openUpstream } from '../upstream';
 import { upstreamKey } from '../upstream/lockFile';

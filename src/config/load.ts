@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import * as semver from '../util/semver';
 import type { z } from 'zod';
 import { MeshforkError } from '../errors';
-import { configSchema, type Config } from './schema';
+import { quickParseConfig } from './quickParse';
+import type { Config } from './schema';
 
 export const CONFIG_FILE = 'meshfork.config.json';
 
@@ -27,15 +28,22 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
     .join('\n');
 }
 
-/** Validate parsed JSON as a config; errors read `file: path.to.field: message`. */
-export function parseConfig(file: string, raw: unknown): Config {
+/** The zod schema, loaded only for a config the quick check does not accept. */
+function parseWithSchema(file: string, raw: unknown): Config {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: zod is costly at start-up
+  const { configSchema } = require('./schema') as typeof import('./schema');
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new MeshforkError('CONFIG_INVALID', formatIssues(file, result.error.issues), {
       hint: `fix the field(s) above in ${path.basename(file)}; the schema is meshfork.schema.json`,
     });
   }
-  const config = result.data;
+  return result.data;
+}
+
+/** Validate parsed JSON as a config; errors read `file: path.to.field: message`. */
+export function parseConfig(file: string, raw: unknown): Config {
+  const config = quickParseConfig(raw) ?? parseWithSchema(file, raw);
   if (!semver.satisfies(config.base, config.supports)) {
     throw new MeshforkError('CONFIG_INVALID', `${file}: base: ${config.base} is outside supports "${config.supports}"`, {
       hint: 'widen "supports" or choose a base inside it',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import semver from 'semver';
+import * as semver from '../util/semver';
 
 const version = z.string().refine((v) => semver.valid(v) !== null, { message: 'must be a semver version such as 1.1.55' });
 

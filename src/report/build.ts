@@ -6,7 +6,7 @@ import type { FileOutcome, HunkOutcome, SeriesOutcome } from '../engine/types';
 import type { Hunk, Patch } from '../series/types';
 import { operationTargetPath } from '../series/types';
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
-import { SCHEMA_VERSION } from './schema';
+import { SCHEMA_VERSION } from './schemaVersion';
 import { locateDifferingLines } from './differingLines';
 import { splitLines } from '../series/lines';
 import { countStatuses, exitCodeFor, worstStatus } from './status';

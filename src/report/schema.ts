@@ -5,8 +5,9 @@
  * CI parse this.
  */
 import { z } from 'zod';
+import { SCHEMA_VERSION } from './schemaVersion';
 
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION };
 
 const line = z.number().int().min(0);
 

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import * as semver from '../util/semver';
 import { MeshforkError } from '../errors';
 import type { PatchHeader, Trailer } from './types';
 import { stripEol } from './lines';

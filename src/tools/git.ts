@@ -1,4 +1,4 @@
-import execa from 'execa';
+import type Execa from 'execa';
 import { MeshforkError } from '../errors';
 
 /**
@@ -37,10 +37,16 @@ export interface GitResult {
   exitCode: number;
 }
 
+/** execa, loaded on first use: a warm command with an npm upstream spawns nothing and need not load it. */
+export async function loadExeca(): Promise<typeof Execa> {
+  return (await import('execa')).default;
+}
+
 export async function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
   const ok = options.okExitCodes ?? [0];
   let result;
   try {
+    const execa = await loadExeca();
     result = await execa('git', args, {
       cwd: options.cwd,
       input: options.input,

@@ -62,8 +62,13 @@ export class GitCatFile {
     });
   }
 
+  /**
+   * End the child's input; it exits at once. The process handle stays referenced until it has, so
+   * node waits for (and reaps) it instead of exiting first and leaving a `<defunct>` git behind.
+   */
   close(): void {
     this.failure ??= new Error('git cat-file closed');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.ref();
     this.child.stdin.end();
   }
 

@@ -1,7 +1,6 @@
-import execa from 'execa';
 import { MeshforkError } from '../errors';
 import type { ProgressSink } from '../util/progress';
-import { gitEnv, missingGit } from './git';
+import { gitEnv, loadExeca, missingGit } from './git';
 
 const UNITS: Record<string, number> = { bytes: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -16,6 +15,7 @@ export function receivedBytes(line: string): number | undefined {
  * Failures are TOOL_FAILED carrying stderr; callers decide whether that means "unreachable".
  */
 export async function runGitWithProgress(args: string[], cwd: string, progress: ProgressSink, label: string): Promise<void> {
+  const execa = await loadExeca();
   const child = execa('git', args, { cwd, env: gitEnv(), extendEnv: false, reject: false, all: false });
   let stderr = '';
   progress.start(label);

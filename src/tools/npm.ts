@@ -1,5 +1,5 @@
-import execa from 'execa';
 import { MeshforkError } from '../errors';
+import { loadExeca } from './git';
 
 /**
  * The one door to the npm program. meshfork runs the user's own npm so that .npmrc, proxy, CA and
@@ -27,6 +27,7 @@ interface NpmRun {
 async function runNpm(args: string[], cwd: string): Promise<NpmRun> {
   let result;
   try {
+    const execa = await loadExeca();
     result = await execa('npm', args, { cwd, reject: false, stripFinalNewline: false, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     throw new MeshforkError('TOOL_FAILED', `npm could not be started: ${(error as Error).message}`, { cause: error });

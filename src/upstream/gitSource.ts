@@ -1,6 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import * as semver from '../util/semver';
 import { isMeshforkError, MeshforkError } from '../errors';
 import { gitText, runGit } from '../tools/git';
 import { GitCatFile } from '../tools/gitCatFile';
@@ -11,8 +11,10 @@ import { sha256 } from './blobStore';
 import { GitBlobIndex } from './gitBlobIndex';
 import type { ManifestEntry } from './manifest';
 import { removeLeftovers, withProcessLock } from './processLock';
-import type { Release, ReleaseSource } from './source';
+import { isoDate, type Release, type ReleaseSource } from './source';
 import { tracePhase } from '../util/tracePhase';
+
+export { isoDate } from './source';
 
 /** Blobs read from git at once while filling the cache: bounds memory on a 400 MB release. */
 const BATCH = 64;
@@ -23,11 +25,6 @@ export function versionOfTag(tag: string): string | undefined {
   return semver.valid(version) === version ? version : undefined;
 }
 
-/** Dates in one form for both sources: ISO 8601 in UTC. */
-export function isoDate(text: string | undefined): string | undefined {
-  const time = text ? Date.parse(text) : NaN;
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-}
 
 /**
  * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare

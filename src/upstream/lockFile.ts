@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import type { UpstreamConfig } from '../config/schema';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
@@ -18,12 +17,33 @@ export interface LockData {
   upstreams: Record<string, Record<string, { identity: string }>>;
 }
 
-const lockSchema = z
-  .object({
-    lockfileVersion: z.literal(1),
-    upstreams: z.record(z.string(), z.record(z.string(), z.object({ identity: z.string().min(1) }).strict())),
-  })
-  .strict();
+/** The lock file's zod schema, loaded only to word what is wrong with a lock the quick check refuses. */
+function lockSchema() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: zod is costly at start-up
+  const { z } = require('zod') as typeof import('zod');
+  return z
+    .object({
+      lockfileVersion: z.literal(1),
+      upstreams: z.record(z.string(), z.record(z.string(), z.object({ identity: z.string().min(1) }).strict())),
+    })
+    .strict();
+}
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !Object.hasOwn(value, '__proto__');
+}
+
+/** The parsed JSON itself when it is plainly a valid lock (what lockSchema would return); else undefined. */
+function quickParseLock(raw: unknown): LockData | undefined {
+  if (!plainObject(raw) || raw.lockfileVersion !== 1 || !plainObject(raw.upstreams) || Object.keys(raw).length !== 2) return undefined;
+  for (const releases of Object.values(raw.upstreams)) {
+    if (!plainObject(releases)) return undefined;
+    for (const entry of Object.values(releases)) {
+      if (!plainObject(entry) || typeof entry.identity !== 'string' || entry.identity === '' || Object.keys(entry).length !== 1) return undefined;
+    }
+  }
+  return raw as unknown as LockData;
+}
 
 /** Which upstream a lock entry belongs to: "npm:meshcentral" or "git:<url>". */
 export function upstreamKey(upstream: UpstreamConfig): string {
@@ -50,7 +70,9 @@ export function parseLock(file: string, text: string): LockData {
       hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
     });
   }
-  const result = lockSchema.safeParse(raw);
+  const quick = quickParseLock(raw);
+  if (quick) return quick;
+  const result = lockSchema().safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new MeshforkError('LOCK_INVALID', `${file}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`, {

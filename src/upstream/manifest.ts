@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { sha256, type BlobMode } from './blobStore';
 
 /** One file of a release in the cache. */
@@ -18,13 +17,29 @@ export interface Manifest {
   files: Record<string, ManifestEntry>;
 }
 
-const manifestFile = z.object({
-  format: z.literal(1),
-  digest: z.string(),
-  identity: z.string(),
-  version: z.string(),
-  files: z.record(z.string(), z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative(), mode: z.enum(['100644', '100755', '120000']) })),
-});
+interface ManifestFile extends Manifest {
+  format: 1;
+  digest: string;
+}
+
+const MODES: readonly string[] = ['100644', '100755', '120000'];
+
+/**
+ * The manifest file's shape, checked by hand: meshfork writes these files itself (and their digest
+ * catches any change), so a validation library would only add start-up time to every warm command.
+ */
+function asManifestFile(raw: unknown): ManifestFile | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { format, digest, identity, version, files } = raw as Record<string, unknown>;
+  if (format !== 1 || typeof digest !== 'string' || typeof identity !== 'string' || typeof version !== 'string') return undefined;
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) return undefined;
+  for (const entry of Object.values(files) as Partial<Record<string, unknown>>[]) {
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const { hash, size, mode } = entry;
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash) || !Number.isSafeInteger(size) || (size as number) < 0 || !MODES.includes(mode as string)) return undefined;
+  }
+  return raw as ManifestFile;
+}
 
 function digestOf(manifest: Manifest): string {
   return sha256(JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]));
@@ -47,10 +62,9 @@ export class ManifestStore {
     } catch {
       return undefined;
     }
-    let parsed: z.infer<typeof manifestFile> | undefined;
+    let parsed: ManifestFile | undefined;
     try {
-      const result = manifestFile.safeParse(JSON.parse(text));
-      parsed = result.success ? result.data : undefined;
+      parsed = asManifestFile(JSON.parse(text));
     } catch {
       parsed = undefined;
     }

@@ -1,4 +1,4 @@
-import { constants, promises as fs } from 'node:fs';
+import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { BlobStore } from './blobStore';
 import type { Manifest } from './manifest';
@@ -12,10 +12,14 @@ export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) =
   await Promise.all(workers);
 }
 
-/** Paths whose blob is missing or corrupt (corrupt ones are deleted by the check). */
+/**
+ * Paths whose blob is missing or corrupt (corrupt ones are deleted by the check). One stat per blob,
+ * synchronously; only blobs that look off are hashed (concurrently).
+ */
 export async function unsoundFiles(manifest: Manifest, blobs: BlobStore): Promise<string[]> {
+  const suspect = Object.entries(manifest.files).filter(([, entry]) => !blobs.looksSoundSync(entry.hash, entry.mode, entry.size));
   const bad: string[] = [];
-  await forEachLimit(Object.entries(manifest.files), 32, async ([file, entry]) => {
+  await forEachLimit(suspect, 32, async ([file, entry]) => {
     if (!(await blobs.ensureSound(entry.hash, entry.mode, entry.size))) bad.push(file);
   });
   return bad.sort();
@@ -25,32 +29,35 @@ export async function unsoundFiles(manifest: Manifest, blobs: BlobStore): Promis
  * Write every file of a release into `dir` (which must be empty or absent) as hard links to the
  * cache's blobs; across filesystems, a copy-on-write clone where the filesystem supports it, else a copy.
  * Callers must verify the blobs first (unsoundFiles) and must replace, never edit, a linked file.
+ * Synchronous system calls, like `cp -al`: a release is thousands of links, and a promise and a
+ * thread-pool hop for each cost more than the links themselves.
  */
 export async function linkTree(manifest: Manifest, blobs: BlobStore, dir: string): Promise<void> {
   const entries = Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1));
   const folders = new Set<string>();
-  for (const [file] of entries) for (let d = path.posix.dirname(file); d !== '.'; d = path.posix.dirname(d)) folders.add(d);
-  await fs.mkdir(dir, { recursive: true });
-  for (const folder of [...folders].sort()) await fs.mkdir(path.join(dir, folder), { recursive: true });
+  for (const [file] of entries) for (let d = path.posix.dirname(file); d !== '.' && !folders.has(d); d = path.posix.dirname(d)) folders.add(d);
+  mkdirSync(dir, { recursive: true });
+  // sorted, so every parent comes before its children
+  for (const folder of [...folders].sort()) mkdirSync(path.join(dir, folder), { recursive: true });
   let canLink = true;
-  await forEachLimit(entries, 32, async ([file, entry]) => {
+  for (const [file, entry] of entries) {
     const source = blobs.pathOf(entry.hash, entry.mode);
     const target = path.join(dir, file);
     if (entry.mode === '120000') {
-      await fs.symlink((await fs.readFile(source)).toString('utf8'), target);
-      return;
+      symlinkSync(readFileSync(source).toString('utf8'), target);
+      continue;
     }
     if (canLink) {
       try {
-        await fs.link(source, target);
-        return;
+        linkSync(source, target);
+        continue;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
         canLink = false;
       }
     }
-    await fs.copyFile(source, target, constants.COPYFILE_FICLONE);
-    await fs.chmod(target, entry.mode === '100755' ? 0o755 : 0o644);
-  });
+    copyFileSync(source, target, constants.COPYFILE_FICLONE);
+    chmodSync(target, entry.mode === '100755' ? 0o755 : 0o644);
+  }
 }

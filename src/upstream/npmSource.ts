@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import * as semver from '../util/semver';
 import { MeshforkError } from '../errors';
 import { npmCacheDir, npmPack, npmViewDist, npmViewPackage } from '../tools/npm';
-import type { ProgressSink } from '../util/progress';
+import { silentProgress, type ProgressSink } from '../util/progress';
 import type { BlobStore } from './blobStore';
-import { extractTarball } from './extractTarball';
-import { isoDate } from './gitSource';
+import { isoDate } from './source';
 import type { ManifestEntry } from './manifest';
 import { removeLeftovers } from './processLock';
 import type { Release, ReleaseSource } from './source';
@@ -82,6 +81,8 @@ export class NpmSource implements ReleaseSource {
       const name = await this.download(release.version, tmp, spec);
       const tarball = path.join(tmp, name);
       await verifyIntegrity(tarball, release.identity, spec);
+      // tar is loaded only here, on a cache miss
+      const { extractTarball } = await import('./extractTarball');
       return await extractTarball(tarball, blobs, this.progress, `unpacking ${spec}`);
     } finally {
       await fs.rm(tmp, { recursive: true, force: true });
@@ -93,8 +94,13 @@ export class NpmSource implements ReleaseSource {
    * (_cacache/tmp) and the destination folder grow instead.
    */
   private async download(version: string, dir: string, spec: string): Promise<string> {
-    const npmCache = await npmCacheDir(this.cwd).catch(() => undefined);
-    const watched = [dir, ...(npmCache ? [path.join(npmCache, '_cacache', 'tmp')] : [])];
+    // Nobody sees progress (not a terminal, CI, --json): no watching, and no extra npm process.
+    if (this.progress === silentProgress) return npmPack(this.pkg, version, dir);
+    const watched = [dir];
+    // looked up while the download runs, not before it
+    void npmCacheDir(this.cwd)
+      .then((npmCache) => npmCache && watched.push(path.join(npmCache, '_cacache', 'tmp')))
+      .catch(() => undefined);
     const since = Date.now() - 1000;
     let polling = false;
     this.progress.start(`downloading ${spec}`);

@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { MeshforkError } from '../errors';
 
 /** A lock held this long without a heartbeat belongs to a dead process (proper-lockfile refreshes it every stale/2). */
@@ -14,6 +13,8 @@ export async function withProcessLock<T>(lockPath: string, work: () => Promise<T
   await fs.mkdir(path.dirname(lockPath), { recursive: true });
   let release: () => Promise<void>;
   try {
+    // loaded here: warm commands take no lock and should not pay for loading it
+    const { default: lockfile } = await import('proper-lockfile');
     release = await lockfile.lock(lockPath, {
       realpath: false,
       lockfilePath: `${lockPath}.lock`,

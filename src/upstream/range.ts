@@ -1,4 +1,4 @@
-import semver from 'semver';
+import * as semver from '../util/semver';
 import type { Config } from '../config/schema';
 import { MeshforkError } from '../errors';
 

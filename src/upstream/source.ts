@@ -1,6 +1,12 @@
 import type { BlobStore } from './blobStore';
 import type { ManifestEntry } from './manifest';
 
+/** Dates in one form for both sources: ISO 8601 in UTC. */
+export function isoDate(text: string | undefined): string | undefined {
+  const time = text ? Date.parse(text) : NaN;
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
 /** One upstream release and the identity that proves which content it is. */
 export interface Release {
   version: string;

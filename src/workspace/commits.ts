@@ -35,44 +35,70 @@ interface RawEntry {
   newPath: string;
 }
 
-/** Parse `git diff-tree -r -z --raw` output. */
-function parseRawDiff(out: string): RawEntry[] {
+/**
+ * Parse `git diff-tree --stdin --always -r -z --raw` output: each commit's id, then its entries.
+ * Read in sequence, a commit id can only stand where an entry's ":<modes>" field could.
+ */
+function parseRawDiffs(out: string): Map<string, RawEntry[]> {
   const fields = out.split('\0');
-  const entries: RawEntry[] = [];
+  const byCommit = new Map<string, RawEntry[]>();
+  let entries: RawEntry[] = [];
   for (let i = 0; i < fields.length; ) {
     const meta = fields[i++];
-    if (!meta.startsWith(':')) continue;
+    if (!meta.startsWith(':')) {
+      if (meta !== '') byCommit.set(meta, (entries = []));
+      continue;
+    }
     const [oldMode, newMode, oldId, newId, status] = meta.slice(1).split(' ');
     const first = fields[i++];
     const second = status.startsWith('R') || status.startsWith('C') ? fields[i++] : first;
     entries.push({ oldMode, newMode, oldId, newId, status, oldPath: first, newPath: second });
   }
-  return entries;
+  return byCommit;
 }
 
-async function commitChanges(workDir: string, parent: string, id: string): Promise<FileChange[]> {
-  const { stdout } = await wsGit(workDir, ['diff-tree', '-r', '-z', '--raw', '-M', '--no-commit-id', parent, id]);
-  const entries = parseRawDiff(stdout.toString('latin1'));
-  for (const e of entries) {
-    if (e.oldMode === '160000' || e.newMode === '160000') {
-      throw new MeshforkError('USAGE', `commit ${id.slice(0, 12)} changes a submodule at "${e.newPath}"; a series cannot carry submodules`, {
-        hint: 'drop that change from the commit (git rebase -i upstream)',
-      });
+/**
+ * What each commit changes against its parent, with old and new contents: one `git diff-tree
+ * --stdin` for every commit and one `git cat-file --batch` for every blob, instead of two
+ * processes per commit.
+ */
+async function commitChanges(workDir: string, rows: string[][]): Promise<Map<string, FileChange[]>> {
+  const changes = new Map<string, FileChange[]>();
+  if (rows.length === 0) return changes;
+  const input = rows.map(([id, parent]) => `${id} ${parent}\n`).join('');
+  const { stdout } = await wsGit(workDir, ['diff-tree', '--stdin', '--always', '-r', '-z', '--raw', '-M'], { input });
+  const diffs = parseRawDiffs(stdout.toString('latin1'));
+  const perCommit = rows.map(([id]) => {
+    const entries = diffs.get(id);
+    if (!entries) throw new MeshforkError('TOOL_FAILED', `git diff-tree --stdin printed nothing for commit ${id}`);
+    for (const e of entries) {
+      if (e.oldMode === '160000' || e.newMode === '160000') {
+        throw new MeshforkError('USAGE', `commit ${id.slice(0, 12)} changes a submodule at "${e.newPath}"; a series cannot carry submodules`, {
+          hint: 'drop that change from the commit (git rebase -i upstream)',
+        });
+      }
     }
-  }
-  const blobs = await readObjects(workDir, entries.flatMap((e) => [e.oldId, e.newId]).filter((x) => !NULL_ID.test(x)));
-  return entries.map((e): FileChange => {
-    const added = e.status === 'A';
-    const deleted = e.status === 'D';
-    return {
-      oldPath: added ? null : e.oldPath,
-      newPath: deleted ? null : e.newPath,
-      oldContent: added ? null : (blobs.get(e.oldId) ?? ''),
-      newContent: deleted ? null : (blobs.get(e.newId) ?? ''),
-      oldMode: added ? undefined : e.oldMode,
-      newMode: deleted ? undefined : e.newMode,
-    };
+    return [id, entries] as const;
   });
+  const blobs = await readObjects(workDir, perCommit.flatMap(([, entries]) => entries.flatMap((e) => [e.oldId, e.newId])).filter((x) => !NULL_ID.test(x)));
+  for (const [id, entries] of perCommit) {
+    changes.set(
+      id,
+      entries.map((e): FileChange => {
+        const added = e.status === 'A';
+        const deleted = e.status === 'D';
+        return {
+          oldPath: added ? null : e.oldPath,
+          newPath: deleted ? null : e.newPath,
+          oldContent: added ? null : (blobs.get(e.oldId) ?? ''),
+          newContent: deleted ? null : (blobs.get(e.newId) ?? ''),
+          oldMode: added ? undefined : e.oldMode,
+          newMode: deleted ? undefined : e.newMode,
+        };
+      }),
+    );
+  }
+  return changes;
 }
 
 /** The patch commits of the workspace, oldest first: `base..HEAD`, which must be a straight line. */
@@ -91,11 +117,9 @@ export async function listPatchCommits(workDir: string, base: string): Promise<P
       hint: 'linearize the workspace history (git rebase upstream) and export again',
     });
   }
-  const objects = await readObjects(workDir, rows.map((r) => r[0]));
-  const commits: PatchCommit[] = [];
-  for (const [id, parent] of rows) {
+  const [objects, changes] = await Promise.all([readObjects(workDir, rows.map((r) => r[0])), commitChanges(workDir, rows)]);
+  return rows.map(([id]) => {
     const { author, message } = parseCommitObject(id, objects.get(id) ?? '');
-    commits.push({ id, author, message: parseCommitMessage(message), changes: await commitChanges(workDir, parent, id) });
-  }
-  return commits;
+    return { id, author, message: parseCommitMessage(message), changes: changes.get(id) ?? [] };
+  });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { apply, type ApplyResult } from '../../commands/apply';
+import type { ApplyResult } from '../../commands/apply';
 import type { FileOutcome, HunkOutcome } from '../../engine';
 import { withExamples } from '../help';
 import type { Dispatch } from '../program';
@@ -88,6 +88,7 @@ export const registerApply: Registrar = (program, dispatch) => {
     .option('--update-lock', 'accept an identity that differs from meshfork.lock.json (a moved tag) and record it')
     .action((flags: ApplyFlags & { '3way'?: boolean }) =>
       dispatch(async (globals) => {
+        const { apply } = await import('../../commands/apply');
         const result = await apply({
           cwd: globals.cwd,
           configFile: globals.config,

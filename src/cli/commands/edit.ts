@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors';
-import { edit } from '../../commands/edit';
 import { withExamples } from '../help';
 import type { Registrar } from './index';
 
@@ -14,6 +13,7 @@ export const registerEdit: Registrar = (program, dispatch) => {
     .option('--force', 'replace a workspace whose work is not exported yet')
     .action((flags: { at?: string; ignoreRange?: boolean; force?: boolean }) =>
       dispatch(async (globals) => {
+        const { edit } = await import('../../commands/edit');
         const result = await edit({ cwd: globals.cwd, configFile: globals.config, at: flags.at, ignoreRange: flags.ignoreRange, force: flags.force, progress: globals.progress });
         const dir = path.relative(globals.cwd, result.workDir) || '.';
         const lines = [`Workspace ready in ${dir}: upstream ${result.version} plus ${result.patches.length} patch commit(s):`];

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors';
-import { exportCommand } from '../../commands/export';
 import { withExamples } from '../help';
 import type { Registrar } from './index';
 
@@ -11,6 +10,7 @@ export const registerExport: Registrar = (program, dispatch) => {
     .description('rewrite patches/ and patches/series from the workspace commits (deterministic; unchanged patches keep every byte)')
     .action(() =>
       dispatch(async (globals) => {
+        const { exportCommand } = await import('../../commands/export');
         const result = await exportCommand({ cwd: globals.cwd, configFile: globals.config });
         const dir = path.relative(globals.cwd, result.patchesDir) || '.';
         const changed = result.written.length + result.removed.length + (result.seriesChanged ? 1 : 0);

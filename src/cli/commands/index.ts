@@ -9,5 +9,23 @@ import { registerUpstream } from './upstream';
 
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
-/** Every top-level command's flag wiring. Add one import and one entry per command file. */
+/*
+ * Every top-level command's flag wiring. Add one import and one entry per command file.
+ *
+ * Start-up stays fast because these files load only commander and their own formatting: a
+ * registrar never imports its command's implementation at the top. It imports it inside the
+ * action, so `--version`, `--help` and every other command do not pay for it:
+ *
+ *   import type { BuildResult } from '../../commands/build';   // types only: erased at compile time
+ *   ...
+ *   .action((flags: BuildFlags) =>
+ *     dispatch(async (globals) => {
+ *       const { build } = await import('../../commands/build');
+ *       const result = await build({ cwd: globals.cwd, ... });
+ *       return { exitCode: ..., json: result, text: buildText(result) };
+ *     }),
+ *   );
+ *
+ * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
+ */
 export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply];

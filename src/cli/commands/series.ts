@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors';
-import { seriesCommand } from '../../commands/series';
 import { withExamples } from '../help';
 import type { Registrar } from './index';
 
@@ -10,6 +9,7 @@ export const registerSeries: Registrar = (program, dispatch) => {
     .description('validate the config and the patch series, and list the patches in order')
     .action(() =>
       dispatch(async (globals) => {
+        const { seriesCommand } = await import('../../commands/series');
         const summary = await seriesCommand({ cwd: globals.cwd, configFile: globals.config });
         const rel = path.relative(globals.cwd, summary.patchesDir) || '.';
         const lines = [`${summary.patches.length} patch(es) in ${rel}/series, verified against upstream ${summary.base}:`];

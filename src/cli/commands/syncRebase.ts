@@ -1,11 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors';
-import { syncAbort } from '../../commands/syncAbort';
-import { syncContinue } from '../../commands/syncContinue';
-import { syncPush } from '../../commands/syncPush';
-import { syncRebase } from '../../commands/syncRebase';
-import { syncStatus, type SyncStatusResult } from '../../commands/syncStatus';
+import type { SyncStatusResult } from '../../commands/syncStatus';
 import type { RebaseReport } from '../../workspace/rebaseSession';
 import type { CommandOutcome, GlobalOptions } from '../context';
 import { withExamples } from '../help';
@@ -87,6 +83,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .option('--force', 'set aside a workspace with unexported work (sync abort brings it back)')
     .action((flags: { to: string; commit?: boolean; branch?: string; summary?: string; nonInteractive?: boolean; force?: boolean }) =>
       dispatch(async (globals) => {
+        const { syncRebase } = await import('../../commands/syncRebase');
         const report = await syncRebase({
           cwd: globals.cwd,
           configFile: globals.config,
@@ -113,7 +110,10 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .description('after resolving a conflict in .meshfork/work: commit the resolution and go on (refuses while markers remain)')
     .option('--skip', 'drop the stopped patch from the series instead (upstream has the change, or it is no longer needed)')
     .action((flags: { skip?: boolean }) =>
-      dispatch(async (globals) => rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals)),
+      dispatch(async (globals) => {
+        const { syncContinue } = await import('../../commands/syncContinue');
+        return rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals);
+      }),
     );
   withExamples(cont, ['meshfork sync continue', 'meshfork sync status && meshfork sync continue', 'meshfork sync continue --skip']);
   cont.addHelpText('after', REBASE_EXIT_CODES.replace('1  stopped on a conflict', '1  markers remain, the resolution is empty (see --skip), or stopped on the next conflict'));
@@ -123,6 +123,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .description('undo the rebase in progress: patches/, config, lock and any earlier workspace come back byte for byte')
     .action(() =>
       dispatch(async (globals) => {
+        const { syncAbort } = await import('../../commands/syncAbort');
         const result = await syncAbort({ cwd: globals.cwd, configFile: globals.config });
         const what = result.from ? ` from ${result.from} to ${result.to}` : '';
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: `Aborted the rebase${what}; restored ${result.restored.map((p) => rel(globals, p)).join(', ')}.` };
@@ -136,6 +137,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .description('where a rebase stands (stopped patch, remaining conflict markers) and what the workspace holds')
     .action(() =>
       dispatch(async (globals) => {
+        const { syncStatus } = await import('../../commands/syncStatus');
         const result = await syncStatus({ cwd: globals.cwd, configFile: globals.config });
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: statusText(result, globals) };
       }),
@@ -150,6 +152,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .option('--branch <name>', 'branch to push (default: the current branch)')
     .action((flags: { remote: string; branch?: string }) =>
       dispatch(async (globals) => {
+        const { syncPush } = await import('../../commands/syncPush');
         const result = await syncPush({ cwd: globals.cwd, configFile: globals.config, remote: flags.remote, branch: flags.branch });
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: `Pushed ${result.branch} (${result.commit.slice(0, 12)}) to ${result.remote}.` };
       }),

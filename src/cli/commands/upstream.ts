@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { upstreamFetch, type UpstreamFetchResult } from '../../commands/upstreamFetch';
-import { upstreamList, type UpstreamListResult } from '../../commands/upstreamList';
+import type { UpstreamFetchResult } from '../../commands/upstreamFetch';
+import type { UpstreamListResult } from '../../commands/upstreamList';
 import { withExamples } from '../help';
 import type { Dispatch } from '../program';
 import type { Registrar } from './index';
@@ -26,6 +26,7 @@ function registerList(upstream: Command, dispatch: Dispatch): void {
     .description('list upstream releases with dates, marking the base, the newest and those outside "supports"')
     .action(() =>
       dispatch(async (globals) => {
+        const { upstreamList } = await import('../../commands/upstreamList');
         const result = await upstreamList({ cwd: globals.cwd, configFile: globals.config, progress: globals.progress });
         return { exitCode: 0, json: result, text: listText(result) };
       }),
@@ -42,6 +43,7 @@ function registerFetch(upstream: Command, dispatch: Dispatch): void {
     .option('--update-lock', 'accept an identity that differs from meshfork.lock.json (a moved tag) and record it')
     .action((versions: string[], flags: { updateLock?: boolean }) =>
       dispatch(async (globals) => {
+        const { upstreamFetch } = await import('../../commands/upstreamFetch');
         const result = await upstreamFetch({ cwd: globals.cwd, configFile: globals.config, versions, updateLock: flags.updateLock, progress: globals.progress });
         return { exitCode: 0, json: result, text: fetchText(result) };
       }),

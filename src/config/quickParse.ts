@@ -1,0 +1,44 @@
+/*
+ * The common case without zod: a config that is plainly valid is turned into exactly what
+ * configSchema.parse would return (same values, defaults, key order). Anything unusual returns
+ * undefined and goes through zod, which alone words the errors. Loading zod costs more than a
+ * warm `sync check` does otherwise.
+ */
+import type { Config } from './schema';
+import * as semver from '../util/semver';
+
+type Plain = Record<string, unknown>;
+
+function plainObject(value: unknown, keys: readonly string[]): value is Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.keys(value).every((k) => keys.includes(k));
+}
+
+function text(value: unknown, minLength = 0): value is string {
+  return typeof value === 'string' && value.length >= minLength;
+}
+
+function upstreamOf(raw: unknown): Config['upstream'] | undefined {
+  if (plainObject(raw, ['source', 'package']) && raw.source === 'npm' && text(raw.package, 1)) return { source: 'npm', package: raw.package };
+  if (!plainObject(raw, ['source', 'url', 'tagPattern']) || raw.source !== 'git' || !text(raw.url) || !/^(https:\/\/|file:\/\/|ssh:\/\/|git@)/.test(raw.url)) return undefined;
+  if (raw.tagPattern !== undefined && !text(raw.tagPattern)) return undefined;
+  return { source: 'git', url: raw.url, tagPattern: raw.tagPattern ?? 'v*' };
+}
+
+function imageOf(raw: unknown): Config['image'] | undefined {
+  if (raw === undefined) return { repository: 'meshfork/meshcentral', tag: '{version}', nodeVersion: '20' };
+  if (!plainObject(raw, ['repository', 'tag', 'nodeVersion'])) return undefined;
+  const { repository = 'meshfork/meshcentral', tag = '{version}', nodeVersion = '20' } = raw;
+  return text(repository, 1) && text(tag, 1) && text(nodeVersion, 1) ? { repository, tag, nodeVersion } : undefined;
+}
+
+/** configSchema.parse(raw) for a plainly valid config; undefined when zod must look at it. */
+export function quickParseConfig(raw: unknown): Config | undefined {
+  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'image'])) return undefined;
+  const { $schema, base, supports, patches = 'patches' } = raw;
+  const upstream = upstreamOf(raw.upstream);
+  const image = imageOf(raw.image);
+  if (!upstream || !image || ($schema !== undefined && !text($schema)) || !text(patches, 1)) return undefined;
+  if (!text(base) || semver.valid(base) === null || !text(supports) || semver.validRange(supports) === null) return undefined;
+  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, image };
+}
