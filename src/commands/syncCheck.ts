@@ -12,8 +12,8 @@ import { syncCheckReportSchema, type ReleaseReport, type SyncCheckReport, type U
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
-import { assertInRange, openUpstream, type Release, type Upstream } from '../upstream';
-import { normalizeVersion, requireBaseRelease } from '../upstream/version';
+import { openUpstream, type Release, type Upstream } from '../upstream';
+import { assertReleaseInRange, normalizeVersion, requireBaseRelease } from '../upstream/version';
 import type { ProgressSink } from '../util/progress';
 import type { SeriesOutcome } from '../engine/types';
 
@@ -53,7 +53,7 @@ function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
 async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<{ targets: Release[]; baseChecked: boolean }> {
   const { base } = loaded.config;
   if (options.to !== undefined) {
-    assertInRange(loaded.config, options.to, options.ignoreRange);
+    await assertReleaseInRange(upstream, loaded.config, options.to, options.ignoreRange);
     return { targets: [await upstream.resolve(options.to)], baseChecked: false };
   }
   const newer = inSupports.filter((r) => semver.gt(r.version, base));

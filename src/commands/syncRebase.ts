@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
 import { MeshforkError } from '../errors';
 import { inRange } from '../upstream/range';
+import { normalizeVersion } from '../upstream/version';
 import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
@@ -29,7 +30,8 @@ export interface SyncRebaseOptions {
   cacheDir?: string;
 }
 
-export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseReport> {
+export async function syncRebase(input: SyncRebaseOptions): Promise<RebaseReport> {
+  const options = { ...input, to: normalizeVersion(input.to, '--to') };
   const loaded = await loadConfig(options.cwd, options.configFile);
   // The rebase ends by making VERSION the base, and the base must lie inside "supports".
   if (!inRange(loaded.config, options.to)) {

@@ -45,29 +45,47 @@ export function differingLine(line: number, expected: string, actual: string | u
   };
 }
 
-/**
- * How well the old side fits at `pos`: 2 per identical line, 1 per line equal up to whitespace.
- * Blank lines match almost anywhere, so they are no evidence of a location and score nothing.
- */
-function fit(target: string[], pattern: string[], keys: string[], pos: number): number {
-  let score = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const line = target[pos + i];
-    if (line === undefined || keys[i] === '') continue;
-    if (line === pattern[i]) score += 2;
-    else if (normalized(line) === keys[i]) score += 1;
+/** Per file image: the positions of each line, compared up to whitespace (built once, reused for every hunk). */
+const lineIndexes = new WeakMap<string[], Map<string, number[]>>();
+
+function lineIndex(target: string[]): Map<string, number[]> {
+  let index = lineIndexes.get(target);
+  if (!index) {
+    const built = new Map<string, number[]>();
+    target.forEach((line, pos) => {
+      const key = normalized(line);
+      if (key === '') return;
+      const positions = built.get(key);
+      if (positions) positions.push(pos);
+      else built.set(key, [pos]);
+    });
+    lineIndexes.set(target, built);
+    index = built;
   }
-  return score;
+  return index;
 }
 
-/** The 0-based position where `pattern` fits best in `target` (ties: nearest the 1-based line `near`); undefined when nothing fits. */
+/**
+ * The 0-based position where `pattern` fits best in `target`: 2 points per identical line, 1 per
+ * line equal up to whitespace; blank lines match almost anywhere, so they are no evidence and score
+ * nothing. Ties go to the position nearest the 1-based line `near` (the earlier one at equal
+ * distance). Undefined when nothing fits. Only positions some line of the pattern points to are
+ * scored, so a whole 9000-line file costs about as much as the pattern's matching lines.
+ */
 export function bestFit(target: string[], pattern: string[], near: number): number | undefined {
-  if (pattern.length === 0) return undefined;
-  const keys = pattern.map(normalized);
+  const index = lineIndex(target);
+  const scores = new Map<number, number>();
+  pattern.forEach((line, i) => {
+    const key = normalized(line);
+    if (key === '') return;
+    for (const p of index.get(key) ?? []) {
+      const pos = p - i;
+      if (pos < 0) continue;
+      scores.set(pos, (scores.get(pos) ?? 0) + (target[p] === line ? 2 : 1));
+    }
+  });
   let best: { pos: number; score: number } | undefined;
-  for (let pos = 0; pos < target.length; pos++) {
-    const score = fit(target, pattern, keys, pos);
-    if (score === 0) continue;
+  for (const [pos, score] of [...scores].sort((x, y) => x[0] - y[0])) {
     const closer = best !== undefined && score === best.score && Math.abs(pos + 1 - near) < Math.abs(best.pos + 1 - near);
     if (best === undefined || score > best.score || closer) best = { pos, score };
   }

@@ -5,6 +5,8 @@
 import semver from 'semver';
 import type { Config } from '../config/schema';
 import { MeshforkError } from '../errors';
+import type { Upstream } from './index';
+import { assertInRange } from './range';
 import type { Release } from './source';
 
 /** The plain semver spelling of `input` ("v1.1.51" -> "1.1.51"); USAGE naming `flag` when it is no version. */
@@ -14,6 +16,16 @@ export function normalizeVersion(input: string, flag: string): string {
     throw new MeshforkError('USAGE', `${flag}: "${input}" is not a version such as 1.1.55`, { hint: 'run `meshfork upstream list` to see the releases' });
   }
   return version;
+}
+
+/**
+ * A release outside supports is refused (VERSION_OUT_OF_RANGE, whose hint is --ignore-range) only
+ * when it exists: an unknown one is VERSION_UNKNOWN, so the hint never leads to another failure.
+ */
+export async function assertReleaseInRange(upstream: Upstream, config: Config, version: string, ignoreRange = false): Promise<void> {
+  if (ignoreRange || semver.satisfies(version, config.supports)) return;
+  if (!(await upstream.listReleases()).some((r) => r.version === version)) await upstream.resolve(version);
+  assertInRange(config, version, ignoreRange);
 }
 
 /** Where the releases come from, for messages: `tags matching "v*" in URL` or `npm package NAME`. */
