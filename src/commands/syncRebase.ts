@@ -35,6 +35,13 @@ export async function syncRebase(input: SyncRebaseOptions): Promise<RebaseReport
   const loaded = await loadConfig(options.cwd, options.configFile);
   // The rebase ends by making VERSION the base, and the base must lie inside "supports".
   if (!inRange(loaded.config, options.to)) {
+    // An unknown release is VERSION_UNKNOWN: "widen supports" would only lead to that next.
+    const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+    try {
+      if (!(await upstream.listReleases()).some((r) => r.version === options.to)) await upstream.resolve(options.to);
+    } finally {
+      upstream.close();
+    }
     throw new MeshforkError('VERSION_OUT_OF_RANGE', `${options.to} is outside the supported range "${loaded.config.supports}" (${loaded.file}: supports), so it cannot become the base`, {
       hint: 'widen "supports" in the config first (and commit that), then run the rebase again',
       details: { version: options.to, supports: loaded.config.supports },
