@@ -72,7 +72,7 @@ class CachedUpstream implements Upstream {
 
   resolve(input: string): Promise<Release> {
     // One spelling per release: "v1.1.51" must never become a second lock entry beside "1.1.51".
-    const version = semver.valid(input) ?? input;
+    const version = semver.clean(input) ?? input;
     let pending = this.resolved.get(version);
     if (!pending) {
       pending = this.resolveNow(version);

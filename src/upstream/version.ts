@@ -11,7 +11,7 @@ import type { Release } from './source';
 
 /** The plain semver spelling of `input` ("v1.1.51" -> "1.1.51"); USAGE naming `flag` when it is no version. */
 export function normalizeVersion(input: string, flag: string): string {
-  const version = semver.valid(input.trim());
+  const version = semver.clean(input);
   if (version === null) {
     throw new MeshforkError('USAGE', `${flag}: "${input}" is not a version such as 1.1.55`, { hint: 'run `meshfork upstream list` to see the releases' });
   }
