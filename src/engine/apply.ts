@@ -227,8 +227,8 @@ export async function applySeries(patches: Patch[], tree: MemoryTree, options: A
   const outcomes: PatchOutcome[] = [];
   const leftOut: LeftOutRegions = new Map();
   for (const patch of patches) {
-    const { outcome, partial } = await applyPatchInto(patch, tree, opts);
-    if (opts.onConflict === 'reject') trackLeftOutHunks(patch, outcome, partial, leftOut);
+    const { outcome } = await applyPatchInto(patch, tree, opts);
+    if (opts.onConflict === 'reject') trackLeftOutHunks(patch, outcome, leftOut);
     outcomes.push(outcome);
   }
   return { patches: outcomes, status: worstStatus(outcomes.map((o) => o.status)) };
