@@ -23,6 +23,8 @@ export const errorCodes = {
   PATH_UNSAFE: ExitCode.usage,
   VERSION_UNKNOWN: ExitCode.usage,
   VERSION_OUT_OF_RANGE: ExitCode.usage,
+  NO_RELEASES: ExitCode.usage,
+  BASE_UNKNOWN: ExitCode.usage,
   LOCK_MISMATCH: ExitCode.usage,
   LOCK_INVALID: ExitCode.usage,
   OUTPUT_EXISTS: ExitCode.usage,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
-import { ExitCode, isMeshforkError } from '../errors';
-import { buildProgram } from './program';
+import { CommanderError, type Command } from 'commander';
+import { ExitCode, isMeshforkError, MeshforkError } from '../errors';
+import { buildProgram, commandPath } from './program';
 import type { CommandRunner, GlobalOptions } from './context';
 import { colorEnabled, makeStyle } from './style';
 import { terminalProgress } from './progressRenderer';
@@ -44,14 +44,36 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = exitCode;
 }
 
+/** Global options that take a value: `help` is found after them. */
+const VALUE_OPTIONS = new Set(['-C', '--cwd', '--config']);
+
+/**
+ * `meshfork help sync check` shows `meshfork sync check --help` (commander's own help command
+ * looks one level deep only). argv is node's: [node, script, ...args].
+ */
+export function rewriteHelp(argv: string[]): string[] {
+  const args = argv.slice(2);
+  let i = 0;
+  while (i < args.length && args[i].startsWith('-')) i += VALUE_OPTIONS.has(args[i]) ? 2 : 1;
+  if (args[i] !== 'help' || i + 1 >= args.length) return argv;
+  return [...argv.slice(0, 2), ...args.slice(0, i), ...args.slice(i + 1), '--help'];
+}
+
 export async function run(argv: string[]): Promise<number> {
   let runner: CommandRunner | undefined;
-  const program = buildProgram(packageVersion(), (r) => {
-    runner = r;
-  });
+  let failedCommand: Command | undefined;
+  const program = buildProgram(
+    packageVersion(),
+    (r) => {
+      runner = r;
+    },
+    (cmd) => {
+      failedCommand = cmd;
+    },
+  );
   let globals: GlobalOptions | undefined;
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(rewriteHelp(argv));
     if (!runner) {
       program.outputHelp();
       return ExitCode.usage;
@@ -62,18 +84,24 @@ export async function run(argv: string[]): Promise<number> {
     else if (outcome.text && !(globals.quiet && outcome.exitCode === ExitCode.ok)) process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
     return outcome.exitCode;
   } catch (error) {
-    return reportError(error, globals ?? resolveGlobals(program.opts<RawGlobals>(), process.env));
+    return reportError(usageError(error, failedCommand ?? program), globals ?? resolveGlobals(program.opts<RawGlobals>(), process.env));
   }
+}
+
+/** A commander parse error as a MeshforkError (USAGE) whose hint names the failing command's help. */
+function usageError(error: unknown, cmd: Command): unknown {
+  // --help and --version arrive as CommanderError with exit code 0: not an error.
+  if (!(error instanceof CommanderError) || error.exitCode === 0) return error;
+  // A command group run without its subcommand has printed its help already (on stderr).
+  const message = error.code === 'commander.help' ? `\`${commandPath(cmd)}\` needs a command (listed above)` : error.message.replace(/^error: /, '').replace(/\n\(Did you mean .*\)$/s, '');
+  const suggestion = /\(Did you mean (.*)\?\)/.exec(error.message)?.[1];
+  const help = `run \`${commandPath(cmd)} --help\` for the options`;
+  return new MeshforkError('USAGE', message, { hint: suggestion ? `did you mean ${suggestion}? ${help}` : help });
 }
 
 function reportError(error: unknown, globals: GlobalOptions): number {
   const style = makeStyle(colorEnabled(process.stderr, process.env) && !globals.json);
-  if (error instanceof CommanderError) {
-    // --help and --version arrive here with exit code 0.
-    if (error.exitCode === 0) return ExitCode.ok;
-    if (globals.json) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message.replace(/^error: /, '') } }, null, 2)}\n`);
-    return ExitCode.usage;
-  }
+  if (error instanceof CommanderError) return ExitCode.ok;
   if (isMeshforkError(error)) {
     if (globals.json) {
       const body = { error: { code: error.code, message: error.message, hint: error.hint, ...(error.details ?? {}) } };

@@ -3,10 +3,27 @@ import type { CommandRunner } from './context';
 import { registrars } from './commands';
 import { withExamples } from './help';
 
+const EXIT_CODES = `
+Exit codes (every command; each command's --help lists its own):
+  0  success        1  conflict        2  usage, config or input error
+  3  needs a refresh                   4  environment failure         70  a bug in meshfork
+`;
+
 /** Called by a command's action with the function that runs it; main.ts runs it after parsing. */
 export type Dispatch = (runner: CommandRunner) => void;
 
-export function buildProgram(version: string, dispatch: Dispatch): Command {
+/** "meshfork sync check": the words that name a command, for hints. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Usage errors are reported by main.ts in the one error format (error[USAGE] + hint), so commander
+ * prints none itself; `onCommand` learns the innermost command being parsed, for the hint.
+ */
+export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cmd: Command) => void = () => {}): Command {
   const program = new Command('meshfork')
     .description('Maintain a downstream fork of MeshCentral as a versioned series of patch files.')
     .version(version, '-V, --version', 'print the meshfork version')
@@ -16,7 +33,7 @@ export function buildProgram(version: string, dispatch: Dispatch): Command {
     .addOption(new Option('-q, --quiet', 'print only errors and the result').conflicts('verbose'))
     .option('-v, --verbose', 'print more detail')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   withExamples(program, [
     'meshfork sync check',
@@ -24,11 +41,15 @@ export function buildProgram(version: string, dispatch: Dispatch): Command {
     'meshfork apply --to 1.1.55 --out build/meshcentral',
     'meshfork --json upstream list',
   ]);
+  program.addHelpText('after', EXIT_CODES);
   for (const register of registrars) register(program, dispatch);
-  program.commands.forEach(function exitOverrideDeep(cmd: Command) {
+  // commander shares one output configuration among all commands: set once, silent.
+  program.configureOutput({ outputError: () => {} });
+  (function configureDeep(cmd: Command) {
     cmd.exitOverride();
     cmd.showSuggestionAfterError(true);
-    cmd.commands.forEach(exitOverrideDeep);
-  });
+    if (cmd.commands.length > 0) cmd.hook('preSubcommand', (_parent, sub) => onCommand(sub));
+    cmd.commands.forEach(configureDeep);
+  })(program);
   return program;
 }

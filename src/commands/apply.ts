@@ -6,7 +6,8 @@ import { MeshforkError } from '../errors';
 import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
 import { assertInsideTree } from '../series/pathSafety';
-import { assertInRange, openUpstream } from '../upstream';
+import { openUpstream } from '../upstream';
+import { assertReleaseInRange, normalizeVersion } from '../upstream/version';
 import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
 import type { ProgressSink } from '../util/progress';
@@ -39,6 +40,8 @@ export interface ApplyResult {
   /** Files the series created, changed or deleted in the release. */
   changedFiles: string[];
   patches: PatchOutcome[];
+  /** The configured upstream, as `npm meshcentral` or `git URL`. */
+  upstream: string;
 }
 
 /** Write the series' changes into the build folder. Linked files are replaced, never written through. */
@@ -78,8 +81,7 @@ async function publish(build: string, out: string): Promise<void> {
  */
 export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
-  const version = options.to ?? loaded.config.base;
-  assertInRange(loaded.config, version, options.ignoreRange);
+  const version = options.to !== undefined ? normalizeVersion(options.to, '--to') : loaded.config.base;
   const out = path.resolve(options.cwd, options.out);
   const inside = (dir: string) => dir === out || dir.startsWith(out + path.sep);
   if (inside(loaded.root) || inside(loaded.patchesDir) || inside(path.resolve(options.cwd))) {
@@ -92,6 +94,13 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
   }
   const series = await loadSeries(loaded.patchesDir);
   const upstream = await openUpstream(loaded, { progress: options.progress, updateLock: options.updateLock, cacheDir: options.cacheDir });
+  try {
+    // An unknown release is VERSION_UNKNOWN, not "outside supports" with a hint that would fail next.
+    await assertReleaseInRange(upstream, loaded.config, version, options.ignoreRange);
+  } catch (error) {
+    upstream.close();
+    throw error;
+  }
   await fs.mkdir(path.dirname(out), { recursive: true });
   // builds of killed runs: ".<name>.meshfork-<pid>-<hex>.tmp|.old" of a dead pid
   await removeLeftovers(path.dirname(out), `.${path.basename(out)}.meshfork-`);
@@ -103,7 +112,8 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
     const tree = new MemoryTree(upstream.reader(version));
     const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
     const outcome = await applySeries(series.patches, tree, { fuzz: options.fuzz ?? 0, threeWayBase });
-    const base = { version, base: loaded.config.base, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
+    const source = loaded.config.upstream.source === 'npm' ? `npm ${loaded.config.upstream.package}` : `git ${loaded.config.upstream.url}`;
+    const base = { version, base: loaded.config.base, upstream: source, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
     if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };
     tracePhase('apply:write');
     const changedFiles = await writeChanges(build, tree);

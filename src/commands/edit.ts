@@ -13,6 +13,7 @@ import { buildWorkspace } from '../workspace/build';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../series/patchesSwap';
+import { normalizeVersion } from '../upstream/version';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 import { wsGitText } from '../workspace/workspaceGit';
@@ -46,7 +47,7 @@ export async function edit(options: EditOptions): Promise<EditResult> {
   return withProjectLock(layout, async () => {
     await recoverPatchesSwap(layout.patchesDir);
     await assertNoRebase(layout.rebaseFile, 'recreating the workspace');
-    const version = options.at ?? loaded.config.base;
+    const version = options.at !== undefined ? normalizeVersion(options.at, '--at') : loaded.config.base;
     if (options.at !== undefined) assertInRange(loaded.config, version, options.ignoreRange);
     const series = await loadSeries(layout.patchesDir);
 

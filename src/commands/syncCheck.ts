@@ -7,12 +7,13 @@ import * as semver from '../util/semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, type FileReader } from '../engine';
 import { MeshforkError } from '../errors';
-import { buildCheckReport, buildReleaseReport, fileKey, hunkKey, isFailingHunk } from '../report/build';
+import { buildCheckReport, buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../report/build';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
 import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
-import { culpritCommits, securityCommitsByTarget } from '../upstream/history';
-import { assertInRange, openUpstream, type Release, type Upstream } from '../upstream';
+import { culpritCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
+import { openUpstream, type Release, type Upstream } from '../upstream';
+import { assertReleaseInRange, normalizeVersion, requireBaseRelease } from '../upstream/version';
 import { mapLimit } from '../util/mapLimit';
 import type { ProgressSink } from '../util/progress';
 import type { SeriesOutcome } from '../engine/types';
@@ -49,21 +50,35 @@ function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
   return (p) => pending.get(p) ?? reader(p);
 }
 
-async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<Release[]> {
+/**
+ * The releases to check. With nothing in supports newer than the base, the default and --all check
+ * the base itself: a series that no longer applies to its own base must not pass as "up to date".
+ */
+async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<{ targets: Release[]; baseChecked: boolean }> {
   const { base } = loaded.config;
   if (options.to !== undefined) {
-    assertInRange(loaded.config, options.to, options.ignoreRange);
-    return [await upstream.resolve(options.to)];
+    await assertReleaseInRange(upstream, loaded.config, options.to, options.ignoreRange);
+    return { targets: [await upstream.resolve(options.to)], baseChecked: false };
   }
   const newer = inSupports.filter((r) => semver.gt(r.version, base));
+  if (newer.length === 0) return { targets: [await upstream.resolve(base)], baseChecked: true };
   const chosen = options.all ? newer : newer.slice(-1);
   // resolve() pins each release in the lock file and fails on an identity mismatch.
-  return Promise.all(chosen.map((r) => upstream.resolve(r.version)));
+  return { targets: await Promise.all(chosen.map((r) => upstream.resolve(r.version))), baseChecked: false };
 }
 
-/** Culprit commits for every hunk that did not apply as written (hunkKey) and every missing file (fileKey). */
-async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Map<string, UpstreamCommit[]>> {
-  const culprits = new Map<string, UpstreamCommit[]>();
+/** What the history says about one release's failures: culprits per failing hunk (hunkKey) and missing file (fileKey). */
+interface Culprits {
+  commits: Map<string, UpstreamCommit[]>;
+  renamedTo: Map<string, string>;
+}
+
+/**
+ * Culprit commits for every hunk that did not apply as written and every missing file. A hunk's
+ * @@ lines count the earlier patches on its file: they are mapped back to the base release first.
+ */
+async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Culprits> {
+  const found: Culprits = { commits: new Map(), renamedTo: new Map() };
   for (const patchOutcome of outcome.patches) {
     const patch = patches.find((p) => p.name === patchOutcome.name);
     for (const file of patchOutcome.files) {
@@ -71,32 +86,23 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
       if (!op) continue;
       const sourcePath = op.kind === 'rename' ? op.from : op.path;
       if (file.status === 'missing') {
-        // Gone from the release: whoever deleted or renamed it is the culprit, whatever the lines.
-        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start: 1, end: 1 });
-        culprits.set(fileKey(patchOutcome.name, file.path), commits);
+        // Gone from the release: the commit that deleted or renamed it is the culprit, not every commit that touched it.
+        const removed = await removalCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath);
+        found.commits.set(fileKey(patchOutcome.name, file.path), removed.commits);
+        if (removed.renamedTo) found.renamedTo.set(fileKey(patchOutcome.name, file.path), removed.renamedTo);
       }
       for (const hunk of file.hunks.filter(isFailingHunk)) {
         const source = op.hunks[hunk.index];
-        const start = Math.max(source.oldStart, 1);
-        const range = { start, end: start + Math.max(source.oldLines, 1) - 1 };
-        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, range);
-        culprits.set(hunkKey({ patch: patchOutcome.name, path: file.path, index: hunk.index }), commits);
+        const ref = { patch: patchOutcome.name, path: file.path, index: hunk.index };
+        const oldStart = Math.max(source.oldStart, 1);
+        const start = hunkBaseLine(patches, ref, oldStart);
+        const end = Math.max(hunkBaseLine(patches, ref, oldStart + Math.max(source.oldLines, 1) - 1), start);
+        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
+        found.commits.set(hunkKey(ref), commits);
       }
     }
   }
-  return culprits;
-}
-
-/** The release's content of every file that has a conflicting hunk (for locating differing lines). */
-async function conflictingFiles(outcome: SeriesOutcome, read: FileReader): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const file of outcome.patches.flatMap((p) => p.files)) {
-    const source = file.from ?? file.path;
-    if (files.has(source) || !file.hunks.some((h) => h.status === 'conflict')) continue;
-    const content = await read(source);
-    if (content !== undefined) files.set(source, content);
-  }
-  return files;
+  return found;
 }
 
 interface CheckContext {
@@ -128,15 +134,16 @@ async function checkRelease(ctx: CheckContext, release: Release): Promise<Releas
   const { upstream, patches, loaded, history } = ctx;
   const read = prefetchingReader(upstream.reader(release.version), ctx.paths);
   const outcome = await applySeries(patches, new MemoryTree(read), { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
+  const culprits = history && (await findCulprits(history, patches, outcome, release.identity));
   return buildReleaseReport({
     version: release.version,
     identity: release.identity,
     inSupports: semver.satisfies(release.version, loaded.config.supports),
     outcome,
     patches,
-    culprits: history && (await findCulprits(history, patches, outcome, release.identity)),
+    culprits: culprits?.commits,
+    renamedTo: culprits?.renamedTo,
     securityCommits: history ? history.security.get(release.identity) ?? [] : null,
-    releaseFiles: await conflictingFiles(outcome, read),
   });
 }
 
@@ -148,24 +155,27 @@ function validateOptions(options: SyncCheckOptions): void {
   if (!Number.isInteger(fuzz) || fuzz < 0) {
     throw new MeshforkError('USAGE', `--fuzz: expected a whole number >= 0, got ${String(options.fuzz)}`, { hint: 'omit --fuzz for strict checking, or pass e.g. --fuzz 2' });
   }
-  if (options.to !== undefined && semver.valid(options.to) === null) {
-    throw new MeshforkError('USAGE', `--to: "${options.to}" is not a version such as 1.1.55`, { hint: 'run meshfork upstream list to see the releases' });
-  }
 }
 
 /**
  * Check the series against the chosen releases and return the report; conflicts are data, not errors.
  * With --to the release list is not fetched (no registry round trip), so `newest` is null.
  */
-export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckReport> {
-  validateOptions(options);
+export async function syncCheck(input: SyncCheckOptions): Promise<SyncCheckReport> {
+  validateOptions(input);
+  const options = input.to === undefined ? input : { ...input, to: normalizeVersion(input.to, '--to') };
   const loaded = await loadConfig(options.cwd, options.configFile);
   const series = await loadSeries(loaded.patchesDir);
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
     const { config } = loaded;
-    const inSupports = options.to !== undefined ? [] : (await upstream.listReleases()).filter((r) => semver.satisfies(r.version, config.supports));
-    const targets = await chooseTargets(options, loaded, upstream, inSupports);
+    let inSupports: Release[] = [];
+    if (options.to === undefined) {
+      const all = await upstream.listReleases();
+      requireBaseRelease(config, all);
+      inSupports = all.filter((r) => semver.satisfies(r.version, config.supports));
+    }
+    const { targets, baseChecked } = await chooseTargets(options, loaded, upstream, inSupports);
     const ctx: CheckContext = {
       options,
       loaded,
@@ -187,6 +197,8 @@ export async function syncCheck(options: SyncCheckOptions): Promise<SyncCheckRep
       mode: options.to !== undefined ? 'to' : options.all ? 'all' : 'newest',
       fuzz: options.fuzz ?? 0,
       releases,
+      upToDate: baseChecked,
+      baseChecked,
       isNewer: (a, b) => semver.gt(a, b),
     });
     // Typed by the zod schema (z.infer); test/integration/fastPaths.test.ts parses real reports with

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
 import { MeshforkError } from '../errors';
 import { inRange } from '../upstream/range';
+import { normalizeVersion } from '../upstream/version';
 import type { ProgressSink } from '../util/progress';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
@@ -29,10 +30,18 @@ export interface SyncRebaseOptions {
   cacheDir?: string;
 }
 
-export async function syncRebase(options: SyncRebaseOptions): Promise<RebaseReport> {
+export async function syncRebase(input: SyncRebaseOptions): Promise<RebaseReport> {
+  const options = { ...input, to: normalizeVersion(input.to, '--to') };
   const loaded = await loadConfig(options.cwd, options.configFile);
   // The rebase ends by making VERSION the base, and the base must lie inside "supports".
   if (!inRange(loaded.config, options.to)) {
+    // An unknown release is VERSION_UNKNOWN: "widen supports" would only lead to that next.
+    const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
+    try {
+      if (!(await upstream.listReleases()).some((r) => r.version === options.to)) await upstream.resolve(options.to);
+    } finally {
+      upstream.close();
+    }
     throw new MeshforkError('VERSION_OUT_OF_RANGE', `${options.to} is outside the supported range "${loaded.config.supports}" (${loaded.file}: supports), so it cannot become the base`, {
       hint: 'widen "supports" in the config first (and commit that), then run the rebase again',
       details: { version: options.to, supports: loaded.config.supports },

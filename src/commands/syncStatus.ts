@@ -24,7 +24,8 @@ export interface SyncStatusResult {
     /** Patches done so far, and the series length. */
     done: number;
     total: number;
-    stopped?: { patch: string; conflicts: string[]; markers: string[] };
+    /** `missing`: files the patch changes that the release does not have (nothing to merge there). */
+    stopped?: { patch: string; conflicts: string[]; markers: string[]; missing: string[] };
   };
   workspace?: {
     dir: string;
@@ -53,6 +54,7 @@ export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatus
         patch: names[state.stopped.index] ?? `#${state.stopped.index + 1}`,
         conflicts: state.stopped.conflicts,
         markers: await remainingMarkers(layout.workDir, [...state.stopped.conflicts, ...(ws?.dirty ?? [])]),
+        missing: state.stopped.missing ?? [],
       },
     };
   }

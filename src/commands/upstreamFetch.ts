@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
+import { normalizeVersion } from '../upstream/version';
 import type { ProgressSink } from '../util/progress';
 
 export interface UpstreamFetchOptions {
@@ -19,7 +20,7 @@ export interface UpstreamFetchResult {
 /** `meshfork upstream fetch`: fill the cache (verified) and the lock file ahead of time. */
 export async function upstreamFetch(options: UpstreamFetchOptions): Promise<UpstreamFetchResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
-  const versions = options.versions.length > 0 ? options.versions : [loaded.config.base];
+  const versions = options.versions.length > 0 ? options.versions.map((v) => normalizeVersion(v, 'upstream fetch')) : [loaded.config.base];
   const upstream = await openUpstream(loaded, { progress: options.progress, updateLock: options.updateLock, cacheDir: options.cacheDir });
   try {
     const releases = [];

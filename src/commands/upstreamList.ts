@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load';
 import { inRange, openUpstream } from '../upstream';
 import { upstreamKey } from '../upstream/lockFile';
 import type { ProgressSink } from '../util/progress';
+import { requireReleases } from '../upstream/version';
 
 export interface UpstreamListOptions {
   cwd: string;
@@ -33,6 +34,8 @@ export async function upstreamList(options: UpstreamListOptions): Promise<Upstre
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
     const releases = await upstream.listReleases();
+    // No release at all is a misconfigured upstream (a regex for a glob), not an empty success.
+    requireReleases(loaded.config, releases);
     const newest = releases.map((r) => r.version).sort(semver.rcompare)[0];
     return {
       upstream: upstreamKey(loaded.config.upstream),

@@ -1,15 +1,19 @@
 import { assertNever } from '../errors';
 import { displayText, splitLines } from '../series/lines';
 import type { FileOperation, Hunk, Patch } from '../series/types';
-import { applyHunks, oldSide, reverseHunk } from './hunks';
+import { bestFit } from './differingLines';
+import { applyHunks, newSide, reverseHunk } from './hunks';
 import { conflictRegions, mergeFile } from './merge3';
 import { MemoryTree } from './tree';
 import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
+import { trackLeftOutHunks, type LeftOutRegions } from './leftOut';
 
 interface OperationResult {
   outcome: FileOutcome;
   /** Writes to make when the patch as a whole is accepted. */
   writes: { path: string; content: string | null; mode?: string }[];
+  /** For a file that conflicts: its content with every hunk that applies strictly (git apply --reject). */
+  partial?: { path: string; content: string };
 }
 
 function describe(op: FileOperation): Pick<FileOutcome, 'kind' | 'path' | 'from'> {
@@ -20,7 +24,7 @@ function createdContent(hunks: Hunk[]): string {
   return hunks.flatMap((h) => h.lines.map((l) => l.text)).join('');
 }
 
-async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number): Promise<OperationResult> {
+async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number, locateFailed = false): Promise<OperationResult> {
   const info = describe(op);
   switch (op.kind) {
     case 'create': {
@@ -41,7 +45,7 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number)
         const status = op.kind === 'delete' || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) ? 'already-applied' : 'missing';
         return { outcome: { ...info, status, hunks: [] }, writes: [] };
       }
-      const result = applyHunks(splitLines(existing), op.hunks, fuzz);
+      const result = applyHunks(splitLines(existing), op.hunks, fuzz, { locateFailed });
       const content = result.lines.join('');
       // As git apply: a deletion must leave nothing behind, and a rename must not overwrite a file.
       const blocked = (op.kind === 'delete' && content !== '') || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined);
@@ -52,7 +56,8 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number)
         else if (op.kind === 'rename') writes.push({ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.modeOf(op.from) });
         else writes.push({ path: op.path, content, mode: op.newMode });
       }
-      return { outcome: { ...info, status, hunks: result.outcomes }, writes };
+      const partial = status === 'conflict' && !blocked && op.kind !== 'delete' ? { path: source, content } : undefined;
+      return { outcome: { ...info, status, hunks: result.outcomes }, writes, partial };
     }
     default:
       return assertNever(op);
@@ -86,23 +91,6 @@ async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean
   return true;
 }
 
-/** For a hunk that failed: the target lines that differ from its old side, where it fits best. */
-function differingLines(target: string[], hunk: Hunk, guess: number): HunkOutcome['differingLines'] {
-  const pattern = oldSide(hunk);
-  let best = { pos: Math.max(0, guess - 1), score: -1 };
-  for (let pos = Math.max(0, guess - 60); pos <= Math.min(target.length - 1, guess + 60); pos++) {
-    let score = 0;
-    for (let i = 0; i < pattern.length; i++) if (target[pos + i] === pattern[i]) score++;
-    if (score > best.score) best = { pos, score };
-  }
-  const diffs: NonNullable<HunkOutcome['differingLines']> = [];
-  pattern.forEach((expected, i) => {
-    const actual = target[best.pos + i];
-    if (actual !== expected) diffs.push({ line: best.pos + i + 1, expected: displayText(expected).replace(/\r?\n$/, ''), actual: actual === undefined ? '' : displayText(actual).replace(/\r?\n$/, '') });
-  });
-  return diffs;
-}
-
 /**
  * Which of the failed hunks conflict on their own: each is merged alone (base + that hunk), so a
  * hunk that merges cleanly is reported `merged` even when another hunk of the file conflicts.
@@ -127,7 +115,6 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   if (patchedBase.failed.length) return failed;
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
   const regions = conflictRegions(splitLines(merged.content));
-  const targetLines = splitLines(target);
   const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);
   // One merge per failed hunk is cheap for a fork's patches; a huge diverged patch is blamed whole.
   const classify = merged.conflicts > 0 && failedIndexes.length <= 50;
@@ -135,26 +122,26 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   // Hunks that merge alone but not together (or too many to classify): blame them all rather than none.
   if (merged.conflicts > 0 && conflicting.size === 0) conflicting = new Set(failedIndexes);
   const inOrder = [...conflicting].sort((a, b) => a - b);
+  const mergedLines = splitLines(merged.content);
   const hunks = failed.outcome.hunks.map((h): HunkOutcome => {
     if (h.status !== 'conflict') return h;
-    if (!conflicting.has(h.index)) return { ...h, status: 'merged' };
     const guess = h.targetLine ?? h.baseLine;
+    if (!conflicting.has(h.index)) {
+      // Where the merge put it: the merged file's lines where the hunk's new side fits best.
+      const hunk = op.hunks[h.index];
+      const pos = bestFit(mergedLines, newSide(hunk), guess);
+      if (pos === undefined) return { index: h.index, status: 'merged', baseLine: h.baseLine };
+      return { index: h.index, status: 'merged', baseLine: h.baseLine, targetLine: pos + 1, offset: pos + 1 - Math.max(hunk.newStart, 1) };
+    }
     // One region per conflicting hunk: pair them in order; otherwise the first region that reaches the hunk.
     const region = inOrder.length === regions.length ? regions[inOrder.indexOf(h.index)] : regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1];
-    return { ...h, conflictRange: region, targetLine: region?.start ?? h.targetLine, differingLines: differingLines(targetLines, op.hunks[h.index], guess) };
+    return { ...h, conflictRange: region };
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
   const writes: OperationResult['writes'] = op.kind === 'rename'
     ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.modeOf(op.from) }]
     : [{ path: op.path, content: merged.content, mode: op.newMode }];
-  return { outcome: { ...failed.outcome, status, hunks }, writes };
-}
-
-function withDifferingLines(result: OperationResult, op: FileOperation, target: string | undefined): OperationResult {
-  if (target === undefined) return result;
-  const lines = splitLines(target);
-  const hunks = result.outcome.hunks.map((h) => (h.status === 'conflict' ? { ...h, differingLines: differingLines(lines, op.hunks[h.index], h.targetLine ?? h.baseLine) } : h));
-  return { ...result, outcome: { ...result.outcome, hunks } };
+  return { outcome: { ...failed.outcome, status, hunks }, writes, partial: failed.partial };
 }
 
 export function patchStatus(files: FileOutcome[]): PatchStatus {
@@ -167,41 +154,61 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
   return 'clean';
 }
 
+/** A patch's outcome and the paths where it left out conflicting hunks (onConflict 'reject'). */
+interface AppliedPatch {
+  outcome: PatchOutcome;
+  partial: Set<string>;
+}
+
 /**
  * Apply one patch to the tree: strictly (or with fuzz), else detect that upstream already has it,
- * else (when enabled) merge 3-way. The tree changes only when the patch applies or merges; a
- * conflicting 3-way merge writes the file with conflict markers.
+ * else (when enabled) merge 3-way. A patch that applies or merges is written whole; what a
+ * conflicting one leaves is set by `options.onConflict` (default `markers`: a file a 3-way merge
+ * left with conflict markers, else nothing).
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
+  return (await applyPatchInto(patch, tree, options)).outcome;
+}
+
+async function applyPatchInto(patch: Patch, tree: MemoryTree, options: ApplyOptions): Promise<AppliedPatch> {
   const fuzz = options.fuzz ?? 0;
   const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
-    const result = await applyOperation(op, staged, fuzz);
+    const result = await applyOperation(op, staged, fuzz, true);
     for (const w of result.writes) w.content === null ? staged.remove(w.path) : staged.write(w.path, w.content, w.mode);
     results.push(result);
   }
   const failed = results.some((r) => r.outcome.status === 'conflict' || r.outcome.status === 'missing');
   const base = { name: patch.name, subject: patch.header.subject };
   if (failed && (await isAlreadyApplied(patch, tree))) {
-    return { ...base, status: 'already-applied', files: results.map((r) => ({ ...r.outcome, status: 'already-applied', hunks: [] })) };
+    return { outcome: { ...base, status: 'already-applied', files: results.map((r) => ({ ...r.outcome, status: 'already-applied', hunks: [] })) }, partial: new Set() };
   }
   if (failed) {
     const merged: OperationResult[] = [];
     for (const [i, op] of patch.operations.entries()) {
       const r = results[i];
       const canMerge = options.threeWayBase && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
-      merged.push(canMerge ? await mergeOperation(op as FileOperation & { kind: 'modify' | 'rename' }, tree, r, options.threeWayBase!) : withDifferingLines(r, op, await tree.read(op.kind === 'rename' ? op.from : op.path)));
+      merged.push(canMerge ? await mergeOperation(op as FileOperation & { kind: 'modify' | 'rename' }, tree, r, options.threeWayBase!) : r);
     }
     results = merged;
   }
   const files = results.map((r) => r.outcome);
   const status = patchStatus(files);
-  const mergedWithMarkers = status === 'conflict' && results.some((r) => r.outcome.status === 'conflict' && r.writes.length > 0);
-  if (status !== 'conflict' || mergedWithMarkers) {
-    for (const r of results) for (const w of r.writes) w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode);
-  }
-  return { ...base, status, files };
+  const write = (w: OperationResult['writes'][number]) => (w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode));
+  const partial = new Set<string>();
+  if (status !== 'conflict') for (const r of results) r.writes.forEach(write);
+  else if ((options.onConflict ?? 'markers') === 'reject') {
+    // As git apply --reject: what applies goes in, conflicting hunks are left out, no markers.
+    for (const r of results) {
+      if (r.outcome.status === 'applied') r.writes.forEach(write);
+      else if (r.partial) {
+        tree.write(r.partial.path, r.partial.content);
+        partial.add(r.partial.path);
+      }
+    }
+  } else if (results.some((r) => r.outcome.status === 'conflict' && r.writes.length > 0)) for (const r of results) r.writes.forEach(write);
+  return { outcome: { ...base, status, files }, partial };
 }
 
 const severity: PatchStatus[] = ['clean', 'offset', 'already-applied', 'needs-refresh', 'conflict'];
@@ -210,9 +217,19 @@ export function worstStatus(statuses: PatchStatus[]): PatchStatus {
   return statuses.reduce<PatchStatus>((worst, s) => (severity.indexOf(s) > severity.indexOf(worst) ? s : worst), 'clean');
 }
 
-/** Apply patches in series order to the tree. */
+/**
+ * Apply patches in series order to the tree. A conflicting patch leaves what applies strictly
+ * (onConflict 'reject', the default here), and each later hunk whose lines overlap a left-out
+ * hunk says so in `dependsOn`.
+ */
 export async function applySeries(patches: Patch[], tree: MemoryTree, options: ApplyOptions = {}): Promise<SeriesOutcome> {
+  const opts: ApplyOptions = { ...options, onConflict: options.onConflict ?? 'reject' };
   const outcomes: PatchOutcome[] = [];
-  for (const patch of patches) outcomes.push(await applyPatch(patch, tree, options));
+  const leftOut: LeftOutRegions = new Map();
+  for (const patch of patches) {
+    const { outcome } = await applyPatchInto(patch, tree, opts);
+    if (opts.onConflict === 'reject') trackLeftOutHunks(patch, outcome, leftOut);
+    outcomes.push(outcome);
+  }
   return { patches: outcomes, status: worstStatus(outcomes.map((o) => o.status)) };
 }

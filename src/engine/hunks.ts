@@ -1,6 +1,7 @@
 import type { Hunk } from '../series/types';
 import type { HunkOutcome } from './types';
 import { locate } from './locate';
+import { locateDifferingLines } from './differingLines';
 
 export function oldSide(hunk: Hunk): string[] {
   return hunk.lines.filter((l) => l.kind !== '+').map((l) => l.text);
@@ -41,13 +42,21 @@ export interface HunksResult {
   failed: number[];
 }
 
+export interface ApplyHunksOptions {
+  /**
+   * For each hunk that fails: search the whole original file for where its old side fits best and
+   * report that line and the lines that differ there (what a report shows; costs a file scan).
+   */
+  locateFailed?: boolean;
+}
+
 /**
  * Apply hunks in order to a file image. Strict (fuzz 0) placement follows `git apply`: search from the
  * hunk's new-side start in the progressively patched image, nearest match first. With fuzz > 0 the
  * placement follows GNU patch: the guess carries the previous hunk's offset, matches never go back
  * before the previous hunk, and up to `fuzz` context lines may be ignored at each end.
  */
-export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): HunksResult {
+export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, options: ApplyHunksOptions = {}): HunksResult {
   const image = original.slice();
   const outcomes: HunkOutcome[] = [];
   const failed: number[] = [];
@@ -82,14 +91,18 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
     const baseLine = hunk.oldStart;
     if (!placed) {
       failed.push(index);
-      outcomes.push({ index, status: 'conflict', baseLine, targetLine: Math.max(hunk.oldStart, 1) + lastOffset });
+      // Where it was expected, in the original file's lines (the hunks placed so far taken out).
+      const expected = Math.max(hunk.oldStart, 1) + lastOffset;
+      const located = options.locateFailed ? locateDifferingLines(original, hunk, expected) : undefined;
+      outcomes.push({ index, status: 'conflict', baseLine, targetLine: located?.line ?? expected, ...(located ? { differingLines: located.differing } : {}) });
       return;
     }
     const { pos, fuzz, prefix, suffix } = placed;
     const offset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
     const removeCount = pattern.length - prefix - suffix;
     image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));
-    const targetLine = pos - delta + 1;
+    // As git apply -v and GNU patch print it: the line in the file patched so far.
+    const targetLine = pos + 1;
     delta += replacement.length - pattern.length;
     lastOffset = offset;
     frozen = pos + replacement.length - trail;

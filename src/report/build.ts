@@ -7,8 +7,7 @@ import type { Hunk, Patch } from '../series/types';
 import { operationTargetPath } from '../series/types';
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
 import { SCHEMA_VERSION } from './schemaVersion';
-import { locateDifferingLines } from './differingLines';
-import { splitLines } from '../series/lines';
+import { baseLineOf } from './baseLines';
 import { countStatuses, exitCodeFor, worstStatus } from './status';
 
 /** Identifies one hunk of one patch's file operation, for culprit lookups. */
@@ -43,11 +42,8 @@ export interface ReleaseInput {
   /** Culprit commits per failing hunk (hunkKey) and missing file (fileKey); absent key or undefined map: unknown (npm upstream). */
   culprits?: Map<string, UpstreamCommit[]>;
   securityCommits: UpstreamCommit[] | null;
-  /**
-   * The release's own content of the files with conflicting hunks (binary strings), so the
-   * differing lines are located in the whole file and numbered as upstream numbers them.
-   */
-  releaseFiles?: Map<string, string>;
+  /** For a missing file (fileKey): where the commit that removed it renamed it to. */
+  renamedTo?: Map<string, string>;
 }
 
 function findHunk(patches: Patch[], ref: HunkRef): Hunk | undefined {
@@ -56,34 +52,32 @@ function findHunk(patches: Patch[], ref: HunkRef): Hunk | undefined {
   return op?.hunks[ref.index];
 }
 
-/**
- * Where a conflicting hunk fits best in the release and which lines differ there, numbered as the
- * release numbers them (the engine's own guess only looks near the base line).
- */
-function locate(input: ReleaseInput, file: FileOutcome, hunk: HunkOutcome, source: Hunk | undefined): ReturnType<typeof locateDifferingLines> {
-  const content = input.releaseFiles?.get(file.from ?? file.path);
-  if (hunk.status !== 'conflict' || content === undefined || source === undefined) return undefined;
-  return locateDifferingLines(splitLines(content), source, hunk.targetLine ?? hunk.baseLine);
+/** The base-release line of a hunk's @@ old line `line` (see baseLines.ts); the line itself when unknown. */
+export function hunkBaseLine(patches: Patch[], ref: HunkRef, line: number): number {
+  const index = patches.findIndex((p) => p.name === ref.patch);
+  const op = patches[index]?.operations.find((o) => operationTargetPath(o) === ref.path);
+  if (!op) return line;
+  return baseLineOf(patches, index, op.kind === 'rename' ? op.from : op.path, Math.max(line, 1)) ?? line;
 }
 
 function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk: HunkOutcome): HunkReport {
   const ref = { patch, path: file.path, index: hunk.index };
   const source = findHunk(input.patches, ref);
   const culprits = input.culprits && isFailingHunk(hunk) ? input.culprits.get(hunkKey(ref)) ?? null : null;
-  const located = locate(input, file, hunk, source);
   return {
     index: hunk.index,
     status: hunk.status,
     patchLine: source?.headerLine ?? null,
-    baseLine: hunk.baseLine,
+    oldStart: hunk.baseLine,
+    baseLine: hunk.baseLine === 0 ? 0 : hunkBaseLine(input.patches, ref, hunk.baseLine),
     baseLines: source?.oldLines ?? 0,
-    targetLine: located?.line ?? hunk.targetLine ?? null,
+    targetLine: hunk.targetLine ?? null,
     offset: hunk.offset ?? null,
     fuzz: hunk.fuzz ?? null,
     conflictRange: hunk.conflictRange ?? null,
-    // Without the release file, the engine's own comparison; with it, nothing beats "found nowhere".
-    differingLines: located?.differing ?? (input.releaseFiles?.has(file.from ?? file.path) ? [] : hunk.differingLines ?? []),
+    differingLines: hunk.differingLines ?? [],
     culprits,
+    dependsOn: hunk.dependsOn ?? [],
   };
 }
 
@@ -100,6 +94,7 @@ export function buildReleaseReport(input: ReleaseInput): ReleaseReport {
         status: f.status,
         hunks: f.hunks.map((h) => hunkReport(input, p.name, f, h)),
         culprits: f.status === 'missing' ? input.culprits?.get(fileKey(p.name, f.path)) ?? null : null,
+        renamedTo: f.status === 'missing' ? input.renamedTo?.get(fileKey(p.name, f.path)) ?? null : null,
       }),
     ),
   }));
@@ -124,8 +119,12 @@ export interface CheckInput {
   newest: string | null;
   mode: SyncCheckReport['mode'];
   fuzz: number;
-  /** Checked releases, ascending. Empty means up to date. */
+  /** Checked releases, ascending. */
   releases: ReleaseReport[];
+  /** Nothing in supports is newer than the base (default: no releases were checked). */
+  upToDate?: boolean;
+  /** releases[0] is the base itself, checked because nothing is newer. */
+  baseChecked?: boolean;
   /** Returns whether a > b in semver order (the caller owns version ordering). */
   isNewer: (a: string, b: string) => boolean;
 }
@@ -144,7 +143,8 @@ export function buildCheckReport(input: CheckInput): SyncCheckReport {
     newest: input.newest,
     mode: input.mode,
     fuzz: input.fuzz,
-    upToDate: input.releases.length === 0,
+    upToDate: input.upToDate ?? input.releases.length === 0,
+    baseChecked: input.baseChecked ?? false,
     status,
     exitCode: exitCodeFor(status),
     next,

@@ -1,5 +1,7 @@
 /* Wording shared by the text and markdown renderers, so both say the same thing the same way. */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, StatusCounts, SyncCheckReport, UpstreamCommit } from './schema';
+
+type DifferingLine = HunkReport['differingLines'][number];
 import { STATUS_SEVERITY } from './status';
 
 /** Signed number, as offsets are usually written: +4, -37, 0. */
@@ -17,32 +19,70 @@ export function hunkLabel(file: FileReport, hunk: HunkReport): string {
   return `${file.path} hunk ${hunk.index + 1}`;
 }
 
-/** One phrase saying where a hunk went in the target and how. */
+/** "@@ -8527" when the hunk's own numbering (with the earlier patches applied) differs from the base release's. */
+function headerNote(hunk: HunkReport): string {
+  return hunk.oldStart !== hunk.baseLine ? ` (@@ -${hunk.oldStart} with the earlier patches)` : '';
+}
+
+/** One phrase saying where a hunk went in the target and how; lines of placed hunks as git apply -v counts them. */
 export function hunkPlacement(hunk: HunkReport): string {
-  const at = hunk.targetLine !== null ? ` -> ${hunk.targetLine}` : '';
+  const at = hunk.targetLine !== null ? ` -> line ${hunk.targetLine}` : '';
   const offset = hunk.offset !== null && hunk.offset !== 0 ? ` (offset ${signed(hunk.offset)})` : '';
+  const base = `base line ${hunk.baseLine}${headerNote(hunk)}`;
   switch (hunk.status) {
     case 'exact':
-      return `base line ${hunk.baseLine}, applies exactly`;
+      return `${base}, applies exactly`;
     case 'offset':
-      return `base line ${hunk.baseLine}${at}${offset}`;
+      return `${base}${at}${offset}`;
     case 'fuzz':
-      return `base line ${hunk.baseLine}${at}${offset}, only with fuzz ${hunk.fuzz ?? '?'}`;
+      return `${base}${at}${offset}, only with fuzz ${hunk.fuzz ?? '?'}`;
     case 'merged':
-      return `base line ${hunk.baseLine}${at}, only by a 3-way merge`;
+      return `${base}${hunk.targetLine !== null ? `, merged at line ${hunk.targetLine}` : ''}${offset}, only by a 3-way merge`;
     case 'conflict': {
       const region = hunk.conflictRange ? `; 3-way merge conflict at lines ${hunk.conflictRange.start}-${hunk.conflictRange.end} of the merged file` : '';
       const where = hunk.targetLine !== null ? `fails at line ${hunk.targetLine}` : 'no place found';
-      return `base lines ${hunk.baseLine}-${hunk.baseLine + Math.max(hunk.baseLines, 1) - 1}, ${where}${region}`;
+      return `base lines ${hunk.baseLine}-${hunk.baseLine + Math.max(hunk.baseLines, 1) - 1}${headerNote(hunk)}, ${where}${region}`;
     }
   }
+}
+
+/** "depends on the left-out hunk 2 of webserver.js in a.patch" for each conflict this hunk overlaps. */
+export function dependencyPhrase(hunk: HunkReport): string | undefined {
+  if (hunk.dependsOn.length === 0) return undefined;
+  const parts = hunk.dependsOn.map((d) => `${d.patch} (${d.path} hunk ${d.index + 1})`);
+  return `overlaps the conflicting hunk of ${parts.join(', ')}, which was left out: resolve that first`;
+}
+
+const DIFFERENCE_WORDS: Record<string, string> = {
+  'line-ending': 'differs only in line ending',
+  'trailing-whitespace': 'differs only in trailing whitespace',
+  indentation: 'differs only in indentation',
+  whitespace: 'differs only in whitespace',
+  missing: 'the file ends before this line',
+};
+
+/** The name of an invisible difference ("differs only in line ending"); undefined for content. */
+export function differenceWords(d: DifferingLine): string | undefined {
+  return DIFFERENCE_WORDS[d.difference];
+}
+
+/**
+ * A differing line with its invisible parts made visible when they are the difference: `·` for a
+ * space and `→` for a tab in leading or trailing whitespace, `␍` for a carriage return before the newline.
+ */
+export function visibleLine(text: string, d: DifferingLine, side: 'expected' | 'actual'): string {
+  const shown = displayLine(text);
+  if (d.difference === 'content' || d.difference === 'missing') return shown;
+  const mark = (ws: string) => ws.replace(/ /g, '·').replace(/\t/g, '→');
+  const marked = shown.replace(/^[ \t]+/, (ws) => (d.difference === 'trailing-whitespace' ? ws : mark(ws))).replace(/[ \t]+$/, mark);
+  return d.endings?.[side] === 'CRLF' ? `${marked}␍` : marked;
 }
 
 /** Why a whole file did not apply, when that is the story rather than one hunk. */
 export function fileProblem(file: FileReport, version: string): string | undefined {
   switch (file.status) {
     case 'missing':
-      return `${file.from ?? file.path} does not exist in ${version}`;
+      return `${file.from ?? file.path} does not exist in ${version}${file.renamedTo ? ` (moved to ${file.renamedTo})` : ''}`;
     case 'already-applied':
       return `${file.path}: ${version} already contains this change`;
     case 'applied':
@@ -77,6 +117,17 @@ export function countsPhrase(counts: StatusCounts): string {
     .join(', ');
 }
 
+function patchCount(n: number): string {
+  return `${n} patch${n === 1 ? '' : 'es'}`;
+}
+
+/** "; drop the 1 patch 1.1.58 already contains (the rebase drops it)" when upstream absorbed some. */
+function absorbedClause(release: ReleaseReport): string {
+  const n = release.counts['already-applied'];
+  if (n === 0) return '';
+  return `; drop the ${patchCount(n)} ${release.version} already contains (the rebase drops ${n === 1 ? 'it' : 'them'})`;
+}
+
 /** The one-sentence verdict for a release. */
 export function releaseVerdict(release: ReleaseReport): string {
   const total = release.patches.length;
@@ -86,14 +137,32 @@ export function releaseVerdict(release: ReleaseReport): string {
     case 'offset':
       return `every patch applies, some at shifted lines (${countsPhrase(release.counts)})`;
     case 'already-applied':
+      return `${release.version} already contains ${release.counts['already-applied'] === total ? 'every patch' : patchCount(release.counts['already-applied'])}: drop ${release.counts['already-applied'] === 1 ? 'it' : 'them'} from the series, nothing needs a refresh (${countsPhrase(release.counts)})`;
     case 'needs-refresh':
-      return `the series applies but needs a refresh (${countsPhrase(release.counts)})`;
+      return `the series applies but needs a refresh (${countsPhrase(release.counts)})${absorbedClause(release)}`;
     case 'conflict':
-      return `${release.counts.conflict} of ${total} patches conflict (${countsPhrase(release.counts)})`;
+      return `${release.counts.conflict} of ${total} patches conflict (${countsPhrase(release.counts)})${absorbedClause(release)}`;
   }
 }
 
+/** The verdict when nothing is newer than the base and the base itself was checked. */
+export function baseVerdict(report: SyncCheckReport, release: ReleaseReport): string {
+  const total = release.patches.length;
+  const nothingNewer = `no newer release in ${report.supports}`;
+  switch (release.status) {
+    case 'clean':
+      return `${patchCount(total)} apply cleanly to the base ${report.base}; ${nothingNewer}`;
+    case 'offset':
+      return `${patchCount(total)} apply to the base ${report.base}, some at shifted lines (${countsPhrase(release.counts)}); ${nothingNewer}`;
+    default:
+      return `the series does not apply cleanly to its own base ${report.base} (${countsPhrase(release.counts)}); ${nothingNewer}`;
+  }
+}
+
+/** Kept for callers of the old wording; a checked base is described by baseVerdict. */
 export function upToDateSentence(report: SyncCheckReport): string {
+  const release = report.baseChecked ? report.releases[0] : undefined;
+  if (release) return `${baseVerdict(report, release)}.`;
   return `Up to date: the base ${report.base} is the newest release in supports (${report.supports}).`;
 }
 

@@ -3,7 +3,7 @@
  * releases were checked, a table per release, and details per failing hunk.
  */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
-import { commitSummary, displayLine, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseVerdict, upToDateSentence, upstreamLabel } from './describe';
+import { baseVerdict, commitSummary, dependencyPhrase, differenceWords, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseVerdict, upToDateSentence, upstreamLabel, visibleLine } from './describe';
 import { needsAttention } from './status';
 
 /** Text inside a table cell: pipes escaped, no line breaks. */
@@ -26,6 +26,7 @@ function fenced(language: string, lines: string[]): string[] {
 }
 
 function summaryLine(report: SyncCheckReport): string {
+  if (report.baseChecked && report.releases[0]) return `**meshfork sync check** (${upstreamLabel(report)}): ${baseVerdict(report, report.releases[0])}.`;
   if (report.upToDate) return `**meshfork sync check**: ${upToDateSentence(report)}`;
   const verdicts = report.releases.map((r) => `${r.version} **${r.status}**`).join(', ');
   const next = report.next ? ` Next: ${code(report.next)}.` : '';
@@ -68,9 +69,14 @@ function commitList(title: string, commits: UpstreamCommit[] | null): string[] {
 function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileReport, hunk: HunkReport): string[] {
   const patchRef = hunk.patchLine !== null ? ` (patch line ${hunk.patchLine})` : '';
   const out = [`#### ${code(patch.name)}: ${hunkLabel(file, hunk)}${patchRef}`, '', `${hunk.status}: ${hunkPlacement(hunk)}.`];
+  const dependency = dependencyPhrase(hunk);
+  if (dependency) out.push('', `${dependency.charAt(0).toUpperCase()}${dependency.slice(1)}.`);
   if (hunk.differingLines.length > 0) {
     out.push('', `Lines of ${release.version} that differ from the patch's context (- expected, + upstream):`, '');
-    const diff = hunk.differingLines.flatMap((d) => [`- ${d.line}: ${displayLine(d.expected, 400)}`, `+ ${d.line}: ${displayLine(d.actual, 400)}`]);
+    const diff = hunk.differingLines.flatMap((d) => {
+      const words = differenceWords(d);
+      return [`- ${d.line}: ${visibleLine(d.expected, d, 'expected')}`, `+ ${d.line}: ${visibleLine(d.actual, d, 'actual')}${words ? `   (${words})` : ''}`];
+    });
     out.push(...fenced('diff', diff));
   }
   return [...out, '', ...commitList('Upstream commits that changed these lines:', hunk.culprits)];
@@ -84,8 +90,8 @@ function releaseSection(report: SyncCheckReport, release: ReleaseReport): string
   for (const patch of release.patches.filter((p) => needsAttention(p.status))) {
     for (const file of patch.files) {
       const problem = fileProblem(file, release.version);
-      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '', ...commitList('Upstream commits that touched it:', file.culprits));
-      for (const hunk of file.hunks.filter((h) => h.status !== 'exact' && h.status !== 'offset')) out.push(...hunkDetails(release, patch, file, hunk));
+      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '', ...commitList(file.status === 'missing' ? 'Upstream commits that removed it:' : 'Upstream commits that touched it:', file.culprits));
+      for (const hunk of file.hunks.filter((h) => (h.status !== 'exact' && h.status !== 'offset') || h.dependsOn.length > 0)) out.push(...hunkDetails(release, patch, file, hunk));
     }
   }
   const security = release.securityCommits ?? [];

@@ -27,11 +27,25 @@ export const commitSchema = z
   })
   .strict();
 
+const lineEndingSchema = z.enum(['CRLF', 'LF', 'none']);
+
 export const differingLineSchema = z
   .object({
-    line: line.describe('1-based line in the target release'),
-    expected: z.string().describe('what the hunk expected there (from the base release)'),
-    actual: z.string().describe('what the target release has'),
+    line: line.describe('1-based line in the file as the patch found it: the release, plus the earlier patches on that file'),
+    expected: z.string().describe('what the hunk expected there (from the base release), without the line ending'),
+    actual: z.string().describe('what the target release has, without the line ending'),
+    difference: z
+      .enum(['content', 'line-ending', 'trailing-whitespace', 'indentation', 'whitespace', 'missing'])
+      .describe('what differs: content, or only the line ending, trailing whitespace, indentation or other whitespace; missing: the file ends before this line'),
+    endings: z.object({ expected: lineEndingSchema, actual: lineEndingSchema }).strict().nullable().describe('for a line-ending difference: the ending on each side; else null'),
+  })
+  .strict();
+
+export const hunkDependencySchema = z
+  .object({
+    patch: z.string().describe('the earlier patch whose hunk was left out'),
+    path: z.string(),
+    index: line.describe('0-based index of that hunk in its file'),
   })
   .strict();
 
@@ -40,14 +54,18 @@ export const hunkReportSchema = z
     index: line.describe('0-based index of the hunk within its file'),
     status: hunkStatusSchema,
     patchLine: line.nullable().describe('line of the hunk\'s @@ header in the patch file'),
-    baseLine: line.describe('first line of the hunk in the base release'),
+    oldStart: line.describe('old start line of the @@ header: the base with the earlier patches of the series applied'),
+    baseLine: line.describe('first line of the hunk in the base release itself (oldStart mapped back through the earlier patches on the file)'),
     baseLines: line.describe('number of base lines the hunk covers'),
-    targetLine: line.nullable().describe('line where the hunk lands (or fails) in the target release'),
-    offset: z.number().int().nullable().describe('targetLine - baseLine'),
+    targetLine: line
+      .nullable()
+      .describe('placed hunks: where the new side begins in the patched file, counting earlier hunks, as git apply -v prints it; conflicts: where the old side fits best in the file as the patch found it'),
+    offset: z.number().int().nullable().describe('targetLine - the @@ new start line (git apply -v\'s offset), for placed hunks'),
     fuzz: line.nullable().describe('context lines ignored, for status fuzz'),
     conflictRange: z.object({ start: line, end: line }).strict().nullable().describe('conflict region in the merged target file'),
     differingLines: z.array(differingLineSchema).describe('for conflicts: target lines that differ from the hunk'),
     culprits: z.array(commitSchema).nullable().describe('upstream commits between base and target that touched these lines; null when the upstream has no history (npm) or the hunk applied'),
+    dependsOn: z.array(hunkDependencySchema).describe('conflicting hunks of earlier patches, left out, whose lines this hunk overlaps: resolve those first'),
   })
   .strict();
 
@@ -61,7 +79,8 @@ export const fileReportSchema = z
     culprits: z
       .array(commitSchema)
       .nullable()
-      .describe('for a file missing from the release (status missing): upstream commits between base and the release that touched it, e.g. deleted or renamed it; null otherwise and for an npm upstream'),
+      .describe('for a file missing from the release (status missing): the upstream commits between base and the release that deleted or renamed it; null otherwise and for an npm upstream'),
+    renamedTo: z.string().nullable().describe('for a missing file: where the deleting commit moved it, when git sees a rename; else null'),
   })
   .strict();
 
@@ -106,8 +125,9 @@ export const syncCheckReportSchema = z
     newest: z.string().nullable().describe('newest upstream release inside supports; null with --to (the release list is not fetched)'),
     mode: z.enum(['newest', 'to', 'all']).describe('newest: the default; to: --to VERSION; all: --all'),
     fuzz: line.describe('--fuzz used for every release'),
-    upToDate: z.boolean().describe('true when the default or --all found no release in supports newer than the base (releases is then empty); always false with --to'),
-    status: patchStatusSchema.describe('worst status over every checked release; clean when up to date'),
+    upToDate: z.boolean().describe('true when the default or --all found no release in supports newer than the base; releases then holds the base itself, checked; always false with --to'),
+    baseChecked: z.boolean().describe('true when releases[0] is the base itself, checked because no newer release exists'),
+    status: patchStatusSchema.describe('worst status over every checked release'),
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('the process exit code'),
     next: z.string().nullable().describe('the next command to run, e.g. meshfork sync rebase --to 1.1.56; null when the newest checked release is not newer than the base or is outside supports'),
     releases: z.array(releaseReportSchema).describe('one entry per checked release, ascending'),

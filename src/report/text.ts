@@ -4,7 +4,9 @@
  */
 import type { PatchReport, ReleaseReport, SyncCheckReport } from './schema';
 import {
-  displayLine,
+  baseVerdict,
+  dependencyPhrase,
+  differenceWords,
   fileProblem,
   hunkLabel,
   hunkPlacement,
@@ -13,6 +15,7 @@ import {
   shortCommit,
   upToDateSentence,
   upstreamLabel,
+  visibleLine,
 } from './describe';
 import { needsAttention } from './status';
 
@@ -47,14 +50,17 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
   for (const file of patch.files) {
     const problem = fileProblem(file, version);
     if (problem) out.push(`      ${problem}`);
-    for (const commit of file.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
+    for (const commit of file.culprits ?? []) out.push(`        ${file.status === 'missing' ? 'removed by' : 'changed by'} ${shortCommit(commit)}`);
     for (const hunk of file.hunks) {
-      if (hunk.status === 'exact' || hunk.status === 'offset') continue;
+      const dependency = dependencyPhrase(hunk);
+      if ((hunk.status === 'exact' || hunk.status === 'offset') && !dependency) continue;
       const patchRef = hunk.patchLine !== null ? style.dim(` (patch line ${hunk.patchLine})`) : '';
       out.push(`      ${hunkLabel(file, hunk)}${patchRef}: ${hunkPlacement(hunk)}`);
+      if (dependency) out.push(`        ${dependency}`);
       for (const d of hunk.differingLines) {
-        out.push(`        line ${d.line} expected: ${displayLine(d.expected)}`);
-        out.push(`        ${' '.repeat(`line ${d.line} `.length)}upstream: ${displayLine(d.actual)}`);
+        const words = differenceWords(d);
+        out.push(`        line ${d.line} expected: ${visibleLine(d.expected, d, 'expected')}`);
+        out.push(`        ${' '.repeat(`line ${d.line} `.length)}upstream: ${visibleLine(d.actual, d, 'actual')}${words ? style.yellow(`   (${words})`) : ''}`);
       }
       for (const commit of hunk.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
     }
@@ -110,7 +116,21 @@ function renderMatrix(report: SyncCheckReport, style: TextStyle): string[] {
   return out;
 }
 
+/** Nothing newer than the base: the base itself was checked; details only when it is not clean. */
+function renderBaseCheck(report: SyncCheckReport, release: ReleaseReport, style: TextStyle): string[] {
+  const verdict = `${baseVerdict(report, release)}.`;
+  if (!needsAttention(release.status)) return [verdict];
+  const out = [style.bold(`meshfork sync check: the base ${report.base} (no newer release in ${report.supports})`) + style.dim(` (${upstreamLabel(report)})`)];
+  for (const patch of release.patches) {
+    out.push(patchLine(style, patch));
+    if (needsAttention(patch.status)) out.push(...patchDetails(style, patch, release.version));
+  }
+  out.push(`${paintStatus(style, release.status, 0)}: ${verdict}`);
+  return out;
+}
+
 export function renderText(report: SyncCheckReport, style: TextStyle = plain): string {
+  if (report.baseChecked && report.releases.length === 1) return `${renderBaseCheck(report, report.releases[0], style).join('\n')}\n`;
   if (report.upToDate) return `${upToDateSentence(report)}\n`;
   const lines = report.releases.length === 1 ? renderOneRelease(report, report.releases[0], style) : renderMatrix(report, style);
   return `${[...lines, ...nextLine(report)].join('\n')}\n`;

@@ -147,15 +147,31 @@ async function lineCountAt(mirrorDir: string, commit: string, path: string): Pro
 }
 
 /**
+ * The commits in base..target that removed `path` (deleted it, or renamed it away: without rename
+ * detection a rename is a deletion), newest first, and where the newest one moved it, if it did.
+ */
+export async function removalCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string): Promise<{ commits: HistoryCommit[]; renamedTo?: string }> {
+  const commits = (await logRange(mirrorDir, baseCommit, targetCommit, ['--no-renames', '--diff-filter=D', '--', path])).map(publicFields);
+  if (commits.length === 0) return { commits };
+  const status = await runGit(['show', '-M', '--no-color', '--format=', '--name-status', '-z', commits[0].commit], { cwd: mirrorDir });
+  const fields = status.stdout.toString('utf8').split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    if (/^R\d*$/.test(fields[i]) && fields[i + 1] === path) return { commits, renamedTo: fields[i + 2] };
+    if (/^[RC]\d*$/.test(fields[i])) i += 2;
+    else i += 1;
+  }
+  return { commits };
+}
+
+/**
  * Upstream commits between base and target that touched base lines `range` of `path`, newest first.
  * Line ranges for `git log -L` are read at the tip (target), so the base range is first mapped
- * through the base->target diff. A file gone from the target yields the commits that touched it.
+ * through the base->target diff. A file gone from the target yields the commits that removed it.
  */
 export async function culpritCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
   const targetLines = await lineCountAt(mirrorDir, targetCommit, path);
-  if (targetLines === undefined || targetLines === 0) {
-    return (await logRange(mirrorDir, baseCommit, targetCommit, ['--', path])).map(publicFields);
-  }
+  if (targetLines === undefined) return (await removalCommits(mirrorDir, baseCommit, targetCommit, path)).commits;
+  if (targetLines === 0) return (await logRange(mirrorDir, baseCommit, targetCommit, ['--', path])).map(publicFields);
   const diff = await gitText(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', baseCommit, targetCommit, '--', path], { cwd: mirrorDir });
   const mapped = mapRangeToTarget(parseZeroContextHunks(diff), range, targetLines);
   const log = await runGit(['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${mapped.start},${mapped.end}:${path}`, `${baseCommit}..${targetCommit}`], {

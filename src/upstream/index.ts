@@ -1,4 +1,5 @@
 import path from 'node:path';
+import * as semver from '../util/semver';
 import type { LoadedConfig } from '../config/load';
 import type { FileReader } from '../engine/tree';
 import { MeshforkError } from '../errors';
@@ -70,7 +71,9 @@ class CachedUpstream implements Upstream {
     return this.source.listReleases();
   }
 
-  resolve(version: string): Promise<Release> {
+  resolve(input: string): Promise<Release> {
+    // One spelling per release: "v1.1.51" must never become a second lock entry beside "1.1.51".
+    const version = semver.clean(input) ?? input;
     let pending = this.resolved.get(version);
     if (!pending) {
       pending = this.resolveNow(version);

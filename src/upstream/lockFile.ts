@@ -118,7 +118,7 @@ export class LockBook {
       if (locked === identity) return;
       if (locked !== undefined && !updateLock) {
         throw new MeshforkError('LOCK_MISMATCH', `${this.file}: ${describe(locked)}`, {
-          hint: 'if the upstream change is deliberate, run again with --update-lock and commit meshfork.lock.json; otherwise find out why upstream changed',
+          hint: `if the upstream change is deliberate, accept it with \`meshfork upstream fetch ${version} --update-lock\` and commit meshfork.lock.json; otherwise find out why upstream changed`,
           details: { version, locked, actual: identity },
         });
       }

@@ -8,3 +8,4 @@ export { default as rcompare } from 'semver/functions/rcompare';
 export { default as satisfies } from 'semver/functions/satisfies';
 export { default as valid } from 'semver/functions/valid';
 export { default as validRange } from 'semver/ranges/valid';
+export { default as clean } from 'semver/functions/clean';

@@ -55,22 +55,36 @@ export async function commitOnNewBranch(root: string, branch: string, files: str
   return gitText(['rev-parse', 'HEAD'], { cwd: root });
 }
 
-/** The branch checked out in the project, for `sync push` without --branch. */
-export async function currentBranch(root: string): Promise<string> {
-  const name = await gitText(['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: root });
-  if (name === 'HEAD') throw new MeshforkError('USAGE', 'the project is on a detached HEAD; there is no branch to push', { hint: 'pass --branch NAME' });
-  return name;
+/**
+ * The remote's default branch (what its HEAD names), else the one the local remote-tracking HEAD
+ * names; undefined when neither says.
+ */
+export async function remoteDefaultBranch(root: string, remote: string): Promise<string | undefined> {
+  const symref = await runGit(['ls-remote', '--symref', remote, 'HEAD'], { cwd: root, okExitCodes: [0, 2, 128] });
+  const named = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symref.stdout.toString('utf8'))?.[1];
+  if (named) return named;
+  const local = await runGit(['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`], { cwd: root, okExitCodes: [0, 1, 128] });
+  const tracking = local.stdout.toString('utf8').trim();
+  return tracking.startsWith(`${remote}/`) ? tracking.slice(remote.length + 1) : undefined;
 }
 
-export async function pushBranch(root: string, remote: string, branch: string): Promise<string> {
+/** The commit the remote's branch points to, or undefined when it has no such branch. */
+async function remoteBranchCommit(root: string, remote: string, branch: string): Promise<string | undefined> {
+  const out = await gitText(['ls-remote', remote, `refs/heads/${branch}`], { cwd: root });
+  return /^([0-9a-f]{40,64})\t/m.exec(out)?.[1];
+}
+
+/** Push `branch` to `remote` unless the remote has that commit there already; `pushed` says which. */
+export async function pushBranch(root: string, remote: string, branch: string): Promise<{ commit: string; pushed: boolean }> {
   await projectTopLevel(root);
   const commit = await gitText(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], { cwd: root }).catch(() => {
-    throw new MeshforkError('USAGE', `there is no branch ${branch} to push`, { hint: 'create it with `meshfork sync rebase --to VERSION --commit`, or pass --branch' });
+    throw new MeshforkError('USAGE', `there is no branch ${branch} to push`, { hint: 'create it with `meshfork sync rebase --to VERSION --commit`' });
   });
   const remotes = (await gitText(['remote'], { cwd: root })).split('\n');
   if (!remotes.includes(remote)) {
-    throw new MeshforkError('USAGE', `the project has no remote named ${remote}`, { hint: `add one (git remote add ${remote} URL) or pass --remote` });
+    throw new MeshforkError('USAGE', `the project has no remote named ${remote}`, { hint: `add one with \`git remote add ${remote} URL\`, or name another with \`meshfork sync push --remote NAME\`` });
   }
+  if ((await remoteBranchCommit(root, remote, branch)) === commit) return { commit, pushed: false };
   await runGit(['push', '-q', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: root });
-  return commit;
+  return { commit, pushed: true };
 }

@@ -23,12 +23,16 @@ import { assertNewBranch, commitOnNewBranch } from './projectRepo';
 import { readRebaseState, requireRebaseState, writeRebaseState, type RebaseState } from './rebaseState';
 import { continueRebase, runRebaseSteps, type RebaseContext, type RebaseProgress } from './rebaseSteps';
 import { workspaceStatus } from './status';
+import { recordCommit } from './lastCommit';
+import { summaryHistory } from './rebaseHistory';
 import { renderSummaryMarkdown, summarizeRebase, type PatchSummary, type RebaseSummary } from './summary';
 import { tracePhase } from '../util/tracePhase';
 
 /** What a rebase needs from the upstream (an `Upstream` fits): files, and pinning releases in the lock. */
 export interface RebaseUpstream extends ReleaseSource {
   resolve(version: string): Promise<unknown>;
+  /** Set for a git upstream: the summary then names culprits and security commits. */
+  git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
 }
 
 /** A file the stopped patch left in conflict. */
@@ -136,7 +140,7 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
     tracePhase('rebase:steps');
     const ready: RebaseState = { ...state, head: meta.baseCommit };
     await writeRebaseState(layout.rebaseFile, ready);
-    const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from) };
+    const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from), git: upstream.git };
     return await settle(layout, context, current, await runRebaseSteps(context, ready));
   } catch (error) {
     // Nothing of a failed start is worth keeping: put everything back, then report the failure.
@@ -155,7 +159,7 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
 export async function continueRebaseSession(layout: ProjectLayout, upstream: RebaseUpstream, options: { skip?: boolean } = {}): Promise<RebaseReport> {
   const state = await requireRebaseState(layout.rebaseFile);
   const { patches, current } = await seriesBefore(layout);
-  const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(state.from) };
+  const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(state.from), git: upstream.git };
   return settle(layout, context, current, await continueRebase(context, state, options));
 }
 
@@ -213,12 +217,15 @@ async function finishRebase(layout: ProjectLayout, context: RebaseContext, curre
     context.patches,
     state.steps,
     exported.plan.patches.map((p) => ({ name: p.name, text: p.text, previous: p.previous?.name })),
+    context.git && (await summaryHistory(context.git, context.patches, state)),
   );
   if (state.finish.summary) await writeFileAtomic(state.finish.summary, renderSummaryMarkdown(summary));
   let commit: { branch: string; id: string } | undefined;
   if (state.finish.commit) {
     const branch = state.finish.branch ?? defaultBranch(state.to);
     commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, layout.configFile, layout.lockFile], commitMessageFor(summary)) };
+    // `sync push` pushes exactly this branch, never whatever happens to be checked out.
+    await recordCommit(layout, { ...commit, from: state.from, to: state.to });
   }
   tracePhase('rebase:cleanup');
   await fs.rm(layout.rebaseFile, { force: true });

@@ -27,6 +27,8 @@ const stateSchema = z.object({
       conflicts: z.array(z.string()),
       /** Workspace HEAD before the stopped patch. */
       head: z.string(),
+      /** Files the patch changes that the new release does not have (no markers to resolve there). */
+      missing: z.array(z.string()).optional(),
     })
     .optional(),
   steps: z.array(stepSchema),

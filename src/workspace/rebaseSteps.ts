@@ -18,6 +18,8 @@ export interface RebaseContext {
   patches: Patch[];
   /** Reads the release the series was made on (the 3-way merge base). */
   fromRelease: FileReader;
+  /** A git upstream's mirror, for the summary's culprits and security commits. */
+  git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
 }
 
 /** Where the step loop ended: every patch in, or stopped on one. */
@@ -70,7 +72,8 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
           if (applicable.length) await applyToWorkspace(context.workDir, { ...patch, operations: applicable }, threeWayBase);
         }
         const head = await wsGitText(context.workDir, ['rev-parse', 'HEAD']);
-        state = { ...state, stopped: { index: state.next, conflicts: merged.conflicts, head } };
+        const missing = merged.outcome.files.filter((f) => f.status === 'missing').map((f) => f.from ?? f.path);
+        state = { ...state, stopped: { index: state.next, conflicts: merged.conflicts, head, ...(missing.length ? { missing } : {}) } };
         await writeRebaseState(context.stateFile, state);
         return { kind: 'stopped', state, patch, conflicts: merged.conflicts, outcome: merged.outcome };
       }

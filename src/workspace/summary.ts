@@ -14,6 +14,18 @@ export interface HunkMove {
   newStart: number;
 }
 
+/** An upstream commit, as the summary lists it (the same shape as sync check's). */
+export interface SummaryCommit {
+  commit: string;
+  subject: string;
+  author: string;
+  date: string;
+}
+
+import { dropWords, type DropReason } from './dropReason';
+
+export { dropWords, type DropReason } from './dropReason';
+
 /** One patch in the rebase summary. */
 export interface PatchSummary {
   name: string;
@@ -21,10 +33,14 @@ export interface PatchSummary {
   newName?: string;
   subject: string;
   result: PatchResult;
-  /** Hunks whose line numbers changed: churn, not content. */
+  /** Hunks whose line numbers changed (for refreshed and resolved patches, changed hunks too): churn, not content. */
   moves: HunkMove[];
   /** For refreshed/resolved patches: a diff of the old and new patch with line numbers masked. */
   contentDiff?: string;
+  /** For a dropped patch: why. */
+  dropReason?: DropReason;
+  /** For refreshed/resolved patches on a git upstream: the commits in from..to that changed the lines its hunks were made against. */
+  culprits?: SummaryCommit[];
 }
 
 /** The whole rebase, patch by patch: what the --summary markdown shows. */
@@ -32,6 +48,15 @@ export interface RebaseSummary {
   from: string;
   to: string;
   patches: PatchSummary[];
+  /** Commits in from..to whose message mentions security, CVE or vulnerability (git upstream); null for npm. */
+  securityCommits: SummaryCommit[] | null;
+}
+
+/** What a git upstream's history adds to the summary. */
+export interface SummaryHistory {
+  /** Culprit commits per patch name (old series), for refreshed and resolved patches. */
+  culprits: Map<string, SummaryCommit[]>;
+  securityCommits: SummaryCommit[];
 }
 
 function opPath(op: FileOperation): string {
@@ -55,20 +80,26 @@ function maskedBody(patch: Patch): string[] {
   return out;
 }
 
-function compare(before: Patch, after: Patch): { same: boolean; moves: HunkMove[] } {
+/**
+ * Whether two versions of a patch have the same content, and the line-number churn: for hunks with
+ * the same content, and (`withChanged`) for the hunks at the same place whose content changed too.
+ */
+function compare(before: Patch, after: Patch, withChanged = false): { same: boolean; moves: HunkMove[] } {
   const moves: HunkMove[] = [];
-  if (before.operations.length !== after.operations.length) return { same: false, moves };
-  let same = true;
+  let same = before.operations.length === after.operations.length;
   before.operations.forEach((op, i) => {
-    const other = after.operations[i];
-    if (op.kind !== other.kind || opPath(op) !== opPath(other) || op.hunks.length !== other.hunks.length) {
+    const other = [after.operations[i], ...after.operations].find((o) => o !== undefined && o.kind === op.kind && opPath(o) === opPath(op));
+    if (!other || op.kind !== other.kind || opPath(op) !== opPath(other)) {
       same = false;
       return;
     }
+    if (op.hunks.length !== other.hunks.length) same = false;
     op.hunks.forEach((h, k) => {
       const o = other.hunks[k];
-      if (!sameLines(h, o)) same = false;
-      else if (h.oldStart !== o.oldStart) moves.push({ path: opPath(op), oldStart: h.oldStart, newStart: o.oldStart });
+      if (!o) return;
+      const identical = sameLines(h, o);
+      if (!identical) same = false;
+      if ((identical || withChanged) && h.oldStart !== o.oldStart) moves.push({ path: opPath(op), oldStart: h.oldStart, newStart: o.oldStart });
     });
   });
   return { same, moves };
@@ -81,25 +112,44 @@ function contentDiff(before: Patch, after: Patch): string {
   return patch.hunks.map((h) => h.lines.join('\n')).join('\n...\n');
 }
 
+/** Why a patch was dropped, from its step: the strict attempt said upstream has it, or someone skipped it. */
+function dropReason(step: RebaseStep | undefined): DropReason {
+  if (step?.strict === 'already-applied') return 'upstream-contains';
+  if (step?.action === 'dropped' && step.strict === 'conflict') return 'skipped';
+  return 'no-change';
+}
+
 /** Classify each patch of the old series by comparing it with what the rebase exported. */
-export function summarizeRebase(from: string, to: string, oldPatches: Patch[], steps: RebaseStep[], exported: { name: string; text: string; previous?: string }[]): RebaseSummary {
+export function summarizeRebase(
+  from: string,
+  to: string,
+  oldPatches: Patch[],
+  steps: RebaseStep[],
+  exported: { name: string; text: string; previous?: string }[],
+  history?: SummaryHistory,
+): RebaseSummary {
   const patches = oldPatches.map((old, i): PatchSummary => {
     const step = steps[i];
     const match = exported.find((e) => e.previous === old.name);
     const base = { name: old.name, subject: displayText(old.header.subject), moves: [] as HunkMove[] };
-    if (!match || step?.action === 'dropped') return { ...base, result: 'dropped' };
+    if (!match || step?.action === 'dropped') return { ...base, result: 'dropped', dropReason: dropReason(step) };
     const now = parsePatch(match.name, match.text);
     const renamed = match.name !== old.name ? { newName: match.name } : {};
+    const culprits = history ? { culprits: history.culprits.get(old.name) ?? [] } : {};
     const { same, moves } = compare(old, now);
-    if (step?.action === 'resolved') return { ...base, ...renamed, result: 'resolved', moves, contentDiff: same ? undefined : contentDiff(old, now) };
+    if (step?.action === 'resolved') return { ...base, ...renamed, result: 'resolved', moves: compare(old, now, true).moves, contentDiff: same ? undefined : contentDiff(old, now), ...culprits };
     if (same) return { ...base, ...renamed, result: moves.length ? 'moved' : 'unchanged', moves };
-    return { ...base, ...renamed, result: 'refreshed', moves, contentDiff: contentDiff(old, now) };
+    return { ...base, ...renamed, result: 'refreshed', moves: compare(old, now, true).moves, contentDiff: contentDiff(old, now), ...culprits };
   });
-  return { from, to, patches };
+  return { from, to, patches, securityCommits: history ? history.securityCommits : null };
 }
 
 function moveText(moves: HunkMove[]): string {
   return moves.map((m) => `${m.path} ${m.oldStart}→${m.newStart} (${m.newStart > m.oldStart ? '+' : ''}${m.newStart - m.oldStart})`).join(', ');
+}
+
+function commitLine(c: SummaryCommit): string {
+  return `- \`${c.commit.slice(0, 10)}\` ${c.subject.replace(/\|/g, '\\|')} (${c.author}, ${c.date.slice(0, 10)})`;
 }
 
 /** Markdown for the pull request: a table, then what changed inside each refreshed or resolved patch. */
@@ -111,12 +161,17 @@ export function renderSummaryMarkdown(summary: RebaseSummary): string {
   lines.push('| # | patch | result | line-number churn |', '| --- | --- | --- | --- |');
   summary.patches.forEach((p, i) => {
     const name = p.newName ? `\`${p.name}\` → \`${p.newName}\`` : `\`${p.name}\``;
-    lines.push(`| ${i + 1} | ${name} | ${p.result} | ${moveText(p.moves) || '-'} |`);
+    const result = p.result === 'dropped' && p.dropReason ? `dropped: ${dropWords(p.dropReason)}` : p.result;
+    lines.push(`| ${i + 1} | ${name} | ${result} | ${moveText(p.moves) || '-'} |`);
   });
-  for (const p of summary.patches.filter((x) => x.contentDiff !== undefined)) {
+  for (const p of summary.patches.filter((x) => x.contentDiff !== undefined || x.result === 'refreshed' || x.result === 'resolved')) {
     lines.push('', `### ${p.result}: \`${p.newName ?? p.name}\``, '', p.subject, '');
-    lines.push('Content changes (old patch → new patch, hunk line numbers masked so only real changes show):', '', '```diff', p.contentDiff ?? '', '```');
-    if (p.moves.length) lines.push('', `Unchanged hunks that only moved: ${moveText(p.moves)}`);
+    if (p.contentDiff !== undefined) lines.push('Content changes (old patch → new patch, hunk line numbers masked so only real changes show):', '', '```diff', p.contentDiff, '```');
+    if (p.moves.length) lines.push('', `Line-number churn of its hunks: ${moveText(p.moves)}`);
+    if (p.culprits?.length) lines.push('', `Upstream commits between ${summary.from} and ${summary.to} that changed the lines it was made against:`, '', ...p.culprits.map(commitLine));
+  }
+  if (summary.securityCommits?.length) {
+    lines.push('', `### Security: ${summary.securityCommits.length} upstream commit(s) between ${summary.from} and ${summary.to} mention security, CVE or vulnerability`, '', ...summary.securityCommits.map(commitLine));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -556,9 +556,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
           const fromGit = reported.get(i + 1);
           const gitOffset = fromGit?.offset ?? 0;
           if (h.offset !== gitOffset) mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine offset ${h.offset}, git apply ${gitOffset}`);
-          // git reports where the hunk landed in the partly patched file; the engine in the target's own lines.
-          if (fromGit && h.targetLine !== undefined && h.targetLine + delta !== fromGit.at) {
-            mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine line ${h.targetLine} (+${delta}), git apply line ${fromGit.at}`);
+          // Both report where the hunk landed in the partly patched file.
+          if (fromGit && h.targetLine !== undefined && h.targetLine !== fromGit.at) {
+            mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine line ${h.targetLine} (earlier hunks +${delta}), git apply line ${fromGit.at}`);
           }
           if (h.offset !== 0) offsetHunks++;
           const hunk = op?.hunks[i];

@@ -41,6 +41,9 @@ test('each patch is classified by comparing old and new hunks', () => {
     ['dropped.patch', 'dropped'],
   ]);
   expect(summary.patches[1].moves).toEqual([{ path: 'w.js', oldStart: 10, newStart: 12 }]);
+  expect(summary.patches[4].dropReason).toBe('upstream-contains');
+  // No history given (an npm upstream): no security list rather than an empty one.
+  expect(summary.securityCommits).toBeNull();
   // Line-number churn is not content: the refreshed patch's diff shows only the context line.
   expect(summary.patches[2].contentDiff).toBe(' modify w.js\n @@ @@\n- c1\n+ c1 changed upstream\n  c2\n +added');
 
@@ -51,8 +54,9 @@ test('each patch is classified by comparing old and new hunks', () => {
     '| 1 | `same.patch` | unchanged | - |',
     '| 2 | `moved.patch` | moved | w.js 10→12 (+2) |',
     '| 3 | `refreshed.patch` | refreshed | - |',
-    '| 4 | `resolved.patch` | resolved | - |',
-    '| 5 | `dropped.patch` | dropped | - |',
+    // A resolved or refreshed hunk's churn is listed too, and a dropped patch says why.
+    '| 4 | `resolved.patch` | resolved | w.js 10→30 (+20) |',
+    '| 5 | `dropped.patch` | dropped: upstream already contains it | - |',
   ]);
   expect(markdown).toContain('### refreshed: `refreshed.patch`');
   expect(markdown).toContain('### resolved: `resolved.patch`');

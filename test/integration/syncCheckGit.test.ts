@@ -106,7 +106,8 @@ test('(a) lines inserted above a hunk: offset, exit 0, and (e) the security comm
   const webserver = report.releases[0].patches[1].files[0];
   expect(webserver.hunks.map((h) => [h.status, h.baseLine, h.targetLine, h.offset])).toEqual([
     ['exact', 2906, 2906, 0],
-    ['offset', 6943, 6948, 5],
+    // git apply -v numbering: after the line hunk 1 added.
+    ['offset', 6943, 6949, 5],
   ]);
   expect(report.exitCode).toBe(0);
   expect(report.releases[0].securityCommits?.map((c) => [c.commit, c.subject])).toEqual([[commits.security, 'Security: escape user names in the device list']]);
@@ -129,7 +130,7 @@ test('(b) a changed context line: conflict with the exact file and lines, exit 1
   expect([first.status, first.offset]).toEqual(['offset', 1]);
   expect(second).toMatchObject({ status: 'conflict', baseLine: 6943, baseLines: 6 });
   // 6945 in 1.1.55, one line lower after the unrelated insertion near the top.
-  expect(second.differingLines).toEqual([{ line: 6946, expected: LOGOUT_ROUTE, actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx') }]);
+  expect(second.differingLines).toEqual([{ line: 6946, expected: LOGOUT_ROUTE, actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'), difference: 'content', endings: null }]);
   expect(second.culprits?.map((c) => c.commit)).toEqual([commits.renamed]);
   expect(report.releases[0].securityCommits).toEqual([]);
 
@@ -207,7 +208,7 @@ test('a file the release no longer has: conflict, with the commit that removed i
 
   const run = await cli(['--to', '1.1.60-rc.1', '--ignore-range']);
   expect(run.exitCode).toBe(1);
-  expect(run.stdout).toContain(`  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1\n        changed by ${commits.moved.slice(0, 10)} Move package.json into server/`);
+  expect(run.stdout).toContain(`  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1 (moved to server/package.json)\n        removed by ${commits.moved.slice(0, 10)} Move package.json into server/`);
 });
 
 test('--fuzz 1 places the hunk whose first context line changed: fuzz, needs-refresh, exit 3', async () => {

@@ -54,7 +54,8 @@ describe('applyHunks: placement', () => {
     const result = applyHunks(TEN, two, 0);
     expect(result.outcomes.map((o) => [o.status, o.targetLine, o.offset])).toEqual([
       ['exact', 1, 0],
-      ['exact', 7, 0],
+      // git apply -v counts the line hunk 1 added: "Hunk #2 succeeded at 8".
+      ['exact', 8, 0],
     ]);
     expect(result.lines.join('')).toBe(file('1', '1.5', '2', '3', '4', '5', '6', '7', '9', '10').join(''));
   });

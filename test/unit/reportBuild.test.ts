@@ -74,7 +74,7 @@ describe('buildReleaseReport from real engine outcomes', () => {
     expect(r.exitCode).toBe(1);
     const hunk = r.patches[0].files[0].hunks[0];
     expect(hunk.status).toBe('conflict');
-    expect(hunk.differingLines).toEqual([{ line: 11, expected: 'line 11', actual: 'line 11 changed upstream' }]);
+    expect(hunk.differingLines).toEqual([{ line: 11, expected: 'line 11', actual: 'line 11 changed upstream', difference: 'content', endings: null }]);
     expect(hunk.culprits).toEqual([culprit]);
   });
 
@@ -120,7 +120,7 @@ describe('text output', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('meshfork sync check: 1.1.55 -> 1.1.57 (git file:///srv/upstream.git)');
     expect(lines[1]).toBe('  conflict         rename-line-ten.patch');
-    expect(lines[2]).toMatch(/^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 10; 3-way merge conflict at lines 10-16 of the merged file$/);
+    expect(lines[2]).toMatch(/^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 7; 3-way merge conflict at lines 10-16 of the merged file$/);
     expect(lines[3]).toBe('        line 11 expected: line 11');
     expect(lines[4]).toBe('                upstream: line 11 changed upstream');
     expect(lines[5]).toBe('        changed by c0ffee0011 Tweak line 11 (Up Stream, 2026-11-02)');
@@ -176,10 +176,10 @@ describe('a file the release no longer has', () => {
     expect(r.status).toBe('conflict');
     expect(r.patches[0].files[0]).toMatchObject({ path: 'app.js', status: 'missing', hunks: [], culprits: [remover] });
     const report = check([r]);
-    expect(renderText(report)).toContain('  conflict         rename-line-ten.patch\n      app.js does not exist in 1.1.57\n        changed by deadbeef00 Remove app.js (Up Stream, 2026-11-02)\n');
+    expect(renderText(report)).toContain('  conflict         rename-line-ten.patch\n      app.js does not exist in 1.1.57\n        removed by deadbeef00 Remove app.js (Up Stream, 2026-11-02)\n');
     const md = renderMarkdown(report);
     expect(md).toContain('| `rename-line-ten.patch` | conflict | `app.js` | app.js does not exist in 1.1.57 |');
-    expect(md).toContain('#### `rename-line-ten.patch`: app.js does not exist in 1.1.57\n\nUpstream commits that touched it:\n\n- `deadbeef00` Remove app.js (Up Stream, 2026-11-02)\n');
+    expect(md).toContain('#### `rename-line-ten.patch`: app.js does not exist in 1.1.57\n\nUpstream commits that removed it:\n\n- `deadbeef00` Remove app.js (Up Stream, 2026-11-02)\n');
   });
 });
 
@@ -192,14 +192,14 @@ describe('markdown output', () => {
     expect(md).toContain('### 1.1.56: offset\n');
     expect(md).toContain('| `rename-line-ten.patch` | offset | `app.js` | app.js +3 |');
     expect(md).toContain('### 1.1.57: conflict\n');
-    expect(md).toMatch(/#### `rename-line-ten\.patch`: app\.js hunk 1 \(patch line \d+\)\n\nconflict: base lines 7-13, fails at line 10/);
+    expect(md).toMatch(/#### `rename-line-ten\.patch`: app\.js hunk 1 \(patch line \d+\)\n\nconflict: base lines 7-13, fails at line 7/);
     expect(md).toContain('```diff\n- 11: line 11\n+ 11: line 11 changed upstream\n```');
     expect(md).toContain('- `c0ffee0011` Tweak line 11 (Up Stream, 2026-11-02)');
   });
 
   test('upstream code with backticks and pipes cannot break the fences or tables', async () => {
     const r = await release('1.1.57', TARGETS.contextChanged);
-    r.patches[0].files[0].hunks[0].differingLines = [{ line: 11, expected: 'a ``` b', actual: 'x | y' }];
+    r.patches[0].files[0].hunks[0].differingLines = [{ line: 11, expected: 'a ``` b', actual: 'x | y', difference: 'content', endings: null }];
     const md = renderMarkdown(check([r]));
     expect(md).toContain('````diff\n- 11: a ``` b\n+ 11: x | y\n````');
   });

@@ -28,7 +28,7 @@ const filler = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `oth
 
 test('finds the hunk hundreds of lines away and lists exactly the lines that differ', () => {
   const target = [...filler(400), '    a();\r\n', '    b2();\r\n', '\r\n', '    c();\r\n', ...filler(10, 400)];
-  expect(locateDifferingLines(target, hunk(), 50)).toEqual({ line: 401, differing: [{ line: 402, expected: '    b();', actual: '    b2();' }] });
+  expect(locateDifferingLines(target, hunk(), 50)).toEqual({ line: 401, differing: [{ line: 402, expected: '    b();', actual: '    b2();', difference: 'content', endings: null }] });
 });
 
 test('re-indented code still locates, and the indentation shows as a difference', () => {

@@ -26,7 +26,7 @@ test('reports with every status validate against the JSON Schema and the zod sch
 
 test('the JSON Schema rejects what the documented contract forbids', () => {
   const validate = syncCheckValidator();
-  const good = { schemaVersion: 1, upstream: { kind: 'npm', source: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', newest: '1.1.55', mode: 'newest', fuzz: 0, upToDate: true, status: 'clean', exitCode: 0, next: null, releases: [] };
+  const good = { schemaVersion: 1, upstream: { kind: 'npm', source: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', newest: '1.1.55', mode: 'newest', fuzz: 0, upToDate: true, baseChecked: false, status: 'clean', exitCode: 0, next: null, releases: [] };
   expect(validate(good)).toEqual([]);
   expect(validate({ ...good, schemaVersion: 2 })).not.toEqual([]);
   expect(validate({ ...good, status: 'fine' })).not.toEqual([]);

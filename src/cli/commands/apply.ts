@@ -56,12 +56,14 @@ export function applyText(result: ApplyResult, style: Style): string {
     for (const file of patch.files) lines.push(...fileText(style, file));
   }
   const count = `${result.patches.length} patch${result.patches.length === 1 ? '' : 'es'}`;
+  // A rebase onto the base itself refreshes nothing: there, `sync check` shows what to fix.
+  const refresh = result.version !== result.base ? `refresh the series with \`meshfork sync rebase --to ${result.version}\`` : 'see where with `meshfork sync check`';
   lines.push(
     result.written
-      ? `${style.bold(result.out)}: meshcentral ${result.version} + ${count} (${result.status}; ${result.changedFiles.length} file(s) changed)`
-      : style.red(`conflict: nothing written to ${result.out}; refresh the series (meshfork sync rebase) or try --3way / --fuzz`),
+      ? `${style.bold(result.out)}: ${result.upstream} ${result.version} + ${count} (${result.status}; ${result.changedFiles.length} file(s) changed)`
+      : style.red(`conflict: nothing written to ${result.out}; ${refresh}, or try --3way or --fuzz N`),
   );
-  if (result.written && result.exitCode === 3) lines.push(style.yellow('written, but the series needs a refresh (fuzz, 3-way merge or already-applied patches): run meshfork sync rebase'));
+  if (result.written && result.exitCode === 3) lines.push(style.yellow(`written, but the series needs a refresh (fuzz, 3-way merge or already-applied patches): ${refresh}`));
   return lines.join('\n');
 }
 

@@ -24,4 +24,5 @@ export const registerSeries: Registrar = (program, dispatch) => {
       }),
     );
   withExamples(cmd, ['meshfork series', 'meshfork series --verbose', 'meshfork --json series']);
+  cmd.addHelpText('after', '\nExit codes:\n  0  the config and every patch are valid\n  2  config, series or patch error (error[CODE]: file:line: message)\n');
 };

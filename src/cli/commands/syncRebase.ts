@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../../errors';
 import type { SyncStatusResult } from '../../commands/syncStatus';
 import type { RebaseReport } from '../../workspace/rebaseSession';
+import { dropWords } from '../../workspace/dropReason';
 import type { CommandOutcome, GlobalOptions } from '../context';
 import { withExamples } from '../help';
 import type { Dispatch } from '../program';
@@ -27,9 +28,19 @@ function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): CommandOut
     for (const c of report.conflicts) {
       lines.push(`  ${c.path}${c.missing ? `  (the patch changes it, but ${report.to} has no such file)` : c.ranges.length ? `  lines ${c.ranges.join(', ')}` : ''}`);
     }
+    const missing = report.conflicts.filter((c) => c.missing).map((c) => c.path);
+    const marked = report.conflicts.filter((c) => !c.missing).length > 0;
+    lines.push('');
+    if (marked) lines.push(`Resolve it in ${rel(globals, report.workDir)}: edit the files (remove every <<<<<<< ======= >>>>>>> block), then`);
+    if (missing.length) {
+      // No markers to remove: the file is gone. Say the two ways on from the start.
+      lines.push(
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone from ${report.to}, so there is nothing to merge${marked ? ' there' : ''}. Either drop the patch:`,
+        '  meshfork sync continue --skip   # upstream removed what the patch changes, or it is no longer needed',
+        `or re-create ${missing.length === 1 ? 'the file' : 'the files'} in ${rel(globals, report.workDir)} with the patch's change, then`,
+      );
+    }
     lines.push(
-      '',
-      `Resolve it in ${rel(globals, report.workDir)}: edit the files (remove every <<<<<<< ======= >>>>>>> block), then`,
       '  meshfork sync continue   # commits the resolution as this patch and goes on with the next',
       '  meshfork sync abort      # puts patches/, config and lock back exactly as before',
       '  meshfork sync status     # where the rebase stands',
@@ -39,7 +50,14 @@ function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): CommandOut
   const lines = [`Rebased the series from ${report.from} to ${report.to}:`];
   for (const p of report.summary.patches) {
     const moves = p.moves.map((m) => `${m.path} ${m.oldStart}→${m.newStart}`).join(', ');
-    lines.push(`  ${p.result.padEnd(9)}  ${p.newName ? `${p.name} -> ${p.newName}` : p.name}${moves ? `  (${moves})` : ''}`);
+    const why = p.result === 'dropped' && p.dropReason ? `  (${dropWords(p.dropReason)})` : '';
+    lines.push(`  ${p.result.padEnd(9)}  ${p.newName ? `${p.name} -> ${p.newName}` : p.name}${moves ? `  (${moves})` : ''}${why}`);
+    for (const c of p.culprits ?? []) lines.push(`             upstream: ${c.commit.slice(0, 10)} ${c.subject}`);
+  }
+  const security = report.summary.securityCommits ?? [];
+  if (security.length) {
+    lines.push('', `Security: ${security.length} upstream commit(s) between ${report.from} and ${report.to} mention security, CVE or vulnerability:`);
+    for (const c of security) lines.push(`  ${c.commit.slice(0, 10)} ${c.subject} (${c.author}, ${c.date.slice(0, 10)})`);
   }
   lines.push('', `"base" is now ${report.to} in the config; ${report.to} is pinned in the lock; Meshfork-Base trailers say ${report.to}.`);
   if (report.summaryFile) lines.push(`Summary for the pull request: ${rel(globals, report.summaryFile)}`);
@@ -55,7 +73,11 @@ function statusText(status: SyncStatusResult, globals: GlobalOptions): string {
     lines.push(`Rebase in progress from ${r.from} to ${r.to}: ${r.done} of ${r.total} patch(es) done.`);
     if (r.stopped) {
       lines.push(`Stopped on ${r.stopped.patch}; conflicts in ${r.stopped.conflicts.join(', ')}.`);
-      lines.push(r.stopped.markers.length ? `Markers remain at ${r.stopped.markers.join(', ')}.` : 'No conflict markers remain: run `meshfork sync continue`.');
+      if (r.stopped.missing.length) {
+        lines.push(`${r.stopped.missing.join(', ')}: gone from ${r.to}; drop the patch with \`meshfork sync continue --skip\`, or re-create the file with the patch's change and run \`meshfork sync continue\`.`);
+      }
+      if (r.stopped.markers.length) lines.push(`Markers remain at ${r.stopped.markers.join(', ')}.`);
+      else if (r.stopped.missing.length === 0) lines.push('No conflict markers remain: run `meshfork sync continue`.');
     }
     lines.push('Next: `meshfork sync continue` or `meshfork sync abort`.');
   } else lines.push('No rebase in progress.');
@@ -147,16 +169,19 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
 
   const push = sync
     .command('push')
-    .description('push the branch made by `sync rebase --commit` (default: the current branch) to a remote')
+    .description('push the refresh branch made by `sync rebase --commit` to a remote (never the default branch)')
     .option('--remote <name>', 'remote to push to', 'origin')
-    .option('--branch <name>', 'branch to push (default: the current branch)')
+    .option('--branch <name>', 'branch to push (default: the one the last `sync rebase --commit` made)')
     .action((flags: { remote: string; branch?: string }) =>
       dispatch(async (globals) => {
         const { syncPush } = await import('../../commands/syncPush');
         const result = await syncPush({ cwd: globals.cwd, configFile: globals.config, remote: flags.remote, branch: flags.branch });
-        return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: `Pushed ${result.branch} (${result.commit.slice(0, 12)}) to ${result.remote}.` };
+        const text = result.pushed
+          ? `Pushed ${result.branch} (${result.commit.slice(0, 12)}) to ${result.remote}.`
+          : `Nothing new: ${result.remote} already has ${result.branch} at ${result.commit.slice(0, 12)}.`;
+        return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text };
       }),
     );
   withExamples(push, ['meshfork sync push', 'meshfork sync push --remote fork --branch meshfork/upstream-1.1.56']);
-  push.addHelpText('after', '\nExit codes:\n  0  pushed\n  2  no such branch or remote, not a git repository\n  4  git push failed (network, credentials, rejected)\n');
+  push.addHelpText('after', '\nExit codes:\n  0  pushed, or nothing new (the remote has the branch at that commit)\n  2  no branch recorded or named, the default branch, no such branch or remote, not a git repository\n  4  git push failed (network, credentials, rejected)\n');
 }
