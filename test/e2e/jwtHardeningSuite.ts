@@ -1,0 +1,249 @@
+/*
+ * The four high-severity findings of issue 9 as end-to-end tests, on a real PostgreSQL and a real patched
+ * MeshCentral: (1) odd request targets and crashes, (2) sessions bound to the token and the user,
+ * (3) device-group ids and agent downloads, (4) MeshCentral's own accounts. Run for 1.1.55 and 1.1.51
+ * (jwt-hardening*.test.ts). Each test failed on the series before issue 9 and passes now.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PostgresServer } from '../support/postgres';
+import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, type MeshCentralServer, type PatchedRelease } from '../support/meshcentral';
+import { controlSession, httpsGet, httpsPost, loggedInCookie, openControl, rawHttps, sessionOf } from '../support/meshClient';
+import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../support/jwtTenants';
+
+const DASHBOARD = 'https://dash.example';
+const LOCAL_PASSWORD = 'Local-Passw0rd-For-Tests!';
+
+/** The MeshCentral child process (the launcher restarts a crashed child under a new pid). */
+export function childPid(server: MeshCentralServer): number {
+  const children = readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  if (children.length !== 1) throw new Error(`expected one MeshCentral child of ${server.pid}, found ${children.length}`);
+  return children[0];
+}
+
+/** Waits until the output written after `mark` contains `text`. */
+export async function expectLogged(server: MeshCentralServer, mark: number, text: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!server.output().slice(mark).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`server did not log "${text}"; it logged:\n${server.output().slice(mark)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function hardeningSuite(version: string): void {
+  let pg: PostgresServer;
+  let release: PatchedRelease;
+  let server: MeshCentralServer;
+  const issued: string[] = [];
+  const token = (...args: Parameters<typeof tokenFor>): string => {
+    const t = tokenFor(...args);
+    issued.push(t);
+    return t;
+  };
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    await seedTenants(pg);
+    release = await patchedRelease(version);
+    // Two local accounts made with MeshCentral's own CLI before the server starts: one allow-listed, one not.
+    const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+    const env = { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env };
+    for (const name of ['localadmin', 'localother']) {
+      const made = await runMeshCentralUntilExit(release.dir, { env, datapath, args: ['--createaccount', name, '--pass', LOCAL_PASSWORD] });
+      if (!made.output.includes('Done.')) throw new Error(`--createaccount ${name} failed:\n${made.output}`);
+    }
+    server = await startMeshCentral(release.dir, {
+      env,
+      datapath,
+      settings: { jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthLocalAccounts: ['localadmin'] },
+    });
+    await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  }, 600_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    release?.remove();
+    await pg?.destroy();
+  });
+
+  describe('2. sessions carry exp, tenant and user; cookie and WebSocket re-check', () => {
+    test('the session cookie lives no longer than the token', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 40;
+      const answer = await httpsGet(server.port, `/?token=${token(USERS.amy, { exp })}`);
+      expect(answer.status).toBe(302);
+      const xid = answer.setCookies.find((c) => c.startsWith('xid='));
+      const expires = /expires=([^;]+)/i.exec(xid ?? '')?.[1];
+      expect(expires).toBeDefined();
+      expect(Date.parse(expires as string) / 1000).toBeLessThanOrEqual(exp + 1);
+      expect(sessionOf(answer)?.jwt).toEqual({ e: exp, t: TENANT_A, s: USERS.amy.id, r: 'user' });
+    });
+
+    test('past exp the cookie session ends: 401 for HTTP, the WebSocket is refused', async () => {
+      const answer = await httpsGet(server.port, `/?token=${token(USERS.amy, {}, { expiresIn: 2 })}`);
+      const cookie = loggedInCookie(answer) as string;
+      expect(cookie).not.toBeNull();
+      expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie })).status).toBe(200);
+      await sleep(3000);
+      const mark = server.output().length;
+      const after = await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie });
+      expect(after.status).toBe(401);
+      await expectLogged(server, mark, 'reason=session-expired, entry=cookie');
+      const ws = await controlSession(server.port, { headers: { cookie } });
+      expect(ws.userinfo).toBeUndefined();
+      expect(ws.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
+      await expectLogged(server, mark, 'reason=session-expired, entry=websocket');
+    });
+
+    test('a user deleted in PostgreSQL loses the cookie and the open control.ashx within the cache time plus a few seconds', async () => {
+      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-del', 'del@a.example', 'Del Soon', 'user', $1)", [TENANT_A]);
+      const del = { id: 'u-del', email: 'del@a.example', tenant: TENANT_A };
+      const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${token(del)}`)) as string;
+      expect(cookie).not.toBeNull();
+      const open = await openControl(server.port, { cookie });
+      const mark = server.output().length;
+      await pg.query("UPDATE users SET deleted_at = now() WHERE user_id = 'u-del'");
+      const closed = await open.closed(1000 + 5000);
+      expect(closed.messages.find((m) => m.action === 'close')).toMatchObject({ cause: 'noauth', msg: 'noauth-jwt' });
+      await expectLogged(server, mark, 'reason=deleted-user, entry=websocket');
+      expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie })).status).toBe(401);
+      await expectLogged(server, mark, 'reason=deleted-user, entry=cookie');
+    });
+
+    test('a demoted user (admin to user) loses the session; a user moved to another tenant too', async () => {
+      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-dem', 'dem@a.example', 'Dem Admin', 'admin', $1), ('u-mov', 'mov@a.example', 'Mov User', 'user', $1)", [TENANT_A]);
+      const dem = loggedInCookie(await httpsGet(server.port, `/?token=${token({ id: 'u-dem', email: 'dem@a.example', tenant: TENANT_A })}`)) as string;
+      const mov = loggedInCookie(await httpsGet(server.port, `/?token=${token({ id: 'u-mov', email: 'mov@a.example', tenant: TENANT_A })}`)) as string;
+      expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie: dem })).status).toBe(200);
+      await pg.query("UPDATE users SET role = 'user' WHERE user_id = 'u-dem'");
+      await pg.query("UPDATE users SET tenant_id = 'tenant-b' WHERE user_id = 'u-mov'");
+      await sleep(1500);
+      const mark = server.output().length;
+      expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie: dem })).status).toBe(401);
+      await expectLogged(server, mark, 'reason=role-changed, entry=cookie');
+      expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie: mov })).status).toBe(401);
+      await expectLogged(server, mark, 'reason=unknown-user, entry=cookie');
+    });
+
+    test('Bearer requests are stateless: no session cookie is set', async () => {
+      const answer = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token(USERS.amy)}` });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body).username).toBe(USERS.amy.name);
+      expect(answer.setCookies.filter((c) => c.startsWith('xid='))).toEqual([]);
+    });
+  });
+
+  describe('3. device-group ids are random, agent downloads need rights', () => {
+    test('the tenant group id is not the sha384 of the tenant id, and is the same after another login', async () => {
+      const first = await controlSession(server.port, { headers: { authorization: `Bearer ${token(USERS.amy)}` } });
+      const meshid = first.meshes?.[0]._id as string;
+      const computed = `mesh//${createHash('sha384').update(JSON.stringify(['jwt-tenant', TENANT_A])).digest('base64').replace(/\+/g, '@').replace(/\//g, '$')}`;
+      expect(meshid).toMatch(/^mesh\/\/[A-Za-z0-9@$]{64}$/);
+      expect(meshid).not.toBe(computed);
+      const again = await controlSession(server.port, { headers: { authorization: `Bearer ${token(USERS.alice)}` } });
+      expect(again.meshes?.map((m) => m._id)).toEqual([meshid]);
+    });
+
+    test('unauthenticated /meshsettings and /meshagents for a tenant group get 403; a member gets the settings', async () => {
+      const ws = await controlSession(server.port, { headers: { authorization: `Bearer ${token(USERS.amy)}` } });
+      const short = (ws.meshes?.[0]._id as string).split('/')[2];
+      const mark = server.output().length;
+      expect((await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`)).status).toBe(403);
+      expect((await httpsGet(server.port, `/meshagents?id=6&meshid=${encodeURIComponent(short)}`)).status).toBe(403);
+      await expectLogged(server, mark, 'reason=no-rights, entry=agent-download');
+      const bob = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, { authorization: `Bearer ${token(USERS.bob)}` });
+      expect(bob.status).toBe(403);
+      const amy = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, { authorization: `Bearer ${token(USERS.amy)}` });
+      expect(amy.status).toBe(200);
+      expect(amy.body).toContain('MeshName=Tenant tenant-a');
+    });
+  });
+
+  describe("4. MeshCentral's own accounts stay closed", () => {
+    test('POST /createaccount is refused with 403 and creates nobody', async () => {
+      const mark = server.output().length;
+      const answer = await httpsPost(server.port, '/createaccount', { username: 'mallory', email: 'mallory@evil.example', password1: 'Mall0ry-Passw0rd!', password2: 'Mall0ry-Passw0rd!', apasswordhint: '' });
+      expect(answer.status).toBe(403);
+      await expectLogged(server, mark, 'reason=local-accounts-off, entry=createaccount');
+      const root = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
+      try {
+        root.send({ action: 'users' });
+        const list = await root.waitFor((m) => m.action === 'users');
+        expect((list.users as { _id: string }[]).map((u) => u._id)).not.toContain('user//mallory');
+      } finally {
+        root.close();
+      }
+    });
+
+    test('password login works for the allow-listed local account only', async () => {
+      const mark = server.output().length;
+      const other = await httpsPost(server.port, '/login', { action: 'login', username: 'localother', password: LOCAL_PASSWORD });
+      expect(sessionOf(other)?.userid).toBeUndefined();
+      await expectLogged(server, mark, 'reason=local-login, entry=password');
+      const allowed = await httpsPost(server.port, '/login', { action: 'login', username: 'localadmin', password: LOCAL_PASSWORD });
+      expect(allowed.status).toBe(302);
+      expect(sessionOf(allowed)?.userid).toBe('user//localadmin');
+    });
+
+    test('start-up refuses a configuration that would leave MeshCentral open (no users mode)', async () => {
+      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, timeoutMs: 45_000 });
+      expect(output).toContain('ERROR: JWT Auth: settings.noUsers');
+      expect(output).not.toContain('MeshCentral HTTPS server running');
+      expect(exitCode).toBe(0);
+    });
+
+    test('start-up refuses without issuer and audience unless explicitly opted out', async () => {
+      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, timeoutMs: 45_000 });
+      expect(refused.output).toContain('ERROR: JWT Auth: settings.jwtAuthIssuer and settings.jwtAuthAudience are required');
+      expect(refused.output).not.toContain('MeshCentral HTTPS server running');
+    });
+  });
+
+  describe('1. (last: on the series before issue 9 it crashed the server) no crash, odd targets get 400, no token in any log', () => {
+    test('a valid ?token= on an absolute-form target (GET http:///?token=) gets 400; same process, no crash dump', async () => {
+      const pid = childPid(server);
+      const mark = server.output().length;
+      const t = token(USERS.amy);
+      const answer = await rawHttps(server.port, `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      expect(answer.status).toBe(400);
+      await expectLogged(server, mark, 'reason=bad-request, entry=http-query');
+      const bearer = await rawHttps(server.port, `GET http:///x HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+      expect(bearer.status).toBe(400);
+      await expectLogged(server, mark, 'reason=bad-request, entry=http-bearer');
+      await sleep(1000); // a crashed child would be gone by now (the launcher waits 5 s to restart it)
+      expect(childPid(server)).toBe(pid);
+      expect((await httpsGet(server.port, '/')).status).toBe(200);
+      expect(server.output().slice(mark)).not.toContain('critical error');
+      const errors = path.join(server.datapath, 'mesherrors.txt');
+      if (existsSync(errors)) expect(readFileSync(errors, 'utf8')).not.toContain(t.split('.')[2]);
+    });
+
+    test('the redirect after ?token= is built from the path and the filtered query: never another host', async () => {
+      const answer = await rawHttps(server.port, `GET //evil.example/?token=${token(USERS.amy)}&viewmode=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      // Express routes "//evil.example/" to no MeshCentral page; whatever answers must not send the browser away.
+      expect(answer.text).not.toMatch(/\r\nLocation: \/\/evil/i);
+      const normal = await httpsGet(server.port, `/?viewmode=1&token=${token(USERS.amy)}&x=%2F%2Fevil`);
+      expect(normal.status).toBe(302);
+      expect(normal.headers.location).toBe('/?viewmode=1&x=%2F%2Fevil');
+    });
+
+    test('?token= given twice is refused with 400 (reason duplicate-token), not ignored', async () => {
+      const mark = server.output().length;
+      const answer = await httpsGet(server.port, `/?token=${token(USERS.amy)}&token=${token(USERS.bob)}`);
+      expect(answer.status).toBe(400);
+      expect(loggedInCookie(answer)).toBeNull();
+      await expectLogged(server, mark, 'reason=duplicate-token, entry=http-query');
+    });
+  });
+
+  test('no token issued by this suite appears in the output or in mesherrors.txt', () => {
+    expect(issued.length).toBeGreaterThan(10);
+    const errors = path.join(server.datapath, 'mesherrors.txt');
+    const logs = server.output() + (existsSync(errors) ? readFileSync(errors, 'utf8') : '');
+    for (const t of issued) expect(logs).not.toContain(t.split('.')[2]);
+  });
+}
+
