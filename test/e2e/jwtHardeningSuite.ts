@@ -5,6 +5,7 @@
  * (jwt-hardening*.test.ts). Each test failed on the series before issue 9 and passes now.
  */
 import { createHash } from 'node:crypto';
+import https from 'node:https';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } fr
 
 const DASHBOARD = 'https://dash.example';
 const LOCAL_PASSWORD = 'Local-Passw0rd-For-Tests!';
+const LOG_LIMIT = 40;
+const FLOOD_MS = 10_000;
 
 /** The MeshCentral child process (the launcher restarts a crashed child under a new pid). */
 export function childPid(server: MeshCentralServer): number {
@@ -59,7 +62,7 @@ export function hardeningSuite(version: string): void {
     server = await startMeshCentral(release.dir, {
       env,
       datapath,
-      settings: { jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthLocalAccounts: ['localadmin'] },
+      settings: { jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthLocalAccounts: ['localadmin'], trustedProxy: '127.0.0.1', jwtAuthRefusalLogPerMinute: LOG_LIMIT },
     });
     await server.waitForOutput('JWT Auth: PostgreSQL connected');
   }, 600_000);
@@ -190,14 +193,14 @@ export function hardeningSuite(version: string): void {
     });
 
     test('start-up refuses a configuration that would leave MeshCentral open (no users mode)', async () => {
-      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, timeoutMs: 45_000 });
+      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, copyFrom: server.datapath });
       expect(output).toContain('ERROR: JWT Auth: settings.noUsers');
       expect(output).not.toContain('MeshCentral HTTPS server running');
       expect(exitCode).toBe(0);
     });
 
     test('start-up refuses without issuer and audience unless explicitly opted out', async () => {
-      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, timeoutMs: 45_000 });
+      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, copyFrom: server.datapath });
       expect(refused.output).toContain('ERROR: JWT Auth: settings.jwtAuthIssuer and settings.jwtAuthAudience are required');
       expect(refused.output).not.toContain('MeshCentral HTTPS server running');
     });
@@ -237,6 +240,44 @@ export function hardeningSuite(version: string): void {
       expect(answer.status).toBe(400);
       expect(loggedInCookie(answer)).toBeNull();
       await expectLogged(server, mark, 'reason=duplicate-token, entry=http-query');
+    });
+  });
+
+  describe('5. flood (last: it leaves the attacker address throttled)', () => {
+    test('10 s of invalid tokens from one address: same process, valid logins from another keep working, the log stays bounded', async () => {
+      const pid = childPid(server);
+      const mark = server.output().length;
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 6 });
+      const attacker = { 'x-forwarded-for': '203.0.113.7' }; // MeshCentral sees the client address through trustedProxy
+      const bad = [tokenFor(USERS.amy, {}, { expiresIn: -60 }), `${tokenFor(USERS.amy).slice(0, -4)}AAAA`, 'not.a.jwt'];
+      const statuses = new Map<number, number>();
+      const deadline = Date.now() + FLOOD_MS;
+      const flood = async (): Promise<void> => {
+        for (let i = 0; Date.now() < deadline; i++) {
+          const answer = await httpsGet(server.port, i % 2 ? `/?token=${bad[i % 3]}` : '/meshagents?meshaction=generic', i % 2 ? attacker : { ...attacker, authorization: `Bearer ${bad[i % 3]}` }, agent);
+          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        }
+      };
+      const logins = async (): Promise<number[]> => {
+        const results: number[] = [];
+        while (Date.now() < deadline) {
+          await sleep(1000);
+          results.push((await httpsGet(server.port, `/?token=${token(USERS.bob)}`, { 'x-forwarded-for': '198.51.100.9' })).status);
+        }
+        return results;
+      };
+      const [valid] = await Promise.all([logins(), ...Array.from({ length: 6 }, flood)]);
+      agent.destroy();
+      expect(valid.length).toBeGreaterThanOrEqual(5);
+      expect(new Set(valid)).toEqual(new Set([302]));
+      const sent = [...statuses.values()].reduce((a, b) => a + b, 0);
+      expect(sent).toBeGreaterThan(200);
+      expect([...statuses.keys()].sort()).toEqual([401, 429]); // refused, then throttled by MeshCentral's bad-login table
+      expect(childPid(server)).toBe(pid);
+      const log = server.output().slice(mark);
+      expect(log.split('\n').filter((l) => l.startsWith('JWT Auth: login refused')).length).toBeLessThanOrEqual(LOG_LIMIT);
+      expect(log).toContain(`JWT Auth: more than ${LOG_LIMIT} refusals this minute; counting the rest per reason.`);
+      expect(log.length).toBeLessThan(LOG_LIMIT * 120 + 1000);
     });
   });
 
