@@ -64,7 +64,7 @@ export function hardeningSuite(version: string): void {
       datapath,
       settings: { jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthLocalAccounts: ['localadmin'], trustedProxy: '127.0.0.1', jwtAuthRefusalLogPerMinute: LOG_LIMIT },
     });
-    await server.waitForOutput('JWT Auth: PostgreSQL connected');
+    await server.waitForOutput('JWT Auth: PostgreSQL connected', 60_000);
   }, 600_000);
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ export async function startJwtStack(version: string, settings: Record<string, un
   await seedTenants(pg);
   const release = await patchedRelease(version, options.patches ? { patches: options.patches } : {});
   const server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env }, settings });
-  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  await server.waitForOutput('JWT Auth: PostgreSQL connected', 60_000);
   return { pg, release, server };
 }
 
