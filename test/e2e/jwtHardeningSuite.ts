@@ -37,6 +37,13 @@ export async function expectLogged(server: MeshCentralServer, mark: number, text
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * MESHFORK_JWT_SERIES=DIR runs the suite against another series folder, e.g. the series before issue 9:
+ * `MESHFORK_JWT_SERIES=bench/fixtures/jwt-series-before-issue-9 npx jest test/e2e/jwt-hardening.test.ts`
+ * shows every finding failing there (the crash test runs last: it takes that server down).
+ */
+const SERIES = process.env.MESHFORK_JWT_SERIES ? path.resolve(process.env.MESHFORK_JWT_SERIES) : undefined;
+
 export function hardeningSuite(version: string): void {
   let pg: PostgresServer;
   let release: PatchedRelease;
@@ -51,7 +58,7 @@ export function hardeningSuite(version: string): void {
   beforeAll(async () => {
     pg = await startPostgres();
     await seedTenants(pg);
-    release = await patchedRelease(version);
+    release = await patchedRelease(version, SERIES ? { patches: SERIES } : {});
     // Two local accounts made with MeshCentral's own CLI before the server starts: one allow-listed, one not.
     const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
     const env = { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env };
@@ -193,14 +200,14 @@ export function hardeningSuite(version: string): void {
     });
 
     test('start-up refuses a configuration that would leave MeshCentral open (no users mode)', async () => {
-      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, copyFrom: server.datapath });
+      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, copyFrom: server.datapath, timeoutMs: 60_000 });
       expect(output).toContain('ERROR: JWT Auth: settings.noUsers');
       expect(output).not.toContain('MeshCentral HTTPS server running');
       expect(exitCode).toBe(0);
     });
 
     test('start-up refuses without issuer and audience unless explicitly opted out', async () => {
-      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, copyFrom: server.datapath });
+      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, copyFrom: server.datapath, timeoutMs: 60_000 });
       expect(refused.output).toContain('ERROR: JWT Auth: settings.jwtAuthIssuer and settings.jwtAuthAudience are required');
       expect(refused.output).not.toContain('MeshCentral HTTPS server running');
     });
