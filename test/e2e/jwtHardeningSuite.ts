@@ -1,8 +1,9 @@
 /*
- * The four high-severity findings of issue 9 as end-to-end tests, on a real PostgreSQL and a real patched
- * MeshCentral: (1) odd request targets and crashes, (2) sessions bound to the token and the user,
- * (3) device-group ids and agent downloads, (4) MeshCentral's own accounts. Run for 1.1.55 and 1.1.51
- * (jwt-hardening*.test.ts). Each test failed on the series before issue 9 and passes now.
+ * Issue 9's findings as end-to-end tests, on a real PostgreSQL and a real patched MeshCentral: the four
+ * high ones ((1) odd request targets and crashes, (2) sessions bound to the token and the user,
+ * (3) device-group ids and agent downloads, (4) MeshCentral's own accounts), the medium ones 5-9, and a
+ * 10 s flood of invalid tokens. Run for 1.1.55 and 1.1.51 (jwt-hardening*.test.ts). Each finding's test
+ * failed on the series before issue 9 (see MESHFORK_JWT_SERIES below) and passes now.
  */
 import { createHash } from 'node:crypto';
 import https from 'node:https';
@@ -16,7 +17,7 @@ import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } fr
 
 const DASHBOARD = 'https://dash.example';
 const LOCAL_PASSWORD = 'Local-Passw0rd-For-Tests!';
-const LOG_LIMIT = 40;
+const LOG_LIMIT = 60;
 const FLOOD_MS = 10_000;
 
 /** The MeshCentral child process (the launcher restarts a crashed child under a new pid). */
@@ -213,44 +214,85 @@ export function hardeningSuite(version: string): void {
     });
   });
 
-  describe('1. (last: on the series before issue 9 it crashed the server) no crash, odd targets get 400, no token in any log', () => {
-    test('a valid ?token= on an absolute-form target (GET http:///?token=) gets 400; same process, no crash dump', async () => {
-      const pid = childPid(server);
+  describe('Medium findings 5-9', () => {
+    test('5. a cross-site ?token= from outside jwtAuthOrigins is refused (403 bad-origin); from the dashboard it logs in', async () => {
       const mark = server.output().length;
-      const t = token(USERS.amy);
-      const answer = await rawHttps(server.port, `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
-      expect(answer.status).toBe(400);
-      await expectLogged(server, mark, 'reason=bad-request, entry=http-query');
-      const bearer = await rawHttps(server.port, `GET http:///x HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
-      expect(bearer.status).toBe(400);
-      await expectLogged(server, mark, 'reason=bad-request, entry=http-bearer');
-      await sleep(1000); // a crashed child would be gone by now (the launcher waits 5 s to restart it)
-      expect(childPid(server)).toBe(pid);
-      expect((await httpsGet(server.port, '/')).status).toBe(200);
-      expect(server.output().slice(mark)).not.toContain('critical error');
-      const errors = path.join(server.datapath, 'mesherrors.txt');
-      if (existsSync(errors)) expect(readFileSync(errors, 'utf8')).not.toContain(t.split('.')[2]);
+      const evil = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, { 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/x' });
+      expect({ status: evil.status, session: loggedInCookie(evil) }).toEqual({ status: 403, session: null });
+      await expectLogged(server, mark, 'reason=bad-origin, entry=http-query');
+      const ok = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, { 'sec-fetch-site': 'cross-site', referer: `${DASHBOARD}/devices` });
+      expect(ok.status).toBe(302);
     });
 
-    test('the redirect after ?token= is built from the path and the filtered query: never another host', async () => {
-      const answer = await rawHttps(server.port, `GET //evil.example/?token=${token(USERS.amy)}&viewmode=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
-      // Express routes "//evil.example/" to no MeshCentral page; whatever answers must not send the browser away.
-      expect(answer.text).not.toMatch(/\r\nLocation: \/\/evil/i);
-      const normal = await httpsGet(server.port, `/?viewmode=1&token=${token(USERS.amy)}&x=%2F%2Fevil`);
-      expect(normal.status).toBe(302);
-      expect(normal.headers.location).toBe('/?viewmode=1&x=%2F%2Fevil');
+    test('5. URL tokens are one-time and short-lived: a replayed jti gets 401 replayed, a 10-minute URL token 401 lifetime', async () => {
+      const once = token(USERS.amy);
+      expect((await httpsGet(server.port, `/?token=${once}`)).status).toBe(302);
+      const mark = server.output().length;
+      const replay = await httpsGet(server.port, `/?token=${once}`);
+      expect({ status: replay.status, session: loggedInCookie(replay) }).toEqual({ status: 401, session: null });
+      await expectLogged(server, mark, 'reason=replayed, entry=http-query');
+      const long = await httpsGet(server.port, `/?token=${token(USERS.amy, {}, { expiresIn: 600 })}`);
+      expect({ status: long.status, session: loggedInCookie(long) }).toEqual({ status: 401, session: null });
+      await expectLogged(server, mark, 'reason=lifetime, entry=http-query');
     });
 
-    test('?token= given twice is refused with 400 (reason duplicate-token), not ignored', async () => {
+    test("5. no silent session switch: bob's token over amy's cookie gets 403 session-switch, amy stays logged in", async () => {
+      const login = await httpsGet(server.port, `/?token=${token(USERS.amy)}`);
+      const amy = loggedInCookie(login) as string;
       const mark = server.output().length;
-      const answer = await httpsGet(server.port, `/?token=${token(USERS.amy)}&token=${token(USERS.bob)}`);
-      expect(answer.status).toBe(400);
-      expect(loggedInCookie(answer)).toBeNull();
-      await expectLogged(server, mark, 'reason=duplicate-token, entry=http-query');
+      const answer = await httpsGet(server.port, `/?token=${token(USERS.bob)}`, { cookie: amy });
+      expect({ status: answer.status, userid: sessionOf(answer)?.userid ?? sessionOf(login)?.userid }).toEqual({ status: 403, userid: sessionOf(login)?.userid });
+      await expectLogged(server, mark, 'reason=session-switch, entry=http-query');
+      expect((await controlSession(server.port, { headers: { cookie: amy } })).userinfo?.name).toBe(USERS.amy.name);
+    });
+
+    test('6. the user is the row of (tenant, sub): of CAROL@ (admin) and carol@ (user) each token gets its own; a sub with another email is refused', async () => {
+      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carol-admin', 'CAROL@a.example', 'Carol Admin', 'admin', $1), ('u-carol-user', 'carol@a.example', 'Carol User', 'user', $1)", [TENANT_A]);
+      const user = await controlSession(server.port, { headers: { authorization: `Bearer ${token({ id: 'u-carol-user', email: 'carol@a.example', tenant: TENANT_A })}` } });
+      expect(user.userinfo?.name).toBe('Carol User');
+      expect(Object.values(user.userinfo?.links ?? {})).toEqual([{ rights: 8 | 16 | 32 | 64 | 128 }]);
+      const mark = server.output().length;
+      const mixed = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token({ id: USERS.alice.id, email: USERS.amy.email, tenant: TENANT_A })}` });
+      expect(mixed.status).toBe(401);
+      await expectLogged(server, mark, 'reason=email-mismatch, entry=http-bearer');
+    });
+
+    test('7. a token the dashboard signed for another audience (its API) is refused with wrong-audience', async () => {
+      const mark = server.output().length;
+      const api = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token(USERS.amy, { aud: 'dashboard-api' })}` });
+      expect(api.status).toBe(401);
+      await expectLogged(server, mark, 'reason=wrong-audience, entry=http-bearer');
+    });
+
+    test('8. framing: CSP frame-ancestors names the dashboard origins, X-Frame-Options stays for old browsers', async () => {
+      const page = await httpsGet(server.port, '/');
+      expect(page.headers['content-security-policy']).toMatch(new RegExp(`; frame-ancestors 'self' ${DASHBOARD.replace(/\./g, '\\.')}$`));
+      expect(page.headers['x-frame-options']).toBe('sameorigin');
+    });
+
+    test('9. a user locked in MeshCentral is refused (locked-user) and the lock bit is kept', async () => {
+      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-lock', 'lock@a.example', 'Lock Me', 'user', $1)", [TENANT_A]);
+      const lock = { id: 'u-lock', email: 'lock@a.example', tenant: TENANT_A };
+      const first = await controlSession(server.port, { headers: { authorization: `Bearer ${token(lock)}` } });
+      const lockId = first.userinfo?._id as string;
+      const root = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
+      try {
+        root.send({ action: 'edituser', id: lockId, siteadmin: 64 | 32 });
+        await root.waitFor((m) => m.action === 'event' && (m.event as { action?: string; account?: { _id?: string; siteadmin?: number } }).account?._id === lockId && ((m.event as { account: { siteadmin: number } }).account.siteadmin & 32) !== 0);
+        const mark = server.output().length;
+        const again = await httpsGet(server.port, `/?token=${token(lock)}`);
+        expect({ status: again.status, session: loggedInCookie(again) }).toEqual({ status: 401, session: null });
+        await expectLogged(server, mark, 'reason=locked-user, entry=http-query');
+        root.send({ action: 'users' });
+        const list = await root.waitFor((m) => m.action === 'users');
+        expect((list.users as { _id: string; siteadmin?: number }[]).find((u) => u._id === lockId)?.siteadmin).toBe(64 | 32);
+      } finally {
+        root.close();
+      }
     });
   });
 
-  describe('5. flood (last: it leaves the attacker address throttled)', () => {
+  describe('flood (last: it leaves the attacker address throttled)', () => {
     test('10 s of invalid tokens from one address: same process, valid logins from another keep working, the log stays bounded', async () => {
       const pid = childPid(server);
       const mark = server.output().length;
@@ -285,6 +327,43 @@ export function hardeningSuite(version: string): void {
       expect(log.split('\n').filter((l) => l.startsWith('JWT Auth: login refused')).length).toBeLessThanOrEqual(LOG_LIMIT);
       expect(log).toContain(`JWT Auth: more than ${LOG_LIMIT} refusals this minute; counting the rest per reason.`);
       expect(log.length).toBeLessThan(LOG_LIMIT * 120 + 1000);
+    });
+  });
+
+  describe('1. (last: on the series before issue 9 it crashed the server) no crash, odd targets get 400, no token in any log', () => {
+    test('a valid ?token= on an absolute-form target (GET http:///?token=) gets 400; same process, no crash dump', async () => {
+      const pid = childPid(server);
+      const mark = server.output().length;
+      const t = token(USERS.amy);
+      const answer = await rawHttps(server.port, `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      expect(answer.status).toBe(400);
+      await expectLogged(server, mark, 'reason=bad-request, entry=http-query');
+      const bearer = await rawHttps(server.port, `GET http:///x HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+      expect(bearer.status).toBe(400);
+      await expectLogged(server, mark, 'reason=bad-request, entry=http-bearer');
+      await sleep(1000); // a crashed child would be gone by now (the launcher waits 5 s to restart it)
+      expect(childPid(server)).toBe(pid);
+      expect((await httpsGet(server.port, '/')).status).toBe(200);
+      expect(server.output().slice(mark)).not.toContain('critical error');
+      const errors = path.join(server.datapath, 'mesherrors.txt');
+      if (existsSync(errors)) expect(readFileSync(errors, 'utf8')).not.toContain(t.split('.')[2]);
+    });
+
+    test('the redirect after ?token= is built from the path and the filtered query: never another host', async () => {
+      const answer = await rawHttps(server.port, `GET //evil.example/?token=${token(USERS.amy)}&viewmode=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      // Express routes "//evil.example/" to no MeshCentral page; whatever answers must not send the browser away.
+      expect(answer.text).not.toMatch(/\r\nLocation: \/\/evil/i);
+      const normal = await httpsGet(server.port, `/?viewmode=1&token=${token(USERS.amy)}&x=%2F%2Fevil`);
+      expect(normal.status).toBe(302);
+      expect(normal.headers.location).toBe('/?viewmode=1&x=%2F%2Fevil');
+    });
+
+    test('?token= given twice is refused with 400 (reason duplicate-token), not ignored', async () => {
+      const mark = server.output().length;
+      const answer = await httpsGet(server.port, `/?token=${token(USERS.amy)}&token=${token(USERS.bob)}`);
+      expect(answer.status).toBe(400);
+      expect(loggedInCookie(answer)).toBeNull();
+      await expectLogged(server, mark, 'reason=duplicate-token, entry=http-query');
     });
   });
 
