@@ -4,8 +4,8 @@
  * patched MeshCentral 1.1.55 in an iframe with a fresh token. Real PostgreSQL, real MeshCentral.
  * The screenshot is kept in .artifacts/jwt-browser/ (git-ignored).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
@@ -26,28 +26,35 @@ let release: PatchedRelease;
 let server: MeshCentralServer;
 let context: BrowserContext;
 let userDataDir: string;
-const dashboards: http.Server[] = [];
+const dashboards: https.Server[] = [];
 let dashboard: string; // the allowed dashboard origin
 let outsider: string; // a page from an origin outside jwtAuthOrigins
 
-/** A dashboard page on its own loopback origin: /embed?src=URL puts URL in an iframe. */
-async function startDashboard(): Promise<string> {
-  const port = await freePort();
-  const page = http.createServer((req, res) => {
+/**
+ * A dashboard page on its own loopback origin: /embed?src=URL puts URL in an iframe. HTTPS (with
+ * MeshCentral's own test certificate) on another port: another origin but the same site, the setup
+ * UPSTREAM_SYNC.md recommends (a cross-site dashboard needs SameSite=None and third-party cookies,
+ * which browsers increasingly block).
+ */
+async function startDashboard(fixedPort?: number): Promise<string> {
+  const port = fixedPort ?? (await freePort());
+  const tls = { key: readFileSync(path.join(server.datapath, 'webserver-cert-private.key')), cert: readFileSync(path.join(server.datapath, 'webserver-cert-public.crt')) };
+  const page = https.createServer(tls, (req, res) => {
     const src = new URL(req.url ?? '/', 'http://x').searchParams.get('src') ?? '';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><title>Dashboard</title><h1>Dashboard</h1><iframe id="mc" src="${src.replace(/"/g, '&quot;')}" width="1200" height="760"></iframe>`);
   });
   await new Promise<void>((resolve) => page.listen(port, '127.0.0.1', resolve));
   dashboards.push(page);
-  return `http://127.0.0.1:${port}`;
+  return `https://127.0.0.1:${port}`;
 }
 
 beforeAll(async () => {
-  dashboard = await startDashboard();
+  const dashboardPort = await freePort();
+  dashboard = `https://127.0.0.1:${dashboardPort}`;
+  ({ pg, release, server } = await startJwtStack('1.1.55', { jwtAuthOrigins: [dashboard] }));
+  dashboard = await startDashboard(dashboardPort);
   outsider = await startDashboard();
-  // SameSite=None: the dashboard is another site (another scheme and port), so the iframe's cookie is a third-party cookie.
-  ({ pg, release, server } = await startJwtStack('1.1.55', { jwtAuthOrigins: [dashboard], sessionSameSite: 'none' }));
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 }, 600_000);
