@@ -12,13 +12,13 @@ export interface JwtStack {
   server: MeshCentralServer;
 }
 
-/** Start the stack for `version`; `settings` are extra MeshCentral config.json settings. */
-export async function startJwtStack(version: string, settings?: Record<string, unknown>): Promise<JwtStack> {
+/** Start the stack for `version`; `settings` are extra MeshCentral config.json settings; `patches` another series folder. */
+export async function startJwtStack(version: string, settings: Record<string, unknown> = {}, options: { patches?: string } = {}): Promise<JwtStack> {
   const pg = await startPostgres();
   await seedTenants(pg);
-  const release = await patchedRelease(version);
-  const server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env }, ...(settings ? { settings } : {}) });
-  await server.waitForOutput('JWT Auth: PostgreSQL connected');
+  const release = await patchedRelease(version, options.patches ? { patches: options.patches } : {});
+  const server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env }, settings });
+  await server.waitForOutput('JWT Auth: PostgreSQL connected', 60_000);
   return { pg, release, server };
 }
 

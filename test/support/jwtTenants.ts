@@ -9,6 +9,10 @@ import type { PostgresServer } from './postgres';
 export const JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const AGENT_SIGN_KEY = 'agent-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
+/** The issuer and audience every test server requires (the series refuses to start without them). */
+export const ISSUER = 'https://dashboard.example';
+export const AUDIENCE = 'meshcentral';
+
 export const TENANT_A = 'tenant-a';
 export const TENANT_B = 'tenant-b';
 export const ROOT_TENANT = 'root';
@@ -39,10 +43,19 @@ export async function seedTenants(pg: PostgresServer): Promise<void> {
   await pg.query("INSERT INTO agents (agent_id, tenant_id, name) VALUES ('agent-1', $1, 'Agent A1'), ('agent-2', $2, 'Agent B1')", [TENANT_A, TENANT_B]);
 }
 
-/** A dashboard token for a seed user: HS256, 1 h, email + tenant_id claims. */
-export function tokenFor(user: { email: string; tenant: string }, extra: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
-  return jwt.sign({ email: user.email, tenant_id: user.tenant, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600, ...options });
+let jtiCounter = 0;
+
+/**
+ * A dashboard token for a seed user as the contract asks for it: HS256, sub + tenant_id + email, iss, aud,
+ * a fresh jti, 60 s (short enough for a URL token).
+ */
+export function tokenFor(user: { id: string; email: string; tenant: string }, extra: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
+  const claims = { sub: user.id, tenant_id: user.tenant, email: user.email, iss: ISSUER, aud: AUDIENCE, jti: `jti-${process.pid}-${Date.now()}-${++jtiCounter}`, ...extra };
+  return jwt.sign(claims, JWT_SECRET, { algorithm: 'HS256', ...('exp' in extra ? {} : { expiresIn: 60 }), ...options });
 }
+
+/** MeshCentral settings every JWT test server starts with (issuer, audience, the root tenant named explicitly). */
+export const BASE_SETTINGS = { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthRootTenant: ROOT_TENANT };
 
 /** base64url of a JSON value, for hand-built tokens. */
 export function b64url(value: unknown): string {

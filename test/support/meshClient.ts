@@ -4,6 +4,7 @@
  * The test server uses MeshCentral's self-signed "localhost" certificate, so verification is off here.
  */
 import https from 'node:https';
+import tls from 'node:tls';
 import WebSocket from 'ws';
 
 export interface HttpAnswer {
@@ -108,6 +109,8 @@ export interface OpenControl {
   send(message: Record<string, unknown>): void;
   waitFor(match: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): void;
+  /** Resolves with the close code when the server closes the socket (rejects after timeoutMs). */
+  closed(timeoutMs: number): Promise<{ code: number; messages: Record<string, unknown>[] }>;
 }
 
 /** Opens control.ashx and resolves once the server has sent userinfo (rejects if it closes first). */
@@ -115,7 +118,13 @@ export function openControl(port: number, headers: Record<string, string>): Prom
   return new Promise((resolve, reject) => {
     const messages: Record<string, unknown>[] = [];
     const listeners: (() => void)[] = [];
+    let closeCode: number | null = null;
+    const closeWaiters: (() => void)[] = [];
     const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx`, { headers, rejectUnauthorized: false, maxPayload: 64 * 1024 * 1024 });
+    ws.on('close', (code: number) => {
+      closeCode = code;
+      for (const w of closeWaiters.splice(0)) w();
+    });
     const control: OpenControl = {
       messages,
       send: (message) => ws.send(JSON.stringify(message)),
@@ -129,6 +138,14 @@ export function openControl(port: number, headers: Record<string, string>): Prom
           check();
         }),
       close: () => ws.terminate(),
+      closed: (timeoutMs) =>
+        new Promise((res, rej) => {
+          const timer = setTimeout(() => rej(new Error(`control.ashx still open after ${timeoutMs} ms`)), timeoutMs);
+          const check = (): void => {
+            if (closeCode !== null) { clearTimeout(timer); res({ code: closeCode, messages }); } else closeWaiters.push(check);
+          };
+          check();
+        }),
     };
     ws.on('message', (data: WebSocket.RawData) => {
       try {
@@ -143,3 +160,35 @@ export function openControl(port: number, headers: Record<string, string>): Prom
     ws.on('close', () => reject(new Error(`control.ashx closed before userinfo: ${JSON.stringify(messages)}`)));
   });
 }
+
+/** The status line and raw text of one request written byte for byte over TLS (odd request targets Node's client refuses to send). */
+export function rawHttps(port: number, request: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => socket.end(request));
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolve({ status: match ? Number(match[1]) : -1, text });
+    });
+  });
+}
+
+/** One POST of an urlencoded form. */
+export function httpsPost(port: number, urlPath: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  const body = new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: urlPath, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), setCookies: res.headers['set-cookie'] ?? [] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
 import { SHARED_CACHE } from './cache';
+import { BASE_SETTINGS } from './jwtTenants';
 
 const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
 
@@ -26,14 +27,16 @@ export interface PatchedRelease {
  * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches) so the test never
  * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
  */
-export async function patchedRelease(version: string, options: { build?: boolean } = {}): Promise<PatchedRelease> {
+export async function patchedRelease(version: string, options: { build?: boolean; patches?: string } = {}): Promise<PatchedRelease> {
   if (options.build !== false) ensureBuilt(); // benchmarks pass false: `npm run bench` has just built dist/
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
   mkdirSync(project);
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'patches']) {
+  for (const entry of ['meshfork.config.json', 'meshfork.schema.json']) {
     if (existsSync(path.join(ROOT, entry))) execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
   }
+  // options.patches: another series folder (the bench measures an earlier series beside today's)
+  execFileSync('cp', ['-a', options.patches ?? path.join(ROOT, 'patches'), path.join(project, 'patches')]);
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {
@@ -100,14 +103,18 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Start on the data folder of a stopped server (its config.json is rewritten with a new port). */
   datapath?: string;
+  /** Extra command-line arguments (e.g. `--createaccount NAME --pass PW` with runMeshCentralUntilExit). */
+  args?: string[];
+  /** Start on a copy of this data folder (certificates and signed agents made already: start-up takes seconds, not a minute). */
+  copyFrom?: string;
 }
 
-/** config.json for a loopback test server: the settings the issue lists, plus jwtAuth on. */
+/** config.json for a loopback test server: the settings the issue lists, plus jwtAuth on with issuer, audience and root tenant. */
 function writeConfig(datapath: string, port: number, settings: Record<string, unknown> = {}): void {
   const config = {
     settings: {
       cert: 'localhost', port, redirPort: 0, mpsPort: 0, WANonly: true, exactPorts: true, selfUpdate: false,
-      noAgentUpdate: true, checkUpdates: false, agentTimeStampServer: false, jwtAuth: true, ...settings,
+      noAgentUpdate: true, checkUpdates: false, agentTimeStampServer: false, jwtAuth: true, ...BASE_SETTINGS, ...settings,
     },
     domains: { '': { title: 'meshfork e2e' } },
   };
@@ -117,6 +124,7 @@ function writeConfig(datapath: string, port: number, settings: Record<string, un
 /** Starts `node meshcentral.js` from a patched tree with `jwtAuth: true` and waits until HTTPS listens. */
 export async function startMeshCentral(appDir: string, options: StartOptions = {}): Promise<MeshCentralServer> {
   const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  if (options.copyFrom) execFileSync('cp', ['-a', `${options.copyFrom}/.`, datapath]);
   const port = await freePort();
   writeConfig(datapath, port, options.settings);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
@@ -164,16 +172,17 @@ export async function startMeshCentral(appDir: string, options: StartOptions = {
 
 /** Starts MeshCentral and waits for it to exit on its own (start-up refusals); returns its output and exit code. */
 export async function runMeshCentralUntilExit(appDir: string, options: StartOptions = {}): Promise<{ output: string; exitCode: number | null }> {
-  const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
+  if (options.copyFrom) execFileSync('cp', ['-a', `${options.copyFrom}/.`, datapath]);
   const port = await freePort();
   writeConfig(datapath, port, options.settings);
-  const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], { cwd: appDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath, ...(options.args ?? [])], { cwd: appDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
   const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), options.timeoutMs ?? 90_000);
   const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   clearTimeout(timer);
-  rmSync(datapath, { recursive: true, force: true });
+  if (options.datapath === undefined) rmSync(datapath, { recursive: true, force: true });
   return { output, exitCode };
 }
