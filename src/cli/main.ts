@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { ExitCode, isMeshforkError } from '../errors';
+import { diskFullError, ExitCode, isMeshforkError } from '../errors';
 import { buildProgram } from './program';
 import type { CommandRunner, GlobalOptions } from './context';
 import { colorEnabled, makeStyle } from './style';
@@ -66,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(error: unknown, globals: GlobalOptions): number {
+function reportError(thrown: unknown, globals: GlobalOptions): number {
+  const error = diskFullError(thrown) ?? thrown;
   const style = makeStyle(colorEnabled(process.stderr, process.env) && !globals.json);
   if (error instanceof CommanderError) {
     // --help and --version arrive here with exit code 0.
