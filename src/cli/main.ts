@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
-import { ExitCode, isMeshforkError, MeshforkError } from '../errors';
+import { diskFullError, ExitCode, isMeshforkError, MeshforkError } from '../errors';
 import { buildProgram, commandPath } from './program';
 import type { CommandRunner, GlobalOptions } from './context';
 import { colorEnabled, makeStyle } from './style';
@@ -99,7 +99,8 @@ function usageError(error: unknown, cmd: Command): unknown {
   return new MeshforkError('USAGE', message, { hint: suggestion ? `did you mean ${suggestion}? ${help}` : help });
 }
 
-function reportError(error: unknown, globals: GlobalOptions): number {
+function reportError(thrown: unknown, globals: GlobalOptions): number {
+  const error = diskFullError(thrown) ?? thrown;
   const style = makeStyle(colorEnabled(process.stderr, process.env) && !globals.json);
   if (error instanceof CommanderError) return ExitCode.ok;
   if (isMeshforkError(error)) {

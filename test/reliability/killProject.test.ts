@@ -15,6 +15,7 @@ import { syncContinue } from '../../src/commands/syncContinue';
 import { syncRebase } from '../../src/commands/syncRebase';
 import { upstreamFetch } from '../../src/commands/upstreamFetch';
 import { recoverPatchesSwap, swapPaths } from '../../src/series/patchesSwap';
+import { isMeshforkError } from '../../src/errors';
 import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { ensureBuilt } from '../support/cli';
@@ -27,6 +28,7 @@ import { writeTally } from './support/tally';
 type Snapshot = Record<string, string>;
 
 let tmp: string;
+let rebaseOutcomes = { aborted: 0, continued: 0, refused: 0 };
 const results: { name: string; counts: KillCounts; workload: Workload }[] = [];
 
 beforeAll(() => {
@@ -45,6 +47,11 @@ afterAll(() => {
     kills += r.counts.kills;
   }
   counts.kills = kills;
+  counts['sync rebase: killed rebases undone by abort'] = rebaseOutcomes.aborted;
+  counts['sync rebase: killed rebases finished by continue'] = rebaseOutcomes.continued;
+  counts['sync rebase: continue refused before the workspace was ready (then abort)'] = rebaseOutcomes.refused;
+  targets['sync rebase: killed rebases undone by abort'] = 1;
+  targets['sync rebase: killed rebases finished by continue'] = 1;
   writeTally(__filename, { title: 'SIGKILL during export and sync rebase', counts, targets });
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -121,7 +128,7 @@ test('SIGKILL during `meshfork export`: patches/ is the old set or the new set, 
   results.push({ name: workload.name, counts, workload });
   expect(workload.phases.filter((p) => !counts.landed.has(p))).toEqual([]);
   expect(counts.kills).toBeGreaterThanOrEqual(workload.kills);
-}, 600_000);
+}, 900_000);
 
 test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte for byte, continue finishes to the new one', async () => {
   const small: SmallProject = buildSmallProject(path.join(tmp, 'rebase'), 60);
@@ -144,6 +151,7 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
   let run = 0;
   let aborted = 0;
   let continued = 0;
+  let refused = 0;
   const workload: Workload = {
     name: 'sync rebase',
     phases: [STARTUP, 'lock:held', 'rebase:backup', 'rebase:workspace', 'rebase:steps', 'rebase:export', 'rebase:config', 'rebase:cleanup'],
@@ -166,12 +174,24 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
           await syncAbort({ cwd: small.dir });
           aborted += 1;
           expect({ label, next: 'abort', state: same(await projectState(small.dir), oldState) }).toEqual({ label, next: 'abort', state: true });
+        } else if (!('head' in JSON.parse(readFileSync(path.join(small.dir, '.meshfork', 'rebase.json'), 'utf8')))) {
+          // Killed before the workspace was ready: continue refuses, as documented, and abort is the way back.
+          const refusal = await syncContinue({ cwd: small.dir, cacheDir: cache }).catch((e: unknown) => e);
+          expect({ label, code: isMeshforkError(refusal) && refusal.code, message: (refusal as Error).message, hint: isMeshforkError(refusal) && refusal.hint }).toEqual({
+            label,
+            code: 'STATE_INVALID',
+            message: 'the rebase was interrupted before its workspace was ready',
+            hint: 'run `meshfork sync abort`, then start the rebase again',
+          });
+          await syncAbort({ cwd: small.dir });
+          refused += 1;
+          expect({ label, next: 'abort after refused continue', state: same(await projectState(small.dir), oldState) }).toEqual({ label, next: 'abort after refused continue', state: true });
         } else {
           const report = await syncContinue({ cwd: small.dir, cacheDir: cache });
           continued += 1;
           expect({ label, next: 'continue', status: report.status, state: same(await projectState(small.dir), newState) }).toEqual({ label, next: 'continue', status: 'done', state: true });
         }
-        return 1;
+        return 2;
       }
       // No rebase recorded: killed before it started (old state) or after it finished (new state).
       await recoverPatchesSwap(path.join(small.dir, 'patches'));
@@ -191,4 +211,5 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
   expect(counts.kills).toBeGreaterThanOrEqual(workload.kills);
   expect(aborted).toBeGreaterThan(0);
   expect(continued).toBeGreaterThan(0);
-}, 600_000);
+  rebaseOutcomes = { aborted, continued, refused };
+}, 900_000);

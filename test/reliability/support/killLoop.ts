@@ -50,6 +50,7 @@ export async function killLoop(workload: Workload, seed: number): Promise<KillCo
       counts.landed.set(run.landed, (counts.landed.get(run.landed) ?? 0) + 1);
     } else counts.finished += 1;
     counts.checks += await workload.verify(run);
+    if (process.env.MESHFORK_RELIABILITY_VERBOSE) process.stderr.write(`${workload.name} #${attempt}: aimed at ${phase} +${delayMs.toFixed(1)} ms, ${run.killed ? `killed in ${run.landed}` : 'finished'}\n`);
   }
   return counts;
 }
