@@ -153,7 +153,8 @@ describe('versions and hints', () => {
     const run2 = await cli(['--json', 'upstream', 'fetch', 'v1.1.0', '=1.1.0']);
     expect(run2.exitCode).toBe(0);
     const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as { upstreams: Record<string, Record<string, unknown>> };
-    expect(Object.keys(lock.upstreams[`git:${upstreamUrl}`]).sort()).toEqual(['1.1.0']);
+    // The base (read for the history) and 1.1.0, once: no "v1.1.0" or "=1.1.0" beside it.
+    expect(Object.keys(lock.upstreams[`git:${upstreamUrl}`]).sort()).toEqual(['1.0.0', '1.1.0']);
   });
 
   test('apply --to an unknown release outside supports is VERSION_UNKNOWN (not "pass --ignore-range"), and its hint works', async () => {
