@@ -121,7 +121,7 @@ describe('CLI consistency', () => {
   test('usage errors: error[USAGE] plus a hint naming the failing command\'s help, which works; --json carries the hint; exit 2', async () => {
     const unknown = await cli(['sync', 'check', '--tto', '1.1.0']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toBe("error[USAGE]: unknown option '--tto'\nhint: did you mean --to? run `meshfork sync check --help` for the options\n");
+    expect(unknown.stderr).toBe("error[USAGE]: unknown option '--tto'\nhint: Did you mean --to? Or run `meshfork sync check --help` for the options\n");
     const missing = await cli(['--json', 'apply']);
     expect(missing.exitCode).toBe(2);
     expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'USAGE', message: "required option '--out <dir>' not specified", hint: 'run `meshfork apply --help` for the options' } });
