@@ -96,7 +96,7 @@ function usageError(error: unknown, cmd: Command): unknown {
   const message = error.code === 'commander.help' ? `\`${commandPath(cmd)}\` needs a command (listed above)` : error.message.replace(/^error: /, '').replace(/\n\(Did you mean .*\)$/s, '');
   const suggestion = /\(Did you mean (.*)\?\)/.exec(error.message)?.[1];
   const help = `run \`${commandPath(cmd)} --help\` for the options`;
-  return new MeshforkError('USAGE', message, { hint: suggestion ? `did you mean ${suggestion}? ${help}` : help });
+  return new MeshforkError('USAGE', message, { hint: suggestion ? `Did you mean ${suggestion}? Or ${help}` : help });
 }
 
 function reportError(thrown: unknown, globals: GlobalOptions): number {

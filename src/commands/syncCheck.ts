@@ -97,7 +97,8 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
         const oldStart = Math.max(source.oldStart, 1);
         const start = hunkBaseLine(patches, ref, oldStart);
         const end = Math.max(hunkBaseLine(patches, ref, oldStart + Math.max(source.oldLines, 1) - 1), start);
-        const commits = await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
+        // The base checked against itself has no history in between (and git log -L refuses an empty range).
+        const commits = targetCommit === history.baseCommit ? [] : await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
         found.commits.set(hunkKey(ref), commits);
       }
     }

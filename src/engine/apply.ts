@@ -1,5 +1,5 @@
 import { assertNever } from '../errors';
-import { displayText, splitLines } from '../series/lines';
+import { splitLines } from '../series/lines';
 import type { FileOperation, Hunk, Patch } from '../series/types';
 import { bestFit } from './differingLines';
 import { applyHunks, newSide, reverseHunk } from './hunks';
@@ -154,11 +154,6 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
   return 'clean';
 }
 
-/** A patch's outcome and the paths where it left out conflicting hunks (onConflict 'reject'). */
-interface AppliedPatch {
-  outcome: PatchOutcome;
-  partial: Set<string>;
-}
 
 /**
  * Apply one patch to the tree: strictly (or with fuzz), else detect that upstream already has it,
@@ -167,10 +162,6 @@ interface AppliedPatch {
  * left with conflict markers, else nothing).
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
-  return (await applyPatchInto(patch, tree, options)).outcome;
-}
-
-async function applyPatchInto(patch: Patch, tree: MemoryTree, options: ApplyOptions): Promise<AppliedPatch> {
   const fuzz = options.fuzz ?? 0;
   const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
   let results: OperationResult[] = [];
@@ -182,7 +173,7 @@ async function applyPatchInto(patch: Patch, tree: MemoryTree, options: ApplyOpti
   const failed = results.some((r) => r.outcome.status === 'conflict' || r.outcome.status === 'missing');
   const base = { name: patch.name, subject: patch.header.subject };
   if (failed && (await isAlreadyApplied(patch, tree))) {
-    return { outcome: { ...base, status: 'already-applied', files: results.map((r) => ({ ...r.outcome, status: 'already-applied', hunks: [] })) }, partial: new Set() };
+    return { ...base, status: 'already-applied', files: results.map((r) => ({ ...r.outcome, status: 'already-applied', hunks: [] })) };
   }
   if (failed) {
     const merged: OperationResult[] = [];
@@ -196,19 +187,15 @@ async function applyPatchInto(patch: Patch, tree: MemoryTree, options: ApplyOpti
   const files = results.map((r) => r.outcome);
   const status = patchStatus(files);
   const write = (w: OperationResult['writes'][number]) => (w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode));
-  const partial = new Set<string>();
   if (status !== 'conflict') for (const r of results) r.writes.forEach(write);
   else if ((options.onConflict ?? 'markers') === 'reject') {
     // As git apply --reject: what applies goes in, conflicting hunks are left out, no markers.
     for (const r of results) {
       if (r.outcome.status === 'applied') r.writes.forEach(write);
-      else if (r.partial) {
-        tree.write(r.partial.path, r.partial.content);
-        partial.add(r.partial.path);
-      }
+      else if (r.partial) tree.write(r.partial.path, r.partial.content);
     }
   } else if (results.some((r) => r.outcome.status === 'conflict' && r.writes.length > 0)) for (const r of results) r.writes.forEach(write);
-  return { outcome: { ...base, status, files }, partial };
+  return { ...base, status, files };
 }
 
 const severity: PatchStatus[] = ['clean', 'offset', 'already-applied', 'needs-refresh', 'conflict'];
@@ -227,7 +214,7 @@ export async function applySeries(patches: Patch[], tree: MemoryTree, options: A
   const outcomes: PatchOutcome[] = [];
   const leftOut: LeftOutRegions = new Map();
   for (const patch of patches) {
-    const { outcome } = await applyPatchInto(patch, tree, opts);
+    const outcome = await applyPatch(patch, tree, opts);
     if (opts.onConflict === 'reject') trackLeftOutHunks(patch, outcome, leftOut);
     outcomes.push(outcome);
   }

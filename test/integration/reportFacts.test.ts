@@ -121,7 +121,7 @@ describe('CLI consistency', () => {
   test('usage errors: error[USAGE] plus a hint naming the failing command\'s help, which works; --json carries the hint; exit 2', async () => {
     const unknown = await cli(['sync', 'check', '--tto', '1.1.0']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toBe("error[USAGE]: unknown option '--tto'\nhint: did you mean --to? run `meshfork sync check --help` for the options\n");
+    expect(unknown.stderr).toBe("error[USAGE]: unknown option '--tto'\nhint: Did you mean --to? Or run `meshfork sync check --help` for the options\n");
     const missing = await cli(['--json', 'apply']);
     expect(missing.exitCode).toBe(2);
     expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'USAGE', message: "required option '--out <dir>' not specified", hint: 'run `meshfork apply --help` for the options' } });
@@ -153,7 +153,8 @@ describe('versions and hints', () => {
     const run2 = await cli(['--json', 'upstream', 'fetch', 'v1.1.0', '=1.1.0']);
     expect(run2.exitCode).toBe(0);
     const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as { upstreams: Record<string, Record<string, unknown>> };
-    expect(Object.keys(lock.upstreams[`git:${upstreamUrl}`]).sort()).toEqual(['1.1.0']);
+    // The base (read for the history) and 1.1.0, once: no "v1.1.0" or "=1.1.0" beside it.
+    expect(Object.keys(lock.upstreams[`git:${upstreamUrl}`]).sort()).toEqual(['1.0.0', '1.1.0']);
   });
 
   test('apply --to an unknown release outside supports is VERSION_UNKNOWN (not "pass --ignore-range"), and its hint works', async () => {

@@ -150,6 +150,8 @@ test('(c) a release that already contains a patch: already-applied, exit 3', asy
   expect(run.exitCode).toBe(3);
   expect(run.stdout).toContain('  already-applied  list-jwt-single-sign-on-in-the-package-keywords.patch\n');
   expect(run.stdout).toContain('package.json: 1.1.58 already contains this change');
+  // The verdict says to drop it, not that the series needs a refresh.
+  expect(run.stdout).toContain('already-applied: 1.1.58: 1.1.58 already contains 1 patch: drop it from the series, nothing needs a refresh (1 already-applied, 2 clean)\n');
 });
 
 test('(d) a change only a 3-way merge resolves: needs-refresh, exit 3, culprit listed; it is also the default target', async () => {

@@ -100,15 +100,16 @@ test('--to 0.7.99 --ignore-range: a conflict report, exit 1, in markdown', async
   expect(report.releases[0]).toMatchObject({ version: '0.7.99', inSupports: false, status: 'conflict' });
 });
 
-test('the default target is the newest release in supports; up to date when that is the base', async () => {
+test('the default target is the newest release in supports; when that is the base, the base itself is checked', async () => {
   const report = await syncCheck({ cwd: own, cacheDir: SHARED_CACHE });
   expect(report.mode).toBe('newest');
   expect(report.newest).not.toBeNull();
   if (report.newest === '1.1.55') {
-    expect(report).toMatchObject({ upToDate: true, status: 'clean', exitCode: 0, next: null, releases: [] });
+    expect(report).toMatchObject({ upToDate: true, baseChecked: true, status: 'clean', exitCode: 0, next: null });
+    expect(report.releases.map((r) => [r.version, r.status])).toEqual([['1.1.55', 'clean']]);
     const run = await cli(own, []);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toBe('Up to date: the base 1.1.55 is the newest release in supports (>=1.1.0 <2).\n');
+    expect(run.stdout).toBe('5 patches apply cleanly to the base 1.1.55; no newer release in >=1.1.0 <2.\n');
   } else {
     // A registry with releases newer than 1.1.55 (not the one this project's CI uses).
     expect(semver.gt(report.newest ?? '0.0.0', '1.1.55')).toBe(true);

@@ -1,4 +1,6 @@
 import { locateDifferingLines } from '../../src/report/differingLines';
+import { classifyDifference, differingLine } from '../../src/engine/differingLines';
+import { differenceWords, visibleLine } from '../../src/report/describe';
 import { splitLines } from '../../src/series/lines';
 import { parsePatch } from '../../src/series/parse';
 import type { Hunk } from '../../src/series/types';
@@ -51,4 +53,22 @@ test('between equally good places, the one nearest the expected line wins', () =
 
 test('blank lines alone are no evidence: nothing similar anywhere gives undefined', () => {
   expect(locateDifferingLines([...filler(20), '\r\n', ...filler(5)], hunk(), 10)).toBeUndefined();
+});
+
+test('invisible differences are named, and the text shows them: ␍ for a CR, · for a space, → for a tab', () => {
+  expect(classifyDifference('a();\r\n', 'a();\n')).toBe('line-ending');
+  expect(classifyDifference('a();\r\n', 'a();  \r\n')).toBe('trailing-whitespace');
+  expect(classifyDifference('    a();\r\n', '\ta();\r\n')).toBe('indentation');
+  expect(classifyDifference('a(b, c);\r\n', 'a(b,  c);\r\n')).toBe('whitespace');
+  expect(classifyDifference('a();\r\n', 'b();\r\n')).toBe('content');
+  expect(classifyDifference('a();\r\n', undefined)).toBe('missing');
+  const cr = differingLine(7, 'a();\r\n', 'a();\n');
+  expect(cr).toEqual({ line: 7, expected: 'a();', actual: 'a();', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } });
+  expect([visibleLine(cr.expected, cr, 'expected'), visibleLine(cr.actual, cr, 'actual'), differenceWords(cr)]).toEqual(['a();␍', 'a();', 'differs only in line ending']);
+  const trailing = differingLine(8, 'a();\r\n', 'a(); \t\r\n');
+  expect([visibleLine(trailing.actual, trailing, 'actual'), differenceWords(trailing)]).toEqual(['a();·→', 'differs only in trailing whitespace']);
+  const indent = differingLine(9, '    a();\r\n', '\ta();\r\n');
+  expect([visibleLine(indent.expected, indent, 'expected'), visibleLine(indent.actual, indent, 'actual'), differenceWords(indent)]).toEqual(['····a();', '→a();', 'differs only in indentation']);
+  const content = differingLine(10, ' a();\r\n', ' b();\r\n');
+  expect([visibleLine(content.actual, content, 'actual'), differenceWords(content)]).toEqual([' b();', undefined]);
 });
