@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Dispatch } from '../program';
 import { registerApply } from './apply';
+import { registerBuild } from './build';
 import { registerEdit } from './edit';
 import { registerExport } from './export';
 import { registerSeries } from './series';
@@ -10,4 +11,4 @@ import { registerUpstream } from './upstream';
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
 /** Every top-level command's flag wiring. Add one import and one entry per command file. */
-export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply];
+export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild];
