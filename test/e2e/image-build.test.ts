@@ -24,6 +24,13 @@ const MESHFORK_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork');
 /** Every character that breaks a config templated with sed or a shell: " \ / $ ' and more. */
 const DB_PASSWORD = `p"w\\d/$HOME'$(id)\`x\`{}%&=;#`;
 const DB_USER = 'mesh_app';
+const ISSUER = 'https://dashboard.e2e.invalid';
+const AUDIENCE = 'meshcentral-e2e';
+
+/** A dashboard token for the image's issuer and audience. */
+function token(user: (typeof USERS)[keyof typeof USERS], options: { expiresIn?: number } = {}): string {
+  return tokenFor(user, {}, { issuer: ISSUER, audience: AUDIENCE, ...options });
+}
 
 let tmp: string;
 let project: string;
@@ -87,6 +94,8 @@ function containerEnv(port: number, overrides: Record<string, string | undefined
     MESHCENTRAL_SETTINGS: JSON.stringify({ agentTimeStampServer: false, noAgentUpdate: true }),
     JWT_SECRET,
     AGENT_SIGN_KEY,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
     POSTGRES_HOST: '127.0.0.1',
     POSTGRES_PORT: String(pg.port),
     POSTGRES_USER: DB_USER,
@@ -123,7 +132,10 @@ async function startContainer(): Promise<Container> {
   return { name, port, logs };
 }
 
+const step = (what: string): void => void process.stderr.write(`[image-e2e ${new Date().toISOString()}] ${what}\n`);
+
 beforeAll(async () => {
+  step('start');
   ensureBuilt();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-image-e2e-'));
   project = path.join(tmp, 'project');
@@ -136,14 +148,19 @@ beforeAll(async () => {
   git('add', '-A');
   git('commit', '-qm', 'project');
   caFile = makeCaFile(tmp);
-  [base, pg] = await Promise.all([ensureBaseImage(), startPostgres()]);
+  step(`project ${project}`);
+  base = await ensureBaseImage();
+  pg = await startPostgres();
+  step(`base ${base}, postgres ${pg.port}`);
   const baseBundle = await dockerOk(['run', '--rm', '--network', 'none', '--entrypoint', 'cat', base, '/etc/ssl/certs/ca-certificates.crt']);
   proxyCaLines = certificateLines(readFileSync(caFile, 'utf8'), baseBundle);
   await seedTenants(pg);
   // The application's own role, with a password no sed template survives; MeshCentral creates its database with it.
   await pg.query(`CREATE ROLE ${DB_USER} LOGIN CREATEDB PASSWORD '${DB_PASSWORD.replace(/'/g, "''")}'`);
   await pg.query(`GRANT SELECT ON users TO ${DB_USER}`);
+  step('build');
   first = await buildJson(['--tag', 'meshfork-e2e/meshcentral:candidate']);
+  step(`built ${first.imageId}`);
 }, 1_200_000);
 
 afterAll(async () => {
@@ -185,7 +202,7 @@ test('the build is labelled with the upstream release, its identity, the series 
 test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non-root user, turns healthy, and stops cleanly on SIGTERM', async () => {
   const container = await startContainer();
   // ?token= login through the container's port: a 302 without the token and a logged-in session cookie.
-  const login = await httpsGet(container.port, `/?token=${tokenFor(USERS.alice)}`);
+  const login = await httpsGet(container.port, `/?token=${token(USERS.alice)}`);
   expect(login.status).toBe(302);
   expect(login.headers.location).toBe('/');
   const cookie = loggedInCookie(login);
@@ -198,10 +215,13 @@ test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non
   expect(control.error).toBeUndefined();
   expect(control.userinfo?.email).toBe(USERS.alice.email);
   expect(control.meshes?.map((m) => m.name)).toEqual([`Tenant ${TENANT_A}`]);
-  const bearer = await controlSession(container.port, { headers: { authorization: `Bearer ${tokenFor(USERS.amy)}` } });
+  const bearer = await controlSession(container.port, { headers: { authorization: `Bearer ${token(USERS.amy)}` } });
   expect(bearer.userinfo?.email).toBe(USERS.amy.email);
-  const refused = await controlSession(container.port, { headers: { authorization: `Bearer ${tokenFor(USERS.amy, {}, { expiresIn: -10 })}` } });
+  const refused = await controlSession(container.port, { headers: { authorization: `Bearer ${token(USERS.amy, { expiresIn: -10 })}` } });
   expect(refused.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
+  // JWT_AUDIENCE reached the series: a token for another audience is refused.
+  const otherAudience = tokenFor(USERS.amy, {}, { issuer: ISSUER, audience: 'another-app' });
+  expect((await controlSession(container.port, { headers: { authorization: `Bearer ${otherAudience}` } })).closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
 
   // The rendered config holds the password byte for byte (JSON, not sed), and MeshCentral used it for its own database.
   const config = JSON.parse(await dockerOk(['exec', container.name, 'cat', '/opt/meshcentral/meshcentral-data/config.json']));

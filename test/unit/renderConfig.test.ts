@@ -15,6 +15,8 @@ const { renderConfig, JWT_SETTINGS } = require('../../src/image/assets/render-co
 const ENV = {
   MESHCENTRAL_URL: 'https://mesh.example.com',
   JWT_SECRET: 'x'.repeat(32),
+  JWT_ISSUER: 'https://dash.example.com',
+  JWT_AUDIENCE: 'meshcentral',
   POSTGRES_HOST: 'db.example.com',
   POSTGRES_USER: 'mesh',
   POSTGRES_PASSWORD: 'pw',
@@ -33,7 +35,10 @@ function failure(env: Record<string, string | undefined>): { message: string; va
 test('the minimal environment renders the defaults: ports 443/444, jwtAuth on, no new accounts, no secret in the config', () => {
   const config = renderConfig(ENV);
   expect(config).toEqual({
-    settings: { cert: 'mesh.example.com', port: 443, redirPort: 0, mpsPort: 0, WANonly: true, selfUpdate: false, checkUpdates: false, jwtAuth: true, agentPort: 444 },
+    settings: {
+      cert: 'mesh.example.com', port: 443, redirPort: 0, mpsPort: 0, WANonly: true, selfUpdate: false, checkUpdates: false, jwtAuth: true, agentPort: 444,
+      jwtAuthIssuer: 'https://dash.example.com', jwtAuthAudience: 'meshcentral',
+    },
     domains: { '': { title: 'MeshCentral', newAccounts: false } },
   });
   expect(JSON.stringify(config)).not.toContain(ENV.JWT_SECRET);
@@ -56,6 +61,9 @@ test.each([
   ['JWT_SECRET', { JWT_SECRET: 'y'.repeat(31) }, /^JWT_SECRET: must be at least 32 bytes, got 31/],
   ['AGENT_SIGN_KEY', { AGENT_SIGN_KEY: 'x'.repeat(32) }, /^AGENT_SIGN_KEY: must differ from JWT_SECRET/],
   ['MESHCENTRAL_URL', { MESHCENTRAL_URL: undefined }, /^MESHCENTRAL_URL: is required/],
+  ['JWT_ISSUER', { JWT_ISSUER: undefined }, /^JWT_ISSUER: is required but not set \(or set JWT_NO_ISSUER_AUDIENCE_CHECK=true/],
+  ['JWT_AUDIENCE', { JWT_AUDIENCE: '' }, /^JWT_AUDIENCE: is required/],
+  ['JWT_NO_ISSUER_AUDIENCE_CHECK', { JWT_NO_ISSUER_AUDIENCE_CHECK: 'maybe' }, /must be true or false/],
   ['MESHCENTRAL_URL', { MESHCENTRAL_URL: 'http://mesh.example.com' }, /must be an https:\/\/ URL/],
   ['MESHCENTRAL_URL', { MESHCENTRAL_URL: 'https://mesh.example.com/sub' }, /no path/],
   ['POSTGRES_HOST', { POSTGRES_HOST: '' }, /^POSTGRES_HOST: is required \(or DB_HOST\)/],
@@ -90,15 +98,24 @@ test('a password full of quote, backslash, slash and dollar survives into the po
   expect((reparsed.settings.postgres as { password: string }).password).toBe(password);
 });
 
+test('issuer and audience may be left out only by the explicit opt-out', () => {
+  const config = renderConfig({ ...ENV, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined, JWT_NO_ISSUER_AUDIENCE_CHECK: 'true' });
+  expect(config.settings.jwtAuthNoIssuerAudienceCheck).toBe(true);
+  expect(config.settings.jwtAuthIssuer).toBeUndefined();
+});
+
 test('every JWT variable maps to its setting through the one table, with its type', () => {
   const config = renderConfig({
     ...ENV, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', JWT_MAX_LIFETIME: '3600', JWT_CLOCK_TOLERANCE: '5', JWT_ALGORITHM: 'hs512',
-    JWT_CACHE_SECONDS: '10', JWT_ROOT_TENANT: 'top', JWT_DOMAIN: 'sso',
+    JWT_CACHE_SECONDS: '10', JWT_ROOT_TENANT: 'top', JWT_DOMAIN: 'sso', JWT_NO_ISSUER_AUDIENCE_CHECK: 'false', JWT_URL_TOKEN_MAX_LIFETIME: '120',
+    JWT_ORIGINS: 'https://dash.example.com, https://admin.example.com', JWT_LOCAL_ACCOUNTS: 'admin', JWT_PUBLIC_AGENT_DOWNLOADS: 'no', JWT_REFUSAL_LOG_PER_MINUTE: '30',
   });
   expect(JWT_SETTINGS.map((s) => s.setting).sort()).toEqual(Object.keys(config.settings).filter((k) => k.startsWith('jwtAuth') && k !== 'jwtAuth').sort());
   expect(config.settings).toMatchObject({
     jwtAuthIssuer: 'iss', jwtAuthAudience: 'aud', jwtAuthMaxLifetime: 3600, jwtAuthClockTolerance: 5, jwtAuthAlgorithm: 'HS512',
-    jwtAuthCacheSeconds: 10, jwtAuthRootTenant: 'top', jwtAuthDomain: 'sso',
+    jwtAuthCacheSeconds: 10, jwtAuthRootTenant: 'top', jwtAuthDomain: 'sso', jwtAuthNoIssuerAudienceCheck: false, jwtAuthUrlTokenMaxLifetime: 120,
+    jwtAuthOrigins: ['https://dash.example.com', 'https://admin.example.com'], jwtAuthLocalAccounts: ['admin'], jwtAuthPublicAgentDownloads: false,
+    jwtAuthRefusalLogPerMinute: 30,
   });
   expect(config.domains.sso).toEqual({ title: 'MeshCentral', newAccounts: false });
 });
