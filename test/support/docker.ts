@@ -4,9 +4,9 @@
  * imported once and found again by its tag), a throw-away docker-registry on a loopback port, and a
  * scanner that reads every file of every layer of `docker save`.
  */
-import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Parse, type ReadEntry } from 'tar';
@@ -57,13 +57,33 @@ export function debianMirror(): string {
 
 const DEBOOTSTRAP_ARGS = ['--variant=minbase', '--include=nodejs,ca-certificates', 'bookworm'];
 
+/** Run a program to its end without blocking the event loop; rejects with its output on a failure. */
+function runToEnd(command: string, args: string[], options: { stdin?: NodeJS.ReadableStream; timeoutMs: number }): { done: Promise<void>; stdout: NodeJS.ReadableStream } {
+  const child = spawn(command, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: DOCKER_ENV });
+  let output = '';
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
+  if (options.stdin && child.stdin) options.stdin.pipe(child.stdin);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} ended with ${code ?? signal}:\n${output}`));
+    });
+  });
+  return { done, stdout: child.stdout as NodeJS.ReadableStream };
+}
+
 /**
  * A local base image with Debian's nodejs (18) made by debootstrap and `docker import`, tagged by a
  * hash of how it was made: an existing image with that tag is reused, so a CI run makes it once.
+ * `$MESHFORK_TEST_BASE_IMAGE` names another image to use instead.
  */
-export async function ensureBaseImage(): Promise<string> {
+export async function ensureBaseImage(options: { tag?: string } = {}): Promise<string> {
+  if (process.env.MESHFORK_TEST_BASE_IMAGE && !options.tag) return process.env.MESHFORK_TEST_BASE_IMAGE;
   const mirror = debianMirror();
-  const tag = `meshfork-test/bookworm-node:${createHash('sha256').update([...DEBOOTSTRAP_ARGS, mirror].join(' ')).digest('hex').slice(0, 12)}`;
+  const tag = options.tag ?? `meshfork-test/bookworm-node:${createHash('sha256').update([...DEBOOTSTRAP_ARGS, mirror].join(' ')).digest('hex').slice(0, 12)}`;
   if ((await docker(['image', 'inspect', tag])).exitCode === 0) return tag;
   const lock = path.join(REPO_ROOT, '.cache', 'base-image.lock');
   mkdirSync(path.dirname(lock), { recursive: true });
@@ -73,7 +93,7 @@ export async function ensureBaseImage(): Promise<string> {
       break;
     } catch {
       const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > 900_000) rmSync(lock, { recursive: true, force: true });
+      if (age > 1_800_000) rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -81,22 +101,15 @@ export async function ensureBaseImage(): Promise<string> {
     if ((await docker(['image', 'inspect', tag])).exitCode === 0) return tag;
     const root = mkdtempSync(path.join(os.tmpdir(), 'meshfork-debootstrap-'));
     try {
-      execFileSync('debootstrap', [...DEBOOTSTRAP_ARGS, root, mirror], { stdio: 'pipe', timeout: 900_000 });
-      await new Promise<void>((resolve, reject) => {
-        const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        const load = spawn(DOCKER, ['import', '-', tag], { stdio: ['pipe', 'pipe', 'pipe'], env: DOCKER_ENV });
-        let errors = '';
-        tar.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-        load.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-        tar.stdout.pipe(load.stdin);
-        load.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker import exited ${code}: ${errors}`))));
-      });
+      await runToEnd('debootstrap', [...DEBOOTSTRAP_ARGS, root, mirror], { timeoutMs: 1_800_000 }).done;
+      const tar = runToEnd('tar', ['-C', root, '-c', '.'], { timeoutMs: 600_000 });
+      await Promise.all([tar.done, runToEnd(DOCKER, ['import', '-', tag], { stdin: tar.stdout, timeoutMs: 600_000 }).done]);
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true, maxRetries: 3 });
     }
     return tag;
   } finally {
-    rmdirSync(lock);
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -157,9 +170,9 @@ function scanLayer(stream: NodeJS.ReadableStream, layer: string, needles: string
       entry.on('end', () => scanBuffer(Buffer.concat(chunks), needles, `${layer}:${entry.path}`, found));
     });
     parser.on('end', () => resolve());
-    parser.on('error', reject);
+    (parser as unknown as NodeJS.EventEmitter).on('error', reject);
     stream.on('error', reject);
-    stream.pipe(parser);
+    stream.pipe(parser as unknown as NodeJS.WritableStream);
   });
 }
 
@@ -181,7 +194,7 @@ export async function scanImage(image: string, needles: string[]): Promise<{ fin
     outer.on('entry', (entry: ReadEntry) => {
       if (entry.path.endsWith('layer.tar')) {
         layers++;
-        pending.push(scanLayer(entry, entry.path, needles, found, paths));
+        pending.push(scanLayer(entry as unknown as NodeJS.ReadableStream, entry.path, needles, found, paths));
       } else {
         const chunks: Buffer[] = [];
         entry.on('data', (d: Buffer) => chunks.push(d));
@@ -189,9 +202,9 @@ export async function scanImage(image: string, needles: string[]): Promise<{ fin
       }
     });
     outer.on('end', () => Promise.all(pending).then(() => resolve(), reject));
-    outer.on('error', reject);
+    (outer as unknown as NodeJS.EventEmitter).on('error', reject);
     save.once('exit', (code) => code !== 0 && reject(new Error(`docker save exited ${code}`)));
-    save.stdout.pipe(outer);
+    save.stdout.pipe(outer as unknown as NodeJS.WritableStream);
   });
   return { findings: found, paths, layers };
 }
