@@ -78,7 +78,7 @@ export async function build(options: BuildCommandOptions): Promise<BuildResult> 
       contextDir,
       extraTags: options.tags ?? [],
       baseImage: options.baseImage,
-      caFile: options.caFile,
+      caFile: options.caFile ? path.resolve(options.cwd, options.caFile) : options.caFile,
       network: options.network,
       noCache: options.noCache,
       frozenLock: options.frozenLock,
