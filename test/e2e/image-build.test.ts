@@ -165,6 +165,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of containers) await docker(['rm', '-f', name]);
+  // The images this run tagged (BuildKit's cache keeps the layers for the next run).
+  const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout.split('\n').filter((l) => l.split(' ')[0].endsWith('meshfork-e2e/meshcentral'));
+  const ids = [...new Set(images.map((l) => l.split(' ')[1]))];
+  if (ids.length) await docker(['rmi', '-f', ...ids]);
   await pg?.destroy();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
