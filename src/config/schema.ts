@@ -24,8 +24,20 @@ const gitUpstream = z
 const image = z
   .object({
     repository: z.string().min(1).default('meshfork/meshcentral').describe('image repository name'),
-    tag: z.string().min(1).default('{version}').describe('image tag; {version} is replaced by the upstream version'),
-    nodeVersion: z.string().min(1).default('20').describe('major Node.js version inside the image'),
+    tag: z
+      .string()
+      .min(1)
+      .default('{version}-{series}')
+      .describe('image tag; {version} is replaced by the upstream version, {series} by the first 12 hex digits of the series hash'),
+    nodeVersion: z.string().min(1).default('20').describe('major Node.js version of the default base image'),
+    baseImage: z.string().min(1).optional().describe('base image (default node:{nodeVersion}-bookworm-slim); needs node and useradd'),
+    docker: z.string().min(1).optional().describe('docker client to run (default /usr/bin/docker when present, else docker on PATH); $MESHFORK_DOCKER overrides'),
+    lockFile: z
+      .string()
+      .min(1)
+      .default('image/package-lock.json')
+      .describe("lock file of the image's production dependencies, relative to the project root (commit it)"),
+    source: z.string().min(1).optional().describe('org.opencontainers.image.source label (default: the git remote origin URL)'),
   })
   .strict();
 
@@ -40,7 +52,7 @@ export const configSchema = z
       .refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range such as ">=1.1.0 <2"' })
       .describe('semver range of upstream releases the series supports'),
     patches: z.string().min(1).default('patches').describe('folder holding the patch files and the series file'),
-    image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}', nodeVersion: '20' }),
+    image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' }),
   })
   .strict();
 

@@ -133,3 +133,13 @@ export async function npmCacheDir(cwd: string): Promise<string | undefined> {
   const dir = run.stdout.trim();
   return run.exitCode === 0 && dir ? dir : undefined;
 }
+
+/**
+ * `npm install --package-lock-only` in DIR (holding only a package.json): resolves the whole tree and
+ * writes package-lock.json without installing anything or running scripts. `resolved` URLs are kept
+ * whatever the user's npmrc says, so the lock reads the same on every machine.
+ */
+export async function npmLockOnly(dir: string): Promise<void> {
+  const run = await runNpm(['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--json'], dir);
+  if (run.exitCode !== 0) throw npmFailure(run, 'the image dependencies', 'lock');
+}

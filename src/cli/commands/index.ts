@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Dispatch } from '../program';
 import { registerApply } from './apply';
+import { registerBuild } from './build';
 import { registerEdit } from './edit';
 import { registerExport } from './export';
 import { registerSeries } from './series';
@@ -28,4 +29,4 @@ export type Registrar = (program: Command, dispatch: Dispatch) => void;
  *
  * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
  */
-export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply];
+export const registrars: Registrar[] = [] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild];

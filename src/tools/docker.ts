@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import execa from 'execa';
+import { MeshforkError } from '../errors';
+
+/**
+ * The one door to the docker program. Arguments are arrays, never shell strings. Builds run with
+ * BuildKit (DOCKER_BUILDKIT=1) because the image's build reads the registry CA as a build secret.
+ *
+ * Which binary: $MESHFORK_DOCKER, else config `image.docker`, else /usr/bin/docker when it exists
+ * (Debian's docker.io 20.10 client runs BuildKit itself; a newer client elsewhere on PATH may need the
+ * buildx plugin for the same build), else `docker` from PATH.
+ */
+export function dockerBinary(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MESHFORK_DOCKER) return env.MESHFORK_DOCKER;
+  if (configured) return configured;
+  return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+}
+
+export interface DockerRunOptions {
+  cwd?: string;
+  input?: string | Buffer;
+  /** Called with every line docker prints on stdout or stderr, as it prints it. */
+  onLine?: (line: string) => void;
+  /** Exit codes that are answers, not failures. */
+  okExitCodes?: number[];
+}
+
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  let rest = '';
+  return {
+    push(chunk) {
+      const text = rest + chunk.toString('utf8');
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line.replace(/\r$/, ''));
+    },
+    end() {
+      if (rest) onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+/** The last lines of docker's output, for error messages. */
+function tail(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Run `docker ...args`; TOOL_MISSING when the binary is absent, TOOL_FAILED (with stderr) on a failing exit. */
+export async function runDocker(docker: string, args: string[], options: DockerRunOptions = {}): Promise<DockerResult> {
+  const ok = options.okExitCodes ?? [0];
+  const child = execa(docker, args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: { DOCKER_BUILDKIT: '1', DOCKER_CLI_HINTS: 'false' },
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (options.onLine) {
+    const out = lineSplitter(options.onLine);
+    const err = lineSplitter(options.onLine);
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.stdout?.on('end', () => out.end());
+    child.stderr?.on('end', () => err.end());
+  }
+  let result;
+  try {
+    result = await child;
+  } catch (error) {
+    throw new MeshforkError('TOOL_FAILED', `${docker} could not be started: ${(error as Error).message}`, { cause: error });
+  }
+  if ((result as { code?: string }).code === 'ENOENT') {
+    throw new MeshforkError('TOOL_MISSING', `docker is not installed: ${docker} not found`, {
+      hint: 'install Docker (Debian: apt-get install docker.io), or point MESHFORK_DOCKER or "image.docker" in meshfork.config.json at the docker client',
+    });
+  }
+  const exitCode = result.exitCode ?? -1;
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  if (!ok.includes(exitCode)) {
+    const daemonDown = /Cannot connect to the Docker daemon|Is the docker daemon running|docker\.sock: connect/i.test(stderr);
+    throw new MeshforkError('TOOL_FAILED', `docker ${args[0]} failed (exit ${exitCode}):\n${tail(stderr || stdout)}`, {
+      hint: daemonDown
+        ? 'start the Docker daemon (e.g. `dockerd &` or `systemctl start docker`) and run again'
+        : `run \`${docker} ${args.slice(0, 2).join(' ')} ...\` by hand to see the whole error`,
+      details: { stderr: tail(stderr, 60), exitCode },
+    });
+  }
+  return { stdout, stderr, exitCode };
+}
+
+/** Fails early, with the next step, when the client cannot reach a daemon. */
+export async function assertDockerReady(docker: string): Promise<void> {
+  await runDocker(docker, ['version', '--format', '{{.Server.Version}}']);
+}
+
+export interface DockerBuildOptions {
+  context: string;
+  tags: string[];
+  /** BuildKit secrets: `--secret id=ID,src=FILE`. */
+  secrets: { id: string; src: string }[];
+  /** `--network` for RUN steps (e.g. host); default: docker's own. */
+  network?: string;
+  noCache?: boolean;
+  /** Where docker writes the image id. */
+  iidFile?: string;
+  onLine?: (line: string) => void;
+}
+
+/** The argument list of `docker build` for these options (also printed for builders meshfork does not drive). */
+export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine'>): string[] {
+  const args = ['build', '--progress', 'plain'];
+  for (const secret of options.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
+  if (options.network) args.push('--network', options.network);
+  if (options.noCache) args.push('--no-cache');
+  for (const tag of options.tags) args.push('--tag', tag);
+  if (options.iidFile) args.push('--iidfile', options.iidFile);
+  args.push(options.context);
+  return args;
+}
+
+export async function dockerBuild(docker: string, options: DockerBuildOptions): Promise<DockerResult> {
+  return runDocker(docker, dockerBuildArgs(options), { onLine: options.onLine });
+}
+
+/** `docker image inspect REF` parsed; undefined when there is no such image. */
+export async function dockerInspectImage(docker: string, ref: string): Promise<DockerImageInfo | undefined> {
+  const result = await runDocker(docker, ['image', 'inspect', ref], { okExitCodes: [0, 1] });
+  if (result.exitCode !== 0) {
+    if (/No such image|no such image/i.test(result.stderr)) return undefined;
+    throw new MeshforkError('TOOL_FAILED', `docker image inspect ${ref} failed: ${tail(result.stderr)}`, { hint: 'check that the Docker daemon is running' });
+  }
+  const parsed = JSON.parse(result.stdout) as DockerImageInfo[];
+  return parsed[0];
+}
+
+/** The fields of `docker image inspect` meshfork reads. */
+export interface DockerImageInfo {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Config: { Labels?: Record<string, string> | null; User?: string; [key: string]: unknown };
+  RootFS: { Layers?: string[] };
+}
+
+/** `docker push TAG`; returns the manifest digest the registry answered with. */
+export async function dockerPush(docker: string, tag: string, onLine?: (line: string) => void): Promise<string> {
+  const result = await runDocker(docker, ['push', tag], { onLine });
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout + result.stderr)?.[1];
+  if (!digest) throw new MeshforkError('TOOL_FAILED', `docker push ${tag} printed no digest:\n${tail(result.stdout)}`, { hint: 'push it by hand to see what the registry answered' });
+  return digest;
+}
