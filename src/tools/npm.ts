@@ -132,3 +132,9 @@ export async function npmCacheDir(cwd: string): Promise<string | undefined> {
   const dir = run.stdout.trim();
   return run.exitCode === 0 && dir ? dir : undefined;
 }
+
+/** `npm install --omit=dev --ignore-scripts` in DIR (a patched MeshCentral tree): its runtime dependencies. */
+export async function npmInstallProduction(dir: string): Promise<void> {
+  const run = await runNpm(['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--json'], dir);
+  if (run.exitCode !== 0) throw npmFailure(run, dir, 'install the dependencies of');
+}

@@ -6,8 +6,9 @@ import { registerExport } from './export';
 import { registerSeries } from './series';
 import { registerSync } from './sync';
 import { registerUpstream } from './upstream';
+import { registerVerify } from './verify';
 
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
 /** Every top-level command's flag wiring. Add one import and one entry per command file. */
-export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply];
+export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerVerify];

@@ -1,0 +1,111 @@
+/*
+ * `meshfork verify --smoke`: the patched base release, its npm dependencies (cached by a hash of
+ * package.json), started against the PostgreSQL the environment names, and one JWT login over
+ * HTTP (`GET /?token=`) and over WebSocket (control.ashx, `Authorization: Bearer`).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadedConfig } from '../../config/load';
+import { MeshforkError } from '../../errors';
+import { npmInstallProduction } from '../../tools/npm';
+import { defaultCacheDir } from '../../upstream';
+import type { ProgressSink } from '../../util/progress';
+import type { Problem } from '../types';
+import { httpTokenLogin, signToken, wsBearerLogin } from './jwtLogin';
+import { startMeshCentral, type MeshCentralServer } from './meshcentralServer';
+
+export interface SmokeOptions {
+  env: NodeJS.ProcessEnv;
+  /** Writes the base release plus the series into `out` (the command layer passes `meshfork apply`). */
+  buildTree: (out: string) => Promise<void>;
+  cacheDir?: string;
+  progress?: ProgressSink;
+  startTimeoutMs?: number;
+}
+
+/** What MeshCentral needs from the environment: the database the JWT series reads, and the secret. */
+export const SMOKE_ENV = {
+  required: ['JWT_SECRET', 'MESHFORK_SMOKE_EMAIL', 'MESHFORK_SMOKE_TENANT'],
+  /** POSTGRES_x, or its DB_x fallback, as jwt-auth.js reads them. */
+  database: [
+    ['POSTGRES_HOST', 'DB_HOST'],
+    ['POSTGRES_USER', 'DB_USER'],
+    ['POSTGRES_DB', 'DB_NAME'],
+  ],
+  passed: ['JWT_SECRET', 'AGENT_SIGN_KEY', 'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSL', 'POSTGRES_SSL_CA', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME'],
+} as const;
+
+function missingEnv(env: NodeJS.ProcessEnv): string[] {
+  const missing: string[] = SMOKE_ENV.required.filter((k) => !env[k]);
+  for (const [name, fallback] of SMOKE_ENV.database) if (!env[name] && !env[fallback]) missing.push(name);
+  return missing;
+}
+
+/** node_modules for this package.json, installed once into the cache and hard-linked (or copied) into the tree. */
+async function installDependencies(dir: string, cacheDir: string): Promise<void> {
+  const key = createHash('sha256').update(await fs.readFile(path.join(dir, 'package.json'))).digest('hex').slice(0, 16);
+  const cached = path.join(cacheDir, 'meshcentral-modules', key);
+  if (!existsSync(path.join(cached, 'node_modules'))) {
+    const work = `${cached}.tmp-${process.pid}-${Date.now()}`;
+    await fs.mkdir(work, { recursive: true });
+    await fs.copyFile(path.join(dir, 'package.json'), path.join(work, 'package.json'));
+    try {
+      await npmInstallProduction(work);
+      await fs.rename(work, cached).catch(() => undefined); // another process cached the same package.json first
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+  await fs.cp(path.join(cached, 'node_modules'), path.join(dir, 'node_modules'), { recursive: true });
+}
+
+/** Log lines jwt-auth.js prints for a refused login, to say why. */
+function refusals(output: string): string {
+  const lines = output.split('\n').filter((l) => l.includes('JWT Auth:') && l.includes('refused'));
+  return lines.length ? ` (MeshCentral: ${lines.slice(-2).join('; ').trim()})` : '';
+}
+
+export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Promise<Problem[]> {
+  const missing = missingEnv(options.env);
+  if (missing.length) {
+    throw new MeshforkError('USAGE', `verify --smoke needs ${missing.join(', ')} in the environment`, {
+      hint: 'set POSTGRES_HOST/PORT/USER/PASSWORD/DB (the dashboard database), JWT_SECRET, and MESHFORK_SMOKE_EMAIL/MESHFORK_SMOKE_TENANT of a user in its users table; see README "meshfork verify"',
+    });
+  }
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-smoke-'));
+  let server: MeshCentralServer | undefined;
+  try {
+    const tree = path.join(parent, 'meshcentral');
+    await options.buildTree(tree);
+    await installDependencies(tree, options.cacheDir ?? defaultCacheDir());
+    const env: Record<string, string> = {};
+    for (const key of SMOKE_ENV.passed) if (options.env[key]) env[key] = options.env[key] as string;
+    try {
+      server = await startMeshCentral(tree, { env, datapath: path.join(parent, 'data'), timeoutMs: options.startTimeoutMs });
+    } catch (error) {
+      return [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }];
+    }
+    try {
+      await server.waitForOutput('JWT Auth: PostgreSQL connected', 30_000);
+    } catch {
+      throw new MeshforkError('UPSTREAM_UNREACHABLE', `MeshCentral started but never printed "JWT Auth: PostgreSQL connected": ${server.output().split('\n').filter((l) => l.includes('JWT Auth')).join('; ') || 'no JWT Auth lines'}`, {
+        hint: 'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"',
+      });
+    }
+    const token = signToken(options.env.JWT_SECRET as string, { email: options.env.MESHFORK_SMOKE_EMAIL as string, tenant_id: options.env.MESHFORK_SMOKE_TENANT as string });
+    const problems: Problem[] = [];
+    const http = await httpTokenLogin(server.port, token);
+    if (http.status !== 302 || !http.userid) {
+      problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusals(server.output())}` });
+    }
+    const ws = await wsBearerLogin(server.port, token);
+    if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${refusals(server.output())}` });
+    else if (http.userid && ws.userid !== http.userid) problems.push({ file: 'webserver.js', message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user` });
+    return problems;
+  } finally {
+    await server?.stop();
+    await fs.rm(parent, { recursive: true, force: true });
+  }
+}
