@@ -12,20 +12,21 @@ export function defaultAssetsDir(): string {
   return path.resolve(__dirname, '..', '..', 'src', 'image', 'assets');
 }
 
-/** KEY=VALUE lines (# comments, blank lines, optional quotes), with the line of each problem. */
+/** KEY=VALUE lines as `docker run --env-file` reads them (# comments, blank lines, values taken literally). */
 export function parseEnvFile(text: string, file: string): { env: Record<string, string>; problems: Problem[] } {
   const env: Record<string, string> = {};
   const problems: Problem[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '').trim();
     if (line === '' || line.startsWith('#')) return;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    // a bare KEY passes the host's value through in docker; a sample has none to give
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(line)) return;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(raw.replace(/\r$/, '').trimStart());
     if (!match) {
       problems.push({ file, line: i + 1, message: `expected KEY=VALUE, found ${JSON.stringify(line.slice(0, 60))}`, hint: `fix ${path.basename(file)}` });
       return;
     }
-    const value = match[2].trim();
-    env[match[1]] = /^(['"]).*\1$/.test(value) ? value.slice(1, -1) : value;
+    env[match[1]] = match[2];
   });
   return { env, problems };
 }

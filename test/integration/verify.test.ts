@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { verify } from '../../src/commands/verify';
-import { checkImageAssets } from '../../src/verify/checkImageAssets';
+import { checkImageAssets, defaultAssetsDir } from '../../src/verify/checkImageAssets';
 import type { CheckId, VerifyReport } from '../../src/verify/types';
 import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
@@ -149,6 +149,10 @@ describe('image assets', () => {
     expect(problems(nan, 'image-assets')[0].message).toBe('render-config.js with sample.env: renders a value that is not JSON at settings.port: NaN is not a JSON number');
     const text = await checkImageAssets(path.join(ASSETS, 'not-json-string'), REPO_ROOT);
     expect(text?.[0].message).toMatch(/^render-config\.js with sample\.env: renders a string that is not JSON: /);
+  });
+
+  test("meshfork's own image assets (src/image/assets, from the image build) render from their sample.env", async () => {
+    expect(await checkImageAssets(defaultAssetsDir(), REPO_ROOT)).toEqual([]);
   });
 
   test('no assets at all: undefined (verify reports the check skipped)', async () => {
