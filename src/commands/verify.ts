@@ -15,6 +15,8 @@ export interface VerifyCommandOptions {
   /** Where render-config.js and sample.env are (default: meshfork's src/image/assets). */
   assetsDir?: string;
   cacheDir?: string;
+  /** node_modules cache of the smoke test (default: meshcentral-modules in the upstream cache). */
+  modulesDir?: string;
   progress?: ProgressSink;
 }
 

@@ -33,6 +33,8 @@ export interface VerifyOptions {
   /** Writes the patched base release into a folder, for --smoke (the command layer passes `meshfork apply`). */
   buildTree?: SmokeOptions['buildTree'];
   smokeStartTimeoutMs?: number;
+  /** node_modules cache of the smoke test (default: meshcentral-modules in the upstream cache). */
+  modulesDir?: string;
 }
 
 function result(id: CheckId, problems: Problem[], kind: FailureKind): CheckResult {
@@ -123,7 +125,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   else {
     if (!options.buildTree) throw new Error('verify --smoke needs buildTree (a bug in meshfork)');
     try {
-      const smoke = { env: options.env ?? process.env, buildTree: options.buildTree, cacheDir: options.cacheDir, progress, startTimeoutMs: options.smokeStartTimeoutMs };
+      const smoke = { env: options.env ?? process.env, buildTree: options.buildTree, cacheDir: options.cacheDir, modulesDir: options.modulesDir, progress, startTimeoutMs: options.smokeStartTimeoutMs };
       add(result('smoke', await runSmoke(loaded, smoke), 'broken'));
     } catch (error) {
       add(result('smoke', [problemFromError(error, root)], failureKindOf(error)));

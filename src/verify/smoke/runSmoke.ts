@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../../config/load';
 import { MeshforkError } from '../../errors';
 import { npmInstallProduction } from '../../tools/npm';
 import { defaultCacheDir } from '../../upstream';
+import { linkOrCopyTree } from '../../util/linkTree';
 import type { ProgressSink } from '../../util/progress';
 import type { Problem } from '../types';
 import { httpTokenLogin, signToken, wsBearerLogin } from './jwtLogin';
@@ -21,6 +22,8 @@ export interface SmokeOptions {
   /** Writes the base release plus the series into `out` (the command layer passes `meshfork apply`). */
   buildTree: (out: string) => Promise<void>;
   cacheDir?: string;
+  /** Where installed node_modules are kept per package.json hash (default: meshcentral-modules in the cache). */
+  modulesDir?: string;
   progress?: ProgressSink;
   startTimeoutMs?: number;
 }
@@ -44,9 +47,9 @@ function missingEnv(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** node_modules for this package.json, installed once into the cache and hard-linked (or copied) into the tree. */
-async function installDependencies(dir: string, cacheDir: string): Promise<void> {
+async function installDependencies(dir: string, modulesDir: string): Promise<void> {
   const key = createHash('sha256').update(await fs.readFile(path.join(dir, 'package.json'))).digest('hex').slice(0, 16);
-  const cached = path.join(cacheDir, 'meshcentral-modules', key);
+  const cached = path.join(modulesDir, key);
   if (!existsSync(path.join(cached, 'node_modules'))) {
     const work = `${cached}.tmp-${process.pid}-${Date.now()}`;
     await fs.mkdir(work, { recursive: true });
@@ -58,7 +61,7 @@ async function installDependencies(dir: string, cacheDir: string): Promise<void>
       await fs.rm(work, { recursive: true, force: true });
     }
   }
-  await fs.cp(path.join(cached, 'node_modules'), path.join(dir, 'node_modules'), { recursive: true });
+  await linkOrCopyTree(path.join(cached, 'node_modules'), path.join(dir, 'node_modules'));
 }
 
 /** Log lines jwt-auth.js prints for a refused login, to say why. */
@@ -79,11 +82,13 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
   try {
     const tree = path.join(parent, 'meshcentral');
     await options.buildTree(tree);
-    await installDependencies(tree, options.cacheDir ?? defaultCacheDir());
+    await installDependencies(tree, options.modulesDir ?? path.join(options.cacheDir ?? defaultCacheDir(), 'meshcentral-modules'));
     const env: Record<string, string> = {};
     for (const key of SMOKE_ENV.passed) if (options.env[key]) env[key] = options.env[key] as string;
+    const datapath = path.join(parent, 'data');
+    await fs.mkdir(datapath);
     try {
-      server = await startMeshCentral(tree, { env, datapath: path.join(parent, 'data'), timeoutMs: options.startTimeoutMs });
+      server = await startMeshCentral(tree, { env, datapath, timeoutMs: options.startTimeoutMs });
     } catch (error) {
       return [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }];
     }
