@@ -126,7 +126,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     if (!options.buildTree) throw new Error('verify --smoke needs buildTree (a bug in meshfork)');
     try {
       const smoke = { env: options.env ?? process.env, buildTree: options.buildTree, cacheDir: options.cacheDir, modulesDir: options.modulesDir, progress, startTimeoutMs: options.smokeStartTimeoutMs };
-      add(result('smoke', await runSmoke(loaded, smoke), 'broken'));
+      const found = await runSmoke(loaded, smoke);
+      add(result('smoke', found.problems, found.kind ?? 'broken'));
     } catch (error) {
       add(result('smoke', [problemFromError(error, root)], failureKindOf(error)));
     }

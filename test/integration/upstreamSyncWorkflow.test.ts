@@ -75,7 +75,7 @@ function runScript(cwd: string, openIssue = ''): Promise<ScriptRun> {
     ...BOT,
   };
   return new Promise((resolve) => {
-    execFile('bash', [SCRIPT], { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
+    execFile('bash', [SCRIPT], { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 540_000 }, (error, stdout, stderr) => {
       const code = error ? (error as { code?: unknown }).code : 0;
       const gh = readFileSync(ghLog, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
       resolve({ exitCode: typeof code === 'number' ? code : -1, output: stdout + stderr, gh });
@@ -126,7 +126,7 @@ test('a newer release that rebases cleanly: branch pushed, summary written, pull
   expect(again.exitCode).toBe(0);
   expect(again.output).toContain(`Branch ${branch} is already on origin`);
   expect(again.gh.filter((c) => c[0] === 'pr')).toEqual([]);
-}, 300_000);
+}, 600_000);
 
 test('a newer release that conflicts: no branch, a conflict report, one issue opened, then updated', async () => {
   const webserver = releaseFile('1.1.55', 'webserver.js');
@@ -162,7 +162,7 @@ test('a newer release that conflicts: no branch, a conflict report, one issue op
   expect(again.exitCode).toBe(0);
   expect(again.gh.slice(-1)).toEqual([['issue', 'edit', '42', '--title', title, '--body-file', './sync-conflict.md', '--add-label', 'security']]);
   expect(again.gh.filter((c) => c[0] === 'issue' && c[1] === 'create')).toEqual([]);
-}, 300_000);
+}, 600_000);
 
 function execMeshfork(cwd: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {

@@ -13,8 +13,8 @@ import { npmInstallProduction } from '../../tools/npm';
 import { defaultCacheDir } from '../../upstream';
 import { linkOrCopyTree } from '../../util/linkTree';
 import type { ProgressSink } from '../../util/progress';
-import type { Problem } from '../types';
-import { httpTokenLogin, signToken, wsBearerLogin } from './jwtLogin';
+import type { FailureKind, Problem } from '../types';
+import { httpTokenLogin, signToken, wsBearerLogin, type HttpLogin } from './jwtLogin';
 import { startMeshCentral, type MeshCentralServer } from './meshcentralServer';
 
 export interface SmokeOptions {
@@ -70,7 +70,30 @@ function refusals(output: string): string {
   return lines.length ? ` (MeshCentral: ${lines.slice(-2).join('; ').trim()})` : '';
 }
 
-export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Promise<Problem[]> {
+/** What the smoke check found; kind "environment" when the database never answered. */
+export interface SmokeResult {
+  kind?: FailureKind;
+  problems: Problem[];
+}
+
+const DB_HINT = 'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"';
+
+function lastRefusalIsDbDown(output: string): boolean {
+  const refused = output.split('\n').filter((l) => l.includes('JWT Auth: login refused'));
+  return refused.length > 0 && refused[refused.length - 1].includes('reason=db-down');
+}
+
+/** `GET /?token=`; while jwt-auth.js refuses with db-down (it retries the database on every login), again for up to 30 s. */
+async function httpLoginWithRetry(server: MeshCentralServer, token: string): Promise<{ http: HttpLogin; dbDown: boolean }> {
+  let http = await httpTokenLogin(server.port, token);
+  for (let attempt = 0; attempt < 15 && http.status === 401 && lastRefusalIsDbDown(server.output()); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    http = await httpTokenLogin(server.port, token);
+  }
+  return { http, dbDown: http.status === 401 && lastRefusalIsDbDown(server.output()) };
+}
+
+export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Promise<SmokeResult> {
   const missing = missingEnv(options.env);
   if (missing.length) {
     throw new MeshforkError('USAGE', `verify --smoke needs ${missing.join(', ')} in the environment`, {
@@ -90,25 +113,26 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     try {
       server = await startMeshCentral(tree, { env, datapath, timeoutMs: options.startTimeoutMs });
     } catch (error) {
-      return [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }];
+      return { kind: 'broken', problems: [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }] };
     }
+    const jwtLines = () => server?.output().split('\n').filter((l) => l.includes('JWT Auth')).join('; ') || 'no JWT Auth lines';
     try {
-      await server.waitForOutput('JWT Auth: PostgreSQL connected', 30_000);
+      // "connected", or "unreachable at start-up" after its 3 s connection timeout; logins retry the database either way
+      await server.waitForOutput(/JWT Auth: PostgreSQL (connected|unreachable at start-up)/, 30_000);
     } catch {
-      throw new MeshforkError('UPSTREAM_UNREACHABLE', `MeshCentral started but never printed "JWT Auth: PostgreSQL connected": ${server.output().split('\n').filter((l) => l.includes('JWT Auth')).join('; ') || 'no JWT Auth lines'}`, {
-        hint: 'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"',
-      });
+      return { kind: 'broken', problems: [{ file: 'jwt-auth.js', message: `MeshCentral started but JWT Auth never reported its database: ${jwtLines()}` }] };
     }
     const token = signToken(options.env.JWT_SECRET as string, { email: options.env.MESHFORK_SMOKE_EMAIL as string, tenant_id: options.env.MESHFORK_SMOKE_TENANT as string });
+    const { http, dbDown } = await httpLoginWithRetry(server, token);
+    if (dbDown) return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
     const problems: Problem[] = [];
-    const http = await httpTokenLogin(server.port, token);
     if (http.status !== 302 || !http.userid) {
       problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusals(server.output())}` });
     }
     const ws = await wsBearerLogin(server.port, token);
     if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${refusals(server.output())}` });
     else if (http.userid && ws.userid !== http.userid) problems.push({ file: 'webserver.js', message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user` });
-    return problems;
+    return { kind: problems.length ? 'broken' : undefined, problems };
   } finally {
     await server?.stop();
     await fs.rm(parent, { recursive: true, force: true });
