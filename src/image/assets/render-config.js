@@ -49,24 +49,36 @@ function boolean(value, variable) {
   throw new ConfigError(variable, `must be true or false, got ${JSON.stringify(value)}`);
 }
 
+/** A comma-separated list as an array of its non-empty items. */
+function list(value) {
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
 /** "true" for every address, else the comma-separated addresses/ranges MeshCentral takes as a string. */
 function trueOrList(value) {
   return /^(1|true|yes|on)$/i.test(value) ? true : value;
 }
 
 /**
- * The JWT settings of the series (UPSTREAM_SYNC.md, "JWT Configuration"): environment variable ->
- * MeshCentral setting. One table, so a renamed or added setting is one line here.
+ * The JWT settings of the series (UPSTREAM_SYNC.md, "JWT single sign-on" > "Configuration"):
+ * environment variable -> MeshCentral setting. One table, so a renamed or added setting is one line
+ * here. The series ignores settings it does not know, so rows for newer series versions are harmless.
  */
 const JWT_SETTINGS = [
   { variable: 'JWT_ISSUER', setting: 'jwtAuthIssuer', parse: text },
   { variable: 'JWT_AUDIENCE', setting: 'jwtAuthAudience', parse: text },
-  { variable: 'JWT_MAX_LIFETIME', setting: 'jwtAuthMaxLifetime', parse: wholeNumber(1, 31 * 24 * 3600) },
-  { variable: 'JWT_CLOCK_TOLERANCE', setting: 'jwtAuthClockTolerance', parse: wholeNumber(0, 3600) },
+  { variable: 'JWT_NO_ISSUER_AUDIENCE_CHECK', setting: 'jwtAuthNoIssuerAudienceCheck', parse: boolean },
   { variable: 'JWT_ALGORITHM', setting: 'jwtAuthAlgorithm', parse: oneOf(['HS256', 'HS384', 'HS512']) },
+  { variable: 'JWT_MAX_LIFETIME', setting: 'jwtAuthMaxLifetime', parse: wholeNumber(1, 31 * 24 * 3600) },
+  { variable: 'JWT_URL_TOKEN_MAX_LIFETIME', setting: 'jwtAuthUrlTokenMaxLifetime', parse: wholeNumber(1, 3600) },
+  { variable: 'JWT_CLOCK_TOLERANCE', setting: 'jwtAuthClockTolerance', parse: wholeNumber(0, 3600) },
   { variable: 'JWT_CACHE_SECONDS', setting: 'jwtAuthCacheSeconds', parse: wholeNumber(0, 60) },
   { variable: 'JWT_ROOT_TENANT', setting: 'jwtAuthRootTenant', parse: text },
   { variable: 'JWT_DOMAIN', setting: 'jwtAuthDomain', parse: text },
+  { variable: 'JWT_ORIGINS', setting: 'jwtAuthOrigins', parse: list },
+  { variable: 'JWT_LOCAL_ACCOUNTS', setting: 'jwtAuthLocalAccounts', parse: list },
+  { variable: 'JWT_PUBLIC_AGENT_DOWNLOADS', setting: 'jwtAuthPublicAgentDownloads', parse: boolean },
+  { variable: 'JWT_REFUSAL_LOG_PER_MINUTE', setting: 'jwtAuthRefusalLogPerMinute', parse: wholeNumber(0, 100000) },
 ];
 
 /** Optional MeshCentral settings taken straight from one variable each. */
@@ -213,6 +225,12 @@ function renderConfig(env) {
   for (const entry of JWT_SETTINGS) {
     const value = optional(env, entry.variable, entry.parse, undefined);
     if (value !== undefined) settings[entry.setting] = value;
+  }
+  // Without issuer and audience any token signed with the secret is a login: only by explicit opt-out.
+  if (settings.jwtAuthNoIssuerAudienceCheck !== true) {
+    for (const [variable, setting] of [['JWT_ISSUER', 'jwtAuthIssuer'], ['JWT_AUDIENCE', 'jwtAuthAudience']]) {
+      if (settings[setting] === undefined) throw new ConfigError(variable, 'is required but not set (or set JWT_NO_ISSUER_AUDIENCE_CHECK=true to accept tokens of any issuer and audience)');
+    }
   }
   const extra = extraSettings(env, [...Object.keys(settings), 'postgres', 'aliasPort', 'agentPort', ...SERVER_SETTINGS.map((s) => s.setting)]);
 
