@@ -18,7 +18,7 @@ SQL
 
 secret=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')
 docker run -d --name "$name" --network host \
-  -e JWT_SECRET="$secret" -e MESHCENTRAL_URL=https://localhost -e MESHCENTRAL_PORT="$port" -e MESHCENTRAL_AGENT_PORT=0 \
+  -e JWT_SECRET="$secret" -e JWT_ISSUER=https://dashboard.smoke.invalid -e JWT_AUDIENCE=meshcentral -e MESHCENTRAL_URL=https://localhost -e MESHCENTRAL_PORT="$port" -e MESHCENTRAL_AGENT_PORT=0 \
   -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD -e POSTGRES_DB -e POSTGRES_SSL=false \
   "$image"
 trap 'docker logs "$name" > image-smoke.log 2>&1 || true; docker rm -f "$name" > /dev/null 2>&1 || true' EXIT
@@ -30,7 +30,7 @@ for _ in $(seq 90); do
 done
 docker logs "$name" 2>&1 | grep -q 'JWT Auth: PostgreSQL connected' || { docker logs "$name"; echo "no 'JWT Auth: PostgreSQL connected' within 180 s" >&2; exit 1; }
 
-token=$(SECRET=$secret node -e 'const { signToken } = require("./dist/verify/smoke/jwtLogin"); process.stdout.write(signToken(process.env.SECRET, { email: "smoke@example.invalid", tenant_id: "smoke" }))')
+token=$(SECRET=$secret node -e 'const { signToken } = require("./dist/verify/smoke/jwtLogin"); process.stdout.write(signToken(process.env.SECRET, { sub: "smoke", email: "smoke@example.invalid", tenant_id: "smoke", iss: "https://dashboard.smoke.invalid", aud: "meshcentral" }))')
 headers=$(curl -sk -o /dev/null -D - "https://127.0.0.1:$port/?token=$token")
 status=$(printf '%s' "$headers" | head -1 | awk '{print $2}')
 if [ "$status" != 302 ] || ! printf '%s' "$headers" | grep -qi '^set-cookie: xid='; then

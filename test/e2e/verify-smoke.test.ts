@@ -11,11 +11,13 @@ import path from 'node:path';
 import { verify } from '../../src/commands/verify';
 import type { VerifyReport } from '../../src/verify/types';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, USERS } from '../support/jwtTenants';
-import { MODULE_CACHE } from '../support/meshcentral';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 import { REPO_ROOT } from '../support/release';
 
 const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
+/** The e2e tests' node_modules cache (test/support/meshcentral.ts): one npm install for both. */
+const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
+const ISSUER_AUDIENCE = { JWT_ISSUER: 'https://dashboard.example', JWT_AUDIENCE: 'meshcentral' };
 let pg: PostgresServer;
 let tmp: string;
 
@@ -36,13 +38,13 @@ function smoke(env: Record<string, string>): Promise<VerifyReport> {
 const smokeCheck = (report: VerifyReport) => report.checks.find((c) => c.id === 'smoke');
 
 test('the patched MeshCentral starts against the PostgreSQL of the environment and takes one JWT login (HTTP and WebSocket)', async () => {
-  const report = await smoke({ ...pg.env, JWT_SECRET, AGENT_SIGN_KEY, MESHFORK_SMOKE_EMAIL: USERS.amy.email, MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
+  const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, AGENT_SIGN_KEY, MESHFORK_SMOKE_USER_ID: USERS.amy.id, MESHFORK_SMOKE_EMAIL: USERS.amy.email, MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
   expect(smokeCheck(report)).toEqual({ id: 'smoke', title: expect.any(String), status: 'pass', problems: [] });
   expect(report.exitCode).toBe(0);
 }, 300_000);
 
 test('a user the database does not know: the smoke check fails (exit 1) with the refusal MeshCentral logged', async () => {
-  const report = await smoke({ ...pg.env, JWT_SECRET, MESHFORK_SMOKE_EMAIL: 'nobody@a.example', MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
+  const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, MESHFORK_SMOKE_USER_ID: 'u-nobody', MESHFORK_SMOKE_EMAIL: 'nobody@a.example', MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
   expect(report.exitCode).toBe(1);
   const problems = smokeCheck(report)?.problems ?? [];
   expect(problems.map((p) => p.message)).toEqual([
@@ -55,5 +57,5 @@ test('without the database in the environment: exit 2 naming the variables, noth
   const report = await smoke({ JWT_SECRET });
   expect(report.exitCode).toBe(2);
   expect(smokeCheck(report)).toMatchObject({ status: 'fail', kind: 'input' });
-  expect(smokeCheck(report)?.problems[0].message).toBe('verify --smoke needs MESHFORK_SMOKE_EMAIL, MESHFORK_SMOKE_TENANT, POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in the environment');
+  expect(smokeCheck(report)?.problems[0].message).toBe('verify --smoke needs MESHFORK_SMOKE_USER_ID, MESHFORK_SMOKE_EMAIL, MESHFORK_SMOKE_TENANT, POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in the environment');
 });

@@ -41,6 +41,6 @@ export const registerVerify: Registrar = (program, dispatch) => {
         return { exitCode: report.exitCode, json: report, text: verifyText(report, makeStyle(globals.color)) };
       }),
     );
-  withExamples(cmd, ['meshfork verify', 'meshfork --json verify | jq \'.checks[] | select(.status == "fail")\'', 'POSTGRES_HOST=127.0.0.1 POSTGRES_USER=mesh POSTGRES_PASSWORD=... POSTGRES_DB=dashboard JWT_SECRET=... MESHFORK_SMOKE_EMAIL=ops@example.com MESHFORK_SMOKE_TENANT=root meshfork verify --smoke']);
+  withExamples(cmd, ['meshfork verify', 'meshfork --json verify | jq \'.checks[] | select(.status == "fail")\'', 'POSTGRES_HOST=127.0.0.1 POSTGRES_USER=mesh POSTGRES_PASSWORD=... POSTGRES_DB=dashboard JWT_SECRET=... JWT_ISSUER=https://dashboard.example.com JWT_AUDIENCE=meshcentral MESHFORK_SMOKE_USER_ID=u-1 MESHFORK_SMOKE_EMAIL=ops@example.com MESHFORK_SMOKE_TENANT=root meshfork verify --smoke']);
   cmd.addHelpText('after', EXIT_CODES);
 };

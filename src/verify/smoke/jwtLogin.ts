@@ -4,14 +4,27 @@
  * `Authorization: Bearer JWT` must send the user's userinfo. MeshCentral's certificate is its own
  * self-signed "localhost" one, so verification is off (loopback only).
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import https from 'node:https';
 
-/** A dashboard token: HS256 (or the configured HMAC), email + tenant_id, valid 5 minutes. */
-export function signToken(secret: string, claims: { email: string; tenant_id: string }, algorithm: 'HS256' | 'HS384' | 'HS512' = 'HS256'): string {
+/** Who the smoke test logs in as, and the issuer/audience MeshCentral is configured with (when set). */
+export interface SmokeClaims {
+  sub: string;
+  email: string;
+  tenant_id: string;
+  iss?: string;
+  aud?: string;
+}
+
+/**
+ * A dashboard token: HS256 (or the configured HMAC), the user's sub, tenant_id and email, iss/aud when
+ * configured, a fresh jti (URL tokens are one-time), valid 60 s (within any URL-token lifetime limit).
+ */
+export function signToken(secret: string, claims: SmokeClaims, algorithm: 'HS256' | 'HS384' | 'HS512' = 'HS256'): string {
   const now = Math.floor(Date.now() / 1000);
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: algorithm, typ: 'JWT' })}.${part({ ...claims, iat: now, exp: now + 300 })}`;
+  const payload = { ...claims, jti: randomBytes(16).toString('hex'), iat: now, exp: now + 60 };
+  const unsigned = `${part({ alg: algorithm, typ: 'JWT' })}.${part(payload)}`;
   const signature = createHmac(`sha${algorithm.slice(2)}`, secret).update(unsigned).digest('base64url');
   return `${unsigned}.${signature}`;
 }

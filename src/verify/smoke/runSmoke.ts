@@ -30,7 +30,7 @@ export interface SmokeOptions {
 
 /** What MeshCentral needs from the environment: the database the JWT series reads, and the secret. */
 export const SMOKE_ENV = {
-  required: ['JWT_SECRET', 'MESHFORK_SMOKE_EMAIL', 'MESHFORK_SMOKE_TENANT'],
+  required: ['JWT_SECRET', 'MESHFORK_SMOKE_USER_ID', 'MESHFORK_SMOKE_EMAIL', 'MESHFORK_SMOKE_TENANT'],
   /** POSTGRES_x, or its DB_x fallback, as jwt-auth.js reads them. */
   database: [
     ['POSTGRES_HOST', 'DB_HOST'],
@@ -39,6 +39,15 @@ export const SMOKE_ENV = {
   ],
   passed: ['JWT_SECRET', 'AGENT_SIGN_KEY', 'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSL', 'POSTGRES_SSL_CA', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME'],
 } as const;
+
+/** MeshCentral settings from the image's variables: the issuer and audience tokens must carry (the hardened series requires them). */
+function jwtSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  if (env.JWT_ISSUER) settings.jwtAuthIssuer = env.JWT_ISSUER;
+  if (env.JWT_AUDIENCE) settings.jwtAuthAudience = env.JWT_AUDIENCE;
+  if (/^(1|true|yes|on)$/i.test(env.JWT_NO_ISSUER_AUDIENCE_CHECK ?? '')) settings.jwtAuthNoIssuerAudienceCheck = true;
+  return settings;
+}
 
 function missingEnv(env: NodeJS.ProcessEnv): string[] {
   const missing: string[] = SMOKE_ENV.required.filter((k) => !env[k]);
@@ -84,11 +93,11 @@ function lastRefusalIsDbDown(output: string): boolean {
 }
 
 /** `GET /?token=`; while jwt-auth.js refuses with db-down (it retries the database on every login), again for up to 30 s. */
-async function httpLoginWithRetry(server: MeshCentralServer, token: string): Promise<{ http: HttpLogin; dbDown: boolean }> {
-  let http = await httpTokenLogin(server.port, token);
+async function httpLoginWithRetry(server: MeshCentralServer, token: () => string): Promise<{ http: HttpLogin; dbDown: boolean }> {
+  let http = await httpTokenLogin(server.port, token());
   for (let attempt = 0; attempt < 15 && http.status === 401 && lastRefusalIsDbDown(server.output()); attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    http = await httpTokenLogin(server.port, token);
+    http = await httpTokenLogin(server.port, token()); // a URL token is one-time: a fresh one each try
   }
   return { http, dbDown: http.status === 401 && lastRefusalIsDbDown(server.output()) };
 }
@@ -97,7 +106,7 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
   const missing = missingEnv(options.env);
   if (missing.length) {
     throw new MeshforkError('USAGE', `verify --smoke needs ${missing.join(', ')} in the environment`, {
-      hint: 'set POSTGRES_HOST/PORT/USER/PASSWORD/DB (the dashboard database), JWT_SECRET, and MESHFORK_SMOKE_EMAIL/MESHFORK_SMOKE_TENANT of a user in its users table; see README "meshfork verify"',
+      hint: 'set POSTGRES_HOST/PORT/USER/PASSWORD/DB (the dashboard database), JWT_SECRET (and JWT_ISSUER/JWT_AUDIENCE), and MESHFORK_SMOKE_USER_ID/EMAIL/TENANT of a user in its users table; see README "meshfork verify"',
     });
   }
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-smoke-'));
@@ -111,7 +120,7 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     const datapath = path.join(parent, 'data');
     await fs.mkdir(datapath);
     try {
-      server = await startMeshCentral(tree, { env, datapath, timeoutMs: options.startTimeoutMs });
+      server = await startMeshCentral(tree, { env, datapath, settings: jwtSettings(options.env), timeoutMs: options.startTimeoutMs });
     } catch (error) {
       return { kind: 'broken', problems: [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }] };
     }
@@ -122,14 +131,15 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     } catch {
       return { kind: 'broken', problems: [{ file: 'jwt-auth.js', message: `MeshCentral started but JWT Auth never reported its database: ${jwtLines()}` }] };
     }
-    const token = signToken(options.env.JWT_SECRET as string, { email: options.env.MESHFORK_SMOKE_EMAIL as string, tenant_id: options.env.MESHFORK_SMOKE_TENANT as string });
-    const { http, dbDown } = await httpLoginWithRetry(server, token);
+    const e = options.env;
+    const claims = { sub: e.MESHFORK_SMOKE_USER_ID as string, email: e.MESHFORK_SMOKE_EMAIL as string, tenant_id: e.MESHFORK_SMOKE_TENANT as string, ...(e.JWT_ISSUER ? { iss: e.JWT_ISSUER } : {}), ...(e.JWT_AUDIENCE ? { aud: e.JWT_AUDIENCE } : {}) };
+    const { http, dbDown } = await httpLoginWithRetry(server, () => signToken(e.JWT_SECRET as string, claims));
     if (dbDown) return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
     const problems: Problem[] = [];
     if (http.status !== 302 || !http.userid) {
       problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusals(server.output())}` });
     }
-    const ws = await wsBearerLogin(server.port, token);
+    const ws = await wsBearerLogin(server.port, signToken(e.JWT_SECRET as string, claims));
     if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${refusals(server.output())}` });
     else if (http.userid && ws.userid !== http.userid) problems.push({ file: 'webserver.js', message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user` });
     return { kind: problems.length ? 'broken' : undefined, problems };
