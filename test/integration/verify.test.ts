@@ -41,6 +41,15 @@ function brokenCopy(edits: Record<string, (text: string) => string> = {}): strin
   return dir;
 }
 
+/** 1-based line of the first line of patches/NAME (in this repository) that `match` accepts. */
+function lineOf(name: string, match: (line: string) => boolean): number {
+  const at = readFileSync(path.join(REPO_ROOT, 'patches', name), 'latin1').split('\n').findIndex(match);
+  if (at === -1) throw new Error(`no such line in ${name}`);
+  return at + 1;
+}
+const PIN_HUNK = () => lineOf(PIN, (l) => l.startsWith('@@ -46,6 +46,8 @@'));
+const PIN_PG = () => lineOf(PIN, (l) => l.startsWith('+    "pg": '));
+
 const run = (cwd: string, assets = path.join(tmp, 'no-assets')) => verify({ cwd, cacheDir: SHARED_CACHE, assetsDir: assets });
 
 function statuses(report: VerifyReport): Record<string, string> {
@@ -83,7 +92,7 @@ test('fuzz-only patch: applies-strictly fails with exit 3 (a refresh), naming th
   expect(report.exitCode).toBe(3);
   expect(failed(report)).toEqual(['applies-strictly']);
   const [problem] = problems(report, 'applies-strictly');
-  expect(problem).toMatchObject({ patch: PIN, file: `patches/${PIN}`, line: 18 });
+  expect(problem).toMatchObject({ patch: PIN, file: `patches/${PIN}`, line: PIN_HUNK() });
   expect(problem.message).toMatch(/^package\.json hunk 1 applies only with fuzz 1 \(at line 46\) at base line 46; line 46 is "\\"express\\": \\"4\.21\.2\\","/);
   expect(problem.hint).toContain('meshfork sync rebase --to 1.1.55');
   expect(statuses(report)['up-to-date']).toBe('skip');
@@ -98,8 +107,8 @@ test('stale patch (made at other lines): up-to-date fails with exit 3, naming th
     {
       patch: PIN,
       file: `patches/${PIN}`,
-      line: 18,
-      message: 'not what export writes: line 18 is "@@ -44,6 +44,8 @@", export writes "@@ -46,6 +46,8 @@"',
+      line: PIN_HUNK(),
+      message: `not what export writes: line ${PIN_HUNK()} is "@@ -44,6 +44,8 @@", export writes "@@ -46,6 +46,8 @@"`,
       hint: expect.stringContaining('meshfork edit && meshfork export'),
     },
   ]);
@@ -109,7 +118,7 @@ test('stale Meshfork-Base: up-to-date fails on the trailer line', async () => {
   const dir = brokenCopy({ [PIN]: (t) => t.replace('Meshfork-Base: 1.1.55', 'Meshfork-Base: 1.1.51') });
   const report = await run(dir);
   expect(report.exitCode).toBe(3);
-  expect(problems(report, 'up-to-date')[0]).toMatchObject({ patch: PIN, line: 13, message: expect.stringContaining('"Meshfork-Base: 1.1.51", export writes "Meshfork-Base: 1.1.55"') });
+  expect(problems(report, 'up-to-date')[0]).toMatchObject({ patch: PIN, line: lineOf(PIN, (l) => l.startsWith('Meshfork-Base:')), message: expect.stringContaining('"Meshfork-Base: 1.1.51", export writes "Meshfork-Base: 1.1.55"') });
 });
 
 test('syntax error in a patched .js file: patched-js-parses fails with exit 1, naming the patch, file and line', async () => {
@@ -118,7 +127,8 @@ test('syntax error in a patched .js file: patched-js-parses fails with exit 1, n
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patched-js-parses']);
   const [problem] = problems(report, 'patched-js-parses');
-  expect(problem).toMatchObject({ patch: MODULE, file: 'jwt-auth.js', line: 13 });
+  const newFileLine = lineOf(MODULE, (l) => l === '+"use strict";\r') - lineOf(MODULE, (l) => l.startsWith('@@ -0,0 '));
+  expect(problem).toMatchObject({ patch: MODULE, file: 'jwt-auth.js', line: newFileLine });
   expect(problem.message).toMatch(/^SyntaxError: Unexpected token '}'/);
 });
 
@@ -127,7 +137,7 @@ test('missing Upstream-Status: patch-headers fails with exit 2 at the end of the
   const report = await run(dir);
   expect(report.exitCode).toBe(2);
   expect(failed(report)).toEqual(['patch-headers']);
-  expect(problems(report, 'patch-headers')).toEqual([expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: 13, message: expect.stringMatching(/^no Upstream-Status trailer/) })]);
+  expect(problems(report, 'patch-headers')).toEqual([expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: lineOf(PIN, (l) => l === '---') - 1, message: expect.stringMatching(/^no Upstream-Status trailer/) })]);
 });
 
 test('trailing whitespace added: patch-policy fails with exit 1, naming the patch line and the target line', async () => {
@@ -136,7 +146,7 @@ test('trailing whitespace added: patch-policy fails with exit 1, naming the patc
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patch-policy']);
   expect(problems(report, 'patch-policy')).toEqual([
-    expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: 23, message: 'adds trailing whitespace to package.json line 50: "    \\"pg\\": \\"8.16.3\\",  "' }),
+    expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: PIN_PG(), message: 'adds trailing whitespace to package.json line 50: "    \\"pg\\": \\"8.16.3\\",  "' }),
   ]);
 });
 
@@ -176,7 +186,7 @@ describe('the CLI', () => {
     const text = await runCli(['-C', dir, 'verify'], { env });
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toContain(`FAIL  patch-policy`);
-    expect(text.stdout).toContain(`      patches/${PIN}:23: adds trailing whitespace to package.json line 50`);
+    expect(text.stdout).toContain(`      patches/${PIN}:${PIN_PG()}: adds trailing whitespace to package.json line 50`);
     expect(text.stdout).toMatch(/verify: 1 check\(s\) failed \(exit 1\)\n$/);
     const json = await runCli(['-C', dir, '--json', 'verify'], { env });
     expect(json.exitCode).toBe(1);
