@@ -41,7 +41,7 @@ test('the patched MeshCentral starts against the PostgreSQL of the environment a
   const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, AGENT_SIGN_KEY, MESHFORK_SMOKE_USER_ID: USERS.amy.id, MESHFORK_SMOKE_EMAIL: USERS.amy.email, MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
   expect(smokeCheck(report)).toEqual({ id: 'smoke', title: expect.any(String), status: 'pass', problems: [] });
   expect(report.exitCode).toBe(0);
-}, 300_000);
+}, 420_000);
 
 test('a user the database does not know: the smoke check fails (exit 1) with the refusal MeshCentral logged', async () => {
   const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, MESHFORK_SMOKE_USER_ID: 'u-nobody', MESHFORK_SMOKE_EMAIL: 'nobody@a.example', MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
@@ -51,7 +51,7 @@ test('a user the database does not know: the smoke check fails (exit 1) with the
     expect.stringMatching(/^GET \/\?token=: HTTP 401 without a logged-in session cookie, expected 302 with a session \(MeshCentral: .*reason=unknown-user, entry=http-query/),
     expect.stringMatching(/^control\.ashx with Authorization: Bearer: closed: cause=noauth msg=noauth-jwt, expected userinfo .*reason=unknown-user/),
   ]);
-}, 300_000);
+}, 420_000);
 
 test('without the database in the environment: exit 2 naming the variables, nothing started', async () => {
   const report = await smoke({ JWT_SECRET });

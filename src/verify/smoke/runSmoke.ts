@@ -120,7 +120,8 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     const datapath = path.join(parent, 'data');
     await fs.mkdir(datapath);
     try {
-      server = await startMeshCentral(tree, { env, datapath, settings: jwtSettings(options.env), timeoutMs: options.startTimeoutMs });
+      // the first start makes certificates and signs agents: "may take a few minutes", MeshCentral says
+      server = await startMeshCentral(tree, { env, datapath, settings: jwtSettings(options.env), timeoutMs: options.startTimeoutMs ?? 180_000 });
     } catch (error) {
       return { kind: 'broken', problems: [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }] };
     }
