@@ -25,20 +25,38 @@ function upstreamOf(raw: unknown): Config['upstream'] | undefined {
   return { source: 'git', url: raw.url, tagPattern: raw.tagPattern ?? 'v*' };
 }
 
+const IMAGE_KEYS = ['repository', 'tag', 'nodeVersion', 'baseImage', 'docker', 'lockFile', 'source'] as const;
+
 function imageOf(raw: unknown): Config['image'] | undefined {
-  if (raw === undefined) return { repository: 'meshfork/meshcentral', tag: '{version}', nodeVersion: '20' };
-  if (!plainObject(raw, ['repository', 'tag', 'nodeVersion'])) return undefined;
-  const { repository = 'meshfork/meshcentral', tag = '{version}', nodeVersion = '20' } = raw;
-  return text(repository, 1) && text(tag, 1) && text(nodeVersion, 1) ? { repository, tag, nodeVersion } : undefined;
+  const given = raw === undefined ? {} : raw;
+  if (!plainObject(given, IMAGE_KEYS)) return undefined;
+  const defaults: Plain = { repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' };
+  // Same key order as zod's output: the schema's order, optional keys only when given.
+  const image: Plain = {};
+  for (const key of IMAGE_KEYS) {
+    const value = given[key] ?? defaults[key];
+    if (value === undefined) continue;
+    if (!text(value, 1)) return undefined;
+    image[key] = value;
+  }
+  return image as Config['image'];
+}
+
+function policyOf(raw: unknown): Config['policy'] | undefined {
+  if (raw === undefined) return { allowGenerated: [] };
+  if (!plainObject(raw, ['allowGenerated'])) return undefined;
+  const allowGenerated = raw.allowGenerated ?? [];
+  return Array.isArray(allowGenerated) && allowGenerated.every((g) => text(g, 1)) ? { allowGenerated: [...allowGenerated] } : undefined;
 }
 
 /** configSchema.parse(raw) for a plainly valid config; undefined when zod must look at it. */
 export function quickParseConfig(raw: unknown): Config | undefined {
-  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'image'])) return undefined;
+  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'image', 'policy'])) return undefined;
   const { $schema, base, supports, patches = 'patches' } = raw;
   const upstream = upstreamOf(raw.upstream);
   const image = imageOf(raw.image);
-  if (!upstream || !image || ($schema !== undefined && !text($schema)) || !text(patches, 1)) return undefined;
+  const policy = policyOf(raw.policy);
+  if (!upstream || !image || !policy || ($schema !== undefined && !text($schema)) || !text(patches, 1)) return undefined;
   if (!text(base) || semver.valid(base) === null || !text(supports) || semver.validRange(supports) === null) return undefined;
-  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, image };
+  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, image, policy };
 }

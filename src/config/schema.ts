@@ -41,6 +41,15 @@ const image = z
   })
   .strict();
 
+const policy = z
+  .object({
+    allowGenerated: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('globs (* and **) of generated or vendored upstream files the series may change anyway (meshfork verify)'),
+  })
+  .strict();
+
 /** meshfork.config.json */
 export const configSchema = z
   .object({
@@ -53,6 +62,7 @@ export const configSchema = z
       .describe('semver range of upstream releases the series supports'),
     patches: z.string().min(1).default('patches').describe('folder holding the patch files and the series file'),
     image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' }),
+    policy: policy.default({ allowGenerated: [] }).describe('patch policy that meshfork verify enforces'),
   })
   .strict();
 

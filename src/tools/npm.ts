@@ -143,3 +143,9 @@ export async function npmLockOnly(dir: string): Promise<void> {
   const run = await runNpm(['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--json'], dir);
   if (run.exitCode !== 0) throw npmFailure(run, 'the image dependencies', 'lock');
 }
+
+/** `npm install --omit=dev --ignore-scripts` in DIR (a patched MeshCentral tree): its runtime dependencies. */
+export async function npmInstallProduction(dir: string): Promise<void> {
+  const run = await runNpm(['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--json'], dir);
+  if (run.exitCode !== 0) throw npmFailure(run, dir, 'install the dependencies of');
+}

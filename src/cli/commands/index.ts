@@ -7,6 +7,7 @@ import { registerExport } from './export';
 import { registerSeries } from './series';
 import { registerSync } from './sync';
 import { registerUpstream } from './upstream';
+import { registerVerify } from './verify';
 
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
@@ -29,4 +30,4 @@ export type Registrar = (program: Command, dispatch: Dispatch) => void;
  *
  * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
  */
-export const registrars: Registrar[] = [] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild];
+export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild, registerVerify];

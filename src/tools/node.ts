@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import execa from 'execa';
+import { MeshforkError } from '../errors';
+
+/**
+ * The one door to running Node.js programs: the same `node` meshfork runs on (process.execPath),
+ * arguments as arrays. Used for `node --check`, the image config template and the smoke server.
+ */
+
+export interface NodeRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export async function runNode(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<NodeRun> {
+  let result;
+  try {
+    result = await execa(process.execPath, args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: options.env === undefined,
+      input: options.input,
+      reject: false,
+      timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    throw new MeshforkError('TOOL_FAILED', `node could not be started: ${(error as Error).message}`, { cause: error });
+  }
+  if (result.timedOut) throw new MeshforkError('TOOL_FAILED', `node ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms`);
+  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
+}
+
+/** A syntax error `node --check` found: the line and message it printed. */
+export interface SyntaxProblem {
+  line?: number;
+  message: string;
+}
+
+/** `node --check FILE`: undefined when the file parses. */
+export async function nodeCheck(file: string, cwd: string): Promise<SyntaxProblem | undefined> {
+  const run = await runNode(['--check', file], { cwd });
+  if (run.exitCode === 0) return undefined;
+  // "<file>:<line>\n<source line>\n   ^^^\n\nSyntaxError: message"
+  const at = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)$`, 'm').exec(run.stderr);
+  const error = /^(\w*Error: .*)$/m.exec(run.stderr);
+  return { line: at ? Number(at[1]) : undefined, message: error ? error[1] : run.stderr.trim().split('\n').pop() ?? 'does not parse' };
+}
+
+/** A long-running node program (a server): its process, stdout and stderr piped. */
+export function spawnNode(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
+  return spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+}

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../engine';
+import { displayText } from '../series/lines';
+import type { FileChange } from '../series/writer';
+import { operationSourcePath, operationTargetPath, type FileOperation, type Patch } from '../series/types';
+import type { LoadedPatch } from './seriesState';
+import type { FailureKind, Problem } from './types';
+
+/** What one patch did to the tree: the writer's input for the up-to-date check. */
+export interface AppliedPatch {
+  name: string;
+  changes: FileChange[];
+}
+
+export interface AppliesCheck {
+  /** Every patch, when all applied strictly; else the ones before the first failure. */
+  applied: AppliedPatch[];
+  /** The base with the whole series on top (only when every patch applied). */
+  tree?: MemoryTree;
+  kind?: FailureKind;
+  problems: Problem[];
+}
+
+/** Fuzz verify tries on a patch that does not apply strictly, to tell "needs a refresh" from "broken". */
+const DIAGNOSTIC_FUZZ = 3;
+
+function modes(op: FileOperation): { oldMode?: string; newMode?: string } {
+  switch (op.kind) {
+    case 'create':
+      return { newMode: op.mode };
+    case 'delete':
+      return { oldMode: op.mode };
+    default:
+      return { oldMode: op.oldMode, newMode: op.newMode ?? op.oldMode };
+  }
+}
+
+async function changesOf(patch: Patch, before: Map<string, string | undefined>, tree: MemoryTree): Promise<FileChange[]> {
+  return Promise.all(
+    patch.operations.map(async (op): Promise<FileChange> => {
+      const from = operationSourcePath(op);
+      const to = operationTargetPath(op);
+      return {
+        oldPath: op.kind === 'create' ? null : from,
+        newPath: op.kind === 'delete' ? null : to,
+        oldContent: op.kind === 'create' ? null : (before.get(from) ?? ''),
+        newContent: op.kind === 'delete' ? null : ((await tree.read(to)) ?? ''),
+        ...modes(op),
+      };
+    }),
+  );
+}
+
+/** Problems for a patch that did not apply strictly; fuzz decides whether a refresh is enough. */
+function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcome, file: string): { kind: FailureKind; problems: Problem[] } {
+  if (strict.status === 'already-applied') {
+    return { kind: 'refresh', problems: [{ patch: patch.name, file, message: 'the base already contains this change (the patch applies in reverse)', hint: 'drop it from the series (remove its line from patches/series and the file)' }] };
+  }
+  const refresh = fuzzed.status === 'needs-refresh';
+  const problems: Problem[] = [];
+  strict.files.forEach((fileOutcome, i) => {
+    const op = patch.operations[i];
+    if (fileOutcome.status === 'missing') {
+      problems.push({ patch: patch.name, file, line: op.hunks[0]?.headerLine, message: `${operationSourcePath(op)} does not exist in the base` });
+      return;
+    }
+    for (const hunk of fileOutcome.hunks.filter((h) => h.status === 'conflict')) {
+      const fuzzHunk = fuzzed.files[i]?.hunks[hunk.index];
+      const how = refresh && fuzzHunk?.status === 'fuzz' ? `applies only with fuzz ${fuzzHunk.fuzz} (at line ${fuzzHunk.targetLine})` : 'does not apply';
+      const differs = hunk.differingLines?.[0];
+      const detail = differs ? `; line ${differs.line} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
+      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} ${how} at base line ${hunk.baseLine}${detail}` });
+    }
+  });
+  return { kind: refresh ? 'refresh' : 'broken', problems };
+}
+
+/**
+ * Apply the series to the base strictly (exact or offset), patch by patch, recording what each one
+ * changed. The first patch that needs fuzz or does not apply stops it: later ones build on it.
+ */
+export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string): Promise<AppliesCheck> {
+  const tree = new MemoryTree(base);
+  const applied: AppliedPatch[] = [];
+  for (const { patch } of patches) {
+    const before = new Map<string, string | undefined>();
+    for (const op of patch.operations) before.set(operationSourcePath(op), await tree.read(operationSourcePath(op)));
+    const outcome = await applyPatch(patch, tree, { fuzz: 0 });
+    if (outcome.status === 'clean' || outcome.status === 'offset') {
+      applied.push({ name: patch.name, changes: await changesOf(patch, before, tree) });
+      continue;
+    }
+    const fuzzed = await applyPatch(patch, new MemoryTree((p) => tree.read(p)), { fuzz: DIAGNOSTIC_FUZZ });
+    const failure = failureProblems(patch, outcome, fuzzed, path.join(patchesRel, patch.name));
+    const hint =
+      failure.kind === 'refresh' && outcome.status !== 'already-applied'
+        ? `refresh it: \`meshfork sync rebase --to ${baseVersion}\` (merges it 3-way or stops for you to resolve; then \`meshfork sync continue\`)`
+        : `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it for you to resolve`;
+    for (const problem of failure.problems) problem.hint ??= hint;
+    const later = patches.length - applied.length - 1;
+    if (later > 0) failure.problems.push({ message: `${later} later patch(es) not tried: they build on ${patch.name}` });
+    return { applied, kind: failure.kind, problems: failure.problems };
+  }
+  return { applied, tree, problems: [] };
+}

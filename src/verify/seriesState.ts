@@ -1,0 +1,30 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadSeries } from '../series/load';
+import type { Patch, Series } from '../series/types';
+import { failureKindOf, problemFromError } from './problems';
+import type { FailureKind, Problem } from './types';
+
+/** A patch with the bytes of its file (a binary string), for line numbers and the up-to-date check. */
+export interface LoadedPatch {
+  patch: Patch;
+  text: string;
+}
+
+export interface SeriesCheck {
+  series?: Series;
+  patches: LoadedPatch[];
+  kind?: FailureKind;
+  problems: Problem[];
+}
+
+/** The series file and patches/ agree, and every patch parses (loadSeries's own validation). */
+export async function checkSeries(patchesDir: string, root: string): Promise<SeriesCheck> {
+  try {
+    const series = await loadSeries(patchesDir);
+    const patches = await Promise.all(series.patches.map(async (patch) => ({ patch, text: (await fs.readFile(path.join(patchesDir, patch.name))).toString('latin1') })));
+    return { series, patches, problems: [] };
+  } catch (error) {
+    return { patches: [], kind: failureKindOf(error), problems: [problemFromError(error, root)] };
+  }
+}

@@ -1,0 +1,140 @@
+/*
+ * The GitHub workflows in .github/workflows: valid by a real workflow-schema validator
+ * (@action-validator/core, the validator behind action-validator, run offline from npm), and every
+ * `meshfork` command line in them and in the scripts they run parses with the current CLI
+ * (commander's parse, the command is never run). GitHub itself is not involved.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { parse as parseYaml } from 'yaml';
+import { buildProgram } from '../../src/cli/program';
+import { REPO_ROOT } from '../support/release';
+
+const WORKFLOWS = path.join(REPO_ROOT, '.github', 'workflows');
+const SCRIPTS = path.join(REPO_ROOT, '.github', 'scripts');
+
+/**
+ * Commands the workflows use that other branches add, with the flags their issue agreed. When a
+ * command here exists in the CLI (after the merge), the real parser checks it and this entry is moot:
+ * the lead removes it. `build` comes from issue 10 (flags as on its branch at 20:40).
+ */
+const COMMANDS_FROM_OTHER_BRANCHES: Record<string, string[]> = {
+  build: ['--to', '--tag', '--base-image', '--push', '--context-only', '--ca-file', '--json', '--force', '--network', '--no-cache', '--frozen-lock'],
+};
+
+const workflowFiles = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+/** Shell words of one command line, up to the first redirection, pipe or list operator. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      if (end === -1) throw new Error(`unbalanced quote in: ${line}`);
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else if ('>|;&<'.includes(c) || (c === '2' && line[i + 1] === '>' && !inWord)) {
+      break;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Every meshfork invocation in a shell text: its arguments after `meshfork` (or `$MESHFORK`). */
+export function meshforkCommands(shell: string): string[][] {
+  const lines = shell.replace(/\\\n\s*/g, ' ').split('\n');
+  const found: string[][] = [];
+  for (const line of lines) {
+    if (/^\s*#/.test(line)) continue;
+    const match = /(?:^|[\s(])(?:npx (?:--no-install )?meshfork|\$MESHFORK|\$\{MESHFORK\}) (.*)$/.exec(line);
+    if (match) found.push(shellWords(match[1]));
+  }
+  return found;
+}
+
+function runBlocks(file: string): string[] {
+  const workflow = parseYaml(readFileSync(path.join(WORKFLOWS, file), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
+  return Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).map((s) => s.run).filter((r): r is string => typeof r === 'string'));
+}
+
+/** Parse like `meshfork ARGS` without running: throws commander's error on an unknown command or flag. */
+function parseWithCli(args: string[]): void {
+  const program = buildProgram('0.0.0-test', () => undefined);
+  program.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const known = new Set(program.commands.map((c) => c.name()));
+  const command = args.find((a) => !a.startsWith('-'));
+  if (command && !known.has(command) && COMMANDS_FROM_OTHER_BRANCHES[command]) {
+    const allowed = new Set([...COMMANDS_FROM_OTHER_BRANCHES[command], '--json', '-q', '--quiet', '-v', '--verbose']);
+    const unknown = args.filter((a) => a.startsWith('-') && !allowed.has(a.split('=')[0]));
+    if (unknown.length) throw new Error(`meshfork ${command}: flags ${unknown.join(', ')} are not in its agreed list`);
+    return;
+  }
+  program.parse(['node', 'meshfork', ...args]);
+}
+
+test('the workflows are upstream-sync.yml, ci.yml and release.yml', () => {
+  expect(workflowFiles).toEqual(['ci.yml', 'release.yml', 'upstream-sync.yml']);
+});
+
+test.each(workflowFiles)('%s is a valid GitHub workflow (action-validator)', (file) => {
+  const result = validateWorkflow(readFileSync(path.join(WORKFLOWS, file), 'utf8'));
+  expect(result.errors).toEqual([]);
+});
+
+test('the validator does reject a broken workflow (a misspelled key, a job without runs-on)', () => {
+  const broken = readFileSync(path.join(WORKFLOWS, 'ci.yml'), 'utf8').replace('    runs-on: ubuntu-latest\n', '    run-on: ubuntu-latest\n');
+  expect(broken).toContain('run-on:');
+  expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
+});
+
+test('each workflow runs what the issue asks', () => {
+  const ci = runBlocks('ci.yml').join('\n');
+  expect(ci.indexOf('npx meshfork verify')).toBeGreaterThan(ci.indexOf('npm ci'));
+  expect(ci.indexOf('npm test')).toBeGreaterThan(ci.indexOf('npx meshfork verify'));
+  const sync = parseYaml(readFileSync(path.join(WORKFLOWS, 'upstream-sync.yml'), 'utf8')) as { on: Record<string, unknown> };
+  expect(Object.keys(sync.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+  expect(runBlocks('upstream-sync.yml')).toContain('bash .github/scripts/upstream-sync.sh');
+  const script = readFileSync(path.join(SCRIPTS, 'upstream-sync.sh'), 'utf8');
+  const commands = meshforkCommands(script).map((a) => a.join(' '));
+  expect(commands).toEqual([
+    'sync check --all --format markdown',
+    '--json sync check --all',
+    'sync rebase --to $target --non-interactive --commit --branch $branch --summary $OUT/sync-summary.md',
+    'sync push --remote $REMOTE --branch $branch',
+  ]);
+  const release = parseYaml(readFileSync(path.join(WORKFLOWS, 'release.yml'), 'utf8')) as { on: { push: { tags: string[] } } };
+  expect(release.on.push.tags).toEqual(['v*']);
+  expect(runBlocks('release.yml').join('\n')).toMatch(/npx meshfork --json build --frozen-lock --push /);
+});
+
+const allCommands = [
+  ...workflowFiles.flatMap((file) => runBlocks(file).flatMap((run) => meshforkCommands(run).map((args) => ({ where: file, args })))),
+  ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh')).flatMap((file) => meshforkCommands(readFileSync(path.join(SCRIPTS, file), 'utf8')).map((args) => ({ where: file, args }))),
+];
+
+test('the workflows and their scripts call meshfork at all (the extraction finds the lines)', () => {
+  expect(allCommands.length).toBeGreaterThanOrEqual(7);
+});
+
+test.each(allCommands.map((c) => [c.where, c.args.join(' ')] as const))('%s: `meshfork %s` parses with the current CLI', (_where, line) => {
+  expect(() => parseWithCli(shellWords(line))).not.toThrow();
+});
+
+test('the parse check does fail: an unknown flag, an unknown command, a flag build did not agree to', () => {
+  expect(() => parseWithCli(['sync', 'check', '--everything'])).toThrow(/unknown option '--everything'/);
+  expect(() => parseWithCli(['synk', 'check'])).toThrow(/unknown command 'synk'/);
+  expect(() => parseWithCli(['build', '--push', '--platform', 'arm64'])).toThrow(/--platform/);
+});
