@@ -73,11 +73,6 @@ async function installDependencies(dir: string, modulesDir: string): Promise<voi
   await linkOrCopyTree(path.join(cached, 'node_modules'), path.join(dir, 'node_modules'));
 }
 
-/** Log lines jwt-auth.js prints for a refused login, to say why. */
-function refusals(output: string): string {
-  const lines = output.split('\n').filter((l) => l.includes('JWT Auth:') && l.includes('refused'));
-  return lines.length ? ` (MeshCentral: ${lines.slice(-2).join('; ').trim()})` : '';
-}
 
 /** What the smoke check found; kind "environment" when the database never answered. */
 export interface SmokeResult {
@@ -87,19 +82,25 @@ export interface SmokeResult {
 
 const DB_HINT = 'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"';
 
-function lastRefusalIsDbDown(output: string): boolean {
-  const refused = output.split('\n').filter((l) => l.includes('JWT Auth: login refused'));
-  return refused.length > 0 && refused[refused.length - 1].includes('reason=db-down');
+function refusalLines(output: string, entry: string): string[] {
+  return output.split('\n').filter((l) => l.includes('JWT Auth: login refused') && l.includes(`entry=${entry}`));
+}
+
+/** MeshCentral logs a refusal just after it answers: give the line a moment to arrive (it says why). */
+async function newRefusal(server: MeshCentralServer, entry: string, seen: number): Promise<string | undefined> {
+  for (let waited = 0; refusalLines(server.output(), entry).length <= seen && waited < 3000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  return refusalLines(server.output(), entry)[seen];
 }
 
 /** `GET /?token=`; while jwt-auth.js refuses with db-down (it retries the database on every login), again for up to 30 s. */
-async function httpLoginWithRetry(server: MeshCentralServer, token: () => string): Promise<{ http: HttpLogin; dbDown: boolean }> {
-  let http = await httpTokenLogin(server.port, token());
-  for (let attempt = 0; attempt < 15 && http.status === 401 && lastRefusalIsDbDown(server.output()); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    http = await httpTokenLogin(server.port, token()); // a URL token is one-time: a fresh one each try
+async function httpLoginWithRetry(server: MeshCentralServer, token: () => string): Promise<{ http: HttpLogin; refusal?: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const seen = refusalLines(server.output(), 'http-query').length;
+    const http = await httpTokenLogin(server.port, token()); // a URL token is one-time: a fresh one each try
+    const refusal = http.status === 401 ? await newRefusal(server, 'http-query', seen) : undefined;
+    if (!refusal?.includes('reason=db-down') || attempt >= 15) return { http, refusal };
+    await new Promise((r) => setTimeout(r, 2000));
   }
-  return { http, dbDown: http.status === 401 && lastRefusalIsDbDown(server.output()) };
 }
 
 export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Promise<SmokeResult> {
@@ -134,14 +135,16 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     }
     const e = options.env;
     const claims = { sub: e.MESHFORK_SMOKE_USER_ID as string, email: e.MESHFORK_SMOKE_EMAIL as string, tenant_id: e.MESHFORK_SMOKE_TENANT as string, ...(e.JWT_ISSUER ? { iss: e.JWT_ISSUER } : {}), ...(e.JWT_AUDIENCE ? { aud: e.JWT_AUDIENCE } : {}) };
-    const { http, dbDown } = await httpLoginWithRetry(server, () => signToken(e.JWT_SECRET as string, claims));
-    if (dbDown) return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
+    const { http, refusal } = await httpLoginWithRetry(server, () => signToken(e.JWT_SECRET as string, claims));
+    if (refusal?.includes('reason=db-down')) return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
     const problems: Problem[] = [];
     if (http.status !== 302 || !http.userid) {
-      problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusals(server.output())}` });
+      problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusal ? ` (MeshCentral: ${refusal.trim()})` : ''}` });
     }
+    const wsSeen = refusalLines(server.output(), 'websocket').length;
     const ws = await wsBearerLogin(server.port, signToken(e.JWT_SECRET as string, claims));
-    if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${refusals(server.output())}` });
+    const wsRefusal = ws.userid ? undefined : await newRefusal(server, 'websocket', wsSeen);
+    if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${wsRefusal ? ` (MeshCentral: ${wsRefusal.trim()})` : ''}` });
     else if (http.userid && ws.userid !== http.userid) problems.push({ file: 'webserver.js', message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user` });
     return { kind: problems.length ? 'broken' : undefined, problems };
   } finally {
