@@ -32,7 +32,7 @@ const AUDIENCE = 'meshcentral-e2e';
  * are what the hardened series (issue 9) also asks of URL tokens; today's series ignores them.
  */
 function token(user: (typeof USERS)[keyof typeof USERS], options: { expiresIn?: number } = {}): string {
-  return tokenFor(user, { sub: user.id, jti: randomBytes(12).toString('hex') }, { issuer: ISSUER, audience: AUDIENCE, expiresIn: 60, ...options });
+  return tokenFor(user, { sub: user.id, iss: ISSUER, aud: AUDIENCE, jti: randomBytes(12).toString('hex') }, { expiresIn: 60, ...options });
 }
 
 let tmp: string;
@@ -233,7 +233,7 @@ test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non
   const refused = await controlSession(container.port, { headers: { authorization: `Bearer ${token(USERS.amy, { expiresIn: -120 })}` } });
   expect(refused.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
   // JWT_AUDIENCE reached the series: a token for another audience is refused.
-  const otherAudience = tokenFor(USERS.amy, {}, { issuer: ISSUER, audience: 'another-app' });
+  const otherAudience = tokenFor(USERS.amy, { iss: ISSUER, aud: 'another-app' });
   expect((await controlSession(container.port, { headers: { authorization: `Bearer ${otherAudience}` } })).closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
 
   // The rendered config holds the password byte for byte (JSON, not sed), and MeshCentral used it for its own database.
