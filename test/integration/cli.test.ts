@@ -101,7 +101,8 @@ describe('meshfork CLI', () => {
     it('a usage error with --json puts only a JSON error on stdout', async () => {
       const result = await runCli(['--json', 'seris'], { cwd: project });
       expect(result.exitCode).toBe(2);
-      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/unknown command 'seris'/) } });
+      // The same error and hint as on stderr (issue 11: usage errors carry their hint in --json too).
+      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'USAGE', message: "unknown command 'seris'", hint: 'Did you mean series? Or run `meshfork --help` for the options' } });
     });
   });
 
