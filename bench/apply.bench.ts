@@ -1,7 +1,8 @@
 /*
- * `meshfork apply` speed against the naive baseline, measured in the same run: warm `apply` (the
- * built CLI, cache filled) vs extracting the release tarball with `tar -xzf` and running `git apply`
- * of the same series on it. Target: apply at least 5x faster.
+ * `meshfork apply` speed against naive baselines, measured in the same run on meshcentral 1.1.55:
+ *  1. warm `apply` (the built CLI, cache filled) vs extracting the release tarball with `tar -xzf`
+ *     and running `git apply` of the same series on it (target: at least 5x faster, ratio <= 0.2);
+ *  2. warm `apply` vs `cp -al` of an already extracted tree plus the same `git apply`.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,34 +10,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, releaseTarball } from '../test/support/release';
 import { SHARED_CACHE } from '../test/support/cache';
+import { compare, samples } from './measure';
+import type { BenchFigure } from './result';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
-const CACHE = SHARED_CACHE;
 const VERSION = '1.1.55';
 const RUNS = 5;
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function timeRuns(runs: number, fn: (i: number) => void): number {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    fn(i);
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return median(samples);
-}
+const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 
 /** The repository's own series when it has one, else the apply test fixture (both made on 1.1.55). */
-function seriesDir(): string {
+export function seriesDir(): string {
   const own = path.join(REPO_ROOT, 'patches');
   return existsSync(path.join(own, 'series')) && readdirSync(own).some((f) => f.endsWith('.patch')) ? own : path.join(REPO_ROOT, 'test', 'fixtures', 'upstream-series');
 }
 
-function seriesPatches(dir: string): string[] {
+export function seriesPatches(dir: string): string[] {
   return readFileSync(path.join(dir, 'series'), 'utf8')
     .split('\n')
     .map((l) => l.trim())
@@ -44,7 +32,7 @@ function seriesPatches(dir: string): string[] {
     .map((name) => path.join(dir, name));
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<BenchFigure[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-bench-apply-'));
   try {
     const series = seriesDir();
@@ -52,33 +40,37 @@ export async function run(): Promise<void> {
     mkdirSync(project);
     cpSync(series, path.join(project, 'patches'), { recursive: true });
     writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: VERSION, supports: '>=1.1.0 <2', patches: 'patches' }));
-    const cachedTarball = path.join(REPO_ROOT, '.cache', 'releases', `meshcentral-${VERSION}.tgz`);
-    const tarball = existsSync(cachedTarball) ? cachedTarball : releaseTarball(VERSION);
-    const env = { ...process.env, MESHFORK_CACHE: CACHE, CI: '1' };
-    const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+    const tarball = releaseTarball(VERSION);
+    const env = { ...process.env, MESHFORK_CACHE: SHARED_CACHE, CI: '1' };
     const apply = (out: string): void => {
       execFileSync(process.execPath, [BIN, 'apply', '--out', out], { cwd: project, env, stdio: 'pipe' });
     };
+    const gitApply = (dir: string): void => {
+      execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesPatches(series)], { cwd: dir, env: GIT_ENV, stdio: 'pipe' });
+    };
     // warm the cache (and the lock file) once, outside the measurement
     apply(path.join(tmp, 'warmup'));
+    const extracted = path.join(tmp, 'extracted');
+    mkdirSync(extracted);
+    execFileSync('tar', ['-xzf', tarball, '-C', extracted, '--strip-components=1']);
 
-    const warm = timeRuns(RUNS, (i) => apply(path.join(tmp, `apply-${i}`)));
-    const baseline = timeRuns(RUNS, (i) => {
-      const dir = path.join(tmp, `baseline-${i}`);
+    const warm = await samples(RUNS, (i) => apply(path.join(tmp, `apply-${i}`)));
+    const tarApply = await samples(RUNS, (i) => {
+      const dir = path.join(tmp, `tar-${i}`);
       mkdirSync(dir);
       execFileSync('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1']);
-      execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesPatches(series)], { cwd: dir, env: gitEnv, stdio: 'pipe' });
+      gitApply(dir);
     });
-    const ratio = baseline / warm;
-    process.stdout.write(
-      [
-        `series: ${path.relative(REPO_ROOT, series)} (${seriesPatches(series).length} patches) on meshcentral ${VERSION}`,
-        `meshfork apply, warm cache (median of ${RUNS}, incl. node start): ${warm.toFixed(0)} ms`,
-        `tar -xzf + git apply (median of ${RUNS}):                          ${baseline.toFixed(0)} ms`,
-        `ratio: ${ratio.toFixed(1)}x (target >= 5x) ${ratio >= 5 ? 'OK' : 'BELOW TARGET'}`,
-        '',
-      ].join('\n'),
-    );
+    const linkApply = await samples(RUNS, (i) => {
+      const dir = path.join(tmp, `cp-al-${i}`);
+      execFileSync('cp', ['-al', extracted, dir]);
+      gitApply(dir);
+    });
+    process.stdout.write(`series: ${path.relative(REPO_ROOT, series)} (${seriesPatches(series).length} patches) on meshcentral ${VERSION}, ${RUNS} runs each\n`);
+    return [
+      compare('apply', 'warm apply (CLI) vs tar -xzf + git apply', warm, tarApply, 0.2),
+      compare('apply', 'warm apply (CLI) vs cp -al of an extracted tree + git apply', warm, linkApply),
+    ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

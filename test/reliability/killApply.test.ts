@@ -83,7 +83,7 @@ test('SIGKILL during warm `meshfork apply --force`: DIR is never partial, the ne
   const workload: Workload = {
     name: 'apply',
     phases: [STARTUP, 'apply:materialize', 'apply:patch', 'apply:write', 'apply:publish'],
-    kills: 100,
+    kills: 110,
     cwd: small.dir,
     args: ['-C', small.dir, 'apply', '--out', out, '--force'],
     env: { MESHFORK_CACHE: cache },
@@ -102,7 +102,7 @@ test('SIGKILL during warm `meshfork apply --force`: DIR is never partial, the ne
   results.push({ name: workload.name, counts, workload });
   expect(workload.phases.filter((p) => !counts.landed.has(p))).toEqual([]);
   expect(counts.kills).toBeGreaterThanOrEqual(workload.kills);
-}, 900_000);
+}, 1_800_000);
 
 test('SIGKILL while apply fills an empty cache: the cache is never corrupt, the next run fills it and succeeds', async () => {
   const cache = path.join(tmp, 'cold-cache');
@@ -133,7 +133,7 @@ test('SIGKILL while apply fills an empty cache: the cache is never corrupt, the 
   results.push({ name: workload.name, counts, workload });
   expect(workload.phases.filter((p) => !counts.landed.has(p))).toEqual([]);
   expect(counts.kills).toBeGreaterThanOrEqual(workload.kills);
-}, 900_000);
+}, 1_800_000);
 
 test("a killed cache filler's lock: the next run waits for it to go stale (the real 10 s) and succeeds", async () => {
   const cache = path.join(tmp, 'stale-cache');

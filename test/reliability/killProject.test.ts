@@ -128,7 +128,7 @@ test('SIGKILL during `meshfork export`: patches/ is the old set or the new set, 
   results.push({ name: workload.name, counts, workload });
   expect(workload.phases.filter((p) => !counts.landed.has(p))).toEqual([]);
   expect(counts.kills).toBeGreaterThanOrEqual(workload.kills);
-}, 900_000);
+}, 1_800_000);
 
 test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte for byte, continue finishes to the new one', async () => {
   const small: SmallProject = buildSmallProject(path.join(tmp, 'rebase'), 60);
@@ -155,7 +155,7 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
   const workload: Workload = {
     name: 'sync rebase',
     phases: [STARTUP, 'lock:held', 'rebase:backup', 'rebase:workspace', 'rebase:steps', 'rebase:export', 'rebase:config', 'rebase:cleanup'],
-    kills: 50,
+    kills: 40,
     cwd: small.dir,
     args: ['-C', small.dir, 'sync', 'rebase', '--to', '1.1.0'],
     env: { MESHFORK_CACHE: cache },
@@ -212,4 +212,4 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
   expect(aborted).toBeGreaterThan(0);
   expect(continued).toBeGreaterThan(0);
   rebaseOutcomes = { aborted, continued, refused };
-}, 900_000);
+}, 1_800_000);
