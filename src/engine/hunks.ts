@@ -34,6 +34,28 @@ export function reverseHunk(hunk: Hunk): Hunk {
   };
 }
 
+/** Lines equal once whitespace at their end (line ending included) is ignored: GNU patch -l, for CRLF files. */
+export function sameIgnoringTrailingWhitespace(a: string, b: string): boolean {
+  return a === b || a.replace(/[ \t\r\n]+$/, '') === b.replace(/[ \t\r\n]+$/, '');
+}
+
+/** How lines are matched: exactly (the default), or ignoring trailing whitespace. */
+export interface MatchOptions {
+  ignoreTrailingWhitespace?: boolean;
+}
+
+/** The new side of a hunk placed at `pos`, its context lines taken from the image (they matched loosely). */
+function newSideFromImage(hunk: Hunk, image: string[], pos: number): string[] {
+  const out: string[] = [];
+  let old = 0;
+  for (const line of hunk.lines) {
+    if (line.kind === ' ') out.push(image[pos + old] ?? line.text);
+    if (line.kind !== '+') old++;
+    if (line.kind === '+') out.push(line.text);
+  }
+  return out;
+}
+
 export interface HunksResult {
   lines: string[];
   outcomes: HunkOutcome[];
@@ -47,7 +69,8 @@ export interface HunksResult {
  * placement follows GNU patch: the guess carries the previous hunk's offset, matches never go back
  * before the previous hunk, and up to `fuzz` context lines may be ignored at each end.
  */
-export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): HunksResult {
+export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, match: MatchOptions = {}): HunksResult {
+  const same = match.ignoreTrailingWhitespace ? sameIgnoringTrailingWhitespace : undefined;
   const image = original.slice();
   const outcomes: HunkOutcome[] = [];
   const failed: number[] = [];
@@ -56,7 +79,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
   let frozen = 0; // first image line after the last line the previous hunk changed (GNU: last_frozen_line + 1)
   hunks.forEach((hunk, index) => {
     const pattern = oldSide(hunk);
-    const replacement = newSide(hunk);
+    let replacement = newSide(hunk);
     const lead = leadingContext(hunk);
     const trail = trailingContext(hunk);
     const context = Math.max(lead, trail);
@@ -74,6 +97,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
         matchBeginning: hunk.oldStart <= 1 && (strict ? true : prefixFuzz < 0),
         // git apply: no trailing context means the hunk ends the file; for "@@ -0,0" that is an empty file.
         matchEnd: strict ? trail === 0 && hunk.lines.length > 0 : suffixFuzz < 0,
+        same,
       };
       if (hunk.oldLines === 0 && hunk.oldStart === 0) spec.matchBeginning = true;
       const pos = locate(image, pattern, spec);
@@ -86,6 +110,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number): 
       return;
     }
     const { pos, fuzz, prefix, suffix } = placed;
+    if (same) replacement = newSideFromImage(hunk, image, pos);
     const offset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
     const removeCount = pattern.length - prefix - suffix;
     image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));

@@ -3,6 +3,7 @@ import { MeshforkError } from '../errors';
 import { applyHunks } from '../engine/hunks';
 import { splitLines } from './lines';
 import { parsePatch } from './parse';
+import { quotePath } from './patchPaths';
 import type { Hunk, HunkLine, PatchHeader } from './types';
 
 /** One file's change, as the writer's input: null content means the file does not exist on that side. */
@@ -80,10 +81,6 @@ function formatHunk(hunk: Hunk): string {
     if (!line.text.endsWith('\n')) out += '\n\\ No newline at end of file\n';
   }
   return out;
-}
-
-function quotePath(p: string): string {
-  return /[\s"\\\x00-\x1f\x7f-\xff]/.test(p) ? `"${[...p].map((c) => (c === '"' || c === '\\' ? `\\${c}` : c.charCodeAt(0) < 32 || c.charCodeAt(0) > 126 || c === ' ' ? (c === ' ' ? ' ' : `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`) : c)).join('')}"` : p;
 }
 
 function formatFile(change: FileChange): string {
