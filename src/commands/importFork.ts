@@ -11,11 +11,10 @@ import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { appendPatches } from '../import/appendPatches';
 import { baseCommit, cloneFork, forkVersion, linearize, treeOfFolder, type Linearized, type SquashBy } from '../import/forkHistory';
-import { commitFiles, proveSeries } from '../import/proveFork';
+import { proveSeries } from '../import/proveFork';
 import { loadSeries } from '../series/load';
 import { parsePatch } from '../series/parse';
 import { assertInRange, openUpstream } from '../upstream';
-import { readTree } from '../workspace/backup';
 import { listPatchCommits } from '../workspace/commits';
 import { setBaseInConfigText } from '../workspace/configText';
 import { planExport } from '../workspace/exportPlan';
@@ -74,15 +73,18 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       assertInRange(loaded.config, version);
       const releaseDir = path.join(scratch, 'release');
       await upstream.materialize(version, releaseDir);
-      const base = await baseCommit(clone, commit, await treeOfFolder(clone, releaseDir), version);
+      const releaseTree = await treeOfFolder(clone, releaseDir);
+      const base = await baseCommit(clone, commit, releaseTree, version);
       const line = await linearize(clone, commit, base, options.squashBy);
-      const commits = (await listPatchCommits(clone, line.base)).filter((c) => c.changes.length > 0);
+      // A series carries regular files only: links are left out here and named by the proof.
+      const regular = (mode?: string) => mode === undefined || mode.startsWith('100');
+      const commits = (await listPatchCommits(clone, line.base))
+        .map((c) => ({ ...c, changes: c.changes.filter((ch) => regular(ch.oldMode) && regular(ch.newMode)) }))
+        .filter((c) => c.changes.length > 0);
       const plan = planExport(commits, { patches: [] }, version);
       const patches = plan.patches.map((p) => parsePatch(p.name, p.text));
-      const release = new Map([...(await readTree(releaseDir))].map(([p, b]) => [p, b.toString('latin1')]));
-      const fork = await commitFiles(clone, commit);
-      const proof = await proveSeries(patches, release, fork.files);
-      const differing = [...new Set([...proof.differing, ...fork.unsupported])].sort();
+      const proof = await proveSeries(clone, patches, upstream.reader(version), releaseTree, commit);
+      const differing = proof.differing;
       const result = { patchesDir: loaded.patchesDir, version, commit, how: line.mode, conflicts: line.conflicts, folded: line.folded, differing, patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })) };
       if (differing.length > 0 || proof.outcome.status !== 'clean') return { ...result, proved: false, baseChanged: false };
       await fs.mkdir(loaded.patchesDir, { recursive: true });

@@ -1,26 +1,25 @@
 /*
  * The proof of `import fork`: the new series applied to the upstream release must give the fork's
- * tree byte for byte. Returns every path that differs (missing on one side, or other bytes).
+ * tree byte for byte. git tells which paths the fork changed against the release's tree; only
+ * those, and the paths the series writes, need reading. Returns every path that differs.
  */
-import { applySeries, MemoryTree, type SeriesOutcome } from '../engine';
+import { applySeries, MemoryTree, type FileReader, type SeriesOutcome } from '../engine';
 import type { Patch } from '../series/types';
 import { readObjects } from '../workspace/catFile';
 import { git } from './forkHistory';
 
-/** The files of a commit (regular files only; links and submodules are listed apart). */
-export async function commitFiles(dir: string, commit: string): Promise<{ files: Map<string, string>; unsupported: string[] }> {
-  const listing = (await git(dir, ['ls-tree', '-r', '-z', '--full-tree', commit])).stdout.toString('latin1').split('\0').filter(Boolean);
-  const blobs: [string, string][] = [];
-  const unsupported: string[] = [];
-  for (const record of listing) {
-    const tab = record.indexOf('\t');
-    const [mode, , id] = record.slice(0, tab).split(' ');
-    const p = Buffer.from(record.slice(tab + 1), 'latin1').toString('utf8');
-    if (mode.startsWith('100')) blobs.push([p, id]);
-    else unsupported.push(p);
+const NULL_ID = /^0+$/;
+
+/** Paths the fork changed against the release tree, with the fork's blob id (null: deleted; 'unsupported': not a regular file). */
+async function forkChanges(dir: string, releaseTree: string, fork: string): Promise<Map<string, string | null | 'unsupported'>> {
+  const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', releaseTree, fork])).stdout.toString('latin1').split('\0');
+  const changes = new Map<string, string | null | 'unsupported'>();
+  for (let i = 0; i < fields.length - 1; i += 2) {
+    const [, newMode, , newId] = fields[i].slice(1).split(' ');
+    const p = Buffer.from(fields[i + 1], 'latin1').toString('utf8');
+    changes.set(p, NULL_ID.test(newId) ? null : newMode.startsWith('100') ? newId : 'unsupported');
   }
-  const objects = await readObjects(dir, blobs.map(([, id]) => id));
-  return { files: new Map(blobs.map(([p, id]) => [p, objects.get(id) ?? ''])), unsupported };
+  return changes;
 }
 
 export interface Proof {
@@ -29,11 +28,21 @@ export interface Proof {
   differing: string[];
 }
 
-export async function proveSeries(patches: Patch[], release: Map<string, string>, fork: Map<string, string>): Promise<Proof> {
-  const tree = new MemoryTree(async (p) => release.get(p));
+export async function proveSeries(dir: string, patches: Patch[], release: FileReader, releaseTree: string, fork: string): Promise<Proof> {
+  const tree = new MemoryTree(release);
   const outcome = await applySeries(patches, tree);
-  const result = new Map(release);
-  for (const [p, change] of tree.changes()) change.content === null ? result.delete(p) : result.set(p, change.content);
-  const differing = [...new Set([...result.keys(), ...fork.keys()])].filter((p) => result.get(p) !== fork.get(p)).sort();
-  return { outcome, differing };
+  const expected = await forkChanges(dir, releaseTree, fork);
+  const blobs = await readObjects(dir, [...expected.values()].filter((v): v is string => v !== null && v !== 'unsupported'));
+  const paths = new Set([...expected.keys(), ...tree.changes().map(([p]) => p)]);
+  const differing: string[] = [];
+  for (const p of paths) {
+    const wanted = expected.has(p) ? expected.get(p) : undefined;
+    if (wanted === 'unsupported') {
+      differing.push(p);
+      continue;
+    }
+    const forkContent = wanted === undefined ? await release(p) : wanted === null ? undefined : blobs.get(wanted);
+    if ((await tree.read(p)) !== forkContent) differing.push(p);
+  }
+  return { outcome, differing: differing.sort() };
 }
