@@ -55,7 +55,7 @@ describe('import fork', () => {
       'Add the JWT single sign-on module',
       'Pin jsonwebtoken and pg for JWT single sign-on',
       'Start JWT single sign-on before the web server is created',
-      'Accept JWT logins over HTTP (token URL and bearer header)',
+      'Accept JWT logins over HTTP: token URL and Bearer header',
       'Accept JWT logins on WebSocket connections',
       'Pin ws 8.19.0 for the WebSocket login hook',
     ]);
