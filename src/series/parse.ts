@@ -58,7 +58,7 @@ export function parsePatch(name: string, text: string, options: PatchOptions = {
   }
   const lines = splitLines(text);
   refuseMbox(name, lines);
-  const cur = new Cursor(lines, name, options.strip ?? 1);
+  const cur = new Cursor(lines, name, options.strip ?? 1, options.strip !== undefined);
   let headerEnd = -1;
   for (cur.index = 0; !cur.done; cur.index++) {
     if (cur.text === '---' || startsFile(cur)) {

@@ -10,6 +10,8 @@ export class Cursor {
     readonly name: string,
     /** Leading path components to remove from file names (-pN). */
     readonly strip: number,
+    /** True when the strip level was given (a -pN in series), not the default. */
+    readonly stripExplicit = false,
   ) {}
   get done(): boolean {
     return this.index >= this.lines.length;

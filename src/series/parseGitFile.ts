@@ -15,8 +15,8 @@ const MODE = /^[0-7]{6}$/;
 const FULL_ID = /^[0-9a-f]{40}$/;
 
 /** A header file name (binary string, maybe quoted, maybe followed by a tab) as decoded text, strip applied. */
-export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.lineNo): string {
-  const bytes = unquote(raw.startsWith('"') ? raw : raw.replace(/\t.*$/, ''));
+export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.lineNo, nameOnly = false): string {
+  const bytes = unquote(raw.startsWith('"') || nameOnly ? raw : raw.replace(/\t.*$/, ''));
   const stripped = stripComponents(bytes, strip);
   if (stripped === undefined) throw invalid(cur.name, line, `cannot remove ${strip} leading folder(s) from "${bytes}" (-p${strip})`, 'set the strip level in the series file (e.g. "name.patch -p0")');
   const text = decodeUtf8(stripped);

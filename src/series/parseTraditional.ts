@@ -20,26 +20,35 @@ export function startsTraditionalFile(cur: Cursor, ahead = 0): boolean {
   return false;
 }
 
-/** "name<TAB>2024-01-01 10:00:00.000000000 +0100": the name and the time stamp (if any). */
+const STAMP = /^(.*?)[\t ]+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: ?[+-]\d\d:?\d\d)?)$/s;
+const CTIME = /^(.*?)\t((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \w{3} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4})$/s;
+
+/**
+ * "name<TAB>2024-01-01 10:00:00.000000000 +0100": the name and the time stamp (if any). A stamp is
+ * found from the end, so a name may hold tabs and spaces (as git reads it); without one the name
+ * ends at the first tab.
+ */
 function splitStamp(raw: string): { name: string; stamp?: string } {
   if (raw.startsWith('"')) {
     const end = /^"(?:[^"\\]|\\.)*"/.exec(raw);
     if (end) return { name: end[0], stamp: raw.slice(end[0].length).trim() || undefined };
   }
+  const stamped = STAMP.exec(raw) ?? CTIME.exec(raw);
+  const greedy = stamped && /^(.*)[\t ]+$/s.exec(`${stamped[1]} `);
+  if (stamped) return { name: (greedy?.[1] ?? stamped[1]).replace(/[\t ]+$/, ''), stamp: stamped[2] };
   const tab = raw.indexOf('\t');
   if (tab !== -1) return { name: raw.slice(0, tab), stamp: raw.slice(tab + 1).trim() || undefined };
-  const spaced = /^(.*?)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [+-]\d{4})$/.exec(raw);
-  return spaced ? { name: spaced[1], stamp: spaced[2] } : { name: raw.trimEnd() };
+  return { name: raw.trimEnd() };
 }
 
 /** The Unix epoch (in any time zone): how `diff -N` marks a file that does not exist. */
 function isEpoch(stamp: string | undefined): boolean {
   if (!stamp) return false;
-  const iso = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d+)? ([+-])(\d\d)(\d\d)$/.exec(stamp);
+  const iso = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d+)? ?(?:([+-])(\d\d):?(\d\d))?$/.exec(stamp);
   if (iso) {
-    const [, y, mo, d, h, mi, s, sign, oh, om] = iso;
-    const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-    const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60000;
+    const [, y, mo, d, h, mi, sec, sign, oh, om] = iso;
+    const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+    const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60000;
     return local - offset === 0;
   }
   return /^(Thu|Wed) (Jan  ?1|Dec 31) \d\d:\d\d:\d\d(\.\d+)? (1970|1969)$/.test(stamp);
@@ -65,7 +74,9 @@ export function parseTraditionalFile(cur: Cursor): FileOperation {
   const onlyRemoves = hunks.every((h) => h.newLines === 0);
   const oldMissing = minus.name === '/dev/null' || (isEpoch(minus.stamp) && onlyAdds);
   const newMissing = plus.name === '/dev/null' || (isEpoch(plus.stamp) && onlyRemoves);
-  const path = (side: { name: string }, line: number) => (side.name === '/dev/null' ? undefined : headerPath(cur, side.name, cur.strip, line));
+  // Without an explicit -pN, a name too short to strip is taken whole, as git apply guesses (-p0).
+  const strip = (name: string) => (cur.stripExplicit || name.includes('/') ? cur.strip : 0);
+  const path = (side: { name: string }, line: number) => (side.name === '/dev/null' ? undefined : headerPath(cur, side.name, strip(side.name), line, true));
   const oldPath = oldMissing && minus.name === '/dev/null' ? undefined : path(minus, minusLine);
   const newPath = newMissing && plus.name === '/dev/null' ? undefined : path(plus, plusLine);
   const indexPath = indexName === undefined ? undefined : (stripOrUndefined(cur, indexName));
