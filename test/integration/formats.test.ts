@@ -244,3 +244,23 @@ describe('meshfork series on a folder with several bad patches', () => {
     expect(lines[3]).toMatch(/\[SERIES_INVALID\] .*series:4: "missing\.patch" is listed but/);
   });
 });
+
+describe('the writer and binary files', () => {
+  it('a change to a binary file is written as a GIT binary patch that git apply and the engine both apply byte for byte', async () => {
+    const { formatPatch } = await import('../../src/series/writer');
+    const old = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 13) % 256));
+    const next = Buffer.from(old);
+    next[10] = 0;
+    next[300] ^= 0x5a;
+    const text = formatPatch({ from: 'T <t@example.invalid>', subject: 'Rebrand the logo', description: '', trailers: [] }, [
+      { oldPath: 'logo.png', newPath: 'logo.png', oldContent: old.toString('latin1'), newContent: next.toString('latin1') },
+      { oldPath: null, newPath: 'icon.png', oldContent: null, newContent: '\0\x01\x02icon' },
+    ]);
+    expect(text).toMatch(/^GIT binary patch\nliteral 600\n/m);
+    const r = await repo({ 'logo.png': old });
+    const byGit = await gitApplied(r, text);
+    const byEngine = await engineApply([parsePatch('rebrand.patch', text)], new Map([['logo.png', old]]));
+    expect(listing(byEngine.files)).toEqual(listing(byGit));
+    expect(byEngine.files.get('logo.png')?.equals(next)).toBe(true);
+  });
+});
