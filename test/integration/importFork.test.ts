@@ -60,7 +60,7 @@ describe('import fork', () => {
       'Pin ws 8.19.0 for the WebSocket login hook',
     ]);
     expect(series.patches).toHaveLength(6);
-    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(/^-    "ws": "8\.18\.3"\n\+    "ws": "8\.19\.0"$/m);
+    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(/^-    "ws": "8\.18\.3",\r?\n\+    "ws": "8\.19\.0",\r?$/m);
     const release = releaseDir('1.1.55');
     const tree = new MemoryTree(async (p) => {
       try {
