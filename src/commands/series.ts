@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load';
 import { loadSeries } from '../series/load';
-import { trailerValue } from '../series/types';
+import { operationTargetPath } from '../series/types';
+import { upstreamStatus } from '../series/upstreamStatus';
 
 export interface SeriesOptions {
   cwd: string;
@@ -10,6 +11,8 @@ export interface SeriesOptions {
 export interface SeriesSummary {
   patchesDir: string;
   base: string;
+  /** Patch files the series does not list (not applied), and the like. */
+  warnings: string[];
   patches: {
     name: string;
     subject: string;
@@ -26,12 +29,13 @@ export async function seriesCommand(options: SeriesOptions): Promise<SeriesSumma
   return {
     patchesDir: loaded.patchesDir,
     base: loaded.config.base,
+    warnings: series.warnings,
     patches: series.patches.map((p) => ({
       name: p.name,
       subject: p.header.subject,
-      upstreamStatus: trailerValue(p.header, 'Upstream-Status'),
-      meshforkBase: trailerValue(p.header, 'Meshfork-Base'),
-      files: p.operations.map((op) => (op.kind === 'rename' ? { kind: op.kind, path: op.to, from: op.from, hunks: op.hunks.length } : { kind: op.kind, path: op.path, hunks: op.hunks.length })),
+      upstreamStatus: upstreamStatus(p.header),
+      meshforkBase: p.header.trailers.find((t) => t.key.toLowerCase() === 'meshfork-base')?.value,
+      files: p.operations.map((op) => ({ kind: op.kind, path: operationTargetPath(op), ...(op.kind === 'rename' || op.kind === 'copy' ? { from: op.from } : {}), hunks: op.hunks.length })),
     })),
   };
 }

@@ -1,8 +1,9 @@
 import { assertNever } from '../errors';
 import { splitLines } from '../series/lines';
 import type { FileOperation, Hunk, Patch } from '../series/types';
+import { applyBinary, binaryAlreadyApplied } from './binary';
 import { bestFit } from './differingLines';
-import { applyHunks, newSide, reverseHunk } from './hunks';
+import { applyHunks, newSide, reverseHunk, type MatchOptions } from './hunks';
 import { conflictRegions, mergeFile } from './merge3';
 import { MemoryTree } from './tree';
 import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
@@ -17,15 +18,82 @@ interface OperationResult {
 }
 
 function describe(op: FileOperation): Pick<FileOutcome, 'kind' | 'path' | 'from'> {
-  return op.kind === 'rename' ? { kind: 'rename', path: op.to, from: op.from } : { kind: op.kind, path: op.path };
+  if (op.kind === 'rename') return { kind: 'rename', path: op.to, from: op.from };
+  return op.kind === 'copy' ? { kind: 'copy', path: op.path, from: op.from } : { kind: op.kind, path: op.path };
+}
+
+/**
+ * What the other operations of the same patch mean for one: git applies a patch's renames and
+ * copies as one step (`git diff -M -B` swaps: a->b and b->a), so their sources are read as they were
+ * before the patch, and a target may be a path another operation moves away or deletes.
+ */
+interface PatchContext {
+  /** The tree before this patch. */
+  before: MemoryTree;
+  /** Paths the patch renames away or deletes. */
+  vacated: Set<string>;
+  /** Paths an earlier operation of this patch wrote as a rename or copy target. */
+  movedInto: Set<string>;
+  match: MatchOptions;
+}
+
+function patchContext(patch: Patch, before: MemoryTree): PatchContext {
+  const vacated = new Set<string>();
+  for (const op of patch.operations) if (op.kind === 'rename') vacated.add(op.from);
+  else if (op.kind === 'delete') vacated.add(op.path);
+  return { before, vacated, movedInto: new Set(), match: { ignoreTrailingWhitespace: patch.options?.ignoreTrailingWhitespace } };
+}
+
+const standalone = (tree: MemoryTree): PatchContext => ({ before: tree, vacated: new Set(), movedInto: new Set(), match: {} });
+
+/** A git binary patch: checked against the index line's blob ids on both sides. */
+async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<FileOperation['binary']> }, tree: MemoryTree, ctx: PatchContext): Promise<OperationResult> {
+  const info = describe(op);
+  const source = op.kind === 'create' ? undefined : op.kind === 'rename' || op.kind === 'copy' ? op.from : op.path;
+  const target = op.kind === 'rename' ? op.to : op.path;
+  const existing = source === undefined ? await tree.read(target) : await (ctx.movedInto.has(source) ? ctx.before : tree).read(source);
+  if (op.kind === 'create' && existing !== undefined) {
+    return { outcome: { ...info, status: binaryAlreadyApplied(op.binary, existing) ? 'already-applied' : 'conflict', hunks: [] }, writes: [] };
+  }
+  if (op.kind !== 'create' && existing === undefined) return { outcome: { ...info, status: op.kind === 'delete' ? 'already-applied' : 'missing', hunks: [] }, writes: [] };
+  const result = applyBinary(op.binary, existing ?? null);
+  if ('refused' in result) {
+    const done = op.kind !== 'delete' && op.kind !== 'create' && binaryAlreadyApplied(op.binary, existing ?? null);
+    return { outcome: { ...info, status: done ? 'already-applied' : 'conflict', hunks: [] }, writes: [] };
+  }
+  const hunks: HunkOutcome[] = [{ index: 0, status: 'exact', baseLine: 1, targetLine: 1, offset: 0 }];
+  switch (op.kind) {
+    case 'create':
+      return { outcome: { ...info, status: 'applied', hunks }, writes: [{ path: op.path, content: result.content, mode: op.mode }] };
+    case 'delete':
+      return { outcome: { ...info, status: 'applied', hunks }, writes: [{ path: op.path, content: null }] };
+    case 'modify':
+      return { outcome: { ...info, status: 'applied', hunks }, writes: [{ path: op.path, content: result.content, mode: op.newMode }] };
+    case 'rename':
+    case 'copy':
+      return { outcome: { ...info, status: 'applied', hunks }, writes: moveWrites(op, result.content, tree, ctx) };
+    default:
+      return assertNever(op);
+  }
+}
+
+/** Writes of a rename or copy: the source goes (unless an earlier move already wrote there), the target gets the content. */
+function moveWrites(op: FileOperation & { kind: 'rename' | 'copy' }, content: string, tree: MemoryTree, ctx: PatchContext): OperationResult['writes'] {
+  const target = op.kind === 'rename' ? op.to : op.path;
+  const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).modeOf(op.from);
+  const writes: OperationResult['writes'] = [];
+  if (op.kind === 'rename' && !ctx.movedInto.has(op.from)) writes.push({ path: op.from, content: null });
+  writes.push({ path: target, content, mode });
+  return writes;
 }
 
 function createdContent(hunks: Hunk[]): string {
   return hunks.flatMap((h) => h.lines.map((l) => l.text)).join('');
 }
 
-async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number, locateFailed = false): Promise<OperationResult> {
+async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number, ctx: PatchContext = standalone(tree), locateFailed = false): Promise<OperationResult> {
   const info = describe(op);
+  if (op.binary) return applyBinaryOperation({ ...op, binary: op.binary }, tree, ctx);
   switch (op.kind) {
     case 'create': {
       const content = createdContent(op.hunks);
@@ -38,25 +106,31 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number,
     }
     case 'delete':
     case 'modify':
-    case 'rename': {
-      const source = op.kind === 'rename' ? op.from : op.path;
-      const existing = await tree.read(source);
+    case 'rename':
+    case 'copy': {
+      const moves = op.kind === 'rename' || op.kind === 'copy';
+      const source = moves ? op.from : op.path;
+      const target = op.kind === 'rename' ? op.to : op.path;
+      // The source of a move that an earlier move of this patch overwrote is read as it was (a swap).
+      const existing = await (ctx.movedInto.has(source) ? ctx.before : tree).read(source);
+      const targetTaken = moves && (await tree.read(target)) !== undefined && !ctx.vacated.has(target);
       if (existing === undefined) {
-        const status = op.kind === 'delete' || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) ? 'already-applied' : 'missing';
+        const status = op.kind === 'delete' || (moves && (await tree.read(target)) !== undefined) ? 'already-applied' : 'missing';
         return { outcome: { ...info, status, hunks: [] }, writes: [] };
       }
-      const result = applyHunks(splitLines(existing), op.hunks, fuzz, { locateFailed });
+      const result = applyHunks(splitLines(existing), op.hunks, fuzz, { ...ctx.match, locateFailed });
       const content = result.lines.join('');
-      // As git apply: a deletion must leave nothing behind, and a rename must not overwrite a file.
-      const blocked = (op.kind === 'delete' && content !== '') || (op.kind === 'rename' && (await tree.read(op.to)) !== undefined);
+      // As git apply: a deletion must leave nothing behind, and a rename or copy must not overwrite a file.
+      const blocked = (op.kind === 'delete' && content !== '') || targetTaken;
       const status = result.failed.length || blocked ? 'conflict' : 'applied';
-      const writes: OperationResult['writes'] = [];
+      let writes: OperationResult['writes'] = [];
       if (status === 'applied') {
-        if (op.kind === 'delete') writes.push({ path: op.path, content: null });
-        else if (op.kind === 'rename') writes.push({ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.modeOf(op.from) });
-        else writes.push({ path: op.path, content, mode: op.newMode });
+        if (op.kind === 'delete') writes = [{ path: op.path, content: null }];
+        else if (op.kind === 'modify') writes = [{ path: op.path, content, mode: op.newMode }];
+        else writes = moveWrites(op, content, tree, ctx);
       }
-      const partial = status === 'conflict' && !blocked && op.kind !== 'delete' ? { path: source, content } : undefined;
+      // A rename that conflicts stays where it was; a copy that conflicts is still written (git apply --reject), its source untouched.
+      const partial = status === 'conflict' && !blocked && op.kind !== 'delete' ? { path: op.kind === 'copy' ? op.path : source, content } : undefined;
       return { outcome: { ...info, status, hunks: result.outcomes }, writes, partial };
     }
     default:
@@ -73,6 +147,9 @@ function reverseOperation(op: FileOperation): FileOperation {
       return { kind: 'create', path: op.path, mode: op.mode, hunks };
     case 'rename':
       return { kind: 'rename', from: op.to, to: op.from, hunks, oldMode: op.newMode, newMode: op.oldMode };
+    case 'copy':
+      // Undoing a copy removes the copy; only its hunks tell its content, so undo them to nothing.
+      return { kind: 'delete', path: op.path, mode: op.newMode ?? '100644', hunks };
     case 'modify':
       return { kind: 'modify', path: op.path, hunks, oldMode: op.newMode, newMode: op.oldMode };
     default:
@@ -82,6 +159,8 @@ function reverseOperation(op: FileOperation): FileOperation {
 
 /** True when undoing the patch applies strictly: upstream already contains the change. */
 async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
+  // Binary changes and copies are not undone as text: a copy's hunks do not tell its whole content.
+  if (patch.operations.some((op) => op.binary || op.kind === 'copy')) return false;
   const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
@@ -164,10 +243,12 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
   const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
+  const ctx = patchContext(patch, tree);
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
-    const result = await applyOperation(op, staged, fuzz, true);
+    const result = await applyOperation(op, staged, fuzz, ctx, true);
     for (const w of result.writes) w.content === null ? staged.remove(w.path) : staged.write(w.path, w.content, w.mode);
+    if ((op.kind === 'rename' || op.kind === 'copy') && result.writes.length) ctx.movedInto.add(op.kind === 'rename' ? op.to : op.path);
     results.push(result);
   }
   const failed = results.some((r) => r.outcome.status === 'conflict' || r.outcome.status === 'missing');
@@ -179,7 +260,7 @@ export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyO
     const merged: OperationResult[] = [];
     for (const [i, op] of patch.operations.entries()) {
       const r = results[i];
-      const canMerge = options.threeWayBase && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
+      const canMerge = options.threeWayBase && !op.binary && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
       merged.push(canMerge ? await mergeOperation(op as FileOperation & { kind: 'modify' | 'rename' }, tree, r, options.threeWayBase!) : r);
     }
     results = merged;

@@ -35,6 +35,28 @@ export function reverseHunk(hunk: Hunk): Hunk {
   };
 }
 
+/** Lines equal once whitespace at their end (line ending included) is ignored: GNU patch -l, for CRLF files. */
+export function sameIgnoringTrailingWhitespace(a: string, b: string): boolean {
+  return a === b || a.replace(/[ \t\r\n]+$/, '') === b.replace(/[ \t\r\n]+$/, '');
+}
+
+/** How lines are matched: exactly (the default), or ignoring trailing whitespace. */
+export interface MatchOptions {
+  ignoreTrailingWhitespace?: boolean;
+}
+
+/** The new side of a hunk placed at `pos`, its context lines taken from the image (they matched loosely). */
+function newSideFromImage(hunk: Hunk, image: string[], pos: number): string[] {
+  const out: string[] = [];
+  let old = 0;
+  for (const line of hunk.lines) {
+    if (line.kind === ' ') out.push(image[pos + old] ?? line.text);
+    if (line.kind !== '+') old++;
+    if (line.kind === '+') out.push(line.text);
+  }
+  return out;
+}
+
 export interface HunksResult {
   lines: string[];
   outcomes: HunkOutcome[];
@@ -42,7 +64,7 @@ export interface HunksResult {
   failed: number[];
 }
 
-export interface ApplyHunksOptions {
+export interface ApplyHunksOptions extends MatchOptions {
   /**
    * For each hunk that fails: search the whole original file for where its old side fits best and
    * report that line and the lines that differ there (what a report shows; costs a file scan).
@@ -54,9 +76,11 @@ export interface ApplyHunksOptions {
  * Apply hunks in order to a file image. Strict (fuzz 0) placement follows `git apply`: search from the
  * hunk's new-side start in the progressively patched image, nearest match first. With fuzz > 0 the
  * placement follows GNU patch: the guess carries the previous hunk's offset, matches never go back
- * before the previous hunk, and up to `fuzz` context lines may be ignored at each end.
+ * before the previous hunk, and up to `fuzz` context lines may be ignored at each end. Lines match
+ * exactly unless `options.ignoreTrailingWhitespace` (GNU patch -l).
  */
 export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, options: ApplyHunksOptions = {}): HunksResult {
+  const same = options.ignoreTrailingWhitespace ? sameIgnoringTrailingWhitespace : undefined;
   const image = original.slice();
   const outcomes: HunkOutcome[] = [];
   const failed: number[] = [];
@@ -65,7 +89,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
   let frozen = 0; // first image line after the last line the previous hunk changed (GNU: last_frozen_line + 1)
   hunks.forEach((hunk, index) => {
     const pattern = oldSide(hunk);
-    const replacement = newSide(hunk);
+    let replacement = newSide(hunk);
     const lead = leadingContext(hunk);
     const trail = trailingContext(hunk);
     const context = Math.max(lead, trail);
@@ -83,6 +107,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
         matchBeginning: hunk.oldStart <= 1 && (strict ? true : prefixFuzz < 0),
         // git apply: no trailing context means the hunk ends the file; for "@@ -0,0" that is an empty file.
         matchEnd: strict ? trail === 0 && hunk.lines.length > 0 : suffixFuzz < 0,
+        same,
       };
       if (hunk.oldLines === 0 && hunk.oldStart === 0) spec.matchBeginning = true;
       const pos = locate(image, pattern, spec);
@@ -98,6 +123,7 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
       return;
     }
     const { pos, fuzz, prefix, suffix } = placed;
+    if (same) replacement = newSideFromImage(hunk, image, pos);
     const offset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
     const removeCount = pattern.length - prefix - suffix;
     image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));

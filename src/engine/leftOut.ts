@@ -6,7 +6,7 @@
  * Positions are the series' own (the @@ numbers, each patch made on the ones before), so the
  * dependency is the same whatever the release did.
  */
-import type { FileOperation, Hunk, Patch } from '../series/types';
+import { operationSourcePath, type Hunk, type Patch } from '../series/types';
 import type { FileOutcome, HunkDependency, PatchOutcome } from './types';
 
 /** Lines a left-out hunk would have written, in the series' numbering after the latest patch on the file (1-based, inclusive). */
@@ -34,30 +34,40 @@ function leftOutHunks(file: FileOutcome): number[] {
   return file.status === 'conflict' ? file.hunks.filter((h) => h.status === 'conflict' || h.status === 'merged').map((h) => h.index) : [];
 }
 
-function sourcePath(op: FileOperation): string {
-  return op.kind === 'rename' ? op.from : op.path;
-}
-
 /** Mark the patch's hunks that overlap a left-out hunk, then carry the regions through this patch and add its own left-out hunks. */
 export function trackLeftOutHunks(patch: Patch, outcome: PatchOutcome, regions: LeftOutRegions): void {
+  // As the engine reads it: the source of a move that an earlier move of this patch overwrote is read as it was (a swap).
+  const before = new Map(regions);
+  const movedInto = new Set<string>();
   patch.operations.forEach((op, i) => {
     const file = outcome.files[i];
-    const path = sourcePath(op);
-    const existing = regions.get(path) ?? [];
+    // The hunks' old lines are the source's (a rename's or copy's `from`); a copy leaves the source's regions where they are.
+    const path = operationSourcePath(op);
+    const swapped = movedInto.has(path);
+    const existing = (swapped ? before : regions).get(path) ?? [];
     if (!file) return;
+    if (op.kind === 'rename') movedInto.add(op.to);
+    if (op.kind === 'copy') movedInto.add(op.path);
     for (const h of file.hunks) {
-      const range = oldRange(op.hunks[h.index]);
+      // A binary change has no text hunks: nothing of it overlaps lines.
+      const hunk = op.hunks[h.index];
+      if (!hunk) continue;
+      const range = oldRange(hunk);
       const overlapped = existing.filter((r) => range.start <= r.end && r.start <= range.end);
       if (overlapped.length > 0) h.dependsOn = overlapped.map(({ patch: p, path: f, index }) => ({ patch: p, path: f, index }));
     }
     const moved = existing.map((r) => shifted(r, op.hunks));
     for (const index of leftOutHunks(file)) {
       const h = op.hunks[index];
+      if (!h) continue;
       const start = Math.max(h.newStart, 1);
       moved.push({ patch: patch.name, path: file.path, index, start, end: start + Math.max(h.newLines, 1) - 1 });
     }
-    if (op.kind === 'rename') regions.delete(op.from);
+    const written = op.kind === 'rename' ? op.to : op.path;
+    if (op.kind === 'rename' && !swapped) regions.delete(op.from);
     if (op.kind === 'delete' && file.status === 'applied') regions.delete(path);
-    else if (moved.length > 0) regions.set(op.kind === 'rename' ? op.to : path, moved);
+    else if (moved.length > 0) regions.set(written, moved);
+    // A move's target now holds the source's lines: regions it had before went with them.
+    else if (op.kind === 'rename' || op.kind === 'copy') regions.delete(written);
   });
 }

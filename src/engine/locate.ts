@@ -9,6 +9,8 @@ export interface SearchSpec {
   suffixFuzz: number;
   matchBeginning: boolean;
   matchEnd: boolean;
+  /** Line comparison; exact when not given. */
+  same?: (imageLine: string, patternLine: string) => boolean;
 }
 
 function matchesAt(image: string[], pattern: string[], pos: number, spec: SearchSpec): boolean {
@@ -17,6 +19,11 @@ function matchesAt(image: string[], pattern: string[], pos: number, spec: Search
   if (spec.matchBeginning && pos !== 0) return false;
   if (spec.matchEnd && pos + pattern.length !== image.length) return false;
   if (pos + from < 0 || pos + to > image.length) return false;
+  const same = spec.same;
+  if (same) {
+    for (let i = from; i < to; i++) if (!same(image[pos + i], pattern[i])) return false;
+    return true;
+  }
   for (let i = from; i < to; i++) if (image[pos + i] !== pattern[i]) return false;
   return true;
 }

@@ -52,9 +52,9 @@ export type FileStatus = 'applied' | 'conflict' | 'already-applied' | 'missing';
 
 export interface FileOutcome {
   /** The operation kind and the path it writes. */
-  kind: 'modify' | 'create' | 'delete' | 'rename';
+  kind: 'modify' | 'create' | 'delete' | 'rename' | 'copy';
   path: string;
-  /** For renames: the source path. */
+  /** For renames and copies: the source path. */
   from?: string;
   status: FileStatus;
   hunks: HunkOutcome[];

@@ -72,8 +72,8 @@ export const hunkReportSchema = z
 export const fileReportSchema = z
   .object({
     path: z.string().describe('path the operation writes'),
-    from: z.string().nullable().describe('source path of a rename'),
-    kind: z.enum(['modify', 'create', 'delete', 'rename']),
+    from: z.string().nullable().describe('source path of a rename or copy'),
+    kind: z.enum(['modify', 'create', 'delete', 'rename', 'copy']),
     status: fileStatusSchema,
     hunks: z.array(hunkReportSchema),
     culprits: z

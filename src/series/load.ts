@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { MeshforkError } from '../errors';
+import { isMeshforkError, MeshforkError } from '../errors';
 import { parsePatch } from './parse';
 import { recoverPatchesSwap } from './patchesSwap';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
@@ -19,9 +19,31 @@ async function readOrNull(file: string, where: string, hint: string): Promise<st
   }
 }
 
+/** Every *.patch / *.diff below dir (relative, "/"-separated), skipping hidden folders. */
+async function patchFilesBelow(dir: string, rel = ''): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const name = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory() && !entry.name.startsWith('.')) found.push(...(await patchFilesBelow(dir, name)));
+    else if (entry.isFile() && /\.(patch|diff)$/.test(entry.name)) found.push(name);
+  }
+  return found;
+}
+
+/** One error for every invalid patch of the series, so a single run lists them all. */
+function combine(errors: MeshforkError[]): MeshforkError {
+  if (errors.length === 1) return errors[0];
+  const first = errors[0];
+  return new MeshforkError(first.code, `${errors.length} patches are invalid:\n${errors.map((e) => `  [${e.code}] ${e.message}`).join('\n')}`, {
+    hint: first.hint,
+    details: { errors: errors.map((e) => ({ code: e.code, message: e.message, hint: e.hint })) },
+  });
+}
+
 /**
- * Read and validate a whole series: the series file, every patch it lists, and no stray patch
- * files. Errors name the file and line.
+ * Read and validate a whole series: the series file and every patch it lists (each with its quilt
+ * options). Errors name the file and line; every invalid patch is reported, not only the first.
+ * A patch file the series does not list is not applied (quilt semantics) and gives a warning.
  */
 export async function loadSeries(patchesDir: string): Promise<Series> {
   // An export killed mid-swap leaves the old or the new set beside patches/: finish or undo it first.
@@ -33,20 +55,23 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   }
   const entries = parseSeriesFile(seriesPath, seriesText);
   const patches: Patch[] = [];
+  const errors: MeshforkError[] = [];
   for (const entry of entries) {
     const file = path.join(patchesDir, entry.name);
-    const text = await readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
-    if (text === null) {
-      throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, { hint: 'add the patch file or remove the line from the series' });
+    try {
+      const text = await readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
+      if (text === null) {
+        throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, { hint: 'add the patch file or remove the line from the series' });
+      }
+      patches.push({ ...parsePatch(file, text, entry.options), name: entry.name });
+    } catch (error) {
+      if (!isMeshforkError(error) || error.code === 'IO_FAILED') throw error;
+      errors.push(error);
     }
-    patches.push({ ...parsePatch(file, text), name: entry.name });
   }
+  if (errors.length) throw combine(errors);
   const listed = new Set(entries.map((e) => e.name));
-  const stray = (await fs.readdir(patchesDir)).filter((f) => (f.endsWith('.patch') || f.endsWith('.diff')) && !listed.has(f)).sort();
-  if (stray.length) {
-    throw new MeshforkError('SERIES_INVALID', `${path.join(patchesDir, stray[0])}: not listed in ${seriesPath}${stray.length > 1 ? ` (nor ${stray.length - 1} more: ${stray.slice(1).join(', ')})` : ''}`, {
-      hint: 'add it to the series file in the right position, or delete it',
-    });
-  }
-  return { dir: patchesDir, entries, patches };
+  const stray = (await patchFilesBelow(patchesDir)).filter((f) => !listed.has(f)).sort();
+  const warnings = stray.map((f) => `${path.join(patchesDir, f)}: not listed in ${seriesPath}, so it is not applied (add it to the series or delete it)`);
+  return { dir: patchesDir, entries, patches, warnings };
 }

@@ -4,7 +4,8 @@ import type { PatchHeader, Trailer } from './types';
 import { stripEol } from './lines';
 
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
-const UPSTREAM_STATUS = /^(Inappropriate(\s+\[.+\])?|Pending|Backport|Denied|Submitted\s+(\[\S+\]|<\S+>|\S+)|Accepted(\s+\S+)?)$/;
+// Yocto, OpenEmbedded and meshfork spellings: "Backport [url]", "Submitted [url]", "Denied [why]", ...
+const UPSTREAM_STATUS = /^(Inappropriate(\s+\[.+\])?|Pending|Backport(\s+(\[.+\]|<\S+>|\S+))?|Denied(\s+\[.+\])?|Submitted\s+(\[.+\]|<\S+>|\S+)|Accepted(\s+(\[.+\]|\S+))?)$/;
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
@@ -13,7 +14,7 @@ const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
  * ("=?UTF-8?q?Caf=C3=A9?="), into a binary string of UTF-8 bytes like the rest of the patch.
  * Unknown charsets are left encoded.
  */
-function decodeEncodedWords(value: string): string {
+export function decodeEncodedWords(value: string): string {
   // Whitespace between two encoded words (from header folding) is not part of the text.
   const joined = value.replace(/(\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)/g, '$1');
   return joined.replace(ENCODED_WORD, (word, charset: string, encoding: string, text: string) => {
@@ -83,8 +84,9 @@ export function parseHeader(name: string, lines: string[]): PatchHeader {
 
 function validateTrailer(name: string, line: number, key: string, value: string): void {
   const lower = key.toLowerCase();
-  if (lower === 'upstream-status' && !UPSTREAM_STATUS.test(value)) {
-    throw invalid(name, line, `Upstream-Status: "${value}" is not one of Inappropriate [reason], Pending, Submitted <url>, Accepted <version>`, 'fix the Upstream-Status trailer');
+  const keyword = value.replace(/^\w+/, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase());
+  if (lower === 'upstream-status' && !UPSTREAM_STATUS.test(keyword)) {
+    throw invalid(name, line, `Upstream-Status: "${value}" is not one of Inappropriate [reason], Pending, Backport [url], Submitted [url], Accepted [version], Denied [reason]`, 'fix the Upstream-Status trailer');
   }
   if (lower === 'meshfork-base' && semver.valid(value) === null) {
     throw invalid(name, line, `Meshfork-Base: "${value}" is not a version`, 'Meshfork-Base names the upstream release the patch was last refreshed against, e.g. 1.1.55');

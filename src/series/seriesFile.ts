@@ -1,9 +1,30 @@
 import { MeshforkError } from '../errors';
-import type { SeriesEntry } from './types';
+import { unsafePathReason } from './pathSafety';
+import type { PatchOptions, SeriesEntry } from './types';
 
 export const SERIES_FILE = 'series';
 
-/** Parse a quilt-style series file: one patch name a line, `#` comments, blank lines, optional -p1. */
+/** The quilt options meshfork reads on a series line; anything else is refused rather than ignored. */
+function parseOptions(file: string, line: number, name: string, options: string[]): PatchOptions {
+  const result: PatchOptions = {};
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i];
+    const strip = /^-p(\d+)$/.exec(option) ?? (option === '-p' && /^\d+$/.test(options[i + 1] ?? '') ? [option, options[++i]] : null);
+    if (strip) result.strip = Number(strip[1]);
+    else if (option === '--ignore-trailing-whitespace') result.ignoreTrailingWhitespace = true;
+    else {
+      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: unsupported option "${option}" for ${name}`, {
+        hint: 'a series line takes -pN (path components to strip, default -p1) and --ignore-trailing-whitespace; remove the option',
+      });
+    }
+  }
+  return result;
+}
+
+/**
+ * Parse a quilt-style series file: one patch a line (a file inside the patches folder, sub-folders
+ * allowed), quilt options after it, `#` comments (a commented-out patch is not applied), blank lines.
+ */
 export function parseSeriesFile(file: string, text: string): SeriesEntry[] {
   const entries: SeriesEntry[] = [];
   const seen = new Map<string, number>();
@@ -13,19 +34,16 @@ export function parseSeriesFile(file: string, text: string): SeriesEntry[] {
     const content = raw.replace(/\r$/, '').replace(/(^|\s)#.*$/, '').trim();
     if (!content) return;
     const [name, ...options] = content.split(/\s+/);
-    const bad = options.find((o) => o !== '-p1');
-    if (bad) {
-      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: unsupported option "${bad}" for ${name}`, { hint: 'meshfork patches are always -p1 (a/ and b/ prefixes); remove the option' });
+    if (unsafePathReason(name) !== undefined) {
+      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" must be a file name inside the patches folder`, { hint: 'list patch files by their path inside the patches folder, without ".."' });
     }
-    if (name.includes('/') || name === '.' || name === '..') {
-      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" must be a file name inside the patches folder`, { hint: 'list patch file names only, without folders' });
-    }
+    const parsed = parseOptions(file, line, name, options);
     const previous = seen.get(name);
     if (previous !== undefined) {
       throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" is listed twice (first at line ${previous})`, { hint: 'remove the duplicate line' });
     }
     seen.set(name, line);
-    entries.push({ name, line });
+    entries.push({ name, line, options: parsed });
   });
   return entries;
 }

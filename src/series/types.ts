@@ -22,12 +22,31 @@ export interface Hunk {
   headerLine: number;
 }
 
-/** What a patch does to one file. */
+/** One side of a `GIT binary patch`: the inflated payload (binary string), a whole file or a git delta. */
+export interface BinaryHunk {
+  method: 'literal' | 'delta';
+  data: string;
+}
+
+/** A git binary change: the blob ids of its `index` line and the forward (and reverse) payload. */
+export interface BinaryChange {
+  oldId: string;
+  newId: string;
+  forward: BinaryHunk;
+  reverse?: BinaryHunk;
+}
+
+/**
+ * What a patch does to one file. File names are decoded text (UTF-8 names as real characters),
+ * with the strip level already applied. `binary` replaces `hunks` for a git binary patch.
+ */
 export type FileOperation =
-  | { kind: 'modify'; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string }
-  | { kind: 'create'; path: string; mode: string; hunks: Hunk[] }
-  | { kind: 'delete'; path: string; mode: string; hunks: Hunk[] }
-  | { kind: 'rename'; from: string; to: string; hunks: Hunk[]; oldMode?: string; newMode?: string; similarity?: number };
+  | { kind: 'modify'; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string; binary?: BinaryChange }
+  | { kind: 'create'; path: string; mode: string; hunks: Hunk[]; binary?: BinaryChange }
+  | { kind: 'delete'; path: string; mode: string; hunks: Hunk[]; binary?: BinaryChange }
+  | { kind: 'rename'; from: string; to: string; hunks: Hunk[]; oldMode?: string; newMode?: string; similarity?: number; binary?: BinaryChange }
+  /** A copy writes `path` from `from` plus its hunks; `from` stays. */
+  | { kind: 'copy'; from: string; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string; similarity?: number; binary?: BinaryChange };
 
 export interface Trailer {
   key: string;
@@ -44,17 +63,39 @@ export interface PatchHeader {
   trailers: Trailer[];
 }
 
+/** How a patch is read and matched, from its `series` line (quilt options). */
+export interface PatchOptions {
+  /** Leading path components to remove from file names (`-pN`); 1 when not given. */
+  strip?: number;
+  /** Match context lines ignoring whitespace at their end, line endings included (`-l`). */
+  ignoreTrailingWhitespace?: boolean;
+}
+
+/** Where a patch came from: its bytes and how its header was written, so export can keep them. */
+export interface PatchSource {
+  /** The whole patch file, as read. */
+  text: string;
+  /** The bytes before the first file's diff (the header, any `---` line and diffstat). */
+  headerText: string;
+  /** 'mail': meshfork's own format or git format-patch; 'dep3' / 'plain': a foreign header. */
+  format: 'mail' | 'dep3' | 'plain';
+}
+
 export interface Patch {
   /** File name inside the patches folder, as listed in `series`. */
   name: string;
   header: PatchHeader;
   operations: FileOperation[];
+  options?: PatchOptions;
+  source?: PatchSource;
 }
 
 export interface SeriesEntry {
+  /** The patch file, relative to the patches folder (may be in a sub-folder). */
   name: string;
   /** 1-based line in the series file. */
   line: number;
+  options: PatchOptions;
 }
 
 export interface Series {
@@ -62,11 +103,13 @@ export interface Series {
   dir: string;
   entries: SeriesEntry[];
   patches: Patch[];
+  /** Things worth telling that do not stop the series (a patch file the series does not list). */
+  warnings: string[];
 }
 
 /** Paths an operation reads from the target tree. */
 export function operationSourcePath(op: FileOperation): string {
-  return op.kind === 'rename' ? op.from : op.path;
+  return op.kind === 'rename' || op.kind === 'copy' ? op.from : op.path;
 }
 
 /** Paths an operation writes in the target tree. */

@@ -1,8 +1,12 @@
+import { deflateSync } from 'node:zlib';
 import { diffArrays } from 'diff';
+import { applyBinary, blobId } from '../engine/binary';
+import { encodeBase85Line } from './binaryPatch';
 import { MeshforkError } from '../errors';
 import { applyHunks } from '../engine/hunks';
 import { splitLines } from './lines';
 import { parsePatch } from './parse';
+import { quotePath } from './patchPaths';
 import type { Hunk, HunkLine, PatchHeader } from './types';
 
 /** One file's change, as the writer's input: null content means the file does not exist on that side. */
@@ -82,8 +86,17 @@ function formatHunk(hunk: Hunk): string {
   return out;
 }
 
-function quotePath(p: string): string {
-  return /[\s"\\\x00-\x1f\x7f-\xff]/.test(p) ? `"${[...p].map((c) => (c === '"' || c === '\\' ? `\\${c}` : c.charCodeAt(0) < 32 || c.charCodeAt(0) > 126 || c === ' ' ? (c === ' ' ? ' ' : `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`) : c)).join('')}"` : p;
+/** Content git would call binary: a NUL byte in its first 8000 bytes. */
+function isBinary(content: string | null): boolean {
+  return content !== null && content.slice(0, 8000).includes('\0');
+}
+
+/** A "literal" hunk of a git binary patch: the zlib stream in base85 lines of 52 bytes. */
+function binaryLiteral(content: string): string {
+  const data = deflateSync(Buffer.from(content, 'latin1'));
+  let out = `literal ${Buffer.byteLength(content, 'latin1')}\n`;
+  for (let i = 0; i < data.length; i += 52) out += `${encodeBase85Line(data.subarray(i, i + 52))}\n`;
+  return `${out}\n`;
 }
 
 function formatFile(change: FileChange): string {
@@ -98,6 +111,12 @@ function formatFile(change: FileChange): string {
   else if (newContent === null) out += `deleted file mode ${change.oldMode ?? DEFAULT_MODE}\n`;
   else if ((change.oldMode ?? DEFAULT_MODE) !== (change.newMode ?? DEFAULT_MODE)) out += `old mode ${change.oldMode ?? DEFAULT_MODE}\nnew mode ${change.newMode ?? DEFAULT_MODE}\n`;
   if (oldPath !== null && newPath !== null && oldPath !== newPath) out += `rename from ${quotePath(oldPath)}\nrename to ${quotePath(newPath)}\n`;
+  if (isBinary(oldContent) || isBinary(newContent)) {
+    if (oldContent === newContent) return out;
+    const zero = '0'.repeat(40);
+    out += `index ${oldContent === null ? zero : blobId(oldContent)}..${newContent === null ? zero : blobId(newContent)}\nGIT binary patch\n`;
+    return out + binaryLiteral(newContent ?? '') + binaryLiteral(oldContent ?? '');
+  }
   if (hunks.length) {
     out += `--- ${oldContent === null ? '/dev/null' : a}\n+++ ${newContent === null ? '/dev/null' : b}\n`;
     out += hunks.map(formatHunk).join('');
@@ -169,6 +188,12 @@ function verify(header: PatchHeader, text: string, files: FileChange[]): void {
   }
   patch.operations.forEach((op, i) => {
     const change = files[i];
+    if (op.binary) {
+      const result = applyBinary(op.binary, change.oldContent);
+      const produced = op.kind === 'delete' ? null : 'content' in result ? result.content : undefined;
+      if (produced !== change.newContent) throw new Error(`writer self-check failed for "${subject}", binary file ${change.newPath ?? change.oldPath} (a bug in meshfork)`);
+      return;
+    }
     const old = change.oldContent === null ? [] : splitLines(change.oldContent);
     const result = applyHunks(old, op.hunks, 0);
     const produced = op.kind === 'delete' ? null : result.lines.join('');

@@ -50,8 +50,9 @@ function parseRawDiffs(out: string): Map<string, RawEntry[]> {
       continue;
     }
     const [oldMode, newMode, oldId, newId, status] = meta.slice(1).split(' ');
-    const first = fields[i++];
-    const second = status.startsWith('R') || status.startsWith('C') ? fields[i++] : first;
+    // Paths are UTF-8 bytes in git's output (the rest of the series holds them as decoded text).
+    const first = Buffer.from(fields[i++], 'latin1').toString('utf8');
+    const second = status.startsWith('R') || status.startsWith('C') ? Buffer.from(fields[i++], 'latin1').toString('utf8') : first;
     entries.push({ oldMode, newMode, oldId, newId, status, oldPath: first, newPath: second });
   }
   return byCommit;

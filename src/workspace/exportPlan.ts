@@ -1,8 +1,9 @@
 import { MeshforkError } from '../errors';
 import type { Patch, PatchHeader, Trailer } from '../series/types';
-import { formatPatch, patchFileName } from '../series/writer';
+import { formatHeader, formatPatch, patchFileName } from '../series/writer';
 import { BASE_TRAILER, formatAuthor, isBaseTrailer, parseAuthor } from './commitMessage';
 import type { PatchCommit } from './commits';
+import { isForeign, sameChanges, sameMessage } from './keptPatch';
 import { renderSeries } from './seriesText';
 
 /** One patch file export will write. */
@@ -12,6 +13,19 @@ export interface ExportedPatch {
   commit: PatchCommit;
   /** The patch this commit came from, when it can be told (same subject, or same place in the series). */
   previous?: Patch;
+  /** 'verbatim': a foreign patch kept byte for byte; 'header': its header kept above a new diff. */
+  kept?: 'verbatim' | 'header';
+}
+
+/** A foreign patch whose commit is unchanged is kept byte for byte; under an unchanged message, its header is. */
+function keptText(commit: PatchCommit, header: PatchHeader, before: Patch | undefined): { text: string; kept?: ExportedPatch['kept'] } {
+  if (before?.source && isForeign(before) && sameMessage(commit, before)) {
+    if (sameChanges(commit, before)) return { text: before.source.text, kept: 'verbatim' };
+    const written = formatPatch(header, commit.changes);
+    if (before.source.format !== 'mail') return { text: (before.source.headerText === '' || before.source.headerText.endsWith('\n') ? before.source.headerText : `${before.source.headerText}\n`) + written.slice(formatHeader(header).length), kept: 'header' };
+    return { text: written };
+  }
+  return { text: formatPatch(header, commit.changes) };
 }
 
 /** Every file an export writes: the patches in order and the series file. */
@@ -87,11 +101,13 @@ export function planExport(commits: PatchCommit[], current: CurrentSeries, versi
       });
     }
     seen.set(name, commit);
-    return { name, text: formatPatch(headerFor(commit, version, before), commit.changes), commit, previous: before };
+    const { text, kept } = keptText(commit, headerFor(commit, version, before), before);
+    return { name, text, commit, previous: before, ...(kept ? { kept } : {}) };
   });
   const seriesText = renderSeries(
     current.seriesText,
-    patches.map((p) => ({ name: p.name, previous: p.previous?.name })),
+    // A rewritten diff is -p1 again: its series line loses a -pN it had.
+    patches.map((p) => ({ name: p.name, previous: p.previous?.name, keepOptions: p.kept === 'verbatim' || (p.previous?.options?.strip ?? 1) === 1 })),
   );
   return { patches, seriesText };
 }

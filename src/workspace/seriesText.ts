@@ -7,6 +7,8 @@ export interface SeriesRewrite {
   /** New entry name, and the old entry name it replaces (undefined for a new patch). */
   name: string;
   previous?: string;
+  /** Keep the old line's quilt options (-pN); false when the patch was rewritten. Default true. */
+  keepOptions?: boolean;
 }
 
 interface OldEntry {
@@ -45,7 +47,7 @@ export function renderSeries(oldText: string | undefined, entries: SeriesRewrite
     const before = entry.previous === undefined ? undefined : byName.get(entry.previous);
     if (before) {
       out.push(...before.leading);
-      out.push(before.name === entry.name ? before.line : `${entry.name}\n`);
+      out.push(before.name === entry.name && entry.keepOptions !== false ? before.line : `${entry.name}\n`);
     } else out.push(`${entry.name}\n`);
   }
   if (old.length > 0) out.push(...pending);

@@ -37,12 +37,15 @@ describe('loadSeries', () => {
     expect(error.message).toBe(`${path.join(dir, 'serve-jwt-logins-from-the-web-server.patch')}:7: truncated hunk: the header promises 2 old and 2 new lines, the file ends after 1 old and 0 new`);
   });
 
-  it('refuses stray .patch and .diff files, naming the first and counting the rest', async () => {
+  it('warns about .patch and .diff files the series does not list (quilt: series governs), and does not read them', async () => {
     writeFileSync(path.join(dir, 'zz-extra.diff'), 'x');
     writeFileSync(path.join(dir, 'aa-extra.patch'), 'x');
-    const error = await rejectionOf(loadSeries(dir));
-    expect(error.code).toBe('SERIES_INVALID');
-    expect(error.message).toBe(`${path.join(dir, 'aa-extra.patch')}: not listed in ${path.join(dir, 'series')} (nor 1 more: zz-extra.diff)`);
+    const series = await loadSeries(dir);
+    expect(series.patches.map((p) => p.name)).not.toContain("aa-extra.patch");
+    expect(series.warnings).toEqual([
+      `${path.join(dir, 'aa-extra.patch')}: not listed in ${path.join(dir, 'series')}, so it is not applied (add it to the series or delete it)`,
+      `${path.join(dir, 'zz-extra.diff')}: not listed in ${path.join(dir, 'series')}, so it is not applied (add it to the series or delete it)`,
+    ]);
   });
 
   it('a missing folder or series file, or a folder where a file belongs, is SERIES_INVALID (not a crash)', async () => {

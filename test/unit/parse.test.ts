@@ -201,8 +201,8 @@ describe('parsePatch: file operations', () => {
   it('quoted paths with spaces, tabs and octal escapes', () => {
     const text = patchText('diff --git "a/dir with space/t\\tab\\303\\251.js" "b/dir with space/t\\tab\\303\\251.js"\n--- "a/dir with space/t\\tab\\303\\251.js"\n+++ "b/dir with space/t\\tab\\303\\251.js"\n@@ -1 +1 @@\n-a\n+b\n');
     const op = only(parsePatch('p.patch', text));
-    // Paths are binary strings too: "é" is the two UTF-8 bytes \303\251.
-    expect(op).toMatchObject({ kind: 'modify', path: 'dir with space/t\tab\xc3\xa9.js' });
+    // The octal escapes are UTF-8 bytes: \303\251 is "é", decoded (a latin1 reading would miss the file).
+    expect(op).toMatchObject({ kind: 'modify', path: 'dir with space/t\tabé.js' });
   });
 
   it('unquoted path containing " b/"', () => {
@@ -272,19 +272,18 @@ describe('parsePatch: refusals name the file and line', () => {
     ['missing ---/+++ headers', 'diff --git a/a.js b/a.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: missing "---"\/"\+\+\+" headers/],
     ['--- without +++', 'diff --git a/a.js b/a.js\n--- a/a.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:13: expected "\+\+\+ "/],
     ['/dev/null without new file mode', 'diff --git a/a.js b/a.js\n--- /dev/null\n+++ b/a.js\n@@ -0,0 +1 @@\n+a\n', 'PATCH_INVALID', /^p\.patch:11: .*\/dev\/null without "new file mode"/],
-    ['hunk without diff --git', '--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:12: diff content without a "diff --git" header/],
-    ['same file twice', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -5 +5 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:17: "a\.js" appears twice/],
+    ['hunk without file headers', '@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: diff content without file headers/],
     ['paths differ without rename', 'diff --git a/a.js b/b.js\n--- a/a.js\n+++ b/b.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: paths differ/],
     ['new file with context lines', 'diff --git a/n.js b/n.js\nnew file mode 100644\n--- /dev/null\n+++ b/n.js\n@@ -1 +1,2 @@\n a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: new file "n\.js" has hunks with context/],
     ['invalid mode', 'diff --git a/a.sh b/a.sh\nold mode 100644\nnew mode 755\n', 'PATCH_INVALID', /^p\.patch:13: invalid file mode "755"/],
     ['symlink (mode 120000)', 'diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n', 'PATCH_INVALID', /^p\.patch:12: file mode 120000 \(a symlink\) is not supported/],
     ['type change to a symlink', 'diff --git a/x.js b/x.js\nold mode 100644\nnew mode 120000\n', 'PATCH_INVALID', /^p\.patch:13: file mode 120000 \(a symlink\)/],
     ['submodule (mode 160000)', 'diff --git a/sub b/sub\nnew file mode 160000\n--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1234567890123456789012345678901234567890\n', 'PATCH_INVALID', /^p\.patch:12: file mode 160000 \(a submodule\)/],
-    ['copy patch', 'diff --git a/a.js b/c.js\nsimilarity index 100%\ncopy from a.js\ncopy to c.js\n', 'PATCH_INVALID', /^p\.patch:13: copy patches are not supported/],
+    ['copy half', 'diff --git a/a.js b/c.js\ncopy from a.js\n', 'PATCH_INVALID', /^p\.patch:11: a copy needs both/],
     ['rename half', 'diff --git a/a.js b/b.js\nrename from a.js\n', 'PATCH_INVALID', /^p\.patch:11: a rename needs both/],
     ['misplaced no-newline marker', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n\\ No newline at end of file\n+b\n', 'PATCH_INVALID', /^p\.patch:17: misplaced/],
     ['file ends inside a hunk line', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b', 'PATCH_INVALID', /^p\.patch:16: the patch file ends in the middle of a hunk line/],
-    ['GIT binary patch', 'diff --git a/logo.png b/logo.png\nnew file mode 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHbb\n\nliteral 0\nHcmV?d00001\n\n', 'PATCH_BINARY', /^p\.patch:13: binary patch for "logo\.png"/],
+    ['GIT binary patch', 'diff --git a/logo.png b/logo.png\nnew file mode 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHbb\n\nliteral 0\nHcmV?d00001\n\n', 'PATCH_INVALID', /^p\.patch:13: cannot apply binary patch to "logo\.png" without full index line/],
     ['Binary files differ', 'diff --git a/logo.png b/logo.png\nBinary files a/logo.png and b/logo.png differ\n', 'PATCH_BINARY', /^p\.patch:12: binary patch for "logo\.png"/],
     ['a diff that changes nothing', 'diff --git a/a.js b/a.js\n', 'PATCH_INVALID', /^p\.patch:11: "a\.js" has no hunks and no mode change/],
   ];

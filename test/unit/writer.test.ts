@@ -141,9 +141,10 @@ describe('formatPatch: the canonical format', () => {
   });
 
   it('quotes unusual paths the way git does, and they parse back', () => {
-    const text = formatPatch(HEADER, [{ oldPath: 'dir with space/\xc3\xa9"q".js', newPath: 'dir with space/\xc3\xa9"q".js', oldContent: 'a\n', newContent: 'b\n' }]);
+    // File names are decoded text; the writer writes their UTF-8 bytes, octal-escaped as git does.
+    const text = formatPatch(HEADER, [{ oldPath: 'dir with space/é"q".js', newPath: 'dir with space/é"q".js', oldContent: 'a\n', newContent: 'b\n' }]);
     expect(text).toContain('diff --git "a/dir with space/\\303\\251\\"q\\".js" "b/dir with space/\\303\\251\\"q\\".js"\n');
-    expect(parsePatch('p.patch', text).operations[0]).toMatchObject({ kind: 'modify', path: 'dir with space/\xc3\xa9"q".js' });
+    expect(parsePatch('p.patch', text).operations[0]).toMatchObject({ kind: 'modify', path: 'dir with space/é"q".js' });
   });
 
   it('generated patches parse back and apply to the old files, reproducing the new files byte for byte', async () => {

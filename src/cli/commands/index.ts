@@ -4,6 +4,7 @@ import { registerApply } from './apply';
 import { registerBuild } from './build';
 import { registerEdit } from './edit';
 import { registerExport } from './export';
+import { registerImport } from './import';
 import { registerSeries } from './series';
 import { registerSync } from './sync';
 import { registerUpstream } from './upstream';
@@ -30,4 +31,4 @@ export type Registrar = (program: Command, dispatch: Dispatch) => void;
  *
  * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
  */
-export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild, registerVerify];
+export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild, registerImport, registerVerify];

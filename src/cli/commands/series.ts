@@ -20,6 +20,7 @@ export const registerSeries: Registrar = (program, dispatch) => {
             lines.push(`       Upstream-Status: ${p.upstreamStatus ?? '(none)'}; Meshfork-Base: ${p.meshforkBase ?? '(none)'}`);
           }
         });
+        for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...summary }, text: lines.join('\n') };
       }),
     );

@@ -1,0 +1,100 @@
+/*
+ * `meshfork import fork --from URL|PATH`: turn a merge-based fork into a series on the release it is
+ * based on. The new series is written only after the proof: applied to that release it gives the
+ * fork's tree byte for byte; otherwise nothing is written and the differing paths are returned.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import semver from 'semver';
+import { loadConfig } from '../config/load';
+import { MeshforkError } from '../errors';
+import { appendPatches } from '../import/appendPatches';
+import { baseCommit, cloneFork, forkVersion, linearize, treeOfFolder, type Linearized, type SquashBy } from '../import/forkHistory';
+import { proveSeries } from '../import/proveFork';
+import { loadSeries } from '../series/load';
+import { parsePatch } from '../series/parse';
+import { assertInRange, openUpstream } from '../upstream';
+import { listPatchCommits } from '../workspace/commits';
+import { setBaseInConfigText } from '../workspace/configText';
+import { planExport } from '../workspace/exportPlan';
+import { projectLayout } from '../workspace/layout';
+import { withProjectLock } from '../workspace/projectLock';
+import { writeFileAtomic } from '../util/atomic';
+
+export interface ImportForkOptions {
+  cwd: string;
+  configFile?: string;
+  /** Git URL or path of the fork. */
+  from: string;
+  /** Branch, tag or commit of the fork (default: its HEAD). */
+  ref?: string;
+  /** Upstream release to base the series on (default: the version in the fork's package.json). */
+  onto?: string;
+  squashBy?: SquashBy;
+  cacheDir?: string;
+}
+
+export interface ImportForkResult {
+  patchesDir: string;
+  version: string;
+  commit: string;
+  how: Linearized['mode'];
+  conflicts: number;
+  folded: boolean;
+  /** True when release + series reproduce the fork; only then was anything written. */
+  proved: boolean;
+  differing: string[];
+  patches: { name: string; subject: string }[];
+  baseChanged: boolean;
+}
+
+export async function importFork(options: ImportForkOptions): Promise<ImportForkResult> {
+  const loaded = await loadConfig(options.cwd, options.configFile);
+  const layout = projectLayout(loaded);
+  return withProjectLock(layout, async () => {
+    const existing = await loadSeries(loaded.patchesDir).catch((error: unknown) => {
+      if (error instanceof MeshforkError && /missing series file/.test(error.message)) return undefined;
+      throw error;
+    });
+    if (existing && existing.entries.length > 0) {
+      throw new MeshforkError('USAGE', `${loaded.patchesDir} already holds ${existing.entries.length} patch(es); import fork writes a whole new series`, { hint: 'run it in a project whose patches/series is empty, or use `meshfork import mbox` to add patches' });
+    }
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-import-'));
+    const upstream = await openUpstream(loaded, { cacheDir: options.cacheDir });
+    try {
+      const clone = path.join(scratch, 'fork');
+      const from = /^[a-z][a-z0-9+.-]*:/i.test(options.from) ? options.from : path.resolve(options.cwd, options.from);
+      const commit = await cloneFork(from, options.ref, clone);
+      const version = options.onto ?? (await forkVersion(clone, commit));
+      if (version === undefined || semver.valid(version) === null) {
+        throw new MeshforkError('USAGE', `cannot tell which upstream release the fork is based on (package.json version: ${version ?? 'none'})`, { hint: 'pass --onto VERSION, e.g. --onto 1.1.55' });
+      }
+      assertInRange(loaded.config, version);
+      const releaseDir = path.join(scratch, 'release');
+      await upstream.materialize(version, releaseDir);
+      const releaseTree = await treeOfFolder(clone, releaseDir);
+      const base = await baseCommit(clone, commit, releaseTree, version);
+      const line = await linearize(clone, commit, base, options.squashBy);
+      // A series carries regular files only: links are left out here and named by the proof.
+      const regular = (mode?: string) => mode === undefined || mode.startsWith('100');
+      const commits = (await listPatchCommits(clone, line.base))
+        .map((c) => ({ ...c, changes: c.changes.filter((ch) => regular(ch.oldMode) && regular(ch.newMode)) }))
+        .filter((c) => c.changes.length > 0);
+      const plan = planExport(commits, { patches: [] }, version);
+      const patches = plan.patches.map((p) => parsePatch(p.name, p.text));
+      const proof = await proveSeries(clone, patches, upstream.reader(version), releaseTree, commit);
+      const differing = proof.differing;
+      const result = { patchesDir: loaded.patchesDir, version, commit, how: line.mode, conflicts: line.conflicts, folded: line.folded, differing, patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })) };
+      if (differing.length > 0 || proof.outcome.status !== 'clean') return { ...result, proved: false, baseChanged: false };
+      await fs.mkdir(loaded.patchesDir, { recursive: true });
+      await appendPatches(loaded.patchesDir, plan.patches.map((p) => ({ name: p.name, text: p.text })));
+      const baseChanged = version !== loaded.config.base;
+      if (baseChanged) await writeFileAtomic(loaded.file, setBaseInConfigText(await fs.readFile(loaded.file, 'utf8'), version));
+      return { ...result, proved: true, baseChanged };
+    } finally {
+      upstream.close();
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
+  });
+}
