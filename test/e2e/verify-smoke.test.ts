@@ -13,8 +13,8 @@ import type { VerifyReport } from '../../src/verify/types';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, USERS } from '../support/jwtTenants';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 import { REPO_ROOT } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 /** The e2e tests' node_modules cache (test/support/meshcentral.ts): one npm install for both. */
 const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
 const ISSUER_AUDIENCE = { JWT_ISSUER: 'https://dashboard.example', JWT_AUDIENCE: 'meshcentral' };

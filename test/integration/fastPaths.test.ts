@@ -18,8 +18,8 @@ import { runGit } from '../../src/tools/git';
 import { ensureBuilt, runCli, type CliResult } from '../support/cli';
 import { writeProject } from '../support/project';
 import { REPO_ROOT } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'series-1.1.55');
 
 const PRELOAD = `

@@ -13,8 +13,8 @@ import { runGit } from '../../src/tools/git';
 import { buildMergeFork, type MergeFork } from '../support/mergeFork';
 import { writeProject } from '../support/project';
 import { REPO_ROOT, releaseDir } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 jest.setTimeout(240000);
 
 describe('import fork', () => {

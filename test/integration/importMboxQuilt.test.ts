@@ -18,8 +18,8 @@ import { readTree } from '../../src/workspace/backup';
 import { GitScratch } from '../support/gitScratch';
 import { writeProject } from '../support/project';
 import { REPO_ROOT, releaseDir } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'series-1.1.55');
 jest.setTimeout(240000);
 

@@ -12,8 +12,8 @@ import { checkImageAssets, defaultAssetsDir } from '../../src/verify/checkImageA
 import type { CheckId, VerifyReport } from '../../src/verify/types';
 import { ensureBuilt, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
+import { SHARED_CACHE } from '../support/cache';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const ASSETS = path.join(__dirname, '..', 'fixtures', 'image-assets');
 const PIN = 'pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch';
 const MODULE = 'add-the-jwt-single-sign-on-module.patch';
