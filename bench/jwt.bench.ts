@@ -1,7 +1,7 @@
 /*
  * JWT single sign-on latency on loopback, with a real PostgreSQL and two real patched MeshCentral 1.1.55
  * servers side by side: one with today's series (every cookie request re-checks exp and the user through the
- * cache), one with the series as it was before issue 9 (bench/fixtures/jwt-series-before-issue-9, no re-check).
+ * cache), one with the series as it was before issue 9 (test/fixtures/jwt-series-before-hardening, no re-check).
  * Targets (issue 9): today's cookie-path p99 within 1.5x of the old cookie path; Bearer p99 within 2x of
  * today's cookie path. Also reported: `/?token=` logins (token check, one-time jti, user lookup, redirect).
  * The request is `/meshagents?meshaction=generic`: small, and it answers only for a logged-in user.
@@ -21,7 +21,7 @@ const WARMUP = 50;
 const REQUESTS = 400;
 const LOGINS = 200;
 const PATH = '/meshagents?meshaction=generic';
-const OLD_SERIES = path.join(REPO_ROOT, 'bench', 'fixtures', 'jwt-series-before-issue-9');
+const OLD_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'jwt-series-before-hardening');
 // Long-lived tokens so the sessions outlive the run (URL tokens are capped at 120 s by default).
 const SETTINGS = { jwtAuthUrlTokenMaxLifetime: 3600, maxInvalidLogin: false };
 

@@ -40,7 +40,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * MESHFORK_JWT_SERIES=DIR runs the suite against another series folder, e.g. the series before issue 9:
- * `MESHFORK_JWT_SERIES=bench/fixtures/jwt-series-before-issue-9 npx jest test/e2e/jwt-hardening.test.ts`
+ * `MESHFORK_JWT_SERIES=test/fixtures/jwt-series-before-hardening npx jest test/e2e/jwt-hardening.test.ts`
  * shows every finding failing there (the crash test runs last: it takes that server down).
  */
 const SERIES = process.env.MESHFORK_JWT_SERIES ? path.resolve(process.env.MESHFORK_JWT_SERIES) : undefined;
