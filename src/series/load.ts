@@ -73,5 +73,5 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   const listed = new Set(entries.map((e) => e.name));
   const stray = (await patchFilesBelow(patchesDir)).filter((f) => !listed.has(f)).sort();
   const warnings = stray.map((f) => `${path.join(patchesDir, f)}: not listed in ${seriesPath}, so it is not applied (add it to the series or delete it)`);
-  return { dir: patchesDir, entries, patches, warnings };
+  return { dir: patchesDir, entries, patches, warnings, unlisted: stray };
 }

@@ -105,6 +105,8 @@ export interface Series {
   patches: Patch[];
   /** Things worth telling that do not stop the series (a patch file the series does not list). */
   warnings: string[];
+  /** Patch files below the folder that the series file does not list (relative to it): not applied. */
+  unlisted: string[];
 }
 
 /** Paths an operation reads from the target tree. */

@@ -22,6 +22,15 @@ export interface SeriesCheck {
 export async function checkSeries(patchesDir: string, root: string): Promise<SeriesCheck> {
   try {
     const series = await loadSeries(patchesDir);
+    // Loading only warns about a patch file the series does not list (quilt's rule); the gate refuses it.
+    if (series.unlisted.length) {
+      const seriesFile = path.relative(root, path.join(patchesDir, 'series'));
+      const problems = series.unlisted.map((name) => {
+        const file = path.relative(root, path.join(patchesDir, name));
+        return { message: `${file}: not listed in ${seriesFile}, so it is not applied`, patch: name, file, hint: `add it to ${seriesFile} or delete it` };
+      });
+      return { patches: [], kind: 'input', problems };
+    }
     const patches = await Promise.all(series.patches.map(async (patch) => ({ patch, text: (await fs.readFile(path.join(patchesDir, patch.name))).toString('latin1') })));
     return { series, patches, problems: [] };
   } catch (error) {

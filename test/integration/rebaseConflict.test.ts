@@ -155,12 +155,15 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   const done = await cli(['sync', 'continue']);
   expect(done.stderr).toBe('');
   expect(done.exitCode).toBe(0);
-  expect(done.stdout.split('\n').slice(0, 4)).toEqual([
+  const doneLines = done.stdout.split('\n');
+  expect(lines.slice(0, 3)).toEqual([
     'Rebased the series from 1.1.55 to 1.1.56:',
     '  unchanged  add-the-jwt-single-sign-on-module.patch',
     '  resolved   serve-jwt-logins-from-the-web-server.patch',
-    '  unchanged  list-jwt-single-sign-on-in-the-package-keywords.patch',
   ]);
+  // The upstream commit behind the resolution (a git upstream), then the next patch.
+  expect(doneLines[3]).toMatch(/^ {13}upstream: [0-9a-f]{10} Rename the logout handler$/);
+  expect(doneLines[4]).toBe('  unchanged  list-jwt-single-sign-on-in-the-package-keywords.patch');
   const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8')) as { base: string };
   expect(config.base).toBe('1.1.56');
   const summary = readFileSync(path.join(project, 's.md'), 'utf8');

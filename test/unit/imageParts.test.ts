@@ -55,8 +55,8 @@ test('the series hash is sha256 of the sha256sum listing of the listed patches i
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');
     const expected = sha(`${sha('A')}  a.patch\n${sha('B')}  b.patch\n`);
     const entries = [{ name: 'a.patch', line: 2, options: {} }, { name: 'b.patch', line: 3, options: {} }];
-    expect(await seriesHash({ dir, entries, patches: [], warnings: [] })).toBe(expected);
-    expect(await seriesHash({ dir, entries: [...entries].reverse(), patches: [], warnings: [] })).not.toBe(expected);
+    expect(await seriesHash({ dir, entries, patches: [], warnings: [], unlisted: [] })).toBe(expected);
+    expect(await seriesHash({ dir, entries: [...entries].reverse(), patches: [], warnings: [], unlisted: [] })).not.toBe(expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
