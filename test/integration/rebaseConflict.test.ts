@@ -238,8 +238,10 @@ test('a hunk whose context changed upstream merges 3-way without stopping and is
   const run = await cli(['sync', 'rebase', '--to', '1.1.58', '--summary', 's.md'], other);
   expect(run.stderr).toBe('');
   expect(run.exitCode).toBe(0);
-  expect(run.stdout.split('\n').slice(1, 4)).toEqual([
+  expect(run.stdout.split('\n').slice(1, 5)).toEqual([
     '  refreshed  add-the-jwt-single-sign-on-module.patch',
+    // The upstream commit behind the refresh (git upstream).
+    expect.stringMatching(/^ {13}upstream: [0-9a-f]{10} Pass the relay to the web server$/),
     '  unchanged  serve-jwt-logins-from-the-web-server.patch',
     '  unchanged  list-jwt-single-sign-on-in-the-package-keywords.patch',
   ]);

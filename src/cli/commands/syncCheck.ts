@@ -18,10 +18,10 @@ function wholeNumber(value: string): number {
 
 const EXIT_CODES = `
 Exit codes:
-  0  every patch applies (clean, or at shifted lines), or up to date
-  1  at least one patch conflicts
+  0  every patch applies (clean, or at shifted lines); with nothing newer, to the base itself
+  1  at least one patch conflicts (also against the base itself when nothing is newer)
   3  applies but needs a refresh: fuzz, 3-way merge, or a patch upstream already contains
-  2  usage, config, series or version error (e.g. --to outside supports without --ignore-range)
+  2  usage, config, series or version error (e.g. --to outside supports without --ignore-range; NO_RELEASES, BASE_UNKNOWN)
   4  environment: upstream unreachable, integrity mismatch, git or npm failing
 `;
 
