@@ -155,10 +155,12 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   const done = await cli(['sync', 'continue']);
   expect(done.stderr).toBe('');
   expect(done.exitCode).toBe(0);
-  expect(done.stdout.split('\n').slice(0, 4)).toEqual([
+  expect(done.stdout.split('\n').slice(0, 5)).toEqual([
     'Rebased the series from 1.1.55 to 1.1.56:',
     '  unchanged  add-the-jwt-single-sign-on-module.patch',
     '  resolved   serve-jwt-logins-from-the-web-server.patch',
+    // The upstream commit behind the conflict (git upstream), as for a refreshed patch.
+    expect.stringMatching(/^ {13}upstream: [0-9a-f]{10} Rename the logout handler$/),
     '  unchanged  list-jwt-single-sign-on-in-the-package-keywords.patch',
   ]);
   const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8')) as { base: string };
