@@ -90,7 +90,7 @@ async function exportOnce(project: string, command = 'export'): Promise<TracedRu
 /** The phases of an export that changes patches/, in order (src/util/tracePhase.ts markers). */
 const EXPORT_PHASES = [STARTUP, 'export:read', 'patches:write', 'patches:swap', 'patches:cleanup'];
 /** What patches/ must be after a kill in each phase, once recovered. */
-const EXPECTED_SET: Record<string, 'old' | 'new'> = { [STARTUP]: 'old', 'export:read': 'old', 'patches:write': 'old', 'patches:cleanup': 'new', 'patches:done': 'new' };
+const EXPECTED_SET: Record<string, 'old' | 'new'> = { [STARTUP]: 'old', 'lock:held': 'old', 'export:read': 'old', 'patches:write': 'old', 'patches:cleanup': 'new', 'patches:done': 'new', 'lock:released': 'new' };
 const KILLS = 30;
 
 test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in every phase: patches/ is always the old set or the new set`, async () => {
@@ -118,7 +118,8 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
   // The new set, from one uninterrupted run, and how long each of its phases takes.
   const full = await exportOnce(project);
   expect([full.code, full.stderr]).toEqual([0, '']);
-  expect(full.marks.map((m) => m.phase)).toEqual([...EXPORT_PHASES.slice(1), 'patches:done']);
+  // The project lock is taken first and given back last (src/workspace/projectLock.ts).
+  expect(full.marks.map((m) => m.phase)).toEqual(['lock:held', ...EXPORT_PHASES.slice(1), 'patches:done', 'lock:released']);
   const durations = phaseDurations(full.marks);
   const newSet = await snapshot(patchesDir);
   expect(Object.keys(newSet)).toContain('add-the-json-web-token-single-sign-on-module.patch');

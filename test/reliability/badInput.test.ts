@@ -53,7 +53,7 @@ const CLI_CASES: [string, ArgumentCase][] = [
   ['sync rebase without --to', { args: ['sync', 'rebase'], message: /--to/ }],
   ['edit --at without its value', { args: ['edit', '--at'], message: /--at/ }],
   ['sync check --to that is not a version', { args: ['sync', 'check', '--to', '1.2'], message: /--to.*"1\.2"/ }],
-  ['apply --to outside supports', { args: ['apply', '--out', 'x', '--to', '9.9.9'], message: /9\.9\.9.*supports/ }],
+  ['apply --to outside supports', { args: ['apply', '--out', 'x', '--to', '0.7.99'], message: /0\.7\.99.*supports/ }],
   ['apply --out onto the project', { args: ['apply', '--out', '.', '--force'], message: /--out .* holds the project/ }],
 ];
 

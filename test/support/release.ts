@@ -43,6 +43,11 @@ export function releaseDir(version: string): string {
   mkdirSync(tmp, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', tmp, '--strip-components=1']);
   linkIdenticalFiles(tmp);
+  // A complete tree another worker made meanwhile is used as it is (others may be reading it).
+  if (existsSync(path.join(dir, 'package.json'))) {
+    rmSync(tmp, { recursive: true, force: true });
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(tmp, dir);
@@ -60,8 +65,11 @@ export function releaseDir(version: string): string {
  */
 function linkIdenticalFiles(tree: string): void {
   const others = readdirSync(RELEASE_CACHE)
-    .filter((name) => /^meshcentral-[^/]+$/.test(name) && !name.endsWith('.tgz') && existsSync(path.join(RELEASE_CACHE, name, 'package.json')))
-    .map((name) => path.join(RELEASE_CACHE, name));
+    // Finished releases only: never the tree itself (a link to itself makes rename a no-op and leaves
+    // the `.link-` name behind) nor another worker's half-made `.tmp-` tree.
+    .filter((name) => /^meshcentral-[^/]+$/.test(name) && !name.endsWith('.tgz') && !name.includes('.tmp-') && existsSync(path.join(RELEASE_CACHE, name, 'package.json')))
+    .map((name) => path.join(RELEASE_CACHE, name))
+    .filter((dir) => dir !== tree);
   const walk = (rel: string): void => {
     for (const entry of readdirSync(path.join(tree, rel), { withFileTypes: true })) {
       const relPath = path.join(rel, entry.name);

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { ExitCode } from '../../errors';
 import type { SyncStatusResult } from '../../commands/syncStatus';
 import type { RebaseReport } from '../../workspace/rebaseSession';
-import { dropWords } from '../../workspace/dropReason';
 import type { CommandOutcome, GlobalOptions } from '../context';
 import { withExamples } from '../help';
 import type { Dispatch } from '../program';
@@ -21,7 +20,7 @@ function rel(globals: GlobalOptions, p: string): string {
 }
 
 /** Text and exit code for a finished or stopped rebase (shared by rebase and continue). */
-function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): CommandOutcome {
+async function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): Promise<CommandOutcome> {
   const json = { schemaVersion: 1, ...report };
   if (report.status === 'stopped') {
     const lines = [`Conflict in patch ${report.position}/${report.total} ${report.patch.name} ("${report.patch.subject}") on ${report.to}:`];
@@ -47,6 +46,8 @@ function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): CommandOut
     );
     return { exitCode: ExitCode.conflict, json, text: lines.join('\n') };
   }
+  // Loaded here, not at start-up: `--version` and `--help` load the CLI files only.
+  const { dropWords } = await import('../../workspace/dropReason');
   const lines = [`Rebased the series from ${report.from} to ${report.to}:`];
   for (const p of report.summary.patches) {
     const moves = p.moves.map((m) => `${m.path} ${m.oldStart}→${m.newStart}`).join(', ');
@@ -116,7 +117,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
           force: flags.force,
           progress: globals.progress,
         });
-        return rebaseOutcome(report, globals);
+        return await rebaseOutcome(report, globals);
       }),
     );
   withExamples(rebase, [
@@ -134,7 +135,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .action((flags: { skip?: boolean }) =>
       dispatch(async (globals) => {
         const { syncContinue } = await import('../../commands/syncContinue');
-        return rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals);
+        return await rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals);
       }),
     );
   withExamples(cont, ['meshfork sync continue', 'meshfork sync status && meshfork sync continue', 'meshfork sync continue --skip']);
