@@ -6,13 +6,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
-import { appendPatches, freeName, type NewPatchFile } from '../import/appendPatches';
-import { checkApplies } from '../import/checkApplies';
+import { freeName } from '../import/appendPatches';
+import { addToSeries, type ImportedPatch } from '../import/addToSeries';
 import { normalizeMessage, splitMbox } from '../import/mbox';
 import { loadSeries } from '../series/load';
 import type { Patch } from '../series/types';
 import { patchFileName } from '../series/writer';
-import { openUpstream } from '../upstream';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
 
@@ -39,7 +38,7 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
   return withProjectLock(layout, async () => {
     const series = await loadSeries(loaded.patchesDir);
     const taken = new Set([...series.entries.map((e) => e.name), ...(await fs.readdir(loaded.patchesDir).catch(() => []))]);
-    const added: (NewPatchFile & { patch: Patch; source: string })[] = [];
+    const added: ImportedPatch[] = [];
     for (const file of options.files) {
       const full = path.resolve(options.cwd, file);
       const text = await fs.readFile(full).then((b) => b.toString('latin1'), (error: NodeJS.ErrnoException) => {
@@ -52,16 +51,7 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
         added.push({ name, text: normalized, patch: { ...patch, name }, source: `${file}#${k + 1}` });
       });
     }
-    const at = options.before === undefined ? series.patches.length : series.entries.findIndex((e) => e.name === options.before);
-    if (at === -1) throw new MeshforkError('USAGE', `--before ${options.before}: the series has no such patch`, { hint: 'name a patch as listed in patches/series (meshfork series lists them)' });
-    const combined = [...series.patches.slice(0, at), ...added.map((a) => a.patch), ...series.patches.slice(at)];
-    const upstream = await openUpstream(loaded, { cacheDir: options.cacheDir });
-    try {
-      await checkApplies(upstream, loaded.config.base, combined, new Set(added.map((a) => a.name)));
-    } finally {
-      upstream.close();
-    }
-    await appendPatches(loaded.patchesDir, added, options.before);
+    await addToSeries(loaded, series, added, options.before, options.cacheDir);
     return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })) };
   });
 }

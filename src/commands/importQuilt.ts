@@ -5,11 +5,10 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { loadConfig } from '../config/load';
-import { appendPatches, freeName } from '../import/appendPatches';
-import { checkApplies } from '../import/checkApplies';
+import { freeName } from '../import/appendPatches';
+import { addToSeries } from '../import/addToSeries';
 import { optionText, readQuiltDir } from '../import/quilt';
 import { loadSeries } from '../series/load';
-import { openUpstream } from '../upstream';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
 import type { ImportResult } from './importMbox';
@@ -34,15 +33,7 @@ export async function importQuilt(options: ImportQuiltOptions): Promise<ImportRe
       taken.add(name);
       return { name, text: q.text, options: optionText(q.options), patch: { ...q.patch, name }, source: q.name };
     });
-    const at = options.before === undefined ? series.patches.length : series.entries.findIndex((e) => e.name === options.before);
-    const combined = at === -1 ? [...series.patches, ...added.map((a) => a.patch)] : [...series.patches.slice(0, at), ...added.map((a) => a.patch), ...series.patches.slice(at)];
-    const upstream = await openUpstream(loaded, { cacheDir: options.cacheDir });
-    try {
-      await checkApplies(upstream, loaded.config.base, combined, new Set(added.map((a) => a.name)));
-    } finally {
-      upstream.close();
-    }
-    await appendPatches(loaded.patchesDir, added, options.before);
+    await addToSeries(loaded, series, added, options.before, options.cacheDir);
     return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })) };
   });
 }
