@@ -156,7 +156,7 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   expect(done.stderr).toBe('');
   expect(done.exitCode).toBe(0);
   const doneLines = done.stdout.split('\n');
-  expect(lines.slice(0, 3)).toEqual([
+  expect(doneLines.slice(0, 3)).toEqual([
     'Rebased the series from 1.1.55 to 1.1.56:',
     '  unchanged  add-the-jwt-single-sign-on-module.patch',
     '  resolved   serve-jwt-logins-from-the-web-server.patch',
