@@ -48,6 +48,8 @@ export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cm
   (function configureDeep(cmd: Command) {
     cmd.exitOverride();
     cmd.showSuggestionAfterError(true);
+    // "meshfork series extra" is a typo, not a request: refuse words a command does not take.
+    cmd.allowExcessArguments(false);
     if (cmd.commands.length > 0) cmd.hook('preSubcommand', (_parent, sub) => onCommand(sub));
     cmd.commands.forEach(configureDeep);
   })(program);

@@ -82,6 +82,8 @@ describe('meshfork CLI', () => {
       [['sync', 'chek'], /unknown command 'chek'[\s\S]*Did you mean check\?/],
       [['series', '--verbos'], /unknown option '--verbos'[\s\S]*Did you mean --verbose\?/],
       [['--jsn', 'series'], /unknown option '--jsn'[\s\S]*Did you mean --json\?/],
+      [['series', 'extra'], /^error\[USAGE\]: too many arguments for 'series'\. Expected 0 arguments but got 1\.\nhint: run `meshfork series --help` for the options\n$/],
+      [['sync', 'check', '1.1.56'], /^error\[USAGE\]: too many arguments for 'check'[\s\S]*hint: run `meshfork sync check --help`/],
     ])('meshfork %j', async (args, message) => {
       const result = await runCli(args, { cwd: project });
       expect(result.exitCode).toBe(2);
