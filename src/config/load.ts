@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { quickParseConfig } from './quickParse';
 import type { Config } from './schema';
+import { jsonErrorLocation } from '../util/jsonLocation';
 
 export const CONFIG_FILE = 'meshfork.config.json';
 
@@ -50,16 +51,6 @@ export function parseConfig(file: string, raw: unknown): Config {
     });
   }
   return config;
-}
-
-/** "line:column: " of a JSON.parse error, from the position V8 reports ("" when it reports none). */
-function jsonErrorLocation(text: string, message: string): string {
-  const match = /at position (\d+)/.exec(message);
-  if (!match) return ' ';
-  const before = text.slice(0, Number(match[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${line}:${column}: `;
 }
 
 export async function loadConfig(cwd: string, explicitFile?: string): Promise<LoadedConfig> {

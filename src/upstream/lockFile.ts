@@ -5,6 +5,7 @@ import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { sha256 } from './blobStore';
 import { withProcessLock } from './processLock';
+import { jsonErrorLocation } from '../util/jsonLocation';
 
 export const LOCK_FILE = 'meshfork.lock.json';
 
@@ -66,7 +67,7 @@ export function parseLock(file: string, text: string): LockData {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new MeshforkError('LOCK_INVALID', `${file}: not valid JSON: ${(error as Error).message}`, {
+    throw new MeshforkError('LOCK_INVALID', `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`, {
       hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
     });
   }

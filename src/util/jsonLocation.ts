@@ -1,0 +1,12 @@
+/**
+ * "line:column: " of a JSON.parse error, from the character position V8 reports, so a message can
+ * point at the spot (" " when V8 reports no position, as for an empty file).
+ */
+export function jsonErrorLocation(text: string, message: string): string {
+  const match = /at position (\d+)/.exec(message);
+  if (!match) return ' ';
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${line}:${column}: `;
+}
