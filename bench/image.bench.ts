@@ -20,6 +20,7 @@ import { figure, type BenchFigure } from './result';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const REBUILDS = 3;
+const REPOSITORY = 'meshfork-bench/meshcentral';
 const PATCH = 'add-the-jwt-single-sign-on-module.patch';
 const LINE = '// Reads the JWT_SECRET / POSTGRES_* environment';
 
@@ -35,7 +36,7 @@ export async function run(): Promise<BenchFigure[]> {
     const project = path.join(tmp, 'project');
     for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
-    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository: 'meshfork-bench/meshcentral' } }));
+    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository: REPOSITORY } }));
     const env = { ...process.env, MESHFORK_CACHE: path.join(REPO_ROOT, '.cache', 'meshfork'), CI: '1' };
     const build = (baseImage = base): number => {
       const start = process.hrtime.bigint();
@@ -70,5 +71,8 @@ export async function run(): Promise<BenchFigure[]> {
     ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // The images this run tagged (each ~770 MB); BuildKit's layer cache stays for the next run.
+    const tagged = (await dockerOk(['images', '--quiet', '--filter', `reference=${REPOSITORY}`])).split('\n').filter(Boolean);
+    if (tagged.length > 0) await dockerOk(['rmi', '-f', ...new Set(tagged)]);
   }
 }

@@ -167,7 +167,7 @@ beforeAll(async () => {
 }, 1_200_000);
 
 afterAll(async () => {
-  for (const name of containers) await docker(['rm', '-f', name]);
+  for (const name of containers) await docker(['rm', '--force', '--volumes', name]);
   // The images this run tagged (BuildKit's cache keeps the layers for the next run).
   const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout.split('\n').filter((l) => l.split(' ')[0].endsWith('meshfork-e2e/meshcentral'));
   const ids = [...new Set(images.map((l) => l.split(' ')[1]))];
