@@ -4,7 +4,7 @@
  * then `node meshcentral.js --datapath DIR` on a free loopback port, stopped by its PID.
  */
 import { REPO_ROOT as ROOT } from './release';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
 import { SHARED_CACHE } from './cache';
 import { BASE_SETTINGS } from './jwtTenants';
+import { startMeshCentral as startSmokeServer, writeMeshCentralConfig, type MeshCentralServer, type StartOptions as SmokeStartOptions } from '../../src/verify/smoke/meshcentralServer';
 
 const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
 
@@ -84,90 +85,14 @@ export function installDependencies(dir: string): void {
   }
 }
 
-export interface MeshCentralServer {
-  port: number;
-  pid: number;
-  datapath: string;
-  /** Everything the server printed so far (stdout and stderr). */
-  output(): string;
-  /** Resolves when the output contains `text` (or rejects after timeoutMs). */
-  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  /** Stops the server by its PID; deletes the data folder unless keepData (to start again on it). */
-  stop(options?: { keepData?: boolean }): Promise<void>;
-}
+export type { MeshCentralServer } from '../../src/verify/smoke/meshcentralServer';
 
-export interface StartOptions {
-  /** Extra config.json settings (MeshCentral lower-cases the keys itself). */
-  settings?: Record<string, unknown>;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-  /** Start on the data folder of a stopped server (its config.json is rewritten with a new port). */
-  datapath?: string;
-  /** Extra command-line arguments (e.g. `--createaccount NAME --pass PW` with runMeshCentralUntilExit). */
-  args?: string[];
-  /** Start on a copy of this data folder (certificates and signed agents made already: start-up takes seconds, not a minute). */
-  copyFrom?: string;
-}
+/** What a test may pass: the smoke check's options (settings go on top of the e2e tenants' BASE_SETTINGS). */
+export type StartOptions = SmokeStartOptions;
 
-/** config.json for a loopback test server: the settings the issue lists, plus jwtAuth on with issuer, audience and root tenant. */
-function writeConfig(datapath: string, port: number, settings: Record<string, unknown> = {}): void {
-  const config = {
-    settings: {
-      cert: 'localhost', port, redirPort: 0, mpsPort: 0, WANonly: true, exactPorts: true, selfUpdate: false,
-      noAgentUpdate: true, checkUpdates: false, agentTimeStampServer: false, jwtAuth: true, ...BASE_SETTINGS, ...settings,
-    },
-    domains: { '': { title: 'meshfork e2e' } },
-  };
-  writeFileSync(path.join(datapath, 'config.json'), JSON.stringify(config, null, 2));
-}
-
-/** Starts `node meshcentral.js` from a patched tree with `jwtAuth: true` and waits until HTTPS listens. */
-export async function startMeshCentral(appDir: string, options: StartOptions = {}): Promise<MeshCentralServer> {
-  const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
-  if (options.copyFrom) execFileSync('cp', ['-a', `${options.copyFrom}/.`, datapath]);
-  const port = await freePort();
-  writeConfig(datapath, port, options.settings);
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
-  const child: ChildProcess = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer): void => {
-    output += d.toString('utf8');
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { for (const w of waiters.splice(0)) w(); resolve(); }));
-
-  const waitForOutput = (text: string | RegExp, timeoutMs = 30_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`MeshCentral did not print ${String(text)} within ${timeoutMs} ms. Output:\n${output}`)), timeoutMs);
-      const check = (): void => {
-        const found = typeof text === 'string' ? output.includes(text) : text.test(output);
-        if (found) { clearTimeout(deadline); resolve(); return; }
-        if (child.exitCode !== null || child.signalCode !== null) { clearTimeout(deadline); reject(new Error(`MeshCentral exited (${child.exitCode ?? child.signalCode}) before printing ${String(text)}. Output:\n${output}`)); return; }
-        waiters.push(check);
-      };
-      check();
-    });
-
-  const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGINT'); // MeshCentral's own Ctrl-C handler stops it cleanly
-      const killer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    if (!stopOptions.keepData) rmSync(datapath, { recursive: true, force: true });
-  };
-
-  try {
-    await waitForOutput('MeshCentral HTTPS server running', options.timeoutMs ?? 90_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { port, pid: child.pid ?? -1, datapath, output: () => output, waitForOutput, stop };
+/** The smoke check's MeshCentral (src/verify/smoke), with jwtAuth's issuer, audience and root tenant of the e2e tests. */
+export function startMeshCentral(appDir: string, options: StartOptions = {}): Promise<MeshCentralServer> {
+  return startSmokeServer(appDir, { ...options, settings: { ...BASE_SETTINGS, ...options.settings } });
 }
 
 /** Starts MeshCentral and waits for it to exit on its own (start-up refusals); returns its output and exit code. */
@@ -175,7 +100,7 @@ export async function runMeshCentralUntilExit(appDir: string, options: StartOpti
   const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
   if (options.copyFrom) execFileSync('cp', ['-a', `${options.copyFrom}/.`, datapath]);
   const port = await freePort();
-  writeConfig(datapath, port, options.settings);
+  writeMeshCentralConfig(datapath, port, { ...BASE_SETTINGS, ...options.settings });
   const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath, ...(options.args ?? [])], { cwd: appDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
