@@ -47,13 +47,13 @@ async function byPatchPackage(entry: CorpusPatch, patchFile: string, n: number):
   return { ok: true, files: asText(await readTree(path.join(app, 'node_modules', name))) };
 }
 
-async function byMeshfork(entry: CorpusPatch, patchFile: string): Promise<Result> {
+async function byMeshfork(entry: CorpusPatch, patchFile: string, pristine: Map<string, string>): Promise<Result> {
   const [name] = splitSpec(entry.target);
   const strip = 2 + name.split('/').length; // a/ node_modules/ and the package name's one or two parts
   const [line] = parseSeriesFile('series', `${path.basename(patchFile)} -p${strip} --ignore-trailing-whitespace\n`);
   try {
     const patch = parsePatch(line.name, readFileSync(patchFile, 'latin1'), line.options);
-    const before = asText(await readTree(packageDir(entry.target)));
+    const before = new Map(pristine);
     const tree = new MemoryTree(async (p) => before.get(p));
     const outcome = await applySeries([patch], tree);
     if (outcome.status === 'conflict') return { ok: false, why: JSON.stringify(outcome.patches[0].files.filter((f) => f.status === 'conflict')) };
@@ -66,24 +66,42 @@ async function byMeshfork(entry: CorpusPatch, patchFile: string): Promise<Result
 }
 
 const verdict = (r: Result) => (r.ok ? 'applied' : 'refused');
-const compared: { patch: string; identical: boolean }[] = [];
+
+async function compare(entry: CorpusPatch, n: number): Promise<Result> {
+  const patchFile = path.join(packageDir(entry.carrier), entry.path);
+  const pristine = asText(await readTree(packageDir(entry.target)));
+  const theirs = await byPatchPackage(entry, patchFile, n);
+  const ours = await byMeshfork(entry, patchFile, pristine);
+  if (verdict(ours) !== verdict(theirs)) throw new Error(`meshfork ${verdict(ours)}, patch-package ${verdict(theirs)}: ${ours.ok ? '' : ours.why}${theirs.ok ? '' : theirs.why}`);
+  const [ourFiles, theirFiles] = [ours, theirs].map((r) => (r.ok ? r.files : new Map<string, string>()));
+  const differing = [...new Set([...ourFiles.keys(), ...theirFiles.keys()])].filter((p) => ourFiles.get(p) !== theirFiles.get(p));
+  expect(differing).toEqual([]);
+  // An applied patch changed the published package (an already-applied patch would not count).
+  if (theirs.ok) expect([...theirFiles].filter(([p, c]) => pristine.get(p) !== c).length).toBeGreaterThan(0);
+  return theirs;
+}
+
+const label = (p: CorpusPatch) => `${p.carrier} ${p.path} on ${p.target}`;
+const identical: string[] = [];
 
 describe('patch-package patches published on the npm registry', () => {
-  it.each(corpus.patches.map((p, i) => [`${p.carrier} ${p.path}`, p, i] as const))('%s: meshfork gives the bytes patch-package gives', async (label, entry, n) => {
-    const patchFile = path.join(packageDir(entry.carrier), entry.path);
-    const theirs = await byPatchPackage(entry, patchFile, n);
-    const ours = await byMeshfork(entry, patchFile);
-    if (verdict(ours) !== verdict(theirs)) throw new Error(`meshfork ${verdict(ours)}, patch-package ${verdict(theirs)}: ${ours.ok ? '' : ours.why}${theirs.ok ? '' : theirs.why}`);
-    const [ourFiles, theirFiles] = [ours, theirs].map((r) => (r.ok ? r.files : new Map<string, string>()));
-    const differing = [...new Set([...ourFiles.keys(), ...theirFiles.keys()])].filter((p) => ourFiles.get(p) !== theirFiles.get(p));
-    expect(differing).toEqual([]);
-    // An applied patch changed the published package (an already-applied patch would not count).
-    const pristine = asText(await readTree(packageDir(entry.target)));
-    if (theirs.ok) expect([...theirFiles].filter(([p, c]) => pristine.get(p) !== c).length).toBeGreaterThan(0);
-    compared.push({ patch: label, identical: theirs.ok && ours.ok });
+  it.each(corpus.patches.map((p, i) => [label(p), p, i] as const))('%s: meshfork gives the bytes patch-package gives', async (name, entry, n) => {
+    const theirs = await compare(entry, n);
+    expect(theirs.ok).toBe(true);
+    identical.push(name);
   });
 
-  it('compared at least 20 patches with identical bytes', () => {
-    expect(compared.filter((c) => c.identical).length).toBeGreaterThanOrEqual(20);
+  it('compared at least 20 patches at their exact versions with identical bytes', () => {
+    expect(identical.length).toBeGreaterThanOrEqual(20);
+  });
+
+  // patch-package warns of the version mismatch and applies a hunk within 20 lines of its place, or refuses.
+  const outcomes: string[] = [];
+  it.each(corpus.otherVersions.map((p, i) => [label(p), p, corpus.patches.length + i] as const))('%s (another release): the same outcome and bytes as patch-package', async (name, entry, n) => {
+    outcomes.push(verdict(await compare(entry, n)));
+  });
+
+  it('the other releases include patches both apply and patches both refuse', () => {
+    expect(new Set(outcomes)).toEqual(new Set(['applied', 'refused']));
   });
 });

@@ -25,6 +25,8 @@ export interface PatchPackageCorpus {
   carriers: Record<string, string>;
   targets: Record<string, string>;
   patches: CorpusPatch[];
+  /** The same patches on a neighbouring release of their target, where lines moved or the change is gone. */
+  otherVersions: CorpusPatch[];
 }
 
 export function loadCorpus(): PatchPackageCorpus {
