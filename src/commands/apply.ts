@@ -69,16 +69,17 @@ function writeChanges(dir: string, tree: MemoryTree): string[] {
   return changed;
 }
 
-/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. */
-async function publish(build: string, out: string): Promise<void> {
+/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. Says whether an old `out` was replaced. */
+async function publish(build: string, out: string): Promise<'new' | 'replaced'> {
   if (!existsSync(out)) {
     await fs.rename(build, out);
-    return;
+    return 'new';
   }
   const old = siblingTempPath(out).replace(/\.tmp$/, '.old');
   await fs.rename(out, old);
   await fs.rename(build, out);
   await fs.rm(old, { recursive: true, force: true });
+  return 'replaced';
 }
 
 /**
@@ -125,7 +126,8 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
     tracePhase('apply:write');
     const changedFiles = writeChanges(build, tree);
     tracePhase('apply:publish');
-    await publish(build, out);
+    // the old output's links to the cache are gone: its blobs' link counts (and ctimes) changed
+    if ((await publish(build, out)) === 'replaced') await upstream.stampBlobs(version);
     tracePhase('apply:done');
     return { ...base, written: true, changedFiles };
   } finally {

@@ -9,7 +9,8 @@ import { defaultCacheDir } from './cacheDir';
 import { GitSource } from './gitSource';
 import { LOCK_FILE, LockBook, upstreamKey } from './lockFile';
 import { ManifestStore, type Manifest } from './manifest';
-import { linkTree, unsoundFiles } from './materialize';
+import { BlobStamps } from './blobStamps';
+import { linkTree, stampRelease, unsoundFiles } from './materialize';
 import { NpmSource } from './npmSource';
 import { withProcessLock } from './processLock';
 import { tracePhase } from '../util/tracePhase';
@@ -32,6 +33,8 @@ export interface Upstream {
   reader(version: string): FileReader;
   /** The whole release into an empty or absent dir, hard-linked from the cache. */
   materialize(version: string, dir: string): Promise<void>;
+  /** Record the release's blobs as they are after links to them were removed (an old output deleted): see BlobStamps. */
+  stampBlobs(version: string): Promise<void>;
   /** Fill the cache with the whole release (what `upstream fetch` does). */
   fetch(version: string): Promise<Release>;
   git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
@@ -178,16 +181,42 @@ class CachedUpstream implements Upstream {
   }
 
   async fetch(version: string): Promise<Release> {
-    const release = await this.resolve(version);
-    const manifest = await this.manifest(release);
-    const bad = await unsoundFiles(manifest, this.blobs);
-    if (bad.length > 0) await this.repair(release, `${bad.length} blob(s) failed verification`);
+    const { release, stamps } = await this.verified(version);
+    stamps.save();
     return release;
   }
 
+  /** The release with every blob checked (stat and stamp, hashed when either looks off), repaired if needed. */
+  private async verified(version: string): Promise<{ release: Release; stamps: BlobStamps }> {
+    const release = await this.resolve(version);
+    const manifest = await this.manifest(release);
+    const stamps = this.stampsOf(release);
+    const bad = await unsoundFiles(manifest, this.blobs, stamps);
+    if (bad.length > 0) {
+      // a rebuild hashes every blob it keeps: all of them are known good again
+      stampRelease(await this.repair(release, `${bad.length} blob(s) failed verification`), this.blobs, stamps);
+    }
+    return { release, stamps };
+  }
+
+  private stampsOf(release: Release): BlobStamps {
+    return new BlobStamps(path.join(this.cacheDir, 'stamps', `${sha256(release.identity)}.json`));
+  }
+
   async materialize(version: string, dir: string): Promise<void> {
-    const release = await this.fetch(version);
-    await linkTree(await this.manifest(release), this.blobs, dir);
+    const { release, stamps } = await this.verified(version);
+    const manifest = await this.manifest(release);
+    await linkTree(manifest, this.blobs, dir);
+    // the links just made changed every blob's ctime and link count, not its bytes
+    stampRelease(manifest, this.blobs, stamps);
+    stamps.save();
+  }
+
+  async stampBlobs(version: string): Promise<void> {
+    const release = await this.resolve(version);
+    const stamps = this.stampsOf(release);
+    stampRelease(await this.manifest(release), this.blobs, stamps);
+    stamps.save();
   }
 
   close(): void {
