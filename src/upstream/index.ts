@@ -57,6 +57,8 @@ class CachedUpstream implements Upstream {
   private readonly resolved = new Map<string, Promise<Release>>();
   private readonly loadedManifests = new Map<string, Promise<Manifest>>();
   private readonly repairs = new Map<string, Promise<Manifest>>();
+  /** Identities taken from the lock file without asking upstream (see resolveNow). */
+  private readonly unconfirmed = new Set<string>();
 
   constructor(
     private readonly source: ReleaseSource,
@@ -94,6 +96,18 @@ class CachedUpstream implements Upstream {
       this.loadedManifests.set(locked, Promise.resolve(cached));
       return { version, identity: locked };
     }
+    // Locked but not cached: the download is checked against the locked integrity anyway, so one
+    // npm process (pack) does what two did (view, then pack). The registry is asked only when the
+    // fill fails (confirmLocked), for the same error as before: LOCK_MISMATCH, VERSION_UNKNOWN, ...
+    if (locked && this.source.immutable && !this.updateLock) {
+      this.unconfirmed.add(locked);
+      return { version, identity: locked };
+    }
+    return this.identify(version);
+  }
+
+  /** Ask upstream what `version` is and record it in the lock file (LOCK_MISMATCH when it differs). */
+  private async identify(version: string): Promise<Release> {
     const release = await this.source.identify(version);
     await this.lock.record(version, release.identity, this.updateLock, (was) =>
       this.kind === 'git'
@@ -119,6 +133,21 @@ class CachedUpstream implements Upstream {
       const cached = await this.manifests.read(release.identity);
       if (cached) return cached;
     }
+    try {
+      return await this.fill(release, rebuild);
+    } catch (error) {
+      await this.confirmLocked(release);
+      throw error;
+    }
+  }
+
+  /** A release taken from the lock file whose fill failed: what the registry says decides the error. */
+  private async confirmLocked(release: Release): Promise<void> {
+    if (!this.unconfirmed.delete(release.identity)) return;
+    await this.identify(release.version);
+  }
+
+  private fill(release: Release, rebuild: boolean): Promise<Manifest> {
     return withProcessLock(path.join(this.cacheDir, 'locks', `release-${sha256(release.identity).slice(0, 24)}`), async () => {
       if (!rebuild) {
         const cached = await this.manifests.read(release.identity);
