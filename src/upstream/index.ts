@@ -185,6 +185,11 @@ class CachedUpstream implements Upstream {
         hint: `check the disk, then delete the cache (${this.cacheDir}) and run again`,
       });
     }
+    // A rebuild hashes every blob it keeps (and resets their mtimes, moving their ctimes): all of
+    // them are known good now, so the next apply need not hash them again.
+    const stamps = this.stampsOf(release);
+    stampRelease(manifest, this.blobs, stamps);
+    stamps.save();
     return manifest;
   }
 
@@ -222,8 +227,9 @@ class CachedUpstream implements Upstream {
     const stamps = this.stampsOf(release);
     const bad = await unsoundFiles(manifest, this.blobs, stamps);
     if (bad.length > 0) {
-      // a rebuild hashes every blob it keeps: all of them are known good again
-      stampRelease(await this.repair(release, `${bad.length} blob(s) failed verification`), this.blobs, stamps);
+      await this.repair(release, `${bad.length} blob(s) failed verification`);
+      // the rebuild stamped every blob; this run's stamps are out of date
+      return { release, stamps: this.stampsOf(release) };
     }
     return { release, stamps };
   }
