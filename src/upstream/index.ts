@@ -10,7 +10,7 @@ import { GitSource } from './gitSource';
 import { LOCK_FILE, LockBook, upstreamKey } from './lockFile';
 import { ManifestStore, type Manifest } from './manifest';
 import { BlobStamps } from './blobStamps';
-import { linkTree, stampRelease, unsoundFiles } from './materialize';
+import { linkTree, linksPerBlob, stampRelease, unsoundFiles } from './materialize';
 import { NpmSource } from './npmSource';
 import { withProcessLock } from './processLock';
 import { tracePhase } from '../util/tracePhase';
@@ -227,9 +227,11 @@ class CachedUpstream implements Upstream {
     const stamps = this.stampsOf(release);
     const bad = await unsoundFiles(manifest, this.blobs, stamps);
     if (bad.length > 0) {
-      await this.repair(release, `${bad.length} blob(s) failed verification`);
-      // the rebuild stamped every blob; this run's stamps are out of date
-      return { release, stamps: this.stampsOf(release) };
+      const rebuilt = await this.repair(release, `${bad.length} blob(s) failed verification`);
+      // the rebuild stamped every blob: read those stamps (a stat each, nothing hashed)
+      const fresh = this.stampsOf(release);
+      await unsoundFiles(rebuilt, this.blobs, fresh);
+      return { release, stamps: fresh };
     }
     return { release, stamps };
   }
@@ -241,9 +243,10 @@ class CachedUpstream implements Upstream {
   async materialize(version: string, dir: string): Promise<void> {
     const { release, stamps } = await this.verified(version);
     const manifest = await this.manifest(release);
+    const from = Date.now();
     await linkTree(manifest, this.blobs, dir);
     // the links just made changed every blob's ctime and link count, not its bytes
-    stampRelease(manifest, this.blobs, stamps);
+    stamps.linked(linksPerBlob(manifest, this.blobs), from, Date.now());
     stamps.save();
   }
 

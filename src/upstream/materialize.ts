@@ -33,9 +33,20 @@ function stampBlob(blobs: BlobStore, stamps: BlobStamps, hash: string, mode: Man
   if (stat) stamps.note(blobs.keyOf(hash, mode), stat);
 }
 
-/** Stamp every blob of the release as it is now: after links to the verified blobs were made or removed. */
+/** Stamp every blob of the release as it is now: after links to the verified blobs were removed. */
 export function stampRelease(manifest: Manifest, blobs: BlobStore, stamps: BlobStamps): void {
   for (const entry of Object.values(manifest.files)) stampBlob(blobs, stamps, entry.hash, entry.mode);
+}
+
+/** How many hard links to each blob linkTree makes (a blob can stand for several identical files). */
+export function linksPerBlob(manifest: Manifest, blobs: BlobStore): Map<string, number> {
+  const links = new Map<string, number>();
+  for (const entry of Object.values(manifest.files)) {
+    if (entry.mode === '120000') continue;
+    const key = blobs.keyOf(entry.hash, entry.mode);
+    links.set(key, (links.get(key) ?? 0) + 1);
+  }
+  return links;
 }
 
 /**
