@@ -1,11 +1,12 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, promises as fs, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
-import { applySeries, MemoryTree, type PatchOutcome, type PatchStatus } from '../engine';
+import { applySeries, MemoryTree, prefetchingReader, type PatchOutcome, type PatchStatus } from '../engine';
 import { MeshforkError } from '../errors';
 import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
-import { assertInsideTree } from '../series/pathSafety';
+import { touchedPaths } from '../series/types';
+import { assertInsideTreeSync } from '../series/pathSafety';
 import { openUpstream } from '../upstream';
 import { assertReleaseInRange, normalizeVersion } from '../upstream/version';
 import { removeLeftovers } from '../upstream/processLock';
@@ -44,35 +45,41 @@ export interface ApplyResult {
   upstream: string;
 }
 
-/** Write the series' changes into the build folder. Linked files are replaced, never written through. */
-async function writeChanges(dir: string, tree: MemoryTree): Promise<string[]> {
+/**
+ * Write the series' changes into the build folder. Linked files are replaced, never written through.
+ * Synchronous system calls: a few per file for hundreds of files, where a thread-pool round trip
+ * each costs more than the call.
+ */
+function writeChanges(dir: string, tree: MemoryTree): string[] {
   const changed: string[] = [];
+  const realDir = realpathSync.native(dir);
   for (const [file, change] of tree.changes()) {
     // The release itself may hold symlinks: never write through one to outside the build.
-    await assertInsideTree(dir, file, `apply: ${file}`);
+    assertInsideTreeSync(dir, file, `apply: ${file}`, realDir);
     const target = path.join(dir, file);
-    const previous = await fs.lstat(target).catch(() => undefined);
-    await fs.rm(target, { force: true });
+    const previous = lstatSync(target, { throwIfNoEntry: false });
+    rmSync(target, { force: true });
     changed.push(file);
     if (change.content === null) continue;
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    mkdirSync(path.dirname(target), { recursive: true });
     const mode = change.mode ? parseInt(change.mode.slice(-3), 8) : previous ? previous.mode & 0o777 : 0o644;
-    await fs.writeFile(target, Buffer.from(change.content, 'latin1'), { mode });
-    await fs.chmod(target, mode);
+    writeFileSync(target, Buffer.from(change.content, 'latin1'), { mode });
+    chmodSync(target, mode);
   }
   return changed;
 }
 
-/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. */
-async function publish(build: string, out: string): Promise<void> {
+/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. Says whether an old `out` was replaced. */
+async function publish(build: string, out: string): Promise<'new' | 'replaced'> {
   if (!existsSync(out)) {
     await fs.rename(build, out);
-    return;
+    return 'new';
   }
   const old = siblingTempPath(out).replace(/\.tmp$/, '.old');
   await fs.rename(out, old);
   await fs.rename(build, out);
   await fs.rm(old, { recursive: true, force: true });
+  return 'replaced';
 }
 
 /**
@@ -109,16 +116,18 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
     tracePhase('apply:materialize');
     await upstream.materialize(version, build);
     tracePhase('apply:patch');
-    const tree = new MemoryTree(upstream.reader(version));
+    // every file the series touches, asked for at once (one pipelined git cat-file, or the cache)
+    const tree = new MemoryTree(prefetchingReader(upstream.reader(version), touchedPaths(series.patches)));
     const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
     const outcome = await applySeries(series.patches, tree, { fuzz: options.fuzz ?? 0, threeWayBase });
     const source = loaded.config.upstream.source === 'npm' ? `npm ${loaded.config.upstream.package}` : `git ${loaded.config.upstream.url}`;
     const base = { version, base: loaded.config.base, upstream: source, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
     if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };
     tracePhase('apply:write');
-    const changedFiles = await writeChanges(build, tree);
+    const changedFiles = writeChanges(build, tree);
     tracePhase('apply:publish');
-    await publish(build, out);
+    // the old output's links to the cache are gone: its blobs' link counts (and ctimes) changed
+    if ((await publish(build, out)) === 'replaced') await upstream.stampBlobs(version);
     tracePhase('apply:done');
     return { ...base, written: true, changedFiles };
   } finally {

@@ -5,7 +5,7 @@
  */
 import * as semver from '../util/semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
-import { applySeries, MemoryTree, type FileReader } from '../engine';
+import { applySeries, MemoryTree, prefetchingReader, type FileReader } from '../engine';
 import { MeshforkError } from '../errors';
 import { buildCheckReport, buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../report/build';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
@@ -36,18 +36,6 @@ export interface SyncCheckOptions {
   progress?: ProgressSink;
   /** Overrides the cache root (tests, benchmarks). */
   cacheDir?: string;
-}
-
-/** Reads the series' files of one release concurrently, up front; other paths fall through. */
-function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
-  const pending = new Map<string, Promise<string | undefined>>();
-  for (const p of paths) {
-    const read = reader(p);
-    // A read nobody awaits must not crash the process; whoever awaits it still gets the error.
-    read.catch(() => undefined);
-    pending.set(p, read);
-  }
-  return (p) => pending.get(p) ?? reader(p);
 }
 
 /**

@@ -1,6 +1,18 @@
 /** Reads a file of some tree (a release, a checkout) as a binary string; undefined when absent. */
 export type FileReader = (path: string) => Promise<string | undefined>;
 
+/** Reads the series' files of one release concurrently, up front; other paths fall through. */
+export function prefetchingReader(reader: FileReader, paths: string[]): FileReader {
+  const pending = new Map<string, Promise<string | undefined>>();
+  for (const p of paths) {
+    const read = reader(p);
+    // A read nobody awaits must not crash the process; whoever awaits it still gets the error.
+    read.catch(() => undefined);
+    pending.set(p, read);
+  }
+  return (p) => pending.get(p) ?? reader(p);
+}
+
 export interface TreeChange {
   /** New content as a binary string, or null when the file is deleted. */
   content: string | null;

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMeshforkError, MeshforkError } from '../errors';
 import { parsePatch } from './parse';
@@ -6,10 +6,14 @@ import { recoverPatchesSwap } from './patchesSwap';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 import type { Patch, Series } from './types';
 
-/** A file's bytes as a binary string; null when it does not exist. `where` starts the error messages. */
-async function readOrNull(file: string, where: string, hint: string): Promise<string | null> {
+/**
+ * A file's bytes as a binary string; null when it does not exist. `where` starts the error messages.
+ * Synchronous: a series is hundreds of small files, where a thread-pool round trip for each of
+ * open, stat, read and close costs more than reading the file.
+ */
+function readOrNull(file: string, where: string, hint: string): string | null {
   try {
-    return (await fs.readFile(file)).toString('latin1');
+    return readFileSync(file).toString('latin1');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -49,7 +53,7 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   // An export killed mid-swap leaves the old or the new set beside patches/: finish or undo it first.
   await recoverPatchesSwap(patchesDir);
   const seriesPath = path.join(patchesDir, SERIES_FILE);
-  const seriesText = await readOrNull(seriesPath, seriesPath, `${SERIES_FILE} must be a file listing the patch files in order`);
+  const seriesText = readOrNull(seriesPath, seriesPath, `${SERIES_FILE} must be a file listing the patch files in order`);
   if (seriesText === null) {
     throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, { hint: `create ${seriesPath} listing the patch files in order (one a line)` });
   }
@@ -59,7 +63,7 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   for (const entry of entries) {
     const file = path.join(patchesDir, entry.name);
     try {
-      const text = await readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
+      const text = readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
       if (text === null) {
         throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, { hint: 'add the patch file or remove the line from the series' });
       }

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
 
@@ -29,37 +29,45 @@ const SYMLINK_LOOP = Symbol('symlink loop');
 
 /**
  * Where a write to `p` would land: existing components resolved through their links, dangling links
- * followed to their (relative-to-their-real-folder) targets, the missing tail appended.
+ * followed to their (relative-to-their-real-folder) targets, the missing tail appended. Synchronous
+ * (libuv's realpath, as fs.promises.realpath uses): `apply` checks every file a series writes, and a
+ * thread-pool round trip for each of a few system calls costs more than the calls.
  */
-async function resolveForWrite(p: string, hops = 0): Promise<string | typeof SYMLINK_LOOP> {
+function resolveForWrite(p: string, hops = 0): string | typeof SYMLINK_LOOP {
   if (hops > 40) return SYMLINK_LOOP;
   try {
-    return await fs.realpath(p);
+    return realpathSync.native(p);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return SYMLINK_LOOP;
     if (code !== 'ENOENT') throw error;
   }
-  const link = await fs.readlink(p).catch(() => undefined);
+  let link: string | undefined;
+  try {
+    link = readlinkSync(p);
+  } catch {
+    link = undefined;
+  }
   // A dangling link is as dangerous as a live one: a write creates its target.
   if (link !== undefined) {
-    const folder = await resolveForWrite(path.dirname(p), hops + 1);
+    const folder = resolveForWrite(path.dirname(p), hops + 1);
     return folder === SYMLINK_LOOP ? folder : resolveForWrite(path.resolve(folder, link), hops + 1);
   }
   const parent = path.dirname(p);
   if (parent === p) return p;
-  const folder = await resolveForWrite(parent, hops);
+  const folder = resolveForWrite(parent, hops);
   return folder === SYMLINK_LOOP ? folder : path.join(folder, path.basename(p));
 }
 
 /**
  * Refuse a path that resolves through a symlink to somewhere outside root, before writing it on disk:
- * live or dangling links, chains of links, in the file itself or any folder above it.
+ * live or dangling links, chains of links, in the file itself or any folder above it. `realRoot` is
+ * root's real path, when the caller checks many paths under one root.
  */
-export async function assertInsideTree(root: string, relPath: string, where: string): Promise<void> {
+export function assertInsideTreeSync(root: string, relPath: string, where: string, knownRealRoot?: string): void {
   assertSafePath(relPath, where);
-  const realRoot = await fs.realpath(root);
-  const real = await resolveForWrite(path.join(root, relPath));
+  const realRoot = knownRealRoot ?? realpathSync.native(root);
+  const real = resolveForWrite(path.join(root, relPath));
   if (real === SYMLINK_LOOP) {
     throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": too many levels of symbolic links`, { hint: 'remove the symlink loop from the tree' });
   }
@@ -68,4 +76,9 @@ export async function assertInsideTree(root: string, relPath: string, where: str
       hint: 'remove the symlink from the tree or the path from the patch',
     });
   }
+}
+
+/** assertInsideTreeSync, for callers in async code. */
+export async function assertInsideTree(root: string, relPath: string, where: string): Promise<void> {
+  assertInsideTreeSync(root, relPath, where);
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
+import type { BlobStamps } from './blobStamps';
 import { processAlive } from './processLock';
 
 /** Git-style file modes the cache keeps apart: a blob's mode is its inode's, shared by every hard link. */
@@ -26,8 +27,13 @@ export class BlobStore {
   ) {}
 
   pathOf(hash: string, mode: BlobMode): string {
+    return path.join(this.root, this.keyOf(hash, mode));
+  }
+
+  /** The blob's path below the root: "<hash[0..2]>/<hash[2..]>[.x|.l]". */
+  keyOf(hash: string, mode: BlobMode): string {
     const suffix = mode === '100755' ? '.x' : mode === '120000' ? '.l' : '';
-    return path.join(this.root, hash.slice(0, 2), `${hash.slice(2)}${suffix}`);
+    return `${hash.slice(0, 2)}/${hash.slice(2)}${suffix}`;
   }
 
   /** Store content (unless a sound copy is already there); returns its hash. */
@@ -66,12 +72,14 @@ export class BlobStore {
   /**
    * looksSound without a promise: the check before linking a whole release, thousands of stats in a
    * row, where a thread-pool round trip each costs more than the system call. Always false for a
-   * store that re-hashes what it finds (verifyExisting).
+   * store that re-hashes what it finds (verifyExisting). With stamps, the inode must also be the one
+   * stamped when it was last verified, with its ctime unchanged (see BlobStamps).
    */
-  looksSoundSync(hash: string, mode: BlobMode, size: number): boolean {
+  looksSoundSync(hash: string, mode: BlobMode, size: number, stamps?: BlobStamps): boolean {
     if (this.verifyExisting) return false;
     const stat = statSync(this.pathOf(hash, mode), { throwIfNoEntry: false });
-    return stat !== undefined && stat.isFile() && stat.size === size && Math.floor(stat.mtimeMs / 1000) === BLOB_MTIME_SECONDS;
+    if (stat === undefined || !stat.isFile() || stat.size !== size || Math.floor(stat.mtimeMs / 1000) !== BLOB_MTIME_SECONDS) return false;
+    return stamps === undefined || stamps.vouchesFor(this.keyOf(hash, mode), stat);
   }
 
   /**
@@ -104,12 +112,13 @@ export class BlobStore {
   }
 
   /**
-   * Make sure the blob is sound before it is linked: stat first, and only when that looks off,
-   * hash it (restoring the marker if the bytes are right). False means missing or deleted as corrupt.
+   * Make sure the blob is sound before it is linked: stat first, and only when that looks off (or
+   * `rehash`: its stamp did not vouch for it), hash it (restoring the marker if the bytes are right).
+   * False means missing or deleted as corrupt.
    */
-  async ensureSound(hash: string, mode: BlobMode, size: number): Promise<boolean> {
+  async ensureSound(hash: string, mode: BlobMode, size: number, rehash = false): Promise<boolean> {
     const file = this.pathOf(hash, mode);
-    if (!this.verifyExisting && (await this.looksSound(file, size))) return true;
+    if (!this.verifyExisting && !rehash && (await this.looksSound(file, size))) return true;
     if ((await this.read(hash, mode)) === undefined) return false;
     await fs.utimes(file, BLOB_MTIME_SECONDS, BLOB_MTIME_SECONDS);
     return true;

@@ -9,7 +9,8 @@ import { defaultCacheDir } from './cacheDir';
 import { GitSource } from './gitSource';
 import { LOCK_FILE, LockBook, upstreamKey } from './lockFile';
 import { ManifestStore, type Manifest } from './manifest';
-import { linkTree, unsoundFiles } from './materialize';
+import { BlobStamps } from './blobStamps';
+import { linkTree, linksPerBlob, stampRelease, unsoundFiles } from './materialize';
 import { NpmSource } from './npmSource';
 import { withProcessLock } from './processLock';
 import { tracePhase } from '../util/tracePhase';
@@ -32,6 +33,8 @@ export interface Upstream {
   reader(version: string): FileReader;
   /** The whole release into an empty or absent dir, hard-linked from the cache. */
   materialize(version: string, dir: string): Promise<void>;
+  /** Record the release's blobs as they are after links to them were removed (an old output deleted): see BlobStamps. */
+  stampBlobs(version: string): Promise<void>;
   /** Fill the cache with the whole release (what `upstream fetch` does). */
   fetch(version: string): Promise<Release>;
   git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
@@ -54,6 +57,8 @@ class CachedUpstream implements Upstream {
   private readonly resolved = new Map<string, Promise<Release>>();
   private readonly loadedManifests = new Map<string, Promise<Manifest>>();
   private readonly repairs = new Map<string, Promise<Manifest>>();
+  /** Identities taken from the lock file without asking upstream (see resolveNow). */
+  private readonly unconfirmed = new Set<string>();
 
   constructor(
     private readonly source: ReleaseSource,
@@ -91,6 +96,18 @@ class CachedUpstream implements Upstream {
       this.loadedManifests.set(locked, Promise.resolve(cached));
       return { version, identity: locked };
     }
+    // Locked but not cached: the download is checked against the locked integrity anyway, so one
+    // npm process (pack) does what two did (view, then pack). The registry is asked only when the
+    // fill fails (confirmLocked), for the same error as before: LOCK_MISMATCH, VERSION_UNKNOWN, ...
+    if (locked && this.source.immutable && !this.updateLock) {
+      this.unconfirmed.add(locked);
+      return { version, identity: locked };
+    }
+    return this.identify(version);
+  }
+
+  /** Ask upstream what `version` is and record it in the lock file (LOCK_MISMATCH when it differs). */
+  private async identify(version: string): Promise<Release> {
     const release = await this.source.identify(version);
     await this.lock.record(version, release.identity, this.updateLock, (was) =>
       this.kind === 'git'
@@ -116,6 +133,21 @@ class CachedUpstream implements Upstream {
       const cached = await this.manifests.read(release.identity);
       if (cached) return cached;
     }
+    try {
+      return await this.fill(release, rebuild);
+    } catch (error) {
+      await this.confirmLocked(release);
+      throw error;
+    }
+  }
+
+  /** A release taken from the lock file whose fill failed: what the registry says decides the error. */
+  private async confirmLocked(release: Release): Promise<void> {
+    if (!this.unconfirmed.delete(release.identity)) return;
+    await this.identify(release.version);
+  }
+
+  private fill(release: Release, rebuild: boolean): Promise<Manifest> {
     return withProcessLock(path.join(this.cacheDir, 'locks', `release-${sha256(release.identity).slice(0, 24)}`), async () => {
       if (!rebuild) {
         const cached = await this.manifests.read(release.identity);
@@ -153,6 +185,11 @@ class CachedUpstream implements Upstream {
         hint: `check the disk, then delete the cache (${this.cacheDir}) and run again`,
       });
     }
+    // A rebuild hashes every blob it keeps (and resets their mtimes, moving their ctimes): all of
+    // them are known good now, so the next apply need not hash them again.
+    const stamps = this.stampsOf(release);
+    stampRelease(manifest, this.blobs, stamps);
+    stamps.save();
     return manifest;
   }
 
@@ -178,16 +215,46 @@ class CachedUpstream implements Upstream {
   }
 
   async fetch(version: string): Promise<Release> {
-    const release = await this.resolve(version);
-    const manifest = await this.manifest(release);
-    const bad = await unsoundFiles(manifest, this.blobs);
-    if (bad.length > 0) await this.repair(release, `${bad.length} blob(s) failed verification`);
+    const { release, stamps } = await this.verified(version);
+    stamps.save();
     return release;
   }
 
+  /** The release with every blob checked (stat and stamp, hashed when either looks off), repaired if needed. */
+  private async verified(version: string): Promise<{ release: Release; stamps: BlobStamps }> {
+    const release = await this.resolve(version);
+    const manifest = await this.manifest(release);
+    const stamps = this.stampsOf(release);
+    const bad = await unsoundFiles(manifest, this.blobs, stamps);
+    if (bad.length > 0) {
+      const rebuilt = await this.repair(release, `${bad.length} blob(s) failed verification`);
+      // the rebuild stamped every blob: read those stamps (a stat each, nothing hashed)
+      const fresh = this.stampsOf(release);
+      await unsoundFiles(rebuilt, this.blobs, fresh);
+      return { release, stamps: fresh };
+    }
+    return { release, stamps };
+  }
+
+  private stampsOf(release: Release): BlobStamps {
+    return new BlobStamps(path.join(this.cacheDir, 'stamps', `${sha256(release.identity)}.json`));
+  }
+
   async materialize(version: string, dir: string): Promise<void> {
-    const release = await this.fetch(version);
-    await linkTree(await this.manifest(release), this.blobs, dir);
+    const { release, stamps } = await this.verified(version);
+    const manifest = await this.manifest(release);
+    const from = Date.now();
+    await linkTree(manifest, this.blobs, dir);
+    // the links just made changed every blob's ctime and link count, not its bytes
+    stamps.linked(linksPerBlob(manifest, this.blobs), from, Date.now());
+    stamps.save();
+  }
+
+  async stampBlobs(version: string): Promise<void> {
+    const release = await this.resolve(version);
+    const stamps = this.stampsOf(release);
+    stampRelease(await this.manifest(release), this.blobs, stamps);
+    stamps.save();
   }
 
   close(): void {

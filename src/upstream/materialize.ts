@@ -1,6 +1,7 @@
-import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { BlobStore } from './blobStore';
+import type { BlobStamps } from './blobStamps';
 import type { Manifest } from './manifest';
 
 /** Run fn over items with at most `limit` in flight. */
@@ -14,15 +15,38 @@ export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) =
 
 /**
  * Paths whose blob is missing or corrupt (corrupt ones are deleted by the check). One stat per blob,
- * synchronously; only blobs that look off are hashed (concurrently).
+ * synchronously; only blobs that look off (or, with stamps, whose inode changed) are hashed
+ * (concurrently), and stamped when sound.
  */
-export async function unsoundFiles(manifest: Manifest, blobs: BlobStore): Promise<string[]> {
-  const suspect = Object.entries(manifest.files).filter(([, entry]) => !blobs.looksSoundSync(entry.hash, entry.mode, entry.size));
+export async function unsoundFiles(manifest: Manifest, blobs: BlobStore, stamps?: BlobStamps): Promise<string[]> {
+  const suspect = Object.entries(manifest.files).filter(([, entry]) => !blobs.looksSoundSync(entry.hash, entry.mode, entry.size, stamps));
   const bad: string[] = [];
   await forEachLimit(suspect, 32, async ([file, entry]) => {
-    if (!(await blobs.ensureSound(entry.hash, entry.mode, entry.size))) bad.push(file);
+    if (!(await blobs.ensureSound(entry.hash, entry.mode, entry.size, stamps !== undefined))) bad.push(file);
+    else if (stamps) stampBlob(blobs, stamps, entry.hash, entry.mode);
   });
   return bad.sort();
+}
+
+function stampBlob(blobs: BlobStore, stamps: BlobStamps, hash: string, mode: Manifest['files'][string]['mode']): void {
+  const stat = statSync(blobs.pathOf(hash, mode), { throwIfNoEntry: false });
+  if (stat) stamps.note(blobs.keyOf(hash, mode), stat);
+}
+
+/** Stamp every blob of the release as it is now: after links to the verified blobs were removed. */
+export function stampRelease(manifest: Manifest, blobs: BlobStore, stamps: BlobStamps): void {
+  for (const entry of Object.values(manifest.files)) stampBlob(blobs, stamps, entry.hash, entry.mode);
+}
+
+/** How many hard links to each blob linkTree makes (a blob can stand for several identical files). */
+export function linksPerBlob(manifest: Manifest, blobs: BlobStore): Map<string, number> {
+  const links = new Map<string, number>();
+  for (const entry of Object.values(manifest.files)) {
+    if (entry.mode === '120000') continue;
+    const key = blobs.keyOf(entry.hash, entry.mode);
+    links.set(key, (links.get(key) ?? 0) + 1);
+  }
+  return links;
 }
 
 /**
