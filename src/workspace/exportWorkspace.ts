@@ -1,5 +1,5 @@
 import { SERIES_FILE } from '../series/seriesFile';
-import { readTree } from './backup';
+import { readTree } from './readTree';
 import { listPatchCommits } from './commits';
 import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
