@@ -104,13 +104,17 @@ async function commitChanges(workDir: string, rows: string[][]): Promise<Map<str
 
 /** The patch commits of the workspace, oldest first: `base..HEAD`, which must be a straight line. */
 export async function listPatchCommits(workDir: string, base: string): Promise<PatchCommit[]> {
-  const isAncestor = await wsGit(workDir, ['merge-base', '--is-ancestor', base, 'HEAD'], { okExitCodes: [0, 1] });
+  // both at once; the listing is only looked at once base is known to be an ancestor
+  const [isAncestor, listing] = await Promise.all([
+    wsGit(workDir, ['merge-base', '--is-ancestor', base, 'HEAD'], { okExitCodes: [0, 1] }),
+    wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]).catch((error: unknown) => error as Error),
+  ]);
   if (isAncestor.exitCode !== 0) {
     throw new MeshforkError('STATE_INVALID', 'the workspace branch no longer contains the upstream commit', {
       hint: 'rebuild the series on the upstream commit (git rebase -i upstream), or recreate the workspace with `meshfork edit --force`',
     });
   }
-  const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]);
+  if (listing instanceof Error) throw listing;
   const rows = listing === '' ? [] : listing.split('\n').map((l) => l.split(' '));
   const merge = rows.find((r) => r.length !== 2);
   if (merge) {

@@ -27,14 +27,19 @@ async function exists(p: string): Promise<boolean> {
 export async function workspaceStatus(workDir: string): Promise<WorkspaceStatus | undefined> {
   const meta = await readMeta(workDir);
   if (!meta) return undefined;
-  const head = await wsGitText(workDir, ['rev-parse', 'HEAD']);
-  const { stdout } = await wsGit(workDir, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  // three git runs at once, their answers (and failures) taken in this order
+  const heads = wsGitText(workDir, ['rev-parse', 'HEAD']);
+  const changes = wsGit(workDir, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  const counted = wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0');
+  changes.catch(() => undefined);
+  const head = await heads;
+  const { stdout } = await changes;
+  const count = await counted;
   const dirty = stdout
     .toString('latin1')
     .split('\0')
     .filter((e) => /^.. /.test(e))
     .map((e) => e.slice(3));
-  const count = await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0');
   const gitDir = path.join(workDir, '.git');
   let gitOperation: string | undefined;
   if ((await exists(path.join(gitDir, 'rebase-merge'))) || (await exists(path.join(gitDir, 'rebase-apply')))) gitOperation = 'rebase';
