@@ -50,6 +50,7 @@ export async function exportWorkspace(options: {
   if (!sameSet) await replacePatchesDir(options.patchesDir, files);
   // base..HEAD is a straight line, so its last commit is the HEAD that was exported
   const head = commits.at(-1)?.id ?? meta.baseCommit;
-  await writeMeta(options.workDir, { ...meta, syncedHead: head });
+  // an unchanged export leaves the record as it is too (writing it costs an fsync)
+  if (head !== meta.syncedHead) await writeMeta(options.workDir, { ...meta, syncedHead: head });
   return { plan, written, removed, unchanged, seriesChanged };
 }
