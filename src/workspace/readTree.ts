@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Every file under `dir` as relative path -> bytes; empty when `dir` does not exist. */
@@ -8,7 +8,8 @@ export async function readTree(dir: string): Promise<Map<string, Buffer>> {
     for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(child);
-      else if (entry.isFile()) files.set(child, await fs.readFile(path.join(dir, child)));
+      // synchronously, as loadSeries reads them: hundreds of small files
+      else if (entry.isFile()) files.set(child, readFileSync(path.join(dir, child)));
     }
   };
   try {
