@@ -13,8 +13,17 @@ export const GIT_IDENTITY = {
   GIT_COMMITTER_EMAIL: 'meshfork@localhost',
 };
 
+/**
+ * glibc gives freed memory back at once by default, and git's object writers (fast-import, add) free
+ * and re-grow their buffers for every object: thousands of brk calls, each new page zeroed, which took
+ * fast-import ~1.4 s of system time for a 300-patch series (0.03 s with these settings). A git exits
+ * in seconds, so keeping its memory until then costs nothing. Ignored where the C library is not glibc.
+ */
+const GIT_MALLOC = 'glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=67108864';
+
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
+    GLIBC_TUNABLES: GIT_MALLOC,
     ...process.env,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
