@@ -7,6 +7,8 @@
  *   apply (300)                     vs `cp -al` of the tree + `git apply`   target <= 2x
  *   sync check --all, peak memory   vs `sync check --to` one release   target <= 1.5x
  * and the growth from 30 to 300 patches of apply, check, edit and export (linear: at most 10x).
+ * MESHFORK_BENCH_SCALE=edit,export (any of edit, export, apply, check, memory) measures only those;
+ * MESHFORK_BENCH_KEEP=1 keeps the generated upstream and projects (to profile them) and prints where.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,16 @@ const FILES = 1000;
 const SIZES = [30, 100, 300];
 const RELEASES = ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'];
 const ROUNDS = 3;
+const PARTS = ['edit', 'export', 'apply', 'check', 'memory'] as const;
+type Part = (typeof PARTS)[number];
+
+/** The parts MESHFORK_BENCH_SCALE selects (all when unset). */
+function selectedParts(): Set<Part> {
+  const wanted = (process.env.MESHFORK_BENCH_SCALE ?? '').split(',').map((w) => w.trim()).filter(Boolean);
+  const unknown = wanted.filter((w) => !(PARTS as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new Error(`MESHFORK_BENCH_SCALE: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
+  return new Set(wanted.length === 0 ? PARTS : (wanted as Part[]));
+}
 
 const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
@@ -113,8 +125,10 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
   const { bare, work } = buildUpstream(tmp);
   const url = pathToFileURL(bare).href;
   const env = { MESHFORK_CACHE: path.join(tmp, 'cache') };
+  const parts = selectedParts();
   const figures: BenchFigure[] = [];
-  const curve: Record<string, number[]> = { apply: [], check: [], edit: [], export: [] };
+  const curve: Partial<Record<Part, number[]>> = {};
+  for (const part of ['apply', 'check', 'edit', 'export'] as const) if (parts.has(part)) curve[part] = [];
   const unpacked = path.join(tmp, 'unpacked');
   mkdirSync(unpacked);
   exec(['sh', '-c', `git --git-dir="${bare}" archive v1.0.0 | tar -x -C "${unpacked}"`]);
@@ -131,57 +145,68 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
     const check = { work: () => meshfork(['-C', dir, 'sync', 'check', '--to', '1.0.1'], env) };
     const edit = { work: () => meshfork(['-C', dir, 'edit', '--force'], env) };
     const exportSide = { work: () => meshfork(['-C', dir, 'export'], env) };
-    if (count !== 300) {
-      curve.apply.push(timeRounds(ROUNDS, rmOut, apply.work));
-      curve.check.push(timeRounds(ROUNDS, () => undefined, check.work));
-      curve.edit.push(timeRounds(ROUNDS, () => undefined, edit.work));
-      curve.export.push(timeRounds(ROUNDS, () => undefined, exportSide.work));
+    if (parts.has('export') && !parts.has('edit')) edit.work(); // export reads the workspace edit builds
+    if (count !== SIZES.at(-1)) {
+      curve.apply?.push(timeRounds(ROUNDS, rmOut, apply.work));
+      curve.check?.push(timeRounds(ROUNDS, () => undefined, check.work));
+      curve.edit?.push(timeRounds(ROUNDS, () => undefined, edit.work));
+      curve.export?.push(timeRounds(ROUNDS, () => undefined, exportSide.work));
       continue;
     }
     const names = readdirSync(patches).filter((f) => f.endsWith('.patch')).sort().map((f) => path.join(patches, f));
     const clone = path.join(tmp, 'am-clone');
     const fp = path.join(tmp, 'format-patch-out');
     const copy = path.join(tmp, 'apply-copy');
-    const editFigure = compare(
-      'scale',
-      `edit, ${count} patches vs git clone + git am`,
-      ROUNDS,
-      edit,
-      {
-        before: () => rmSync(clone, { recursive: true, force: true }),
-        work: () => {
-          git(tmp, ['clone', '-q', '--branch', 'v1.0.0', url, clone]);
-          git(clone, ['am', '-q', ...names]);
+    if (parts.has('edit')) {
+      const editFigure = compare(
+        'scale',
+        `edit, ${count} patches vs git clone + git am`,
+        ROUNDS,
+        edit,
+        {
+          before: () => rmSync(clone, { recursive: true, force: true }),
+          work: () => {
+            git(tmp, ['clone', '-q', '--branch', 'v1.0.0', url, clone]);
+            git(clone, ['am', '-q', ...names]);
+          },
         },
-      },
-      1.5,
-    );
-    const exportFigure = compare('scale', `export unchanged, ${count} patches vs git format-patch`, ROUNDS, exportSide, { before: () => rmSync(fp, { recursive: true, force: true }), work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']) }, 1.5);
-    const applyFigure = compare(
-      'scale',
-      `apply, ${count} patches vs cp -al + git apply`,
-      ROUNDS,
-      apply,
-      {
-        before: () => rmSync(copy, { recursive: true, force: true }),
-        work: () => {
-          exec(['cp', '-al', unpacked, copy]);
-          exec(['git', 'apply', ...names], { cwd: copy });
+        1.5,
+      );
+      curve.edit?.push(editFigure.value);
+      figures.push(editFigure);
+    }
+    if (parts.has('export')) {
+      const exportFigure = compare('scale', `export unchanged, ${count} patches vs git format-patch`, ROUNDS, exportSide, { before: () => rmSync(fp, { recursive: true, force: true }), work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']) }, 1.5);
+      curve.export?.push(exportFigure.value);
+      figures.push(exportFigure);
+    }
+    if (parts.has('apply')) {
+      const applyFigure = compare(
+        'scale',
+        `apply, ${count} patches vs cp -al + git apply`,
+        ROUNDS,
+        apply,
+        {
+          before: () => rmSync(copy, { recursive: true, force: true }),
+          work: () => {
+            exec(['cp', '-al', unpacked, copy]);
+            exec(['git', 'apply', ...names], { cwd: copy });
+          },
         },
-      },
-      2,
-    );
-    curve.apply.push(applyFigure.value);
-    curve.check.push(timeRounds(ROUNDS, () => undefined, check.work));
-    curve.edit.push(editFigure.value);
-    curve.export.push(exportFigure.value);
-    figures.push(editFigure, exportFigure, applyFigure);
+        2,
+      );
+      curve.apply?.push(applyFigure.value);
+      figures.push(applyFigure);
+    }
+    curve.check?.push(timeRounds(ROUNDS, () => undefined, check.work));
 
-    const one = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--to', '1.0.1'], env)));
-    const all = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--all'], env)));
-    const memory = figure({ benchmark: 'scale', name: `sync check --all (${RELEASES.length - 1} releases) peak memory vs --to one release, ${count} patches`, value: all, baseline: one, unit: 'MiB', maxRatio: 1.5, runs: ROUNDS });
-    print(memory);
-    figures.push(memory);
+    if (parts.has('memory')) {
+      const one = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--to', '1.0.1'], env)));
+      const all = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--all'], env)));
+      const memory = figure({ benchmark: 'scale', name: `sync check --all (${RELEASES.length - 1} releases) peak memory vs --to one release, ${count} patches`, value: all, baseline: one, unit: 'MiB', maxRatio: 1.5, runs: ROUNDS });
+      print(memory);
+      figures.push(memory);
+    }
   }
   for (const [what, times] of Object.entries(curve)) {
     process.stdout.write(`growth of ${what}: ${SIZES.map((n, i) => `${n} patches ${times[i].toFixed(0)} ms`).join(', ')}\n`);
@@ -197,6 +222,7 @@ export async function run(): Promise<BenchFigure[]> {
   try {
     return await measure(tmp);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (process.env.MESHFORK_BENCH_KEEP) process.stdout.write(`kept ${tmp}\n`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
 }

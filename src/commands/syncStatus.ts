@@ -6,7 +6,7 @@ import { parseSeriesFile, SERIES_FILE } from '../series/seriesFile';
 import { projectLayout } from '../workspace/layout';
 import { readRebaseState } from '../workspace/rebaseState';
 import { remainingMarkers } from '../workspace/rebaseSteps';
-import { workspaceStatus } from '../workspace/status';
+import { countCommits, workspaceStatus } from '../workspace/status';
 
 /** Options of `meshfork sync status`. */
 export interface SyncStatusOptions {
@@ -59,7 +59,7 @@ export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatus
     };
   }
   if (ws) {
-    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: ws.commits, unexported: ws.unexported, dirty: ws.dirty, gitOperation: ws.gitOperation };
+    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: await countCommits(layout.workDir, ws.meta), unexported: ws.unexported, dirty: ws.dirty, gitOperation: ws.gitOperation };
   }
   return result;
 }

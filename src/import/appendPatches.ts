@@ -7,7 +7,7 @@ import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { SERIES_FILE, parseSeriesFile } from '../series/seriesFile';
-import { readTree } from '../workspace/backup';
+import { readTree } from '../workspace/readTree';
 
 /** A patch file to add, and the quilt options of its series line. */
 export interface NewPatchFile {

@@ -13,6 +13,9 @@ import type { BinaryChange, BinaryHunk, FileOperation, Hunk } from './types';
 
 const MODE = /^[0-7]{6}$/;
 const FULL_ID = /^[0-9a-f]{40}$/;
+const QUOTED_NAME = '"(?:[^"\\\\]|\\\\.)*"';
+/** The two names of a "diff --git" line when either is quoted. */
+const DIFF_GIT_NAMES = new RegExp(`^(${QUOTED_NAME}|[^"\\s]\\S*) (${QUOTED_NAME}|[^"].*)$`);
 
 /** A header file name (binary string, maybe quoted, maybe followed by a tab) as decoded text, strip applied. */
 export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.lineNo, nameOnly = false): string {
@@ -27,8 +30,7 @@ export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.l
 /** Split "diff --git X Y" into the two names (strip applied); for an unquoted line, where both halves agree. */
 function parseDiffGitLine(cur: Cursor): { a?: string; b?: string } {
   const rest = cur.text.slice('diff --git '.length);
-  const q = '"(?:[^"\\\\]|\\\\.)*"';
-  const quoted = new RegExp(`^(${q}|[^"\\s]\\S*) (${q}|[^"].*)$`).exec(rest);
+  const quoted = DIFF_GIT_NAMES.exec(rest);
   if (quoted && (quoted[1].startsWith('"') || quoted[2].startsWith('"'))) return { a: headerPath(cur, quoted[1], cur.strip), b: headerPath(cur, quoted[2], cur.strip) };
   const spaces: number[] = [];
   for (let i = rest.indexOf(' '); i !== -1; i = rest.indexOf(' ', i + 1)) spaces.push(i);

@@ -7,7 +7,7 @@ import { applyHunks } from '../engine/hunks';
 import { splitLines } from './lines';
 import { parsePatch } from './parse';
 import { quotePath } from './patchPaths';
-import type { Hunk, HunkLine, PatchHeader } from './types';
+import type { Hunk, HunkLine, Patch, PatchHeader } from './types';
 
 /** One file's change, as the writer's input: null content means the file does not exist on that side. */
 export interface FileChange {
@@ -140,9 +140,10 @@ function unchanged(change: FileChange): boolean {
 /**
  * Format a patch deterministically: the same inputs give the same bytes on every machine (files sorted
  * by path, 3 lines of context, no timestamps, no index lines). The result is parsed back and applied to
- * every old file, and must reproduce every new file, before it is returned.
+ * every old file, and must reproduce every new file, before it is returned. `readBack` is the patch
+ * this one replaces, as loaded: when the text is its file byte for byte, its parse is the read-back.
  */
-export function formatPatch(header: PatchHeader, changes: FileChange[]): string {
+export function formatPatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): string {
   const files = changes.filter((c) => !unchanged(c)).sort((x, y) => {
     const px = x.newPath ?? x.oldPath ?? '';
     const py = y.newPath ?? y.oldPath ?? '';
@@ -151,7 +152,9 @@ export function formatPatch(header: PatchHeader, changes: FileChange[]): string 
   if (files.length === 0) throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}" changes nothing`, { hint: 'drop the empty commit, or make a change' });
   checkHeader(header);
   const text = formatHeader(header) + files.map(formatFile).join('');
-  verify(header, text, files);
+  // the patch the series already holds is this text parsed with default options: no need to parse it again
+  const known = readBack && readBack.options === undefined && readBack.source?.text === text ? readBack : undefined;
+  verify(header, text, files, known);
   return text;
 }
 
@@ -176,9 +179,9 @@ function normalisedHeader(header: PatchHeader): PatchHeader {
   };
 }
 
-function verify(header: PatchHeader, text: string, files: FileChange[]): void {
+function verify(header: PatchHeader, text: string, files: FileChange[], parsed?: Patch): void {
   const subject = header.subject;
-  const patch = parsePatch(patchFileName(subject), text);
+  const patch = parsed ?? parsePatch(patchFileName(subject), text);
   const expected = normalisedHeader(header);
   const field = (Object.keys(expected) as (keyof PatchHeader)[]).find((key) => JSON.stringify(patch.header[key]) !== JSON.stringify(expected[key]));
   if (field !== undefined) {

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { replacePatchesDir } from '../series/patchesSwap';
+import { readTree } from './readTree';
+
+export { readTree } from './readTree';
 
 /** The project files a rebase may change, and that `sync abort` puts back byte for byte. */
 export interface ProjectFiles {
@@ -29,25 +32,6 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/** Every file under `dir` as relative path -> bytes. */
-export async function readTree(dir: string): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  const walk = async (rel: string): Promise<void> => {
-    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(child);
-      else if (entry.isFile()) files.set(child, await fs.readFile(path.join(dir, child)));
-    }
-  };
-  try {
-    await walk('');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return files;
-    throw error;
-  }
-  return files;
 }
 
 /** Copy the project files into `backupDir` (built aside, then renamed in, so a backup is whole or absent). */

@@ -59,13 +59,13 @@ function parseRawDiffs(out: string): Map<string, RawEntry[]> {
 }
 
 /**
- * What each commit changes against its parent, with old and new contents: one `git diff-tree
- * --stdin` for every commit and one `git cat-file --batch` for every blob, instead of two
- * processes per commit.
+ * Each commit's raw object and what it changes against its parent, with old and new contents: one
+ * `git diff-tree --stdin` for every commit and one `git cat-file --batch` for the commits and every
+ * blob, instead of two processes per commit.
  */
-async function commitChanges(workDir: string, rows: string[][]): Promise<Map<string, FileChange[]>> {
+async function readCommits(workDir: string, rows: string[][]): Promise<{ objects: Map<string, string>; changes: Map<string, FileChange[]> }> {
   const changes = new Map<string, FileChange[]>();
-  if (rows.length === 0) return changes;
+  if (rows.length === 0) return { objects: new Map(), changes };
   const input = rows.map(([id, parent]) => `${id} ${parent}\n`).join('');
   const { stdout } = await wsGit(workDir, ['diff-tree', '--stdin', '--always', '-r', '-z', '--raw', '-M'], { input });
   const diffs = parseRawDiffs(stdout.toString('latin1'));
@@ -81,7 +81,8 @@ async function commitChanges(workDir: string, rows: string[][]): Promise<Map<str
     }
     return [id, entries] as const;
   });
-  const blobs = await readObjects(workDir, perCommit.flatMap(([, entries]) => entries.flatMap((e) => [e.oldId, e.newId])).filter((x) => !NULL_ID.test(x)));
+  const blobIds = perCommit.flatMap(([, entries]) => entries.flatMap((e) => [e.oldId, e.newId])).filter((x) => !NULL_ID.test(x));
+  const objects = await readObjects(workDir, [...rows.map(([id]) => id), ...blobIds]);
   for (const [id, entries] of perCommit) {
     changes.set(
       id,
@@ -91,34 +92,40 @@ async function commitChanges(workDir: string, rows: string[][]): Promise<Map<str
         return {
           oldPath: added ? null : e.oldPath,
           newPath: deleted ? null : e.newPath,
-          oldContent: added ? null : (blobs.get(e.oldId) ?? ''),
-          newContent: deleted ? null : (blobs.get(e.newId) ?? ''),
+          oldContent: added ? null : (objects.get(e.oldId) ?? ''),
+          newContent: deleted ? null : (objects.get(e.newId) ?? ''),
           oldMode: added ? undefined : e.oldMode,
           newMode: deleted ? undefined : e.newMode,
         };
       }),
     );
   }
-  return changes;
+  return { objects, changes };
 }
 
 /** The patch commits of the workspace, oldest first: `base..HEAD`, which must be a straight line. */
 export async function listPatchCommits(workDir: string, base: string): Promise<PatchCommit[]> {
-  const isAncestor = await wsGit(workDir, ['merge-base', '--is-ancestor', base, 'HEAD'], { okExitCodes: [0, 1] });
-  if (isAncestor.exitCode !== 0) {
-    throw new MeshforkError('STATE_INVALID', 'the workspace branch no longer contains the upstream commit', {
-      hint: 'rebuild the series on the upstream commit (git rebase -i upstream), or recreate the workspace with `meshfork edit --force`',
-    });
+  const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]).catch((error: unknown) => error as Error);
+  const rows = listing instanceof Error || listing === '' ? [] : listing.split('\n').map((l) => l.split(' '));
+  // Commits of base..HEAD are ancestors of HEAD: when the oldest one's parent is base, so is base.
+  // Anything else (nothing listed, a merge, a failure) asks git, so the errors come in the same order.
+  const fromBase = rows.length > 0 && rows.every((r) => r.length === 2) && rows[0][1] === base;
+  if (!fromBase) {
+    const isAncestor = await wsGit(workDir, ['merge-base', '--is-ancestor', base, 'HEAD'], { okExitCodes: [0, 1] });
+    if (isAncestor.exitCode !== 0) {
+      throw new MeshforkError('STATE_INVALID', 'the workspace branch no longer contains the upstream commit', {
+        hint: 'rebuild the series on the upstream commit (git rebase -i upstream), or recreate the workspace with `meshfork edit --force`',
+      });
+    }
   }
-  const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]);
-  const rows = listing === '' ? [] : listing.split('\n').map((l) => l.split(' '));
+  if (listing instanceof Error) throw listing;
   const merge = rows.find((r) => r.length !== 2);
   if (merge) {
     throw new MeshforkError('STATE_INVALID', `commit ${merge[0].slice(0, 12)} is a merge; a series is a straight line of commits`, {
       hint: 'linearize the workspace history (git rebase upstream) and export again',
     });
   }
-  const [objects, changes] = await Promise.all([readObjects(workDir, rows.map((r) => r[0])), commitChanges(workDir, rows)]);
+  const { objects, changes } = await readCommits(workDir, rows);
   return rows.map(([id]) => {
     const { author, message } = parseCommitObject(id, objects.get(id) ?? '');
     return { id, author, message: parseCommitMessage(message), changes: changes.get(id) ?? [] };

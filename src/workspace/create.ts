@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FileReader } from '../engine/tree';
 import { UPSTREAM_IDENTITY, WORKSPACE_CONFIG, wsGit, wsGitText } from './workspaceGit';
+import { setConfigValues } from './gitConfigText';
 import { writeMeta, type WorkspaceMeta } from './meta';
 
 /** The part of an upstream the workspace needs (an `Upstream` fits). */
@@ -30,7 +31,10 @@ export async function createWorkspace(workDir: string, source: ReleaseSource, ve
   try {
     await source.materialize(version, stage);
     await wsGit(workDir, ['init', '-q', '-b', WORK_BRANCH]);
-    for (const [key, value] of WORKSPACE_CONFIG) await wsGit(workDir, ['config', key, value]);
+    const configFile = path.join(workDir, '.git', 'config');
+    const config = setConfigValues(await fs.readFile(configFile, 'utf8'), WORKSPACE_CONFIG);
+    if (config !== undefined) await fs.writeFile(configFile, config);
+    else for (const [key, value] of WORKSPACE_CONFIG) await wsGit(workDir, ['config', key, value]);
     // Highest-priority attributes: no end-of-line or filter conversion, whatever the release ships.
     await fs.writeFile(path.join(workDir, '.git', 'info', 'attributes'), '* -text -filter -ident -eol -working-tree-encoding\n');
     const gitDir = path.join(workDir, '.git');

@@ -21,11 +21,11 @@ export interface ExportedPatch {
 function keptText(commit: PatchCommit, header: PatchHeader, before: Patch | undefined): { text: string; kept?: ExportedPatch['kept'] } {
   if (before?.source && isForeign(before) && sameMessage(commit, before)) {
     if (sameChanges(commit, before)) return { text: before.source.text, kept: 'verbatim' };
-    const written = formatPatch(header, commit.changes);
+    const written = formatPatch(header, commit.changes, before);
     if (before.source.format !== 'mail') return { text: (before.source.headerText === '' || before.source.headerText.endsWith('\n') ? before.source.headerText : `${before.source.headerText}\n`) + written.slice(formatHeader(header).length), kept: 'header' };
     return { text: written };
   }
-  return { text: formatPatch(header, commit.changes) };
+  return { text: formatPatch(header, commit.changes, before) };
 }
 
 /** Every file an export writes: the patches in order and the series file. */

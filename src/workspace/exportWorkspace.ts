@@ -1,10 +1,9 @@
 import { SERIES_FILE } from '../series/seriesFile';
-import { readTree } from './backup';
+import { readTree } from './readTree';
 import { listPatchCommits } from './commits';
 import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from '../series/patchesSwap';
-import { wsGitText } from './workspaceGit';
 import { tracePhase } from '../util/tracePhase';
 
 /** What an export changed in patches/. */
@@ -49,7 +48,9 @@ export async function exportWorkspace(options: {
   // Skip the swap when nothing changes: an unchanged export leaves patches/ untouched.
   const sameSet = written.length === 0 && removed.length === 0 && !seriesChanged && before.size === files.size;
   if (!sameSet) await replacePatchesDir(options.patchesDir, files);
-  const head = await wsGitText(options.workDir, ['rev-parse', 'HEAD']);
-  await writeMeta(options.workDir, { ...meta, syncedHead: head });
+  // base..HEAD is a straight line, so its last commit is the HEAD that was exported
+  const head = commits.at(-1)?.id ?? meta.baseCommit;
+  // an unchanged export leaves the record as it is too (writing it costs an fsync)
+  if (head !== meta.syncedHead) await writeMeta(options.workDir, { ...meta, syncedHead: head });
   return { plan, written, removed, unchanged, seriesChanged };
 }

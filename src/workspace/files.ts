@@ -1,12 +1,17 @@
-import { promises as fs } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileReader, TreeChange } from '../engine/tree';
+
+/*
+ * Synchronous file calls: edit applies hundreds of patches one file at a time, and each
+ * fs.promises call is a thread-pool round trip (on a busy machine, most of edit's time).
+ */
 
 /** Reads workspace files as binary strings; undefined when absent. */
 export function directoryReader(dir: string): FileReader {
   return async (file) => {
     try {
-      return (await fs.readFile(path.join(dir, file))).toString('latin1');
+      return readFileSync(path.join(dir, file)).toString('latin1');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
       throw error;
@@ -22,12 +27,12 @@ export function directoryReader(dir: string): FileReader {
 export async function writeChanges(dir: string, changes: [string, TreeChange][]): Promise<void> {
   for (const [file, change] of changes) {
     const target = path.join(dir, file);
-    const before = await fs.stat(target).catch(() => undefined);
-    await fs.rm(target, { force: true });
+    const before = statSync(target, { throwIfNoEntry: false });
+    rmSync(target, { force: true });
     if (change.content === null) continue;
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.writeFile(target, Buffer.from(change.content, 'latin1'));
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, Buffer.from(change.content, 'latin1'));
     const executable = change.mode === undefined ? Boolean(before && before.mode & 0o100) : change.mode === '100755';
-    await fs.chmod(target, executable ? 0o755 : 0o644);
+    chmodSync(target, executable ? 0o755 : 0o644);
   }
 }

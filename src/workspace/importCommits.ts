@@ -4,7 +4,7 @@
  * makes: the same trees (every path as `git add` stages it), the message verbatim, and the author
  * and committer lines from `git var`, which formats identities exactly as `git commit` does.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { PatchHeader } from '../series/types';
 import { GIT_IDENTITY } from '../tools/git';
@@ -27,13 +27,16 @@ export interface ImportCommit {
 /** What `git add` would stage for `file` in `dir` right now. */
 export async function stagedState(dir: string, file: string): Promise<StagedPath['entry']> {
   const full = path.join(dir, file);
-  const stat = await lstat(full).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+  // synchronously, like the workspace writes (files.ts): twice per path of every patch
+  let stat;
+  try {
+    stat = lstatSync(full);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw error;
-  });
-  if (!stat) return null;
-  if (stat.isSymbolicLink()) return { mode: '120000', content: Buffer.from(await readlink(full, { encoding: 'buffer' })) };
-  return { mode: stat.mode & 0o100 ? '100755' : '100644', content: await readFile(full) };
+  }
+  if (stat.isSymbolicLink()) return { mode: '120000', content: Buffer.from(readlinkSync(full, { encoding: 'buffer' })) };
+  return { mode: stat.mode & 0o100 ? '100755' : '100644', content: readFileSync(full) };
 }
 
 export function sameEntry(a: StagedPath['entry'], b: StagedPath['entry']): boolean {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
-import { readJsonState } from '../util/jsonState';
+import { readJsonState, zodCheck } from '../util/jsonState';
 import type { StatePaths } from './paths';
 
 const recordSchema = z.object({ branch: z.string().min(1), id: z.string().min(1), from: z.string(), to: z.string() }).strict();
@@ -24,5 +24,5 @@ export async function recordCommit(layout: StatePaths, record: CommitRecord): Pr
 
 export async function readCommitRecord(layout: StatePaths): Promise<CommitRecord | undefined> {
   const file = recordFile(layout);
-  return readJsonState(file, recordSchema, () => new MeshforkError('STATE_INVALID', `${file}: damaged`, { hint: `delete ${file} and name the branch with \`meshfork sync push --branch NAME\`` }));
+  return readJsonState(file, zodCheck(() => recordSchema), () => new MeshforkError('STATE_INVALID', `${file}: damaged`, { hint: `delete ${file} and name the branch with \`meshfork sync push --branch NAME\`` }));
 }

@@ -1,27 +1,32 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { readJsonState } from '../util/jsonState';
 
-const metaSchema = z.object({
-  /** The upstream release the workspace's first commit holds. */
-  version: z.string(),
-  /** That first commit. */
-  baseCommit: z.string(),
-  /** HEAD when the workspace last matched patches/ (after it was built, or after an export). */
-  syncedHead: z.string(),
-});
-
 /** What meshfork remembers about a workspace, kept inside its .git so it goes away with it. */
-export type WorkspaceMeta = z.infer<typeof metaSchema>;
+export interface WorkspaceMeta {
+  /** The upstream release the workspace's first commit holds. */
+  version: string;
+  /** That first commit. */
+  baseCommit: string;
+  /** HEAD when the workspace last matched patches/ (after it was built, or after an export). */
+  syncedHead: string;
+}
+
+/** Three strings, checked by hand: every edit and export reads this record, and zod costs more to load than the rest of an export. */
+function checkMeta(raw: unknown): WorkspaceMeta | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const { version, baseCommit, syncedHead } = raw as Record<string, unknown>;
+  if (typeof version !== 'string' || typeof baseCommit !== 'string' || typeof syncedHead !== 'string') return undefined;
+  return { version, baseCommit, syncedHead };
+}
 
 function metaFile(workDir: string): string {
   return path.join(workDir, '.git', 'meshfork-workspace.json');
 }
 
 export async function readMeta(workDir: string): Promise<WorkspaceMeta | undefined> {
-  return readJsonState(metaFile(workDir), metaSchema, () =>
+  return readJsonState(metaFile(workDir), checkMeta, () =>
     new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
       hint: 'remove .meshfork/work and run `meshfork edit` again',
     }),

@@ -7,8 +7,6 @@ import { wsGit, wsGitText } from './workspaceGit';
 export interface WorkspaceStatus {
   meta: WorkspaceMeta;
   head: string;
-  /** Commits on top of the upstream commit. */
-  commits: number;
   /** Paths with uncommitted changes (including untracked files). */
   dirty: string[];
   /** The workspace holds work that `export` has not written to patches/ yet. */
@@ -27,18 +25,26 @@ async function exists(p: string): Promise<boolean> {
 export async function workspaceStatus(workDir: string): Promise<WorkspaceStatus | undefined> {
   const meta = await readMeta(workDir);
   if (!meta) return undefined;
-  const head = await wsGitText(workDir, ['rev-parse', 'HEAD']);
-  const { stdout } = await wsGit(workDir, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  // both git runs at once, their answers (and failures) taken in this order
+  const heads = wsGitText(workDir, ['rev-parse', 'HEAD']);
+  const changes = wsGit(workDir, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  changes.catch(() => undefined);
+  const head = await heads;
+  const { stdout } = await changes;
   const dirty = stdout
     .toString('latin1')
     .split('\0')
     .filter((e) => /^.. /.test(e))
     .map((e) => e.slice(3));
-  const count = await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0');
   const gitDir = path.join(workDir, '.git');
   let gitOperation: string | undefined;
   if ((await exists(path.join(gitDir, 'rebase-merge'))) || (await exists(path.join(gitDir, 'rebase-apply')))) gitOperation = 'rebase';
   else if (await exists(path.join(gitDir, 'MERGE_HEAD'))) gitOperation = 'merge';
   else if (await exists(path.join(gitDir, 'CHERRY_PICK_HEAD'))) gitOperation = 'cherry-pick';
-  return { meta, head, commits: Number(count), dirty, unexported: head !== meta.syncedHead || dirty.length > 0, gitOperation };
+  return { meta, head, dirty, unexported: head !== meta.syncedHead || dirty.length > 0, gitOperation };
+}
+
+/** Commits on top of the upstream commit (0 when git cannot tell); only `sync status` shows it, so it is its own git run. */
+export async function countCommits(workDir: string, meta: WorkspaceMeta): Promise<number> {
+  return Number(await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0'));
 }
