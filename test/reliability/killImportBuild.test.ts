@@ -94,8 +94,11 @@ afterAll(() => {
 
 /** The import phases: the shared start, reading the input, the strict check, and patches/ written as a set. */
 const IMPORT_PHASES = [STARTUP, 'lock:held', 'import:read', 'import:check', 'patches:write', 'patches:swap', 'patches:cleanup'];
-/** Before the swap's renames only the old set may stand; between them either; after them only the imported one. */
-const BEFORE_SWAP = new Set([STARTUP, 'lock:held', 'import:read', 'import:check', 'patches:write']);
+/**
+ * Before the swap's renames only the old set may stand (the check opens the upstream, so a kill may
+ * also land in a cache phase there); between them either; after them only the imported one.
+ */
+const AFTER_SWAP = new Set(['patches:cleanup', 'patches:done', 'lock:released']);
 
 function importWorkload(name: string, kills: number, args: string[], runImport: () => Promise<unknown>, newState: Snapshot): Workload {
   let run = 0;
@@ -116,7 +119,7 @@ function importWorkload(name: string, kills: number, args: string[], runImport: 
       const recovery = await recoverPatchesSwap(path.join(small.dir, 'patches'));
       const now = await projectState(small.dir);
       const which = sameState(now, oldState) ? 'old' : sameState(now, newState) ? 'new' : 'mixed';
-      const wanted = at === 'patches:swap' ? (which === 'mixed' ? 'old or new' : which) : BEFORE_SWAP.has(at) ? 'old' : 'new';
+      const wanted = at === 'patches:swap' ? (which === 'mixed' ? 'old or new' : which) : at === 'finished' || AFTER_SWAP.has(at) ? 'new' : 'old';
       expect({ label, which, recovered: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({ label, which: wanted, recovered: true });
       const { fresh, retired } = swapPaths(path.join(small.dir, 'patches'));
       expect({ label, leftovers: [fresh, retired].filter((p) => existsSync(p)) }).toEqual({ label, leftovers: [] });
