@@ -10,6 +10,8 @@ export interface Workload {
   name: string;
   /** Phases every one of which some kill must land in. */
   phases: string[];
+  /** Phases aimed at too, but too short to require a hit in every run (counted when hit). */
+  alsoAimed?: string[];
   /** SIGKILLs to deliver. */
   kills: number;
   cwd: string;
@@ -43,7 +45,8 @@ export async function killLoop(workload: Workload, seed: number): Promise<KillCo
   for (let attempt = 0; !done() && attempt < workload.kills * 3; attempt++) {
     // Aim at the phases not hit yet first, then round robin, at a seeded moment inside the phase.
     const missing = workload.phases.filter((p) => !counts.landed.has(p));
-    const phase = missing.length > 0 && attempt % 2 === 1 ? missing[0] : workload.phases[attempt % workload.phases.length];
+    const aimed = [...workload.phases, ...(workload.alsoAimed ?? [])];
+    const phase = missing.length > 0 && attempt % 2 === 1 ? missing[0] : aimed[attempt % aimed.length];
     const delayMs = phase === STARTUP ? random() * startupMs : random() * (durations.get(phase) ?? 1);
     await workload.prepare();
     const run = await runTraced(workload.args, { cwd: workload.cwd, env: workload.env, killAt: { phase, delayMs } });
