@@ -11,9 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { compare, exec, meshfork } from './alternate';
 import type { BenchFigure } from './result';
-import { REPO_ROOT, releaseTarball } from '../test/support/release';
+import { REPO_ROOT, releaseTarball, SHARED_CACHE } from '../test/support/release';
 
-const SHARED_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork-cache');
 const NODE = [process.execPath, '-e', '0'];
 const ROUNDS = 15;
 

@@ -14,6 +14,7 @@ import type { Patch } from '../series/types';
 import { patchFileName } from '../series/writer';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
+import { tracePhase } from '../util/tracePhase';
 
 export interface ImportMboxOptions {
   cwd: string;
@@ -36,6 +37,7 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
   return withProjectLock(layout, async () => {
+    tracePhase('import:read');
     const series = await loadSeries(loaded.patchesDir);
     const taken = new Set([...series.entries.map((e) => e.name), ...(await fs.readdir(loaded.patchesDir).catch(() => []))]);
     const added: ImportedPatch[] = [];

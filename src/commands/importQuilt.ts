@@ -11,6 +11,7 @@ import { optionText, readQuiltDir } from '../import/quilt';
 import { loadSeries } from '../series/load';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
+import { tracePhase } from '../util/tracePhase';
 import type { ImportResult } from './importMbox';
 
 export interface ImportQuiltOptions {
@@ -25,6 +26,7 @@ export async function importQuilt(options: ImportQuiltOptions): Promise<ImportRe
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
   return withProjectLock(layout, async () => {
+    tracePhase('import:read');
     const series = await loadSeries(loaded.patchesDir);
     const quilt = await readQuiltDir(path.resolve(options.cwd, options.dir));
     const taken = new Set([...series.entries.map((e) => e.name), ...(await fs.readdir(loaded.patchesDir).catch(() => []))]);

@@ -4,6 +4,7 @@ import type { TreeChange } from '../engine';
 import { assertInsideTree } from '../series/pathSafety';
 import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
+import { tracePhase } from '../util/tracePhase';
 import { ASSETS_DIR, RUNTIME_ASSETS } from './assets';
 import { manifestText, type DepsManifest } from './depsLock';
 
@@ -61,8 +62,11 @@ export async function writeContext(dir: string, input: ContextInput): Promise<vo
   await removeLeftovers(path.dirname(dir), `.${path.basename(dir)}.meshfork-`);
   const build = siblingTempPath(dir);
   try {
+    tracePhase('context:release');
     await input.materialize(path.join(build, 'release'));
+    tracePhase('context:series');
     await splitSeriesFiles(build, input.changes);
+    tracePhase('context:files');
     await fs.mkdir(path.join(build, 'deps'));
     await fs.writeFile(path.join(build, 'deps', 'package.json'), manifestText(input.deps));
     await fs.writeFile(path.join(build, 'deps', 'package-lock.json'), input.depsLock);
@@ -72,6 +76,7 @@ export async function writeContext(dir: string, input: ContextInput): Promise<vo
     for (const asset of RUNTIME_ASSETS) await fs.copyFile(path.join(ASSETS_DIR, asset), path.join(build, 'meshfork', asset));
     await fs.writeFile(path.join(build, 'Dockerfile'), input.dockerfile);
     await fs.writeFile(path.join(build, 'build.sh'), input.buildScript, { mode: 0o755 });
+    tracePhase('context:publish');
     if (existsSync(dir)) {
       const old = siblingTempPath(dir).replace(/\.tmp$/, '.old');
       await fs.rename(dir, old);
@@ -83,4 +88,5 @@ export async function writeContext(dir: string, input: ContextInput): Promise<vo
   } finally {
     await fs.rm(build, { recursive: true, force: true });
   }
+  tracePhase('context:done');
 }

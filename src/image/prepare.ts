@@ -16,6 +16,7 @@ import { creationDate, imageLabels, shortSeries } from './labels';
 import { npmTarballForBuild } from './npmForBuild';
 import { projectProvenance } from './provenance';
 import { seriesHash } from './seriesHash';
+import { tracePhase } from '../util/tracePhase';
 
 export interface PrepareOptions {
   loaded: LoadedConfig;
@@ -80,6 +81,7 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
 
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   try {
+    tracePhase('build:apply');
     const release = await upstream.resolve(version);
     const tree = new MemoryTree(upstream.reader(version));
     const outcome = await applySeries(series.patches, tree, { fuzz: 0 });

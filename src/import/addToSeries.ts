@@ -4,6 +4,7 @@ import type { Patch, Series } from '../series/types';
 import { openUpstream } from '../upstream';
 import { appendPatches, type NewPatchFile } from './appendPatches';
 import { checkApplies } from './checkApplies';
+import { tracePhase } from '../util/tracePhase';
 
 /** An imported patch: its file, its parsed form, and where it came from. */
 export interface ImportedPatch extends NewPatchFile {
@@ -19,6 +20,7 @@ export async function addToSeries(loaded: LoadedConfig, series: Series, added: I
   const at = before === undefined ? series.patches.length : series.entries.findIndex((e) => e.name === before);
   if (at === -1) throw new MeshforkError('USAGE', `--before ${before}: the series has no such patch`, { hint: 'name a patch as listed in patches/series (meshfork series lists them)' });
   const combined = [...series.patches.slice(0, at), ...added.map((a) => a.patch), ...series.patches.slice(at)];
+  tracePhase('import:check');
   const upstream = await openUpstream(loaded, { cacheDir });
   try {
     await checkApplies(upstream, loaded.config.base, combined, new Set(added.map((a) => a.name)));

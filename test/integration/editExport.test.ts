@@ -4,7 +4,8 @@
  * workspace become the expected patch files, and those apply strictly with the engine and with
  * `git apply`.
  */
-import { cpSync, existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
@@ -158,7 +159,8 @@ describe('edits in the workspace', () => {
     expect(outcome.patches.map((p) => p.status)).toEqual(['clean', 'clean', 'clean', 'clean']);
     // ... and with git apply, to the same bytes as the workspace holds.
     const check = path.join(tmp, 'git-apply');
-    cpSync(releaseDir('1.1.55'), check, { recursive: true });
+    // Hard links to the kept release: git apply removes a file it changes and writes a new one, never through the link.
+    execFileSync('cp', ['-al', releaseDir('1.1.55'), check]);
     for (const entry of series.entries) await runGit(['apply', '--whitespace=nowarn', path.join(patchesDir, entry.name)], { cwd: check });
     for (const [file] of tree.changes()) expect({ file, same: readFileSync(path.join(check, file)).equals(readFileSync(path.join(work, file))) }).toEqual({ file, same: true });
     rmSync(check, { recursive: true, force: true });

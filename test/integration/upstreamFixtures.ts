@@ -4,10 +4,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { UpstreamConfig } from '../../src/config/schema';
-import { REPO_ROOT, releaseTarball } from '../support/release';
+import { REPO_ROOT, releaseTarball, sharedReleaseDir } from '../support/release';
 import { NPM_UPSTREAM, writeProject } from '../support/project';
 
 export const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'upstream-series');
@@ -75,11 +75,22 @@ export function fixturePatches(): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
-/** The independent expectation: the release tarball extracted by tar, plus `git apply` of the fixture series. */
+/**
+ * The independent expectation: the release tarball extracted by tar, plus `git apply` of the fixture
+ * series. Where the suite keeps the release unpacked (sharedReleaseDir) the tree is hard links to it,
+ * which git apply never writes through (it removes a file it changes and writes a new one), so a
+ * reference costs a few files of disk instead of a release.
+ */
 export function referenceTree(version: string, dir: string, series = fixturePatches()): string {
   if (existsSync(path.join(dir, 'package.json'))) return dir;
-  mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-xzf', releaseTarball(version), '-C', dir, '--strip-components=1']);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const shared = sharedReleaseDir(version);
+  if (shared) execFileSync('cp', ['-al', shared, dir]);
+  else {
+    mkdirSync(dir);
+    execFileSync('tar', ['-xzf', releaseTarball(version), '-C', dir, '--strip-components=1']);
+  }
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
   execFileSync('git', ['apply', '--whitespace=nowarn', ...series.map((p) => path.join(FIXTURE_SERIES, p))], { cwd: dir, env, stdio: 'pipe' });
   return dir;

@@ -6,11 +6,15 @@
  *     default `series` and `apply`); run through the built CLI, the folder's bytes stay the same and
  *     neither DIR nor the upstream cache is created;
  *   - command-line arguments (CLI_CASES below), in a valid project;
- *   - image environment cases (IMAGE_ENVIRONMENT_CASES below) come with `meshfork image` (issue 10).
+ *   - the image's environment (IMAGE_ENVIRONMENT_CASES below): the real entrypoint
+ *     (src/image/assets/entrypoint.js) run with node in a temporary app folder, no docker. It refuses
+ *     with exit 78 (EX_CONFIG, as README documents for the image; not 2: a container's exit status,
+ *     not meshfork's), the variable named, a hint line, no config.json written, MeshCentral not started.
  * Every case counts the assertions it made; the tally fails the run under 80 cases or when fewer
  * assertions ran than the cases promise.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli } from '../support/cli';
@@ -57,12 +61,97 @@ const CLI_CASES: [string, ArgumentCase][] = [
   ['apply --out onto the project', { args: ['apply', '--out', '.', '--force'], message: /--out .* holds the project/ }],
 ];
 
+/** A container environment the entrypoint must refuse: changes to a valid one, the variable it must name, and the message. */
+interface EnvironmentCase {
+  env: Record<string, string | undefined>;
+  variable: string;
+  message: RegExp;
+}
+
+const ENTRYPOINT = path.join(REPO_ROOT, 'src', 'image', 'assets', 'entrypoint.js');
+/** EX_CONFIG (sysexits.h): the image's documented exit status for a bad environment (README, "The image"). */
+const EX_CONFIG = 78;
+/** The smallest environment the entrypoint accepts (proven by the first image test). */
+const VALID_ENV: Record<string, string> = {
+  MESHCENTRAL_URL: 'https://mesh.example.com',
+  JWT_SECRET: 's'.repeat(32),
+  JWT_ISSUER: 'https://dash.example.com',
+  JWT_AUDIENCE: 'meshcentral',
+  POSTGRES_HOST: 'db.example.com',
+  POSTGRES_USER: 'mesh',
+  POSTGRES_PASSWORD: 'pw',
+  POSTGRES_DB: 'dashboard',
+};
+
+const IMAGE_ENVIRONMENT_CASES: [string, EnvironmentCase][] = [
+  ['JWT secret missing', { env: { JWT_SECRET: undefined }, variable: 'JWT_SECRET', message: /is required but not set/ }],
+  ['JWT secret empty', { env: { JWT_SECRET: '' }, variable: 'JWT_SECRET', message: /is required but not set/ }],
+  ['JWT secret shorter than 32 bytes', { env: { JWT_SECRET: 's'.repeat(31) }, variable: 'JWT_SECRET', message: /at least 32 bytes, got 31/ }],
+  ['agent signing key equal to the JWT secret', { env: { AGENT_SIGN_KEY: 's'.repeat(32) }, variable: 'AGENT_SIGN_KEY', message: /must differ from JWT_SECRET/ }],
+  ['public URL missing', { env: { MESHCENTRAL_URL: undefined }, variable: 'MESHCENTRAL_URL', message: /is required but not set/ }],
+  ['public URL that is not a URL', { env: { MESHCENTRAL_URL: 'mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be a URL/ }],
+  ['public URL over http', { env: { MESHCENTRAL_URL: 'http://mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be an https:\/\/ URL/ }],
+  ['public URL with a path', { env: { MESHCENTRAL_URL: 'https://mesh.example.com/mesh' }, variable: 'MESHCENTRAL_URL', message: /only scheme, host and port/ }],
+  ['public URL with credentials', { env: { MESHCENTRAL_URL: 'https://admin:pw@mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /no path, query or credentials/ }],
+  ['listening port that is not a number', { env: { MESHCENTRAL_PORT: 'https' }, variable: 'MESHCENTRAL_PORT', message: /whole number from 1 to 65535, got "https"/ }],
+  ['listening port 0', { env: { MESHCENTRAL_PORT: '0' }, variable: 'MESHCENTRAL_PORT', message: /whole number from 1 to 65535, got "0"/ }],
+  ['agent port above 65535', { env: { MESHCENTRAL_AGENT_PORT: '65536' }, variable: 'MESHCENTRAL_AGENT_PORT', message: /whole number from 0 to 65535, got "65536"/ }],
+  ['redirect port negative', { env: { MESHCENTRAL_REDIR_PORT: '-80' }, variable: 'MESHCENTRAL_REDIR_PORT', message: /whole number from 0 to 65535, got "-80"/ }],
+  ['PostgreSQL host missing (and no DB_HOST)', { env: { POSTGRES_HOST: undefined }, variable: 'POSTGRES_HOST', message: /is required \(or DB_HOST\) but not set/ }],
+  ['PostgreSQL user missing', { env: { POSTGRES_USER: undefined }, variable: 'POSTGRES_USER', message: /is required \(or DB_USER\) but not set/ }],
+  ['PostgreSQL password missing', { env: { POSTGRES_PASSWORD: undefined }, variable: 'POSTGRES_PASSWORD', message: /is required \(or DB_PASSWORD\) but not set/ }],
+  ['PostgreSQL database missing', { env: { POSTGRES_DB: undefined }, variable: 'POSTGRES_DB', message: /is required \(or DB_NAME \/ DB_DATABASE\) but not set/ }],
+  ['PostgreSQL port out of range', { env: { POSTGRES_PORT: '70000' }, variable: 'POSTGRES_PORT', message: /whole number from 1 to 65535, got "70000"/ }],
+  ['PostgreSQL port through DB_PORT, not a number', { env: { DB_PORT: '5432x' }, variable: 'POSTGRES_PORT', message: /got "5432x"/ }],
+  ['unknown MeshCentral database', { env: { MESHCENTRAL_DATABASE: 'mongodb' }, variable: 'MESHCENTRAL_DATABASE', message: /one of NEDB, POSTGRES, got "mongodb"/ }],
+  ['PostgreSQL CA file with MeshCentral on PostgreSQL', { env: { MESHCENTRAL_DATABASE: 'postgres', POSTGRES_SSL_CA: '/ca.pem' }, variable: 'POSTGRES_SSL_CA', message: /not supported with MESHCENTRAL_DATABASE=postgres/ }],
+  ['JWT issuer missing without the opt-out', { env: { JWT_ISSUER: undefined }, variable: 'JWT_ISSUER', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ }],
+  ['JWT audience missing without the opt-out', { env: { JWT_AUDIENCE: undefined }, variable: 'JWT_AUDIENCE', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ }],
+  ['JWT issuer check opt-out that is not a boolean', { env: { JWT_NO_ISSUER_AUDIENCE_CHECK: 'sure' }, variable: 'JWT_NO_ISSUER_AUDIENCE_CHECK', message: /true or false, got "sure"/ }],
+  ['JWT algorithm outside HS256/384/512', { env: { JWT_ALGORITHM: 'RS256' }, variable: 'JWT_ALGORITHM', message: /one of HS256, HS384, HS512, got "RS256"/ }],
+  ['JWT lifetime 0', { env: { JWT_MAX_LIFETIME: '0' }, variable: 'JWT_MAX_LIFETIME', message: /whole number from 1 to 2678400/ }],
+  ['JWT URL token lifetime over an hour', { env: { JWT_URL_TOKEN_MAX_LIFETIME: '3601' }, variable: 'JWT_URL_TOKEN_MAX_LIFETIME', message: /whole number from 1 to 3600, got "3601"/ }],
+  ['JWT clock tolerance with a unit', { env: { JWT_CLOCK_TOLERANCE: '30s' }, variable: 'JWT_CLOCK_TOLERANCE', message: /got "30s"/ }],
+  ['JWT cache over 60 seconds', { env: { JWT_CACHE_SECONDS: '61' }, variable: 'JWT_CACHE_SECONDS', message: /whole number from 0 to 60, got "61"/ }],
+  ['JWT tenant domain that is not a domain id', { env: { JWT_DOMAIN: 'tenant one' }, variable: 'JWT_DOMAIN', message: /MeshCentral domain id .*got "tenant one"/ }],
+  ['public agent downloads flag that is not a boolean', { env: { JWT_PUBLIC_AGENT_DOWNLOADS: 'maybe' }, variable: 'JWT_PUBLIC_AGENT_DOWNLOADS', message: /true or false, got "maybe"/ }],
+  ['session SameSite outside lax/strict/none', { env: { MESHCENTRAL_SESSION_SAMESITE: 'sometimes' }, variable: 'MESHCENTRAL_SESSION_SAMESITE', message: /one of LAX, STRICT, NONE/ }],
+  ['further settings that are not JSON', { env: { MESHCENTRAL_SETTINGS: '{port: 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /is not valid JSON/ }],
+  ['further settings that are a list', { env: { MESHCENTRAL_SETTINGS: '["port"]' }, variable: 'MESHCENTRAL_SETTINGS', message: /must be a JSON object/ }],
+  ['further settings overriding an owned setting', { env: { MESHCENTRAL_SETTINGS: '{"Port": 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "Port"/ }],
+  ['further settings overriding a JWT setting', { env: { MESHCENTRAL_SETTINGS: '{"JWTAUTHISSUER": "x"}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "JWTAUTHISSUER"/ }],
+];
+
+interface EntrypointRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** What the run left in its folder (app/ holds only the stand-in meshcentral.js when nothing was written). */
+  left: string[];
+  started: boolean;
+  configWritten: boolean;
+}
+
 /**
- * `meshfork image` environment cases (a missing or unusable docker, a bad base image, ...): issue 10
- * adds them here, in the same shape as CLI_CASES (they run in a valid project and must exit 2 with a
- * located message, a hint and nothing written).
+ * Run the real entrypoint with node on `env` (plus PATH), in a fresh folder whose app/ holds a stand-in
+ * meshcentral.js that records it was started and exits 0: MeshCentral itself is not needed to prove
+ * that the entrypoint stopped before starting it.
  */
-const IMAGE_ENVIRONMENT_CASES: [string, ArgumentCase][] = [];
+function runEntrypoint(env: Record<string, string | undefined>): Promise<EntrypointRun> {
+  const work = mkdtempSync(path.join(scratchDir(), 'entrypoint-'));
+  const app = path.join(work, 'app');
+  mkdirSync(app);
+  const marker = path.join(work, 'started');
+  writeFileSync(path.join(app, 'meshcentral.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes');\n`);
+  const clean = Object.fromEntries(Object.entries({ PATH: process.env.PATH, MESHFORK_APP_DIR: app, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ENTRYPOINT], { env: clean, cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      const left = [...readdirSync(work).filter((n) => n !== 'app' && n !== 'started'), ...readdirSync(app).filter((n) => n !== 'meshcentral.js').map((n) => `app/${n}`)];
+      resolve({ code, stdout, stderr, left, started: existsSync(marker), configWritten: existsSync(path.join(work, 'meshcentral-data', 'config.json')) });
+    });
+  });
+}
 
 const tally = { corpus: 0, cli: 0, image: 0, checks: 0 };
 
@@ -73,9 +162,9 @@ const scratchDir = (): string => (scratch ??= mkdtempSync(path.join(os.tmpdir(),
 afterAll(() => {
   const cases = tally.corpus + tally.cli + tally.image;
   writeTally(__filename, {
-    title: 'bad input: exit 2, located message, hint, nothing written',
+    title: 'bad input: exit 2 (the image entrypoint: 78), located message, hint, nothing written',
     counts: { 'bad-input cases': cases, 'corpus cases (patches, series, config, lock)': tally.corpus, 'command-line cases': tally.cli, 'image environment cases': tally.image, 'bad-input assertions': tally.checks },
-    targets: { 'bad-input cases': 80, 'bad-input assertions': corpus.reduce((n, [, e]) => n + (e.commands ?? ['series', 'apply']).length * 6, 0) + CLI_CASES.length * 6 },
+    targets: { 'bad-input cases': 80, 'bad-input assertions': corpus.reduce((n, [, e]) => n + (e.commands ?? ['series', 'apply']).length * 6, 0) + CLI_CASES.length * 6 + IMAGE_ENVIRONMENT_CASES.length * 5 + 3 },
   });
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
@@ -146,7 +235,7 @@ describe('command-line arguments', () => {
     return project;
   };
 
-  it.concurrent.each([...CLI_CASES, ...IMAGE_ENVIRONMENT_CASES])('%s: exit 2 naming the argument, a hint, and nothing written', async (name, { args, message }) => {
+  it.concurrent.each(CLI_CASES)('%s: exit 2 naming the argument, a hint, and nothing written', async (name, { args, message }) => {
     ensureBuilt();
     let made = 0;
     const dir = projectDir();
@@ -160,7 +249,31 @@ describe('command-line arguments', () => {
     made += 2;
     expect(made).toBe(6);
     tally.checks += made;
-    if (CLI_CASES.some(([n]) => n === name)) tally.cli += 1;
-    else tally.image += 1;
+    tally.cli += 1;
+  });
+});
+
+describe('image environment (the entrypoint, run with node)', () => {
+  test('the valid environment the cases start from is accepted: config.json written, MeshCentral started', async () => {
+    const run = await runEntrypoint(VALID_ENV);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ left: run.left, configWritten: run.configWritten }).toEqual({ left: ['meshcentral-data'], configWritten: true });
+    expect(run.started).toBe(true);
+    tally.checks += 3;
+  });
+
+  it.concurrent.each(IMAGE_ENVIRONMENT_CASES)('%s: exit 78 naming the variable, a hint, no config written, MeshCentral not started', async (_name, { env, variable, message }) => {
+    let made = 0;
+    const run = await runEntrypoint({ ...VALID_ENV, ...env });
+    expect(run.code).toBe(EX_CONFIG);
+    const line = /^meshfork: cannot start MeshCentral: ([A-Z_]+): (.*)$/m.exec(run.stderr);
+    expect(line?.[1]).toBe(variable);
+    expect(line?.[2]).toMatch(message);
+    expect(run.stderr).toMatch(/^meshfork: set the variable \(see the image's environment table in the meshfork README\) and start the container again$/m);
+    expect({ written: run.left, started: run.started, stdout: run.stdout }).toEqual({ written: [], started: false, stdout: '' });
+    made += 5;
+    expect(made).toBe(5);
+    tally.checks += made;
+    tally.image += 1;
   });
 });
