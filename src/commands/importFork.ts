@@ -21,6 +21,7 @@ import { planExport } from '../workspace/exportPlan';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
 import { writeFileAtomic } from '../util/atomic';
+import { tracePhase } from '../util/tracePhase';
 
 export interface ImportForkOptions {
   cwd: string;
@@ -87,10 +88,15 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       const differing = proof.differing;
       const result = { patchesDir: loaded.patchesDir, version, commit, how: line.mode, conflicts: line.conflicts, folded: line.folded, differing, patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })) };
       if (differing.length > 0 || proof.outcome.status !== 'clean') return { ...result, proved: false, baseChanged: false };
+      // The base first, then the series: a kill between the two leaves an empty series on the new
+      // base, which the same import completes when run again (the other order left the new series on
+      // the old base, and a second import refused the series as not empty).
+      const baseChanged = version !== loaded.config.base;
+      tracePhase('import:base');
+      if (baseChanged) await writeFileAtomic(loaded.file, setBaseInConfigText(await fs.readFile(loaded.file, 'utf8'), version));
+      tracePhase('import:series');
       await fs.mkdir(loaded.patchesDir, { recursive: true });
       await appendPatches(loaded.patchesDir, plan.patches.map((p) => ({ name: p.name, text: p.text })));
-      const baseChanged = version !== loaded.config.base;
-      if (baseChanged) await writeFileAtomic(loaded.file, setBaseInConfigText(await fs.readFile(loaded.file, 'utf8'), version));
       return { ...result, proved: true, baseChanged };
     } finally {
       upstream.close();

@@ -14,6 +14,8 @@ import { buildMergeFork, type MergeFork } from '../support/mergeFork';
 import { writeProject } from '../support/project';
 import { REPO_ROOT, releaseDir } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
+import { ensureBuilt } from '../support/cli';
+import { runTraced } from '../support/traced';
 
 jest.setTimeout(240000);
 
@@ -88,6 +90,32 @@ describe('import fork', () => {
     const before = readFileSync(path.join(project, 'patches', 'fork-changes.patch'));
     await expect(importFork({ cwd: project, from: fork.dir, cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE' });
     expect(readFileSync(path.join(project, 'patches', 'fork-changes.patch')).equals(before)).toBe(true);
+  });
+
+  it('killed after it moved the base and before it wrote the series: an empty series on the new base, and the same import completes it', async () => {
+    ensureBuilt();
+    const project = emptyProject('killed');
+    const configFile = path.join(project, 'meshfork.config.json');
+    const args = ['import', 'fork', '--from', fork.dir];
+    const env = { MESHFORK_CACHE: SHARED_CACHE };
+    // The kill follows the phase marker at once; a run that got its series written first is tried again.
+    let between = false;
+    for (let attempt = 0; attempt < 4 && !between; attempt++) {
+      const run = await runTraced(args, { cwd: project, env, killAt: { phase: 'import:series', delayMs: 0 }, timeoutMs: 200_000 });
+      expect(run.killed).toBe(true);
+      expect(run.landed).toBe('import:series');
+      expect(JSON.parse(readFileSync(configFile, 'utf8')).base).toBe('1.1.55');
+      between = readFileSync(path.join(project, 'patches', 'series'), 'utf8') === '';
+      if (!between) {
+        rmSync(project, { recursive: true, force: true });
+        emptyProject('killed');
+      }
+    }
+    expect(between).toBe(true);
+    const again = await runTraced(args, { cwd: project, env, timeoutMs: 200_000 });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect((await loadSeries(path.join(project, 'patches'))).patches).toHaveLength(6);
   });
 
   it('a fork the series cannot reproduce (it adds a symlink): nothing written, the differing path named; an unknown --ref is a usage error', async () => {
