@@ -5,6 +5,8 @@
  *   edit (300 patches)              vs `git clone` + `git am`          target <= 1.5x
  *   export, unchanged (300)         vs `git format-patch`              target <= 1.5x
  *   apply (300)                     vs `cp -al` of the tree + `git apply`   target <= 2x
+ *   apply (300), for the record     vs `git clone` + `git am`, vs `cp -al` + `quilt push -a`
+ *   sync check (300), for the record  vs one `git apply --check` of the series on a checkout
  *   sync check --all, peak memory   vs `sync check --to` one release   target <= 1.5x
  * and the growth from 30 to 300 patches of apply, check, edit and export (linear: at most 10x).
  * MESHFORK_BENCH_SCALE=edit,export (any of edit, export, apply, check, memory) measures only those;
@@ -197,6 +199,31 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
       );
       curve.apply?.push(applyFigure.value);
       figures.push(applyFigure);
+      // What a user without meshfork would run on the same series (no targets: for the record).
+      const amClone = path.join(tmp, 'am-apply-clone');
+      figures.push(
+        compare('scale', `apply, ${count} patches vs git clone + git am`, ROUNDS, apply, {
+          before: () => rmSync(amClone, { recursive: true, force: true }),
+          work: () => {
+            git(tmp, ['clone', '-q', '--branch', 'v1.0.0', url, amClone]);
+            git(amClone, ['am', '-q', ...names]);
+          },
+        }),
+      );
+      const quiltCopy = path.join(tmp, 'quilt-copy');
+      figures.push(
+        // quilt runs several programs per patch (~30 s for 300 here): one timed round
+        compare('scale', `apply, ${count} patches vs cp -al + quilt push -a`, 1, apply, {
+          before: () => rmSync(quiltCopy, { recursive: true, force: true }),
+          work: () => {
+            exec(['cp', '-al', unpacked, quiltCopy]);
+            exec(['quilt', 'push', '-a', '-q'], { cwd: quiltCopy, env: { ...process.env, QUILT_PATCHES: patches, QUILTRC: '/dev/null' } });
+          },
+        }),
+      );
+    }
+    if (parts.has('check')) {
+      figures.push(compare('scale', `sync check, ${count} patches vs one git apply --check of the series on a checkout`, ROUNDS, check, { work: () => exec(['git', 'apply', '--check', ...names], { cwd: unpacked }) }));
     }
     curve.check?.push(timeRounds(ROUNDS, () => undefined, check.work));
 
