@@ -14,7 +14,7 @@ import { ensureBuilt } from '../support/cli';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 import { runTraced, STARTUP, type TracedRun } from '../support/traced';
 import { checkCache } from './support/cacheCheck';
-import { killLoop, killTally, type KillCounts, type Workload } from './support/killLoop';
+import { killLoop, killTallies, type KillResult, type Workload } from './support/killLoop';
 import { smallReference } from './support/reference';
 import { ageDeadLocks } from './support/staleLocks';
 import { writeTally } from './support/tally';
@@ -22,7 +22,7 @@ import { writeTally } from './support/tally';
 let tmp: string;
 let small: SmallProject;
 let expected: Map<string, string>;
-const results: { name: string; counts: KillCounts; workload: Workload }[] = [];
+const results: KillResult[] = [];
 let staleLockWaited = 0;
 
 beforeAll(() => {
@@ -33,16 +33,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  const counts: Record<string, number> = {};
-  const targets: Record<string, number> = {};
-  let kills = 0;
-  for (const r of results) {
-    const t = killTally(r.name, r.counts, r.workload);
-    Object.assign(counts, t.counts);
-    Object.assign(targets, t.targets);
-    kills += r.counts.kills;
-  }
-  counts.kills = kills;
+  const { counts, targets } = killTallies(results);
   counts['next runs after a real stale-lock wait'] = staleLockWaited;
   targets['next runs after a real stale-lock wait'] = 1;
   writeTally(__filename, { title: 'SIGKILL during apply and cache fills', counts, targets });

@@ -21,7 +21,7 @@ import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 import { STARTUP, type TracedRun } from '../support/traced';
-import { killLoop, killTally, type KillCounts, type Workload } from './support/killLoop';
+import { killLoop, killTallies, type KillResult, type Workload } from './support/killLoop';
 import { projectState, restoreState, sameState, saveState, type Snapshot } from './support/projectState';
 import { ageDeadLocks } from './support/staleLocks';
 import { writeTally } from './support/tally';
@@ -35,7 +35,7 @@ let small: SmallProject;
 let cache: string;
 let saved: string;
 let oldState: Snapshot;
-const results: { name: string; counts: KillCounts; workload: Workload }[] = [];
+const results: KillResult[] = [];
 const nextRuns = { imports: 0, builds: 0 };
 
 function git(cwd: string, args: string[]): string {
@@ -74,16 +74,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  const counts: Record<string, number> = {};
-  const targets: Record<string, number> = {};
-  let kills = 0;
-  for (const r of results) {
-    const t = killTally(r.name, r.counts, r.workload);
-    Object.assign(counts, t.counts);
-    Object.assign(targets, t.targets);
-    kills += r.counts.kills;
-  }
-  counts.kills = kills;
+  const { counts, targets } = killTallies(results);
   counts['imports run again after a kill left the old state'] = nextRuns.imports;
   counts['builds run again after a kill'] = nextRuns.builds;
   targets['imports run again after a kill left the old state'] = 1;

@@ -21,7 +21,7 @@ import { readTree } from '../../src/workspace/backup';
 import { ensureBuilt } from '../support/cli';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 import { STARTUP } from '../support/traced';
-import { killLoop, killTally, type KillCounts, type Workload } from './support/killLoop';
+import { killLoop, killTallies, type KillResult, type Workload } from './support/killLoop';
 import { ageDeadLocks } from './support/staleLocks';
 import { writeTally } from './support/tally';
 
@@ -29,7 +29,7 @@ type Snapshot = Record<string, string>;
 
 let tmp: string;
 let rebaseOutcomes = { aborted: 0, continued: 0, refused: 0 };
-const results: { name: string; counts: KillCounts; workload: Workload }[] = [];
+const results: KillResult[] = [];
 
 beforeAll(() => {
   ensureBuilt();
@@ -37,16 +37,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  const counts: Record<string, number> = {};
-  const targets: Record<string, number> = {};
-  let kills = 0;
-  for (const r of results) {
-    const t = killTally(r.name, r.counts, r.workload);
-    Object.assign(counts, t.counts);
-    Object.assign(targets, t.targets);
-    kills += r.counts.kills;
-  }
-  counts.kills = kills;
+  const { counts, targets } = killTallies(results);
   counts['sync rebase: killed rebases undone by abort'] = rebaseOutcomes.aborted;
   counts['sync rebase: killed rebases finished by continue'] = rebaseOutcomes.continued;
   counts['sync rebase: continue refused before the workspace was ready (then abort)'] = rebaseOutcomes.refused;

@@ -70,3 +70,25 @@ export function killTally(name: string, counts: KillCounts, workload: Pick<Workl
   }
   return { counts: out, targets };
 }
+
+/** One kill loop's result, kept by a test file until its afterAll writes the tally. */
+export interface KillResult {
+  name: string;
+  counts: KillCounts;
+  workload: Workload;
+}
+
+/** Every loop's tally entries of a test file merged, plus `kills`: the total SIGKILLs it sent. */
+export function killTallies(results: KillResult[]): { counts: Record<string, number>; targets: Record<string, number> } {
+  const counts: Record<string, number> = {};
+  const targets: Record<string, number> = {};
+  let kills = 0;
+  for (const r of results) {
+    const t = killTally(r.name, r.counts, r.workload);
+    Object.assign(counts, t.counts);
+    Object.assign(targets, t.targets);
+    kills += r.counts.kills;
+  }
+  counts.kills = kills;
+  return { counts, targets };
+}
