@@ -107,7 +107,9 @@ test('SIGKILL while apply fills an empty cache: the cache is never corrupt, the 
     args: ['-C', small.dir, 'apply', '--out', out, '--force'],
     env: { MESHFORK_CACHE: cache },
     prepare: async () => {
-      rmSync(cache, { recursive: true, force: true });
+      // A killed run's git clone (SIGKILL reaches meshfork, not its child) may still be writing into
+      // the cache: retry when the removal finds a folder refilled (ENOTEMPTY), as meshfork itself does.
+      rmSync(cache, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
     verify: async (traced) => {
       const label = `cache fill run ${run++} (${traced.killed ? `killed in ${traced.landed}` : 'finished'})`;
