@@ -22,6 +22,7 @@ import { writeProject } from '../support/project';
 import { REPO_ROOT } from '../support/release';
 import { treeDigest } from '../support/treeDigest';
 import { writeTally } from './support/tally';
+import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
 
 const CORPUS = path.join(REPO_ROOT, 'test', 'fixtures', 'bad-input');
 
@@ -71,23 +72,13 @@ interface EnvironmentCase {
 const ENTRYPOINT = path.join(REPO_ROOT, 'src', 'image', 'assets', 'entrypoint.js');
 /** EX_CONFIG (sysexits.h): the image's documented exit status for a bad environment (README, "The image"). */
 const EX_CONFIG = 78;
-/** The smallest environment the entrypoint accepts (proven by the first image test). */
-const VALID_ENV: Record<string, string> = {
-  MESHCENTRAL_URL: 'https://mesh.example.com',
-  JWT_SECRET: 's'.repeat(32),
-  JWT_ISSUER: 'https://dash.example.com',
-  JWT_AUDIENCE: 'meshcentral',
-  POSTGRES_HOST: 'db.example.com',
-  POSTGRES_USER: 'mesh',
-  POSTGRES_PASSWORD: 'pw',
-  POSTGRES_DB: 'dashboard',
-};
+const VALID_ENV = MINIMAL_IMAGE_ENV;
 
 const IMAGE_ENVIRONMENT_CASES: [string, EnvironmentCase][] = [
   ['JWT secret missing', { env: { JWT_SECRET: undefined }, variable: 'JWT_SECRET', message: /is required but not set/ }],
   ['JWT secret empty', { env: { JWT_SECRET: '' }, variable: 'JWT_SECRET', message: /is required but not set/ }],
   ['JWT secret shorter than 32 bytes', { env: { JWT_SECRET: 's'.repeat(31) }, variable: 'JWT_SECRET', message: /at least 32 bytes, got 31/ }],
-  ['agent signing key equal to the JWT secret', { env: { AGENT_SIGN_KEY: 's'.repeat(32) }, variable: 'AGENT_SIGN_KEY', message: /must differ from JWT_SECRET/ }],
+  ['agent signing key equal to the JWT secret', { env: { AGENT_SIGN_KEY: MINIMAL_IMAGE_ENV.JWT_SECRET }, variable: 'AGENT_SIGN_KEY', message: /must differ from JWT_SECRET/ }],
   ['public URL missing', { env: { MESHCENTRAL_URL: undefined }, variable: 'MESHCENTRAL_URL', message: /is required but not set/ }],
   ['public URL that is not a URL', { env: { MESHCENTRAL_URL: 'mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be a URL/ }],
   ['public URL over http', { env: { MESHCENTRAL_URL: 'http://mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be an https:\/\/ URL/ }],

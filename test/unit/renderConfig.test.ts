@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
 
 // Plain CommonJS that runs inside the image; loaded here exactly as the entrypoint loads it.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -12,16 +13,7 @@ const { renderConfig, JWT_SETTINGS } = require('../../src/image/assets/render-co
   JWT_SETTINGS: { variable: string; setting: string }[];
 };
 
-const ENV = {
-  MESHCENTRAL_URL: 'https://mesh.example.com',
-  JWT_SECRET: 'x'.repeat(32),
-  JWT_ISSUER: 'https://dash.example.com',
-  JWT_AUDIENCE: 'meshcentral',
-  POSTGRES_HOST: 'db.example.com',
-  POSTGRES_USER: 'mesh',
-  POSTGRES_PASSWORD: 'pw',
-  POSTGRES_DB: 'dashboard',
-};
+const ENV = MINIMAL_IMAGE_ENV;
 
 function failure(env: Record<string, string | undefined>): { message: string; variable: string } {
   try {
