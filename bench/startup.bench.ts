@@ -3,6 +3,7 @@
  * the built CLI, alternating with the baseline:
  *   --version, --help                       vs `node -e 0`                       target <= 1.5x
  *   warm `sync check --to 1.1.55` (npm)     vs `node -e 0`                       target <= 2x
+ *     (the report remembered for unchanged inputs; `--recheck`, the engine's full check, is shown beside it)
  *   warm `apply --to 1.1.55`                vs `cp -al` of the unpacked release + `git apply` of the series   target <= 2x
  *   cold `sync check --to 1.1.55`           vs `npm pack` + `tar -xzf`            target <= 1.1x
  */
@@ -44,6 +45,7 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
   figures.push(compare('startup', '--version vs node -e 0', ROUNDS, { work: () => meshfork(['--version']) }, node, 1.5));
   figures.push(compare('startup', '--help vs node -e 0', ROUNDS, { work: () => meshfork(['--help']) }, node, 1.5));
   figures.push(compare('startup', 'warm sync check --to 1.1.55 vs node -e 0', ROUNDS, { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], env) }, node, 2));
+  figures.push(compare('startup', 'warm sync check --to 1.1.55 --recheck vs node -e 0', ROUNDS, { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55', '--recheck'], env) }, node));
 
   const unpacked = path.join(tmp, 'unpacked');
   mkdirSync(unpacked);

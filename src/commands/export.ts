@@ -14,6 +14,10 @@ import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../series/patchesSwap';
 import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
+import { readExportRecord, writeExportRecord } from '../workspace/exportRecord';
+import { seriesDigest } from '../series/digest';
+import { codeStamp } from '../util/codeStamp';
+import { tracePhase } from '../util/tracePhase';
 
 /** Options of `meshfork export`. */
 export interface ExportOptions {
@@ -57,6 +61,14 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
         hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
       });
     }
+    // Unchanged since the last export (same HEAD, code, release and patches/ bytes): the same answer, nothing read back.
+    const code = codeStamp();
+    const record = readExportRecord(layout.workDir);
+    if (record && record.head === status.head && record.version === status.meta.version && record.code === code && seriesDigest(layout.patchesDir) === record.series) {
+      tracePhase('export:unchanged');
+      const names = record.patches.map((p) => p.name);
+      return { patchesDir: layout.patchesDir, version: record.version, patches: record.patches, written: [], removed: [], unchanged: names, seriesChanged: false };
+    }
     const series = await loadSeries(layout.patchesDir);
     const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
     const result = await exportWorkspace({
@@ -65,10 +77,13 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
       current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
       version: status.meta.version,
     });
+    const patches = result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id }));
+    const exported = seriesDigest(layout.patchesDir);
+    if (exported !== undefined) await writeExportRecord(layout.workDir, { head: status.head, version: status.meta.version, code, series: exported, patches });
     return {
       patchesDir: layout.patchesDir,
       version: status.meta.version,
-      patches: result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id })),
+      patches,
       written: result.written,
       removed: result.removed,
       unchanged: result.unchanged,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BlobStamps } from './blobStamps';
 import { processAlive } from './processLock';
@@ -90,7 +90,8 @@ export class BlobStore {
     const file = this.pathOf(hash, mode);
     let content: Buffer;
     try {
-      content = await fs.readFile(file);
+      // synchronous: one read of a known size, where the promise API reads a large file in rounds
+      content = readFileSync(file);
     } catch {
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256, type BlobMode } from './blobStore';
 
@@ -18,7 +18,7 @@ export interface Manifest {
 }
 
 interface ManifestFile extends Manifest {
-  format: 1;
+  format: 1 | 2;
   digest: string;
 }
 
@@ -31,7 +31,7 @@ const MODES: readonly string[] = ['100644', '100755', '120000'];
 function asManifestFile(raw: unknown): ManifestFile | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { format, digest, identity, version, files } = raw as Record<string, unknown>;
-  if (format !== 1 || typeof digest !== 'string' || typeof identity !== 'string' || typeof version !== 'string') return undefined;
+  if ((format !== 1 && format !== 2) || typeof digest !== 'string' || typeof identity !== 'string' || typeof version !== 'string') return undefined;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) return undefined;
   for (const entry of Object.values(files) as Partial<Record<string, unknown>>[]) {
     if (typeof entry !== 'object' || entry === null) return undefined;
@@ -41,8 +41,29 @@ function asManifestFile(raw: unknown): ManifestFile | undefined {
   return raw as ManifestFile;
 }
 
-function digestOf(manifest: Manifest): string {
+/** Format 1's digest: of the content, re-serialised with the files sorted (slow: ~25 ms a read for MeshCentral). */
+function digestOfContent(manifest: Manifest): string {
   return sha256(JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]));
+}
+
+/**
+ * Format 2 ends with the digest of every byte before it, so a read hashes the bytes it parses, once:
+ * `{"format":2,"identity":...,"version":...,"files":{...},"digest":"<sha256 of the bytes before the comma>"}`.
+ * The file stays one JSON object.
+ */
+const DIGEST_KEY = ',"digest":"';
+const TRAILER_LENGTH = DIGEST_KEY.length + 64 + 2;
+
+function formatTwo(manifest: Manifest): string {
+  const body = JSON.stringify({ format: 2, identity: manifest.identity, version: manifest.version, files: manifest.files }).slice(0, -1);
+  return `${body}${DIGEST_KEY}${sha256(body)}"}`;
+}
+
+/** Whether a format-2 file's bytes match the digest they end with (false for a format-1 file). */
+function trailerMatches(bytes: Buffer): boolean {
+  const at = bytes.length - TRAILER_LENGTH;
+  if (at <= 0 || bytes.toString('latin1', at, at + DIGEST_KEY.length) !== DIGEST_KEY || bytes.toString('latin1', bytes.length - 2) !== '"}') return false;
+  return sha256(bytes.subarray(0, at)) === bytes.toString('latin1', at + DIGEST_KEY.length, bytes.length - 2);
 }
 
 /** <root>/<sha256(identity)>.json; written last when a release is cached, so its presence means complete. */
@@ -53,33 +74,39 @@ export class ManifestStore {
     return path.join(this.root, `${sha256(identity)}.json`);
   }
 
-  /** The manifest if present and intact; a truncated or altered one is deleted and reported absent. */
+  /**
+   * The manifest if present and intact; a truncated or altered one is deleted and reported absent.
+   * A sound format-1 file (written by an earlier meshfork) is rewritten as format 2, once.
+   */
   async read(identity: string): Promise<Manifest | undefined> {
     const file = this.pathOf(identity);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fs.readFile(file, 'utf8');
+      bytes = readFileSync(file);
     } catch {
       return undefined;
     }
+    const sealed = trailerMatches(bytes);
     let parsed: ManifestFile | undefined;
     try {
-      parsed = asManifestFile(JSON.parse(text));
+      parsed = asManifestFile(JSON.parse(bytes.toString('utf8')));
     } catch {
       parsed = undefined;
     }
     const manifest = parsed && { identity: parsed.identity, version: parsed.version, files: parsed.files };
-    if (!parsed || !manifest || parsed.identity !== identity || digestOf(manifest) !== parsed.digest) {
+    const intact = parsed !== undefined && manifest !== undefined && parsed.identity === identity && (parsed.format === 2 ? sealed : digestOfContent(manifest) === parsed.digest);
+    if (!intact || !manifest) {
       await fs.rm(file, { force: true });
       return undefined;
     }
+    if (parsed?.format === 1) await this.write(manifest).catch(() => undefined);
     return manifest;
   }
 
   async write(manifest: Manifest): Promise<void> {
     const file = this.pathOf(manifest.identity);
     await fs.mkdir(this.root, { recursive: true });
-    const body = JSON.stringify({ format: 1, digest: digestOf(manifest), ...manifest });
+    const body = formatTwo(manifest);
     const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {
       await fs.writeFile(tmp, body);

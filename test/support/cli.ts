@@ -96,6 +96,8 @@ export function ensureBuilt(): void {
     if (isFresh()) return;
     try {
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
+      // as `npm run build`: the code stamp the check memo keys on (src/util/codeStamp.ts)
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'util', 'codeStamp.js')], { cwd: REPO_ROOT, stdio: 'pipe' });
     } catch (error) {
       // A type error fails the tests: a dist/ emitted anyway (or left from an earlier build) would test other code than src/.
       const output = error as { stdout?: Buffer; stderr?: Buffer };

@@ -9,6 +9,7 @@ interface SyncCheckFlags {
   format: 'text' | 'markdown';
   ignoreRange?: boolean;
   fuzz: number;
+  recheck?: boolean;
 }
 
 function wholeNumber(value: string): number {
@@ -35,9 +36,10 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
     .addOption(new Option('--format <format>', 'human output format').choices(['text', 'markdown']).default('text'))
     .option('--ignore-range', 'allow --to a release outside "supports"')
     .option('--fuzz <n>', 'context lines a hunk may ignore (0 = strict)', wholeNumber, 0)
+    .option('--recheck', 'check every release again, not reusing a report remembered for the same inputs')
     .action((flags: SyncCheckFlags) =>
       dispatch(async (globals) => {
-        // Loaded on use, so other commands do not pay for the engine, upstream and report modules.
+        // Loaded on use, so other commands do not pay for the report modules (and a remembered check not for the engine).
         const [{ syncCheck }, { renderMarkdown }, { renderText }] = await Promise.all([
           import('../../commands/syncCheck'),
           import('../../report/markdown'),
@@ -50,6 +52,7 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
           all: flags.all,
           ignoreRange: flags.ignoreRange,
           fuzz: flags.fuzz,
+          recheck: flags.recheck,
           progress: globals.progress,
         });
         const text = flags.format === 'markdown' ? renderMarkdown(report) : renderText(report, makeStyle(globals.color));
@@ -62,6 +65,7 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
     'meshfork sync check --all --format markdown > sync-report.md',
     'meshfork sync check --json | jq .status',
     'meshfork sync check --to 0.7.99 --ignore-range',
+    'meshfork sync check --to 1.1.56 --recheck',
   ]);
   cmd.addHelpText('after', EXIT_CODES);
 }

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseSeriesFile, SERIES_FILE } from './seriesFile';
+
+/**
+ * sha256 of the series file and of every file it lists, in order (what a check or an export of the
+ * series depends on); undefined when one of them cannot be read or the series file is invalid.
+ */
+export function seriesDigest(patchesDir: string): string | undefined {
+  try {
+    const seriesPath = path.join(patchesDir, SERIES_FILE);
+    const seriesText = readFileSync(seriesPath);
+    const hash = createHash('sha256').update(seriesText);
+    for (const entry of parseSeriesFile(seriesPath, seriesText.toString('latin1'))) {
+      const bytes = readFileSync(path.join(patchesDir, entry.name));
+      hash.update(`\0${entry.name}\0${bytes.length}\0`).update(bytes);
+    }
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
