@@ -1,4 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import tar from 'tar';
 import { MeshforkError } from '../errors';
 import { unsafePathReason } from '../series/pathSafety';
@@ -62,19 +63,25 @@ export async function extractTarball(tarball: string, blobs: BlobStore, progress
       });
     },
   });
-  const input = createReadStream(tarball);
+  // Decompressed by node's zlib stream, on the thread pool: gunzip runs beside the parsing and
+  // hashing on the main thread (as tar -xzf's gzip beside tar), not in it (tar's own inflate).
+  const compressed = createReadStream(tarball, { highWaterMark: 1 << 20 });
+  const input = compressed.pipe(createGunzip({ chunkSize: 1 << 20 }));
   resumeInput = () => input.resume();
   await new Promise<void>((resolve, reject) => {
     let done = 0;
-    input.on('data', (chunk) => {
+    compressed.on('data', (chunk) => {
       done += chunk.length;
       progress.advance(done);
+    });
+    input.on('data', (chunk) => {
       parser.write(chunk as Buffer);
       // Unpacked files wait in memory for their blob writes; stop reading while too many do.
       if (pendingBytes > MAX_PENDING_BYTES) input.pause();
     });
     input.on('end', () => parser.end());
-    input.on('error', reject);
+    compressed.on('error', reject);
+    input.on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid gzip file: ${error.message}`, { cause: error })));
     (parser as unknown as NodeJS.EventEmitter).on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid tarball: ${error.message}`, { cause: error })));
     parser.on('end', () => resolve());
   }).finally(() => progress.finish());

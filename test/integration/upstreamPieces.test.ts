@@ -2,9 +2,10 @@
  * The upstream layer's small parts on real files: lock file format, range check, tag versions, git
  * progress parsing, tarball integrity, the blob store and manifest verification.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
@@ -13,6 +14,7 @@ import { assertInRange } from '../../src/upstream';
 import { BLOB_MTIME_SECONDS, BlobStore, sha256 } from '../../src/upstream/blobStore';
 import { versionOfTag } from '../../src/upstream/gitSource';
 import { formatLock, LockBook, parseLock } from '../../src/upstream/lockFile';
+import { extractTarball } from '../../src/upstream/extractTarball';
 import { ManifestStore } from '../../src/upstream/manifest';
 import { verifyIntegrity } from '../../src/upstream/npmSource';
 
@@ -98,6 +100,30 @@ describe('upstream pieces', () => {
     expect([existsSync(dead), existsSync(live), existsSync(store.pathOf(hash, '100644'))]).toEqual([false, true, true]);
   });
 
+  it('unpacks a real tar.gz into blobs (modes kept), and names a file that is no gzip or no tar', async () => {
+    const src = path.join(tmp, 'tarsrc', 'package');
+    mkdirSync(path.join(src, 'bin'), { recursive: true });
+    writeFileSync(path.join(src, 'index.js'), 'module.exports = 1;\n');
+    writeFileSync(path.join(src, 'bin', 'run'), '#!/bin/sh\n', { mode: 0o755 });
+    const tgz = path.join(tmp, 'pkg.tgz');
+    execFileSync('tar', ['-czf', tgz, '-C', path.dirname(src), 'package']);
+    const silent = { start: () => undefined, advance: () => undefined, finish: () => undefined };
+    const blobs = new BlobStore(path.join(tmp, 'tar-blobs'));
+    const files = await extractTarball(tgz, blobs, silent, 'unpacking');
+    expect(files).toEqual({
+      'index.js': { hash: sha256('module.exports = 1;\n'), size: 20, mode: '100644' },
+      'bin/run': { hash: sha256('#!/bin/sh\n'), size: 10, mode: '100755' },
+    });
+    expect((await blobs.read(files['index.js'].hash, '100644'))?.toString()).toBe('module.exports = 1;\n');
+
+    const notGzip = path.join(tmp, 'not-gzip.tgz');
+    writeFileSync(notGzip, 'plain text, no gzip header\n');
+    await expect(extractTarball(notGzip, blobs, silent, 'unpacking')).rejects.toMatchObject({ code: 'INTEGRITY_MISMATCH', message: expect.stringContaining(`${notGzip}: not a valid gzip file`) });
+    const notTar = path.join(tmp, 'not-tar.tgz');
+    writeFileSync(notTar, gzipSync(Buffer.alloc(1024, 'x')));
+    await expect(extractTarball(notTar, blobs, silent, 'unpacking')).rejects.toMatchObject({ code: 'INTEGRITY_MISMATCH', message: expect.stringContaining(`${notTar}: not a valid tarball`) });
+  });
+
   it('treats a truncated or edited manifest as absent', async () => {
     const manifests = new ManifestStore(path.join(tmp, 'manifests'));
     const manifest = { identity: 'sha512-x', version: '1.0.0', files: { 'a.js': { hash: sha256('a'), size: 1, mode: '100644' as const } } };
@@ -109,5 +135,26 @@ describe('upstream pieces', () => {
     await manifests.write(manifest);
     truncateSync(file, 20);
     expect(await manifests.read('sha512-x')).toBeUndefined();
+  });
+
+  it('writes a manifest that ends with the sha256 of the bytes before it; reads a sound format-1 manifest and rewrites it as format 2', async () => {
+    const manifests = new ManifestStore(path.join(tmp, 'manifests-2'));
+    const manifest = { identity: 'sha512-y', version: '1.0.1', files: { 'b.js': { hash: sha256('b'), size: 1, mode: '100755' as const }, 'a.js': { hash: sha256('a'), size: 1, mode: '100644' as const } } };
+    await manifests.write(manifest);
+    const file = manifests.pathOf('sha512-y');
+    const text = readFileSync(file, 'latin1');
+    const at = text.lastIndexOf(',"digest":"');
+    expect(text.slice(at)).toBe(`,"digest":"${sha256(text.slice(0, at))}"}`);
+    expect(JSON.parse(text)).toMatchObject({ format: 2, identity: 'sha512-y', version: '1.0.1' });
+
+    // format 1: the digest of the entries sorted by path, re-serialised (what meshfork wrote before)
+    const digest1 = sha256(JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]));
+    writeFileSync(file, JSON.stringify({ format: 1, digest: digest1, ...manifest }));
+    expect(await manifests.read('sha512-y')).toEqual(manifest);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 2 });
+    expect(await manifests.read('sha512-y')).toEqual(manifest);
+    writeFileSync(file, JSON.stringify({ format: 1, digest: digest1.replace(/^./, (c) => (c === '0' ? '1' : '0')), ...manifest }));
+    expect(await manifests.read('sha512-y')).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
   });
 });
