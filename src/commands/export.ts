@@ -6,9 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
-import { loadSeries } from '../series/load';
 import { SERIES_FILE } from '../series/seriesFile';
-import { exportWorkspace } from '../workspace/exportWorkspace';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../series/patchesSwap';
@@ -69,6 +67,8 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
       const names = record.patches.map((p) => p.name);
       return { patchesDir: layout.patchesDir, version: record.version, patches: record.patches, written: [], removed: [], unchanged: names, seriesChanged: false };
     }
+    // Loaded only now: an export answered from its record never parses a patch or renders one.
+    const [{ loadSeries }, { exportWorkspace }] = await Promise.all([import('../series/load'), import('../workspace/exportWorkspace')]);
     const series = await loadSeries(layout.patchesDir);
     const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
     const result = await exportWorkspace({
