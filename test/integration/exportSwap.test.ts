@@ -129,12 +129,9 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
   const landed = new Map<string, number>();
   const seen = { old: 0, new: 0 };
   let recovered = 0;
-  for (let run = 0; run < KILLS; run++) {
+  const killOnce = async (run: number, phase: string, delayMs: number): Promise<void> => {
     rmSync(patchesDir, { recursive: true, force: true });
     cpSync(saved, patchesDir, { recursive: true });
-    // Round robin over the phases, at a seeded moment inside the aimed phase.
-    const phase = EXPORT_PHASES[run % EXPORT_PHASES.length];
-    const delayMs = phase === STARTUP ? random() * 150 : random() * (durations.get(phase) ?? 0);
     const killedRun = await runTraced(['-C', project, 'export'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE }, killAt: { phase, delayMs } });
     const at = killedRun.killed ? killedRun.landed : 'finished';
     if (!killedRun.killed) expect([run, killedRun.code, killedRun.stderr]).toEqual([run, 0, '']);
@@ -150,10 +147,19 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
     // No leftovers beside patches/ once recovered.
     const { fresh, retired } = swapPaths(patchesDir);
     expect([fresh, retired].filter((p) => existsSync(p))).toEqual([]);
+  };
+  let runs = 0;
+  for (; runs < KILLS; runs++) {
+    // Round robin over the phases, at a seeded moment inside the aimed phase.
+    const phase = EXPORT_PHASES[runs % EXPORT_PHASES.length];
+    await killOnce(runs, phase, phase === STARTUP ? random() * 150 : random() * (durations.get(phase) ?? 0));
   }
+  // The swap is two renames, well under a millisecond: on a loaded machine the seeded kills aimed
+  // at it can all land after it. Aim again, at once, until one lands there (at most 20 times).
+  while (!landed.has('patches:swap') && runs < KILLS + 20) await killOnce(runs++, 'patches:swap', 0);
   process.stderr.write(`export kill test: kills landed ${JSON.stringify(Object.fromEntries(landed))}; ${seen.old} old, ${seen.new} new, ${recovered} recovered from a half-done swap\n`);
   for (const phase of EXPORT_PHASES) expect({ phase, hit: (landed.get(phase) ?? 0) > 0 }).toEqual({ phase, hit: true });
-  expect(seen.old + seen.new).toBe(KILLS);
+  expect(seen.old + seen.new).toBe(runs);
   expect(seen.old).toBeGreaterThan(0);
   expect(seen.new).toBeGreaterThan(0);
   expect(recovered).toBeGreaterThan(0);
