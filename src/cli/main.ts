@@ -53,15 +53,28 @@ const VALUE_OPTIONS = new Set(['-C', '--cwd', '--config']);
  */
 export function rewriteHelp(argv: string[]): string[] {
   const args = argv.slice(2);
-  let i = 0;
-  while (i < args.length && args[i].startsWith('-')) i += VALUE_OPTIONS.has(args[i]) ? 2 : 1;
+  const i = firstWord(args);
   if (args[i] !== 'help' || i + 1 >= args.length) return argv;
   return [...argv.slice(0, 2), ...args.slice(0, i), ...args.slice(i + 1), '--help'];
+}
+
+/** Index of the first argument that is not a global option or its value. */
+function firstWord(args: string[]): number {
+  let i = 0;
+  while (i < args.length && args[i].startsWith('-')) i += VALUE_OPTIONS.has(args[i]) ? 2 : 1;
+  return i;
+}
+
+/** The top-level command argv names (after rewriteHelp), if any: buildProgram registers only it. */
+export function commandWord(argv: string[]): string | undefined {
+  const args = argv.slice(2);
+  return args[firstWord(args)];
 }
 
 export async function run(argv: string[]): Promise<number> {
   let runner: CommandRunner | undefined;
   let failedCommand: Command | undefined;
+  const args = rewriteHelp(argv);
   const program = buildProgram(
     packageVersion(),
     (r) => {
@@ -70,10 +83,11 @@ export async function run(argv: string[]): Promise<number> {
     (cmd) => {
       failedCommand = cmd;
     },
+    commandWord(args),
   );
   let globals: GlobalOptions | undefined;
   try {
-    await program.parseAsync(rewriteHelp(argv));
+    await program.parseAsync(args);
     if (!runner) {
       program.outputHelp();
       return ExitCode.usage;

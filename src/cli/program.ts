@@ -22,8 +22,10 @@ export function commandPath(cmd: Command): string {
 /**
  * Usage errors are reported by main.ts in the one error format (error[USAGE] + hint), so commander
  * prints none itself; `onCommand` learns the innermost command being parsed, for the hint.
+ * `only`: the top-level command the arguments name; then only it is registered (its options, help
+ * and errors are the same either way). Without it, or for a name no command has, all are.
  */
-export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cmd: Command) => void = () => {}): Command {
+export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cmd: Command) => void = () => {}, only?: string): Command {
   const program = new Command('meshfork')
     .description('Maintain a downstream fork of MeshCentral as a versioned series of patch files.')
     .version(version, '-V, --version', 'print the meshfork version')
@@ -42,7 +44,8 @@ export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cm
     'meshfork --json upstream list',
   ]);
   program.addHelpText('after', EXIT_CODES);
-  for (const register of registrars) register(program, dispatch);
+  const named = registrars.filter((r) => r.name === only);
+  for (const registrar of named.length > 0 ? named : registrars) registrar.load()(program, dispatch);
   // commander shares one output configuration among all commands: set once, silent.
   program.configureOutput({ outputError: () => {} });
   (function configureDeep(cmd: Command) {

@@ -1,19 +1,12 @@
 import type { Command } from 'commander';
 import type { Dispatch } from '../program';
-import { registerApply } from './apply';
-import { registerBuild } from './build';
-import { registerEdit } from './edit';
-import { registerExport } from './export';
-import { registerImport } from './import';
-import { registerSeries } from './series';
-import { registerSync } from './sync';
-import { registerUpstream } from './upstream';
-import { registerVerify } from './verify';
 
 export type Registrar = (program: Command, dispatch: Dispatch) => void;
 
 /*
- * Every top-level command's flag wiring. Add one import and one entry per command file.
+ * Every top-level command's flag wiring, in the order --help lists them. Add one entry per command
+ * file. Each file is required when its registrar is asked for: a run that names its command
+ * (`meshfork export`) loads that one file, `--help` and a mistyped command load them all.
  *
  * Start-up stays fast because these files load only commander and their own formatting: a
  * registrar never imports its command's implementation at the top. It imports it inside the
@@ -31,4 +24,15 @@ export type Registrar = (program: Command, dispatch: Dispatch) => void;
  *
  * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
  */
-export const registrars: Registrar[] = [registerSeries, registerSync, registerEdit, registerExport, registerUpstream, registerApply, registerBuild, registerImport, registerVerify];
+// require(), not import(): buildProgram is synchronous, and each file is loaded only when asked for
+export const registrars: { name: string; load: () => Registrar }[] = [
+  { name: 'series', load: () => (require('./series') as typeof import('./series')).registerSeries },
+  { name: 'sync', load: () => (require('./sync') as typeof import('./sync')).registerSync },
+  { name: 'edit', load: () => (require('./edit') as typeof import('./edit')).registerEdit },
+  { name: 'export', load: () => (require('./export') as typeof import('./export')).registerExport },
+  { name: 'upstream', load: () => (require('./upstream') as typeof import('./upstream')).registerUpstream },
+  { name: 'apply', load: () => (require('./apply') as typeof import('./apply')).registerApply },
+  { name: 'build', load: () => (require('./build') as typeof import('./build')).registerBuild },
+  { name: 'import', load: () => (require('./import') as typeof import('./import')).registerImport },
+  { name: 'verify', load: () => (require('./verify') as typeof import('./verify')).registerVerify },
+];
