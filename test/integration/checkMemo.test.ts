@@ -11,7 +11,7 @@ import { sha256 } from '../../src/upstream/blobStore';
 import { LOCK_FILE } from '../../src/upstream/lockFile';
 import { BUILD_STAMP_FILE, codeStamp, walkStamp } from '../../src/util/codeStamp';
 import { ensureBuilt } from '../support/cli';
-import { runWithPhases } from '../support/phaseTrace';
+import { runTraced } from '../support/traced';
 import { SHARED_CACHE } from '../support/cache';
 import { writeProject } from '../support/project';
 
@@ -39,7 +39,10 @@ beforeAll(() => {
 let runs = 0;
 
 /** One `sync check` with its phases: which releases were answered from the memo (check:recall), which were checked (check:apply). */
-const check = (args: string[], dir = project) => runWithPhases(['-C', dir, 'sync', 'check', ...args], { MESHFORK_CACHE: cache }, 'check:');
+async function check(args: string[], dir = project) {
+  const run = await runTraced(['-C', dir, 'sync', 'check', ...args], { cwd: dir, env: { MESHFORK_CACHE: cache } });
+  return { ...run, exitCode: run.code, phases: run.marks.map((m) => m.phase).filter((p) => p.startsWith('check:')) };
+}
 
 const memoFile = (identity: string) => path.join(cache, 'checks', `${sha256(identity)}.json`);
 const lockedIdentity = (version: string) => (JSON.parse(readFileSync(path.join(project, LOCK_FILE), 'utf8')) as { upstreams: Record<string, Record<string, { identity: string }>> }).upstreams['npm:meshcentral'][version].identity;

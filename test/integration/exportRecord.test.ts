@@ -12,7 +12,7 @@ import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
-import { runWithPhases } from '../support/phaseTrace';
+import { runTraced } from '../support/traced';
 import { writeProject } from '../support/project';
 
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
@@ -25,7 +25,10 @@ let work: string;
 let patches: string;
 let recordFile: string;
 
-const run = (args: string[]) => runWithPhases(['-C', project, ...args], { MESHFORK_CACHE: SHARED_CACHE }, 'export:');
+async function run(args: string[]) {
+  const traced = await runTraced(['-C', project, ...args], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE } });
+  return { ...traced, exitCode: traced.code, phases: traced.marks.map((m) => m.phase).filter((p) => p.startsWith('export:')) };
+}
 
 beforeAll(() => {
   ensureBuilt();
