@@ -3,9 +3,10 @@
  * ready to amend, fix up, reorder or extend; `meshfork export` writes it back.
  */
 import { promises as fs } from 'node:fs';
-import { loadConfig } from '../config/load';
+import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { loadSeries } from '../series/load';
+import { appliedPatches } from '../series/types';
 import { openUpstream } from '../upstream';
 import { assertInRange } from '../upstream/range';
 import type { ProgressSink } from '../util/progress';
@@ -49,7 +50,7 @@ export async function edit(options: EditOptions): Promise<EditResult> {
     await assertNoRebase(layout.rebaseFile, 'recreating the workspace');
     const version = options.at !== undefined ? normalizeVersion(options.at, '--at') : loaded.config.base;
     if (options.at !== undefined) assertInRange(loaded.config, version, options.ignoreRange);
-    const series = await loadSeries(layout.patchesDir);
+    const series = await loadSeries(layout.patchesDir, filesFolder(loaded));
 
     const existing = await workspaceStatus(layout.workDir);
     if (existing?.unexported && !options.force) {
@@ -62,12 +63,13 @@ export async function edit(options: EditOptions): Promise<EditResult> {
     try {
       await upstream.resolve(version);
       await fs.rm(layout.workDir, { recursive: true, force: true });
-      await buildWorkspace(layout.workDir, upstream, version, series.patches);
+      await buildWorkspace(layout.workDir, upstream, version, appliedPatches(series));
     } finally {
       upstream.close();
     }
 
-    const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean);
+    // the files folder, when there is one, is the first commit and no patch
+    const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean).slice(series.files ? 1 : 0);
     return {
       workDir: layout.workDir,
       version,

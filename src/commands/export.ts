@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load';
+import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { SERIES_FILE } from '../series/seriesFile';
 import { projectLayout } from '../workspace/layout';
@@ -14,6 +14,7 @@ import { assertNoRebase } from '../workspace/rebaseState';
 import { workspaceStatus } from '../workspace/status';
 import { readExportRecord, writeExportRecord } from '../workspace/exportRecord';
 import { seriesDigest } from '../series/digest';
+import { newFilePaths } from '../series/newFiles';
 import { codeStamp } from '../util/codeStamp';
 import { tracePhase } from '../util/tracePhase';
 
@@ -33,6 +34,10 @@ export interface ExportResult {
   removed: string[];
   unchanged: string[];
   seriesChanged: boolean;
+  /** Paths inside the files folder (config "files") that export wrote, removed or left as they were. */
+  files?: { written: string[]; removed: string[]; unchanged: string[] };
+  /** Absolute path of the files folder, when the config names one. */
+  filesDir?: string;
 }
 
 export async function exportCommand(options: ExportOptions): Promise<ExportResult> {
@@ -62,23 +67,24 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
     // Unchanged since the last export (same HEAD, code, release and patches/ bytes): the same answer, nothing read back.
     const code = codeStamp();
     const record = readExportRecord(layout.workDir);
-    if (record && record.head === status.head && record.version === status.meta.version && record.code === code && seriesDigest(layout.patchesDir) === record.series) {
+    if (record && record.head === status.head && record.version === status.meta.version && record.code === code && seriesDigest(layout.patchesDir, loaded.filesDir) === record.series) {
       tracePhase('export:unchanged');
       const names = record.patches.map((p) => p.name);
       return { patchesDir: layout.patchesDir, version: record.version, patches: record.patches, written: [], removed: [], unchanged: names, seriesChanged: false };
     }
     // Loaded only now: an export answered from its record never parses a patch or renders one.
     const [{ loadSeries }, { exportWorkspace }] = await Promise.all([import('../series/load'), import('../workspace/exportWorkspace')]);
-    const series = await loadSeries(layout.patchesDir);
+    const series = await loadSeries(layout.patchesDir, filesFolder(loaded));
     const seriesText = (await fs.readFile(path.join(layout.patchesDir, SERIES_FILE))).toString('latin1');
     const result = await exportWorkspace({
       workDir: layout.workDir,
       patchesDir: layout.patchesDir,
       current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
       version: status.meta.version,
+      ...(loaded.filesDir !== undefined ? { files: { dir: loaded.filesDir, paths: newFilePaths(series.files) } } : {}),
     });
     const patches = result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id }));
-    const exported = seriesDigest(layout.patchesDir);
+    const exported = seriesDigest(layout.patchesDir, loaded.filesDir);
     if (exported !== undefined) await writeExportRecord(layout.workDir, { head: status.head, version: status.meta.version, code, series: exported, patches });
     return {
       patchesDir: layout.patchesDir,
@@ -88,6 +94,7 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
       removed: result.removed,
       unchanged: result.unchanged,
       seriesChanged: result.seriesChanged,
+      ...(result.files ? { files: result.files, filesDir: loaded.filesDir } : {}),
     };
   });
 }

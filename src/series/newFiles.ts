@@ -61,7 +61,7 @@ function creationHunks(content: string): Hunk[] {
 export function newFilesPatch(name: string, files: NewFile[]): Patch {
   return {
     name,
-    header: { from: '', subject: `add the files of ${name}`, description: '', trailers: [] },
+    header: { from: '', subject: `Add the files of ${name}`, description: `meshfork export writes the files this commit adds back to ${name}, not into a patch.`, trailers: [] },
     operations: files.map((f) => ({ kind: 'create', path: f.path, mode: f.mode, hunks: creationHunks(f.content) })),
     newFiles: true,
   };
@@ -70,4 +70,9 @@ export function newFilesPatch(name: string, files: NewFile[]): Patch {
 /** Whether a patch is the files folder's pseudo-patch rather than a patch file. */
 export function isNewFilesPatch(patch: Patch): boolean {
   return patch.newFiles === true;
+}
+
+/** The paths the files folder's pseudo-patch creates (none without one). */
+export function newFilePaths(files: Patch | undefined): string[] {
+  return (files?.operations ?? []).map((op) => (op.kind === 'create' ? op.path : '')).filter(Boolean);
 }

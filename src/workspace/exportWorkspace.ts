@@ -5,6 +5,7 @@ import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { tracePhase } from '../util/tracePhase';
+import { splitNewFiles, writeNewFiles, type NewFilesWrite } from './newFilesExport';
 
 /** What an export changed in patches/. */
 export interface ExportResult {
@@ -15,6 +16,8 @@ export interface ExportResult {
   removed: string[];
   unchanged: string[];
   seriesChanged: boolean;
+  /** What changed in the files folder, when the project has one. */
+  files?: NewFilesWrite;
 }
 
 /**
@@ -28,10 +31,14 @@ export async function exportWorkspace(options: {
   current: CurrentSeries & { patchNames: string[] };
   /** Release the patches are made on: their Meshfork-Base. */
   version: string;
+  /** The files folder (config "files") and the paths it holds now: new files are written back there. */
+  files?: { dir: string; paths: string[] };
 }): Promise<ExportResult> {
   tracePhase('export:read');
   const meta = await requireMeta(options.workDir);
-  const commits = await listPatchCommits(options.workDir, meta.baseCommit);
+  const listed = await listPatchCommits(options.workDir, meta.baseCommit);
+  const split = options.files ? splitNewFiles(listed, options.files.paths) : undefined;
+  const commits = split?.commits ?? listed;
   const plan = planExport(commits, options.current, options.version);
   const before = await readTree(options.patchesDir);
   const files = new Map<string, Buffer>();
@@ -47,10 +54,11 @@ export async function exportWorkspace(options: {
   const seriesChanged = !before.get(SERIES_FILE)?.equals(files.get(SERIES_FILE) as Buffer);
   // Skip the swap when nothing changes: an unchanged export leaves patches/ untouched.
   const sameSet = written.length === 0 && removed.length === 0 && !seriesChanged && before.size === files.size;
+  const newFiles = options.files && split ? await writeNewFiles(options.files.dir, options.workDir, split.newPaths) : undefined;
   if (!sameSet) await replacePatchesDir(options.patchesDir, files);
   // base..HEAD is a straight line, so its last commit is the HEAD that was exported
-  const head = commits.at(-1)?.id ?? meta.baseCommit;
+  const head = listed.at(-1)?.id ?? meta.baseCommit;
   // an unchanged export leaves the record as it is too (writing it costs an fsync)
   if (head !== meta.syncedHead) await writeMeta(options.workDir, { ...meta, syncedHead: head });
-  return { plan, written, removed, unchanged, seriesChanged };
+  return { plan, written, removed, unchanged, seriesChanged, ...(newFiles ? { files: newFiles } : {}) };
 }

@@ -21,7 +21,15 @@ export const registerExport: Registrar = (program, dispatch) => {
         ];
         for (const name of result.written) lines.push(`  written  ${name}`);
         for (const name of result.removed) lines.push(`  removed  ${name}`);
-        if (changed > 0) lines.push('', `Review with \`git diff -- ${dir}\`, then commit.`);
+        // the files folder (config "files"): new files written back as files
+        const files = result.files;
+        if (files && files.written.length + files.removed.length > 0) {
+          lines.push(`Files: ${files.written.length} written, ${files.unchanged.length} unchanged, ${files.removed.length} removed.`);
+          for (const name of files.written) lines.push(`  written  ${name}`);
+          for (const name of files.removed) lines.push(`  removed  ${name}`);
+        }
+        const filesChanged = files !== undefined && files.written.length + files.removed.length > 0;
+        if (changed > 0 || filesChanged) lines.push('', `Review with \`git diff -- ${dir}${filesChanged ? ` ${path.relative(globals.cwd, result.filesDir ?? '') || '.'}` : ''}\`, then commit.`);
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );

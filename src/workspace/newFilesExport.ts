@@ -1,0 +1,102 @@
+/*
+ * Export with a files folder (config "files"): a file the series adds to upstream is written back to
+ * that folder as the workspace has it, byte for byte, and no patch carries it. A commit left with no
+ * other change writes no patch.
+ */
+import { lstatSync, promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MeshforkError } from '../errors';
+import { readNewFiles } from '../series/newFiles';
+import { assertSafePath } from '../series/pathSafety';
+import type { FileChange } from '../series/writer';
+import { writeFileAtomic } from '../util/atomic';
+import type { PatchCommit } from './commits';
+
+/** The commits without their changes to new files, and the paths of those new files. */
+export interface NewFilesSplit {
+  commits: PatchCommit[];
+  newPaths: string[];
+}
+
+const pathOf = (change: FileChange): string => (change.newPath ?? change.oldPath) as string;
+
+/**
+ * New files are those in the folder now plus those a commit creates before any other commit touched
+ * them (so upstream does not have them). A rename of an upstream file keeps its patch: it reads one.
+ */
+export function splitNewFiles(commits: PatchCommit[], inFolder: Iterable<string>): NewFilesSplit {
+  const fresh = new Set(inFolder);
+  const touched = new Set<string>();
+  for (const commit of commits) {
+    for (const change of commit.changes) {
+      const p = pathOf(change);
+      // created where nothing was, or a new file moved: new too
+      const movedFresh = change.oldPath !== null && change.oldPath !== change.newPath && fresh.has(change.oldPath);
+      if ((change.oldPath === null || movedFresh) && !touched.has(p)) fresh.add(p);
+      if (change.oldPath !== null) touched.add(change.oldPath);
+      touched.add(p);
+    }
+  }
+  const isFresh = (c: FileChange) => [c.oldPath, c.newPath].every((p) => p === null || fresh.has(p));
+  const kept = commits.flatMap((commit) => {
+    if (commit.changes.length === 0) return [commit]; // the plan refuses an empty commit, as without a folder
+    const changes = commit.changes.filter((c) => !isFresh(c));
+    return changes.length ? [{ ...commit, changes }] : [];
+  });
+  return { commits: kept, newPaths: [...fresh].sort() };
+}
+
+/** What writing the folder changed, as paths inside it. */
+export interface NewFilesWrite {
+  written: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+async function removeEmptyFolders(root: string, rel: string): Promise<void> {
+  for (let dir = path.dirname(rel); dir !== '.' && dir !== ''; dir = path.dirname(dir)) {
+    const full = path.join(root, dir);
+    if ((await fs.readdir(full).catch(() => ['?'])).length > 0) return;
+    await fs.rmdir(full);
+  }
+}
+
+/**
+ * Make `filesDir` hold exactly the new files as the (clean) workspace has them: content and the
+ * executable bit. Each file is written atomically; unchanged files are not touched.
+ */
+export async function writeNewFiles(filesDir: string, workDir: string, newPaths: string[]): Promise<NewFilesWrite> {
+  const before = new Map(readNewFiles(filesDir).map((f) => [f.path, f]));
+  const result: NewFilesWrite = { written: [], removed: [], unchanged: [] };
+  for (const rel of newPaths) {
+    assertSafePath(rel, `export: ${rel}`);
+    const source = path.join(workDir, rel);
+    const stat = lstatSync(source, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (!stat.isFile()) {
+      throw new MeshforkError('STATE_INVALID', `${rel} is new in the series but not a regular file in the workspace`, {
+        hint: 'a files folder holds regular files only: make it one, or carry it in a patch without a files folder',
+      });
+    }
+    const content = readFileSync(source);
+    const mode = stat.mode & 0o111 ? 0o755 : 0o644;
+    const old = before.get(rel);
+    if (old && Buffer.from(old.content, 'latin1').equals(content) && (old.mode === '100755') === (mode === 0o755)) {
+      result.unchanged.push(rel);
+      continue;
+    }
+    const target = path.join(filesDir, rel);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await writeFileAtomic(target, content);
+    await fs.chmod(target, mode);
+    result.written.push(rel);
+  }
+  const keep = new Set([...result.written, ...result.unchanged]);
+  for (const rel of before.keys()) {
+    if (keep.has(rel)) continue;
+    await fs.rm(path.join(filesDir, rel), { force: true });
+    await removeEmptyFolders(filesDir, rel);
+    result.removed.push(rel);
+  }
+  return result;
+}
