@@ -1,4 +1,5 @@
 import { SERIES_FILE } from '../series/seriesFile';
+import type { Patch } from '../series/types';
 import { readTree } from './readTree';
 import { listPatchCommits } from './commits';
 import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
@@ -20,6 +21,11 @@ export interface ExportResult {
   files?: NewFilesWrite;
 }
 
+/** Paths the patches create: new files that stay in their patch rather than move to the files folder. */
+function createdByPatches(patches: Patch[]): string[] {
+  return patches.flatMap((p) => p.operations.flatMap((op) => (op.kind === 'create' || op.kind === 'copy' ? [op.path] : op.kind === 'rename' ? [op.to] : [])));
+}
+
 /**
  * Rewrite `patchesDir` from the workspace commits, as one atomic set. Files in patches/ that are
  * not series patches (a README, say) are kept as they are.
@@ -37,7 +43,7 @@ export async function exportWorkspace(options: {
   tracePhase('export:read');
   const meta = await requireMeta(options.workDir);
   const listed = await listPatchCommits(options.workDir, meta.baseCommit);
-  const split = options.files ? splitNewFiles(listed, options.files.paths) : undefined;
+  const split = options.files ? splitNewFiles(listed, options.files.paths, createdByPatches(options.current.patches)) : undefined;
   const commits = split?.commits ?? listed;
   const plan = planExport(commits, options.current, options.version);
   const before = await readTree(options.patchesDir);

@@ -22,11 +22,12 @@ const pathOf = (change: FileChange): string => (change.newPath ?? change.oldPath
 
 /**
  * New files are those in the folder now plus those a commit creates before any other commit touched
- * them (so upstream does not have them). A rename of an upstream file keeps its patch: it reads one.
+ * them (so upstream does not have them), except the ones a patch of the series created before the
+ * export (`inPatches`): those stay in their patch. A rename of an upstream file keeps its patch.
  */
-export function splitNewFiles(commits: PatchCommit[], inFolder: Iterable<string>): NewFilesSplit {
+export function splitNewFiles(commits: PatchCommit[], inFolder: Iterable<string>, inPatches: Iterable<string> = []): NewFilesSplit {
   const fresh = new Set(inFolder);
-  const touched = new Set<string>();
+  const touched = new Set<string>(inPatches);
   for (const commit of commits) {
     for (const change of commit.changes) {
       const p = pathOf(change);
