@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load';
+import { filesFolder, type LoadedConfig } from '../config/load';
 import { LOCK_FILE } from '../upstream/lockFile';
 import { statePaths, type StatePaths } from './paths';
 
@@ -10,10 +10,13 @@ export interface ProjectLayout extends StatePaths {
   configFile: string;
   patchesDir: string;
   lockFile: string;
+  /** The files folder (config "files"), as loadSeries takes it; undefined when not configured. */
+  files?: { dir: string; name: string };
 }
 
 export function projectLayout(loaded: LoadedConfig): ProjectLayout {
-  return { ...statePaths(loaded.root), root: loaded.root, configFile: loaded.file, patchesDir: loaded.patchesDir, lockFile: path.join(loaded.root, LOCK_FILE) };
+  const files = filesFolder(loaded);
+  return { ...statePaths(loaded.root), root: loaded.root, configFile: loaded.file, patchesDir: loaded.patchesDir, lockFile: path.join(loaded.root, LOCK_FILE), ...(files ? { files } : {}) };
 }
 
 /** Create `.meshfork/`, ignored by git from inside (so the project's .gitignore need not change). */

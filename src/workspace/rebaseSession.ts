@@ -10,7 +10,8 @@ import { parseConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { loadSeries } from '../series/load';
 import { SERIES_FILE } from '../series/seriesFile';
-import type { Patch } from '../series/types';
+import { newFilePaths } from '../series/newFiles';
+import { appliedPatches, type Patch } from '../series/types';
 import { writeFileAtomic } from '../util/atomic';
 import { backupPatchesDir, restoreBackup, takeBackup } from './backup';
 import { setBaseInConfigText } from './configText';
@@ -93,12 +94,15 @@ function savedWorkspaceDir(layout: ProjectLayout): string {
   return path.join(layout.backupDir, 'work');
 }
 
-/** The series as it was before the rebase, from the backup. */
+/**
+ * The series as it was before the rebase, from the backup. `patches` are the steps: the files folder's
+ * pseudo-patch first when there is one (export only writes the folder at the end, so it is as it was).
+ */
 async function seriesBefore(layout: ProjectLayout): Promise<{ patches: Patch[]; current: CurrentSeries & { patchNames: string[] } }> {
   const dir = backupPatchesDir(layout.backupDir);
-  const series = await loadSeries(dir);
+  const series = await loadSeries(dir, layout.files);
   const seriesText = (await fs.readFile(path.join(dir, SERIES_FILE))).toString('latin1');
-  return { patches: series.patches, current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) } };
+  return { patches: appliedPatches(series), current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) } };
 }
 
 export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstream, options: StartOptions): Promise<RebaseReport> {
@@ -110,7 +114,7 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
       hint: 'finish it with `meshfork sync continue`, or undo it with `meshfork sync abort`',
     });
   }
-  await loadSeries(layout.patchesDir);
+  await loadSeries(layout.patchesDir, layout.files);
   const workspace = await workspaceStatus(layout.workDir);
   if (workspace?.unexported && !options.force) {
     const what = [workspace.head !== workspace.meta.syncedHead ? 'commits' : '', workspace.dirty.length ? `${workspace.dirty.length} uncommitted file(s)` : ''].filter(Boolean).join(' and ');
@@ -204,7 +208,12 @@ function commitMessageFor(summary: RebaseSummary): string {
 
 async function finishRebase(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, state: RebaseState): Promise<RebaseReport> {
   tracePhase('rebase:export');
-  const exported = await exportWorkspace({ workDir: layout.workDir, patchesDir: layout.patchesDir, current, version: state.to });
+  const filesStep = context.patches[0]?.newFiles ? context.patches[0] : undefined;
+  const files = layout.files && { dir: layout.files.dir, paths: newFilePaths(filesStep) };
+  const exported = await exportWorkspace({ workDir: layout.workDir, patchesDir: layout.patchesDir, current, version: state.to, ...(files ? { files } : {}) });
+  // the summary is about patch files: the files folder's step (first, when there is one) is left out
+  const patches = filesStep ? context.patches.slice(1) : context.patches;
+  const patchState = filesStep ? { ...state, steps: state.steps.slice(1) } : state;
   tracePhase('rebase:config');
   const configText = await fs.readFile(layout.configFile, 'utf8');
   const updated = setBaseInConfigText(configText, state.to);
@@ -214,16 +223,16 @@ async function finishRebase(layout: ProjectLayout, context: RebaseContext, curre
   const summary = summarizeRebase(
     state.from,
     state.to,
-    context.patches,
-    state.steps,
+    patches,
+    patchState.steps,
     exported.plan.patches.map((p) => ({ name: p.name, text: p.text, previous: p.previous?.name })),
-    context.git && (await summaryHistory(context.git, context.patches, state)),
+    context.git && (await summaryHistory(context.git, patches, patchState)),
   );
   if (state.finish.summary) await writeFileAtomic(state.finish.summary, renderSummaryMarkdown(summary));
   let commit: { branch: string; id: string } | undefined;
   if (state.finish.commit) {
     const branch = state.finish.branch ?? defaultBranch(state.to);
-    commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, layout.configFile, layout.lockFile], commitMessageFor(summary)) };
+    commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, ...(layout.files ? [layout.files.dir] : []), layout.configFile, layout.lockFile], commitMessageFor(summary)) };
     // `sync push` pushes exactly this branch, never whatever happens to be checked out.
     await recordCommit(layout, { ...commit, from: state.from, to: state.to });
   }

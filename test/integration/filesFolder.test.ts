@@ -11,7 +11,9 @@ import path from 'node:path';
 import { apply } from '../../src/commands/apply';
 import { edit } from '../../src/commands/edit';
 import { exportCommand } from '../../src/commands/export';
+import { syncAbort } from '../../src/commands/syncAbort';
 import { syncCheck } from '../../src/commands/syncCheck';
+import { syncRebase } from '../../src/commands/syncRebase';
 import { verify } from '../../src/commands/verify';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 
@@ -165,4 +167,29 @@ test('edit then export: an unchanged round trip changes no byte; a commit that c
   const out = path.join(tmp, 'after-export');
   expect((await apply({ cwd: project, out, cacheDir: cacheDir() })).exitCode).toBe(0);
   for (const rel of ['lib/crlf-module.js', 'docs.md', 'lib3/file-3.js', 'bin/tool.sh']) expect({ rel, same: readFileSync(path.join(out, rel)).equals(readFileSync(path.join(work, rel))) }).toEqual({ rel, same: true });
+});
+
+test('sync rebase moves the folder with the series: files/ keeps its bytes, the summary lists patches only; a release that ships one of its files stops at files/', async () => {
+  const project = projectWithFiles();
+  const filesBefore = readFileSync(path.join(project, 'files', 'lib', 'crlf-module.js'));
+  const done = await syncRebase({ cwd: project, to: '1.1.0', cacheDir: cacheDir() });
+  if (done.status !== 'done') throw new Error(`rebase stopped at ${done.patch.name}`);
+  expect(done.summary.patches.map((p) => [p.name, p.result])).toEqual([
+    ['add-a-greeting.patch', 'moved'],
+    ['change-file-three.patch', 'moved'],
+    ['remove-a-line.patch', 'moved'],
+  ]);
+  expect(readFileSync(path.join(project, 'files', 'lib', 'crlf-module.js')).equals(filesBefore)).toBe(true);
+  expect(statSync(path.join(project, 'files', 'bin', 'tool.sh')).mode & 0o777).toBe(0o755);
+  expect(JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'))).toMatchObject({ base: '1.1.0', files: 'files' });
+  expect((await apply({ cwd: project, out: path.join(tmp, 'rebased-out'), cacheDir: cacheDir() })).exitCode).toBe(0);
+
+  const clash = projectWithFiles({ 'notes/shipped.txt': 'fork\n' });
+  const stopped = await syncRebase({ cwd: clash, to: '1.2.0', cacheDir: cacheDir() });
+  expect(stopped).toMatchObject({ status: 'stopped', position: 1, total: 4, patch: { name: 'files/' } });
+  if (stopped.status !== 'stopped') return;
+  expect(stopped.conflicts.map((c) => c.path)).toEqual(['notes/shipped.txt']);
+  await syncAbort({ cwd: clash });
+  expect(readFileSync(path.join(clash, 'files', 'notes', 'shipped.txt'), 'latin1')).toBe('fork\n');
+  expect(JSON.parse(readFileSync(path.join(clash, 'meshfork.config.json'), 'utf8')).base).toBe('1.0.0');
 });
