@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { loadJwtAuth } from '../support/jwtModule';
+import { loadJwtAuth } from '../../support/jwtModule';
 
 type Checks = Record<string, any>;
 
