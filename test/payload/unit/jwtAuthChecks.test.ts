@@ -18,7 +18,7 @@ let options: any;
 
 beforeAll(() => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the payload is plain CommonJS, as MeshCentral loads it
-  c = (require('../../files/jwt-auth.js') as { checks: Checks }).checks;
+  c = (require('../../../files/jwt-auth.js') as { checks: Checks }).checks;
   options = c.readOptions(SETTINGS, ENV);
 });
 
