@@ -7,11 +7,14 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
-import { loadConfig } from '../config/load';
+import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { appendPatches } from '../import/appendPatches';
 import { baseCommit, cloneFork, forkVersion, linearize, treeOfFolder, type Linearized, type SquashBy } from '../import/forkHistory';
+import { forkFiles } from '../import/forkFiles';
 import { proveSeries } from '../import/proveFork';
+import { newFilesPatch } from '../series/newFiles';
+import { splitNewFiles, writeNewFiles } from '../workspace/newFilesExport';
 import { loadSeries } from '../series/load';
 import { parsePatch } from '../series/parse';
 import { assertInRange, openUpstream } from '../upstream';
@@ -47,6 +50,8 @@ export interface ImportForkResult {
   proved: boolean;
   differing: string[];
   patches: { name: string; subject: string }[];
+  /** The fork's new files, written to the files folder (config "files"); absent without one. */
+  files?: string[];
   baseChanged: boolean;
 }
 
@@ -82,11 +87,26 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       const commits = (await listPatchCommits(clone, line.base))
         .map((c) => ({ ...c, changes: c.changes.filter((ch) => regular(ch.oldMode) && regular(ch.newMode)) }))
         .filter((c) => c.changes.length > 0);
-      const plan = planExport(commits, { patches: [] }, version);
+      // With a files folder, the fork's new files arrive as files and no patch carries them.
+      const folder = filesFolder(loaded);
+      const split = folder ? splitNewFiles(commits, []) : undefined;
+      const newFiles = split ? await forkFiles(clone, commit, split.newPaths) : [];
+      const plan = planExport(split?.commits ?? commits, { patches: [] }, version);
       const patches = plan.patches.map((p) => parsePatch(p.name, p.text));
-      const proof = await proveSeries(clone, patches, upstream.reader(version), releaseTree, commit);
+      const applied = folder ? [newFilesPatch(folder.name, newFiles), ...patches] : patches;
+      const proof = await proveSeries(clone, applied, upstream.reader(version), releaseTree, commit);
       const differing = proof.differing;
-      const result = { patchesDir: loaded.patchesDir, version, commit, how: line.mode, conflicts: line.conflicts, folded: line.folded, differing, patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })) };
+      const result = {
+        patchesDir: loaded.patchesDir,
+        version,
+        commit,
+        how: line.mode,
+        conflicts: line.conflicts,
+        folded: line.folded,
+        differing,
+        patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })),
+        ...(folder ? { files: newFiles.map((f) => f.path) } : {}),
+      };
       if (differing.length > 0 || proof.outcome.status !== 'clean') return { ...result, proved: false, baseChanged: false };
       // The base first, then the series: a kill between the two leaves an empty series on the new
       // base, which the same import completes when run again (the other order left the new series on
@@ -94,6 +114,7 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       const baseChanged = version !== loaded.config.base;
       tracePhase('import:base');
       if (baseChanged) await writeFileAtomic(loaded.file, setBaseInConfigText(await fs.readFile(loaded.file, 'utf8'), version));
+      if (folder) await writeNewFiles(folder.dir, newFiles);
       tracePhase('import:series');
       await fs.mkdir(loaded.patchesDir, { recursive: true });
       await appendPatches(loaded.patchesDir, plan.patches.map((p) => ({ name: p.name, text: p.text })));

@@ -6,7 +6,7 @@ import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
 import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { tracePhase } from '../util/tracePhase';
-import { splitNewFiles, writeNewFiles, type NewFilesWrite } from './newFilesExport';
+import { splitNewFiles, workspaceNewFiles, writeNewFiles, type NewFilesWrite } from './newFilesExport';
 
 /** What an export changed in patches/. */
 export interface ExportResult {
@@ -60,7 +60,7 @@ export async function exportWorkspace(options: {
   const seriesChanged = !before.get(SERIES_FILE)?.equals(files.get(SERIES_FILE) as Buffer);
   // Skip the swap when nothing changes: an unchanged export leaves patches/ untouched.
   const sameSet = written.length === 0 && removed.length === 0 && !seriesChanged && before.size === files.size;
-  const newFiles = options.files && split ? await writeNewFiles(options.files.dir, options.workDir, split.newPaths) : undefined;
+  const newFiles = options.files && split ? await writeNewFiles(options.files.dir, workspaceNewFiles(options.workDir, split.newPaths)) : undefined;
   if (!sameSet) await replacePatchesDir(options.patchesDir, files);
   // base..HEAD is a straight line, so its last commit is the HEAD that was exported
   const head = listed.at(-1)?.id ?? meta.baseCommit;

@@ -6,7 +6,7 @@
 import { lstatSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
-import { readNewFiles } from '../series/newFiles';
+import { readNewFiles, type NewFile } from '../series/newFiles';
 import { assertSafePath } from '../series/pathSafety';
 import type { FileChange } from '../series/writer';
 import { writeFileAtomic } from '../util/atomic';
@@ -62,25 +62,35 @@ async function removeEmptyFolders(root: string, rel: string): Promise<void> {
   }
 }
 
-/**
- * Make `filesDir` hold exactly the new files as the (clean) workspace has them: content and the
- * executable bit. Each file is written atomically; unchanged files are not touched.
- */
-export async function writeNewFiles(filesDir: string, workDir: string, newPaths: string[]): Promise<NewFilesWrite> {
-  const before = new Map(readNewFiles(filesDir).map((f) => [f.path, f]));
-  const result: NewFilesWrite = { written: [], removed: [], unchanged: [] };
+/** The new files as the (clean) workspace has them; a path the workspace no longer has is left out. */
+export function workspaceNewFiles(workDir: string, newPaths: string[]): NewFile[] {
+  const found: NewFile[] = [];
   for (const rel of newPaths) {
     assertSafePath(rel, `export: ${rel}`);
-    const source = path.join(workDir, rel);
-    const stat = lstatSync(source, { throwIfNoEntry: false });
+    const stat = lstatSync(path.join(workDir, rel), { throwIfNoEntry: false });
     if (!stat) continue;
     if (!stat.isFile()) {
       throw new MeshforkError('STATE_INVALID', `${rel} is new in the series but not a regular file in the workspace`, {
         hint: 'a files folder holds regular files only: make it one, or carry it in a patch without a files folder',
       });
     }
-    const content = readFileSync(source);
-    const mode = stat.mode & 0o111 ? 0o755 : 0o644;
+    found.push({ path: rel, content: readFileSync(path.join(workDir, rel)).toString('latin1'), mode: stat.mode & 0o111 ? '100755' : '100644' });
+  }
+  return found;
+}
+
+/**
+ * Make `filesDir` hold exactly `files`: content and the executable bit. Each file is written
+ * atomically; unchanged files are not touched; files not given are removed.
+ */
+export async function writeNewFiles(filesDir: string, files: NewFile[]): Promise<NewFilesWrite> {
+  const before = new Map(readNewFiles(filesDir).map((f) => [f.path, f]));
+  const result: NewFilesWrite = { written: [], removed: [], unchanged: [] };
+  for (const file of files) {
+    const rel = file.path;
+    assertSafePath(rel, `files: ${rel}`);
+    const content = Buffer.from(file.content, 'latin1');
+    const mode = file.mode === '100755' ? 0o755 : 0o644;
     const old = before.get(rel);
     if (old && Buffer.from(old.content, 'latin1').equals(content) && (old.mode === '100755') === (mode === 0o755)) {
       result.unchanged.push(rel);

@@ -83,6 +83,25 @@ describe('import fork', () => {
     }
   });
 
+  it('with "files" in the config the fork\'s new file arrives as files/jwt-auth.js, byte for byte, and no patch carries it; the proof still holds', async () => {
+    const project = emptyProject('with-files');
+    const configFile = path.join(project, 'meshfork.config.json');
+    writeFileSync(configFile, `${JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), files: 'files' }, null, 2)}\n`);
+    const result = await importFork({ cwd: project, from: fork.dir, cacheDir: SHARED_CACHE });
+    expect(result).toMatchObject({ proved: true, differing: [], version: '1.1.55', files: ['jwt-auth.js'] });
+    expect(result.patches.map((p) => p.subject)).toEqual([
+      'Pin jsonwebtoken and pg for JWT single sign-on',
+      'Start JWT single sign-on before the web server is created',
+      'Accept JWT logins over HTTP: token URL and Bearer header',
+      'Accept JWT logins on WebSocket connections',
+      'Pin ws 8.19.0 for the WebSocket login hook',
+    ]);
+    const forkModule = (await runGit(['show', `${fork.head}:jwt-auth.js`], { cwd: fork.dir })).stdout;
+    expect(readFileSync(path.join(project, 'files', 'jwt-auth.js')).equals(forkModule)).toBe(true);
+    const series = await loadSeries(path.join(project, 'patches'));
+    expect(series.patches.flatMap((p) => p.operations.map((op) => (op.kind === 'rename' ? op.to : op.path)))).not.toContain('jwt-auth.js');
+  });
+
   it('--squash-by all gives one proven patch; a second import into the now non-empty series is refused, and nothing is overwritten', async () => {
     const project = emptyProject('squashed');
     const result = await importFork({ cwd: project, from: fork.dir, squashBy: 'all', cacheDir: SHARED_CACHE });

@@ -29,6 +29,7 @@ export const registerImport: Registrar = (program, dispatch) => {
           ? [`Imported ${result.patches.length} patch(es) into ${dir}/ on upstream ${result.version}; applied to ${result.version} they reproduce the fork (${result.commit.slice(0, 12)}) byte for byte.`]
           : [`Not imported: the series made from ${result.commit.slice(0, 12)} on upstream ${result.version} does not reproduce the fork. Paths that differ:`, ...result.differing.map((p) => `  ${p}`)];
         result.patches.forEach((p, i) => lines.push(`${String(i + 1).padStart(3)}. ${p.name}  ${p.subject}`));
+        if (result.files?.length) lines.push(`New files, kept as files (config "files"): ${result.files.join(', ')}`);
         if (result.conflicts > 0) lines.push(`${result.conflicts} fork commit(s) conflicted on ${result.version}; they carry the fork's merge resolution.`);
         if (result.baseChanged) lines.push(`The config's base is now ${result.version}.`);
         return { exitCode: result.proved ? ExitCode.ok : ExitCode.conflict, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
