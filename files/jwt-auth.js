@@ -1,3 +1,4 @@
+// @ts-check
 /**
 * @description JWT single sign-on: a token issued by the tenant dashboard opens a MeshCentral session for a user
 * held in a PostgreSQL "users" table, with rights only to that user's tenant device group.
@@ -422,7 +423,7 @@ module.exports.CreateJwtAuth = function (parent) {
     obj.options = { algorithm: options.algorithm, issuer: options.issuer, audience: options.audience, maxLifetime: options.maxLifetime, urlMaxLifetime: options.urlMaxLifetime, clockTolerance: options.clockTolerance, cacheSeconds: options.cacheSeconds, rootTenant: options.rootTenant, domainId: options.domainId, origins: options.origins };
 
     // An idle pooled connection dies when PostgreSQL stops: without this handler pg would crash the server.
-    pool.on('error', function (err) { console.log('JWT Auth: PostgreSQL connection lost (reason=db-down, ' + err.code + ').'); });
+    pool.on('error', function (/** @type {Error & { code?: string }} */ err) { console.log('JWT Auth: PostgreSQL connection lost (reason=db-down, ' + err.code + ').'); });
 
     // The start-up check; when it fails it is retried every 5 s, so "PostgreSQL connected" shows when the database comes up.
     var retryTimer = null;
