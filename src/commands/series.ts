@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/load';
+import { filesFolder, loadConfig } from '../config/load';
+import { newFilePaths } from '../series/newFiles';
 import { loadSeries } from '../series/load';
 import { operationTargetPath } from '../series/types';
 import { upstreamStatus } from '../series/upstreamStatus';
@@ -13,6 +14,8 @@ export interface SeriesSummary {
   base: string;
   /** Patch files the series does not list (not applied), and the like. */
   warnings: string[];
+  /** The files folder (config "files"): its name and the files it adds, before the patches; absent without one. */
+  newFiles?: { folder: string; paths: string[] };
   patches: {
     name: string;
     subject: string;
@@ -25,11 +28,12 @@ export interface SeriesSummary {
 /** Load and validate the config and the whole series; list what it contains. */
 export async function seriesCommand(options: SeriesOptions): Promise<SeriesSummary> {
   const loaded = await loadConfig(options.cwd, options.configFile);
-  const series = await loadSeries(loaded.patchesDir);
+  const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   return {
     patchesDir: loaded.patchesDir,
     base: loaded.config.base,
     warnings: series.warnings,
+    ...(series.files ? { newFiles: { folder: series.files.name, paths: newFilePaths(series.files) } } : {}),
     patches: series.patches.map((p) => ({
       name: p.name,
       subject: p.header.subject,

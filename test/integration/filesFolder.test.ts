@@ -11,6 +11,7 @@ import path from 'node:path';
 import { apply } from '../../src/commands/apply';
 import { edit } from '../../src/commands/edit';
 import { exportCommand } from '../../src/commands/export';
+import { seriesCommand } from '../../src/commands/series';
 import { syncAbort } from '../../src/commands/syncAbort';
 import { syncCheck } from '../../src/commands/syncCheck';
 import { syncRebase } from '../../src/commands/syncRebase';
@@ -75,6 +76,7 @@ test('apply creates every file of the folder byte for byte (CRLF, no final newli
   expect(statSync(path.join(out, 'bin', 'tool.sh')).mode & 0o777).toBe(0o755);
   expect(statSync(path.join(out, 'lib', 'crlf-module.js')).mode & 0o777).toBe(0o644);
   expect(readFileSync(path.join(out, 'greeting.txt'), 'latin1')).toBe('hello\n'); // the patches still apply
+  expect((await seriesCommand({ cwd: project })).newFiles).toEqual({ folder: 'files/', paths: ['bin/tool.sh', 'lib/crlf-module.js'] });
 });
 
 test('without "files" in the config a files/ folder is ignored: the series behaves as before', async () => {
