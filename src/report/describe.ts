@@ -85,8 +85,10 @@ export function fileProblem(file: FileReport, version: string): string | undefin
       return `${file.from ?? file.path} does not exist in ${version}${file.renamedTo ? ` (moved to ${file.renamedTo})` : ''}`;
     case 'already-applied':
       return `${file.path}: ${version} already contains this change`;
-    case 'applied':
     case 'conflict':
+      // a created file has no hunk to point at: the release has a file of that name (a files folder's, too)
+      return file.kind === 'create' ? `${file.path} already exists in ${version}` : undefined;
+    case 'applied':
       return undefined;
   }
 }

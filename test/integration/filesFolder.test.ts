@@ -16,6 +16,7 @@ import { syncAbort } from '../../src/commands/syncAbort';
 import { syncCheck } from '../../src/commands/syncCheck';
 import { syncRebase } from '../../src/commands/syncRebase';
 import { verify } from '../../src/commands/verify';
+import { renderText } from '../../src/report/text';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 
 const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
@@ -108,6 +109,7 @@ test('sync check: a release that ships a file of the same name is a conflict of 
     ['lib/crlf-module.js', 'applied'],
     ['notes/shipped.txt', 'conflict'],
   ]);
+  expect(renderText(report).split('\n').slice(1, 3)).toEqual(['  conflict         files/', '      notes/shipped.txt already exists in 1.2.0']);
 });
 
 test('verify: applies the folder first, node --checks its .js files naming files/, and names files/<path> when the base already has the file', async () => {
