@@ -24,20 +24,22 @@ export interface PatchedRelease {
 }
 
 /**
- * The series in patches/ applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its
- * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches) so the test never
- * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
+ * The series of `options.project` (a folder holding meshfork.config.json and patches/, and files/ when the
+ * series has one) applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its npm
+ * dependencies. meshfork runs in a throw-away copy of the project so the test never writes the project's
+ * meshfork.lock.json; the download cache is shared under .cache/ for speed. The caller names the project:
+ * the payload's tests pass the live one (test/payload/support/liveProject.ts), the tool's a fixture.
  */
-export async function patchedRelease(version: string, options: { build?: boolean; patches?: string } = {}): Promise<PatchedRelease> {
+export async function patchedRelease(version: string, options: { project: string; build?: boolean; patches?: string }): Promise<PatchedRelease> {
   if (options.build !== false) ensureBuilt(); // benchmarks pass false: `npm run bench` has just built dist/
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
   mkdirSync(project);
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json']) {
-    if (existsSync(path.join(ROOT, entry))) execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
+  for (const entry of ['meshfork.config.json', 'files']) {
+    if (existsSync(path.join(options.project, entry))) execFileSync('cp', ['-a', path.join(options.project, entry), project]);
   }
   // options.patches: another series folder (the bench measures an earlier series beside today's)
-  execFileSync('cp', ['-a', options.patches ?? path.join(ROOT, 'patches'), path.join(project, 'patches')]);
+  execFileSync('cp', ['-a', options.patches ?? path.join(options.project, 'patches'), path.join(project, 'patches')]);
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {
