@@ -105,6 +105,7 @@ test('to another npm release: only the live project files move, verify passes, n
 
 test('to a synthetic newer release of a local git upstream: the same', async () => {
   const releases = [...new Set([SECOND_RELEASE, LIVE_BASE])].sort(semver.compare);
+  mkdirSync(path.join(tmp, 'git'));
   const upstream: GitUpstream = await buildGitUpstream(path.join(tmp, 'git'), releases);
   const newer = semver.inc(LIVE_BASE, 'patch') as string;
   await runGit(['checkout', '-q', '-B', 'next', `v${LIVE_BASE}`], { cwd: upstream.workDir });
