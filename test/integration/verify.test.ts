@@ -1,6 +1,6 @@
 /*
  * `meshfork verify` on the frozen JWT series (test/fixtures/jwt-series-1.1.55) and on purpose-made broken
- * copies of it (config, lock and patches/ copied to a temp folder, one defect each): the check that fails, the exit code README
+ * copies of it (config, lock, patches/ and files/ copied to a temp folder, one defect each): the check that fails, the exit code README
  * documents, and the place (patch, file, line) the message names. The real 1.1.55 release from npm
  * is read through the shared test cache.
  */
@@ -11,13 +11,13 @@ import { verify } from '../../src/commands/verify';
 import { checkImageAssets, defaultAssetsDir } from '../../src/verify/checkImageAssets';
 import type { CheckId, VerifyReport } from '../../src/verify/types';
 import { ensureBuilt, runCli } from '../support/cli';
-import { copyJwtSeriesProject, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
+import { copyJwtSeriesProject, JWT_SERIES_FIXTURE, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
 import { REPO_ROOT } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 
 const ASSETS = path.join(__dirname, '..', 'fixtures', 'image-assets');
 const PIN = 'pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch';
-const MODULE = 'add-the-jwt-single-sign-on-module.patch';
+const MODULE = 'files/jwt-auth.js';
 
 let tmp: string;
 let count = 0;
@@ -28,12 +28,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of the fixture project, with `edit` applied to one patch file's text. */
+/** A copy of the fixture project, with `edit` applied to one file's text (a patch name, or a path such as files/x). */
 function brokenCopy(edits: Record<string, (text: string) => string> = {}): string {
   const dir = path.join(tmp, `copy-${++count}`);
-  copyJwtSeriesProject(dir, ['meshfork.config.json', 'meshfork.lock.json', 'patches']);
+  copyJwtSeriesProject(dir, ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files']);
   for (const [file, edit] of Object.entries(edits)) {
-    const target = path.join(dir, 'patches', file);
+    const target = file.includes('/') ? path.join(dir, file) : path.join(dir, 'patches', file);
     const before = readFileSync(target, 'latin1');
     const after = edit(before);
     if (after === before) throw new Error(`the edit of ${file} changed nothing: the fault did not land`);
@@ -123,13 +123,14 @@ test('stale Meshfork-Base: up-to-date fails on the trailer line', async () => {
 });
 
 test('syntax error in a patched .js file: patched-js-parses fails with exit 1, naming the patch, file and line', async () => {
-  const dir = brokenCopy({ [MODULE]: (t) => t.replace('+"use strict";\r\n', '+"use strict";}\r\n') });
+  const dir = brokenCopy({ [MODULE]: (t) => t.replace('"use strict";\r\n', '"use strict";}\r\n') });
   const report = await run(dir);
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patched-js-parses']);
   const [problem] = problems(report, 'patched-js-parses');
-  const newFileLine = lineOf(MODULE, (l) => l === '+"use strict";\r') - lineOf(MODULE, (l) => l.startsWith('@@ -0,0 '));
-  expect(problem).toMatchObject({ patch: MODULE, file: 'jwt-auth.js', line: newFileLine });
+  const moduleLine = readFileSync(path.join(JWT_SERIES_FIXTURE, MODULE), 'latin1').split('\n').indexOf('"use strict";\r') + 1;
+  expect(moduleLine).toBeGreaterThan(0);
+  expect(problem).toMatchObject({ patch: 'files/', file: 'jwt-auth.js', line: moduleLine });
   expect(problem.message).toMatch(/^SyntaxError: Unexpected token '}'/);
 });
 

@@ -35,11 +35,12 @@ export async function patchedRelease(version: string, options: { project: string
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
   mkdirSync(project);
-  for (const entry of ['meshfork.config.json', 'files']) {
-    if (existsSync(path.join(options.project, entry))) execFileSync('cp', ['-a', path.join(options.project, entry), project]);
-  }
+  execFileSync('cp', ['-a', path.join(options.project, 'meshfork.config.json'), project]);
   // options.patches: another series folder (the bench measures an earlier series beside today's)
   execFileSync('cp', ['-a', options.patches ?? path.join(options.project, 'patches'), path.join(project, 'patches')]);
+  // the payload's new files (config "files"); an earlier series from options.patches still creates them itself
+  const files = path.join(options.project, 'files');
+  if (!options.patches && existsSync(files)) execFileSync('cp', ['-a', files, path.join(project, 'files')]);
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {
