@@ -18,7 +18,7 @@ import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
-import { JWT_SERIES_FILES, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
+import { JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
 import { releaseDir } from '../support/release';
 import { writeProject } from '../support/project';
 import { SHARED_CACHE } from '../support/cache';
@@ -29,8 +29,7 @@ const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example
 let tmp: string;
 
 function makeProject(name: string, seriesDir: string): string {
-  // the JWT series adds its module as files/jwt-auth.js (config "files")
-  return writeProject(path.join(tmp, name), seriesDir, undefined, seriesDir === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined);
+  return writeProject(path.join(tmp, name), seriesDir);
 }
 
 const git = (cwd: string, args: string[], input?: string) => runGit(args, { cwd, env: USER, input });
