@@ -5,9 +5,10 @@
  *  2. warm `apply` vs `cp -al` of an already extracted tree plus the same `git apply`.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { JWT_SERIES_FILES, JWT_SERIES_PATCHES } from '../test/support/jwtSeriesFixture';
 import { REPO_ROOT, releaseTarball } from '../test/support/release';
 import { SHARED_CACHE } from '../test/support/cache';
 import { compare, samples } from './measure';
@@ -18,10 +19,9 @@ const VERSION = '1.1.55';
 const RUNS = 5;
 const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 
-/** The repository's own series when it has one, else the apply test fixture (both made on 1.1.55). */
+/** The JWT series, frozen on 1.1.55 (test/fixtures/jwt-series-1.1.55): figures stay comparable when the live series moves. */
 export function seriesDir(): string {
-  const own = path.join(REPO_ROOT, 'patches');
-  return existsSync(path.join(own, 'series')) && readdirSync(own).some((f) => f.endsWith('.patch')) ? own : path.join(REPO_ROOT, 'test', 'fixtures', 'upstream-series');
+  return JWT_SERIES_PATCHES;
 }
 
 export function seriesPatches(dir: string): string[] {
@@ -39,8 +39,8 @@ export async function run(): Promise<BenchFigure[]> {
     const project = path.join(tmp, 'project');
     mkdirSync(project);
     cpSync(series, path.join(project, 'patches'), { recursive: true });
-    // the repository's series adds its module as files/jwt-auth.js; git apply's side copies the same files in
-    const files = series === path.join(REPO_ROOT, 'patches') ? path.join(REPO_ROOT, 'files') : undefined;
+    // the JWT series adds its module as files/jwt-auth.js; git apply's side copies the same files in
+    const files = series === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined;
     if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
     writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: VERSION, supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
     const tarball = releaseTarball(VERSION);

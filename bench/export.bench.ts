@@ -1,7 +1,7 @@
 /*
  * `meshfork export` of an unchanged workspace (nothing to write: it reads the commits, renders the
  * patches and compares them with patches/) vs `git format-patch` of the same commits, the naive
- * export, in the same run. meshcentral 1.1.55 with the repository's series (or the fixture).
+ * export, in the same run. meshcentral 1.1.55 with the JWT series (frozen in test/fixtures/jwt-series-1.1.55).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

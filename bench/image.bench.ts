@@ -11,10 +11,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dockerOk, ensureBaseImage } from '../test/support/docker';
+import { copyJwtSeriesProject } from '../test/support/jwtSeriesFixture';
 import { REPO_ROOT } from '../test/support/release';
 import { figure, type BenchFigure } from './result';
 
@@ -34,7 +35,7 @@ export async function run(): Promise<BenchFigure[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-bench-image-'));
   try {
     const project = path.join(tmp, 'project');
-    for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
+    copyJwtSeriesProject(project);
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
     writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository: REPOSITORY } }));
     const env = { ...process.env, MESHFORK_CACHE: path.join(REPO_ROOT, '.cache', 'meshfork'), CI: '1' };

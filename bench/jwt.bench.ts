@@ -1,7 +1,7 @@
 /*
  * JWT single sign-on latency on loopback, with a real PostgreSQL and two real patched MeshCentral 1.1.55
- * servers side by side: one with today's series (every cookie request re-checks exp and the user through the
- * cache), one with the series as it was before issue 9 (test/fixtures/jwt-series-before-hardening, no re-check).
+ * servers side by side: one with the hardened series (frozen in test/fixtures/jwt-series-1.1.55: every cookie
+ * request re-checks exp and the user through the cache), one with the series as it was before issue 9 (test/fixtures/jwt-series-before-hardening, no re-check).
  * Targets (issue 9): today's cookie-path p99 within 1.5x of the old cookie path; Bearer p99 within 2x of
  * today's cookie path. Also reported: `/?token=` logins (token check, one-time jti, user lookup, redirect).
  * The request is `/meshagents?meshaction=generic`: small, and it answers only for a logged-in user.
@@ -14,6 +14,7 @@ import { startPostgres } from '../test/support/postgres';
 import { patchedRelease, startMeshCentral, type MeshCentralServer } from '../test/support/meshcentral';
 import { httpsGet, loggedInCookie } from '../test/support/meshClient';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, tokenFor, USERS } from '../test/support/jwtTenants';
+import { JWT_SERIES_FIXTURE } from '../test/support/jwtSeriesFixture';
 import { REPO_ROOT } from '../test/support/release';
 import { figure, type BenchFigure } from './result';
 
@@ -56,9 +57,9 @@ export async function run(): Promise<BenchFigure[]> {
   try {
     await seedTenants(pg);
     const env = { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env };
-    const today = await patchedRelease('1.1.55', { build: false });
+    const today = await patchedRelease('1.1.55', { build: false, project: JWT_SERIES_FIXTURE });
     releases.push(today);
-    const before = await patchedRelease('1.1.55', { build: false, patches: OLD_SERIES });
+    const before = await patchedRelease('1.1.55', { build: false, project: JWT_SERIES_FIXTURE, patches: OLD_SERIES });
     releases.push(before);
     const server = await startMeshCentral(today.dir, { env, settings: SETTINGS });
     started.push(server);

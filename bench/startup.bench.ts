@@ -7,19 +7,19 @@
  *   warm `apply --to 1.1.55`                vs `cp -al` of the unpacked release + `git apply` of the series   target <= 2x
  *   cold `sync check --to 1.1.55`           vs `npm pack` + `tar -xzf`            target <= 1.1x
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compare, exec, meshfork } from './alternate';
 import type { BenchFigure } from './result';
+import { JWT_SERIES_FILES, JWT_SERIES_PATCHES } from '../test/support/jwtSeriesFixture';
 import { REPO_ROOT, releaseTarball, SHARED_CACHE } from '../test/support/release';
 
 const NODE = [process.execPath, '-e', '0'];
 const ROUNDS = 15;
 
 function seriesDir(): string {
-  const own = path.join(REPO_ROOT, 'patches');
-  return readdirSync(own).some((f) => f.endsWith('.patch')) ? own : path.join(REPO_ROOT, 'test', 'fixtures', 'series-1.1.55');
+  return JWT_SERIES_PATCHES;
 }
 
 function seriesFiles(series: string): string[] {
@@ -35,8 +35,8 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
   const project = path.join(tmp, 'project');
   mkdirSync(project);
   cpSync(series, path.join(project, 'patches'), { recursive: true });
-  // the repository's series adds its module as files/jwt-auth.js; git apply's side copies the same files in
-  const files = series === path.join(REPO_ROOT, 'patches') ? path.join(REPO_ROOT, 'files') : undefined;
+  // the JWT series adds its module as files/jwt-auth.js; git apply's side copies the same files in
+  const files = series === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined;
   if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
   writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
   const env = { MESHFORK_CACHE: SHARED_CACHE };

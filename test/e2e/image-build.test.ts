@@ -1,8 +1,9 @@
 /*
  * `meshfork build` end to end on real parts: real Docker (the dockerd .ci/run starts), a base image
- * made locally by debootstrap (Docker Hub is not reachable), meshcentral@1.1.55 plus this repository's
- * series, a real PostgreSQL on the host, the container on the host network reached on 127.0.0.1 only,
- * and a real docker-registry on 127.0.0.1 for the push. Nothing is mocked.
+ * made locally by debootstrap (Docker Hub is not reachable), meshcentral@1.1.55 plus the JWT series
+ * (frozen in test/fixtures/jwt-series-1.1.55), a real PostgreSQL on the host, the container on the host
+ * network reached on 127.0.0.1 only, and a real docker-registry on 127.0.0.1 for the push. Nothing is
+ * mocked.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { docker, dockerOk, ensureBaseImage, inspectImage, scanImage, startRegist
 import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../support/jwtTenants';
 import { freePort, startPostgres, type PostgresServer } from '../support/postgres';
+import { copyJwtSeriesProject } from '../support/jwtSeriesFixture';
 import { REPO_ROOT } from '../support/release';
 
 jest.setTimeout(600_000);
@@ -148,7 +150,8 @@ beforeAll(async () => {
   ensureBuilt();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-image-e2e-'));
   project = path.join(tmp, 'project');
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
+  copyJwtSeriesProject(project);
+  cpSync(path.join(REPO_ROOT, 'meshfork.schema.json'), path.join(project, 'meshfork.schema.json'));
   const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
   config.image = { ...config.image, repository: 'meshfork-e2e/meshcentral', source: 'https://example.invalid/meshfork.git' };
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);

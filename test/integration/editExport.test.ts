@@ -18,11 +18,11 @@ import { runGit } from '../../src/tools/git';
 import { readTree } from '../../src/workspace/backup';
 import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
-import { REPO_ROOT, releaseDir } from '../support/release';
+import { JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
+import { releaseDir } from '../support/release';
 import { writeProject } from '../support/project';
 import { SHARED_CACHE } from '../support/cache';
 
-const OWN_SERIES = path.join(REPO_ROOT, 'patches');
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada Maintainer', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
 
@@ -45,8 +45,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('round trip on the repository series: edit then export leaves patches/ byte-identical', async () => {
-  const project = makeProject('own', OWN_SERIES);
+test('round trip on the JWT series: edit then export leaves patches/ byte-identical', async () => {
+  const project = makeProject('own', JWT_SERIES_PATCHES);
   const before = await readTree(path.join(project, 'patches'));
   expect([...before.keys()].filter((f) => f.endsWith('.patch')).length).toBeGreaterThan(0);
   const result = await edit({ cwd: project, cacheDir: SHARED_CACHE });

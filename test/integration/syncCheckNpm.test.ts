@@ -1,6 +1,6 @@
 /*
  * `sync check` against the real npm registry's meshcentral releases (0.7.99, 1.1.51, 1.1.55), with
- * the repository's own JWT series (patches/ and files/, made on 1.1.55) and with the fixture series. The
+ * the JWT series (frozen in test/fixtures/jwt-series-1.1.55: patches/ and files/, made on 1.1.55) and with the fixture series. The
  * upstream cache is shared under .cache/ so the tarballs are fetched once per machine.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,19 +10,18 @@ import semver from 'semver';
 import { syncCheck } from '../../src/commands/syncCheck';
 import type { SyncCheckReport } from '../../src/report/schema';
 import { ensureBuilt, runCli } from '../support/cli';
-import { REPO_ROOT } from '../support/release';
+import { JWT_SERIES_FILES, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
 import { syncCheckValidator } from '../unit/reportSupport';
 import { writeProject } from '../support/project';
 import { SHARED_CACHE } from '../support/cache';
 
-const OWN_SERIES = path.join(REPO_ROOT, 'patches');
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 
 let tmp: string;
 
 function makeProject(name: string, seriesDir: string): string {
-  // the repository's series adds its module as files/jwt-auth.js (config "files")
-  return writeProject(path.join(tmp, name), seriesDir, undefined, seriesDir === OWN_SERIES ? path.join(REPO_ROOT, 'files') : undefined);
+  // the JWT series adds its module as files/jwt-auth.js (config "files")
+  return writeProject(path.join(tmp, name), seriesDir, undefined, seriesDir === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined);
 }
 
 let own: string;
@@ -30,7 +29,7 @@ let fixture: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-check-npm-'));
-  own = makeProject('own', OWN_SERIES);
+  own = makeProject('own', JWT_SERIES_PATCHES);
   fixture = makeProject('fixture', FIXTURE_SERIES);
   ensureBuilt();
 });
@@ -45,8 +44,8 @@ function offsets(report: SyncCheckReport): Record<string, (number | null)[]> {
   return out;
 }
 
-test('the repository series exists (otherwise these tests would prove nothing about it)', () => {
-  expect(readdirSync(OWN_SERIES).filter((f) => f.endsWith('.patch')).length).toBeGreaterThan(0);
+test('the JWT series fixture holds its four patches (otherwise these tests would prove nothing about it)', () => {
+  expect(readdirSync(JWT_SERIES_PATCHES).filter((f) => f.endsWith('.patch')).length).toBe(4);
 });
 
 test('--to 1.1.55 (the base): clean, exit 0, on the CLI', async () => {

@@ -1,6 +1,6 @@
 /*
- * `meshfork verify` on this repository and on purpose-made broken copies of it (config, lock and
- * patches/ copied to a temp folder, one defect each): the check that fails, the exit code README
+ * `meshfork verify` on the frozen JWT series (test/fixtures/jwt-series-1.1.55) and on purpose-made broken
+ * copies of it (config, lock, patches/ and files/ copied to a temp folder, one defect each): the check that fails, the exit code README
  * documents, and the place (patch, file, line) the message names. The real 1.1.55 release from npm
  * is read through the shared test cache.
  */
@@ -11,6 +11,7 @@ import { verify } from '../../src/commands/verify';
 import { checkImageAssets, defaultAssetsDir } from '../../src/verify/checkImageAssets';
 import type { CheckId, VerifyReport } from '../../src/verify/types';
 import { ensureBuilt, runCli } from '../support/cli';
+import { copyJwtSeriesProject, JWT_SERIES_FIXTURE, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
 import { REPO_ROOT } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 
@@ -27,10 +28,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of the repository's meshfork project, with `edit` applied to one file's text (a patch name, or a path such as files/x). */
+/** A copy of the fixture project, with `edit` applied to one file's text (a patch name, or a path such as files/x). */
 function brokenCopy(edits: Record<string, (text: string) => string> = {}): string {
   const dir = path.join(tmp, `copy-${++count}`);
-  for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  copyJwtSeriesProject(dir, ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files']);
   for (const [file, edit] of Object.entries(edits)) {
     const target = file.includes('/') ? path.join(dir, file) : path.join(dir, 'patches', file);
     const before = readFileSync(target, 'latin1');
@@ -41,9 +42,9 @@ function brokenCopy(edits: Record<string, (text: string) => string> = {}): strin
   return dir;
 }
 
-/** 1-based line of the first line of patches/NAME (in this repository) that `match` accepts. */
+/** 1-based line of the first line of patches/NAME (in the fixture) that `match` accepts. */
 function lineOf(name: string, match: (line: string) => boolean): number {
-  const at = readFileSync(path.join(REPO_ROOT, 'patches', name), 'latin1').split('\n').findIndex(match);
+  const at = readFileSync(path.join(JWT_SERIES_PATCHES, name), 'latin1').split('\n').findIndex(match);
   if (at === -1) throw new Error(`no such line in ${name}`);
   return at + 1;
 }
@@ -64,8 +65,8 @@ function problems(report: VerifyReport, id: CheckId) {
   return report.checks.find((c) => c.id === id)?.problems ?? [];
 }
 
-test('this repository passes every check; image assets and smoke are reported skipped with the reason', async () => {
-  const report = await run(REPO_ROOT);
+test('the JWT series passes every check; image assets and smoke are reported skipped with the reason', async () => {
+  const report = await run(brokenCopy());
   expect(report.exitCode).toBe(0);
   expect(statuses(report)).toEqual({
     config: 'pass', series: 'pass', 'patch-headers': 'pass', 'patch-policy': 'pass', 'applies-strictly': 'pass', 'up-to-date': 'pass',
@@ -127,7 +128,7 @@ test('syntax error in a patched .js file: patched-js-parses fails with exit 1, n
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patched-js-parses']);
   const [problem] = problems(report, 'patched-js-parses');
-  const moduleLine = readFileSync(path.join(REPO_ROOT, MODULE), 'latin1').split('\n').indexOf('"use strict";\r') + 1;
+  const moduleLine = readFileSync(path.join(JWT_SERIES_FIXTURE, MODULE), 'latin1').split('\n').indexOf('"use strict";\r') + 1;
   expect(moduleLine).toBeGreaterThan(0);
   expect(problem).toMatchObject({ patch: 'files/', file: 'jwt-auth.js', line: moduleLine });
   expect(problem.message).toMatch(/^SyntaxError: Unexpected token '}'/);
@@ -153,10 +154,11 @@ test('trailing whitespace added: patch-policy fails with exit 1, naming the patc
 
 describe('image assets', () => {
   test('a template that renders NaN, and one that renders cut-off JSON text: exit 1 naming the template and the field', async () => {
-    const nan = await run(REPO_ROOT, path.join(ASSETS, 'invalid-json'));
+    const nan = await run(brokenCopy(), path.join(ASSETS, 'invalid-json'));
     expect(nan.exitCode).toBe(1);
     expect(failed(nan)).toEqual(['image-assets']);
-    expect(problems(nan, 'image-assets')[0].file).toBe(path.relative(REPO_ROOT, path.join(ASSETS, 'invalid-json', 'render-config.js')));
+    // outside the project folder, so named by its absolute path
+    expect(problems(nan, 'image-assets')[0].file).toBe(path.join(ASSETS, 'invalid-json', 'render-config.js'));
     expect(problems(nan, 'image-assets')[0].message).toBe('render-config.js with sample.env: renders a value that is not JSON at settings.port: NaN is not a JSON number');
     const text = await checkImageAssets(path.join(ASSETS, 'not-json-string'), REPO_ROOT);
     expect(text?.[0].message).toMatch(/^render-config\.js with sample\.env: renders a string that is not JSON: /);

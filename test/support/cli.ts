@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './release';
 
@@ -19,6 +20,7 @@ export interface CliResult {
 }
 
 export interface CliOptions {
+  /** Default: the temp folder, never the repository root (a test without `-C` must not read the live project). */
   cwd?: string;
   /** Added to a clean environment (PATH, HOME, MESHFORK_CACHE from the test process; CI and colour variables removed). */
   env?: Record<string, string | undefined>;
@@ -44,7 +46,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     const child = execFile(
       process.execPath,
       [MESHFORK_BIN, ...args],
-      { cwd: options.cwd ?? REPO_ROOT, env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      { cwd: options.cwd ?? os.tmpdir(), env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         const code = error ? (error as NodeJS.ErrnoException & { code?: unknown }).code : 0;
         if (error && typeof code !== 'number') {

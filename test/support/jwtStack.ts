@@ -5,6 +5,7 @@
 import { patchedRelease, startMeshCentral, type MeshCentralServer, type PatchedRelease } from './meshcentral';
 import { startPostgres, type PostgresServer } from './postgres';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants } from './jwtTenants';
+import { LIVE_PROJECT } from '../payload/support/liveProject';
 
 export interface JwtStack {
   pg: PostgresServer;
@@ -12,11 +13,14 @@ export interface JwtStack {
   server: MeshCentralServer;
 }
 
-/** Start the stack for `version`; `settings` are extra MeshCentral config.json settings; `patches` another series folder. */
+/**
+ * Start the stack for `version` with the live series (a payload helper); `settings` are extra MeshCentral
+ * config.json settings; `patches` another series folder.
+ */
 export async function startJwtStack(version: string, settings: Record<string, unknown> = {}, options: { patches?: string } = {}): Promise<JwtStack> {
   const pg = await startPostgres();
   await seedTenants(pg);
-  const release = await patchedRelease(version, options.patches ? { patches: options.patches } : {});
+  const release = await patchedRelease(version, { project: LIVE_PROJECT, ...(options.patches ? { patches: options.patches } : {}) });
   const server = await startMeshCentral(release.dir, { env: { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env }, settings });
   await server.waitForOutput('JWT Auth: PostgreSQL connected', 60_000);
   return { pg, release, server };

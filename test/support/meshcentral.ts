@@ -24,22 +24,23 @@ export interface PatchedRelease {
 }
 
 /**
- * The series in patches/ (and files/) applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its
- * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches + files) so the test never
- * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
+ * The series of `options.project` (a folder holding meshfork.config.json and patches/, and files/ when the
+ * series has one) applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its npm
+ * dependencies. meshfork runs in a throw-away copy of the project so the test never writes the project's
+ * meshfork.lock.json; the download cache is shared under .cache/ for speed. The caller names the project:
+ * the payload's tests pass the live one (test/payload/support/liveProject.ts), the tool's a fixture.
  */
-export async function patchedRelease(version: string, options: { build?: boolean; patches?: string } = {}): Promise<PatchedRelease> {
+export async function patchedRelease(version: string, options: { project: string; build?: boolean; patches?: string }): Promise<PatchedRelease> {
   if (options.build !== false) ensureBuilt(); // benchmarks pass false: `npm run bench` has just built dist/
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
   mkdirSync(project);
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json']) {
-    if (existsSync(path.join(ROOT, entry))) execFileSync('cp', ['-a', path.join(ROOT, entry), project]);
-  }
+  execFileSync('cp', ['-a', path.join(options.project, 'meshfork.config.json'), project]);
   // options.patches: another series folder (the bench measures an earlier series beside today's)
-  execFileSync('cp', ['-a', options.patches ?? path.join(ROOT, 'patches'), path.join(project, 'patches')]);
+  execFileSync('cp', ['-a', options.patches ?? path.join(options.project, 'patches'), path.join(project, 'patches')]);
   // the payload's new files (config "files"); an earlier series from options.patches still creates them itself
-  if (!options.patches && existsSync(path.join(ROOT, 'files'))) execFileSync('cp', ['-a', path.join(ROOT, 'files'), path.join(project, 'files')]);
+  const files = path.join(options.project, 'files');
+  if (!options.patches && existsSync(files)) execFileSync('cp', ['-a', files, path.join(project, 'files')]);
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { configJsonSchema } from '../../src/config/emitSchema';
 import { parseConfig } from '../../src/config/load';
 import { MeshforkError } from '../../src/errors';
+import { JWT_SERIES_FIXTURE } from '../support/jwtSeriesFixture';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -12,8 +13,8 @@ describe('config schema', () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
   });
 
-  it("accepts the repository's own config and fills defaults", () => {
-    const raw = JSON.parse(readFileSync(path.join(root, 'meshfork.config.json'), 'utf8'));
+  it("accepts the JWT series fixture's config and fills defaults", () => {
+    const raw = JSON.parse(readFileSync(path.join(JWT_SERIES_FIXTURE, 'meshfork.config.json'), 'utf8'));
     const config = parseConfig('meshfork.config.json', raw);
     expect(config.upstream).toEqual({ source: 'npm', package: 'meshcentral' });
     expect(config.base).toBe('1.1.55');

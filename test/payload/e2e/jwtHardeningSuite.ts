@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from '../../support/postgres';
 import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, type MeshCentralServer, type PatchedRelease } from '../../support/meshcentral';
 import { controlSession, httpsGet, httpsPost, loggedInCookie, openControl, rawHttps, sessionOf } from '../../support/meshClient';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../../support/jwtTenants';
+import { LIVE_PROJECT } from '../support/liveProject';
 
 const DASHBOARD = 'https://dash.example';
 const LOCAL_PASSWORD = 'Local-Passw0rd-For-Tests!';
@@ -59,7 +60,7 @@ export function hardeningSuite(version: string): void {
   beforeAll(async () => {
     pg = await startPostgres();
     await seedTenants(pg);
-    release = await patchedRelease(version, SERIES ? { patches: SERIES } : {});
+    release = await patchedRelease(version, { project: LIVE_PROJECT, ...(SERIES ? { patches: SERIES } : {}) });
     // Two local accounts made with MeshCentral's own CLI before the server starts: one allow-listed, one not.
     const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
     const env = { JWT_SECRET, AGENT_SIGN_KEY, ...pg.env };
