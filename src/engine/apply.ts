@@ -5,14 +5,14 @@ import { applyBinary, binaryAlreadyApplied } from './binary';
 import { bestFit } from './differingLines';
 import { applyHunks, newSide, reverseHunk, type MatchOptions } from './hunks';
 import { conflictRegions, mergeFile } from './merge3';
-import { MemoryTree } from './tree';
+import { MemoryTree, type ModeOrigin } from './tree';
 import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
 import { trackLeftOutHunks, type LeftOutRegions } from './leftOut';
 
 interface OperationResult {
   outcome: FileOutcome;
   /** Writes to make when the patch as a whole is accepted. */
-  writes: { path: string; content: string | null; mode?: string }[];
+  writes: { path: string; content: string | null; mode?: string | ModeOrigin }[];
   /** For a file that conflicts: its content with every hunk that applies strictly (git apply --reject). */
   partial?: { path: string; content: string };
 }
@@ -80,7 +80,8 @@ async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<Fi
 /** Writes of a rename or copy: the source goes (unless an earlier move already wrote there), the target gets the content. */
 function moveWrites(op: FileOperation & { kind: 'rename' | 'copy' }, content: string, tree: MemoryTree, ctx: PatchContext): OperationResult['writes'] {
   const target = op.kind === 'rename' ? op.to : op.path;
-  const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).modeOf(op.from);
+  // As git apply: a moved file keeps its source's mode (an executable stays executable).
+  const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).originOf(op.from);
   const writes: OperationResult['writes'] = [];
   if (op.kind === 'rename' && !ctx.movedInto.has(op.from)) writes.push({ path: op.from, content: null });
   writes.push({ path: target, content, mode });
@@ -161,7 +162,7 @@ function reverseOperation(op: FileOperation): FileOperation {
 async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
   // Binary changes and copies are not undone as text: a copy's hunks do not tell its whole content.
   if (patch.operations.some((op) => op.binary || op.kind === 'copy')) return false;
-  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
+  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
     if (outcome.status !== 'applied') return false;
@@ -218,7 +219,7 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
   const writes: OperationResult['writes'] = op.kind === 'rename'
-    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.modeOf(op.from) }]
+    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.originOf(op.from) }]
     : [{ path: op.path, content: merged.content, mode: op.newMode }];
   return { outcome: { ...failed.outcome, status, hunks }, writes, partial: failed.partial };
 }
@@ -242,7 +243,7 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
-  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
+  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
   const ctx = patchContext(patch, tree);
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
