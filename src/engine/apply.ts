@@ -8,6 +8,7 @@ import { conflictRegions, mergeFile } from './merge3';
 import { MemoryTree, type ModeOrigin } from './tree';
 import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
 import { trackLeftOutHunks, type LeftOutRegions } from './leftOut';
+import { rejectMarkers } from './rejectMarkers';
 
 interface OperationResult {
   outcome: FileOutcome;
@@ -185,14 +186,28 @@ async function conflictingHunks(op: FileOperation, target: string, base: string,
   return conflicting;
 }
 
+/**
+ * A conflicting operation that cannot merge 3-way (the patch does not apply to its own base): its
+ * file with the hunks that apply, and markers for the ones that do not, so a rebase stopped on it
+ * leaves something to resolve instead of an unchanged file.
+ */
+function withRejectMarkers(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, target: string): OperationResult {
+  const partial = splitLines(failed.partial?.content ?? target);
+  const content = rejectMarkers(partial, op.hunks, failed.outcome.hunks.filter((h) => h.status === 'conflict'));
+  const writes: OperationResult['writes'] = op.kind === 'rename'
+    ? [{ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.originOf(op.from) }]
+    : [{ path: op.path, content, mode: op.newMode }];
+  return { ...failed, writes };
+}
+
 /** Try a 3-way merge for a modify operation whose hunks did not all place. */
 async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
   const source = op.kind === 'rename' ? op.from : op.path;
   const [target, base] = [await tree.read(source), await readBase(source)];
-  if (target === undefined || base === undefined) return failed;
+  if (target === undefined) return failed;
   if (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) return failed;
-  const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
-  if (patchedBase.failed.length) return failed;
+  const patchedBase = base === undefined ? undefined : applyHunks(splitLines(base), op.hunks, 0);
+  if (base === undefined || patchedBase === undefined || patchedBase.failed.length) return withRejectMarkers(op, tree, failed, target);
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
   const regions = conflictRegions(splitLines(merged.content));
   const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);

@@ -21,9 +21,6 @@ export interface AppliesCheck {
   problems: Problem[];
 }
 
-/** Fuzz verify tries on a patch that does not apply strictly, to tell "needs a refresh" from "broken". */
-const DIAGNOSTIC_FUZZ = 3;
-
 function modes(op: FileOperation): { oldMode?: string; newMode?: string } {
   switch (op.kind) {
     case 'create':
@@ -51,12 +48,16 @@ async function changesOf(patch: Patch, before: Map<string, string | undefined>, 
   );
 }
 
-/** Problems for a patch that did not apply strictly; fuzz decides whether a refresh is enough. */
-function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcome, file: string): { kind: FailureKind; problems: Problem[] } {
+/**
+ * Problems for a patch that does not apply strictly to its own base. The rule sync check and sync
+ * rebase use decides the kind: upstream already has it (a refresh: drop it), or a conflict, since a
+ * 3-way merge on the patch's own base has nothing to merge. Fuzz decides nothing: a hunk GNU patch
+ * would place by ignoring context lines is still a hunk whose context is wrong.
+ */
+function failureProblems(patch: Patch, strict: PatchOutcome, file: string): { kind: FailureKind; problems: Problem[] } {
   if (strict.status === 'already-applied') {
     return { kind: 'refresh', problems: [{ patch: patch.name, file, message: 'the base already contains this change (the patch applies in reverse)', hint: 'drop it from the series (remove its line from patches/series and the file)' }] };
   }
-  const refresh = fuzzed.status === 'needs-refresh';
   const problems: Problem[] = [];
   strict.files.forEach((fileOutcome, i) => {
     const op = patch.operations[i];
@@ -65,19 +66,17 @@ function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcom
       return;
     }
     for (const hunk of fileOutcome.hunks.filter((h) => h.status === 'conflict')) {
-      const fuzzHunk = fuzzed.files[i]?.hunks[hunk.index];
-      const how = refresh && fuzzHunk?.status === 'fuzz' ? `applies only with fuzz ${fuzzHunk.fuzz} (at line ${fuzzHunk.targetLine})` : 'does not apply';
       const differs = hunk.differingLines?.[0];
       const detail = differs ? `; line ${differs.line} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
-      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} ${how} at base line ${hunk.baseLine}${detail}` });
+      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at base line ${hunk.baseLine}${detail}` });
     }
   });
-  return { kind: refresh ? 'refresh' : 'broken', problems };
+  return { kind: 'broken', problems };
 }
 
 /**
  * Apply the series to the base strictly (exact or offset), patch by patch, recording what each one
- * changed. The first patch that needs fuzz or does not apply stops it: later ones build on it.
+ * changed. The first patch that does not apply stops it: later ones build on it.
  */
 export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string): Promise<AppliesCheck> {
   const tree = new MemoryTree(base);
@@ -90,12 +89,8 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
       applied.push({ name: patch.name, changes: await changesOf(patch, before, tree) });
       continue;
     }
-    const fuzzed = await applyPatch(patch, new MemoryTree((p) => tree.read(p)), { fuzz: DIAGNOSTIC_FUZZ });
-    const failure = failureProblems(patch, outcome, fuzzed, path.join(patchesRel, patch.name));
-    const hint =
-      failure.kind === 'refresh' && outcome.status !== 'already-applied'
-        ? `refresh it: \`meshfork sync rebase --to ${baseVersion}\` (merges it 3-way or stops for you to resolve; then \`meshfork sync continue\`)`
-        : `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it for you to resolve`;
+    const failure = failureProblems(patch, outcome, path.join(patchesRel, patch.name));
+    const hint = `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it with conflict markers for you to resolve, then \`meshfork sync continue\``;
     for (const problem of failure.problems) problem.hint ??= hint;
     const later = patches.length - applied.length - 1;
     if (later > 0) failure.problems.push({ message: `${later} later patch(es) not tried: they build on ${patch.name}` });

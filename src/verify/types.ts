@@ -9,7 +9,7 @@ export type FailureKind =
   | 'input'
   /** the series or the patched tree is broken: exit 1 */
   | 'broken'
-  /** the series works but a patch must be refreshed (fuzz, not what export writes): exit 3 */
+  /** the series works but a patch must be refreshed (the base already has it, not what export writes): exit 3 */
   | 'refresh'
   /** a program, the upstream or a server could not be reached: exit 4 */
   | 'environment';
