@@ -113,7 +113,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
           add(skipped('patched-js-parses', why));
           add(skipped('patched-package-json', why));
         } else {
-          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.files ? [applies.files, ...applies.applied] : applies.applied), 'broken'));
+          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.applied, applies.files), 'broken'));
           add(result('patched-package-json', checkPackageJson(applies.tree, applies.applied), 'broken'));
         }
       }
