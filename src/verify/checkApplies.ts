@@ -3,6 +3,7 @@ import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../e
 import { displayText } from '../series/lines';
 import type { FileChange } from '../series/writer';
 import { operationSourcePath, operationTargetPath, type FileOperation, type Patch } from '../series/types';
+import { baseLineOf } from '../report/baseLines';
 import type { LoadedPatch } from './seriesState';
 import type { FailureKind, Problem } from './types';
 
@@ -56,7 +57,10 @@ async function changesOf(patch: Patch, before: Map<string, string | undefined>, 
  * 3-way merge on the patch's own base has nothing to merge. Fuzz decides nothing: a hunk GNU patch
  * would place by ignoring context lines is still a hunk whose context is wrong.
  */
-function failureProblems(patch: Patch, strict: PatchOutcome, file: string): { kind: FailureKind; problems: Problem[] } {
+/** Line `line` of `file` as the patch found it, named by the base release's own line when it differs (item 5 of issue 22). */
+type LineLabel = (file: string, line: number) => string;
+
+function failureProblems(patch: Patch, strict: PatchOutcome, file: string, label: LineLabel): { kind: FailureKind; problems: Problem[] } {
   if (strict.status === 'already-applied') {
     return { kind: 'refresh', problems: [{ patch: patch.name, file, message: 'the base already contains this change (the patch applies in reverse)', hint: 'drop it from the series (remove its line from patches/series and the file)' }] };
   }
@@ -69,8 +73,9 @@ function failureProblems(patch: Patch, strict: PatchOutcome, file: string): { ki
     }
     for (const hunk of fileOutcome.hunks.filter((h) => h.status === 'conflict')) {
       const differs = hunk.differingLines?.[0];
-      const detail = differs ? `; line ${differs.line} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
-      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at base line ${hunk.baseLine}${detail}` });
+      const source = operationSourcePath(op);
+      const detail = differs ? `; ${label(source, differs.line)} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
+      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at ${label(source, hunk.baseLine)}${detail}` });
     }
   });
   return { kind: 'broken', problems };
@@ -106,7 +111,13 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
     }
     created = { name: files.name, changes: await changesOf(files, new Map(), tree) };
   }
-  for (const { patch } of patches) {
+  const all = patches.map((p) => p.patch);
+  for (const [index, { patch }] of patches.entries()) {
+    const label: LineLabel = (file, line) => {
+      const own = baseLineOf(all, index, file, line);
+      if (own === line) return `base line ${line}`;
+      return own === undefined ? `line ${line} (of a file an earlier patch creates)` : `base line ${own} (line ${line} with the earlier patches)`;
+    };
     const before = new Map<string, string | undefined>();
     for (const op of patch.operations) before.set(operationSourcePath(op), await tree.read(operationSourcePath(op)));
     const outcome = await applyPatch(patch, tree, { fuzz: 0 });
@@ -114,7 +125,7 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
       applied.push({ name: patch.name, changes: await changesOf(patch, before, tree) });
       continue;
     }
-    const failure = failureProblems(patch, outcome, path.join(patchesRel, patch.name));
+    const failure = failureProblems(patch, outcome, path.join(patchesRel, patch.name), label);
     const hint = `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it with conflict markers for you to resolve, then \`meshfork sync continue\``;
     for (const problem of failure.problems) problem.hint ??= hint;
     const later = patches.length - applied.length - 1;
