@@ -204,10 +204,10 @@ function withRejectMarkers(op: FileOperation & { kind: 'modify' | 'rename' }, tr
 async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
   const source = op.kind === 'rename' ? op.from : op.path;
   const [target, base] = [await tree.read(source), await readBase(source)];
-  if (target === undefined) return failed;
+  if (target === undefined || base === undefined) return failed;
   if (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) return failed;
-  const patchedBase = base === undefined ? undefined : applyHunks(splitLines(base), op.hunks, 0);
-  if (base === undefined || patchedBase === undefined || patchedBase.failed.length) return withRejectMarkers(op, tree, failed, target);
+  const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
+  if (patchedBase.failed.length) return withRejectMarkers(op, tree, failed, target);
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
   const regions = conflictRegions(splitLines(merged.content));
   const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);

@@ -80,15 +80,16 @@ export class MemoryTree {
 }
 
 /**
- * The permission bits each written file gets: its git mode, else those its `modeLike` path has in
- * the tree being written (`permissionOf`, read before anything is written), else 0644.
+ * The permission bits each written file gets: its git mode, else those its `modeLike` path (or, with
+ * none, the file itself) has in the tree being written (`permissionOf`, read before anything is
+ * written), else 0644.
  */
 export function permissionsOf(changes: [string, TreeChange][], permissionOf: (path: string) => number | undefined): Map<string, number> {
   const permissions = new Map<string, number>();
   for (const [file, change] of changes) {
     if (change.content === null) continue;
-    const like = change.modeLike === undefined ? undefined : permissionOf(change.modeLike);
-    permissions.set(file, change.mode ? parseInt(change.mode.slice(-3), 8) : (like ?? 0o644));
+    // a change made by hand (no mode, no origin) keeps the file's own mode
+    permissions.set(file, change.mode ? parseInt(change.mode.slice(-3), 8) : (permissionOf(change.modeLike ?? file) ?? 0o644));
   }
   return permissions;
 }

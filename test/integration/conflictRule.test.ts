@@ -64,7 +64,7 @@ describe('conflict or refresh: verify, sync check and sync rebase agree', () => 
     expect(verify.exitCode).toBe(1);
     const applies = JSON.parse(verify.stdout).checks.find((c: { id: string }) => c.id === 'applies-strictly');
     expect(applies).toMatchObject({ status: 'fail', kind: 'broken' });
-    expect(applies.problems[0].message).toMatch(new RegExp(`^${file.replace('.', '\\.')} hunk 1 does not apply at base line \\d+; line \\d+ is `));
+    expect(applies.problems[0].message).toMatch(new RegExp(`^${file.replace('.', '\\.')} hunk 1 does not apply at base line \\d+; base line \\d+ is `));
     expect(applies.problems[0].message).not.toContain('fuzz');
     expect(applies.problems[0].hint).toBe('fix the patch so it applies to 1.0.0: `meshfork sync rebase --to 1.0.0` stops at it with conflict markers for you to resolve, then `meshfork sync continue`');
 

@@ -93,7 +93,7 @@ test('a patch whose context names another value (GNU patch would place it with f
   expect(failed(report)).toEqual(['applies-strictly']);
   const [problem] = problems(report, 'applies-strictly');
   expect(problem).toMatchObject({ patch: PIN, file: `patches/${PIN}`, line: PIN_HUNK() });
-  expect(problem.message).toMatch(/^package\.json hunk 1 does not apply at base line 46; line 46 is "\\"express\\": \\"4\.21\.2\\","/);
+  expect(problem.message).toMatch(/^package\.json hunk 1 does not apply at base line 46; base line 46 is "\\"express\\": \\"4\.21\.2\\","/);
   expect(problem.hint).toContain('meshfork sync rebase --to 1.1.55');
   expect(statuses(report)['up-to-date']).toBe('skip');
 });
