@@ -124,6 +124,9 @@ class CachedUpstream implements Upstream {
   private async identityProblem(version: string, manifest: Manifest): Promise<string | undefined> {
     const entry = manifest.files['package.json'];
     const bytes = entry && (await this.blobs.read(entry.hash, entry.mode));
+    // An unreadable blob (corrupt, deleted) tells nothing: the manifest's version decides, and the
+    // repair that follows downloads VERSION and checks it against the locked integrity anyway.
+    if (entry && bytes === undefined) return manifest.version === version ? undefined : `${this.source.packageName ?? 'release'}@${manifest.version}`;
     let own: { name?: unknown; version?: unknown } = {};
     try {
       own = bytes ? (JSON.parse(bytes.toString('utf8')) as typeof own) : {};
