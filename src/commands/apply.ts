@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, promises as fs, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { filesFolder, loadConfig } from '../config/load';
-import { applySeries, MemoryTree, prefetchingReader, type PatchOutcome, type PatchStatus } from '../engine';
+import { applySeries, MemoryTree, permissionsOf, prefetchingReader, type PatchOutcome, type PatchStatus } from '../engine';
 import { MeshforkError } from '../errors';
 import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
@@ -53,16 +53,19 @@ export interface ApplyResult {
 function writeChanges(dir: string, tree: MemoryTree): string[] {
   const changed: string[] = [];
   const realDir = realpathSync.native(dir);
-  for (const [file, change] of tree.changes()) {
-    // The release itself may hold symlinks: never write through one to outside the build.
-    assertInsideTreeSync(dir, file, `apply: ${file}`, realDir);
+  const changes = tree.changes();
+  for (const [file] of changes) assertInsideTreeSync(dir, file, `apply: ${file}`, realDir);
+  const permissions = permissionsOf(changes, (file) => {
+    const stat = lstatSync(path.join(dir, file), { throwIfNoEntry: false });
+    return stat?.isFile() ? stat.mode & 0o777 : undefined;
+  });
+  for (const [file, change] of changes) {
     const target = path.join(dir, file);
-    const previous = lstatSync(target, { throwIfNoEntry: false });
     rmSync(target, { force: true });
     changed.push(file);
     if (change.content === null) continue;
     mkdirSync(path.dirname(target), { recursive: true });
-    const mode = change.mode ? parseInt(change.mode.slice(-3), 8) : previous ? previous.mode & 0o777 : 0o644;
+    const mode = permissions.get(file) ?? 0o644;
     writeFileSync(target, Buffer.from(change.content, 'latin1'), { mode });
     chmodSync(target, mode);
   }

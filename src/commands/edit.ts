@@ -3,6 +3,7 @@
  * ready to amend, fix up, reorder or extend; `meshfork export` writes it back.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { loadSeries } from '../series/load';
@@ -16,7 +17,9 @@ import { withProjectLock } from '../workspace/projectLock';
 import { recoverPatchesSwap } from '../series/patchesSwap';
 import { normalizeVersion } from '../upstream/version';
 import { assertNoRebase } from '../workspace/rebaseState';
-import { workspaceStatus } from '../workspace/status';
+import { seriesDrifted, workspaceStatus } from '../workspace/status';
+import { seriesDigest } from '../series/digest';
+import { writeMeta } from '../workspace/meta';
 import { wsGitText } from '../workspace/workspaceGit';
 
 /** Options of `meshfork edit`. */
@@ -59,11 +62,19 @@ export async function edit(options: EditOptions): Promise<EditResult> {
         details: { dirty: existing.dirty, head: existing.head },
       });
     }
+    if (existing && !options.force && seriesDrifted(existing.meta, layout.patchesDir, loaded.filesDir)) {
+      throw new MeshforkError('STATE_INVALID', `${path.relative(loaded.root, layout.patchesDir) || '.'}/ changed since the workspace ${layout.workDir} last matched it (a git checkout or pull?): the workspace holds a series patches/ does not`, {
+        hint: 'run `meshfork export` to write the workspace\'s series back to patches/, or `meshfork edit --force` to rebuild the workspace from patches/ as it is',
+        details: { head: existing.head },
+      });
+    }
     const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
     try {
       await upstream.resolve(version);
       await fs.rm(layout.workDir, { recursive: true, force: true });
-      await buildWorkspace(layout.workDir, upstream, version, appliedPatches(series));
+      const built = await buildWorkspace(layout.workDir, upstream, version, appliedPatches(series));
+      const digest = seriesDigest(layout.patchesDir, loaded.filesDir);
+      if (digest !== undefined) await writeMeta(layout.workDir, { ...built, syncedSeries: digest });
     } finally {
       upstream.close();
     }

@@ -6,7 +6,7 @@ import { parseSeriesFile, SERIES_FILE } from '../series/seriesFile';
 import { projectLayout } from '../workspace/layout';
 import { readRebaseState } from '../workspace/rebaseState';
 import { remainingMarkers } from '../workspace/rebaseSteps';
-import { countCommits, workspaceStatus } from '../workspace/status';
+import { countCommits, seriesDrifted, workspaceStatus } from '../workspace/status';
 
 /** Options of `meshfork sync status`. */
 export interface SyncStatusOptions {
@@ -32,6 +32,8 @@ export interface SyncStatusResult {
     version: string;
     commits: number;
     unexported: boolean;
+    /** patches/ changed since the workspace last matched it (a git checkout or pull). */
+    drifted: boolean;
     dirty: string[];
     gitOperation?: string;
   };
@@ -59,7 +61,7 @@ export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatus
     };
   }
   if (ws) {
-    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: await countCommits(layout.workDir, ws.meta), unexported: ws.unexported, dirty: ws.dirty, gitOperation: ws.gitOperation };
+    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: await countCommits(layout.workDir, ws.meta), unexported: ws.unexported, drifted: seriesDrifted(ws.meta, layout.patchesDir, loaded.filesDir), dirty: ws.dirty, gitOperation: ws.gitOperation };
   }
   return result;
 }

@@ -5,14 +5,15 @@ import { applyBinary, binaryAlreadyApplied } from './binary';
 import { bestFit } from './differingLines';
 import { applyHunks, newSide, reverseHunk, type MatchOptions } from './hunks';
 import { conflictRegions, mergeFile } from './merge3';
-import { MemoryTree } from './tree';
+import { MemoryTree, type ModeOrigin } from './tree';
 import type { ApplyOptions, FileOutcome, HunkOutcome, PatchOutcome, PatchStatus, SeriesOutcome } from './types';
 import { trackLeftOutHunks, type LeftOutRegions } from './leftOut';
+import { rejectMarkers } from './rejectMarkers';
 
 interface OperationResult {
   outcome: FileOutcome;
   /** Writes to make when the patch as a whole is accepted. */
-  writes: { path: string; content: string | null; mode?: string }[];
+  writes: { path: string; content: string | null; mode?: string | ModeOrigin }[];
   /** For a file that conflicts: its content with every hunk that applies strictly (git apply --reject). */
   partial?: { path: string; content: string };
 }
@@ -80,7 +81,8 @@ async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<Fi
 /** Writes of a rename or copy: the source goes (unless an earlier move already wrote there), the target gets the content. */
 function moveWrites(op: FileOperation & { kind: 'rename' | 'copy' }, content: string, tree: MemoryTree, ctx: PatchContext): OperationResult['writes'] {
   const target = op.kind === 'rename' ? op.to : op.path;
-  const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).modeOf(op.from);
+  // As git apply: a moved file keeps its source's mode (an executable stays executable).
+  const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).originOf(op.from);
   const writes: OperationResult['writes'] = [];
   if (op.kind === 'rename' && !ctx.movedInto.has(op.from)) writes.push({ path: op.from, content: null });
   writes.push({ path: target, content, mode });
@@ -161,7 +163,7 @@ function reverseOperation(op: FileOperation): FileOperation {
 async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
   // Binary changes and copies are not undone as text: a copy's hunks do not tell its whole content.
   if (patch.operations.some((op) => op.binary || op.kind === 'copy')) return false;
-  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
+  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
     if (outcome.status !== 'applied') return false;
@@ -184,6 +186,20 @@ async function conflictingHunks(op: FileOperation, target: string, base: string,
   return conflicting;
 }
 
+/**
+ * A conflicting operation that cannot merge 3-way (the patch does not apply to its own base): its
+ * file with the hunks that apply, and markers for the ones that do not, so a rebase stopped on it
+ * leaves something to resolve instead of an unchanged file.
+ */
+function withRejectMarkers(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, target: string): OperationResult {
+  const partial = splitLines(failed.partial?.content ?? target);
+  const content = rejectMarkers(partial, op.hunks, failed.outcome.hunks.filter((h) => h.status === 'conflict'));
+  const writes: OperationResult['writes'] = op.kind === 'rename'
+    ? [{ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.originOf(op.from) }]
+    : [{ path: op.path, content, mode: op.newMode }];
+  return { ...failed, writes };
+}
+
 /** Try a 3-way merge for a modify operation whose hunks did not all place. */
 async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
   const source = op.kind === 'rename' ? op.from : op.path;
@@ -191,7 +207,7 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   if (target === undefined || base === undefined) return failed;
   if (op.kind === 'rename' && (await tree.read(op.to)) !== undefined) return failed;
   const patchedBase = applyHunks(splitLines(base), op.hunks, 0);
-  if (patchedBase.failed.length) return failed;
+  if (patchedBase.failed.length) return withRejectMarkers(op, tree, failed, target);
   const merged = await mergeFile(target, base, patchedBase.lines.join(''));
   const regions = conflictRegions(splitLines(merged.content));
   const failedIndexes = failed.outcome.hunks.filter((h) => h.status === 'conflict').map((h) => h.index);
@@ -218,7 +234,7 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
   const writes: OperationResult['writes'] = op.kind === 'rename'
-    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.modeOf(op.from) }]
+    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.originOf(op.from) }]
     : [{ path: op.path, content: merged.content, mode: op.newMode }];
   return { outcome: { ...failed.outcome, status, hunks }, writes, partial: failed.partial };
 }
@@ -242,7 +258,7 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
-  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.modeOf(p));
+  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
   const ctx = patchContext(patch, tree);
   let results: OperationResult[] = [];
   for (const op of patch.operations) {

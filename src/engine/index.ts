@@ -1,4 +1,4 @@
 export { applyPatch, applySeries, patchStatus, worstStatus } from './apply';
-export { MemoryTree, prefetchingReader } from './tree';
-export type { FileReader, TreeChange } from './tree';
+export { MemoryTree, permissionsOf, prefetchingReader } from './tree';
+export type { FileReader, ModeOrigin, TreeChange } from './tree';
 export * from './types';

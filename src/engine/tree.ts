@@ -18,6 +18,18 @@ export interface TreeChange {
   content: string | null;
   /** New git mode (e.g. "100755") when the patch sets one. */
   mode?: string;
+  /**
+   * Without a mode: the path of the base tree whose mode the file keeps (its own path, or the source
+   * of a rename or copy: `git apply` keeps a moved executable executable). Writers read it before
+   * writing anything, since the source itself may be a change.
+   */
+  modeLike?: string;
+}
+
+/** Where a file's mode comes from: a git mode, or the mode a path of the base tree has. */
+export interface ModeOrigin {
+  mode?: string;
+  like?: string;
 }
 
 /**
@@ -27,10 +39,10 @@ export interface TreeChange {
 export class MemoryTree {
   private readonly changed = new Map<string, TreeChange>();
 
-  /** `baseMode` tells the modes of the base, when it is itself a tree with changes (a staging overlay). */
+  /** `baseOrigin` tells where the modes of the base come from, when it is itself a tree with changes (a staging overlay). */
   constructor(
     private readonly base: FileReader,
-    private readonly baseMode: (path: string) => string | undefined = () => undefined,
+    private readonly baseOrigin: (path: string) => ModeOrigin = (path) => ({ like: path }),
   ) {}
 
   async read(path: string): Promise<string | undefined> {
@@ -39,16 +51,22 @@ export class MemoryTree {
     return this.base(path);
   }
 
-  /** Without a mode, a file keeps the mode an earlier write gave it (a chmod by an earlier patch). */
-  write(path: string, content: string, mode?: string): void {
-    this.changed.set(path, { content, mode: mode ?? this.modeOf(path) });
+  /** Without a mode (or origin), a file keeps its own: the mode an earlier write gave it, or the base's. */
+  write(path: string, content: string, mode?: string | ModeOrigin): void {
+    const origin = typeof mode === 'string' ? { mode } : mode?.mode !== undefined || mode?.like !== undefined ? mode : this.originOf(path);
+    this.changed.set(path, origin.mode !== undefined ? { content, mode: origin.mode } : { content, modeLike: origin.like });
   }
 
   /** The mode an earlier write set, when one did (a FileReader base does not tell modes). */
   modeOf(path: string): string | undefined {
+    return this.originOf(path).mode;
+  }
+
+  /** Where the mode of `path` comes from (nothing for a deleted path). */
+  originOf(path: string): ModeOrigin {
     const change = this.changed.get(path);
-    if (change) return change.content !== null ? change.mode : undefined;
-    return this.baseMode(path);
+    if (change) return change.content === null ? {} : { mode: change.mode, like: change.modeLike };
+    return this.baseOrigin(path);
   }
 
   remove(path: string): void {
@@ -59,4 +77,19 @@ export class MemoryTree {
   changes(): [string, TreeChange][] {
     return [...this.changed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+/**
+ * The permission bits each written file gets: its git mode, else those its `modeLike` path (or, with
+ * none, the file itself) has in the tree being written (`permissionOf`, read before anything is
+ * written), else 0644.
+ */
+export function permissionsOf(changes: [string, TreeChange][], permissionOf: (path: string) => number | undefined): Map<string, number> {
+  const permissions = new Map<string, number>();
+  for (const [file, change] of changes) {
+    if (change.content === null) continue;
+    // a change made by hand (no mode, no origin) keeps the file's own mode
+    permissions.set(file, change.mode ? parseInt(change.mode.slice(-3), 8) : (permissionOf(change.modeLike ?? file) ?? 0o644));
+  }
+  return permissions;
 }

@@ -1,6 +1,6 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, lstatSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { TreeChange } from '../engine';
+import { permissionsOf, type TreeChange } from '../engine';
 import { assertInsideTree } from '../series/pathSafety';
 import { removeLeftovers } from '../upstream/processLock';
 import { siblingTempPath } from '../util/atomic';
@@ -42,14 +42,17 @@ async function splitSeriesFiles(root: string, changes: [string, TreeChange][]): 
   const release = path.join(root, 'release');
   const series = path.join(root, 'series');
   await fs.mkdir(series, { recursive: true });
+  for (const [file] of changes) await assertInsideTree(release, file, `build: ${file}`);
+  const permissions = permissionsOf(changes, (file) => {
+    const stat = lstatSync(path.join(release, file), { throwIfNoEntry: false });
+    return stat?.isFile() ? stat.mode & 0o777 : undefined;
+  });
   for (const [file, change] of changes) {
-    await assertInsideTree(release, file, `build: ${file}`);
-    const previous = await fs.lstat(path.join(release, file)).catch(() => undefined);
     await fs.rm(path.join(release, file), { force: true });
     if (change.content === null) continue;
     const target = path.join(series, file);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const mode = change.mode ? parseInt(change.mode.slice(-3), 8) : previous ? previous.mode & 0o777 : 0o644;
+    const mode = permissions.get(file) ?? 0o644;
     await fs.writeFile(target, Buffer.from(change.content, 'latin1'), { mode });
     await fs.chmod(target, mode);
   }

@@ -169,6 +169,8 @@ export async function removalCommits(mirrorDir: string, baseCommit: string, targ
  * through the base->target diff. A file gone from the target yields the commits that removed it.
  */
 export async function culpritCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
+  // A rebase onto the base itself (verify's hint for a patch that does not apply): no commits between.
+  if (baseCommit === targetCommit) return [];
   const targetLines = await lineCountAt(mirrorDir, targetCommit, path);
   if (targetLines === undefined) return (await removalCommits(mirrorDir, baseCommit, targetCommit, path)).commits;
   if (targetLines === 0) return (await logRange(mirrorDir, baseCommit, targetCommit, ['--', path])).map(publicFields);

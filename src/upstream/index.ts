@@ -93,8 +93,18 @@ class CachedUpstream implements Upstream {
     // npm never republishes a version: a locked release already cached needs no registry round trip.
     const cached = this.source.immutable && locked ? await this.manifests.read(locked) : undefined;
     if (locked && cached) {
-      this.loadedManifests.set(locked, Promise.resolve(cached));
-      return { version, identity: locked };
+      const problem = await this.identityProblem(version, cached);
+      if (problem === undefined) {
+        this.loadedManifests.set(locked, Promise.resolve(cached));
+        return { version, identity: locked };
+      }
+      // --update-lock: the registry's identity replaces the entry that named another release
+      if (!this.updateLock) {
+        throw new MeshforkError('LOCK_MISMATCH', `${this.lock.file}: release ${version} is locked to ${locked}, but the release with that identity is ${problem}`, {
+          hint: `the lock entry names another release's bytes: record what upstream serves for ${version} with \`meshfork upstream fetch ${version} --update-lock\`, review the diff of meshfork.lock.json and commit it`,
+          details: { version, locked, release: problem },
+        });
+      }
     }
     // Locked but not cached: the download is checked against the locked integrity anyway, so one
     // npm process (pack) does what two did (view, then pack). The registry is asked only when the
@@ -104,6 +114,30 @@ class CachedUpstream implements Upstream {
       return { version, identity: locked };
     }
     return this.identify(version);
+  }
+
+  /**
+   * What the release's own package.json says it is ("name@version"), when that is not the package
+   * and version asked for; undefined when it agrees. An npm lock entry is trusted without a registry
+   * round trip, so a copied or edited entry would otherwise hand out another release's bytes.
+   */
+  private async identityProblem(version: string, manifest: Manifest): Promise<string | undefined> {
+    const entry = manifest.files['package.json'];
+    const bytes = entry && (await this.blobs.read(entry.hash, entry.mode));
+    // An unreadable blob (corrupt, deleted) tells nothing: the manifest's version decides, and the
+    // repair that follows downloads VERSION and checks it against the locked integrity anyway.
+    if (entry && bytes === undefined) return manifest.version === version ? undefined : `${this.source.packageName ?? 'release'}@${manifest.version}`;
+    let own: { name?: unknown; version?: unknown } = {};
+    try {
+      own = bytes ? (JSON.parse(bytes.toString('utf8')) as typeof own) : {};
+    } catch {
+      own = {};
+    }
+    const name = typeof own.name === 'string' ? own.name : '(no name)';
+    const ownVersion = typeof own.version === 'string' ? own.version : manifest.version;
+    const wantedName = this.source.packageName ?? name;
+    if (name === wantedName && ownVersion === version && manifest.version === version) return undefined;
+    return `${name}@${ownVersion}`;
   }
 
   /** Ask upstream what `version` is and record it in the lock file (LOCK_MISMATCH when it differs). */

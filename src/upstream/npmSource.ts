@@ -58,6 +58,10 @@ export class NpmSource implements ReleaseSource {
     private readonly progress: ProgressSink,
   ) {}
 
+  get packageName(): string {
+    return this.pkg;
+  }
+
   async listReleases(): Promise<Release[]> {
     const info = await npmViewPackage(this.pkg, this.cwd);
     // Integrity is per version (a request each); resolve() supplies it, listing only needs versions.

@@ -23,6 +23,8 @@ export interface ReleaseSource {
    * locked release already in the cache needs no network round trip.
    */
   readonly immutable: boolean;
+  /** The package every release must name in its package.json (npm); undefined where releases need not name one (git). */
+  readonly packageName?: string;
   /** Every release, ascending semver. */
   listReleases(): Promise<Release[]>;
   /** What upstream says `version` is now; VERSION_UNKNOWN when it has no such release. */

@@ -3,6 +3,7 @@ import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../e
 import { displayText } from '../series/lines';
 import type { FileChange } from '../series/writer';
 import { operationSourcePath, operationTargetPath, type FileOperation, type Patch } from '../series/types';
+import { baseLineOf } from '../report/baseLines';
 import type { LoadedPatch } from './seriesState';
 import type { FailureKind, Problem } from './types';
 
@@ -22,9 +23,6 @@ export interface AppliesCheck {
   kind?: FailureKind;
   problems: Problem[];
 }
-
-/** Fuzz verify tries on a patch that does not apply strictly, to tell "needs a refresh" from "broken". */
-const DIAGNOSTIC_FUZZ = 3;
 
 function modes(op: FileOperation): { oldMode?: string; newMode?: string } {
   switch (op.kind) {
@@ -53,12 +51,19 @@ async function changesOf(patch: Patch, before: Map<string, string | undefined>, 
   );
 }
 
-/** Problems for a patch that did not apply strictly; fuzz decides whether a refresh is enough. */
-function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcome, file: string): { kind: FailureKind; problems: Problem[] } {
+/**
+ * Problems for a patch that does not apply strictly to its own base. The rule sync check and sync
+ * rebase use decides the kind: upstream already has it (a refresh: drop it), or a conflict, since a
+ * 3-way merge on the patch's own base has nothing to merge. Fuzz decides nothing: a hunk GNU patch
+ * would place by ignoring context lines is still a hunk whose context is wrong.
+ */
+/** Line `line` of `file` as the patch found it, named by the base release's own line when it differs (item 5 of issue 22). */
+type LineLabel = (file: string, line: number) => string;
+
+function failureProblems(patch: Patch, strict: PatchOutcome, file: string, label: LineLabel): { kind: FailureKind; problems: Problem[] } {
   if (strict.status === 'already-applied') {
     return { kind: 'refresh', problems: [{ patch: patch.name, file, message: 'the base already contains this change (the patch applies in reverse)', hint: 'drop it from the series (remove its line from patches/series and the file)' }] };
   }
-  const refresh = fuzzed.status === 'needs-refresh';
   const problems: Problem[] = [];
   strict.files.forEach((fileOutcome, i) => {
     const op = patch.operations[i];
@@ -67,14 +72,13 @@ function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcom
       return;
     }
     for (const hunk of fileOutcome.hunks.filter((h) => h.status === 'conflict')) {
-      const fuzzHunk = fuzzed.files[i]?.hunks[hunk.index];
-      const how = refresh && fuzzHunk?.status === 'fuzz' ? `applies only with fuzz ${fuzzHunk.fuzz} (at line ${fuzzHunk.targetLine})` : 'does not apply';
       const differs = hunk.differingLines?.[0];
-      const detail = differs ? `; line ${differs.line} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
-      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} ${how} at base line ${hunk.baseLine}${detail}` });
+      const source = operationSourcePath(op);
+      const detail = differs ? `; ${label(source, differs.line)} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
+      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at ${label(source, hunk.baseLine)}${detail}` });
     }
   });
-  return { kind: refresh ? 'refresh' : 'broken', problems };
+  return { kind: 'broken', problems };
 }
 
 /** Problems when the base already has a file of the files folder (its pseudo-patch did not apply). */
@@ -91,7 +95,7 @@ function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: stri
 
 /**
  * Apply the series to the base strictly (exact or offset), patch by patch, recording what each one
- * changed. The first patch that needs fuzz or does not apply stops it: later ones build on it.
+ * changed. The first patch that does not apply stops it: later ones build on it.
  * The files folder's pseudo-patch, when there is one, goes first and is not one of `applied`.
  */
 export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string, files?: Patch): Promise<AppliesCheck> {
@@ -107,7 +111,13 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
     }
     created = { name: files.name, changes: await changesOf(files, new Map(), tree) };
   }
-  for (const { patch } of patches) {
+  const all = patches.map((p) => p.patch);
+  for (const [index, { patch }] of patches.entries()) {
+    const label: LineLabel = (file, line) => {
+      const own = baseLineOf(all, index, file, line);
+      if (own === line) return `base line ${line}`;
+      return own === undefined ? `line ${line} (of a file an earlier patch creates)` : `base line ${own} (line ${line} with the earlier patches)`;
+    };
     const before = new Map<string, string | undefined>();
     for (const op of patch.operations) before.set(operationSourcePath(op), await tree.read(operationSourcePath(op)));
     const outcome = await applyPatch(patch, tree, { fuzz: 0 });
@@ -115,12 +125,8 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
       applied.push({ name: patch.name, changes: await changesOf(patch, before, tree) });
       continue;
     }
-    const fuzzed = await applyPatch(patch, new MemoryTree((p) => tree.read(p)), { fuzz: DIAGNOSTIC_FUZZ });
-    const failure = failureProblems(patch, outcome, fuzzed, path.join(patchesRel, patch.name));
-    const hint =
-      failure.kind === 'refresh' && outcome.status !== 'already-applied'
-        ? `refresh it: \`meshfork sync rebase --to ${baseVersion}\` (merges it 3-way or stops for you to resolve; then \`meshfork sync continue\`)`
-        : `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it for you to resolve`;
+    const failure = failureProblems(patch, outcome, path.join(patchesRel, patch.name), label);
+    const hint = `fix the patch so it applies to ${baseVersion}: \`meshfork sync rebase --to ${baseVersion}\` stops at it with conflict markers for you to resolve, then \`meshfork sync continue\``;
     for (const problem of failure.problems) problem.hint ??= hint;
     const later = patches.length - applied.length - 1;
     if (later > 0) failure.problems.push({ message: `${later} later patch(es) not tried: they build on ${patch.name}` });

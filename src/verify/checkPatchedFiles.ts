@@ -14,36 +14,57 @@ async function checkText(dir: string, file: string, content: string): Promise<Sy
   return nodeCheck(target, dir);
 }
 
-/** The patch that broke `file`: the first whose result does not parse, trying the series' steps in order. */
-async function culprit(dir: string, file: string, applied: AppliedPatch[]): Promise<string | undefined> {
-  for (const step of applied) {
-    const change = step.changes.find((c) => c.newPath === file);
-    if (change?.newContent == null) continue;
-    if (await checkText(dir, file, change.newContent)) return step.name;
-  }
-  return undefined;
+/**
+ * The command that fixes patch `index` (0-based) of a series of `count` patches. The last one is the
+ * workspace's HEAD commit (amend it); an earlier one is HEAD~k there, and a fixup commit squashed into
+ * it by a non-interactive autosquash rebase puts the fix in that patch, not in the last one.
+ */
+export function fixPatchHint(file: string, index: number, count: number, check: string): string {
+  const back = count - 1 - index;
+  const commit = back === 0 ? 'git commit -a --amend --no-edit' : `git commit -a --fixup=HEAD~${back} && GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash upstream`;
+  return `fix the patch: \`meshfork edit\`, correct ${file} in .meshfork/work, ${check}, then there \`${commit}\`, then \`meshfork export\``;
+}
+
+/** Where the hint sends the user for the step that broke a file: the files folder, or the patch's own commit. */
+function hintFor(step: AppliedPatch, file: string, applied: AppliedPatch[], files: AppliedPatch | undefined, check: string): string {
+  if (step === files) return `fix ${step.name}${file} (the files folder is copied in as it is), ${check}`;
+  const patches = applied.filter((a) => a !== files);
+  return fixPatchHint(file, patches.indexOf(step), patches.length, check);
 }
 
 /**
- * Every `.js` file the series writes parses with `node --check`: the final tree first (one run per
- * file), and only for a file that fails, each patch's version to name the patch that broke it.
+ * Every `.js` file the series writes parses with \`node --check\` after every patch that writes it,
+ * not only at the end: a later patch that repairs an earlier one's syntax error would leave the
+ * series broken at that patch (for \`edit --at\`, a bisect, a reader). The first step whose version
+ * does not parse is the one named. Identical versions are checked once.
  */
-export async function checkPatchedJs(tree: MemoryTree, applied: AppliedPatch[]): Promise<Problem[]> {
-  const files = tree.changes().filter(([file, change]) => change.content !== null && /\.(c|m)?js$/.test(file));
+export async function checkPatchedJs(tree: MemoryTree, applied: AppliedPatch[], files?: AppliedPatch): Promise<Problem[]> {
+  const steps = files ? [files, ...applied] : applied;
+  const paths = [...new Set(steps.flatMap((step) => step.changes.map((c) => c.newPath)).filter((p): p is string => p !== null && /\.(c|m)?js$/.test(p)))].sort();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-verify-'));
   try {
     const problems: Problem[] = [];
-    for (const [file, change] of files) {
-      const problem = await checkText(dir, file, change.content as string);
-      if (!problem) continue;
-      const patch = await culprit(dir, file, applied);
-      problems.push({
-        patch,
-        file,
-        line: problem.line,
-        message: `${problem.message} (in the patched file${patch ? `, from ${patch}` : ''})`,
-        hint: 'fix the patch: `meshfork edit`, correct the file in .meshfork/work, check it with `node --check FILE`, `git commit -a --amend`, `meshfork export`',
-      });
+    for (const file of paths) {
+      // The final tree first (the common case: one run per file), then each step's version.
+      const final = tree.changes().find(([p]) => p === file)?.[1].content;
+      const finalProblem = typeof final === 'string' ? await checkText(dir, file, final) : undefined;
+      const seen = new Set<string>();
+      for (const step of steps) {
+        const content = step.changes.find((c) => c.newPath === file)?.newContent;
+        if (content == null || seen.has(content)) continue;
+        seen.add(content);
+        const problem = content === final ? finalProblem : await checkText(dir, file, content);
+        if (!problem) continue;
+        const last = step === steps[steps.length - 1];
+        problems.push({
+          patch: step.name,
+          file,
+          line: problem.line,
+          message: `${problem.message} (in ${file} as ${step.name} leaves it${finalProblem || last ? '' : '; a later patch repairs it, but the series must parse after every patch'})`,
+          hint: hintFor(step, file, applied, files, `check it with \`node --check ${file}\``),
+        });
+        break;
+      }
     }
     return problems;
   } finally {
@@ -63,9 +84,10 @@ function jsonPosition(text: string, message: string): { line?: number; column?: 
 export function checkPackageJson(tree: MemoryTree, applied: AppliedPatch[]): Problem[] {
   const change = tree.changes().find(([file]) => file === 'package.json')?.[1];
   if (!change || change.content === null) return [];
-  const patch = [...applied].reverse().find((a) => a.changes.some((c) => c.newPath === 'package.json'))?.name;
+  const step = [...applied].reverse().find((a) => a.changes.some((c) => c.newPath === 'package.json'));
+  const patch = step?.name;
   const text = Buffer.from(change.content, 'latin1').toString('utf8');
-  const hint = 'fix the package.json patch (`meshfork edit`, edit package.json, `git commit -a --amend`, `meshfork export`)';
+  const hint = fixPatchHint('package.json', step ? applied.indexOf(step) : applied.length - 1, applied.length, 'make sure it is valid JSON');
   let pkg: unknown;
   try {
     pkg = JSON.parse(text);

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { filesFolder } from '../config/load';
+import { isMeshforkError } from '../errors';
 import { SERIES_FILE } from '../series/seriesFile';
 import { openUpstream, type Upstream } from '../upstream';
 import { silentProgress, type ProgressSink } from '../util/progress';
@@ -95,7 +96,11 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
         applies = await checkApplies(series.patches, upstream.reader(base), patchesRel, base, series.series.files);
         add(result('applies-strictly', applies.problems, applies.kind ?? 'broken'));
       } catch (error) {
-        add(result('applies-strictly', [problemFromError(error, root)], failureKindOf(error)));
+        if (isMeshforkError(error) && error.code === 'LOCK_MISMATCH') {
+          // The lock is part of the config check: it did not pass after all.
+          checks[checks.findIndex((c) => c.id === 'config')] = result('config', [problemFromError(error, root)], 'input');
+          add(skipped('applies-strictly', 'meshfork.lock.json does not match upstream (see config)'));
+        } else add(result('applies-strictly', [problemFromError(error, root)], failureKindOf(error)));
         applies = undefined;
       } finally {
         upstream?.close();
@@ -113,7 +118,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
           add(skipped('patched-js-parses', why));
           add(skipped('patched-package-json', why));
         } else {
-          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.files ? [applies.files, ...applies.applied] : applies.applied), 'broken'));
+          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.applied, applies.files), 'broken'));
           add(result('patched-package-json', checkPackageJson(applies.tree, applies.applied), 'broken'));
         }
       }

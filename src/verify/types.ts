@@ -9,7 +9,7 @@ export type FailureKind =
   | 'input'
   /** the series or the patched tree is broken: exit 1 */
   | 'broken'
-  /** the series works but a patch must be refreshed (fuzz, not what export writes): exit 3 */
+  /** the series works but a patch must be refreshed (the base already has it, not what export writes): exit 3 */
   | 'refresh'
   /** a program, the upstream or a server could not be reached: exit 4 */
   | 'environment';
@@ -70,7 +70,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'patch-policy': 'patch policy: no trailing whitespace added, no generated or vendored file changed, no move-only patch',
   'applies-strictly': 'the series applies to the base strictly (exact or offset, never fuzz)',
   'up-to-date': 'exporting the applied series reproduces patches/ byte for byte',
-  'patched-js-parses': 'every patched .js file parses (node --check)',
+  'patched-js-parses': 'every patched .js file parses after each patch that writes it (node --check)',
   'patched-package-json': 'the patched package.json is valid',
   'image-assets': 'the image config template renders to valid JSON from the sample environment',
   smoke: 'the patched MeshCentral starts and takes one JWT login over HTTP and WebSocket',

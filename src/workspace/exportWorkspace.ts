@@ -3,6 +3,7 @@ import type { Patch } from '../series/types';
 import { readTree } from './readTree';
 import { listPatchCommits } from './commits';
 import { planExport, type CurrentSeries, type ExportPlan } from './exportPlan';
+import { seriesDigest } from '../series/digest';
 import { requireMeta, writeMeta } from './meta';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { tracePhase } from '../util/tracePhase';
@@ -65,6 +66,7 @@ export async function exportWorkspace(options: {
   // base..HEAD is a straight line, so its last commit is the HEAD that was exported
   const head = listed.at(-1)?.id ?? meta.baseCommit;
   // an unchanged export leaves the record as it is too (writing it costs an fsync)
-  if (head !== meta.syncedHead) await writeMeta(options.workDir, { ...meta, syncedHead: head });
+  const series = seriesDigest(options.patchesDir, options.files?.dir);
+  if (head !== meta.syncedHead || series !== meta.syncedSeries) await writeMeta(options.workDir, { ...meta, syncedHead: head, ...(series === undefined ? {} : { syncedSeries: series }) });
   return { plan, written, removed, unchanged, seriesChanged, ...(newFiles ? { files: newFiles } : {}) };
 }

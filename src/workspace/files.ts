@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FileReader, TreeChange } from '../engine/tree';
+import { permissionsOf, type FileReader, type TreeChange } from '../engine/tree';
 
 /*
  * Synchronous file calls: edit applies hundreds of patches one file at a time, and each
@@ -22,17 +22,19 @@ export function directoryReader(dir: string): FileReader {
 /**
  * Write engine results into a directory. A file is unlinked before it is written, so a
  * hard link into the upstream cache is replaced, never modified. Without a mode from the patch,
- * a file keeps its executable bit.
+ * a file keeps its executable bit (a renamed or copied one, its source's).
  */
 export async function writeChanges(dir: string, changes: [string, TreeChange][]): Promise<void> {
+  const permissions = permissionsOf(changes, (file) => {
+    const stat = statSync(path.join(dir, file), { throwIfNoEntry: false });
+    return stat?.isFile() ? (stat.mode & 0o100 ? 0o755 : 0o644) : undefined;
+  });
   for (const [file, change] of changes) {
     const target = path.join(dir, file);
-    const before = statSync(target, { throwIfNoEntry: false });
     rmSync(target, { force: true });
     if (change.content === null) continue;
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, Buffer.from(change.content, 'latin1'));
-    const executable = change.mode === undefined ? Boolean(before && before.mode & 0o100) : change.mode === '100755';
-    chmodSync(target, executable ? 0o755 : 0o644);
+    chmodSync(target, permissions.get(file) === 0o755 ? 0o755 : 0o644);
   }
 }

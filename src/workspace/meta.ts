@@ -11,14 +11,17 @@ export interface WorkspaceMeta {
   baseCommit: string;
   /** HEAD when the workspace last matched patches/ (after it was built, or after an export). */
   syncedHead: string;
+  /** seriesDigest of patches/ at that moment (absent in records of older meshfork versions). */
+  syncedSeries?: string;
 }
 
-/** Three strings, checked by hand: every edit and export reads this record, and zod costs more to load than the rest of an export. */
+/** Three or four strings, checked by hand: every edit and export reads this record, and zod costs more to load than the rest of an export. */
 function checkMeta(raw: unknown): WorkspaceMeta | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const { version, baseCommit, syncedHead } = raw as Record<string, unknown>;
+  const { version, baseCommit, syncedHead, syncedSeries } = raw as Record<string, unknown>;
   if (typeof version !== 'string' || typeof baseCommit !== 'string' || typeof syncedHead !== 'string') return undefined;
-  return { version, baseCommit, syncedHead };
+  if (syncedSeries !== undefined && typeof syncedSeries !== 'string') return undefined;
+  return syncedSeries === undefined ? { version, baseCommit, syncedHead } : { version, baseCommit, syncedHead, syncedSeries };
 }
 
 function metaFile(workDir: string): string {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { seriesDigest } from '../series/digest';
 import { readMeta, type WorkspaceMeta } from './meta';
 import { wsGit, wsGitText } from './workspaceGit';
 
@@ -47,4 +48,12 @@ export async function workspaceStatus(workDir: string): Promise<WorkspaceStatus 
 /** Commits on top of the upstream commit (0 when git cannot tell); only `sync status` shows it, so it is its own git run. */
 export async function countCommits(workDir: string, meta: WorkspaceMeta): Promise<number> {
   return Number(await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0'));
+}
+
+/**
+ * Whether patches/ changed since the workspace last matched it (a `git checkout patches`, a pull):
+ * the workspace then holds a series patches/ does not, and rebuilding it would lose that silently.
+ */
+export function seriesDrifted(meta: WorkspaceMeta, patchesDir: string, filesDir?: string): boolean {
+  return meta.syncedSeries !== undefined && seriesDigest(patchesDir, filesDir) !== meta.syncedSeries;
 }

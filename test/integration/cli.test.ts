@@ -122,7 +122,7 @@ describe('meshfork CLI', () => {
       const result = await runCli(['series'], { cwd: project });
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      expect(result.stdout).toMatch(/^3 patch\(es\) in patches\/series, verified against upstream 1\.1\.55:/);
+      expect(result.stdout).toMatch(/^3 patch\(es\) in patches\/series for base 1\.1\.55, parsed; not applied to upstream \(run `meshfork verify` or `meshfork sync check`\):/);
       expect(result.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual([
         'add-the-jwt-single-sign-on-module.patch',
         'serve-jwt-logins-from-the-web-server.patch',

@@ -86,15 +86,15 @@ test('unlisted patch: the series check fails (exit 2) naming the file; later che
   expect(statuses(report)['applies-strictly']).toBe('skip');
 });
 
-test('fuzz-only patch: applies-strictly fails with exit 3 (a refresh), naming the hunk line and the fuzz it needs', async () => {
-  // the first context line of the hunk no longer matches 1.1.55; GNU patch would place it with fuzz 1
+test('a patch whose context names another value (GNU patch would place it with fuzz 1): applies-strictly fails with exit 1, a conflict as sync check says', async () => {
+  // the first context line of the hunk no longer matches 1.1.55
   const dir = brokenCopy({ [PIN]: (t) => t.replace(' "express": "4.21.2",', ' "express": "4.21.1",') });
   const report = await run(dir);
-  expect(report.exitCode).toBe(3);
+  expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['applies-strictly']);
   const [problem] = problems(report, 'applies-strictly');
   expect(problem).toMatchObject({ patch: PIN, file: `patches/${PIN}`, line: PIN_HUNK() });
-  expect(problem.message).toMatch(/^package\.json hunk 1 applies only with fuzz 1 \(at line 46\) at base line 46; line 46 is "\\"express\\": \\"4\.21\.2\\","/);
+  expect(problem.message).toMatch(/^package\.json hunk 1 does not apply at base line 46; base line 46 is "\\"express\\": \\"4\.21\.2\\","/);
   expect(problem.hint).toContain('meshfork sync rebase --to 1.1.55');
   expect(statuses(report)['up-to-date']).toBe('skip');
 });

@@ -12,7 +12,7 @@ export const registerSeries: Registrar = (program, dispatch) => {
         const { seriesCommand } = await import('../../commands/series');
         const summary = await seriesCommand({ cwd: globals.cwd, configFile: globals.config });
         const rel = path.relative(globals.cwd, summary.patchesDir) || '.';
-        const lines = [`${summary.patches.length} patch(es) in ${rel}/series, verified against upstream ${summary.base}:`];
+        const lines = [`${summary.patches.length} patch(es) in ${rel}/series for base ${summary.base}, parsed; not applied to upstream (run \`meshfork verify\` or \`meshfork sync check\`):`];
         if (summary.newFiles) lines.push(`  0. ${summary.newFiles.folder}  ${summary.newFiles.paths.length} new file(s), created before the patches${globals.verbose ? `: ${summary.newFiles.paths.join(', ')}` : ''}`);
         summary.patches.forEach((p, i) => {
           lines.push(`${String(i + 1).padStart(3)}. ${p.name}  ${p.subject}`);

@@ -84,7 +84,13 @@ function statusText(status: SyncStatusResult, globals: GlobalOptions): string {
   } else lines.push('No rebase in progress.');
   if (status.workspace) {
     const w = status.workspace;
-    const state = status.rebase ? ', the rebase in progress' : w.unexported ? ', with work not exported yet' : ', in step with patches/';
+    const state = status.rebase
+      ? ', the rebase in progress'
+      : w.unexported
+        ? ', with work not exported yet'
+        : w.drifted
+          ? ', out of step: patches/ changed since the workspace last matched it (`meshfork export` writes the workspace back, `meshfork edit --force` rebuilds it from patches/)'
+          : ', in step with patches/';
     lines.push(`Workspace ${rel(globals, w.dir)}: upstream ${w.version} + ${w.commits} commit(s)${state}.`);
     if (w.dirty.length) lines.push(`Uncommitted: ${w.dirty.slice(0, 10).join(', ')}${w.dirty.length > 10 ? ', ...' : ''}`);
     if (w.gitOperation) lines.push(`A git ${w.gitOperation} is in progress there.`);

@@ -8,7 +8,7 @@ Exit codes:
   0  every check passed (skipped ones are listed with the reason)
   1  a check failed: a patch does not apply, a patched file does not parse, policy, image assets, smoke login
   2  config, lock, series or patch header problem, or --smoke without its environment
-  3  only refreshes needed: a patch applies only with fuzz, or patches/ is not what export writes
+  3  only refreshes needed: the base already contains a patch, or patches/ is not what export writes
   4  environment: upstream unreachable, git/npm/node failing, PostgreSQL unreachable in --smoke
 `;
 
