@@ -39,6 +39,16 @@ export class MemoryTree {
     return this.base(path);
   }
 
+  /** True when a write or removal here changed `path`. */
+  hasChange(path: string): boolean {
+    return this.changed.has(path);
+  }
+
+  /** The file as the underlying tree has it, before any write here. */
+  readOriginal(path: string): Promise<string | undefined> {
+    return this.base(path);
+  }
+
   /** Without a mode, a file keeps the mode an earlier write gave it (a chmod by an earlier patch). */
   write(path: string, content: string, mode?: string): void {
     this.changed.set(path, { content, mode: mode ?? this.modeOf(path) });
