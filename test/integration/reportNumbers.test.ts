@@ -17,6 +17,7 @@
  *     1.1.0 plus a.patch (38)
  *   - a target that does not descend from the base (item 10): the line differs because 1.0.1 lacks
  *     "Reword line 31", and the report says so (lackedBaseCommits)
+ *   - `-q sync check` prints the verdict line
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -153,4 +154,11 @@ test('item 10: a release branched from an older tag: the report names the base c
   );
   const text = await cli(['sync', 'check', '--to', '1.0.1']);
   expect(text.stdout).toContain(`        lacks base commit ${ids.reword.slice(0, 10)} Reword line 31 (Up Stream, 2026-01-02)\n`);
+});
+
+test('-q sync check prints the verdict line (and nothing else), whatever the exit code', async () => {
+  const conflict = await cli(['-q', 'sync', 'check', '--to', '1.1.0']);
+  expect([conflict.exitCode, conflict.stdout, conflict.stderr]).toEqual([1, 'conflict: 1.1.0: 1 of 2 patches conflict (1 conflict, 1 offset)\n', '']);
+  const clean = await cli(['-q', 'sync', 'check', '--to', '1.0.0']);
+  expect([clean.exitCode, clean.stdout, clean.stderr]).toEqual([0, 'clean: 1.0.0: every patch applies exactly (2 patches)\n', '']);
 });
