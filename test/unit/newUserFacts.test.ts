@@ -1,7 +1,8 @@
 /*
  * What a new user reads and runs first, checked against the files that do it: the quick start names
  * every system package .ci/run installs, README's `apply --out build/...` output is git-ignored, and
- * .ci/run prints how long it took however it ends.
+ * .ci/run prints how long it took however it ends, and every command's help (groups included) lists
+ * the exit codes README promises. The help test runs the built bin/meshfork (npm run build first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,4 +39,11 @@ test('.ci/run prints its elapsed time when it passes and when it fails', () => {
     expect(run.stdout.trim()).toMatch(line);
     expect(run.status).toBe(Number(end.split(' ')[1]));
   }
+});
+
+test.each([['import', 'mbox'], ['import', 'quilt'], ['import'], ['upstream']])('meshfork %s %s --help lists its exit codes', (...words) => {
+  const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'meshfork'), ...words.filter(Boolean), '--help'], { encoding: 'utf8' });
+  expect(help).toMatch(/\nExit codes[^\n]*:\n  0  [^\n]+\n(  [1-4]  [^\n]+\n)+/);
+  expect(help).toContain('\n  2  ');
+  expect(help).toContain('\n  4  ');
 });
