@@ -11,7 +11,11 @@
 #   security-flagged upstream commits put the "security" label on the pull request or the issue.
 #
 # Environment: MESHFORK (default `npx --no-install meshfork`), SYNC_TO (a release instead of the newest),
-# SYNC_REMOTE (default origin), SYNC_OUT (report folder, default .), GH (default gh; needs GH_TOKEN).
+# SYNC_REMOTE (default origin), SYNC_OUT (report folder, default .), GH (default gh; needs GH_TOKEN),
+# SYNC_TOKEN_SOURCE (app, MESHFORK_SYNC_TOKEN or GITHUB_TOKEN: which token GH_TOKEN is; with GITHUB_TOKEN
+# GitHub starts no workflow for the pull request, and the run warns so).
+# SYNC_TO may be written v1.1.58 or =1.1.58 like every meshfork version: the branch, the pull request and
+# the security lookup use 1.1.58.
 set -euo pipefail
 
 MESHFORK=${MESHFORK:-npx --no-install meshfork}
@@ -37,6 +41,8 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$OUT/sync-check.md" >> "$GITHUB_
 # 2. Anything newer?
 if [ -n "${SYNC_TO:-}" ]; then
   target=$SYNC_TO
+  target=${target#=}
+  target=${target#v}
 elif [ "$(json_field "$OUT/sync-check.json" 'r.upToDate')" = "true" ]; then
   echo "Up to date: no release newer than the base inside \"supports\"."
   exit 0
@@ -73,6 +79,9 @@ if [ "$rebase_status" -eq 0 ]; then
   # 4a. Push the branch and open the pull request with the summary.
   $MESHFORK sync push --remote "$REMOTE" --branch "$branch"
   $GH pr create --head "$branch" --title "Upstream MeshCentral $target" --body-file "$OUT/sync-summary.md" "${labels[@]}"
+  if [ "${SYNC_TOKEN_SOURCE:-}" = "GITHUB_TOKEN" ]; then
+    echo "::warning::The pull request was opened with GITHUB_TOKEN: GitHub starts no workflow for it, so ci.yml does not run on it. Set the MESHFORK_SYNC_TOKEN secret or a GitHub App (UPSTREAM_SYNC.md, \"The token\"), or close and reopen the pull request to start CI."
+  fi
   exit 0
 elif [ "$rebase_status" -eq 1 ]; then
   # 4b. One issue for the conflict: updated when one is open already, else opened.

@@ -20,6 +20,8 @@ export interface CommandOutcome {
   json: unknown;
   /** Printed on stdout otherwise (unless empty). */
   text: string;
+  /** With -q: printed instead of `text`, whatever the exit code (a command's one-line verdict). */
+  quietText?: string;
 }
 
 export type CommandRunner = (globals: GlobalOptions) => Promise<CommandOutcome>;

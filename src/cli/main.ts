@@ -95,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     globals = resolveGlobals(program.opts<RawGlobals>(), process.env);
     const outcome = await runner(globals);
     if (globals.json) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
+    else if (globals.quiet && outcome.quietText !== undefined) process.stdout.write(`${outcome.quietText}\n`);
     else if (outcome.text && !(globals.quiet && outcome.exitCode === ExitCode.ok)) process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
     return outcome.exitCode;
   } catch (error) {

@@ -11,7 +11,7 @@ import type { CheckMemo } from '../report/checkMemo';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
 import { appliedPatches, operationTargetPath, touchedPaths, type Patch } from '../series/types';
-import { culpritCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
+import { culpritCommits, descendsFrom, lackedBaseCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
 import { openUpstream, type Release, type Upstream } from '../upstream';
 import { assertReleaseInRange, requireBaseRelease } from '../upstream/version';
 import { mapLimit } from '../util/mapLimit';
@@ -43,6 +43,8 @@ async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, up
 interface Culprits {
   commits: Map<string, UpstreamCommit[]>;
   renamedTo: Map<string, string>;
+  /** Per failing hunk: base commits the target lacks that touched its lines (a target that does not descend from the base). */
+  lacked: Map<string, UpstreamCommit[]>;
 }
 
 /**
@@ -50,7 +52,8 @@ interface Culprits {
  * @@ lines count the earlier patches on its file: they are mapped back to the base release first.
  */
 async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Culprits> {
-  const found: Culprits = { commits: new Map(), renamedTo: new Map() };
+  const found: Culprits = { commits: new Map(), renamedTo: new Map(), lacked: new Map() };
+  let descends: boolean | undefined;
   for (const patchOutcome of outcome.patches) {
     const patch = patches.find((p) => p.name === patchOutcome.name);
     for (const file of patchOutcome.files) {
@@ -72,6 +75,8 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
         // The base checked against itself has no history in between (and git log -L refuses an empty range).
         const commits = targetCommit === history.baseCommit ? [] : await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
         found.commits.set(hunkKey(ref), commits);
+        descends ??= targetCommit === history.baseCommit || (await descendsFrom(history.mirrorDir, history.baseCommit, targetCommit));
+        found.lacked.set(hunkKey(ref), descends ? [] : await lackedBaseCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end }));
       }
     }
   }
@@ -128,6 +133,7 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
     outcome,
     patches,
     culprits: culprits?.commits,
+    lackedBaseCommits: culprits?.lacked,
     renamedTo: culprits?.renamedTo,
     securityCommits: history ? history.security.get(release.identity) ?? [] : null,
   });

@@ -1,6 +1,7 @@
 import { assertNever } from '../errors';
 import { splitLines } from '../series/lines';
-import type { FileOperation, Hunk, Patch } from '../series/types';
+import { operationSourcePath, type FileOperation, type Hunk, type Patch } from '../series/types';
+import { withReleaseLines } from './releaseLines';
 import { applyBinary, binaryAlreadyApplied } from './binary';
 import { bestFit } from './differingLines';
 import { applyHunks, newSide, reverseHunk, type MatchOptions } from './hunks';
@@ -52,7 +53,8 @@ async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<Fi
   const info = describe(op);
   const source = op.kind === 'create' ? undefined : op.kind === 'rename' || op.kind === 'copy' ? op.from : op.path;
   const target = op.kind === 'rename' ? op.to : op.path;
-  const existing = source === undefined ? await tree.read(target) : await (ctx.movedInto.has(source) ? ctx.before : tree).read(source);
+  const swapped = (op.kind === 'rename' || op.kind === 'copy') && ctx.movedInto.has(op.from);
+  const existing = source === undefined ? await tree.read(target) : await (swapped ? ctx.before : tree).read(source);
   if (op.kind === 'create' && existing !== undefined) {
     return { outcome: { ...info, status: binaryAlreadyApplied(op.binary, existing) ? 'already-applied' : 'conflict', hunks: [] }, writes: [] };
   }
@@ -113,8 +115,11 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number,
       const moves = op.kind === 'rename' || op.kind === 'copy';
       const source = moves ? op.from : op.path;
       const target = op.kind === 'rename' ? op.to : op.path;
-      // The source of a move that an earlier move of this patch overwrote is read as it was (a swap).
-      const existing = await (ctx.movedInto.has(source) ? ctx.before : tree).read(source);
+      // The source of a move (or a deletion) that an earlier move of this patch overwrote is read as
+      // it was (a swap, `git diff -M -B`); a modify of a path an earlier move wrote applies to that
+      // result, as git apply does ("same file after rename": the second diff applies to the first's result).
+      const swapped = op.kind !== 'modify' && ctx.movedInto.has(source);
+      const existing = await (swapped ? ctx.before : tree).read(source);
       const targetTaken = moves && (await tree.read(target)) !== undefined && !ctx.vacated.has(target);
       if (existing === undefined) {
         const status = op.kind === 'delete' || (moves && (await tree.read(target)) !== undefined) ? 'already-applied' : 'missing';
@@ -311,8 +316,16 @@ export async function applySeries(patches: Patch[], tree: MemoryTree, options: A
   const outcomes: PatchOutcome[] = [];
   const leftOut: LeftOutRegions = new Map();
   for (const patch of patches) {
+    // Files earlier patches changed, as this patch finds them: their differing lines are mapped to the release's lines.
+    const sources = patch.operations.map(operationSourcePath);
+    const found = await Promise.all(sources.map((p) => (tree.hasChange(p) ? tree.read(p) : Promise.resolve(null))));
     const outcome = await applyPatch(patch, tree, opts);
     if (opts.onConflict === 'reject') trackLeftOutHunks(patch, outcome, leftOut);
+    for (const [i, file] of outcome.files.entries()) {
+      if (!file.hunks.some((h) => h.differingLines?.length)) continue;
+      const release = found[i] === null ? null : await tree.readOriginal(sources[i]);
+      for (const h of file.hunks) if (h.differingLines?.length) h.differingLines = withReleaseLines(h.differingLines, release, found[i]);
+    }
     outcomes.push(outcome);
   }
   return { patches: outcomes, status: worstStatus(outcomes.map((o) => o.status)) };

@@ -124,13 +124,17 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
     }
     const { pos, fuzz, prefix, suffix } = placed;
     if (same) replacement = newSideFromImage(hunk, image, pos);
-    const offset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
+    // GNU patch's running offset (where the next hunk is guessed) counts only the hunks placed so far.
+    const placementOffset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
     const removeCount = pattern.length - prefix - suffix;
     image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));
     // As git apply -v and GNU patch print it: the line in the file patched so far.
     const targetLine = pos + 1;
+    // Strict: git apply -v's offset, targetLine - the @@ new start, also after a hunk of this patch was
+    // left out (its lines are in the new start but not in the file). With fuzz: GNU patch's.
+    const offset = maxFuzz === 0 ? targetLine - Math.max(hunk.newStart, 1) : placementOffset;
     delta += replacement.length - pattern.length;
-    lastOffset = offset;
+    lastOffset = placementOffset;
     frozen = pos + replacement.length - trail;
     outcomes.push({
       index,

@@ -51,6 +51,16 @@ export class MemoryTree {
     return this.base(path);
   }
 
+  /** True when a write or removal here changed `path`. */
+  hasChange(path: string): boolean {
+    return this.changed.has(path);
+  }
+
+  /** The file as the underlying tree has it, before any write here. */
+  readOriginal(path: string): Promise<string | undefined> {
+    return this.base(path);
+  }
+
   /** Without a mode (or origin), a file keeps its own: the mode an earlier write gave it, or the base's. */
   write(path: string, content: string, mode?: string | ModeOrigin): void {
     const origin = typeof mode === 'string' ? { mode } : mode?.mode !== undefined || mode?.like !== undefined ? mode : this.originOf(path);

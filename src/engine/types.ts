@@ -9,6 +9,8 @@ export type LineEnding = 'CRLF' | 'LF' | 'none';
 export interface DifferingLine {
   /** 1-based line in the file as the patch found it. */
   line: number;
+  /** The same line counted in the release alone (without the earlier patches); null when an earlier patch wrote it. Set by applySeries. */
+  releaseLine?: number | null;
   /** Decoded as UTF-8, without the line ending. */
   expected: string;
   actual: string;

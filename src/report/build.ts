@@ -41,6 +41,8 @@ export interface ReleaseInput {
   patches: Patch[];
   /** Culprit commits per failing hunk (hunkKey) and missing file (fileKey); absent key or undefined map: unknown (npm upstream). */
   culprits?: Map<string, UpstreamCommit[]>;
+  /** Per failing hunk (hunkKey): commits of the base the target lacks that touched its lines; absent: unknown (npm upstream). */
+  lackedBaseCommits?: Map<string, UpstreamCommit[]>;
   securityCommits: UpstreamCommit[] | null;
   /** For a missing file (fileKey): where the commit that removed it renamed it to. */
   renamedTo?: Map<string, string>;
@@ -64,6 +66,7 @@ function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk:
   const ref = { patch, path: file.path, index: hunk.index };
   const source = findHunk(input.patches, ref);
   const culprits = input.culprits && isFailingHunk(hunk) ? input.culprits.get(hunkKey(ref)) ?? null : null;
+  const lackedBaseCommits = input.lackedBaseCommits && isFailingHunk(hunk) ? input.lackedBaseCommits.get(hunkKey(ref)) ?? null : null;
   return {
     index: hunk.index,
     status: hunk.status,
@@ -75,8 +78,9 @@ function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk:
     offset: hunk.offset ?? null,
     fuzz: hunk.fuzz ?? null,
     conflictRange: hunk.conflictRange ?? null,
-    differingLines: hunk.differingLines ?? [],
+    differingLines: (hunk.differingLines ?? []).map((d) => ({ ...d, releaseLine: d.releaseLine === undefined ? d.line : d.releaseLine })),
     culprits,
+    lackedBaseCommits,
     dependsOn: hunk.dependsOn ?? [],
   };
 }

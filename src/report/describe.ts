@@ -1,7 +1,7 @@
 /* Wording shared by the text and markdown renderers, so both say the same thing the same way. */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, StatusCounts, SyncCheckReport, UpstreamCommit } from './schema';
 
-type DifferingLine = HunkReport['differingLines'][number];
+type DifferingLine = Omit<HunkReport['differingLines'][number], 'releaseLine'>;
 import { STATUS_SEVERITY } from './status';
 
 /** Signed number, as offsets are usually written: +4, -37, 0. */
@@ -170,4 +170,9 @@ export function upToDateSentence(report: SyncCheckReport): string {
 
 export function upstreamLabel(report: SyncCheckReport): string {
   return `${report.upstream.kind} ${report.upstream.source}`;
+}
+
+/** Where a differing line is, in the release's own numbering ("36"); a line an earlier patch wrote has none: "38 (written by an earlier patch)". */
+export function releaseLineLabel(d: HunkReport['differingLines'][number]): string {
+  return d.releaseLine === null ? `${d.line} (written by an earlier patch)` : String(d.releaseLine);
 }

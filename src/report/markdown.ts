@@ -3,7 +3,7 @@
  * releases were checked, a table per release, and details per failing hunk.
  */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
-import { baseVerdict, commitSummary, dependencyPhrase, differenceWords, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseVerdict, upToDateSentence, upstreamLabel, visibleLine } from './describe';
+import { baseVerdict, commitSummary, dependencyPhrase, differenceWords, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseLineLabel, releaseVerdict, upToDateSentence, upstreamLabel, visibleLine } from './describe';
 import { needsAttention } from './status';
 
 /** Text inside a table cell: pipes escaped, no line breaks. */
@@ -75,11 +75,17 @@ function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileRepor
     out.push('', `Lines of ${release.version} that differ from the patch's context (- expected, + upstream):`, '');
     const diff = hunk.differingLines.flatMap((d) => {
       const words = differenceWords(d);
-      return [`- ${d.line}: ${visibleLine(d.expected, d, 'expected')}`, `+ ${d.line}: ${visibleLine(d.actual, d, 'actual')}${words ? `   (${words})` : ''}`];
+      const at = releaseLineLabel(d);
+      return [`- ${at}: ${visibleLine(d.expected, d, 'expected')}`, `+ ${at}: ${visibleLine(d.actual, d, 'actual')}${words ? `   (${words})` : ''}`];
     });
     out.push(...fenced('diff', diff));
   }
-  return [...out, '', ...commitList('Upstream commits that changed these lines:', hunk.culprits)];
+  return [
+    ...out,
+    '',
+    ...commitList('Upstream commits that changed these lines:', hunk.culprits),
+    ...commitList(`Base commits that ${release.version} lacks (it does not descend from the base) and that changed these lines, so they differ because ${release.version} never got them:`, hunk.lackedBaseCommits),
+  ];
 }
 
 function releaseSection(report: SyncCheckReport, release: ReleaseReport): string[] {

@@ -32,6 +32,7 @@ const lineEndingSchema = z.enum(['CRLF', 'LF', 'none']);
 export const differingLineSchema = z
   .object({
     line: line.describe('1-based line in the file as the patch found it: the release, plus the earlier patches on that file'),
+    releaseLine: line.nullable().describe('the same line counted in the target release alone (what reports show); null when an earlier patch of the series wrote it'),
     expected: z.string().describe('what the hunk expected there (from the base release), without the line ending'),
     actual: z.string().describe('what the target release has, without the line ending'),
     difference: z
@@ -65,6 +66,10 @@ export const hunkReportSchema = z
     conflictRange: z.object({ start: line, end: line }).strict().nullable().describe('conflict region in the merged target file'),
     differingLines: z.array(differingLineSchema).describe('for conflicts: target lines that differ from the hunk'),
     culprits: z.array(commitSchema).nullable().describe('upstream commits between base and target that touched these lines; null when the upstream has no history (npm) or the hunk applied'),
+    lackedBaseCommits: z
+      .array(commitSchema)
+      .nullable()
+      .describe('a target that does not descend from the base (branched from an older tag): commits of the base that the target lacks and that touched these lines, so these lines differ because the target never got them; [] when the target descends from the base; null when the upstream has no history (npm) or the hunk applied'),
     dependsOn: z.array(hunkDependencySchema).describe('conflicting hunks of earlier patches, left out, whose lines this hunk overlaps: resolve those first'),
   })
   .strict();

@@ -11,6 +11,7 @@ import {
   hunkLabel,
   hunkPlacement,
   offsetSummary,
+  releaseLineLabel,
   releaseVerdict,
   shortCommit,
   upToDateSentence,
@@ -59,10 +60,12 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
       if (dependency) out.push(`        ${dependency}`);
       for (const d of hunk.differingLines) {
         const words = differenceWords(d);
-        out.push(`        line ${d.line} expected: ${visibleLine(d.expected, d, 'expected')}`);
-        out.push(`        ${' '.repeat(`line ${d.line} `.length)}upstream: ${visibleLine(d.actual, d, 'actual')}${words ? style.yellow(`   (${words})`) : ''}`);
+        const at = `line ${releaseLineLabel(d)} `;
+        out.push(`        ${at}expected: ${visibleLine(d.expected, d, 'expected')}`);
+        out.push(`        ${' '.repeat(at.length)}upstream: ${visibleLine(d.actual, d, 'actual')}${words ? style.yellow(`   (${words})`) : ''}`);
       }
       for (const commit of hunk.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
+      for (const commit of hunk.lackedBaseCommits ?? []) out.push(`        lacks base commit ${shortCommit(commit)}`);
     }
   }
   if (patch.status === 'already-applied' && out.length === 0) out.push(`      ${version} already contains this change; drop the patch`);

@@ -56,6 +56,11 @@ export function parsePatch(name: string, text: string, options: PatchOptions = {
     const line = text.slice(0, nul).split('\n').length;
     throw new MeshforkError('PATCH_BINARY', `${name}:${line}: the patch file contains NUL bytes`, { hint: 'binary content is not supported in a series; use a git binary patch (git diff --binary --full-index)' });
   }
+  // An empty patch file changes nothing, as quilt and dpkg-source treat it: a patch with no operations.
+  if (text.trim() === '') {
+    const header = parseForeignHeader(name, []);
+    return { name, header, operations: [], source: { text, headerText: '', format: headerFormat([]) }, ...(options.strip !== undefined || options.ignoreTrailingWhitespace ? { options } : {}) };
+  }
   const lines = splitLines(text);
   refuseMbox(name, lines);
   const cur = new Cursor(lines, name, options.strip ?? 1, options.strip !== undefined);

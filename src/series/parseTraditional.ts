@@ -80,8 +80,11 @@ export function parseTraditionalFile(cur: Cursor): FileOperation {
   const oldPath = oldMissing && minus.name === '/dev/null' ? undefined : path(minus, minusLine);
   const newPath = newMissing && plus.name === '/dev/null' ? undefined : path(plus, plusLine);
   const indexPath = indexName === undefined ? undefined : (stripOrUndefined(cur, indexName));
-  // GNU patch names the file from the new side unless it does not exist; Index: breaks a tie.
-  const target = oldPath !== undefined && newPath !== undefined && oldPath !== newPath && indexPath !== undefined && [oldPath, newPath].includes(indexPath) ? indexPath : newMissing ? (oldPath ?? newPath) : (newPath ?? oldPath);
+  // Two different names: an Index: line naming one decides; else the better name as GNU patch and
+  // git apply choose it (`--- x` / `+++ x.new` patches x): fewest folders, then the shorter base
+  // name, then the shorter name, the new side on a tie.
+  const differ = oldPath !== undefined && newPath !== undefined && oldPath !== newPath;
+  const target = differ && indexPath !== undefined && [oldPath, newPath].includes(indexPath) ? indexPath : differ ? betterName(oldPath, newPath) : newMissing ? (oldPath ?? newPath) : (newPath ?? oldPath);
   if (target === undefined) throw invalid(name, minusLine, 'both sides of the diff are /dev/null');
   assertSafePath(target, `${name}:${minusLine}`);
   if (oldMissing && !newMissing) {
@@ -91,6 +94,14 @@ export function parseTraditionalFile(cur: Cursor): FileOperation {
   if (newMissing && !oldMissing) return { kind: 'delete', path: target, mode: '100644', hunks };
   if (hunks.length === 0) throw invalid(name, plusLine + 1, `"${target}" has ---/+++ headers but no hunk`);
   return { kind: 'modify', path: target, hunks };
+}
+
+/** GNU patch's best_name (and git's find_name_traditional): fewest components, shortest base name, shortest name; `b` on a tie. */
+function betterName(a: string, b: string): string {
+  const key = (p: string) => [p.split('/').length, p.slice(p.lastIndexOf('/') + 1).length, p.length];
+  const [ka, kb] = [key(a), key(b)];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? a : b;
+  return b;
 }
 
 function stripOrUndefined(cur: Cursor, raw: string): string | undefined {

@@ -181,3 +181,25 @@ export async function culpritCommits(mirrorDir: string, baseCommit: string, targ
   });
   return parseLog(log.stdout.toString('utf8')).map(publicFields);
 }
+
+/** True when `targetCommit` descends from `baseCommit` (the usual case: a newer release on the same line). */
+export async function descendsFrom(mirrorDir: string, baseCommit: string, targetCommit: string): Promise<boolean> {
+  const result = await runGit(['merge-base', '--is-ancestor', baseCommit, targetCommit], { cwd: mirrorDir, okExitCodes: [0, 1] });
+  return result.exitCode === 0;
+}
+
+/**
+ * For a target that does not descend from the base (a release branched from an older tag): the
+ * commits of the base that the target lacks (target..base) and that touched base lines `range` of
+ * `path`, newest first. Those lines differ because the target never got them, which base..target
+ * culprits cannot show. `git log -L` reads the range at the tip, here the base: no mapping needed.
+ */
+export async function lackedBaseCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
+  const log = await runGit(['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${range.start},${range.end}:${path}`, `${targetCommit}..${baseCommit}`], {
+    cwd: mirrorDir,
+    okExitCodes: [0, 128],
+  });
+  // 128: the path or range is not in the base (a file an earlier patch created): nothing the target lacks.
+  if (log.exitCode !== 0) return [];
+  return parseLog(log.stdout.toString('utf8')).map(publicFields);
+}

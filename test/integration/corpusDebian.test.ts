@@ -15,7 +15,7 @@ import { debianSource } from '../support/debianCorpus';
 
 // Small packages whose debian/patches carry Index:/==== preambles, diff -Naur time stamps, DEP-3 and git headers.
 const PACKAGES = ['sl', 'figlet', 'cowsay', 'tree', 'bzip2', 'lsof', 'less', 'bc', 'unzip', 'gzip', 'cpio', 'zlib', 'patch'];
-jest.setTimeout(180000);
+jest.setTimeout(900000);
 
 let tmp: string;
 beforeAll(() => {

@@ -14,7 +14,7 @@ import { runGit } from '../../src/tools/git';
 import { engineApply, listing } from '../support/engineFiles';
 import { CORPUS_DIR, debianSource } from '../support/debianCorpus';
 
-jest.setTimeout(180000);
+jest.setTimeout(900000);
 const VECTORS = path.join(CORPUS_DIR, 'git-apply-tests');
 
 /** t/t4101, t4109, t4110, t4135 of git's source, extracted once from the orig tarball. */

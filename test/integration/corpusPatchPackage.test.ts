@@ -20,7 +20,7 @@ import { readTree } from '../../src/workspace/backup';
 import { ensureTarballs, loadCorpus, packageDir, splitSpec, type CorpusPatch } from '../support/patchPackageCorpus';
 import { REPO_ROOT } from '../support/release';
 
-jest.setTimeout(300000);
+jest.setTimeout(900000);
 const corpus = loadCorpus();
 const PATCH_PACKAGE = path.join(REPO_ROOT, 'node_modules', 'patch-package', 'index.js');
 

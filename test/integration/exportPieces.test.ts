@@ -182,4 +182,4 @@ test('the project lock: 4 real meshfork processes race for it, one holds it at a
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-}, 120_000);
+}, 900_000);

@@ -17,7 +17,7 @@ import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
 import { runTraced } from '../support/traced';
 
-jest.setTimeout(240000);
+jest.setTimeout(900000);
 
 describe('import fork', () => {
   let tmp: string;

@@ -21,7 +21,7 @@ import { REPO_ROOT, releaseDir } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 
 const FIXTURE_SERIES = path.join(REPO_ROOT, 'test', 'fixtures', 'series-1.1.55');
-jest.setTimeout(240000);
+jest.setTimeout(900000);
 
 let tmp: string;
 beforeAll(() => {

@@ -53,7 +53,7 @@ beforeAll(async () => {
   await runGit(['add', '-A'], { cwd: project });
   await runGit(['commit', '-q', '-m', 'fork on 1.1.51'], { cwd: project, env: USER });
   ensureBuilt();
-}, 120_000);
+}, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('a release outside "supports" cannot become the base: exit 2 before anything changes', async () => {

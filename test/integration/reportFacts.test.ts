@@ -113,7 +113,7 @@ beforeAll(async () => {
   await runGit(['remote', 'add', 'origin', remote], { cwd: project });
   await runGit(['push', '--quiet', 'origin', 'main'], { cwd: project });
   ensureBuilt();
-}, 120_000);
+}, 900_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

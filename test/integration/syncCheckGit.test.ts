@@ -130,7 +130,7 @@ test('(b) a changed context line: conflict with the exact file and lines, exit 1
   expect([first.status, first.offset]).toEqual(['offset', 1]);
   expect(second).toMatchObject({ status: 'conflict', baseLine: 6943, baseLines: 6 });
   // 6945 in 1.1.55, one line lower after the unrelated insertion near the top.
-  expect(second.differingLines).toEqual([{ line: 6946, expected: LOGOUT_ROUTE, actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'), difference: 'content', endings: null }]);
+  expect(second.differingLines).toEqual([{ line: 6946, releaseLine: 6946, expected: LOGOUT_ROUTE, actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'), difference: 'content', endings: null }]);
   expect(second.culprits?.map((c) => c.commit)).toEqual([commits.renamed]);
   expect(report.releases[0].securityCommits).toEqual([]);
 

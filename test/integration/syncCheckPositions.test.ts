@@ -178,7 +178,7 @@ test('item 3: after a conflict, the later patch is checked against the release p
   const [first, second] = http.files[0].hunks;
   expect([first.status, first.targetLine, first.offset]).toEqual(['offset', 2924, 2]);
   expect([second.status, second.baseLine, second.targetLine]).toEqual(['conflict', 6854, 6856]);
-  expect(second.differingLines).toEqual([{ line: 6858, expected: '', actual: '', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } }]);
+  expect(second.differingLines).toEqual([{ line: 6858, releaseLine: 6858, expected: '', actual: '', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } }]);
   expect(second.culprits?.map((c) => c.commit)).toEqual([ids.crlf]);
 
   // git: the HTTP patch with --reject keeps hunk 1 and leaves hunk 2 out; then the WebSocket patch.

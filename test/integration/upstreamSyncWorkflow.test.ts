@@ -8,6 +8,8 @@
  *     request opened with it, labelled "security"
  *   - v1.1.57 (renames the line the series inserts next to): no branch, a conflict report, one issue
  *     opened; run again with that issue open, the issue is updated instead
+ *   - SYNC_TO=v1.1.56: the same branch, pull request and label as SYNC_TO=1.1.56, found again next time;
+ *     with SYNC_TOKEN_SOURCE=GITHUB_TOKEN the run warns that CI will not start on the pull request
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -61,7 +63,7 @@ interface ScriptRun {
   gh: string[][];
 }
 
-function runScript(cwd: string, openIssue = ''): Promise<ScriptRun> {
+function runScript(cwd: string, openIssue = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
   const ghLog = path.join(cwd, '..', `${path.basename(cwd)}-gh-${Date.now()}.log`);
   writeFileSync(ghLog, '');
   const env: NodeJS.ProcessEnv = {
@@ -73,6 +75,7 @@ function runScript(cwd: string, openIssue = ''): Promise<ScriptRun> {
     GH_LOG: ghLog,
     FAKE_GH_OPEN_ISSUE: openIssue,
     ...BOT,
+    ...extraEnv,
   };
   return new Promise((resolve) => {
     execFile('bash', [SCRIPT], { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 540_000 }, (error, stdout, stderr) => {
@@ -162,6 +165,30 @@ test('a newer release that conflicts: no branch, a conflict report, one issue op
   expect(again.exitCode).toBe(0);
   expect(again.gh.slice(-1)).toEqual([['issue', 'edit', '42', '--title', title, '--body-file', './sync-conflict.md', '--add-label', 'security']]);
   expect(again.gh.filter((c) => c[0] === 'issue' && c[1] === 'create')).toEqual([]);
+}, 600_000);
+
+test('SYNC_TO=v1.1.56: branch meshfork/upstream-1.1.56, the security label, the existing branch found next time; GITHUB_TOKEN warns', async () => {
+  const { dir, remote } = await makeProject('v-form');
+  const run = await runScript(dir, '', { SYNC_TO: 'v1.1.56', SYNC_TOKEN_SOURCE: 'GITHUB_TOKEN' });
+  expect(run.exitCode).toBe(0);
+  const branch = 'meshfork/upstream-1.1.56';
+  expect((await gitText(['ls-remote', '--heads', remote], { cwd: tmp })).split('\n').map((l) => l.split('\t')[1]).sort()).toEqual(['refs/heads/main', `refs/heads/${branch}`]);
+  expect(run.gh).toEqual([
+    ['label', 'create', 'security', '--color', 'B60205', '--description', 'upstream commits that mention security, CVE or vulnerability', '--force'],
+    ['pr', 'create', '--head', branch, '--title', 'Upstream MeshCentral 1.1.56', '--body-file', './sync-summary.md', '--label', 'security'],
+  ]);
+  expect(run.output).toContain('::warning::The pull request was opened with GITHUB_TOKEN: GitHub starts no workflow for it, so ci.yml does not run on it.');
+
+  rmSync(path.join(dir, '.meshfork'), { recursive: true, force: true });
+  await runGit(['checkout', '-q', 'main'], { cwd: dir });
+  await runGit(['checkout', '-q', '--', '.'], { cwd: dir });
+  for (const spelled of ['1.1.56', 'v1.1.56', '=1.1.56']) {
+    const again = await runScript(dir, '', { SYNC_TO: spelled, SYNC_TOKEN_SOURCE: 'MESHFORK_SYNC_TOKEN' });
+    expect(again.exitCode).toBe(0);
+    expect(again.output).toContain(`Branch ${branch} is already on origin`);
+    expect(again.output).not.toContain('::warning::The pull request');
+    expect(again.gh.filter((c) => c[0] === 'pr')).toEqual([]);
+  }
 }, 600_000);
 
 function execMeshfork(cwd: string, args: string[]): Promise<number> {

@@ -46,7 +46,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     const child = execFile(
       process.execPath,
       [MESHFORK_BIN, ...args],
-      { cwd: options.cwd ?? os.tmpdir(), env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      { cwd: options.cwd ?? os.tmpdir(), env, timeout: options.timeoutMs ?? 600_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         const code = error ? (error as NodeJS.ErrnoException & { code?: unknown }).code : 0;
         if (error && typeof code !== 'number') {

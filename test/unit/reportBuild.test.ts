@@ -74,7 +74,7 @@ describe('buildReleaseReport from real engine outcomes', () => {
     expect(r.exitCode).toBe(1);
     const hunk = r.patches[0].files[0].hunks[0];
     expect(hunk.status).toBe('conflict');
-    expect(hunk.differingLines).toEqual([{ line: 11, expected: 'line 11', actual: 'line 11 changed upstream', difference: 'content', endings: null }]);
+    expect(hunk.differingLines).toEqual([{ line: 11, releaseLine: 11, expected: 'line 11', actual: 'line 11 changed upstream', difference: 'content', endings: null }]);
     expect(hunk.culprits).toEqual([culprit]);
   });
 
@@ -199,7 +199,7 @@ describe('markdown output', () => {
 
   test('upstream code with backticks and pipes cannot break the fences or tables', async () => {
     const r = await release('1.1.57', TARGETS.contextChanged);
-    r.patches[0].files[0].hunks[0].differingLines = [{ line: 11, expected: 'a ``` b', actual: 'x | y', difference: 'content', endings: null }];
+    r.patches[0].files[0].hunks[0].differingLines = [{ line: 11, releaseLine: 11, expected: 'a ``` b', actual: 'x | y', difference: 'content', endings: null }];
     const md = renderMarkdown(check([r]));
     expect(md).toContain('````diff\n- 11: a ``` b\n+ 11: x | y\n````');
   });

@@ -120,6 +120,21 @@ test('each workflow runs what the issue asks', () => {
   expect(runBlocks('release.yml').join('\n')).toMatch(/npx meshfork --json build --frozen-lock --push /);
 });
 
+test('upstream-sync.yml opens pull requests with a token that starts CI (App, then MESHFORK_SYNC_TOKEN), GITHUB_TOKEN last', () => {
+  // GitHub starts no workflow for events made with GITHUB_TOKEN: a pull request opened with it gets no ci.yml run.
+  const sync = parseYaml(readFileSync(path.join(WORKFLOWS, 'upstream-sync.yml'), 'utf8')) as { jobs: { sync: { steps: { id?: string; uses?: string; if?: string; with?: Record<string, string>; env?: Record<string, string> }[] } } };
+  const steps = sync.jobs.sync.steps;
+  const token = '${{ steps.app-token.outputs.token || secrets.MESHFORK_SYNC_TOKEN || secrets.GITHUB_TOKEN }}';
+  expect(steps[0]).toMatchObject({ id: 'app-token', if: "vars.MESHFORK_SYNC_APP_ID != ''", uses: 'actions/create-github-app-token@v1' });
+  expect(steps.find((s) => s.uses === 'actions/checkout@v4')?.with?.token).toBe(token);
+  const run = steps.find((s) => s.env?.GH_TOKEN !== undefined);
+  expect(run?.env?.GH_TOKEN).toBe(token);
+  expect(run?.env?.SYNC_TOKEN_SOURCE).toBe("${{ steps.app-token.outputs.token && 'app' || secrets.MESHFORK_SYNC_TOKEN && 'MESHFORK_SYNC_TOKEN' || 'GITHUB_TOKEN' }}");
+  const guide = readFileSync(path.join(REPO_ROOT, 'UPSTREAM_SYNC.md'), 'utf8').replace(/\s+/g, ' ');
+  expect(guide).toContain('Allow GitHub Actions to create and approve pull requests');
+  expect(guide).toContain('MESHFORK_SYNC_TOKEN');
+});
+
 const allCommands = [
   ...workflowFiles.flatMap((file) => runBlocks(file).flatMap((run) => meshforkCommands(run).map((args) => ({ where: file, args })))),
   ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh')).flatMap((file) => meshforkCommands(readFileSync(path.join(SCRIPTS, file), 'utf8')).map((args) => ({ where: file, args }))),

@@ -5,9 +5,13 @@ import type { Registrar } from './index';
 
 const squashValues = ['file', 'all'] as const;
 
+/** What `import mbox` and `import quilt` exit with (README, Exit codes). */
+const IMPORT_EXIT_CODES = '\nExit codes:\n  0  added to the series (they apply to the base)\n  1  a patch does not apply to the base (CONFLICT): nothing written\n  2  usage, config, series or patch error (a name taken, an unreadable patch)\n  4  upstream unreachable, git or npm missing or failing, disk full\n';
+
 /** `meshfork import fork|mbox|quilt`: patches users already have, into the series. */
 export const registerImport: Registrar = (program, dispatch) => {
   const imp = program.command('import').description('take existing patches into the series: a merge-based fork, mbox files, a quilt series');
+  imp.addHelpText('after', '\nExit codes (each subcommand\'s --help has its own):\n  0  imported\n  1  the patches do not reproduce the fork or do not apply to the base: nothing written\n  2  usage, config, series or patch error\n  4  the fork or upstream cannot be reached, git or npm missing or failing\n');
   withExamples(imp, ['meshfork import fork --from https://github.com/acme/MeshCentral.git --ref acme', 'meshfork import mbox 1234.patch', 'meshfork import quilt debian/patches']);
 
   const fork = imp
@@ -52,6 +56,7 @@ export const registerImport: Registrar = (program, dispatch) => {
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );
+  mbox.addHelpText('after', IMPORT_EXIT_CODES);
   withExamples(mbox, ['meshfork import mbox 1234.patch', 'git -C ../fork format-patch --stdout v1..v2 > fixes.mbox && meshfork import mbox fixes.mbox --before add-the-jwt-single-sign-on-module.patch']);
 
   const quilt = imp
@@ -68,5 +73,6 @@ export const registerImport: Registrar = (program, dispatch) => {
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );
+  quilt.addHelpText('after', IMPORT_EXIT_CODES);
   withExamples(quilt, ['meshfork import quilt ../debian/patches']);
 };

@@ -59,6 +59,7 @@ function registerFetch(upstream: Command, dispatch: Dispatch): void {
 export const registerUpstream: Registrar = (program, dispatch) => {
   const upstream = program.command('upstream').description('upstream releases: list them, fill the cache');
   withExamples(upstream, ['meshfork upstream list', 'meshfork upstream fetch 1.1.55']);
+  upstream.addHelpText('after', '\nExit codes (each subcommand\'s --help has its own):\n  0  done\n  2  unknown version, lock mismatch, config error\n  4  upstream unreachable, integrity mismatch, corrupt cache, git or npm missing\n');
   registerList(upstream, dispatch);
   registerFetch(upstream, dispatch);
 };
