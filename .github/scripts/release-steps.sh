@@ -19,6 +19,8 @@ DOCKER=${DOCKER:-docker}
 OUT=${OUT:-.}
 read -r -a build_args <<< "${MESHFORK_BUILD_ARGS:-}"
 scripts=$(cd "$(dirname "$0")" && pwd)
+# Both builds must make the same image: the "created" label comes from the commit, not the clock.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 field() { node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.stdout.write(String(r[process.argv[2]]))' "$1" "$2"; }
 
 echo "release: 1/5 build $repository:$version"

@@ -111,7 +111,7 @@ function relay(stream, target, lastLines, onLine) {
     for (const line of lines) {
       const trimmed = line.replace(/\r$/, '');
       if (trimmed.trim() !== '') lastLines.push(trimmed);
-      if (lastLines.length > 5) lastLines.shift();
+      if (lastLines.length > 8) lastLines.shift();
       onLine(trimmed);
     }
   });
@@ -168,7 +168,9 @@ async function main() {
       process.exit(code === null ? 128 + 15 : code);
     }
     const how = signal ? `by ${signal}` : `with exit ${code}`;
-    const reason = lastLines.length ? lastLines[lastLines.length - 1] : 'it printed nothing';
+    // The reason: the last error-like line (MeshCentral follows some with instructions), else the last line.
+    const errorLine = lastLines.filter((line) => /error|unable|cannot|refus|invalid/i.test(line)).pop();
+    const reason = (errorLine || lastLines[lastLines.length - 1] || 'it printed nothing').trim();
     console.error(`meshfork: MeshCentral stopped by itself ${how}${serving ? '' : ' before it served'}: ${reason}`);
     process.exit(EX_SOFTWARE);
   });
