@@ -44,7 +44,9 @@ function token(user: (typeof USERS)[keyof typeof USERS]): string {
 /** The environment of a deployment like deploy/digitalocean-app.yaml's: PostgreSQL for everything, TLS verified against the CA given as a value. */
 function deployEnv(port: number, overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = {
-    MESHCENTRAL_URL: `https://localhost:${port}`,
+    // A certificate name with a dot: MeshCentral runs a name without one ("localhost") in LAN mode,
+    // whose .msh has no server address (MeshServer=local) for an agent to connect to.
+    MESHCENTRAL_URL: `https://127.0.0.1:${port}`,
     MESHCENTRAL_PORT: String(port),
     MESHCENTRAL_AGENT_PORT: '0',
     MESHCENTRAL_DATABASE: 'postgres',
@@ -196,7 +198,7 @@ test('PostgreSQL with TLS from a private CA given as PEM text (nedb mode): the J
 
   // The fault the CA fixes: TLS on, the CA not given, the provider's certificate does not verify.
   const withoutCa = await deploy(port, deployEnv(port, { ...nedb, POSTGRES_SSL_CA: undefined }));
-  expect(await withoutCa.logs()).toMatch(/JWT Auth: PostgreSQL unreachable at start-up \(reason=db-down.*(self[- ]signed certificate|unable to verify)/i);
+  expect(await withoutCa.logs()).toContain('JWT Auth: PostgreSQL unreachable at start-up (reason=db-down, UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
   expect((await httpsGet(port, `/?token=${token(USERS.amy)}`)).status).toBe(401);
   await undeploy(withoutCa);
 });
@@ -220,7 +222,7 @@ test('two deployments with no volume against the same PostgreSQL (TLS, CA as bas
   // The group's .msh, as the dashboard's agent download gives it, and the agent binary the release ships.
   const msh = await httpsGet(port, `/meshsettings?id=${encodeURIComponent(meshId.split('/').pop() as string)}`, { cookie });
   expect(msh.status).toBe(200);
-  expect(msh.body).toContain(`MeshServer=wss://localhost:${port}/agent.ashx`);
+  expect(msh.body).toContain(`MeshServer=wss://127.0.0.1:${port}/agent.ashx`);
   const serverId = /^ServerID=([0-9A-F]+)\r?$/m.exec(msh.body)?.[1];
   expect(serverId).toMatch(/^[0-9A-F]{96}$/);
   const agentDir = path.join(tmp, 'agent');
@@ -267,6 +269,15 @@ test('two deployments with no volume against the same PostgreSQL (TLS, CA as bas
   } finally {
     agent?.kill('SIGKILL');
   }
+
+  // The control: the same deployment without MESHCENTRAL_IDENTITY_KEY makes a new identity, so the
+  // hashes above stayed because the identity was kept, not because MeshCentral made the same one again.
+  const third = await deploy(port, { ...env, MESHCENTRAL_IDENTITY_KEY: '' });
+  expect(await third.logs()).toContain('meshfork: MESHCENTRAL_IDENTITY_KEY is not set');
+  const fresh = await certificateHashes(third);
+  expect(fresh.root).not.toBe(hashes.root);
+  expect(fresh.agentserver).not.toBe(hashes.agentserver);
+  await undeploy(third);
 });
 
 describe('start-up failures a platform sees as failures', () => {
