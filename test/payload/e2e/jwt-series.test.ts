@@ -1,46 +1,51 @@
 /*
  * The JWT patch series as files: valid for meshfork, honest trailers, and applying to the real
- * meshcentral 1.1.55 (exactly) and 1.1.51 (offsets only, no fuzz) with meshfork's engine, git apply and
- * GNU patch -F0, all three producing the same bytes.
+ * meshcentral release of the live base (exactly) and the second release (offsets at most, no fuzz) with meshfork's engine, git apply and
+ * GNU patch -F0, all three producing the same bytes. The module itself is files/jwt-auth.js (config
+ * "files"): meshfork creates it before the patches; for git apply and GNU patch the test copies it in.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applySeries, MemoryTree } from '../../src/engine';
-import { loadSeries } from '../../src/series/load';
-import { trailerValue } from '../../src/series/types';
-import { REPO_ROOT, releaseDir, releaseFile } from '../support/release';
+import { applySeries, MemoryTree } from '../../../src/engine';
+import { loadSeries } from '../../../src/series/load';
+import { appliedPatches, trailerValue } from '../../../src/series/types';
+import { REPO_ROOT, releaseDir, releaseFile } from '../../support/release';
+import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
 
 const PATCHES = path.join(REPO_ROOT, 'patches');
+const FILES = { dir: path.join(REPO_ROOT, 'files'), name: 'files/' };
 
 function seriesFiles(): string[] {
   return readFileSync(path.join(PATCHES, 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-/** A writable copy of a release in a temp dir; removed by the caller. */
+/** A writable copy of a release in a temp dir, with files/ copied in; removed by the caller. */
 function releaseCopy(version: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `meshfork-series-${version}-`));
   execFileSync('cp', ['-a', `${releaseDir(version)}/.`, dir]);
+  execFileSync('cp', ['-a', `${FILES.dir}/.`, dir]);
   return dir;
 }
 
-test('the series loads and every patch carries an honest Upstream-Status and Meshfork-Base 1.1.55', async () => {
-  const series = await loadSeries(PATCHES);
+test('the series loads and every patch carries an honest Upstream-Status and Meshfork-Base equal to the live base', async () => {
+  const series = await loadSeries(PATCHES, FILES);
   expect(series.patches.map((p) => p.name)).toEqual(seriesFiles());
+  expect(series.files?.operations.map((op) => [op.kind, op.kind === 'create' && op.path])).toEqual([['create', 'jwt-auth.js']]);
   expect(series.patches.length).toBeGreaterThanOrEqual(4);
   expect(series.patches.length).toBeLessThanOrEqual(6);
   for (const patch of series.patches) {
     expect(trailerValue(patch.header, 'Upstream-Status')).toMatch(/^Inappropriate \[.{10,}\]$/);
-    expect(trailerValue(patch.header, 'Meshfork-Base')).toBe('1.1.55');
+    expect(trailerValue(patch.header, 'Meshfork-Base')).toBe(LIVE_BASE);
     expect(patch.header.description.length).toBeGreaterThan(100);
   }
 });
 
-test('package.json pins pg to exactly the version MeshCentral 1.1.55 installs for PostgreSQL', () => {
-  const moduleSpec = /modules\.push\('pg@([0-9.]+)'\)/.exec(releaseFile('1.1.55', 'meshcentral.js'));
-  expect(moduleSpec?.[1]).toBe('8.16.3');
-  const dir = releaseCopy('1.1.55');
+test('package.json pins pg to exactly the version MeshCentral installs for PostgreSQL on the live base', () => {
+  const moduleSpec = /modules\.push\('pg@([0-9.]+)'\)/.exec(releaseFile(LIVE_BASE, 'meshcentral.js'));
+  expect(moduleSpec?.[1]).toMatch(/^\d+\.\d+\.\d+$/);
+  const dir = releaseCopy(LIVE_BASE);
   try {
     execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: dir });
     const deps = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies;
@@ -53,11 +58,11 @@ test('package.json pins pg to exactly the version MeshCentral 1.1.55 installs fo
 });
 
 describe.each([
-  ['1.1.55', 'clean'],
-  ['1.1.51', 'offset'],
+  [LIVE_BASE, ['clean']],
+  [SECOND_RELEASE, SECOND_RELEASE === LIVE_BASE ? ['clean'] : ['clean', 'offset']],
 ])('meshcentral@%s', (version, expectedStatus) => {
-  test(`meshfork's engine applies the series strictly (status ${expectedStatus}), byte-identical to git apply and GNU patch -F0`, async () => {
-    const series = await loadSeries(PATCHES);
+  test(`meshfork's engine applies the series strictly (status ${expectedStatus.join(' or ')}), byte-identical to git apply and GNU patch -F0`, async () => {
+    const series = await loadSeries(PATCHES, FILES);
     const base = releaseDir(version);
     const tree = new MemoryTree(async (file) => {
       try {
@@ -66,8 +71,8 @@ describe.each([
         return undefined;
       }
     });
-    const outcome = await applySeries(series.patches, tree, { fuzz: 0 });
-    expect(outcome.status).toBe(expectedStatus);
+    const outcome = await applySeries(appliedPatches(series), tree, { fuzz: 0 });
+    expect(expectedStatus).toContain(outcome.status);
     for (const patch of outcome.patches) for (const file of patch.files) for (const hunk of file.hunks) expect(['exact', 'offset']).toContain(hunk.status);
 
     const viaGit = releaseCopy(version);
@@ -78,7 +83,7 @@ describe.each([
       for (const p of seriesFiles()) {
         const out = execFileSync('patch', ['-p1', '-F0', '--no-backup-if-mismatch', '-i', path.join(PATCHES, p)], { cwd: viaPatch }).toString();
         expect(out).not.toMatch(/fuzz/i);
-        if (version === '1.1.55') expect(out).not.toMatch(/offset/);
+        if (version === LIVE_BASE) expect(out).not.toMatch(/offset/);
       }
       for (const [file, change] of tree.changes()) {
         const expected = readFileSync(path.join(viaGit, file)).toString('latin1');
@@ -98,7 +103,7 @@ describe.each([
 });
 
 test('jwt-auth.js parses as JavaScript after the series is applied', () => {
-  const dir = releaseCopy('1.1.55');
+  const dir = releaseCopy(LIVE_BASE);
   try {
     execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: dir });
     for (const file of ['jwt-auth.js', 'webserver.js', 'meshcentral.js']) execFileSync(process.execPath, ['--check', path.join(dir, file)]);

@@ -1,15 +1,16 @@
 /*
  * JWT single sign-on, end to end on real parts: a real PostgreSQL with the dashboard's users and two
- * tenants, the patch series applied to meshcentral@1.1.55 by `meshfork apply`, its dependencies installed, and a real
+ * tenants, the patch series applied to the live base (meshfork.config.json) by `meshfork apply`, its dependencies installed, and a real
  * MeshCentral with jwtAuth on. Nothing is mocked.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PostgresServer } from '../support/postgres';
-import { startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
-import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf } from '../support/meshClient';
-import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
-import { startJwtStack, stopJwtStack } from '../support/jwtStack';
+import { PostgresServer } from '../../support/postgres';
+import { startMeshCentral, MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
+import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf } from '../../support/meshClient';
+import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, TENANT_A, TENANT_B, tokenFor, USERS } from '../../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
+import { LIVE_BASE } from '../support/liveBase';
 
 jest.setTimeout(180_000);
 
@@ -25,7 +26,7 @@ function token(...args: Parameters<typeof tokenFor>): string {
 }
 
 beforeAll(async () => {
-  ({ pg, release, server } = await startJwtStack('1.1.55'));
+  ({ pg, release, server } = await startJwtStack(LIVE_BASE));
 }, 600_000);
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ async function loginCookie(user: (typeof USERS)[keyof typeof USERS]): Promise<st
 test('meshfork apply wrote the patched release, and MeshCentral logs the PostgreSQL connection', () => {
   expect(readFileSync(path.join(release.dir, 'jwt-auth.js'), 'latin1')).toContain('module.exports.CreateJwtAuth');
   expect(JSON.parse(readFileSync(path.join(release.dir, 'package.json'), 'utf8')).dependencies.pg).toBe('8.16.3');
-  expect(server.output()).toContain('MeshCentral v1.1.55');
+  expect(server.output()).toContain(`MeshCentral v${LIVE_BASE}`);
   expect(server.output()).toMatch(/^JWT Auth: PostgreSQL connected/m);
 });
 

@@ -1,5 +1,5 @@
 /*
- * The JWT attack suite against a real patched MeshCentral 1.1.55 and a real PostgreSQL. Every attack runs on
+ * The JWT attack suite against a real patched MeshCentral (the live base) and a real PostgreSQL. Every attack runs on
  * the entry points it applies to (?token=, Authorization: Bearer, WebSocket Bearer, WebSocket ?jwt=, the
  * cookie after a login) and asserts the exact HTTP status or WebSocket close message, that no session was
  * made, and the reason code logged for that very attack: each attack comes from its own client address
@@ -10,11 +10,12 @@ import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { freePort, PostgresServer } from '../support/postgres';
-import { runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../support/meshcentral';
-import { controlSession, httpsGet, httpsPost, loggedInCookie, rawHttps, sessionOf, type ControlResult, type HttpAnswer } from '../support/meshClient';
-import { AGENT_SIGN_KEY, AUDIENCE, b64url, ISSUER, JWT_SECRET, TENANT_B, USERS } from '../support/jwtTenants';
-import { startJwtStack, stopJwtStack } from '../support/jwtStack';
+import { freePort, PostgresServer } from '../../support/postgres';
+import { runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
+import { controlSession, httpsGet, httpsPost, loggedInCookie, rawHttps, sessionOf, type ControlResult, type HttpAnswer } from '../../support/meshClient';
+import { AGENT_SIGN_KEY, AUDIENCE, b64url, ISSUER, JWT_SECRET, TENANT_B, USERS } from '../../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
+import { LIVE_BASE } from '../support/liveBase';
 
 jest.setTimeout(180_000);
 
@@ -24,7 +25,7 @@ let release: PatchedRelease;
 let server: MeshCentralServer;
 
 beforeAll(async () => {
-  ({ pg, release, server } = await startJwtStack('1.1.55', {
+  ({ pg, release, server } = await startJwtStack(LIVE_BASE, {
     jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], trustedProxy: '127.0.0.1', jwtAuthRefusalLogPerMinute: 100000,
   }));
 }, 600_000);

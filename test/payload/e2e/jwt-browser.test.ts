@@ -1,7 +1,7 @@
 /*
  * The real user flow in a real browser: Debian's chromium (/usr/bin/chromium, never a browser download),
  * driven by playwright-core, opens a dashboard page served from another loopback origin that embeds the
- * patched MeshCentral 1.1.55 in an iframe with a fresh token. Real PostgreSQL, real MeshCentral.
+ * patched MeshCentral (the live base) in an iframe with a fresh token. Real PostgreSQL, real MeshCentral.
  * The screenshot is kept in .artifacts/jwt-browser/ (git-ignored).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,11 +9,12 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { freePort, type PostgresServer } from '../support/postgres';
-import type { MeshCentralServer, PatchedRelease } from '../support/meshcentral';
-import { REPO_ROOT } from '../support/release';
-import { tokenFor, USERS } from '../support/jwtTenants';
-import { startJwtStack, stopJwtStack } from '../support/jwtStack';
+import { freePort, type PostgresServer } from '../../support/postgres';
+import type { MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
+import { REPO_ROOT } from '../../support/release';
+import { tokenFor, USERS } from '../../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
+import { LIVE_BASE } from '../support/liveBase';
 
 jest.setTimeout(180_000);
 
@@ -52,7 +53,7 @@ async function startDashboard(fixedPort?: number): Promise<string> {
 beforeAll(async () => {
   const dashboardPort = await freePort();
   dashboard = `https://127.0.0.1:${dashboardPort}`;
-  ({ pg, release, server } = await startJwtStack('1.1.55', { jwtAuthOrigins: [dashboard] }));
+  ({ pg, release, server } = await startJwtStack(LIVE_BASE, { jwtAuthOrigins: [dashboard] }));
   dashboard = await startDashboard(dashboardPort);
   outsider = await startDashboard();
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));

@@ -1,12 +1,13 @@
 /*
- * The same series on the older meshcentral@1.1.51 (it applies with offsets only, see jwt-series.test.ts):
+ * The same series on the older SECOND_RELEASE (it applies with offsets only, see jwt-series.test.ts):
  * the valid single sign-on flow works there too, on a real PostgreSQL and a real MeshCentral.
  */
-import { PostgresServer } from '../support/postgres';
-import { MeshCentralServer, PatchedRelease } from '../support/meshcentral';
-import { controlSession, httpsGet, loggedInCookie } from '../support/meshClient';
-import { TENANT_A, TENANT_B, tokenFor, USERS } from '../support/jwtTenants';
-import { startJwtStack, stopJwtStack } from '../support/jwtStack';
+import { PostgresServer } from '../../support/postgres';
+import { MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
+import { controlSession, httpsGet, loggedInCookie } from '../../support/meshClient';
+import { TENANT_A, TENANT_B, tokenFor, USERS } from '../../support/jwtTenants';
+import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
+import { SECOND_RELEASE } from '../support/liveBase';
 
 jest.setTimeout(180_000);
 
@@ -15,15 +16,15 @@ let release: PatchedRelease;
 let server: MeshCentralServer;
 
 beforeAll(async () => {
-  ({ pg, release, server } = await startJwtStack('1.1.51'));
+  ({ pg, release, server } = await startJwtStack(SECOND_RELEASE));
 }, 600_000);
 
 afterAll(async () => {
   await stopJwtStack({ pg, release, server });
 });
 
-test('patched 1.1.51 starts as MeshCentral v1.1.51 with JWT Auth connected', () => {
-  expect(server.output()).toContain('MeshCentral v1.1.51');
+test('the patched second release starts as that MeshCentral version with JWT Auth connected', () => {
+  expect(server.output()).toContain(`MeshCentral v${SECOND_RELEASE}`);
   expect(server.output()).toMatch(/^JWT Auth: PostgreSQL connected/m);
 });
 
@@ -49,7 +50,7 @@ test('control.ashx with Authorization: Bearer gets the right user and only their
   expect(ws.meshes?.map((m) => m.name)).toEqual([`Tenant ${TENANT_B}`]);
 });
 
-test('a refused token opens nothing on 1.1.51 either', async () => {
+test('a refused token opens nothing on the second release either', async () => {
   const expired = tokenFor(USERS.alice, {}, { expiresIn: -60 });
   const answer = await httpsGet(server.port, `/?token=${expired}`);
   expect(answer.status).toBe(401);

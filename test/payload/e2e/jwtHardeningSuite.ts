@@ -2,7 +2,7 @@
  * Issue 9's findings as end-to-end tests, on a real PostgreSQL and a real patched MeshCentral: the four
  * high ones ((1) odd request targets and crashes, (2) sessions bound to the token and the user,
  * (3) device-group ids and agent downloads, (4) MeshCentral's own accounts), the medium ones 5-9, and a
- * 10 s flood of invalid tokens. Run for 1.1.55 and 1.1.51 (jwt-hardening*.test.ts). Each finding's test
+ * 10 s flood of invalid tokens. Run for the live base and the second release (jwt-hardening*.test.ts). Each finding's test
  * failed on the series before issue 9 (see MESHFORK_JWT_SERIES below) and passes now.
  */
 import { createHash } from 'node:crypto';
@@ -10,10 +10,10 @@ import https from 'node:https';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startPostgres, type PostgresServer } from '../support/postgres';
-import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, type MeshCentralServer, type PatchedRelease } from '../support/meshcentral';
-import { controlSession, httpsGet, httpsPost, loggedInCookie, openControl, rawHttps, sessionOf } from '../support/meshClient';
-import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../support/jwtTenants';
+import { startPostgres, type PostgresServer } from '../../support/postgres';
+import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, type MeshCentralServer, type PatchedRelease } from '../../support/meshcentral';
+import { controlSession, httpsGet, httpsPost, loggedInCookie, openControl, rawHttps, sessionOf } from '../../support/meshClient';
+import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../../support/jwtTenants';
 
 const DASHBOARD = 'https://dash.example';
 const LOCAL_PASSWORD = 'Local-Passw0rd-For-Tests!';

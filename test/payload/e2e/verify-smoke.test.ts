@@ -1,6 +1,6 @@
 /*
  * `meshfork verify --smoke` against a real PostgreSQL (test/support/postgres.ts, seeded with the
- * dashboard's tenants) and the real patched MeshCentral 1.1.55 it starts itself: one JWT login over
+ * dashboard's tenants) and the real patched MeshCentral (the live base) it starts itself: one JWT login over
  * HTTP (`GET /?token=` -> 302 with a session) and over WebSocket (control.ashx, Bearer -> userinfo).
  * The faults: a user the database does not know (the login is refused: exit 1, MeshCentral's reason
  * quoted), and an environment without the database (exit 2, the variables named).
@@ -8,12 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verify } from '../../src/commands/verify';
-import type { VerifyReport } from '../../src/verify/types';
-import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, USERS } from '../support/jwtTenants';
-import { startPostgres, type PostgresServer } from '../support/postgres';
-import { REPO_ROOT } from '../support/release';
-import { SHARED_CACHE } from '../support/cache';
+import { verify } from '../../../src/commands/verify';
+import type { VerifyReport } from '../../../src/verify/types';
+import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, USERS } from '../../support/jwtTenants';
+import { startPostgres, type PostgresServer } from '../../support/postgres';
+import { REPO_ROOT } from '../../support/release';
+import { SHARED_CACHE } from '../../support/cache';
 
 /** The e2e tests' node_modules cache (test/support/meshcentral.ts): one npm install for both. */
 const MODULE_CACHE = path.join(REPO_ROOT, '.cache', 'meshcentral-modules');
