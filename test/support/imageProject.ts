@@ -13,7 +13,7 @@ export const MESHFORK_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork');
 
 /** The project copy in `dir`, committed; returns its commit time (a SOURCE_DATE_EPOCH that makes builds repeat). */
 export function copyProject(dir: string, repository: string): { sourceDateEpoch: string } {
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   const config = JSON.parse(readFileSync(path.join(dir, 'meshfork.config.json'), 'utf8'));
   config.image = { ...config.image, repository, source: 'https://example.invalid/meshfork.git' };
   writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
