@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# image-smoke.sh IMAGE: run a pushed meshfork image once (release.yml). Seeds one dashboard user in
+# image-smoke.sh IMAGE: run a meshfork image once (release-steps.sh, before it is pushed; SMOKE_PULL=true
+# pulls IMAGE first). Seeds one dashboard user in
 # the PostgreSQL named by POSTGRES_HOST/PORT/USER/PASSWORD/DB, starts the container on the host
 # network, waits for "JWT Auth: PostgreSQL connected", and requires GET /?token=JWT to answer 302
 # with a session cookie. The token is signed with meshfork's own helper (dist/ is built by npm ci).
@@ -7,8 +8,9 @@ set -euo pipefail
 image=$1
 port=${SMOKE_PORT:-8443}
 name=meshfork-smoke-$$
+docker() { "${DOCKER:-docker}" "$@"; }
 
-docker pull "$image"
+if [ "${SMOKE_PULL:-false}" = true ]; then docker pull "$image"; fi
 PGPASSWORD=$POSTGRES_PASSWORD psql -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT, role TEXT NOT NULL DEFAULT 'user',
   tenant_id TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), deleted_at TIMESTAMPTZ);
@@ -30,7 +32,7 @@ for _ in $(seq 90); do
 done
 docker logs "$name" 2>&1 | grep -q 'JWT Auth: PostgreSQL connected' || { docker logs "$name"; echo "no 'JWT Auth: PostgreSQL connected' within 180 s" >&2; exit 1; }
 
-token=$(SECRET=$secret node -e 'const { signToken } = require("./dist/verify/smoke/jwtLogin"); process.stdout.write(signToken(process.env.SECRET, { sub: "smoke", email: "smoke@example.invalid", tenant_id: "smoke", iss: "https://dashboard.smoke.invalid", aud: "meshcentral" }))')
+token=$(SECRET=$secret SMOKE_JWT_HELPER="$(cd "$(dirname "$0")/../.." && pwd)/dist/verify/smoke/jwtLogin" node -e 'const { signToken } = require(process.env.SMOKE_JWT_HELPER); process.stdout.write(signToken(process.env.SECRET, { sub: "smoke", email: "smoke@example.invalid", tenant_id: "smoke", iss: "https://dashboard.smoke.invalid", aud: "meshcentral" }))')
 headers=$(curl -sk -o /dev/null -D - "https://127.0.0.1:$port/?token=$token")
 status=$(printf '%s' "$headers" | head -1 | awk '{print $2}')
 if [ "$status" != 302 ] || ! printf '%s' "$headers" | grep -qi '^set-cookie: xid='; then

@@ -17,6 +17,7 @@ export interface BuildCommandOptions {
   /** Tags besides the default `<image.repository>:<image.tag>`. */
   tags?: string[];
   baseImage?: string;
+  /** Push the --tag tags (without any: the default tag, when image.repository names a registry). */
   push?: boolean;
   /** Write the context and build command into this folder instead of building. */
   contextOnly?: string;
@@ -56,6 +57,12 @@ export interface BuildResult {
   pushed: { tag: string; digest: string }[];
 }
 
+/** True when an image repository starts with a registry host (`ghcr.io/...`, `127.0.0.1:5000/...`, `localhost/...`), as docker decides it. */
+export function namesRegistry(repository: string): boolean {
+  const first = repository.split('/')[0];
+  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+}
+
 /** `meshfork build`: the deployable image of a release plus the series (or only its build context). */
 export async function build(options: BuildCommandOptions): Promise<BuildResult> {
   const env = options.env ?? process.env;
@@ -70,6 +77,12 @@ export async function build(options: BuildCommandOptions): Promise<BuildResult> 
     }
     if (existsSync(contextDir) && !options.force) throw new MeshforkError('OUTPUT_EXISTS', `${contextDir} already exists`, { hint: 'pass --force to replace it, or choose another --context-only folder' });
     if (options.push) throw new MeshforkError('USAGE', '--push and --context-only exclude each other: nothing is built to push', { hint: 'leave out one of them' });
+  }
+  const pushDefault = options.push === true && (options.tags ?? []).length === 0;
+  if (pushDefault && !namesRegistry(loaded.config.image.repository)) {
+    throw new MeshforkError('USAGE', `--push without --tag would push ${loaded.config.image.repository}, which names no registry (Docker Hub is never pushed to implicitly)`, {
+      hint: 'name the image: meshfork build --push --tag ghcr.io/OWNER/meshcentral:1.1.55-jwt.1 (or set image.repository to registry/name)',
+    });
   }
   const work = async (): Promise<BuildResult> => {
     const prepared = await prepareBuild({
@@ -98,7 +111,8 @@ export async function build(options: BuildCommandOptions): Promise<BuildResult> 
       depsLock: prepared.depsLock,
     };
     if (options.contextOnly !== undefined) return { ...base, built: false, imageId: null, steps: null, digest: null, pushed: [] };
-    const image = await runBuild(prepared, { push: options.push, onLine: options.onOutput });
+    const pushTags = !options.push ? [] : pushDefault ? [prepared.tags[0]] : [...new Set(options.tags)];
+    const image = await runBuild(prepared, { pushTags, onLine: options.onOutput });
     return { ...base, built: true, imageId: image.imageId, steps: image.steps, digest: image.pushed[0]?.digest ?? null, pushed: image.pushed };
   };
   // One build at a time per stable context folder; --context-only folders are the caller's own.

@@ -10,6 +10,6 @@ export const ASSETS_DIR = [path.join(__dirname, 'assets'), path.resolve(__dirnam
 ) ?? path.resolve(__dirname, '..', '..', 'src', 'image', 'assets');
 
 /** Files copied into the image under /opt/meshfork. */
-export const RUNTIME_ASSETS = ['entrypoint.js', 'healthcheck.js', 'render-config.js'];
+export const RUNTIME_ASSETS = ['entrypoint.js', 'healthcheck.js', 'identity.js', 'render-config.js'];
 
 export const DOCKERFILE_TEMPLATE = path.join(ASSETS_DIR, 'Dockerfile.template');

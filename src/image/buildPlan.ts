@@ -1,4 +1,5 @@
 import { dockerBuildArgs, type DockerBuildOptions } from '../tools/docker';
+import { shellQuote } from '../util/shellQuote';
 
 /** The exact `docker build` a context is built with, as argv and as a shell script for other builders. */
 export interface BuildPlan {
@@ -8,11 +9,7 @@ export interface BuildPlan {
   /** The same, as `build.sh` runs it from inside the context folder. */
   script: string;
   /** What meshfork passes to dockerBuild when it runs the build itself. */
-  options: Omit<DockerBuildOptions, 'iidFile' | 'onLine'>;
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  options: Omit<DockerBuildOptions, 'iidFile' | 'onLine' | 'outputShown'>;
 }
 
 export function buildPlan(options: { docker: string; context: string; tags: string[]; caFile?: string; network?: string; noCache?: boolean }): BuildPlan {

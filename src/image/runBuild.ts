@@ -27,8 +27,8 @@ function stepCounter(): { onLine(line: string): void; counts(): { total: number;
   };
 }
 
-/** Run the prepared build, check the image's labels are the ones meant, push every tag when asked. */
-export async function runBuild(prepared: PreparedBuild, options: { push?: boolean; onLine?: (line: string) => void }): Promise<BuiltImage> {
+/** Run the prepared build, check the image's labels are the ones meant, push the tags asked for. */
+export async function runBuild(prepared: PreparedBuild, options: { pushTags?: string[]; onLine?: (line: string) => void }): Promise<BuiltImage> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-build-'));
   try {
     const iidFile = path.join(work, 'iid');
@@ -36,6 +36,7 @@ export async function runBuild(prepared: PreparedBuild, options: { push?: boolea
     await dockerBuild(prepared.plan.docker, {
       ...prepared.plan.options,
       iidFile,
+      outputShown: options.onLine !== undefined,
       onLine: (line) => {
         counter.onLine(line);
         options.onLine?.(line);
@@ -52,9 +53,7 @@ export async function runBuild(prepared: PreparedBuild, options: { push?: boolea
       });
     }
     const pushed: BuiltImage['pushed'] = [];
-    if (options.push) {
-      for (const tag of prepared.tags) pushed.push({ tag, digest: await dockerPush(prepared.plan.docker, tag, options.onLine) });
-    }
+    for (const tag of options.pushTags ?? []) pushed.push({ tag, digest: await dockerPush(prepared.plan.docker, tag, options.onLine) });
     return { imageId, steps: counter.counts(), pushed };
   } finally {
     await fs.rm(work, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import execa from 'execa';
 import { MeshforkError } from '../errors';
+import { shellCommand } from '../util/shellQuote';
 
 /**
  * The one door to the docker program. Arguments are arrays, never shell strings. Builds run with
@@ -23,6 +24,8 @@ export interface DockerRunOptions {
   onLine?: (line: string) => void;
   /** Exit codes that are answers, not failures. */
   okExitCodes?: number[];
+  /** The caller showed every line already: a failure's message does not repeat them. */
+  outputShown?: boolean;
 }
 
 export interface DockerResult {
@@ -87,10 +90,14 @@ export async function runDocker(docker: string, args: string[], options: DockerR
   const stderr = String(result.stderr ?? '');
   if (!ok.includes(exitCode)) {
     const daemonDown = /Cannot connect to the Docker daemon|Is the docker daemon running|docker\.sock: connect/i.test(stderr);
-    throw new MeshforkError('TOOL_FAILED', `docker ${args[0]} failed (exit ${exitCode}):\n${tail(stderr || stdout)}`, {
+    const shown = options.outputShown ? ': its output is above' : `:\n${tail(stderr || stdout)}`;
+    // The hint is the same command, runnable as it is (without the iid file of a temporary folder).
+    const iid = args.indexOf('--iidfile');
+    const again = iid === -1 ? args : [...args.slice(0, iid), ...args.slice(iid + 2)];
+    throw new MeshforkError('TOOL_FAILED', `docker ${args[0]} failed (exit ${exitCode})${shown}`, {
       hint: daemonDown
         ? 'start the Docker daemon (e.g. `dockerd &` or `systemctl start docker`) and run again'
-        : `run \`${docker} ${args.slice(0, 2).join(' ')} ...\` by hand to see the whole error`,
+        : `run \`${args[0] === 'build' ? 'DOCKER_BUILDKIT=1 ' : ''}${shellCommand([docker, ...again])}\` by hand to see the whole error`,
       details: { stderr: tail(stderr, 60), exitCode },
     });
   }
@@ -113,10 +120,11 @@ export interface DockerBuildOptions {
   /** Where docker writes the image id. */
   iidFile?: string;
   onLine?: (line: string) => void;
+  outputShown?: boolean;
 }
 
 /** The argument list of `docker build` for these options (also printed for builders meshfork does not drive). */
-export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine'>): string[] {
+export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine' | 'outputShown'>): string[] {
   const args = ['build', '--progress', 'plain'];
   for (const secret of options.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
   if (options.network) args.push('--network', options.network);
@@ -128,7 +136,7 @@ export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine'>): st
 }
 
 export async function dockerBuild(docker: string, options: DockerBuildOptions): Promise<DockerResult> {
-  return runDocker(docker, dockerBuildArgs(options), { onLine: options.onLine });
+  return runDocker(docker, dockerBuildArgs(options), { onLine: options.onLine, outputShown: options.outputShown });
 }
 
 /** `docker image inspect REF` parsed; undefined when there is no such image. */
@@ -153,7 +161,7 @@ export interface DockerImageInfo {
 
 /** `docker push TAG`; returns the manifest digest the registry answered with. */
 export async function dockerPush(docker: string, tag: string, onLine?: (line: string) => void): Promise<string> {
-  const result = await runDocker(docker, ['push', tag], { onLine });
+  const result = await runDocker(docker, ['push', tag], { onLine, outputShown: onLine !== undefined });
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout + result.stderr)?.[1];
   if (!digest) throw new MeshforkError('TOOL_FAILED', `docker push ${tag} printed no digest:\n${tail(result.stdout)}`, { hint: 'push it by hand to see what the registry answered' });
   return digest;

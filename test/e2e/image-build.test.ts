@@ -344,26 +344,27 @@ describe('with a local registry', () => {
     await registry?.stop();
   });
 
-  test('--push pushes every tag and reports the digest; pulling by that digest gives the same image', async () => {
+  test('--push with no --tag pushes the default tag when image.repository names the registry, and reports the digest; pulling by that digest gives the same image', async () => {
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
     const repository = `${registry.address}/meshfork-e2e/meshcentral`;
     writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository } }, null, 2));
     try {
-      const pushed = await buildJson(['--tag', `${repository}:latest`, '--push']);
-      expect(pushed.imageId).toBe(first.imageId); // only the repository changed: the same image
-      expect(pushed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(pushed.pushed.map((p) => p.tag)).toEqual([`${repository}:1.1.55-${first.series.sha256.slice(0, 12)}`, `${repository}:latest`]);
-      for (const p of pushed.pushed) expect(p.digest).toBe(pushed.digest);
+      const pushed = await buildJson(['--tag', `${repository}:latest`]);
+      expect(pushed.pushed).toEqual([]); // no --push: nothing pushed
+      const again = await buildJson(['--push']);
+      expect(again.imageId).toBe(first.imageId); // only the repository changed: the same image
+      expect(again.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(again.pushed).toEqual([{ tag: `${repository}:1.1.55-${first.series.sha256.slice(0, 12)}`, digest: again.digest }]);
       const tags = (await (await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/tags/list`)).json()) as { tags: string[] };
-      expect(tags.tags.sort()).toEqual([`1.1.55-${first.series.sha256.slice(0, 12)}`, 'latest']);
+      expect(tags.tags.sort()).toEqual([`1.1.55-${first.series.sha256.slice(0, 12)}`]);
       // The registry's manifest under that digest names this image's config.
-      const manifest = (await (await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/manifests/${pushed.digest}`, {
+      const manifest = (await (await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/manifests/${again.digest}`, {
         headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
       })).json()) as { config: { digest: string } };
       expect(manifest.config.digest).toBe(first.imageId);
-      for (const p of pushed.pushed) await dockerOk(['rmi', p.tag]);
-      await dockerOk(['pull', `${repository}@${pushed.digest}`]);
-      expect((await inspectImage(`${repository}@${pushed.digest}`)).Id).toBe(first.imageId);
+      for (const tag of [...again.pushed.map((p) => p.tag), `${repository}:latest`]) await dockerOk(['rmi', tag]);
+      await dockerOk(['pull', `${repository}@${again.digest}`]);
+      expect((await inspectImage(`${repository}@${again.digest}`)).Id).toBe(first.imageId);
     } finally {
       writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify(config, null, 2));
     }

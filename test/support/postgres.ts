@@ -4,7 +4,7 @@
  * initdb and postgres refuse to run as root, so as root they run as the `postgres` system user (setpriv).
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -59,7 +59,13 @@ async function waitForConnection(connect: () => Promise<void>, timeoutMs: number
   }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** TLS for the server: certificate and key PEM files (copied into the server's folder with the modes postgres wants). */
+export interface PostgresTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export async function startPostgres(options: { tls?: PostgresTls } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-pg-'));
   const dataDir = path.join(dir, 'data');
@@ -77,6 +83,20 @@ export async function startPostgres(): Promise<PostgresServer> {
   ]);
   execFileSync(initCmd, initArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
 
+  const tlsArgs: string[] = [];
+  if (options.tls) {
+    const cert = path.join(dir, 'server.crt');
+    const key = path.join(dir, 'server.key');
+    writeFileSync(cert, readFileSync(options.tls.certFile));
+    writeFileSync(key, readFileSync(options.tls.keyFile), { mode: 0o600 });
+    if (process.getuid?.() === 0) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+      chownSync(cert, uid, gid);
+      chownSync(key, uid, gid);
+    }
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
+  }
   const port = await freePort();
   let child: ChildProcess | null = null;
   let output = '';
@@ -85,7 +105,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const start = async (): Promise<void> => {
     const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), [
       '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', ...tlsArgs,
     ]);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -2,7 +2,9 @@
  * The image's config renderer (src/image/assets/render-config.js), as the entrypoint runs it: the
  * environment in, MeshCentral's config object out, or an error naming the variable.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
 
@@ -116,4 +118,43 @@ test('a public URL on another port than the listening one becomes the alias port
   const config = renderConfig({ ...ENV, MESHCENTRAL_URL: 'https://mesh.example.com:4430', MESHCENTRAL_AGENT_PORT: '0', MESHCENTRAL_TLS_OFFLOAD: 'true', MESHCENTRAL_TRUSTED_PROXY: '10.0.0.0/8,192.168.1.1', MESHCENTRAL_SETTINGS: '{"agentTimeStampServer": false}' });
   expect(config.settings).toMatchObject({ port: 443, aliasPort: 4430, tlsOffload: true, trustedProxy: '10.0.0.0/8,192.168.1.1', agentTimeStampServer: false });
   expect(config.settings.agentPort).toBeUndefined();
+});
+
+describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database modes', () => {
+  const { databaseCa } = require('../../src/image/assets/render-config.js') as {
+    databaseCa(env: Record<string, string | undefined>, readFile?: (file: string, encoding: string) => string): { pem: string; source: string } | undefined;
+  };
+  let pem: string;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-ca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=meshfork unit CA', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+    pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every form gives the same PEM text, and says which form it was', () => {
+    const base64 = Buffer.from(pem).toString('base64');
+    expect(databaseCa({ POSTGRES_SSL_CA: pem })).toEqual({ pem, source: 'text' });
+    expect(databaseCa({ POSTGRES_SSL_CA: pem.trimEnd().replace(/\n/g, '\\n') })).toEqual({ pem, source: 'text' });
+    expect(databaseCa({ POSTGRES_SSL_CA: base64 })).toEqual({ pem, source: 'base64' });
+    expect(databaseCa({ POSTGRES_SSL_CA: path.join(dir, 'ca.pem') })).toEqual({ pem, source: 'file' });
+    expect(databaseCa({})).toBeUndefined();
+  });
+
+  test('MeshCentral on PostgreSQL gets the PEM text in its ssl options (pg takes it as is); the CA alone turns TLS on', () => {
+    const env = { ...ENV, MESHCENTRAL_DATABASE: 'postgres', POSTGRES_SSL_CA: Buffer.from(pem).toString('base64') };
+    expect(renderConfig(env).settings.postgres).toEqual({ host: 'db.example.com', port: 5432, user: 'mesh', password: 'pw', database: 'meshcentral', ssl: { rejectUnauthorized: true, ca: pem } });
+    expect(failure({ ...env, POSTGRES_SSL: 'false' })).toEqual({ variable: 'POSTGRES_SSL_CA', message: 'POSTGRES_SSL_CA: is set while POSTGRES_SSL turns TLS off' });
+    // nedb: only jwt-auth.js uses the CA (the entrypoint hands it a file); the config carries none.
+    expect(JSON.stringify(renderConfig({ ...ENV, POSTGRES_SSL_CA: pem }))).not.toContain('BEGIN CERTIFICATE');
+  });
+});
+
+test('MESHCENTRAL_IDENTITY_KEY: checked (postgres only, 32 bytes, not the JWT secret), never rendered', () => {
+  const key = 'i'.repeat(40);
+  const config = renderConfig({ ...ENV, MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: key });
+  expect(JSON.stringify(config)).not.toContain(key);
+  expect(failure({ ...ENV, MESHCENTRAL_IDENTITY_KEY: key }).variable).toBe('MESHCENTRAL_IDENTITY_KEY');
+  expect(failure({ ...ENV, MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: ENV.JWT_SECRET }).message).toBe('MESHCENTRAL_IDENTITY_KEY: must differ from JWT_SECRET');
 });

@@ -42,7 +42,7 @@ const EXIT_CODES = `
 Exit codes:
   0  built (and pushed), or the context written
   1  the series does not apply to the release cleanly (see meshfork sync check)
-  2  usage, config, series, unknown version, lock file out of date with --frozen-lock, DIR exists
+  2  usage (--push with no --tag and no registry in image.repository), config, series, unknown version, lock file out of date with --frozen-lock, DIR exists
   4  docker missing or failing (the build's own errors are in its output), npm registry unreachable
 `;
 
@@ -54,7 +54,7 @@ export const registerBuild: Registrar = (program, dispatch) => {
     .option('--to <version>', 'upstream release (default: the base in meshfork.config.json)')
     .option('--tag <tag>', 'another tag besides <image.repository>:<image.tag> (repeatable)', collect, [])
     .option('--base-image <image>', 'base image with node and useradd (default: image.baseImage, else node:<image.nodeVersion>-bookworm-slim)')
-    .option('--push', 'push every tag and report the digest')
+    .option('--push', 'push the --tag tags (none given: the default tag, if image.repository names a registry) and report the digest')
     .option('--context-only <dir>', 'write the build context and its build command (build.sh) into DIR instead of building')
     .option('--force', 'replace the --context-only DIR if it exists')
     .option('--ca-file <file>', 'PEM bundle npm needs to reach the registry, passed as the build secret "ca" (default: $NODE_EXTRA_CA_CERTS; "" for none)')
@@ -86,7 +86,7 @@ export const registerBuild: Registrar = (program, dispatch) => {
     );
   withExamples(cmd, [
     'meshfork build',
-    'meshfork build --to 1.1.56 --tag registry.example.com/mc:latest --push',
+    'meshfork build --to 1.1.56 --tag ghcr.io/OWNER/meshcentral:1.1.56-jwt.1 --push',
     'meshfork build --base-image localhost/bookworm-node:18 --network host',
     'meshfork build --context-only build/image   # then: build/image/build.sh, or kaniko/remote BuildKit',
     'meshfork --json build | jq -r .imageId',

@@ -7,10 +7,13 @@
  * entrypoint writes it with JSON.stringify, never by text substitution, so any byte in a value stays
  * that byte) or throws a ConfigError whose message and `.variable` name the variable at fault.
  *
- * Secrets stay in the environment: JWT_SECRET and AGENT_SIGN_KEY are checked here but never rendered
- * (jwt-auth.js reads them from process.env). Only MESHCENTRAL_DATABASE=postgres puts the PostgreSQL
- * password in config.json, because MeshCentral's own database driver reads it from there.
+ * Secrets stay in the environment: JWT_SECRET, AGENT_SIGN_KEY and MESHCENTRAL_IDENTITY_KEY are checked
+ * here but never rendered (jwt-auth.js and identity.js read them from process.env). Only
+ * MESHCENTRAL_DATABASE=postgres puts the PostgreSQL password (and the database CA) in config.json,
+ * because MeshCentral's own database driver reads them from there.
  */
+const fs = require('fs');
+const crypto = require('crypto');
 
 /** A bad or missing environment variable; `.variable` is its name. */
 class ConfigError extends Error {
@@ -94,7 +97,7 @@ const VARIABLES = [
   'MESHCENTRAL_URL', 'MESHCENTRAL_PORT', 'MESHCENTRAL_AGENT_PORT', 'MESHCENTRAL_REDIR_PORT', 'MESHCENTRAL_TITLE',
   'MESHCENTRAL_DATABASE', 'MESHCENTRAL_POSTGRES_DB', 'MESHCENTRAL_SETTINGS',
   ...SERVER_SETTINGS.map((s) => s.variable),
-  'JWT_SECRET', 'AGENT_SIGN_KEY',
+  'JWT_SECRET', 'AGENT_SIGN_KEY', 'MESHCENTRAL_IDENTITY_KEY',
   'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSL', 'POSTGRES_SSL_CA',
   ...JWT_SETTINGS.map((s) => s.variable),
 ];
@@ -155,8 +158,58 @@ function checkSecrets(env) {
   }
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * POSTGRES_SSL_CA: the CA bundle as PEM text, as base64 of the PEM (one line, for platforms whose
+ * environment values cannot hold line breaks), or as the path of a PEM file. Returns the PEM text and
+ * where it came from, or undefined when unset; every certificate in it must parse.
+ */
+function databaseCa(env, readFile = fs.readFileSync) {
+  const raw = lookup(env, 'POSTGRES_SSL_CA');
+  if (raw === undefined) return undefined;
+  let pem;
+  let source;
+  if (raw.includes('-----BEGIN')) {
+    pem = raw.replace(/\\n/g, '\n');
+    source = 'text';
+  } else if (raw.startsWith('/')) {
+    try {
+      pem = readFile(raw, 'utf8');
+    } catch (error) {
+      throw new ConfigError('POSTGRES_SSL_CA', `cannot read the CA file ${raw}: ${error.code || error.message}`);
+    }
+    source = 'file';
+  } else if (/^[A-Za-z0-9+/=\s]+$/.test(raw)) {
+    pem = Buffer.from(raw.replace(/\s/g, ''), 'base64').toString('utf8');
+    source = 'base64';
+  } else {
+    throw new ConfigError('POSTGRES_SSL_CA', 'must be PEM text, base64 of PEM text, or the absolute path of a PEM file');
+  }
+  const certificates = pem.match(PEM_CERTIFICATE) || [];
+  if (certificates.length === 0) throw new ConfigError('POSTGRES_SSL_CA', `holds no PEM certificate (given as ${source})`);
+  for (const certificate of certificates) {
+    try {
+      new crypto.X509Certificate(certificate);
+    } catch (error) {
+      throw new ConfigError('POSTGRES_SSL_CA', `holds a certificate that does not parse (given as ${source}): ${error.message}`);
+    }
+  }
+  return { pem: `${certificates.join('\n')}\n`, source };
+}
+
+/** MESHCENTRAL_IDENTITY_KEY: the key the server certificates are kept under in PostgreSQL (identity.js). */
+function identityKey(env, database) {
+  const key = lookup(env, 'MESHCENTRAL_IDENTITY_KEY');
+  if (key === undefined) return undefined;
+  if (database !== 'postgres') throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', 'needs MESHCENTRAL_DATABASE=postgres (the certificates are kept in MeshCentral\'s PostgreSQL database; with nedb they stay in the data volume)');
+  if (Buffer.byteLength(key, 'utf8') < 32) throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', `must be at least 32 bytes, got ${Buffer.byteLength(key, 'utf8')}`);
+  if (key === env.JWT_SECRET) throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', 'must differ from JWT_SECRET');
+  return key;
+}
+
 /** The dashboard's PostgreSQL: checked here so a bad value stops the container before MeshCentral starts. */
-function postgres(env) {
+function postgres(env, readFile) {
   const connection = {
     host: required(env, 'POSTGRES_HOST'),
     port: optional(env, 'POSTGRES_PORT', wholeNumber(1, 65535), 5432),
@@ -164,8 +217,11 @@ function postgres(env) {
     password: required(env, 'POSTGRES_PASSWORD'),
     database: required(env, 'POSTGRES_DB'),
   };
-  const ssl = optional(env, 'POSTGRES_SSL', (v) => /^(1|true|yes|on|require)$/i.test(v), false);
-  return { connection, ssl };
+  const ssl = optional(env, 'POSTGRES_SSL', (v) => /^(1|true|yes|on|require)$/i.test(v), undefined);
+  const ca = databaseCa(env, readFile);
+  if (ca !== undefined && ssl === false) throw new ConfigError('POSTGRES_SSL_CA', 'is set while POSTGRES_SSL turns TLS off');
+  // A CA means TLS verified against it; without one, POSTGRES_SSL=true verifies against the public CAs.
+  return { connection, ssl: ssl === true || ca !== undefined, ca };
 }
 
 /** MESHCENTRAL_SETTINGS: a JSON object of further settings; it may not override what the renderer owns. */
@@ -189,16 +245,20 @@ function extraSettings(env, owned) {
   return value;
 }
 
-/** The MeshCentral config object for `env` (process.env in the container). */
-function renderConfig(env) {
+/**
+ * The MeshCentral config object for `env` (process.env in the container). `readFile` reads a
+ * POSTGRES_SSL_CA given as a path.
+ */
+function renderConfig(env, readFile = fs.readFileSync) {
   checkSecrets(env);
   const url = publicUrl(env);
-  const db = postgres(env);
+  const db = postgres(env, readFile);
   const port = optional(env, 'MESHCENTRAL_PORT', wholeNumber(1, 65535), 443);
   const agentPort = optional(env, 'MESHCENTRAL_AGENT_PORT', wholeNumber(0, 65535), 444);
   const redirPort = optional(env, 'MESHCENTRAL_REDIR_PORT', wholeNumber(0, 65535), 0);
   const title = optional(env, 'MESHCENTRAL_TITLE', text, 'MeshCentral');
   const database = optional(env, 'MESHCENTRAL_DATABASE', (v, name) => oneOf(['NEDB', 'POSTGRES'])(v, name).toLowerCase(), 'nedb');
+  identityKey(env, database);
 
   const settings = {
     cert: url.host,
@@ -214,9 +274,9 @@ function renderConfig(env) {
   if (url.port !== port) settings.aliasPort = url.port;
   if (agentPort !== 0 && agentPort !== port) settings.agentPort = agentPort;
   if (database === 'postgres') {
-    if (lookup(env, 'POSTGRES_SSL_CA') !== undefined) throw new ConfigError('POSTGRES_SSL_CA', 'is not supported with MESHCENTRAL_DATABASE=postgres (MeshCentral\'s own driver takes no CA file)');
     settings.postgres = { ...db.connection, database: optional(env, 'MESHCENTRAL_POSTGRES_DB', text, 'meshcentral') };
-    if (db.ssl) settings.postgres.ssl = { rejectUnauthorized: true };
+    // MeshCentral hands settings.postgres to pg's Client as it is: `ca` is the PEM text itself.
+    if (db.ssl) settings.postgres.ssl = db.ca ? { rejectUnauthorized: true, ca: db.ca.pem } : { rejectUnauthorized: true };
   }
   for (const entry of SERVER_SETTINGS) {
     const value = optional(env, entry.variable, entry.parse, undefined);
@@ -244,4 +304,4 @@ function renderConfig(env) {
   return { settings: { ...settings, ...extra }, domains };
 }
 
-module.exports = { renderConfig, ConfigError, JWT_SETTINGS, SERVER_SETTINGS, VARIABLES };
+module.exports = { renderConfig, databaseCa, ConfigError, JWT_SETTINGS, SERVER_SETTINGS, VARIABLES };
