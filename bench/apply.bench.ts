@@ -39,13 +39,17 @@ export async function run(): Promise<BenchFigure[]> {
     const project = path.join(tmp, 'project');
     mkdirSync(project);
     cpSync(series, path.join(project, 'patches'), { recursive: true });
-    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: VERSION, supports: '>=1.1.0 <2', patches: 'patches' }));
+    // the repository's series adds its module as files/jwt-auth.js; git apply's side copies the same files in
+    const files = series === path.join(REPO_ROOT, 'patches') ? path.join(REPO_ROOT, 'files') : undefined;
+    if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
+    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: VERSION, supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
     const tarball = releaseTarball(VERSION);
     const env = { ...process.env, MESHFORK_CACHE: SHARED_CACHE, CI: '1' };
     const apply = (out: string): void => {
       execFileSync(process.execPath, [BIN, 'apply', '--out', out], { cwd: project, env, stdio: 'pipe' });
     };
     const gitApply = (dir: string): void => {
+      if (files) cpSync(files, dir, { recursive: true, force: true });
       execFileSync('git', ['apply', '--whitespace=nowarn', ...seriesPatches(series)], { cwd: dir, env: GIT_ENV, stdio: 'pipe' });
     };
     // warm the cache (and the lock file) once, outside the measurement

@@ -21,7 +21,7 @@ import { figure, type BenchFigure } from './result';
 const BIN = path.join(REPO_ROOT, 'bin', 'meshfork');
 const REBUILDS = 3;
 const REPOSITORY = 'meshfork-bench/meshcentral';
-const PATCH = 'add-the-jwt-single-sign-on-module.patch';
+const MODULE = 'files/jwt-auth.js';
 const LINE = '// Reads the JWT_SECRET / POSTGRES_* environment';
 
 function median(samples: number[]): number {
@@ -34,7 +34,7 @@ export async function run(): Promise<BenchFigure[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-bench-image-'));
   try {
     const project = path.join(tmp, 'project');
-    for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
+    for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
     writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository: REPOSITORY } }));
     const env = { ...process.env, MESHFORK_CACHE: path.join(REPO_ROOT, '.cache', 'meshfork'), CI: '1' };
@@ -43,9 +43,9 @@ export async function run(): Promise<BenchFigure[]> {
       execFileSync(process.execPath, [BIN, '-q', 'build', '--base-image', baseImage, '--network', 'host'], { cwd: project, env, stdio: 'pipe', timeout: 1_800_000 });
       return Number(process.hrtime.bigint() - start) / 1e6;
     };
-    const patchFile = path.join(project, 'patches', PATCH);
+    const patchFile = path.join(project, MODULE);
     const original = readFileSync(patchFile, 'latin1');
-    if (!original.includes(LINE)) throw new Error(`${PATCH} no longer contains the line the benchmark edits: ${LINE}`);
+    if (!original.includes(LINE)) throw new Error(`${MODULE} no longer contains the line the benchmark edits: ${LINE}`);
 
     build(); // warm: caches, the stable context folder, BuildKit's layers
     const coldBase = `meshfork-bench/cold-base:${randomBytes(6).toString('hex')}`;

@@ -35,7 +35,10 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
   const project = path.join(tmp, 'project');
   mkdirSync(project);
   cpSync(series, path.join(project, 'patches'), { recursive: true });
-  writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' }));
+  // the repository's series adds its module as files/jwt-auth.js; git apply's side copies the same files in
+  const files = series === path.join(REPO_ROOT, 'patches') ? path.join(REPO_ROOT, 'files') : undefined;
+  if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
+  writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
   const env = { MESHFORK_CACHE: SHARED_CACHE };
   meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], env); // fill the cache
   process.stdout.write(`series: ${path.relative(REPO_ROOT, series)}; medians of ${ROUNDS} alternating rounds on a shared machine (noisy)\n`);
@@ -63,6 +66,7 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
         before: () => rmSync(copy, { recursive: true, force: true }),
         work: () => {
           exec(['cp', '-al', unpacked, copy]);
+          if (files) exec(['cp', '-a', `${files}/.`, copy]);
           exec(['git', 'apply', ...patches], { cwd: copy });
         },
       },

@@ -1,11 +1,11 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, promises as fs, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load';
+import { filesFolder, loadConfig } from '../config/load';
 import { applySeries, MemoryTree, prefetchingReader, type PatchOutcome, type PatchStatus } from '../engine';
 import { MeshforkError } from '../errors';
 import { exitCodeFor } from '../report/status';
 import { loadSeries } from '../series/load';
-import { touchedPaths } from '../series/types';
+import { appliedPatches, touchedPaths } from '../series/types';
 import { assertInsideTreeSync } from '../series/pathSafety';
 import { openUpstream } from '../upstream';
 import { assertReleaseInRange, normalizeVersion } from '../upstream/version';
@@ -99,7 +99,7 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
   if (existsSync(out) && !options.force) {
     throw new MeshforkError('OUTPUT_EXISTS', `${out} already exists`, { hint: 'pass --force to replace it, or choose another --out' });
   }
-  const series = await loadSeries(loaded.patchesDir);
+  const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const upstream = await openUpstream(loaded, { progress: options.progress, updateLock: options.updateLock, cacheDir: options.cacheDir });
   try {
     // An unknown release is VERSION_UNKNOWN, not "outside supports" with a hint that would fail next.
@@ -117,9 +117,9 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
     await upstream.materialize(version, build);
     tracePhase('apply:patch');
     // every file the series touches, asked for at once (one pipelined git cat-file, or the cache)
-    const tree = new MemoryTree(prefetchingReader(upstream.reader(version), touchedPaths(series.patches)));
+    const tree = new MemoryTree(prefetchingReader(upstream.reader(version), touchedPaths(appliedPatches(series))));
     const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
-    const outcome = await applySeries(series.patches, tree, { fuzz: options.fuzz ?? 0, threeWayBase });
+    const outcome = await applySeries(appliedPatches(series), tree, { fuzz: options.fuzz ?? 0, threeWayBase });
     const source = loaded.config.upstream.source === 'npm' ? `npm ${loaded.config.upstream.package}` : `git ${loaded.config.upstream.url}`;
     const base = { version, base: loaded.config.base, upstream: source, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
     if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };

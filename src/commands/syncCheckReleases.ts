@@ -4,13 +4,13 @@
  * the upstream's cache; never materializes a release.
  */
 import * as semver from '../util/semver';
-import type { LoadedConfig } from '../config/load';
+import { filesFolder, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, prefetchingReader, type FileReader } from '../engine';
 import { buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../report/build';
 import type { CheckMemo } from '../report/checkMemo';
 import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
 import { loadSeries } from '../series/load';
-import { operationTargetPath, touchedPaths, type Patch } from '../series/types';
+import { appliedPatches, operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
 import { openUpstream, type Release, type Upstream } from '../upstream';
 import { assertReleaseInRange, requireBaseRelease } from '../upstream/version';
@@ -139,7 +139,7 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
  * A release whose report `memo` remembers for these exact inputs is not checked again.
  */
 export async function checkReleases(options: SyncCheckOptions, loaded: LoadedConfig, cacheDir: string, memo: CheckMemo | undefined): Promise<SyncCheckReport> {
-  const series = await loadSeries(loaded.patchesDir);
+  const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir });
   try {
     const { config } = loaded;
@@ -154,8 +154,8 @@ export async function checkReleases(options: SyncCheckOptions, loaded: LoadedCon
       options,
       loaded,
       upstream,
-      patches: series.patches,
-      paths: touchedPaths(series.patches),
+      patches: appliedPatches(series),
+      paths: touchedPaths(appliedPatches(series)),
       baseReader: upstream.reader(config.base),
       history: await gatherHistory(upstream, config.base, targets),
       memo,

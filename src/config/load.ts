@@ -18,6 +18,8 @@ export interface LoadedConfig {
   root: string;
   /** Absolute path of the patches folder. */
   patchesDir: string;
+  /** Absolute path of the folder of files the fork adds (config "files"); undefined when not configured. */
+  filesDir?: string;
 }
 
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
@@ -74,5 +76,12 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Lo
   }
   const config = parseConfig(file, raw);
   const root = path.dirname(file);
-  return { config, file, root, patchesDir: path.resolve(root, config.patches) };
+  return { config, file, root, patchesDir: path.resolve(root, config.patches), ...(config.files !== undefined ? { filesDir: path.resolve(root, config.files) } : {}) };
+}
+
+/** The files folder as loadSeries takes it: the absolute folder, and its name as reports show it ("files/"); undefined when not configured. */
+export function filesFolder(loaded: Pick<LoadedConfig, 'root' | 'filesDir'>): { dir: string; name: string } | undefined {
+  if (loaded.filesDir === undefined) return undefined;
+  const rel = path.relative(loaded.root, loaded.filesDir).split(path.sep).join('/');
+  return { dir: loaded.filesDir, name: rel ? `${rel}/` : './' };
 }

@@ -51,12 +51,12 @@ function policyOf(raw: unknown): Config['policy'] | undefined {
 
 /** configSchema.parse(raw) for a plainly valid config; undefined when zod must look at it. */
 export function quickParseConfig(raw: unknown): Config | undefined {
-  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'image', 'policy'])) return undefined;
-  const { $schema, base, supports, patches = 'patches' } = raw;
+  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'files', 'image', 'policy'])) return undefined;
+  const { $schema, base, supports, patches = 'patches', files } = raw;
   const upstream = upstreamOf(raw.upstream);
   const image = imageOf(raw.image);
   const policy = policyOf(raw.policy);
-  if (!upstream || !image || !policy || ($schema !== undefined && !text($schema)) || !text(patches, 1)) return undefined;
+  if (!upstream || !image || !policy || ($schema !== undefined && !text($schema)) || !text(patches, 1) || (files !== undefined && !text(files, 1))) return undefined;
   if (!text(base) || semver.valid(base) === null || !text(supports) || semver.validRange(supports) === null) return undefined;
-  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, image, policy };
+  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, ...(files !== undefined ? { files } : {}), image, policy };
 }

@@ -61,6 +61,11 @@ export const configSchema = z
       .refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range such as ">=1.1.0 <2"' })
       .describe('semver range of upstream releases the series supports'),
     patches: z.string().min(1).default('patches').describe('folder holding the patch files and the series file'),
+    files: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('folder of files the fork adds to upstream, kept as ordinary files (applied before the patches); absent: the series has none'),
     image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' }),
     policy: policy.default({ allowGenerated: [] }).describe('patch policy that meshfork verify enforces'),
   })

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load';
+import { filesFolder, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree } from '../engine';
 import { MeshforkError } from '../errors';
 import { loadSeries } from '../series/load';
+import { appliedPatches } from '../series/types';
 import { assertInRange, openUpstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
 import { DOCKERFILE_TEMPLATE } from './assets';
@@ -74,7 +75,7 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
   assertImageReference(baseImage, options.baseImage ? '--base-image' : 'image.baseImage');
   const caFile = resolveCaFile(options);
 
-  const series = await loadSeries(loaded.patchesDir);
+  const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const seriesSha256 = await seriesHash(series);
   const tags = [...new Set([defaultTag(loaded, version, seriesSha256), ...options.extraTags])];
   for (const tag of tags) assertImageReference(tag, `tag ${tag}`);
@@ -84,7 +85,7 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
     tracePhase('build:apply');
     const release = await upstream.resolve(version);
     const tree = new MemoryTree(upstream.reader(version));
-    const outcome = await applySeries(series.patches, tree, { fuzz: 0 });
+    const outcome = await applySeries(appliedPatches(series), tree, { fuzz: 0 });
     if (outcome.status !== 'clean' && outcome.status !== 'offset') {
       const stuck = outcome.patches.find((p) => p.status !== 'clean' && p.status !== 'offset');
       throw new MeshforkError('CONFLICT', `the series does not apply cleanly to ${version}: ${stuck?.name ?? 'a patch'} is ${stuck?.status ?? outcome.status}`, {

@@ -26,6 +26,7 @@ export class CheckMemo {
     private readonly dir: string,
     private readonly lock: LockBook,
     private readonly patchesDir: string,
+    private readonly filesDir: string | undefined,
     private readonly inputs: string,
     private readonly series: string,
     private readonly base: string,
@@ -35,11 +36,11 @@ export class CheckMemo {
   static open(loaded: LoadedConfig, cacheDir: string, fuzz: number): CheckMemo | undefined {
     const { config } = loaded;
     if (config.upstream.source !== 'npm') return undefined;
-    const series = seriesDigest(loaded.patchesDir);
+    const series = seriesDigest(loaded.patchesDir, loaded.filesDir);
     if (series === undefined) return undefined;
     const lock = new LockBook(path.join(loaded.root, LOCK_FILE), upstreamKey(config.upstream), path.join(cacheDir, 'locks'));
     const inputs = JSON.stringify({ format: FORMAT, code: codeStamp(), config, fuzz });
-    return new CheckMemo(path.join(cacheDir, 'checks'), lock, loaded.patchesDir, inputs, series, config.base);
+    return new CheckMemo(path.join(cacheDir, 'checks'), lock, loaded.patchesDir, loaded.filesDir, inputs, series, config.base);
   }
 
   private fileOf(identity: string): string {
@@ -75,7 +76,7 @@ export class CheckMemo {
    */
   async remember(release: ReleaseReport): Promise<void> {
     const { version, identity } = release;
-    if (identity === null || seriesDigest(this.patchesDir) !== this.series) return;
+    if (identity === null || seriesDigest(this.patchesDir, this.filesDir) !== this.series) return;
     // A memo that cannot be written (a read-only or full cache) only means the next check is a full one.
     await writeFileAtomic(this.fileOf(identity), JSON.stringify({ key: await this.keyOf(version, identity), release })).catch(() => undefined);
   }

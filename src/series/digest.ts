@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readNewFiles } from './newFiles';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 
 /**
  * sha256 of the series file and of every file it lists, in order (what a check or an export of the
- * series depends on); undefined when one of them cannot be read or the series file is invalid.
+ * series depends on), then of the files folder when there is one; undefined when one of them cannot
+ * be read or the series file is invalid.
  */
-export function seriesDigest(patchesDir: string): string | undefined {
+export function seriesDigest(patchesDir: string, filesDir?: string): string | undefined {
   try {
     const seriesPath = path.join(patchesDir, SERIES_FILE);
     const seriesText = readFileSync(seriesPath);
@@ -16,6 +18,7 @@ export function seriesDigest(patchesDir: string): string | undefined {
       const bytes = readFileSync(path.join(patchesDir, entry.name));
       hash.update(`\0${entry.name}\0${bytes.length}\0`).update(bytes);
     }
+    if (filesDir !== undefined) for (const file of readNewFiles(filesDir)) hash.update(`\0file\0${file.path}\0${file.mode}\0${file.content.length}\0`).update(file.content, 'latin1');
     return hash.digest('hex');
   } catch {
     return undefined;

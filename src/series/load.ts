@@ -1,6 +1,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMeshforkError, MeshforkError } from '../errors';
+import { newFilesPatch, readNewFiles } from './newFiles';
 import { parsePatch } from './parse';
 import { recoverPatchesSwap } from './patchesSwap';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
@@ -49,7 +50,7 @@ function combine(errors: MeshforkError[]): MeshforkError {
  * options). Errors name the file and line; every invalid patch is reported, not only the first.
  * A patch file the series does not list is not applied (quilt semantics) and gives a warning.
  */
-export async function loadSeries(patchesDir: string): Promise<Series> {
+export async function loadSeries(patchesDir: string, files?: { dir: string; name: string }): Promise<Series> {
   // An export killed mid-swap leaves the old or the new set beside patches/: finish or undo it first.
   await recoverPatchesSwap(patchesDir);
   const seriesPath = path.join(patchesDir, SERIES_FILE);
@@ -77,5 +78,7 @@ export async function loadSeries(patchesDir: string): Promise<Series> {
   const listed = new Set(entries.map((e) => e.name));
   const stray = (await patchFilesBelow(patchesDir)).filter((f) => !listed.has(f)).sort();
   const warnings = stray.map((f) => `${path.join(patchesDir, f)}: not listed in ${seriesPath}, so it is not applied (add it to the series or delete it)`);
-  return { dir: patchesDir, entries, patches, warnings, unlisted: stray };
+  const series: Series = { dir: patchesDir, entries, patches, warnings, unlisted: stray };
+  if (files) series.files = newFilesPatch(files.name, readNewFiles(files.dir));
+  return series;
 }

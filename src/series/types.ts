@@ -88,6 +88,8 @@ export interface Patch {
   operations: FileOperation[];
   options?: PatchOptions;
   source?: PatchSource;
+  /** The files folder's pseudo-patch (src/series/newFiles.ts): no patch file, written back as files. */
+  newFiles?: true;
 }
 
 export interface SeriesEntry {
@@ -107,6 +109,13 @@ export interface Series {
   warnings: string[];
   /** Patch files below the folder that the series file does not list (relative to it): not applied. */
   unlisted: string[];
+  /** The files folder (config "files") as a pseudo-patch that creates them; applied before `patches`. */
+  files?: Patch;
+}
+
+/** What applies, in order: the files folder's pseudo-patch (when configured), then the patches. */
+export function appliedPatches(series: Pick<Series, 'files' | 'patches'>): Patch[] {
+  return series.files ? [series.files, ...series.patches] : series.patches;
 }
 
 /** Paths an operation reads from the target tree. */

@@ -15,6 +15,8 @@ export interface AppliedPatch {
 export interface AppliesCheck {
   /** Every patch, when all applied strictly; else the ones before the first failure. */
   applied: AppliedPatch[];
+  /** What the files folder's pseudo-patch created, when there is one and it applied. */
+  files?: AppliedPatch;
   /** The base with the whole series on top (only when every patch applied). */
   tree?: MemoryTree;
   kind?: FailureKind;
@@ -75,13 +77,36 @@ function failureProblems(patch: Patch, strict: PatchOutcome, fuzzed: PatchOutcom
   return { kind: refresh ? 'refresh' : 'broken', problems };
 }
 
+/** Problems when the base already has a file of the files folder (its pseudo-patch did not apply). */
+function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: string): Problem[] {
+  return outcome.files
+    .filter((f) => f.status !== 'applied')
+    .map((f) => ({
+      patch: files.name,
+      file: `${files.name}${f.path}`,
+      message: f.status === 'already-applied' ? `${f.path} already exists in the base with the same bytes` : `${f.path} already exists in the base`,
+      hint: `upstream now ships ${f.path}: delete ${files.name}${f.path} (same bytes) or rename it, then \`meshfork verify\` against ${baseVersion}`,
+    }));
+}
+
 /**
  * Apply the series to the base strictly (exact or offset), patch by patch, recording what each one
  * changed. The first patch that needs fuzz or does not apply stops it: later ones build on it.
+ * The files folder's pseudo-patch, when there is one, goes first and is not one of `applied`.
  */
-export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string): Promise<AppliesCheck> {
+export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string, files?: Patch): Promise<AppliesCheck> {
   const tree = new MemoryTree(base);
   const applied: AppliedPatch[] = [];
+  let created: AppliedPatch | undefined;
+  if (files) {
+    const outcome = await applyPatch(files, tree, { fuzz: 0 });
+    if (outcome.status !== 'clean') {
+      const problems = newFilesProblems(files, outcome, baseVersion);
+      if (patches.length) problems.push({ message: `${patches.length} patch(es) not tried: they build on the files of ${files.name}` });
+      return { applied, kind: 'broken', problems };
+    }
+    created = { name: files.name, changes: await changesOf(files, new Map(), tree) };
+  }
   for (const { patch } of patches) {
     const before = new Map<string, string | undefined>();
     for (const op of patch.operations) before.set(operationSourcePath(op), await tree.read(operationSourcePath(op)));
@@ -99,7 +124,7 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
     for (const problem of failure.problems) problem.hint ??= hint;
     const later = patches.length - applied.length - 1;
     if (later > 0) failure.problems.push({ message: `${later} later patch(es) not tried: they build on ${patch.name}` });
-    return { applied, kind: failure.kind, problems: failure.problems };
+    return { applied, files: created, kind: failure.kind, problems: failure.problems };
   }
-  return { applied, tree, problems: [] };
+  return { applied, files: created, tree, problems: [] };
 }

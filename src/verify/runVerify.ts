@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { filesFolder } from '../config/load';
 import { SERIES_FILE } from '../series/seriesFile';
 import { openUpstream, type Upstream } from '../upstream';
 import { silentProgress, type ProgressSink } from '../util/progress';
@@ -78,7 +79,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const patchesRel = path.relative(root, loaded.patchesDir) || '.';
   const base = loaded.config.base;
 
-  const series = await checkSeries(loaded.patchesDir, root);
+  const series = await checkSeries(loaded.patchesDir, root, filesFolder(loaded));
   add(result('series', series.problems, series.kind ?? 'input'));
   let applies: AppliesCheck | undefined;
   if (!series.series) {
@@ -91,7 +92,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       let upstream: Upstream | undefined;
       try {
         upstream = await openUpstream(loaded, { cacheDir: options.cacheDir, progress });
-        applies = await checkApplies(series.patches, upstream.reader(base), patchesRel, base);
+        applies = await checkApplies(series.patches, upstream.reader(base), patchesRel, base, series.series.files);
         add(result('applies-strictly', applies.problems, applies.kind ?? 'broken'));
       } catch (error) {
         add(result('applies-strictly', [problemFromError(error, root)], failureKindOf(error)));
@@ -112,7 +113,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
           add(skipped('patched-js-parses', why));
           add(skipped('patched-package-json', why));
         } else {
-          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.applied), 'broken'));
+          add(result('patched-js-parses', await checkPatchedJs(applies.tree, applies.files ? [applies.files, ...applies.applied] : applies.applied), 'broken'));
           add(result('patched-package-json', checkPackageJson(applies.tree, applies.applied), 'broken'));
         }
       }

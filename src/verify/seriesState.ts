@@ -19,9 +19,9 @@ export interface SeriesCheck {
 }
 
 /** The series file and patches/ agree, and every patch parses (loadSeries's own validation). */
-export async function checkSeries(patchesDir: string, root: string): Promise<SeriesCheck> {
+export async function checkSeries(patchesDir: string, root: string, files?: { dir: string; name: string }): Promise<SeriesCheck> {
   try {
-    const series = await loadSeries(patchesDir);
+    const series = await loadSeries(patchesDir, files);
     // Loading only warns about a patch file the series does not list (quilt's rule); the gate refuses it.
     if (series.unlisted.length) {
       const seriesFile = path.relative(root, path.join(patchesDir, 'series'));

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult } from '../../src/commands/build';
@@ -54,10 +54,16 @@ async function buildJson(args: string[]): Promise<BuildResult> {
   return JSON.parse(result.stdout) as BuildResult;
 }
 
-/** The series hash computed here independently: sha256 of `sha256sum` lines of the listed patches. */
-function expectedSeriesHash(patchesDir: string): string {
+/**
+ * The series hash computed here independently: sha256 of `sha256sum` lines of the files folder's files
+ * (named files/<path>, sorted) and then of the listed patches.
+ */
+function expectedSeriesHash(project: string): string {
+  const patchesDir = path.join(project, 'patches');
   const names = readFileSync(path.join(patchesDir, 'series'), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  const listing = names.map((n) => `${createHash('sha256').update(readFileSync(path.join(patchesDir, n))).digest('hex')}  ${n}\n`).join('');
+  const sum = (file: string) => createHash('sha256').update(readFileSync(path.join(project, file))).digest('hex');
+  const files = readdirSync(path.join(project, 'files')).sort().map((f) => `${sum(path.join('files', f))}  files/${f}\n`);
+  const listing = [...files, ...names.map((n) => `${sum(path.join('patches', n))}  ${n}\n`)].join('');
   return createHash('sha256').update(listing).digest('hex');
 }
 
@@ -142,7 +148,7 @@ beforeAll(async () => {
   ensureBuilt();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-image-e2e-'));
   project = path.join(tmp, 'project');
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
+  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(project, entry), { recursive: true });
   const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
   config.image = { ...config.image, repository: 'meshfork-e2e/meshcentral', source: 'https://example.invalid/meshfork.git' };
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -179,7 +185,7 @@ afterAll(async () => {
 test('the build is labelled with the upstream release, its identity, the series hash and the project commit', async () => {
   const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8'));
   const identity = lock.upstreams['npm:meshcentral']['1.1.55'].identity as string;
-  const series = expectedSeriesHash(path.join(project, 'patches'));
+  const series = expectedSeriesHash(project);
   const revision = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: project }).toString().trim();
   const image = await inspectImage(first.imageId as string);
   expect(image.Config.Labels).toEqual({
@@ -361,12 +367,12 @@ describe('with a local registry', () => {
   });
 });
 
-test('after one patch changes, the rebuild reuses the dependency and release layers and carries the new series hash', async () => {
-  const patch = path.join(project, 'patches', 'add-the-jwt-single-sign-on-module.patch');
-  const text = readFileSync(patch, 'latin1');
+test('after the module (files/jwt-auth.js) changes, the rebuild reuses the dependency and release layers and carries the new series hash', async () => {
+  const moduleFile = path.join(project, 'files', 'jwt-auth.js');
+  const text = readFileSync(moduleFile, 'latin1');
   const changed = text.replace('// Reads the JWT_SECRET / POSTGRES_* environment', '// Reads JWT_SECRET and POSTGRES_* from the environment');
   expect(changed).not.toBe(text);
-  writeFileSync(patch, changed, 'latin1');
+  writeFileSync(moduleFile, changed, 'latin1');
   const second = await buildJson([]);
   const before = await inspectImage(first.imageId as string);
   const after = await inspectImage(second.imageId as string);
@@ -375,7 +381,7 @@ test('after one patch changes, the rebuild reuses the dependency and release lay
   expect(after.RootFS.Layers).toHaveLength(baseLayers + 6);
   expect(after.RootFS.Layers.slice(0, baseLayers + 3)).toEqual(before.RootFS.Layers.slice(0, baseLayers + 3));
   expect(after.RootFS.Layers[baseLayers + 3]).not.toBe(before.RootFS.Layers[baseLayers + 3]);
-  expect(second.series.sha256).toBe(expectedSeriesHash(path.join(project, 'patches')));
+  expect(second.series.sha256).toBe(expectedSeriesHash(project));
   expect(second.series.sha256).not.toBe(first.series.sha256);
   expect(after.Config.Labels['io.meshfork.series.sha256']).toBe(second.series.sha256);
   expect(second.tags[0]).toBe(`meshfork-e2e/meshcentral:1.1.55-${second.series.sha256.slice(0, 12)}`);

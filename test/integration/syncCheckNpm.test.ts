@@ -1,6 +1,6 @@
 /*
  * `sync check` against the real npm registry's meshcentral releases (0.7.99, 1.1.51, 1.1.55), with
- * the repository's own JWT series (patches/, made on 1.1.55) and with the fixture series. The
+ * the repository's own JWT series (patches/ and files/, made on 1.1.55) and with the fixture series. The
  * upstream cache is shared under .cache/ so the tarballs are fetched once per machine.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 let tmp: string;
 
 function makeProject(name: string, seriesDir: string): string {
-  return writeProject(path.join(tmp, name), seriesDir);
+  // the repository's series adds its module as files/jwt-auth.js (config "files")
+  return writeProject(path.join(tmp, name), seriesDir, undefined, seriesDir === OWN_SERIES ? path.join(REPO_ROOT, 'files') : undefined);
 }
 
 let own: string;

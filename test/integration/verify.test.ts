@@ -16,7 +16,7 @@ import { SHARED_CACHE } from '../support/cache';
 
 const ASSETS = path.join(__dirname, '..', 'fixtures', 'image-assets');
 const PIN = 'pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch';
-const MODULE = 'add-the-jwt-single-sign-on-module.patch';
+const MODULE = 'files/jwt-auth.js';
 
 let tmp: string;
 let count = 0;
@@ -27,12 +27,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of the repository's meshfork project, with `edit` applied to one patch file's text. */
+/** A copy of the repository's meshfork project, with `edit` applied to one file's text (a patch name, or a path such as files/x). */
 function brokenCopy(edits: Record<string, (text: string) => string> = {}): string {
   const dir = path.join(tmp, `copy-${++count}`);
-  for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   for (const [file, edit] of Object.entries(edits)) {
-    const target = path.join(dir, 'patches', file);
+    const target = file.includes('/') ? path.join(dir, file) : path.join(dir, 'patches', file);
     const before = readFileSync(target, 'latin1');
     const after = edit(before);
     if (after === before) throw new Error(`the edit of ${file} changed nothing: the fault did not land`);
@@ -122,13 +122,14 @@ test('stale Meshfork-Base: up-to-date fails on the trailer line', async () => {
 });
 
 test('syntax error in a patched .js file: patched-js-parses fails with exit 1, naming the patch, file and line', async () => {
-  const dir = brokenCopy({ [MODULE]: (t) => t.replace('+"use strict";\r\n', '+"use strict";}\r\n') });
+  const dir = brokenCopy({ [MODULE]: (t) => t.replace('"use strict";\r\n', '"use strict";}\r\n') });
   const report = await run(dir);
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patched-js-parses']);
   const [problem] = problems(report, 'patched-js-parses');
-  const newFileLine = lineOf(MODULE, (l) => l === '+"use strict";\r') - lineOf(MODULE, (l) => l.startsWith('@@ -0,0 '));
-  expect(problem).toMatchObject({ patch: MODULE, file: 'jwt-auth.js', line: newFileLine });
+  const moduleLine = readFileSync(path.join(REPO_ROOT, MODULE), 'latin1').split('\n').indexOf('"use strict";\r') + 1;
+  expect(moduleLine).toBeGreaterThan(0);
+  expect(problem).toMatchObject({ patch: 'files/', file: 'jwt-auth.js', line: moduleLine });
   expect(problem.message).toMatch(/^SyntaxError: Unexpected token '}'/);
 });
 

@@ -24,8 +24,8 @@ export interface PatchedRelease {
 }
 
 /**
- * The series in patches/ applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its
- * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches) so the test never
+ * The series in patches/ (and files/) applied to meshcentral@version by `meshfork apply --to VERSION --out DIR`, with its
+ * npm dependencies. meshfork runs in a throw-away copy of the project (config + patches + files) so the test never
  * writes this repository's meshfork.lock.json; the download cache is shared under .cache/ for speed.
  */
 export async function patchedRelease(version: string, options: { build?: boolean; patches?: string } = {}): Promise<PatchedRelease> {
@@ -38,6 +38,8 @@ export async function patchedRelease(version: string, options: { build?: boolean
   }
   // options.patches: another series folder (the bench measures an earlier series beside today's)
   execFileSync('cp', ['-a', options.patches ?? path.join(ROOT, 'patches'), path.join(project, 'patches')]);
+  // the payload's new files (config "files"); an earlier series from options.patches still creates them itself
+  if (!options.patches && existsSync(path.join(ROOT, 'files'))) execFileSync('cp', ['-a', path.join(ROOT, 'files'), path.join(project, 'files')]);
   const dir = path.join(parent, 'meshcentral');
   const result = await runMeshfork(['apply', '--to', version, '--out', dir], project);
   if (result.exitCode !== 0) {

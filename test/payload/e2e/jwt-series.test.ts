@@ -1,7 +1,8 @@
 /*
  * The JWT patch series as files: valid for meshfork, honest trailers, and applying to the real
  * meshcentral release of the live base (exactly) and the second release (offsets at most, no fuzz) with meshfork's engine, git apply and
- * GNU patch -F0, all three producing the same bytes.
+ * GNU patch -F0, all three producing the same bytes. The module itself is files/jwt-auth.js (config
+ * "files"): meshfork creates it before the patches; for git apply and GNU patch the test copies it in.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,28 +10,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { applySeries, MemoryTree } from '../../../src/engine';
 import { loadSeries } from '../../../src/series/load';
-import { trailerValue } from '../../../src/series/types';
+import { appliedPatches, trailerValue } from '../../../src/series/types';
 import { REPO_ROOT, releaseDir, releaseFile } from '../../support/release';
 import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
 
 const PATCHES = path.join(REPO_ROOT, 'patches');
 /** Hook patches that fix upstream bugs (and so could go upstream): their Upstream-Status is Pending. */
 const UPSTREAM_PENDING = ['let-only-real-agent-websockets-skip-the-security-checks.patch', 'refuse-upload-forms-without-a-file-part-instead-of-crashing.patch'];
+const FILES = { dir: path.join(REPO_ROOT, 'files'), name: 'files/' };
 
 function seriesFiles(): string[] {
   return readFileSync(path.join(PATCHES, 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-/** A writable copy of a release in a temp dir; removed by the caller. */
+/** A writable copy of a release in a temp dir, with files/ copied in; removed by the caller. */
 function releaseCopy(version: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `meshfork-series-${version}-`));
   execFileSync('cp', ['-a', `${releaseDir(version)}/.`, dir]);
+  execFileSync('cp', ['-a', `${FILES.dir}/.`, dir]);
   return dir;
 }
 
 test('the series loads and every patch carries an honest Upstream-Status and Meshfork-Base equal to the live base', async () => {
-  const series = await loadSeries(PATCHES);
+  const series = await loadSeries(PATCHES, FILES);
   expect(series.patches.map((p) => p.name)).toEqual(seriesFiles());
+  expect(series.files?.operations.map((op) => [op.kind, op.kind === 'create' && op.path])).toEqual([['create', 'jwt-auth.js']]);
   expect(series.patches.length).toBeGreaterThanOrEqual(4);
   expect(series.patches.length).toBeLessThanOrEqual(8);
   for (const patch of series.patches) {
@@ -62,7 +66,7 @@ describe.each([
   [SECOND_RELEASE, SECOND_RELEASE === LIVE_BASE ? ['clean'] : ['clean', 'offset']],
 ])('meshcentral@%s', (version, expectedStatus) => {
   test(`meshfork's engine applies the series strictly (status ${expectedStatus.join(' or ')}), byte-identical to git apply and GNU patch -F0`, async () => {
-    const series = await loadSeries(PATCHES);
+    const series = await loadSeries(PATCHES, FILES);
     const base = releaseDir(version);
     const tree = new MemoryTree(async (file) => {
       try {
@@ -71,7 +75,7 @@ describe.each([
         return undefined;
       }
     });
-    const outcome = await applySeries(series.patches, tree, { fuzz: 0 });
+    const outcome = await applySeries(appliedPatches(series), tree, { fuzz: 0 });
     expect(expectedStatus).toContain(outcome.status);
     for (const patch of outcome.patches) for (const file of patch.files) for (const hunk of file.hunks) expect(['exact', 'offset']).toContain(hunk.status);
 

@@ -1,11 +1,10 @@
 /*
- * The token, claim, mapping and request checks of jwt-auth.js, run against the module exactly as the
- * series creates it (extracted from patches/ by meshfork's engine; see test/support/jwtModule.ts).
+ * The token, claim, mapping and request checks of jwt-auth.js, run against files/jwt-auth.js itself
+ * (the file the series adds to MeshCentral, required directly: no engine, no MeshCentral).
  * Each check throws a refusal with its reason code; these tests pin every code.
  */
 import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { loadJwtAuth } from '../../support/jwtModule';
 
 type Checks = Record<string, any>;
 
@@ -17,8 +16,9 @@ const ENV = { JWT_SECRET: SECRET, AGENT_SIGN_KEY: AGENT_KEY };
 let c: Checks;
 let options: any;
 
-beforeAll(async () => {
-  c = (await loadJwtAuth()).checks as Checks;
+beforeAll(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the payload is plain CommonJS, as MeshCentral loads it
+  c = (require('../../../files/jwt-auth.js') as { checks: Checks }).checks;
   options = c.readOptions(SETTINGS, ENV);
 });
 
