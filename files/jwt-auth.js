@@ -23,7 +23,9 @@ const MESHRIGHT_MEMBER = 8 | 16 | 32 | 64 | 128; // Remote control, agent consol
 const MAX_TOKEN_LENGTH = 8192;
 const MAX_CACHE_SECONDS = 60;
 const MAX_REMEMBERED_JTIS = 100000;      // One-time URL tokens remembered until exp; when full, URL logins fail closed
-const SWEEP_MILLISECONDS = 2000;         // How often open WebSockets of JWT users are re-checked
+const SWEEP_MILLISECONDS = 2000;         // How often sessions and open WebSockets of JWT users are re-checked
+const MAX_SESSIONS = 100000;             // Live sessions held in memory; when full, URL logins fail closed
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 const LOG_WINDOW_MILLISECONDS = 60000;
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
@@ -32,13 +34,19 @@ const REASONS = ['malformed', 'bad-algorithm', 'bad-signature', 'agent-token', '
     'wrong-issuer', 'wrong-audience', 'bad-claims', 'no-jti', 'replayed', 'replay-store-full', 'duplicate-token', 'bad-request',
     'bad-origin', 'session-switch', 'throttled', 'unknown-user', 'ambiguous-user', 'deleted-user', 'email-mismatch', 'locked-user',
     'wrong-tenant', 'wrong-domain', 'role-changed', 'session-expired', 'no-jwt-session', 'no-rights', 'local-accounts-off',
-    'local-login', 'db-down', 'db-error', 'internal-error'];
+    'local-login', 'db-down', 'db-error', 'internal-error', 'unknown-crit', 'session-idle', 'session-max-age', 'logged-out',
+    'session-store-full'];
 
 // HTTP status of a refusal; everything else is 401. 431 (headers too large) is Node's own answer before any hook runs.
 const HTTP_STATUS = { 'bad-request': 400, 'duplicate-token': 400, 'bad-origin': 403, 'session-switch': 403, 'no-rights': 403, 'local-accounts-off': 403, 'throttled': 429, 'internal-error': 500 };
 
 // Refusals that are not the client's fault do not count as bad logins for MeshCentral's throttle.
-const NOT_BAD_LOGINS = ['db-down', 'db-error', 'internal-error', 'throttled', 'session-expired', 'role-changed'];
+// Nor do sessions that ended (an open tab after logout, idle time or a restart must not throttle the user's next login).
+const NOT_BAD_LOGINS = ['db-down', 'db-error', 'internal-error', 'throttled', 'session-expired', 'role-changed', 'session-idle', 'session-max-age',
+    'logged-out', 'no-jwt-session', 'session-store-full'];
+
+// Reasons that say nothing about the session itself: the request is refused, the session is not ended.
+const TRANSIENT_REASONS = ['db-down', 'db-error', 'internal-error', 'throttled'];
 
 class JwtRefusal extends Error {
     constructor(reason, detail) { super(detail || reason); this.reason = reason; }
@@ -50,6 +58,19 @@ function refusal(reason) { return new JwtRefusal(reason); }
 
 function isLoopbackHost(host) {
     return (host === 'localhost') || (host === '::1') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || String(host).startsWith('/');
+}
+
+function positive(value, fallback, name) {
+    if (value == null) return fallback;
+    if ((typeof value != 'number') || !(value > 0) || !isFinite(value)) { throw new Error('settings.' + name + ' must be a positive number of seconds.'); }
+    return value;
+}
+
+// true, false or "auto" (partitioned when the login came from a cross-site dashboard frame).
+function readPartitioned(value) {
+    if (value == null) return 'auto';
+    if ((value === true) || (value === false) || (value === 'auto')) return value;
+    throw new Error('settings.jwtAuthPartitionedCookies must be true, false or "auto".');
 }
 
 function nonNegative(value, fallback, name) {
@@ -127,6 +148,9 @@ function readOptions(settings, env) {
         localAccounts: stringList(settings.jwtauthlocalaccounts, 'jwtAuthLocalAccounts').map(function (n) { return n.toLowerCase(); }),
         publicAgentDownloads: (settings.jwtauthpublicagentdownloads === true),
         logPerMinute: nonNegative(settings.jwtauthrefusallogperminute, 30, 'jwtAuthRefusalLogPerMinute'),
+        sessionMaxAge: positive(settings.jwtauthsessionmaxage, 8 * 3600, 'jwtAuthSessionMaxAge'),
+        sessionIdleTimeout: positive(settings.jwtauthsessionidletimeout, 3600, 'jwtAuthSessionIdleTimeout'),
+        partitionedCookies: readPartitioned(settings.jwtauthpartitionedcookies),
         pg: readPgOptions(env)
     };
 }
@@ -158,6 +182,11 @@ function checkShape(token) {
     const header = decodeSegment(parts[0]);
     decodeSegment(parts[1]);
     return header;
+}
+
+// A "crit" header names extensions the recipient must understand (RFC 7515 4.1.11); this module understands none, and jsonwebtoken ignores it.
+function checkCritical(header) {
+    if (header.crit !== undefined) { throw new JwtRefusal('unknown-crit', 'crit header'); }
 }
 
 // The algorithm is pinned by configuration, never taken from the token (no "none", no RS256/HS256 confusion).
@@ -242,8 +271,60 @@ function createReplayStore(maxEntries) {
             if (seen.size >= maxEntries) { throw refusal('replay-store-full'); }
             seen.set(jti, expMs);
         },
+        // A URL token once used is dead for every entry point (a Bearer header, control.ashx) until its exp.
+        wasUsed: function (jti, nowMs) { const exp = seen.get(jti); return (exp != null) && (exp >= nowMs); },
         size: function () { return seen.size; }
     };
+}
+
+// ---- Sessions ------------------------------------------------------------------------------------------------------
+
+// The server's record of each session a URL token opened: the cookie only names it, so logout, idle time and the maximum
+// age hold for every copy of the cookie. Kept in memory: after a restart users open MeshCentral from the dashboard again.
+function createSessionTable(maxEntries) {
+    const sessions = new Map(); // sid -> { sid, userid, tenant, sub, role, ip, partitioned, created, lastActive, ended }
+    return {
+        open: function (fields, nowMs) {
+            if (sessions.size >= maxEntries) { throw refusal('session-store-full'); }
+            const session = Object.assign({ sid: crypto.randomBytes(24).toString('base64url'), created: nowMs, lastActive: nowMs, ended: null }, fields);
+            sessions.set(session.sid, session);
+            return session;
+        },
+        get: function (sid) { return (typeof sid == 'string') ? (sessions.get(sid) || null) : null; },
+        // The first reason a session ended is the one it keeps.
+        end: function (session, reason, nowMs) { if (session.ended == null) { session.ended = reason; session.endedAt = nowMs; } },
+        all: function () { return Array.from(sessions.values()); },
+        // Forgets a session an hour after it ended (or passed its maximum age): a cookie naming a forgotten session gets no-jwt-session.
+        prune: function (nowMs, maxAgeSeconds) {
+            for (const [sid, s] of sessions) {
+                const endedAt = (s.ended != null) ? s.endedAt : (s.created + maxAgeSeconds * 1000);
+                if (nowMs >= endedAt + 3600 * 1000) { sessions.delete(sid); }
+            }
+        },
+        size: function () { return sessions.size; }
+    };
+}
+
+// Whether a session is live for this user now: null, or the reason it is not. The token's exp plays no part: it only opened it.
+function sessionVerdict(session, userid, nowMs, policy) {
+    if ((session == null) || (session.userid !== userid)) return 'no-jwt-session';
+    if (session.ended != null) return session.ended;
+    if (nowMs >= session.created + policy.sessionMaxAge * 1000) return 'session-max-age';
+    if (nowMs >= session.lastActive + policy.sessionIdleTimeout * 1000) return 'session-idle';
+    return null;
+}
+
+// A login cookie (the page's authCookie, sent in "auth" form fields and ?auth=) of a JWT user counts only while a session of that
+// user made before the cookie is live: the cookie carries no session id, so it lives no longer than the user's last live session.
+function authCookieVerdict(cookie, sessions, nowMs, policy) {
+    var reason = 'no-jwt-session';
+    for (const session of sessions) {
+        if (session.userid !== cookie.userid) continue;
+        const verdict = sessionVerdict(session, cookie.userid, nowMs, policy);
+        if ((verdict == null) && ((typeof cookie.time != 'number') || (cookie.time * 1000 >= session.created - 1000))) return null;
+        if (verdict != null) { reason = verdict; }
+    }
+    return reason;
 }
 
 // ---- Users ---------------------------------------------------------------------------------------------------------
@@ -351,6 +432,30 @@ function checkWebSocketOrigin(req, options) {
     throw new JwtRefusal('bad-origin', 'WebSocket origin not in settings.jwtAuthOrigins');
 }
 
+// Anti-CSRF: a state-changing request (any method but GET, HEAD, OPTIONS) that a browser sends from another site must come from a
+// dashboard origin. Non-browser clients send neither Origin nor Sec-Fetch-Site and carry no ambient cookie of a victim.
+function checkStateChange(req, options) {
+    if (SAFE_METHODS.indexOf(req.method) >= 0) return;
+    checkOrigin(req, options);
+}
+
+// Session cookie attributes for this request: Secure whenever the request came over TLS as Express sees it (behind TLS offload:
+// the trusted proxy's X-Forwarded-Proto); CHIPS (Partitioned; Secure; SameSite=None) for a session opened in a cross-site frame.
+function cookieAttributes(isSecure, partitioned) {
+    if (!isSecure) return {};
+    return partitioned ? { secure: true, sameSite: 'none', partitioned: true } : { secure: true };
+}
+
+// Whether a URL login makes a partitioned cookie: always, never, or ("auto") when the browser says the frame is cross-site.
+function wantsPartitioned(req, setting) {
+    if (setting !== 'auto') return setting === true;
+    return req.headers['sec-fetch-site'] === 'cross-site';
+}
+
+function isLogout(req, domain) {
+    return (domain != null) && (typeof req.path == 'string') && (req.path === domain.url + 'logout');
+}
+
 // Framing only by MeshCentral itself and the dashboard origins (CSP frame-ancestors, which replaces X-Frame-Options).
 function frameAncestors(options) {
     return "frame-ancestors 'self'" + options.origins.map(function (o) { return ' ' + o; }).join('');
@@ -392,11 +497,13 @@ function createRefusalLog(perMinute, print) {
 
 module.exports.checks = {
     REASONS: REASONS, HTTP_STATUS: HTTP_STATUS, JwtRefusal: JwtRefusal, readOptions: readOptions, readPgOptions: readPgOptions, checkNoOtherWayIn: checkNoOtherWayIn,
-    checkShape: checkShape, checkAlgorithm: checkAlgorithm, verifySignature: verifySignature, checkTimes: checkTimes, readClaims: readClaims,
+    checkShape: checkShape, checkCritical: checkCritical, checkAlgorithm: checkAlgorithm, verifySignature: verifySignature, checkTimes: checkTimes, readClaims: readClaims,
     checkUrlToken: checkUrlToken, createReplayStore: createReplayStore, pickUserRow: pickUserRow, roleOf: roleOf, siteRightsFor: siteRightsFor,
     isLocked: isLocked, userIdFor: userIdFor, randomMeshId: randomMeshId, tokenParameter: tokenParameter, bearerToken: bearerToken,
     checkRequestTarget: checkRequestTarget, redirectTarget: redirectTarget, checkOrigin: checkOrigin, checkWebSocketOrigin: checkWebSocketOrigin,
-    frameAncestors: frameAncestors, createRefusalLog: createRefusalLog
+    frameAncestors: frameAncestors, createRefusalLog: createRefusalLog, createSessionTable: createSessionTable, sessionVerdict: sessionVerdict,
+    authCookieVerdict: authCookieVerdict, checkStateChange: checkStateChange, cookieAttributes: cookieAttributes,
+    wantsPartitioned: wantsPartitioned, isLogout: isLogout
 };
 
 // An answer from PostgreSQL itself (SQLSTATE), as opposed to no answer: connection classes 08, 57P (shutdown) and 53 count as down.
@@ -417,10 +524,11 @@ module.exports.CreateJwtAuth = function (parent) {
     const tenantGroups = new Map(); // tenant id -> meshid, rebuilt from the stored groups (mesh.jwttenant) after a restart
     const replay = createReplayStore(MAX_REMEMBERED_JTIS);
     const sockets = new Set();    // open WebSockets of JWT users, each with ws.jwtSession
+    const sessions = createSessionTable(MAX_SESSIONS);
     const refusalLog = createRefusalLog(options.logPerMinute, function (line) { console.log(line); });
     obj.failures = {};
     for (var i in REASONS) { obj.failures[REASONS[i]] = 0; }
-    obj.options = { algorithm: options.algorithm, issuer: options.issuer, audience: options.audience, maxLifetime: options.maxLifetime, urlMaxLifetime: options.urlMaxLifetime, clockTolerance: options.clockTolerance, cacheSeconds: options.cacheSeconds, rootTenant: options.rootTenant, domainId: options.domainId, origins: options.origins };
+    obj.options = { algorithm: options.algorithm, issuer: options.issuer, audience: options.audience, maxLifetime: options.maxLifetime, urlMaxLifetime: options.urlMaxLifetime, clockTolerance: options.clockTolerance, cacheSeconds: options.cacheSeconds, rootTenant: options.rootTenant, domainId: options.domainId, origins: options.origins, sessionMaxAge: options.sessionMaxAge, sessionIdleTimeout: options.sessionIdleTimeout, partitionedCookies: options.partitionedCookies };
 
     // An idle pooled connection dies when PostgreSQL stops: without this handler pg would crash the server.
     pool.on('error', function (/** @type {Error & { code?: string }} */ err) { console.log('JWT Auth: PostgreSQL connection lost (reason=db-down, ' + err.code + ').'); });
@@ -446,12 +554,16 @@ module.exports.CreateJwtAuth = function (parent) {
 
     // Checks signature and claims for one entry point; returns the claims or throws a JwtRefusal.
     obj.verifyToken = function (token, isUrlToken) {
-        checkAlgorithm(checkShape(token), options);
+        const header = checkShape(token);
+        checkCritical(header);
+        checkAlgorithm(header, options);
         const payload = verifySignature(jwt, token, options);
         const now = Math.floor(Date.now() / 1000);
         checkTimes(payload, options, now, isUrlToken ? Math.min(options.urlMaxLifetime, options.maxLifetime) : options.maxLifetime);
         const claims = readClaims(payload);
-        if (isUrlToken) { checkUrlToken(claims); replay.use(claims.tenant + '\u0000' + claims.jti, (claims.exp + options.clockTolerance) * 1000, Date.now()); }
+        const jtiKey = claims.tenant + '\u0000' + claims.jti;
+        if (isUrlToken) { checkUrlToken(claims); replay.use(jtiKey, (claims.exp + options.clockTolerance) * 1000, Date.now()); }
+        else if ((claims.jti != null) && replay.wasUsed(jtiKey, Date.now())) { throw new JwtRefusal('replayed', 'URL token used as a Bearer token'); }
         return claims;
     };
 
@@ -578,17 +690,33 @@ module.exports.CreateJwtAuth = function (parent) {
         }
     };
 
-    // What a session remembers of its token: exp, tenant, sub, role. The cookie is signed by MeshCentral (xid.sig).
-    function sessionRecord(result) { return { e: result.claims.exp, t: result.claims.tenant, s: result.claims.sub, r: roleOf(result.row) }; }
+    // The user behind a session, re-read through the cache: same role, not locked in MeshCentral (deleted or moved users are refused by findUser).
+    async function checkUser(session) {
+        const row = await findUser(session.tenant, session.sub, null);
+        if (roleOf(row) !== session.role) { throw refusal('role-changed'); }
+        if (isLocked(parent.webserver.users[session.userid])) { throw refusal('locked-user'); }
+    }
 
-    // Re-checks a JWT session (cookie or open WebSocket): before exp (+ tolerance), same user, same role, not locked.
-    async function recheck(record, userid, domain) {
-        if ((record == null) || (typeof record != 'object') || !isTime(record.e)) { throw refusal('no-jwt-session'); }
-        if ((record.e + options.clockTolerance) * 1000 <= Date.now()) { throw refusal('session-expired'); }
-        if (userIdFor(domain.id, String(record.t), String(record.s)) !== userid) { throw refusal('no-jwt-session'); }
-        const row = await findUser(String(record.t), String(record.s), null);
-        if (roleOf(row) !== record.r) { throw refusal('role-changed'); }
-        if (isLocked(parent.webserver.users[userid])) { throw refusal('locked-user'); }
+    // THE check: does this session id belong to a live session of this user? Every cookie request, every WebSocket of a JWT user, the
+    // sweep and (through the session table it keeps) every login cookie go through it. Resolves the session or rejects with the refusal;
+    // a refusal about the session or the user ends the session for good, a database outage only refuses this request.
+    async function checkSession(sid, userid) {
+        const session = sessions.get(sid);
+        const verdict = sessionVerdict(session, userid, Date.now(), options);
+        if (verdict != null) { if (session != null) { sessions.end(session, verdict, Date.now()); } throw refusal(verdict); }
+        try {
+            await checkUser(session);
+        } catch (err) {
+            const reason = reasonOf(err);
+            if (TRANSIENT_REASONS.indexOf(reason) == -1) { sessions.end(session, reason, Date.now()); }
+            throw refusal(reason);
+        }
+        return session;
+    }
+
+    function sessionIdOf(req, userid) {
+        const session = req.session;
+        return ((session != null) && (session.userid === userid) && (session.jwt != null) && (typeof session.jwt == 'object')) ? session.jwt.i : null;
     }
 
     function isJwtUserId(userid) { return (typeof userid == 'string') && (userid.indexOf('/~jwt:') >= 0); }
@@ -606,8 +734,15 @@ module.exports.CreateJwtAuth = function (parent) {
         setSessionRandom(req);
     }
 
-    // Ends a cookie session: the cookie is replaced by an anonymous one.
+    // Ends a cookie session in this browser: the cookie is replaced by an anonymous one.
     function endSession(req) { req.session = { ended: 1 }; }
+
+    // Cookie attributes of this response (Secure behind TLS offload, CHIPS for a cross-site frame) and its lifetime: the session's maximum age.
+    function setCookieOptions(req, session) {
+        if (req.sessionOptions == null) return;
+        Object.assign(req.sessionOptions, cookieAttributes(req.secure === true, (session != null) && (session.partitioned === true)));
+        if (session != null) { req.sessionOptions.maxAge = Math.max(1000, session.created + options.sessionMaxAge * 1000 - Date.now()); }
+    }
 
     function hasRightsOnTenantGroups(req, domain) {
         const web = parent.webserver;
@@ -622,9 +757,17 @@ module.exports.CreateJwtAuth = function (parent) {
         return true;
     }
 
-    // The security-headers middleware hook (every HTTP request and WebSocket upgrade): framing, Bearer, cookie re-check, agent downloads.
+    // Logout from the dashboard (the frame opens /logout): the session ends for every copy of its cookie, its WebSockets close now.
+    function logout(session, req) {
+        sessions.end(session, 'logged-out', Date.now());
+        console.log('JWT Auth: session ended, reason=logged-out, ip=' + ((req && req.clientIp) || 'unknown'));
+        sockets.forEach(function (ws) { if (ws.jwtSession.sid === session.sid) { closeSocket(ws); } });
+    }
+
+    // The security-headers middleware hook: every HTTP request and WebSocket upgrade but the agents' own (see the hook patch), with
+    // framing, anti-CSRF, Bearer, the session check for cookie sessions of JWT users, and rights for agent downloads.
     obj.handleRequest = function (req, res, next, domain, setSessionRandom) {
-        const bearer = (req.headers.upgrade != 'websocket') ? bearerToken(req.headers) : null;
+        const bearer = (req.ws == null) ? bearerToken(req.headers) : null;
         const entry = (bearer != null) ? 'http-bearer' : 'cookie';
         const finish = function () {
             if (!options.publicAgentDownloads && !hasRightsOnTenantGroups(req, domain)) { sendRefusal(res, refuse('no-rights', 'agent-download', req).reason, false); return; }
@@ -634,6 +777,8 @@ module.exports.CreateJwtAuth = function (parent) {
         try {
             const csp = res.get('Content-Security-Policy');
             if (typeof csp == 'string') { res.set('Content-Security-Policy', csp + '; ' + frameAncestors(options)); }
+            try { checkStateChange(req, options); } catch (err) { sendRefusal(res, refuse(reasonOf(err), 'state-change', req).reason, false); return; }
+            setCookieOptions(req, null);
             if (bearer != null) {
                 checkRequestTarget(req);
                 obj.login(bearer, domain, req, 'http-bearer', false).then(function (result) {
@@ -644,20 +789,26 @@ module.exports.CreateJwtAuth = function (parent) {
                 return;
             }
             const session = req.session;
-            if ((req.headers.upgrade == 'websocket') || (session == null) || !isJwtUserId(session.userid)) { finish(); return; }
-            recheck(session.jwt, session.userid, domain).then(function () {
-                req.sessionOptions.maxAge = Math.max(1000, (session.jwt.e + options.clockTolerance) * 1000 - Date.now());
+            if ((session == null) || !isJwtUserId(session.userid)) { finish(); return; }
+            checkSession(sessionIdOf(req, session.userid), session.userid).then(function (live) {
+                live.lastActive = Date.now();
+                if (isLogout(req, domain)) { setCookieOptions(req, live); logout(live, req); next(); return; }
+                setCookieOptions(req, live);
                 finish();
             }, function (err) {
                 const reason = refuse(reasonOf(err), 'cookie', req).reason;
                 endSession(req);
-                if ((req.query != null) && (req.query.token != null)) { finish(); return; } // A fresh ?token= login may follow in this request
+                // A WebSocket: PerformWSSessionAuth's hook closes it with the noauth-jwt message. A fresh ?token= login may follow in this
+                // request, and /logout of an ended session just clears the cookie.
+                if ((req.ws != null) || isLogout(req, domain)) { req.jwtRefused = reason; next(); return; }
+                if ((req.query != null) && (req.query.token != null)) { finish(); return; }
                 sendRefusal(res, reason, false);
             }).catch(fail);
         } catch (err) { fail(err); }
     };
 
-    // "GET /?token=JWT" in handleRootRequest: a one-time URL token logs in, then a redirect without the token.
+    // "GET /?token=JWT" in handleRootRequest: a one-time URL token opens a session (see sessionVerdict for how long it lives), then a
+    // redirect without the token.
     obj.handleUrlLogin = function (req, res, domain, setSessionRandom) {
         const fail = function (err) { try { sendRefusal(res, refuse(reasonOf(err), 'http-query', req).reason, false); } catch (ex) { } };
         try {
@@ -667,12 +818,13 @@ module.exports.CreateJwtAuth = function (parent) {
             obj.login(token, domain, req, 'http-query', true).then(function (result) {
                 if (result.user == null) { sendRefusal(res, result.reason, false); return; } // Session left untouched
                 if ((req.session.userid != null) && (req.session.userid !== result.user._id)) { sendRefusal(res, refuse('session-switch', 'http-query', req).reason, false); return; }
+                const session = sessions.open({ userid: result.user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), ip: req.clientIp, partitioned: wantsPartitioned(req, options.partitionedCookies) }, Date.now());
                 for (var i in req.session) { delete req.session[i]; } // A new session, nothing carried over from before the token
                 req.session.userid = result.user._id;
                 req.session.ip = req.clientIp; // Bind this session to the IP address of the request
-                req.session.jwt = sessionRecord(result);
+                req.session.jwt = { i: session.sid };
                 setSessionRandom(req);
-                req.sessionOptions.maxAge = Math.max(1000, (result.claims.exp + options.clockTolerance) * 1000 - Date.now());
+                setCookieOptions(req, session);
                 res.set({ 'Cache-Control': 'no-store' });
                 res.redirect(redirectTarget(req));
             }).catch(fail);
@@ -684,16 +836,20 @@ module.exports.CreateJwtAuth = function (parent) {
         try { ws.send(JSON.stringify({ action: 'close', cause: 'noauth', msg: 'noauth-jwt' })); ws.close(); } catch (e) { }
     }
 
-    function track(ws, record, userid, domain) {
-        ws.jwtSession = { record: record, userid: userid, domain: domain };
+    // jwtSession: { sid } for a socket of a session (a cookie, or a ?jwt= login, which opens one), { exp } for a Bearer socket,
+    // which lives no longer than its token. Messages from the browser count as activity of the session.
+    function track(ws, jwtSession) {
+        ws.jwtSession = jwtSession;
         sockets.add(ws);
         ws.on('close', function () { sockets.delete(ws); });
+        if (jwtSession.sid != null) { ws.on('message', function () { const s = sessions.get(jwtSession.sid); if (s != null) { s.lastActive = Date.now(); } }); }
     }
 
-    // PerformWSSessionAuth hook: a token on the socket (Bearer or ?jwt=) logs in; a JWT user authenticated otherwise needs a
-    // valid JWT session. Returns the function MeshCentral should go on with, or null when this hook took the socket over.
+    // PerformWSSessionAuth hook: a token on the socket (Bearer or ?jwt=) logs in; a JWT user authenticated otherwise needs a live
+    // JWT session. Returns the function MeshCentral should go on with, or null when this hook took the socket over.
     obj.guardWebSocket = function (ws, req, domain, func) {
         try {
+            if (req.jwtRefused != null) { closeSocket(ws); return null; } // The middleware refused its session cookie (and logged why)
             const bearer = bearerToken(req.headers);
             const query = tokenParameter(req.query, 'jwt');
             if ((bearer != null) && (query != null)) { throw refusal('duplicate-token'); }
@@ -702,7 +858,8 @@ module.exports.CreateJwtAuth = function (parent) {
                 obj.login((bearer != null) ? bearer : query, domain, req, 'websocket', (bearer == null)).then(function (result) {
                     const user = (result.user != null) ? parent.webserver.users[result.user._id] : null;
                     if (user == null) { closeSocket(ws); return; }
-                    track(ws, sessionRecord(result), user._id, domain);
+                    if (bearer != null) { track(ws, { userid: user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), exp: result.claims.exp }); }
+                    else { track(ws, { userid: user._id, sid: sessions.open({ userid: user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), ip: req.clientIp, partitioned: false }, Date.now()).sid }); }
                     func(ws, req, domain, user);
                 }).catch(function (err) { refuse(reasonOf(err), 'websocket', req); closeSocket(ws); });
                 return null;
@@ -711,30 +868,69 @@ module.exports.CreateJwtAuth = function (parent) {
         return function (ws2, req2, domain2, user) {
             const args = arguments, self = this;
             if ((user == null) || !isJwtUserId(user._id)) { return func.apply(self, args); }
-            const record = (req.session != null) && (req.session.userid === user._id) ? req.session.jwt : null;
-            Promise.resolve().then(function () { checkWebSocketOrigin(req, options); return recheck(record, user._id, domain); }).then(function () {
-                track(ws, record, user._id, domain);
+            const sid = sessionIdOf(req, user._id);
+            Promise.resolve().then(function () { checkWebSocketOrigin(req, options); return checkSession(sid, user._id); }).then(function (live) {
+                live.lastActive = Date.now();
+                track(ws, { userid: user._id, sid: live.sid });
                 func.apply(self, args);
             }).catch(function (err) { refuse(reasonOf(err), 'websocket', req); closeSocket(ws); });
         };
     };
 
-    // Open WebSockets of JWT users end with their session: past exp, or once the user no longer validates (through the cache).
+    // A Bearer socket: its token's exp, and its user (same role, not locked) through the cache.
+    async function checkBearerSocket(s) {
+        if ((s.exp + options.clockTolerance) * 1000 <= Date.now()) { throw refusal('session-expired'); }
+        await checkUser(s);
+    }
+
+    // Every 2 s: sessions past their idle time or maximum age end; each user with a live session is re-read (through the cache, so a
+    // deleted, demoted, locked or moved user's sessions end within jwtAuthCacheSeconds + 2 s); WebSockets of ended sessions close.
     function sweep() {
         refusalLog.tick();
-        const verdicts = new Map(); // userid -> Promise of a reason or null, one re-check per user per sweep
+        const now = Date.now();
+        sessions.prune(now, options.sessionMaxAge);
+        const users = new Map(); // userid -> Promise of a reason or null, one re-read per user per sweep
+        const userVerdict = function (s) {
+            const key = (s.sid != null) ? s.userid : ('bearer\u0000' + s.userid + '\u0000' + s.exp);
+            if (!users.has(key)) { users.set(key, ((s.sid != null) ? checkUser(s) : checkBearerSocket(s)).then(function () { return null; }, reasonOf)); }
+            return users.get(key);
+        };
+        sessions.all().forEach(function (session) {
+            const verdict = sessionVerdict(session, session.userid, now, options);
+            if (verdict != null) { sessions.end(session, verdict, now); return; }
+            userVerdict(session).then(function (reason) { if ((reason != null) && (TRANSIENT_REASONS.indexOf(reason) == -1)) { sessions.end(session, reason, Date.now()); } });
+        });
         sockets.forEach(function (ws) {
             const s = ws.jwtSession;
-            if (!verdicts.has(s.userid)) { verdicts.set(s.userid, recheck(s.record, s.userid, s.domain).then(function () { return null; }, reasonOf)); }
-            verdicts.get(s.userid).then(function (reason) {
-                if ((reason == null) && ((s.record.e + options.clockTolerance) * 1000 > Date.now())) return;
-                refuse(reason || 'session-expired', 'websocket', null);
+            const session = (s.sid != null) ? sessions.get(s.sid) : null;
+            const verdict = (s.sid != null) ? sessionVerdict(session, s.userid, now, options) : null;
+            const pending = (verdict != null) ? Promise.resolve(verdict) : userVerdict((session != null) ? session : s);
+            pending.then(function (reason) {
+                if (reason == null) return;
+                refuse(reason, 'websocket', null);
                 closeSocket(ws);
             }).catch(function () { closeSocket(ws); });
         });
     }
     const sweeper = setInterval(function () { try { sweep(); } catch (ex) { } }, SWEEP_MILLISECONDS);
     if (sweeper.unref) { sweeper.unref(); }
+
+    // Login cookies (the page's authCookie in "auth" form fields and ?auth=, ?login=, ?ws= ...) all go through parent.decodeCookie:
+    // one naming a JWT user decodes only while a session of that user, made before the cookie, is live (authCookieVerdict).
+    function hookLoginCookies() {
+        const decodeCookie = parent.decodeCookie;
+        parent.decodeCookie = function (cookie, key, timeout) {
+            const value = decodeCookie.apply(this, arguments);
+            try {
+                if ((value == null) || (typeof value != 'object') || !isJwtUserId(value.userid)) return value;
+                if ((key !== parent.loginCookieEncryptionKey) && (key !== parent.serverKey)) return value;
+                const reason = authCookieVerdict(value, sessions.all(), Date.now(), options);
+                if (reason == null) return value;
+                refuse(reason, 'auth-cookie', null);
+                return null;
+            } catch (ex) { return null; }
+        };
+    }
 
     // handleCreateAccountRequest hook: with JWT single sign-on, accounts come from the dashboard only.
     obj.refuseCreateAccount = function (req, res) {
@@ -745,6 +941,7 @@ module.exports.CreateJwtAuth = function (parent) {
     // After CreateWebServer: every password check (login form, WebSocket user/pass, Basic auth, login tokens) goes
     // through web.authenticate; only the local accounts named in settings.jwtAuthLocalAccounts get through.
     obj.hookWebServer = function (web) {
+        hookLoginCookies();
         const authenticate = web.authenticate;
         web.authenticate = function (name, pass, domain, fn) {
             if ((typeof name == 'string') && (options.localAccounts.indexOf(name.toLowerCase()) >= 0)) { return authenticate.apply(this, arguments); }

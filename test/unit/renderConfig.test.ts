@@ -103,13 +103,14 @@ test('every JWT variable maps to its setting through the one table, with its typ
     ...ENV, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', JWT_MAX_LIFETIME: '3600', JWT_CLOCK_TOLERANCE: '5', JWT_ALGORITHM: 'hs512',
     JWT_CACHE_SECONDS: '10', JWT_ROOT_TENANT: 'top', JWT_DOMAIN: 'sso', JWT_NO_ISSUER_AUDIENCE_CHECK: 'false', JWT_URL_TOKEN_MAX_LIFETIME: '120',
     JWT_ORIGINS: 'https://dash.example.com, https://admin.example.com', JWT_LOCAL_ACCOUNTS: 'admin', JWT_PUBLIC_AGENT_DOWNLOADS: 'no', JWT_REFUSAL_LOG_PER_MINUTE: '30',
+    JWT_SESSION_MAX_AGE: '28800', JWT_SESSION_IDLE_TIMEOUT: '3600', JWT_PARTITIONED_COOKIES: 'auto',
   });
   expect(JWT_SETTINGS.map((s) => s.setting).sort()).toEqual(Object.keys(config.settings).filter((k) => k.startsWith('jwtAuth') && k !== 'jwtAuth').sort());
   expect(config.settings).toMatchObject({
     jwtAuthIssuer: 'iss', jwtAuthAudience: 'aud', jwtAuthMaxLifetime: 3600, jwtAuthClockTolerance: 5, jwtAuthAlgorithm: 'HS512',
     jwtAuthCacheSeconds: 10, jwtAuthRootTenant: 'top', jwtAuthDomain: 'sso', jwtAuthNoIssuerAudienceCheck: false, jwtAuthUrlTokenMaxLifetime: 120,
     jwtAuthOrigins: ['https://dash.example.com', 'https://admin.example.com'], jwtAuthLocalAccounts: ['admin'], jwtAuthPublicAgentDownloads: false,
-    jwtAuthRefusalLogPerMinute: 30,
+    jwtAuthRefusalLogPerMinute: 30, jwtAuthSessionMaxAge: 28800, jwtAuthSessionIdleTimeout: 3600, jwtAuthPartitionedCookies: 'auto',
   });
   expect(config.domains.sso).toEqual({ title: 'MeshCentral', newAccounts: false });
 });

@@ -82,6 +82,9 @@ const JWT_SETTINGS = [
   { variable: 'JWT_LOCAL_ACCOUNTS', setting: 'jwtAuthLocalAccounts', parse: list },
   { variable: 'JWT_PUBLIC_AGENT_DOWNLOADS', setting: 'jwtAuthPublicAgentDownloads', parse: boolean },
   { variable: 'JWT_REFUSAL_LOG_PER_MINUTE', setting: 'jwtAuthRefusalLogPerMinute', parse: wholeNumber(0, 100000) },
+  { variable: 'JWT_SESSION_MAX_AGE', setting: 'jwtAuthSessionMaxAge', parse: wholeNumber(1, 31 * 24 * 3600) },
+  { variable: 'JWT_SESSION_IDLE_TIMEOUT', setting: 'jwtAuthSessionIdleTimeout', parse: wholeNumber(1, 31 * 24 * 3600) },
+  { variable: 'JWT_PARTITIONED_COOKIES', setting: 'jwtAuthPartitionedCookies', parse: (v, name) => (/^auto$/i.test(v) ? 'auto' : boolean(v, name)) },
 ];
 
 /** Optional MeshCentral settings taken straight from one variable each. */

@@ -16,6 +16,7 @@ import { controlSession, httpsGet, httpsPost, loggedInCookie, rawHttps, sessionO
 import { AGENT_SIGN_KEY, AUDIENCE, b64url, ISSUER, JWT_SECRET, TENANT_B, USERS } from '../../support/jwtTenants';
 import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
 import { LIVE_BASE } from '../support/liveBase';
+import { multipartPost } from './jwtSessionSuite';
 
 jest.setTimeout(180_000);
 
@@ -117,12 +118,22 @@ const tokenAttacks: TokenAttack[] = [
   { name: 'malformed: header that is not JSON', token: () => `${b64url('not json')}.${sign(claims()).split('.').slice(1).join('.')}`, reason: 'malformed' },
   { name: 'malformed: payload a JSON array', token: () => forged({ alg: 'HS256' }, [1, 2], 'c2ln'), reason: 'malformed' },
   { name: 'token over 8 KB', token: () => `${sign(claims())}${'A'.repeat(9000)}`, reason: 'malformed' },
+  { name: 'a crit header (no extension is understood)', token: () => jwt.sign(claims(), JWT_SECRET, { algorithm: 'HS256', header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader }), reason: 'unknown-crit' },
   { name: 'URL token without jti', token: () => sign(without('jti')), reason: 'no-jti', entries: URL_ENTRIES },
   { name: 'URL token living 10 minutes (URL maximum 120 s)', token: () => sign(claims({ exp: now() + 600 })), reason: 'lifetime', entries: URL_ENTRIES },
 ];
 
 /** Refusal reason codes the WebSocket entry points share with the HTTP ones. */
 const ENTRY_LOG: Record<Entry, string> = { query: 'http-query', bearer: 'http-bearer', 'ws-bearer': 'websocket', 'ws-jwt': 'websocket' };
+
+/** Waits until the output after `mark` contains `text` (for log lines without the client address). */
+async function expectLoggedAfter(mark: number, text: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!server.output().slice(mark).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`server did not log "${text}"`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 async function expectLogged(text: string, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -159,7 +170,11 @@ const otherAttacks = [
   'absolute-form target with ?token=', 'absolute-form target with Bearer', 'empty Bearer', 'Bearer with two tokens', 'empty ?token=',
   'cross-site ?token= from a page outside the allow-list', 'cross-site ?token= without Origin or Referer', 'cross-site ?jwt= WebSocket from another origin',
   "session switch: bob's token over amy's cookie", 'cookie WebSocket from another origin (cross-site WebSocket hijacking)',
-  'cookie after exp (HTTP)', 'cookie after exp (WebSocket)', 'cookie after the user is deleted', 'agent installer of a tenant group without a session',
+  'cookie after logout (HTTP)', 'cookie after logout (WebSocket)', 'cookie after the user is deleted',
+  'ended session via /?x=/agent.ashx/.websocket', 'ended session via ?x=/meshrelay.ashx/.websocket', 'ended session via ?x=/localrelay.ashx/.websocket', 'ended session with an Upgrade: websocket header',
+  'authCookie of an ended session in uploadfilebatch.ashx', 'authCookie of an ended session in uploadfile.ashx', 'authCookie of an ended session as control.ashx?auth=',
+  'cross-site POST with the cookie to uploadfilebatch.ashx', 'cross-site POST with the cookie to uploadfile.ashx', 'cross-site POST with the cookie to restoreserver.ashx',
+  'used URL token as a Bearer header', 'used URL token as a Bearer on control.ashx', 'upload form without a file part (crash)', 'agent installer of a tenant group without a session',
   "mesh settings of tenant A with tenant B's Bearer", 'POST /createaccount', 'password login of a non-allow-listed name', 'throttled address with a valid token',
 ];
 
@@ -266,16 +281,18 @@ describe('request-level attacks', () => {
 });
 
 describe('cookie after login', () => {
-  test('past exp: HTTP 401 session-expired, WebSocket closed session-expired', async () => {
+  test('after /logout: HTTP 401 logged-out, WebSocket closed (the token\'s exp no longer ends a session, issue 20)', async () => {
     const ip = nextIp();
     const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims({ exp: now() + 2 }))}`, { 'x-forwarded-for': ip })) as string;
     expect(cookie).not.toBeNull();
     await new Promise((r) => setTimeout(r, 3000));
-    expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, cookie })).status).toBe(401);
-    await expectLogged(`reason=session-expired, entry=cookie, ip=${ip}`);
+    expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, cookie })).status).toBe(200);
+    expect((await httpsGet(server.port, '/logout', { 'x-forwarded-for': ip, cookie })).status).toBe(302);
+    await expectLogged('JWT Auth: session ended, reason=logged-out, ip=' + ip);
+    // A copy of the cookie: upstream's list of destroyed sessions answers first (no user: 404), the session table behind it.
+    expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, cookie })).status).toBe(404);
     const ws = await controlSession(server.port, { headers: { 'x-forwarded-for': ip, cookie } });
-    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
-    await expectLogged(`reason=session-expired, entry=websocket, ip=${ip}`);
+    expect(ws.userinfo).toBeUndefined();
   });
 
   test('user deleted after login: 401 deleted-user once the 1 s cache has expired', async () => {
@@ -290,6 +307,73 @@ describe('cookie after login', () => {
     } finally {
       await pg.query('UPDATE users SET deleted_at = NULL WHERE user_id = $1', [USERS.bill.id]);
     }
+  });
+});
+
+let endedUsers = 0;
+/** A session whose user is then deleted in PostgreSQL (ended by the sweep within the 1 s cache + 2 s): its cookie and the page's authCookie. */
+async function endedSession(ip: string): Promise<{ cookie: string; auth: string }> {
+  const id = `u-ended-${++endedUsers}`;
+  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ($1, $2, 'Ended', 'user', 'tenant-a')", [id, `${id}@a.example`]);
+  const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims({ sub: id, email: `${id}@a.example` }))}`, { 'x-forwarded-for': ip })) as string;
+  const auth = /var authCookie = '([^']+)'/.exec((await httpsGet(server.port, '/', { 'x-forwarded-for': ip, cookie })).body)?.[1] as string;
+  expect(auth).toBeDefined();
+  await pg.query('UPDATE users SET deleted_at = now() WHERE user_id = $1', [id]);
+  await new Promise((r) => setTimeout(r, 4000));
+  return { cookie, auth };
+}
+
+describe('ways around the session check (issue 20)', () => {
+  test.each([
+    ['/?x=/agent.ashx/.websocket', {}],
+    ['/meshagents?meshaction=generic&x=/meshrelay.ashx/.websocket', {}],
+    ['/?x=/localrelay.ashx/.websocket', {}],
+    ['/', { upgrade: 'websocket' }],
+  ])('an ended session via %s %j: 401 deleted-user, not the page', async (target, extra) => {
+    const ip = nextIp();
+    const { cookie } = await endedSession(ip);
+    const answer = await httpsGet(server.port, target, { 'x-forwarded-for': ip, cookie, ...extra });
+    expect(answer.status).toBe(401);
+    await expectLogged(`reason=deleted-user, entry=cookie, ip=${ip}`);
+  });
+
+  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx'])('the authCookie of an ended session in %s: 401, deleted-user (entry auth-cookie)', async (endpoint) => {
+    const { auth } = await endedSession(nextIp());
+    const mark = server.output().length;
+    const answer = await multipartPost(server.port, `/${endpoint}`, { auth, nodeIds: 'node//none', linuxpath: '/tmp', link: '/' }, { files: 'x' });
+    expect(answer.status).toBe(401);
+    await expectLoggedAfter(mark, 'reason=deleted-user, entry=auth-cookie');
+  });
+
+  test('the authCookie of an ended session as control.ashx?auth=: closed, deleted-user (entry auth-cookie)', async () => {
+    const { auth } = await endedSession(nextIp());
+    const mark = server.output().length;
+    const ws = await controlSession(server.port, { query: `auth=${encodeURIComponent(auth)}` });
+    expect(ws.userinfo).toBeUndefined();
+    expect(ws.closeMessage?.cause).toBe('noauth');
+    await expectLoggedAfter(mark, 'reason=deleted-user, entry=auth-cookie');
+  });
+
+  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx', 'restoreserver.ashx'])('a cross-site POST with the session cookie to %s: 403 bad-origin (entry state-change)', async (endpoint) => {
+    const ip = nextIp();
+    const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip })) as string;
+    const answer = await multipartPost(server.port, `/${endpoint}`, { nodeIds: 'node//none', linuxpath: '/tmp', link: '/' }, { files: 'x', datafile: 'x' }, { 'x-forwarded-for': ip, cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(answer.status).toBe(403);
+    await expectLogged(`reason=bad-origin, entry=state-change, ip=${ip}`);
+  });
+
+  test('a used URL token as a Bearer header and as a Bearer on control.ashx: replayed', async () => {
+    const once = sign(claims());
+    expect((await httpsGet(server.port, `/?token=${once}`, { 'x-forwarded-for': nextIp() })).status).toBe(302);
+    await attack('bearer', once, 'replayed');
+    await attack('ws-bearer', once, 'replayed');
+  });
+
+  test('an upload form without a file part gets 400; the server does not crash', async () => {
+    const answer = await multipartPost(server.port, '/uploadfilebatch.ashx', { nodeIds: 'x', linuxpath: '/tmp' }, {}, { authorization: `Bearer ${sign(claims())}` });
+    expect(answer.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await httpsGet(server.port, '/')).status).toBe(200);
   });
 });
 
@@ -330,7 +414,7 @@ describe('around the tokens', () => {
   });
 
   test('SQL injection attempts left the users table intact', async () => {
-    const { rows } = await pg.query('SELECT count(*)::int AS n FROM users');
+    const { rows } = await pg.query("SELECT count(*)::int AS n FROM users WHERE user_id NOT LIKE 'u-ended-%'");
     expect(rows[0].n).toBe(Object.keys(USERS).length);
   });
 
