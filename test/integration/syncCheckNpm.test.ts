@@ -109,9 +109,7 @@ test('the default target is the newest release in supports; when that is the bas
     expect(report.releases.map((r) => [r.version, r.status])).toEqual([['1.1.55', 'clean']]);
     const run = await cli(own, []);
     expect(run.exitCode).toBe(0);
-    const count = readFileSync(path.join(OWN_SERIES, 'series'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
-    // files/ (jwt-auth.js) is reported as one more patch of the series.
-    expect(run.stdout).toBe(`${count + 1} patches apply cleanly to the base 1.1.55; no newer release in >=1.1.0 <2.\n`);
+    expect(run.stdout).toBe('5 patches apply cleanly to the base 1.1.55; no newer release in >=1.1.0 <2.\n');
   } else {
     // A registry with releases newer than 1.1.55 (not the one this project's CI uses).
     expect(semver.gt(report.newest ?? '0.0.0', '1.1.55')).toBe(true);
