@@ -62,8 +62,9 @@ function run(dir: string, env: Record<string, string>, options: { until?: RegExp
   });
 }
 
-const SERVES_UNTIL_SIGINT = `console.log('MeshCentral HTTPS server running on port 4430.');
-process.on('SIGINT', () => { console.log('Server Ctrl-C exit...'); process.exit(0); });
+// the handler before the line: the test sends SIGTERM as soon as it reads the line (under load, before a later handler)
+const SERVES_UNTIL_SIGINT = `process.on('SIGINT', () => { console.log('Server Ctrl-C exit...'); process.exit(0); });
+console.log('MeshCentral HTTPS server running on port 4430.');
 setInterval(() => undefined, 1000);
 `;
 

@@ -117,20 +117,24 @@ describe('import fork', () => {
     const configFile = path.join(project, 'meshfork.config.json');
     const args = ['import', 'fork', '--from', fork.dir];
     const env = { MESHFORK_CACHE: SHARED_CACHE };
-    // The kill follows the phase marker at once; a run that got its series written first is tried again.
+    // The kill follows the phase marker at once; a run that outran it (landed in a later phase, or got its
+    // series written first, as a loaded machine allows) is tried again: only a kill between counts.
     let between = false;
-    for (let attempt = 0; attempt < 4 && !between; attempt++) {
+    const landed: string[] = [];
+    for (let attempt = 0; attempt < 8 && !between; attempt++) {
       const run = await runTraced(args, { cwd: project, env, killAt: { phase: 'import:series', delayMs: 0 }, timeoutMs: 200_000 });
       expect(run.killed).toBe(true);
-      expect(run.landed).toBe('import:series');
-      expect(JSON.parse(readFileSync(configFile, 'utf8')).base).toBe('1.1.55');
-      between = readFileSync(path.join(project, 'patches', 'series'), 'utf8') === '';
+      landed.push(String(run.landed));
+      if (run.landed === 'import:series') {
+        expect(JSON.parse(readFileSync(configFile, 'utf8')).base).toBe('1.1.55');
+        between = readFileSync(path.join(project, 'patches', 'series'), 'utf8') === '';
+      }
       if (!between) {
         rmSync(project, { recursive: true, force: true });
         emptyProject('killed');
       }
     }
-    expect(between).toBe(true);
+    expect({ between, landed: landed.at(-1) }).toEqual({ between: true, landed: 'import:series' });
     const again = await runTraced(args, { cwd: project, env, timeoutMs: 200_000 });
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
