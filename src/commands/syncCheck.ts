@@ -7,9 +7,9 @@
 import * as semver from '../util/semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { MeshforkError } from '../errors';
-import { buildCheckReport } from '../report/build';
-import { CheckMemo } from '../report/checkMemo';
-import type { ReleaseReport, SyncCheckReport } from '../report/schema';
+import { buildCheckReport } from '../checkReport/build';
+import { CheckMemo } from '../checkReport/checkMemo';
+import type { ReleaseReport, SyncCheckReport } from '../checkReport/schema';
 import { recoverPatchesSwap } from '../series/patchesSwap';
 import { defaultCacheDir } from '../upstream/cacheDir';
 import { normalizeVersion } from '../upstream/version';

@@ -6,9 +6,9 @@
 import * as semver from '../util/semver';
 import { filesFolder, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, prefetchingReader, type FileReader } from '../engine';
-import { buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../report/build';
-import type { CheckMemo } from '../report/checkMemo';
-import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
+import { buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../checkReport/build';
+import type { CheckMemo } from '../checkReport/checkMemo';
+import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../checkReport/schema';
 import { loadSeries } from '../series/load';
 import { appliedPatches, operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, descendsFrom, lackedBaseCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { syncCheck } from '../../src/commands/syncCheck';
 import { applySeries, MemoryTree } from '../../src/engine';
 import { isMeshforkError } from '../../src/errors';
-import type { SyncCheckReport } from '../../src/report/schema';
+import type { SyncCheckReport } from '../../src/checkReport/schema';
 import { loadSeries } from '../../src/series/load';
 import { formatPatch, patchFileName } from '../../src/series/writer';
 import { runGit } from '../../src/tools/git';

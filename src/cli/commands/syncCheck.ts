@@ -42,8 +42,8 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
         // Loaded on use, so other commands do not pay for the report modules (and a remembered check not for the engine).
         const [{ syncCheck }, { renderMarkdown }, { renderText }] = await Promise.all([
           import('../../commands/syncCheck'),
-          import('../../report/markdown'),
-          import('../../report/text'),
+          import('../../checkReport/markdown'),
+          import('../../checkReport/text'),
         ]);
         const report = await syncCheck({
           cwd: globals.cwd,
