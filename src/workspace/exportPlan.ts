@@ -4,7 +4,7 @@ import { formatHeader, formatPatch, patchFileName } from '../series/writer';
 import { BASE_TRAILER, formatAuthor, isBaseTrailer, parseAuthor } from './commitMessage';
 import type { PatchCommit } from './commits';
 import { isForeign, sameChanges, sameMessage } from './keptPatch';
-import { renderSeries } from './seriesText';
+import { renderSeries } from '../project/seriesText';
 
 /** One patch file export will write. */
 export interface ExportedPatch {

@@ -18,7 +18,7 @@ import { applySeries, MemoryTree } from '../../src/engine';
 import { loadSeries } from '../../src/series/load';
 import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { directoryReader } from '../../src/workspace/files';
 import { formatPatch } from '../../src/series/writer';
 import { ensureBuilt, runCli } from '../support/cli';
