@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
+import type { Dispatch } from '../context';
 import { makeStyle } from '../style';
 
 interface SyncCheckFlags {

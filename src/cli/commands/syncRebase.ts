@@ -5,7 +5,7 @@ import type { SyncStatusResult } from '../../commands/syncStatus';
 import type { RebaseReport } from '../../rebase/rebaseSession';
 import type { CommandOutcome, GlobalOptions } from '../context';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
+import type { Dispatch } from '../context';
 
 const REBASE_EXIT_CODES = `
 Exit codes:
