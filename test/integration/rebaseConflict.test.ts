@@ -20,7 +20,7 @@ import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
 import { readTree } from '../../src/rebase/backup';
 import { directoryReader } from '../../src/workspace/files';
-import { formatPatch } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';
 import { releaseFile } from '../support/release';
