@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { ExitCode } from '../errors';
 import type { ProgressSink } from '../util/progress';
 
@@ -25,3 +26,9 @@ export interface CommandOutcome {
 }
 
 export type CommandRunner = (globals: GlobalOptions) => Promise<CommandOutcome>;
+
+/** Called by a command's action with the function that runs it; main.ts runs it after parsing. */
+export type Dispatch = (runner: CommandRunner) => void;
+
+/** Wires one top-level command's flags into the program (one per file in cli/commands). */
+export type Registrar = (program: Command, dispatch: Dispatch) => void;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { CommandRunner } from './context';
+import type { Dispatch } from './context';
 import { registrars } from './commands';
 import { withExamples } from './help';
 
@@ -8,9 +8,6 @@ Exit codes (every command; each command's --help lists its own):
   0  success        1  conflict        2  usage, config or input error
   3  needs a refresh                   4  environment failure         70  a bug in meshfork
 `;
-
-/** Called by a command's action with the function that runs it; main.ts runs it after parsing. */
-export type Dispatch = (runner: CommandRunner) => void;
 
 /** "meshfork sync check": the words that name a command, for hints. */
 export function commandPath(cmd: Command): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { filesFolder, loadConfig } from '../config/load';
 import { applySeries, MemoryTree, permissionsOf, prefetchingReader, type PatchOutcome, type PatchStatus } from '../engine';
 import { MeshforkError } from '../errors';
-import { exitCodeFor } from '../report/status';
+import { exitCodeFor } from '../checkReport/status';
 import { loadSeries } from '../series/load';
 import { appliedPatches, touchedPaths } from '../series/types';
 import { assertInsideTreeSync } from '../series/pathSafety';

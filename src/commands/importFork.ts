@@ -19,10 +19,10 @@ import { loadSeries } from '../series/load';
 import { parsePatch } from '../series/parse';
 import { assertInRange, openUpstream } from '../upstream';
 import { listPatchCommits } from '../workspace/commits';
-import { setBaseInConfigText } from '../workspace/configText';
+import { setBaseInConfigText } from '../project/configText';
 import { planExport } from '../workspace/exportPlan';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
 import { writeFileAtomic } from '../util/atomic';
 import { tracePhase } from '../util/tracePhase';
 

@@ -12,8 +12,8 @@ import { normalizeMessage, splitMbox } from '../import/mbox';
 import { loadSeries } from '../series/load';
 import type { Patch } from '../series/types';
 import { patchFileName } from '../series/writer';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
 import { tracePhase } from '../util/tracePhase';
 
 export interface ImportMboxOptions {

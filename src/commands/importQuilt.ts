@@ -9,8 +9,8 @@ import { freeName } from '../import/appendPatches';
 import { addToSeries } from '../import/addToSeries';
 import { optionText, readQuiltDir } from '../import/quilt';
 import { loadSeries } from '../series/load';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
 import { tracePhase } from '../util/tracePhase';
 import type { ImportResult } from './importMbox';
 

@@ -1,8 +1,8 @@
 /** `meshfork sync abort`: undo a rebase; patches/, config, lock and any earlier workspace come back byte for byte. */
 import { loadConfig } from '../config/load';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
-import { abortRebase } from '../workspace/rebaseSession';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
+import { abortRebase } from '../rebase/rebaseSession';
 
 /** Options of `meshfork sync abort`. */
 export interface SyncAbortOptions {

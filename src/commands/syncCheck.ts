@@ -7,30 +7,18 @@
 import * as semver from '../util/semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { MeshforkError } from '../errors';
-import { buildCheckReport } from '../report/build';
-import { CheckMemo } from '../report/checkMemo';
-import type { ReleaseReport, SyncCheckReport } from '../report/schema';
+import { CheckMemo } from '../checkReport/checkMemo';
+import { checkReport, type CheckRequest } from '../checkReport/checkRequest';
+import type { ReleaseReport, SyncCheckReport } from '../checkReport/schema';
 import { recoverPatchesSwap } from '../series/patchesSwap';
 import { defaultCacheDir } from '../upstream/cacheDir';
 import { normalizeVersion } from '../upstream/version';
-import type { ProgressSink } from '../util/progress';
 import { tracePhase } from '../util/tracePhase';
 
 /** What `meshfork sync check` is asked to do; the CLI maps flags to these. */
-export interface SyncCheckOptions {
+export interface SyncCheckOptions extends CheckRequest {
   cwd: string;
   configFile?: string;
-  /** Check this one release (--to). */
-  to?: string;
-  /** Check every release in supports newer than the base (--all). */
-  all?: boolean;
-  /** Allow --to a release outside supports. */
-  ignoreRange?: boolean;
-  /** Fuzz factor for every release; 0 (strict) by default. */
-  fuzz?: number;
-  /** Check every release again instead of reusing a remembered report (--recheck); the new reports are remembered. */
-  recheck?: boolean;
-  progress?: ProgressSink;
   /** Overrides the cache root (tests, benchmarks). */
   cacheDir?: string;
 }
@@ -43,25 +31,6 @@ function validateOptions(options: SyncCheckOptions): void {
   if (!Number.isInteger(fuzz) || fuzz < 0) {
     throw new MeshforkError('USAGE', `--fuzz: expected a whole number >= 0, got ${String(options.fuzz)}`, { hint: 'omit --fuzz for strict checking, or pass e.g. --fuzz 2' });
   }
-}
-
-/** The whole report around the releases' reports (shared by the remembered and the full check). */
-export function checkReport(loaded: LoadedConfig, options: SyncCheckOptions, releases: ReleaseReport[], run: { kind: 'npm' | 'git'; newest: string | null; baseChecked: boolean }): SyncCheckReport {
-  const { config } = loaded;
-  // Typed by the zod schema (z.infer); test/integration/fastPaths.test.ts parses real reports with
-  // it and compares the bytes. Parsing here too would load zod on every run for no new answer.
-  return buildCheckReport({
-    upstream: { kind: run.kind, source: config.upstream.source === 'npm' ? config.upstream.package : config.upstream.url },
-    base: config.base,
-    supports: config.supports,
-    newest: run.newest,
-    mode: options.to !== undefined ? 'to' : options.all ? 'all' : 'newest',
-    fuzz: options.fuzz ?? 0,
-    releases,
-    upToDate: run.baseChecked,
-    baseChecked: run.baseChecked,
-    isNewer: (a, b) => semver.gt(a, b),
-  });
 }
 
 /** The remembered report of `--to VERSION`, when the release is locked, in range (or --ignore-range) and its inputs are unchanged. */

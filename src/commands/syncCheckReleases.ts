@@ -6,9 +6,10 @@
 import * as semver from '../util/semver';
 import { filesFolder, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, prefetchingReader, type FileReader } from '../engine';
-import { buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../report/build';
-import type { CheckMemo } from '../report/checkMemo';
-import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../report/schema';
+import { buildReleaseReport, fileKey, hunkBaseLine, hunkKey, isFailingHunk } from '../checkReport/build';
+import type { CheckMemo } from '../checkReport/checkMemo';
+import { checkReport, type CheckRequest } from '../checkReport/checkRequest';
+import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../checkReport/schema';
 import { loadSeries } from '../series/load';
 import { appliedPatches, operationTargetPath, touchedPaths, type Patch } from '../series/types';
 import { culpritCommits, descendsFrom, lackedBaseCommits, removalCommits, securityCommitsByTarget } from '../upstream/history';
@@ -17,7 +18,6 @@ import { assertReleaseInRange, requireBaseRelease } from '../upstream/version';
 import { mapLimit } from '../util/mapLimit';
 import { tracePhase } from '../util/tracePhase';
 import type { SeriesOutcome } from '../engine/types';
-import { checkReport, type SyncCheckOptions } from './syncCheck';
 
 /** Releases checked concurrently by --all (memory grows with this, not with the number of releases). */
 const RELEASES_AT_ONCE = 2;
@@ -26,7 +26,7 @@ const RELEASES_AT_ONCE = 2;
  * The releases to check. With nothing in supports newer than the base, the default and --all check
  * the base itself: a series that no longer applies to its own base must not pass as "up to date".
  */
-async function chooseTargets(options: SyncCheckOptions, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<{ targets: Release[]; baseChecked: boolean }> {
+async function chooseTargets(options: CheckRequest, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<{ targets: Release[]; baseChecked: boolean }> {
   const { base } = loaded.config;
   if (options.to !== undefined) {
     await assertReleaseInRange(upstream, loaded.config, options.to, options.ignoreRange);
@@ -84,7 +84,7 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
 }
 
 interface CheckContext {
-  options: SyncCheckOptions;
+  options: CheckRequest;
   loaded: LoadedConfig;
   upstream: Upstream;
   patches: Patch[];
@@ -144,7 +144,7 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
  * With --to the release list is not fetched (no registry round trip), so `newest` is null.
  * A release whose report `memo` remembers for these exact inputs is not checked again.
  */
-export async function checkReleases(options: SyncCheckOptions, loaded: LoadedConfig, cacheDir: string, memo: CheckMemo | undefined): Promise<SyncCheckReport> {
+export async function checkReleases(options: CheckRequest, loaded: LoadedConfig, cacheDir: string, memo: CheckMemo | undefined): Promise<SyncCheckReport> {
   const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir });
   try {

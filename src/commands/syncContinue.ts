@@ -2,10 +2,10 @@
 import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
-import { continueRebaseSession, type RebaseReport } from '../workspace/rebaseSession';
-import { requireRebaseState } from '../workspace/rebaseState';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
+import { continueRebaseSession, type RebaseReport } from '../rebase/rebaseSession';
+import { requireRebaseState } from '../rebase/rebaseState';
 
 /** Options of `meshfork sync continue`. */
 export interface SyncContinueOptions {

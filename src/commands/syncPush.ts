@@ -1,9 +1,9 @@
 /** `meshfork sync push`: push the refresh branch made by `sync rebase --commit` (the old script's `push`). */
 import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
-import { readCommitRecord } from '../workspace/lastCommit';
-import { projectLayout } from '../workspace/layout';
-import { pushBranch, remoteDefaultBranch } from '../workspace/projectRepo';
+import { readCommitRecord } from '../rebase/lastCommit';
+import { projectLayout } from '../project/layout';
+import { pushBranch, remoteDefaultBranch } from '../project/projectRepo';
 
 /** Options of `meshfork sync push`. */
 export interface SyncPushOptions {

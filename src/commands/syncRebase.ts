@@ -9,9 +9,9 @@ import { MeshforkError } from '../errors';
 import { inRange } from '../upstream/range';
 import { normalizeVersion } from '../upstream/version';
 import type { ProgressSink } from '../util/progress';
-import { projectLayout } from '../workspace/layout';
-import { withProjectLock } from '../workspace/projectLock';
-import { startRebase, type RebaseReport } from '../workspace/rebaseSession';
+import { projectLayout } from '../project/layout';
+import { withProjectLock } from '../project/projectLock';
+import { startRebase, type RebaseReport } from '../rebase/rebaseSession';
 
 /** Options of `meshfork sync rebase` (alias `merge`). */
 export interface SyncRebaseOptions {

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { parseSeriesFile, SERIES_FILE } from '../series/seriesFile';
-import { projectLayout } from '../workspace/layout';
-import { readRebaseState } from '../workspace/rebaseState';
-import { remainingMarkers } from '../workspace/rebaseSteps';
+import { projectLayout } from '../project/layout';
+import { readRebaseState } from '../rebase/rebaseState';
+import { remainingMarkers } from '../rebase/rebaseSteps';
 import { countCommits, seriesDrifted, workspaceStatus } from '../workspace/status';
 
 /** Options of `meshfork sync status`. */

@@ -3,14 +3,8 @@
  * (git's copy/insert opcodes). Both sides are checked against the blob ids of the `index` line, as
  * git apply does, so a binary patch never lands on a file it was not made for.
  */
-import { createHash } from 'node:crypto';
+import { blobId } from '../series/binaryPatch';
 import type { BinaryChange, BinaryHunk } from '../series/types';
-
-/** The git blob id of a file's bytes (binary string). */
-export function blobId(content: string): string {
-  const bytes = Buffer.from(content, 'latin1');
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-}
 
 const EMPTY_ID = /^0+$/;
 

@@ -2,8 +2,15 @@
  * `GIT binary patch` sections: base85 lines ("length char" + 5 chars per 4 bytes) of a zlib
  * stream, holding either the whole new file (literal) or a git delta against the old one.
  */
+import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import type { BinaryHunk } from './types';
+
+/** The git blob id of a file's bytes (binary string). */
+export function blobId(content: string): string {
+  const bytes = Buffer.from(content, 'latin1');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';
 const VALUE = new Map([...ALPHABET].map((c, i) => [c, i]));

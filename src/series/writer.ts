@@ -1,9 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { diffArrays } from 'diff';
-import { applyBinary, blobId } from '../engine/binary';
-import { encodeBase85Line } from './binaryPatch';
+import { blobId, encodeBase85Line } from './binaryPatch';
 import { MeshforkError } from '../errors';
-import { applyHunks } from '../engine/hunks';
 import { splitLines } from './lines';
 import { parsePatch } from './parse';
 import { quotePath } from './patchPaths';
@@ -137,13 +135,21 @@ function unchanged(change: FileChange): boolean {
   return change.oldContent === change.newContent && change.oldPath === change.newPath && (change.oldMode ?? DEFAULT_MODE) === (change.newMode ?? DEFAULT_MODE);
 }
 
+/** A formatted patch with what it must reproduce: its text, the text as the parser reads it, and the changes in the order of its operations. */
+export interface WrittenPatch {
+  text: string;
+  patch: Patch;
+  files: FileChange[];
+}
+
 /**
  * Format a patch deterministically: the same inputs give the same bytes on every machine (files sorted
- * by path, 3 lines of context, no timestamps, no index lines). The result is parsed back and applied to
- * every old file, and must reproduce every new file, before it is returned. `readBack` is the patch
- * this one replaces, as loaded: when the text is its file byte for byte, its parse is the read-back.
+ * by path, 3 lines of context, no timestamps, no index lines). The result is parsed back and its header
+ * must read back as given. Callers take formatPatch (engine/formatPatch.ts), which also applies it to
+ * every old file. `readBack` is the patch this one replaces, as loaded: when the text is its file byte
+ * for byte, its parse is the read-back.
  */
-export function formatPatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): string {
+export function writePatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): WrittenPatch {
   const files = changes.filter((c) => !unchanged(c)).sort((x, y) => {
     const px = x.newPath ?? x.oldPath ?? '';
     const py = y.newPath ?? y.oldPath ?? '';
@@ -154,8 +160,9 @@ export function formatPatch(header: PatchHeader, changes: FileChange[], readBack
   const text = formatHeader(header) + files.map(formatFile).join('');
   // the patch the series already holds is this text parsed with default options: no need to parse it again
   const known = readBack && readBack.options === undefined && readBack.source?.text === text ? readBack : undefined;
-  verify(header, text, files, known);
-  return text;
+  const patch = known ?? parsePatch(patchFileName(header.subject), text);
+  checkHeaderReadBack(header, patch);
+  return { text, patch, files };
 }
 
 /** Header text the parser (and `git am`) would read differently: refuse it rather than lose trailers. */
@@ -179,29 +186,12 @@ function normalisedHeader(header: PatchHeader): PatchHeader {
   };
 }
 
-function verify(header: PatchHeader, text: string, files: FileChange[], parsed?: Patch): void {
-  const subject = header.subject;
-  const patch = parsed ?? parsePatch(patchFileName(subject), text);
+function checkHeaderReadBack(header: PatchHeader, patch: Patch): void {
   const expected = normalisedHeader(header);
   const field = (Object.keys(expected) as (keyof PatchHeader)[]).find((key) => JSON.stringify(patch.header[key]) !== JSON.stringify(expected[key]));
   if (field !== undefined) {
-    throw new MeshforkError('PATCH_INVALID', `patch "${subject}": its ${field} would read back as ${JSON.stringify(patch.header[field])} instead of ${JSON.stringify(expected[field])}`, {
+    throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}": its ${field} would read back as ${JSON.stringify(patch.header[field])} instead of ${JSON.stringify(expected[field])}`, {
       hint: 'a description whose last paragraph is all "Key: value" lines reads as trailers, and trailer keys are letters, digits and dashes; reword the commit message',
     });
   }
-  patch.operations.forEach((op, i) => {
-    const change = files[i];
-    if (op.binary) {
-      const result = applyBinary(op.binary, change.oldContent);
-      const produced = op.kind === 'delete' ? null : 'content' in result ? result.content : undefined;
-      if (produced !== change.newContent) throw new Error(`writer self-check failed for "${subject}", binary file ${change.newPath ?? change.oldPath} (a bug in meshfork)`);
-      return;
-    }
-    const old = change.oldContent === null ? [] : splitLines(change.oldContent);
-    const result = applyHunks(old, op.hunks, 0);
-    const produced = op.kind === 'delete' ? null : result.lines.join('');
-    if (result.failed.length || produced !== change.newContent) {
-      throw new Error(`writer self-check failed for "${subject}", file ${change.newPath ?? change.oldPath}: the generated patch does not reproduce the new file (a bug in meshfork)`);
-    }
-  });
 }

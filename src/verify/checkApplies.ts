@@ -3,7 +3,7 @@ import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../e
 import { displayText } from '../series/lines';
 import type { FileChange } from '../series/writer';
 import { operationSourcePath, operationTargetPath, type FileOperation, type Patch } from '../series/types';
-import { baseLineOf } from '../report/baseLines';
+import { baseLineOf } from '../checkReport/baseLines';
 import type { LoadedPatch } from './seriesState';
 import type { FailureKind, Problem } from './types';
 

@@ -1,10 +1,11 @@
 import { MeshforkError } from '../errors';
 import type { Patch, PatchHeader, Trailer } from '../series/types';
-import { formatHeader, formatPatch, patchFileName } from '../series/writer';
+import { formatPatch } from '../engine/formatPatch';
+import { formatHeader, patchFileName } from '../series/writer';
 import { BASE_TRAILER, formatAuthor, isBaseTrailer, parseAuthor } from './commitMessage';
 import type { PatchCommit } from './commits';
 import { isForeign, sameChanges, sameMessage } from './keptPatch';
-import { renderSeries } from './seriesText';
+import { renderSeries } from '../project/seriesText';
 
 /** One patch file export will write. */
 export interface ExportedPatch {

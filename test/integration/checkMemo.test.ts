@@ -1,5 +1,5 @@
 /*
- * The check memo (src/report/checkMemo.ts): a second `sync check` of unchanged inputs answers from
+ * The check memo (src/checkReport/checkMemo.ts): a second `sync check` of unchanged inputs answers from
  * the remembered report, byte for byte what a full check prints, and any change of an input is a
  * miss. Real meshcentral releases (1.1.55, 1.1.51) in the shared cache; the CLI's phase trace
  * (MESHFORK_TRACE_PHASES) tells a remembered answer (check:recall) from a full one (check:apply).

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { applySeries, MemoryTree } from '../../src/engine';
 import { parsePatch } from '../../src/series/parse';
 import { parseSeriesFile } from '../../src/series/seriesFile';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { debianSource } from '../support/debianCorpus';
 
 // Small packages whose debian/patches carry Index:/==== preambles, diff -Naur time stamps, DEP-3 and git headers.

@@ -16,7 +16,7 @@ import { applySeries, MemoryTree } from '../../src/engine';
 import { isMeshforkError } from '../../src/errors';
 import { parsePatch } from '../../src/series/parse';
 import { parseSeriesFile } from '../../src/series/seriesFile';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { ensureTarballs, loadCorpus, packageDir, splitSpec, type CorpusPatch } from '../support/patchPackageCorpus';
 import { REPO_ROOT } from '../support/release';
 

@@ -15,7 +15,7 @@ import { isMeshforkError } from '../../src/errors';
 import { loadSeries } from '../../src/series/load';
 import { trailerValue } from '../../src/series/types';
 import { runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
 import { JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
 import { runTraced } from '../support/traced';

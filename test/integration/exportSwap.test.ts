@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { recoverPatchesSwap, replacePatchesDir, swapPaths } from '../../src/series/patchesSwap';
 import { ensureBuilt } from '../support/cli';
 import { mulberry32 } from '../support/random';
@@ -118,7 +118,7 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
   // The new set, from one uninterrupted run, and how long each of its phases takes.
   const full = await exportOnce(project);
   expect([full.code, full.stderr]).toEqual([0, '']);
-  // The project lock is taken first and given back last (src/workspace/projectLock.ts).
+  // The project lock is taken first and given back last (src/project/projectLock.ts).
   expect(full.marks.map((m) => m.phase)).toEqual(['lock:held', ...EXPORT_PHASES.slice(1), 'patches:done', 'lock:released']);
   const durations = phaseDurations(full.marks);
   const newSet = await snapshot(patchesDir);

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { syncCheck } from '../../src/commands/syncCheck';
-import { syncCheckReportSchema } from '../../src/report/schema';
+import { syncCheckReportSchema } from '../../src/checkReport/schema';
 import { runGit } from '../../src/tools/git';
 import { ensureBuilt, runCli, type CliResult } from '../support/cli';
 import { writeProject } from '../support/project';

@@ -16,7 +16,7 @@ import { syncAbort } from '../../src/commands/syncAbort';
 import { syncCheck } from '../../src/commands/syncCheck';
 import { syncRebase } from '../../src/commands/syncRebase';
 import { verify } from '../../src/commands/verify';
-import { renderText } from '../../src/report/text';
+import { renderText } from '../../src/checkReport/text';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 
 const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };

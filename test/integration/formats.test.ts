@@ -247,7 +247,7 @@ describe('meshfork series on a folder with several bad patches', () => {
 
 describe('the writer and binary files', () => {
   it('a change to a binary file is written as a GIT binary patch that git apply and the engine both apply byte for byte', async () => {
-    const { formatPatch } = await import('../../src/series/writer');
+    const { formatPatch } = await import('../../src/engine/formatPatch');
     const old = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 13) % 256));
     const next = Buffer.from(old);
     next[10] = 0;

@@ -13,7 +13,7 @@ import { applyHunks } from '../../src/engine/hunks';
 import { splitLines } from '../../src/series/lines';
 import { parsePatch } from '../../src/series/parse';
 import type { Hunk, Patch } from '../../src/series/types';
-import { formatPatch } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
 import { releaseFile } from '../support/release';
 import { mulberry32 } from '../support/random';
 

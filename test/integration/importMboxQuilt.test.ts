@@ -14,7 +14,7 @@ import { importMbox } from '../../src/commands/importMbox';
 import { importQuilt } from '../../src/commands/importQuilt';
 import { applySeries, MemoryTree } from '../../src/engine';
 import { loadSeries } from '../../src/series/load';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { GitScratch } from '../support/gitScratch';
 import { writeProject } from '../support/project';
 import { REPO_ROOT, releaseDir } from '../support/release';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadSeries } from '../../src/series/load';
 import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
-import type { SyncCheckReport } from '../../src/report/schema';
+import type { SyncCheckReport } from '../../src/checkReport/schema';
 import { ensureBuilt, MESHFORK_BIN, runCli } from '../support/cli';
 import { REPO_ROOT } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';

@@ -3,7 +3,7 @@
  * resolved (a conflict was resolved) and dropped, and the markdown a pull request shows.
  */
 import { parsePatch } from '../../src/series/parse';
-import { renderSummaryMarkdown, summarizeRebase } from '../../src/workspace/summary';
+import { renderSummaryMarkdown, summarizeRebase } from '../../src/rebase/summary';
 
 function patch(name: string, hunks: string, base = '1.1.51'): { name: string; text: string } {
   return { name, text: `From: A <a@example.invalid>\nSubject: ${name}\n\nMeshfork-Base: ${base}\n---\ndiff --git a/w.js b/w.js\n--- a/w.js\n+++ b/w.js\n${hunks}` };

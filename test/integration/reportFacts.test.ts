@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gitText, runGit } from '../../src/tools/git';
-import { formatPatch, patchFileName } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
+import { patchFileName } from '../../src/series/writer';
 import { ensureBuilt, runCli, type CliResult } from '../support/cli';
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { syncCheck } from '../../src/commands/syncCheck';
-import type { SyncCheckReport } from '../../src/report/schema';
+import type { SyncCheckReport } from '../../src/checkReport/schema';
 import { runGit } from '../../src/tools/git';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../support/gitUpstream';

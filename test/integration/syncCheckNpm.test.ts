@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
 import { syncCheck } from '../../src/commands/syncCheck';
-import type { SyncCheckReport } from '../../src/report/schema';
+import type { SyncCheckReport } from '../../src/checkReport/schema';
 import { ensureBuilt, runCli } from '../support/cli';
 import { JWT_SERIES_FILES, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
 import { syncCheckValidator } from '../unit/reportSupport';

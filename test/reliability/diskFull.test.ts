@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { treeDifferences, treeListing } from '../integration/upstreamFixtures';
 import { ensureBuilt } from '../support/cli';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';

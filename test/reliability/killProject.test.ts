@@ -17,7 +17,7 @@ import { upstreamFetch } from '../../src/commands/upstreamFetch';
 import { recoverPatchesSwap, swapPaths } from '../../src/series/patchesSwap';
 import { isMeshforkError } from '../../src/errors';
 import { runGit } from '../../src/tools/git';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { ensureBuilt } from '../support/cli';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 import { STARTUP } from '../support/traced';

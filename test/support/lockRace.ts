@@ -1,5 +1,5 @@
 /*
- * Real meshfork processes racing for one project's lock (.meshfork/lock, src/workspace/projectLock.ts).
+ * Real meshfork processes racing for one project's lock (.meshfork/lock, src/project/projectLock.ts).
  * Each racer is traced: `lock:held` and `lock:released` mark when it held the lock, on the machine's
  * monotonic clock, so the race is checked from what the processes did, not from their timing.
  */

@@ -3,7 +3,8 @@ import { conflictRegions, mergeFile } from '../../src/engine/merge3';
 import { splitLines } from '../../src/series/lines';
 import { parsePatch } from '../../src/series/parse';
 import type { Patch } from '../../src/series/types';
-import { formatPatch, type FileChange } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
+import { type FileChange } from '../../src/series/writer';
 
 /** 20 CRLF lines "line 1".."line 20", like a small MeshCentral source file. */
 function numbered(count = 20, eol = '\r\n'): string {

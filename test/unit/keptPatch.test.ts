@@ -3,7 +3,7 @@ import { parsePatch } from '../../src/series/parse';
 import { parseCommitMessage, commitMessage } from '../../src/workspace/commitMessage';
 import type { PatchCommit } from '../../src/workspace/commits';
 import { planExport } from '../../src/workspace/exportPlan';
-import { renderSeries } from '../../src/workspace/seriesText';
+import { renderSeries } from '../../src/project/seriesText';
 
 const HEADER = 'Description: Fix the greeting\n Say hello properly.\nAuthor: Jane Roe <jane@example.org>\nForwarded: no\n---\n';
 const TEXT = `${HEADER}Index: pkg/hello.txt\n===================================================================\n--- pkg.orig/hello.txt\t2024-01-01 10:00:00.000000000 +0000\n+++ pkg/hello.txt\t2024-01-02 10:00:00.000000000 +0000\n@@ -1,2 +1,2 @@\n-helo\n+hello\n world\n`;

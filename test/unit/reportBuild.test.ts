@@ -1,8 +1,8 @@
-import { buildCheckReport, buildReleaseReport, fileKey, hunkKey } from '../../src/report/build';
-import { renderMarkdown } from '../../src/report/markdown';
-import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../../src/report/schema';
-import { exitCodeFor, worstStatus } from '../../src/report/status';
-import { renderText } from '../../src/report/text';
+import { buildCheckReport, buildReleaseReport, fileKey, hunkKey } from '../../src/checkReport/build';
+import { renderMarkdown } from '../../src/checkReport/markdown';
+import type { ReleaseReport, SyncCheckReport, UpstreamCommit } from '../../src/checkReport/schema';
+import { exitCodeFor, worstStatus } from '../../src/checkReport/status';
+import { renderText } from '../../src/checkReport/text';
 import { makePatch, outcomeFor, TARGETS } from './reportSupport';
 import semver from 'semver';
 

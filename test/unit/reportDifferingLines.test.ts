@@ -1,6 +1,6 @@
-import { locateDifferingLines } from '../../src/report/differingLines';
+import { locateDifferingLines } from '../../src/checkReport/differingLines';
 import { classifyDifference, differingLine } from '../../src/engine/differingLines';
-import { differenceWords, visibleLine } from '../../src/report/describe';
+import { differenceWords, visibleLine } from '../../src/checkReport/describe';
 import { splitLines } from '../../src/series/lines';
 import { parsePatch } from '../../src/series/parse';
 import type { Hunk } from '../../src/series/types';

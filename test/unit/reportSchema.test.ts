@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
-import { buildCheckReport, buildReleaseReport } from '../../src/report/build';
-import { syncCheckJsonSchemaText } from '../../src/report/jsonSchema';
-import { syncCheckReportSchema } from '../../src/report/schema';
+import { buildCheckReport, buildReleaseReport } from '../../src/checkReport/build';
+import { syncCheckJsonSchemaText } from '../../src/checkReport/jsonSchema';
+import { syncCheckReportSchema } from '../../src/checkReport/schema';
 import { makePatch, outcomeFor, SYNC_CHECK_SCHEMA_FILE, syncCheckValidator, TARGETS } from './reportSupport';
 
 test('the committed schemas/sync-check.schema.json is generated from the zod schema (npm run schema:sync-check)', () => {

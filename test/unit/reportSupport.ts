@@ -8,7 +8,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import { applySeries, MemoryTree } from '../../src/engine';
 import type { SeriesOutcome } from '../../src/engine/types';
 import { parsePatch } from '../../src/series/parse';
-import { formatPatch, patchFileName } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
+import { patchFileName } from '../../src/series/writer';
 import type { Patch } from '../../src/series/types';
 
 /** Twenty CRLF lines "line 1".."line 20", like MeshCentral's files. */

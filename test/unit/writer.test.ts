@@ -3,7 +3,8 @@ import { MeshforkError } from '../../src/errors';
 import { splitLines } from '../../src/series/lines';
 import { parsePatch } from '../../src/series/parse';
 import type { PatchHeader } from '../../src/series/types';
-import { formatHeader, formatPatch, makeHunks, patchFileName, type FileChange } from '../../src/series/writer';
+import { formatPatch } from '../../src/engine/formatPatch';
+import { formatHeader, makeHunks, patchFileName, type FileChange } from '../../src/series/writer';
 
 const HEADER: PatchHeader = {
   from: 'Fork Maintainers <maintainers@example.invalid>',

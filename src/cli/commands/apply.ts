@@ -2,9 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ApplyResult } from '../../commands/apply';
 import type { FileOutcome, HunkOutcome } from '../../engine';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
+import type { Dispatch, Registrar } from '../context';
 import { makeStyle, type Style } from '../style';
-import type { Registrar } from './index';
 
 interface ApplyFlags {
   to?: string;

@@ -1,7 +1,7 @@
 import type { BuildResult } from '../../commands/build';
 import { withExamples } from '../help';
 import { makeStyle, type Style } from '../style';
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 
 interface BuildFlags {
   to?: string;

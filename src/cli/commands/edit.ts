@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors';
 import { withExamples } from '../help';
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 
 /** `meshfork edit`: the series as commits in the git workspace .meshfork/work. */
 export const registerEdit: Registrar = (program, dispatch) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode, MeshforkError } from '../../errors';
 import { withExamples } from '../help';
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 
 const squashValues = ['file', 'all'] as const;
 

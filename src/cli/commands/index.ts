@@ -1,7 +1,4 @@
-import type { Command } from 'commander';
-import type { Dispatch } from '../program';
-
-export type Registrar = (program: Command, dispatch: Dispatch) => void;
+import type { Registrar } from '../context';
 
 /*
  * Every top-level command's flag wiring, in the order --help lists them. Add one entry per command

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode } from '../../errors';
 import { withExamples } from '../help';
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 
 export const registerSeries: Registrar = (program, dispatch) => {
   const cmd = program

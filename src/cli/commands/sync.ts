@@ -1,4 +1,4 @@
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 import { withExamples } from '../help';
 import { registerSyncCheck } from './syncCheck';
 import { registerSyncRebase } from './syncRebase';

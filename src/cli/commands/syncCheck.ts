@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
+import type { Dispatch } from '../context';
 import { makeStyle } from '../style';
 
 interface SyncCheckFlags {
@@ -42,8 +42,8 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
         // Loaded on use, so other commands do not pay for the report modules (and a remembered check not for the engine).
         const [{ syncCheck }, { renderMarkdown }, { renderText }] = await Promise.all([
           import('../../commands/syncCheck'),
-          import('../../report/markdown'),
-          import('../../report/text'),
+          import('../../checkReport/markdown'),
+          import('../../checkReport/text'),
         ]);
         const report = await syncCheck({
           cwd: globals.cwd,

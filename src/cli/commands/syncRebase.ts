@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors';
 import type { SyncStatusResult } from '../../commands/syncStatus';
-import type { RebaseReport } from '../../workspace/rebaseSession';
+import type { RebaseReport } from '../../rebase/rebaseSession';
 import type { CommandOutcome, GlobalOptions } from '../context';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
+import type { Dispatch } from '../context';
 
 const REBASE_EXIT_CODES = `
 Exit codes:
@@ -47,7 +47,7 @@ async function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): Prom
     return { exitCode: ExitCode.conflict, json, text: lines.join('\n') };
   }
   // Loaded here, not at start-up: `--version` and `--help` load the CLI files only.
-  const { dropWords } = await import('../../workspace/dropReason');
+  const { dropWords } = await import('../../rebase/dropReason');
   const lines = [`Rebased the series from ${report.from} to ${report.to}:`];
   for (const p of report.summary.patches) {
     const moves = p.moves.map((m) => `${m.path} ${m.oldStart}→${m.newStart}`).join(', ');

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { UpstreamFetchResult } from '../../commands/upstreamFetch';
 import type { UpstreamListResult } from '../../commands/upstreamList';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
-import type { Registrar } from './index';
+import type { Dispatch, Registrar } from '../context';
 
 function listText(result: UpstreamListResult): string {
   const lines = [`${result.upstream}: base ${result.base}, supports "${result.supports}"`];

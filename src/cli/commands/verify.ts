@@ -1,7 +1,7 @@
 import type { VerifyReport } from '../../verify/types';
 import { withExamples } from '../help';
 import { makeStyle, type Style } from '../style';
-import type { Registrar } from './index';
+import type { Registrar } from '../context';
 
 const EXIT_CODES = `
 Exit codes:

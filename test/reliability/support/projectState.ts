@@ -1,7 +1,7 @@
 /* A project's state as kill tests compare it: patches/ (every file), the config and the lock, saved and put back between runs. */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { readTree } from '../../../src/workspace/backup';
+import { readTree } from '../../../src/rebase/backup';
 
 export type Snapshot = Record<string, string>;
 

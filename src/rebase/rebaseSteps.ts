@@ -4,11 +4,11 @@ import { MeshforkError } from '../errors';
 import { applyPatch, MemoryTree, type FileReader, type PatchOutcome } from '../engine';
 import { splitLines } from '../series/lines';
 import { operationSourcePath, operationTargetPath, type Patch } from '../series/types';
-import { applyToWorkspace, commitAsPatch, stageChanges } from './commitPatch';
-import { WORK_BRANCH } from './create';
+import { applyToWorkspace, commitAsPatch, stageChanges } from '../workspace/commitPatch';
+import { WORK_BRANCH } from '../workspace/create';
 import { writeRebaseState, type RebaseState, type RebaseStep } from './rebaseState';
-import { workspaceStatus } from './status';
-import { wsGit, wsGitText } from './workspaceGit';
+import { workspaceStatus } from '../workspace/status';
+import { wsGit, wsGitText } from '../workspace/workspaceGit';
 
 /** What a rebase needs besides its state: the workspace, the old series and the old release. */
 export interface RebaseContext {

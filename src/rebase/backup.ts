@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { replacePatchesDir } from '../series/patchesSwap';
-import { readTree } from './readTree';
+import { readTree } from '../workspace/readTree';
 
-export { readTree } from './readTree';
+export { readTree } from '../workspace/readTree';
 
 /** The project files a rebase may change, and that `sync abort` puts back byte for byte. */
 export interface ProjectFiles {

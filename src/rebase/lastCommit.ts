@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { readJsonState, zodCheck } from '../util/jsonState';
-import type { StatePaths } from './paths';
+import type { StatePaths } from '../project/paths';
 
 const recordSchema = z.object({ branch: z.string().min(1), id: z.string().min(1), from: z.string(), to: z.string() }).strict();
 

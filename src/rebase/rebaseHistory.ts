@@ -3,7 +3,7 @@
  * the commits in from..to that changed the base lines its hunks were made against (the same
  * culprit search as sync check), and the security-flagged commits between the old and new base.
  */
-import { baseLineOf } from '../report/baseLines';
+import { baseLineOf } from '../checkReport/baseLines';
 import type { Patch } from '../series/types';
 import { culpritCommits, securityCommits } from '../upstream/history';
 import type { RebaseState } from './rebaseState';
