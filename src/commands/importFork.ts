@@ -60,7 +60,7 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
   const layout = projectLayout(loaded);
   return withProjectLock(layout, async () => {
     const existing = await loadSeries(loaded.patchesDir).catch((error: unknown) => {
-      if (error instanceof MeshforkError && /missing series file/.test(error.message)) return undefined;
+      if (error instanceof MeshforkError && error.details?.missing !== undefined) return undefined;
       throw error;
     });
     if (existing && existing.entries.length > 0) {
