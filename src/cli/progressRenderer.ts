@@ -1,8 +1,9 @@
 import type { ProgressSink } from '../util/progress';
 import { silentProgress } from '../util/progress';
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+/** A byte count or rate for people: whole bytes below 1 KiB ("976 B"), else one decimal ("1.2 MiB"). */
+export function formatBytes(n: number): string {
+  if (Math.round(n) < 1024) return `${Math.round(n)} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -10,7 +10,8 @@ import semver from 'semver';
 import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { appendPatches } from '../import/appendPatches';
-import { baseCommit, cloneFork, forkVersion, linearize, treeOfFolder, type Linearized, type SquashBy } from '../import/forkHistory';
+import { authorDates, baseCommit, cloneFork, forkVersion, linearize, pathsIn, treeOfFolder, withoutPaths, type Linearized, type SquashBy } from '../import/forkHistory';
+import { headerGaps, type HeaderGap } from '../import/headerGaps';
 import { forkFiles } from '../import/forkFiles';
 import { proveSeries } from '../import/proveFork';
 import { newFilesPatch } from '../series/newFiles';
@@ -50,6 +51,10 @@ export interface ImportForkResult {
   proved: boolean;
   differing: string[];
   patches: { name: string; subject: string }[];
+  /** Files the release does not have that the fork's base commit had (.github/, .gitignore, ...): not in the series. */
+  leftOut: string[];
+  /** Patches whose header lacks what `meshfork verify` requires, and what to add. */
+  toComplete: HeaderGap[];
   /** The fork's new files, written to the files folder (config "files"); absent without one. */
   files?: string[];
   baseChanged: boolean;
@@ -60,7 +65,7 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
   const layout = projectLayout(loaded);
   return withProjectLock(layout, async () => {
     const existing = await loadSeries(loaded.patchesDir).catch((error: unknown) => {
-      if (error instanceof MeshforkError && /missing series file/.test(error.message)) return undefined;
+      if (error instanceof MeshforkError && error.details?.missing !== undefined) return undefined;
       throw error;
     });
     if (existing && existing.entries.length > 0) {
@@ -81,20 +86,25 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       await upstream.materialize(version, releaseDir);
       const releaseTree = await treeOfFolder(clone, releaseDir);
       const base = await baseCommit(clone, commit, releaseTree, version);
-      const line = await linearize(clone, commit, base, options.squashBy);
+      // Files the release never had and the fork's base commit already had stay out of the series.
+      const leftOut = await pathsIn(clone, commit, base.repositoryOnly);
+      const forkView = await withoutPaths(clone, commit, leftOut);
+      const line = await linearize(clone, forkView, base, options.squashBy, version, commit, leftOut);
       // A series carries regular files only: links are left out here and named by the proof.
       const regular = (mode?: string) => mode === undefined || mode.startsWith('100');
+      const dates = await authorDates(clone, [...line.origins.values()]);
       const commits = (await listPatchCommits(clone, line.base))
         .map((c) => ({ ...c, changes: c.changes.filter((ch) => regular(ch.oldMode) && regular(ch.newMode)) }))
-        .filter((c) => c.changes.length > 0);
+        .filter((c) => c.changes.length > 0)
+        .map((c) => ({ ...c, date: dates.get(line.origins.get(c.id) ?? '') }));
       // With a files folder, the fork's new files arrive as files and no patch carries them.
       const folder = filesFolder(loaded);
       const split = folder ? splitNewFiles(commits, []) : undefined;
-      const newFiles = split ? await forkFiles(clone, commit, split.newPaths) : [];
+      const newFiles = split ? await forkFiles(clone, forkView, split.newPaths) : [];
       const plan = planExport(split?.commits ?? commits, { patches: [] }, version);
       const patches = plan.patches.map((p) => parsePatch(p.name, p.text));
       const applied = folder ? [newFilesPatch(folder.name, newFiles), ...patches] : patches;
-      const proof = await proveSeries(clone, applied, upstream.reader(version), releaseTree, commit);
+      const proof = await proveSeries(clone, applied, upstream.reader(version), releaseTree, forkView);
       const differing = proof.differing;
       const result = {
         patchesDir: loaded.patchesDir,
@@ -105,6 +115,8 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
         folded: line.folded,
         differing,
         patches: plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject })),
+        leftOut,
+        toComplete: headerGaps(patches),
         ...(folder ? { files: newFiles.map((f) => f.path) } : {}),
       };
       if (differing.length > 0 || proof.outcome.status !== 'clean') return { ...result, proved: false, baseChanged: false };

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { freeName } from '../import/appendPatches';
 import { addToSeries, type ImportedPatch } from '../import/addToSeries';
+import { headerGaps, type HeaderGap } from '../import/headerGaps';
 import { normalizeMessage, splitMbox } from '../import/mbox';
 import { loadSeries } from '../series/load';
 import type { Patch } from '../series/types';
@@ -30,6 +31,8 @@ export interface ImportResult {
   base: string;
   /** The patch files added, in series order. */
   added: { name: string; subject: string; source: string }[];
+  /** Added patches whose header lacks what `meshfork verify` requires, and what to add (import mbox). */
+  toComplete?: HeaderGap[];
 }
 
 export async function importMbox(options: ImportMboxOptions): Promise<ImportResult> {
@@ -47,13 +50,13 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
         throw new MeshforkError('USAGE', `${full}: cannot read: ${error.code ?? error.message}`, { hint: 'pass mbox files that exist' });
       });
       splitMbox(full, text).forEach((message, k) => {
-        const { patch, text: normalized } = normalizeMessage(`${full} (message ${k + 1})`, message);
+        const { patch, text: normalized } = normalizeMessage(`${full} (message ${k + 1})`, message, loaded.config.base);
         const name = freeName(patchFileName(patch.header.subject), taken);
         taken.add(name);
         added.push({ name, text: normalized, patch: { ...patch, name }, source: `${file}#${k + 1}` });
       });
     }
     await addToSeries(loaded, series, added, options.before, options.cacheDir);
-    return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })) };
+    return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })), toComplete: headerGaps(added.map((a) => a.patch)) };
   });
 }

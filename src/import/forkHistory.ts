@@ -8,6 +8,7 @@
  */
 import { MeshforkError } from '../errors';
 import { GIT_IDENTITY, runGit, type GitResult } from '../tools/git';
+import { commitMessage, parseCommitMessage } from '../workspace/commitMessage';
 import { FIXED_DATE } from '../workspace/workspaceGit';
 
 export type SquashBy = 'file' | 'all';
@@ -54,14 +55,59 @@ export async function treeOfFolder(dir: string, folder: string): Promise<string>
   return (await git(dir, ['write-tree'], [0], env)).stdout.toString('utf8').trim();
 }
 
-/** A commit of the fork's history whose tree is `tree`, or a new parentless one. */
-export async function baseCommit(dir: string, commit: string, tree: string, version: string): Promise<{ id: string; inHistory: boolean }> {
-  for (const line of (await text(dir, ['log', '--format=%H %T', commit])).split('\n')) {
-    const [id, t] = line.split(' ');
-    if (t === tree) return { id, inHistory: true };
+/** Where the fork's own commits start: the release's commit, found in the fork's history or made. */
+export interface BaseCommit {
+  /** The commit whose tree is the release. */
+  id: string;
+  /** True when `id` is in the fork's history. */
+  inHistory: boolean;
+  /** A commit of the fork's history that is the release plus files the release does not have: the own commits are the ones after it. */
+  since?: string;
+  /** Those files (a git repository's .github/, .gitignore, ... that the npm package leaves out). */
+  repositoryOnly: string[];
+}
+
+/** Paths added by `to` against `from` when that is all that differs, else undefined. */
+async function onlyAdded(dir: string, from: string, to: string): Promise<string[] | undefined> {
+  const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to])).stdout.toString('latin1').split('\0').filter(Boolean);
+  const added: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] !== 'A') return undefined;
+    added.push(Buffer.from(fields[i + 1], 'latin1').toString('utf8'));
   }
+  return added;
+}
+
+/**
+ * A commit of the fork's history whose tree is `tree`; else the newest one whose tree is `tree` plus
+ * files the release does not have (a fork of the git repository, whose root carries .github/ and
+ * the like), with a new parentless commit of the release as the base; else only that new commit.
+ */
+export async function baseCommit(dir: string, commit: string, tree: string, version: string): Promise<BaseCommit> {
+  const history = (await text(dir, ['log', '--format=%H %T', commit])).split('\n').map((line) => line.split(' '));
+  const exact = history.find(([, t]) => t === tree);
+  if (exact) return { id: exact[0], inHistory: true, repositoryOnly: [] };
   const made = await runGit(['commit-tree', tree, '-m', `upstream ${version}`], { cwd: dir, env: { ...IMPORT_IDENTITY, GIT_AUTHOR_DATE: FIXED_DATE, GIT_AUTHOR_NAME: 'upstream', GIT_AUTHOR_EMAIL: 'upstream@meshfork.invalid' } });
-  return { id: made.stdout.toString('utf8').trim(), inHistory: false };
+  const id = made.stdout.toString('utf8').trim();
+  // Only commits with the release's package.json can be it: one cat-file for all, then a diff for those.
+  const wanted = (await git(dir, ['rev-parse', `${tree}:package.json`], [0, 128])).stdout.toString('utf8').trim();
+  const blobs = (await runGit(['cat-file', '--batch-check=%(objectname)'], { cwd: dir, input: history.map(([c]) => `${c}:package.json\n`).join('') })).stdout.toString('utf8').split('\n');
+  for (const [k, [candidate]] of history.entries()) {
+    if (blobs[k] !== wanted) continue;
+    const added = await onlyAdded(dir, tree, candidate);
+    if (added) return { id, inHistory: false, since: candidate, repositoryOnly: added };
+  }
+  return { id, inHistory: false, repositoryOnly: [] };
+}
+
+/** A commit on `commit` without these paths: the fork as the series must reproduce it. */
+export async function withoutPaths(dir: string, commit: string, paths: string[]): Promise<string> {
+  if (paths.length === 0) return commit;
+  const env = { GIT_INDEX_FILE: `${dir}/.git/meshfork-view-index` };
+  await git(dir, ['read-tree', commit], [0], env);
+  await runGit(['update-index', '--force-remove', '-z', '--stdin'], { cwd: dir, env: { ...IMPORT_IDENTITY, ...env }, input: paths.map((p) => `${p}\0`).join('') });
+  const tree = await text(dir, ['write-tree'], env);
+  return text(dir, ['commit-tree', tree, '-p', commit, '-m', 'without the repository-only files'], { GIT_AUTHOR_DATE: FIXED_DATE });
 }
 
 /** A scratch index: the replay builds trees and commits without a work tree (a release is ~400 MB). */
@@ -80,8 +126,30 @@ async function takeForks(dir: string, fork: string, paths: string[]): Promise<vo
   }
 }
 
+/** The trailer naming the fork commit a patch was made from. */
+export const FORK_COMMIT_TRAILER = 'Fork-Commit';
+
+/**
+ * A message with the trailers an imported patch carries: its Upstream-Status ("Pending" where the
+ * commit gave none: not known to be submitted) and the fork commit it comes from.
+ */
+function importedMessage(message: string, forkCommit: string): string {
+  const parts = parseCommitMessage(message);
+  const trailers = parts.trailers.filter((t) => t.key.toLowerCase() !== FORK_COMMIT_TRAILER.toLowerCase());
+  if (!trailers.some((t) => t.key.toLowerCase() === 'upstream-status')) trailers.push({ key: 'Upstream-Status', value: 'Pending' });
+  trailers.push({ key: FORK_COMMIT_TRAILER, value: forkCommit });
+  return commitMessage({ from: '', subject: parts.subject, description: parts.description, trailers });
+}
+
+/** A made commit's message: subject, description, and the fork commit its bytes come from. */
+export interface MadeMessage {
+  subject: string;
+  description: string;
+  forkCommit: string;
+}
+
 /** Commit the scratch index on `parent` as `like` (its author and message) or with `message`; undefined when nothing changed. */
-async function commitIndex(dir: string, parent: string, like: { commit: string } | { message: string }): Promise<string | undefined> {
+async function commitIndex(dir: string, parent: string, like: { commit: string } | MadeMessage): Promise<string | undefined> {
   const env = indexEnv(dir);
   const tree = await text(dir, ['write-tree'], env);
   if (tree === (await text(dir, ['rev-parse', `${parent}^{tree}`]))) return undefined;
@@ -90,23 +158,26 @@ async function commitIndex(dir: string, parent: string, like: { commit: string }
   if ('commit' in like) {
     const raw = (await git(dir, ['cat-file', 'commit', like.commit])).stdout.toString('utf8');
     const split = raw.indexOf('\n\n');
-    message = split === -1 ? '' : raw.slice(split + 2);
+    message = importedMessage(split === -1 ? '' : raw.slice(split + 2), like.commit);
     const line = /^author (.*) <([^>]*)> (\d+ [+-]\d{4})$/m.exec(raw.slice(0, split));
     if (line) author = { GIT_AUTHOR_NAME: line[1], GIT_AUTHOR_EMAIL: line[2], GIT_AUTHOR_DATE: line[3] };
-  } else message = `${like.message}\n`;
+  } else message = importedMessage(`${like.subject}\n\n${like.description}\n`, like.forkCommit);
   const made = await runGit(['commit-tree', tree, '-p', parent, '-F', '-'], { cwd: dir, input: message, env: { ...IMPORT_IDENTITY, ...author } });
   return made.stdout.toString('utf8').trim();
 }
 
-/** Cherry-pick the fork's own commits onto the base (git apply --3way on the scratch index). */
-async function replay(dir: string, base: string, fork: string): Promise<{ head: string; conflicts: number }> {
+/** Cherry-pick the fork's own commits (those after `since`) onto the base (git apply --3way on the scratch index). */
+async function replay(dir: string, base: string, since: string, fork: string, leftOut: string[]): Promise<{ head: string; conflicts: number; origins: Map<string, string> }> {
   const env = indexEnv(dir);
-  const own = (await text(dir, ['rev-list', '--reverse', '--topo-order', '--no-merges', fork, `^${base}`])).split('\n').filter(Boolean);
+  // The files left out of the series are left out of every replayed diff.
+  const paths = leftOut.length ? ['--', '.', ...leftOut.map((p) => `:(exclude,literal)${p}`)] : [];
+  const own = (await text(dir, ['rev-list', '--reverse', '--topo-order', '--no-merges', fork, `^${since}`])).split('\n').filter(Boolean);
   let head = base;
   let conflicts = 0;
+  const origins = new Map<string, string>();
   for (const commit of own) {
     const parent = (await text(dir, ['rev-list', '--parents', '-n', '1', commit])).split(' ')[1];
-    const diff = (await git(dir, ['diff', '--binary', '--full-index', '--no-renames', parent ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', commit])).stdout;
+    const diff = (await git(dir, ['diff', '--binary', '--full-index', '--no-renames', parent ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', commit, ...paths])).stdout;
     if (diff.length === 0) continue;
     await git(dir, ['read-tree', head], [0], env);
     const applied = await runGit(['apply', '--cached', '--3way'], { cwd: dir, input: diff, env, okExitCodes: [0, 1, 128] });
@@ -114,23 +185,26 @@ async function replay(dir: string, base: string, fork: string): Promise<{ head: 
       conflicts++;
       // Conflicts take the fork's resolution; a diff that does not apply at all takes the fork's bytes for its files.
       const unmerged = (await text(dir, ['ls-files', '-u', '-z'], env)).split('\0').filter(Boolean).map((l) => l.slice(l.indexOf('\t') + 1));
-      const touched = applied.exitCode === 1 ? unmerged : (await text(dir, ['diff', '--name-only', '-z', '--no-renames', parent ?? head, commit])).split('\0').filter(Boolean);
-      if (applied.exitCode !== 1) await git(dir, ['read-tree', head], [0], env);
+      const merged = applied.exitCode === 1 && unmerged.length > 0;
+      const touched = merged ? unmerged : (await text(dir, ['diff', '--name-only', '-z', '--no-renames', parent ?? head, commit, ...paths])).split('\0').filter(Boolean);
+      if (!merged) await git(dir, ['read-tree', head], [0], env);
       await takeForks(dir, fork, [...new Set(touched)]);
     }
-    head = (await commitIndex(dir, head, { commit })) ?? head;
+    const made = await commitIndex(dir, head, { commit });
+    if (made) origins.set(made, commit);
+    head = made ?? head;
   }
-  return { head, conflicts };
+  return { head, conflicts, origins };
 }
 
 /** One commit per changed path (sorted), each taking the fork's bytes for it. */
-async function squashByFile(dir: string, base: string, fork: string): Promise<string> {
+async function squashByFile(dir: string, base: string, fork: string, tip: string): Promise<string> {
   const changed = (await text(dir, ['diff', '--name-only', '--no-renames', '-z', base, fork])).split('\0').filter(Boolean).sort();
   let head = base;
   for (const p of changed) {
     await git(dir, ['read-tree', head], [0], indexEnv(dir));
     await takeForks(dir, fork, [p]);
-    head = (await commitIndex(dir, head, { message: `Change ${p}` })) ?? head;
+    head = (await commitIndex(dir, head, { subject: `Change ${p}`, description: `The fork's changes to ${p} as of its commit ${tip} (meshfork import fork --squash-by file).`, forkCommit: tip })) ?? head;
   }
   return head;
 }
@@ -144,19 +218,53 @@ export interface Linearized {
   folded: boolean;
   /** 'history' when the fork's own commits were replayed; else how it was squashed. */
   mode: 'history' | SquashBy;
+  /** Each replayed commit of the new line, and the fork commit it was made from. */
+  origins: Map<string, string>;
 }
 
 /** Build the straight line of commits in `dir`, as its HEAD (branch meshfork-import). */
-export async function linearize(dir: string, fork: string, base: { id: string; inHistory: boolean }, squash: SquashBy | undefined): Promise<Linearized> {
-  // Without the release in its history there are no "own commits" to tell apart: squash.
-  const mode = squash ?? (base.inHistory ? 'history' : 'all');
+/** `fork` is the tree to reproduce (`tip` without the `leftOut` files), `tip` the fork's commit the messages name. */
+export async function linearize(dir: string, fork: string, base: BaseCommit, squash: SquashBy | undefined, version: string, tip: string, leftOut: string[] = []): Promise<Linearized> {
+  const since = base.inHistory ? base.id : base.since;
+  if (squash === undefined && since === undefined) {
+    // Without the release in its history there are no "own commits" to tell apart.
+    throw new MeshforkError('USAGE', `no commit of the fork has upstream ${version}'s files byte for byte (alone or with files the release does not have), so its own commits cannot be told apart from upstream's`, {
+      hint: `pass --squash-by all (one patch) or --squash-by file (one patch per file) to import the fork's difference from ${version}, or --onto the release the fork is based on`,
+    });
+  }
+  const mode = squash ?? 'history';
   let head = base.id;
   let conflicts = 0;
-  if (mode === 'history') ({ head, conflicts } = await replay(dir, base.id, fork));
-  else if (mode === 'file') head = await squashByFile(dir, base.id, fork);
+  let origins = new Map<string, string>();
+  if (mode === 'history') ({ head, conflicts, origins } = await replay(dir, base.id, since ?? base.id, fork, leftOut));
+  else if (mode === 'file') head = await squashByFile(dir, base.id, fork, tip);
   await git(dir, ['read-tree', fork], [0], indexEnv(dir));
-  const last = await commitIndex(dir, head, { message: mode === 'history' ? 'Fold in the changes the fork made in its merges' : 'Fork changes' });
+  const last = await commitIndex(
+    dir,
+    head,
+    mode === 'history'
+      ? { subject: 'Fold in the changes the fork made in its merges', description: `What the fork's merge commits changed besides its own commits (merge resolutions no commit of its own carries), as of its commit ${tip}.`, forkCommit: tip }
+      : { subject: 'Fork changes', description: `The fork's changes to upstream ${version} as of its commit ${tip}, in one patch (meshfork import fork --squash-by all).`, forkCommit: tip },
+  );
   await git(dir, ['update-ref', 'refs/heads/meshfork-import', last ?? head]);
   await git(dir, ['symbolic-ref', 'HEAD', 'refs/heads/meshfork-import']);
-  return { base: base.id, conflicts, folded: mode === 'history' && last !== undefined, mode };
+  return { base: base.id, conflicts, folded: mode === 'history' && last !== undefined, mode, origins };
+}
+
+/** Which of these paths `commit` has. */
+export async function pathsIn(dir: string, commit: string, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const listed = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', commit, '--', ...paths])).stdout.toString('latin1').split('\0').filter(Boolean);
+  return listed.map((p) => Buffer.from(p, 'latin1').toString('utf8'));
+}
+
+/** Each commit's author date as git format-patch writes it (RFC 2822, the author's zone). */
+export async function authorDates(dir: string, commits: string[]): Promise<Map<string, string>> {
+  const dates = new Map<string, string>();
+  if (commits.length === 0) return dates;
+  for (const line of (await text(dir, ['log', '--no-walk=unsorted', '--format=%H %aD', ...commits])).split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0) dates.set(line.slice(0, space), line.slice(space + 1));
+  }
+  return dates;
 }

@@ -8,6 +8,7 @@ import { splitLines, stripEol } from '../series/lines';
 import { parsePatch } from '../series/parse';
 import type { Patch } from '../series/types';
 import { formatHeader } from '../series/writer';
+import { withBaseTrailer } from '../workspace/exportPlan';
 
 const MESSAGE_START = /^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
 
@@ -31,10 +32,13 @@ function diffPart(message: string): string {
   return lines.slice(first, signature === -1 ? lines.length : signature).join('');
 }
 
-/** A message as a meshfork patch file: normalized header, the diff as sent; parsed back before it is returned. */
-export function normalizeMessage(name: string, message: string): { patch: Patch; text: string } {
+/**
+ * A message as a meshfork patch file: normalized header with Meshfork-Base set to `base` (the release
+ * the import checks it on), the diff as sent; parsed back before it is returned.
+ */
+export function normalizeMessage(name: string, message: string, base: string): { patch: Patch; text: string } {
   const parsed = parsePatch(name, message);
-  const text = formatHeader(parsed.header) + diffPart(message);
+  const text = formatHeader({ ...parsed.header, trailers: withBaseTrailer(parsed.header.trailers, base, parsed) }) + diffPart(message);
   const patch = parsePatch(name, text);
   // Hunk header lines move with the header; everything else must read back the same.
   const same = (ops: Patch['operations']) => JSON.stringify(ops, (key, value: unknown) => (key === 'headerLine' ? undefined : value));

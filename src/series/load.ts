@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMeshforkError, MeshforkError } from '../errors';
 import { newFilesPatch, readNewFiles } from './newFiles';
@@ -56,7 +56,13 @@ export async function loadSeries(patchesDir: string, files?: { dir: string; name
   const seriesPath = path.join(patchesDir, SERIES_FILE);
   const seriesText = readOrNull(seriesPath, seriesPath, `${SERIES_FILE} must be a file listing the patch files in order`);
   if (seriesText === null) {
-    throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, { hint: `create ${seriesPath} listing the patch files in order (one a line)` });
+    if (!existsSync(patchesDir)) {
+      throw new MeshforkError('SERIES_INVALID', `${patchesDir}: the patches folder does not exist`, {
+        hint: `create it with an empty series (mkdir -p ${patchesDir} && touch ${seriesPath}), or point "patches" in meshfork.config.json at the folder holding the series; \`meshfork import fork\`, \`import mbox\` and \`import quilt\` fill an empty series`,
+        details: { missing: 'folder' },
+      });
+    }
+    throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, { hint: `create ${seriesPath} listing the patch files in order (one a line)`, details: { missing: 'series' } });
   }
   const entries = parseSeriesFile(seriesPath, seriesText);
   const patches: Patch[] = [];

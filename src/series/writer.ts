@@ -20,14 +20,18 @@ export interface FileChange {
 const CONTEXT = 3;
 const DEFAULT_MODE = '100644';
 
-/** A stable file name from a subject: lowercase slug, at most 60 characters, ".patch". */
+const NAME_LENGTH = 60;
+
+/** A stable file name from a subject: lowercase slug, at most 60 characters cut between words, ".patch". */
 export function patchFileName(subject: string): string {
-  const slug = subject
+  const whole = subject
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
+    .replace(/^-+|-+$/g, '');
+  let slug = whole.slice(0, NAME_LENGTH);
+  // A cut inside a word goes back to the dash before it; one word longer than the limit is cut.
+  if (whole.length > NAME_LENGTH && whole[NAME_LENGTH] !== '-' && slug.includes('-')) slug = slug.slice(0, slug.lastIndexOf('-'));
+  slug = slug.replace(/-+$/, '');
   return `${slug || 'patch'}.patch`;
 }
 

@@ -40,6 +40,24 @@ async function runNpm(args: string[], cwd: string): Promise<NpmRun> {
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
 }
 
+/*
+ * npm retries a failed registry request twice, 10 s and then 60 s apart, whatever the failure: a
+ * registry where nothing listens took 80 s of silence to report. A registry read runs once without
+ * retries first; where nothing answers at all (refused, no such host, no route, a certificate npm does
+ * not trust) it fails at once, and only a failure that can pass (a reset, a timeout, a 5xx) is run
+ * again with npm's own retries.
+ */
+const nothingThereCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
+
+async function runNpmRegistryRead(args: string[], cwd: string): Promise<NpmRun> {
+  const once = await runNpm([...args, '--fetch-retries=0'], cwd);
+  if (once.exitCode === 0) return once;
+  const { code, summary } = npmErrorCode(once);
+  const passing = unreachableCodes.includes(code) || /ETIMEDOUT|EAI_AGAIN|ECONNRESET/.test(summary);
+  if (nothingThereCodes.includes(code) || !passing) return once;
+  return runNpm(args, cwd);
+}
+
 const unreachableCodes = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_TIMEOUT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'E500', 'E502', 'E503', 'E504'];
 
 function npmErrorCode(run: NpmRun): { code: string; summary: string } {
@@ -86,7 +104,7 @@ function parseJson(run: NpmRun, spec: string, what: string): unknown {
 
 /** `npm view NAME versions time --json`. */
 export async function npmViewPackage(pkg: string, cwd: string): Promise<NpmPackageInfo> {
-  const run = await runNpm(['view', pkg, 'versions', 'time', '--json'], cwd);
+  const run = await runNpmRegistryRead(['view', pkg, 'versions', 'time', '--json'], cwd);
   if (run.exitCode !== 0) throw npmFailure(run, pkg, 'list');
   const raw = parseJson(run, pkg, 'list');
   const body = (typeof raw === 'object' && raw !== null ? raw : {}) as { versions?: unknown; time?: unknown };
@@ -102,7 +120,7 @@ export async function npmViewPackage(pkg: string, cwd: string): Promise<NpmPacka
 /** `npm view NAME@VERSION dist --json`: VERSION_UNKNOWN when the registry lacks that version. */
 export async function npmViewDist(pkg: string, version: string, cwd: string): Promise<NpmDist> {
   const spec = `${pkg}@${version}`;
-  const run = await runNpm(['view', spec, 'dist', '--json'], cwd);
+  const run = await runNpmRegistryRead(['view', spec, 'dist', '--json'], cwd);
   if (run.exitCode !== 0) throw npmFailure(run, spec, 'resolve');
   // npm exits 0 and prints nothing for a version that matches no release in some npm versions.
   if (run.stdout.trim() === '') throw npmFailure({ ...run, stdout: '{"error":{"code":"E404","summary":"no such version"}}' }, spec, 'resolve');

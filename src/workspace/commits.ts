@@ -10,6 +10,8 @@ const NULL_ID = /^0+$/;
 export interface PatchCommit {
   id: string;
   author: Author;
+  /** The Date: header a new patch of this commit gets (import fork: the fork commit's author date); workspace commits have none. */
+  date?: string;
   message: MessageParts;
   changes: FileChange[];
 }

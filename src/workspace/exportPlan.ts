@@ -61,7 +61,7 @@ function matchPrevious(commits: PatchCommit[], old: Patch[]): (Patch | undefined
 }
 
 /** Keep Meshfork-Base where the patch had it (so only its value can change), else last. */
-function withBaseTrailer(trailers: Trailer[], version: string, previous?: Patch): Trailer[] {
+export function withBaseTrailer(trailers: Trailer[], version: string, previous?: Patch): Trailer[] {
   const base = { key: previous?.header.trailers.find(isBaseTrailer)?.key ?? BASE_TRAILER, value: version };
   const at = previous ? previous.header.trailers.findIndex(isBaseTrailer) : -1;
   const result = trailers.filter((t) => !isBaseTrailer(t));
@@ -76,7 +76,7 @@ function headerFor(commit: PatchCommit, version: string, previous?: Patch): Patc
   const sameAuthor = previousAuthor?.name === commit.author.name && previousAuthor.email === commit.author.email;
   return {
     from: previous && sameAuthor ? previous.header.from : formatAuthor(commit.author),
-    date: sameSubject ? previous?.header.date : undefined,
+    date: sameSubject ? previous?.header.date : commit.date,
     subject: commit.message.subject,
     description: commit.message.description,
     trailers: withBaseTrailer(commit.message.trailers, version, previous),

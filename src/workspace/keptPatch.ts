@@ -8,15 +8,21 @@ import { applyBinary } from '../engine/binary';
 import { applyHunks } from '../engine/hunks';
 import { splitLines } from '../series/lines';
 import type { FileOperation, Patch } from '../series/types';
-import type { FileChange } from '../series/writer';
+import { formatHeader, type FileChange } from '../series/writer';
 import { commitMessage, parseCommitMessage } from './commitMessage';
 import type { PatchCommit } from './commits';
 
-/** True when the writer would not give back this patch's bytes: meshfork keeps them instead. */
+/**
+ * True when the writer would not give back this patch's bytes: meshfork keeps them instead. A mail
+ * is meshfork's own when its header is the one the writer makes of it; `git format-patch` output (the
+ * "From <sha>" line, "[PATCH n/m]", encoded words, the diffstat) is not, and neither are its index
+ * lines and "-- " signature below.
+ */
 export function isForeign(patch: Patch): boolean {
   const source = patch.source;
   if (!source) return false;
-  return source.format !== 'mail' || (patch.options?.strip ?? 1) !== 1 || !source.text.slice(source.headerText.length).startsWith('diff --git ');
+  if (source.format !== 'mail' || (patch.options?.strip ?? 1) !== 1 || !source.text.slice(source.headerText.length).startsWith('diff --git ')) return true;
+  return source.headerText !== formatHeader(patch.header);
 }
 
 /** The commit message says what the patch header says (Meshfork-Base aside). */

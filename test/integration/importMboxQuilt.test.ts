@@ -68,8 +68,11 @@ describe('import mbox', () => {
     for (const [name, bytes] of before) if (name !== 'series') expect(after.get(name)?.equals(bytes)).toBe(true);
     expect(after.get('series')?.toString()).toBe(`${before.get('series')?.toString()}${result.added.map((a) => `${a.name}\n`).join('')}`);
     const first = after.get(result.added[0].name)?.toString() ?? '';
-    expect(first).toMatch(/^From: T <t@example\.invalid>\nDate: .*\nSubject: Say in the readme that this build has JWT single sign-on\n\nFor the people who run it\.\n\nUpstream-Status: Inappropriate \[fork branding\]\n---\ndiff --git a\/readme\.md b\/readme\.md\n/);
+    expect(first).toMatch(/^From: T <t@example\.invalid>\nDate: .*\nSubject: Say in the readme that this build has JWT single sign-on\n\nFor the people who run it\.\n\nUpstream-Status: Inappropriate \[fork branding\]\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/readme\.md b\/readme\.md\n/);
     expect(first).not.toMatch(/^-- $/m);
+    // Like every patch meshfork writes, the imported ones name the release they apply to; what verify would refuse is listed.
+    expect(after.get(result.added[1].name)?.toString()).toMatch(/^From: T <t@example\.invalid>\nDate: .*\nSubject: Add a NOTICE file for the fork\n\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/NOTICE b\/NOTICE\n/);
+    expect(result.toComplete).toEqual([{ name: 'add-a-notice-file-for-the-fork.patch', missing: ['a description', 'an Upstream-Status trailer'] }]);
     const series = await loadSeries(path.join(project, 'patches'));
     const tree = releaseTree();
     expect((await applySeries(series.patches, tree)).status).toBe('clean');

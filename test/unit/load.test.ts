@@ -49,7 +49,17 @@ describe('loadSeries', () => {
   });
 
   it('a missing folder or series file, or a folder where a file belongs, is SERIES_INVALID (not a crash)', async () => {
-    expect((await rejectionOf(loadSeries(path.join(scratch, 'nowhere')))).message).toMatch(/nowhere\/series: missing series file$/);
+    const nowhere = path.join(scratch, 'nowhere');
+    const noFolder = await rejectionOf(loadSeries(nowhere));
+    expect(noFolder.code).toBe('SERIES_INVALID');
+    expect(noFolder.message).toBe(`${nowhere}: the patches folder does not exist`);
+    expect(noFolder.hint).toBe(
+      `create it with an empty series (mkdir -p ${nowhere} && touch ${path.join(nowhere, 'series')}), or point "patches" in meshfork.config.json at the folder holding the series; \`meshfork import fork\`, \`import mbox\` and \`import quilt\` fill an empty series`,
+    );
+    mkdirSync(nowhere);
+    const noSeries = await rejectionOf(loadSeries(nowhere));
+    expect(noSeries.code).toBe('SERIES_INVALID');
+    expect(noSeries.message).toBe(`${path.join(nowhere, 'series')}: missing series file`);
     rmSync(path.join(dir, 'add-the-jwt-single-sign-on-module.patch'));
     mkdirSync(path.join(dir, 'add-the-jwt-single-sign-on-module.patch'));
     const folder = await rejectionOf(loadSeries(dir));

@@ -213,11 +213,14 @@ describe('patchFileName', () => {
     expect(patchFileName(subject)).toBe(name);
   });
 
-  it('keeps at most 60 characters of slug and never ends it with a dash', () => {
+  it('keeps at most 60 characters of slug, cut between words, and never ends it with a dash', () => {
     const name = patchFileName('Make the web server accept JWT bearer tokens issued by the corporate identity provider');
-    const slug = name.replace(/\.patch$/, '');
-    expect(slug.length).toBeLessThanOrEqual(60);
-    expect(slug).toBe('make-the-web-server-accept-jwt-bearer-tokens-issued-by-the-c');
+    expect(name).toBe('make-the-web-server-accept-jwt-bearer-tokens-issued-by-the.patch');
+    // A word that ends exactly at the limit is kept whole.
+    expect(patchFileName('Make the web server accept JWT bearer tokens issued by the c orporate')).toBe('make-the-web-server-accept-jwt-bearer-tokens-issued-by-the-c.patch');
     expect(patchFileName(`${'a'.repeat(59)} b`)).toBe(`${'a'.repeat(59)}.patch`);
+    // One word longer than the limit has no boundary to go back to: it is cut.
+    expect(patchFileName(`${'x'.repeat(70)} tail`)).toBe(`${'x'.repeat(60)}.patch`);
+    expect(patchFileName(`ab ${'x'.repeat(70)}`)).toBe('ab.patch');
   });
 });

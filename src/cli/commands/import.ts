@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ExitCode, MeshforkError } from '../../errors';
+import type { HeaderGap } from '../../import/headerGaps';
 import { withExamples } from '../help';
 import type { Registrar } from '../context';
 
@@ -7,6 +8,15 @@ const squashValues = ['file', 'all'] as const;
 
 /** What `import mbox` and `import quilt` exit with (README, Exit codes). */
 const IMPORT_EXIT_CODES = '\nExit codes:\n  0  added to the series (they apply to the base)\n  1  a patch does not apply to the base (CONFLICT): nothing written\n  2  usage, config, series or patch error (a name taken, an unreadable patch)\n  4  upstream unreachable, git or npm missing or failing, disk full\n';
+
+/** What verify will refuse in the imported headers, and the way to add it. */
+function headerGapLines(gaps: HeaderGap[]): string[] {
+  if (gaps.length === 0) return [];
+  return [
+    `Before \`meshfork verify\` passes, add to the header of ${gaps.length === 1 ? 'this patch' : 'these patches'} (above "---" in the file, or reword its commit: \`meshfork edit\`, \`git rebase -i upstream\` in .meshfork/work, \`meshfork export\`):`,
+    ...gaps.map((g) => `  ${g.name}: ${g.missing.join(' and ')}`),
+  ];
+}
 
 /** `meshfork import fork|mbox|quilt`: patches users already have, into the series. */
 export const registerImport: Registrar = (program, dispatch) => {
@@ -34,6 +44,8 @@ export const registerImport: Registrar = (program, dispatch) => {
           : [`Not imported: the series made from ${result.commit.slice(0, 12)} on upstream ${result.version} does not reproduce the fork. Paths that differ:`, ...result.differing.map((p) => `  ${p}`)];
         result.patches.forEach((p, i) => lines.push(`${String(i + 1).padStart(3)}. ${p.name}  ${p.subject}`));
         if (result.files?.length) lines.push(`New files, kept as files (config "files"): ${result.files.join(', ')}`);
+        if (result.leftOut.length) lines.push(`Left out (files upstream ${result.version} does not have that the fork's base commit already had, such as the git repository's own files): ${result.leftOut.join(', ')}`);
+        if (result.proved) lines.push(...headerGapLines(result.toComplete));
         if (result.conflicts > 0) lines.push(`${result.conflicts} fork commit(s) conflicted on ${result.version}; they carry the fork's merge resolution.`);
         if (result.baseChanged) lines.push(`The config's base is now ${result.version}.`);
         return { exitCode: result.proved ? ExitCode.ok : ExitCode.conflict, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
@@ -53,6 +65,7 @@ export const registerImport: Registrar = (program, dispatch) => {
         const result = await importMbox({ cwd: globals.cwd, configFile: globals.config, files, before: flags.before });
         const lines = [`Added ${result.added.length} patch(es) to ${path.relative(globals.cwd, result.patchesDir) || '.'}/series (they apply to upstream ${result.base}):`];
         for (const a of result.added) lines.push(`  ${a.name}  ${a.subject}  (from ${a.source})`);
+        lines.push(...headerGapLines(result.toComplete ?? []));
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );
