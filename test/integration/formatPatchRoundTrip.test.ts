@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { edit } from '../../src/commands/edit';
 import { exportCommand } from '../../src/commands/export';
-import { readTree } from '../../src/workspace/backup';
+import { readTree } from '../../src/rebase/backup';
 import { buildTinyUpstream, git, numberedLines, writeTinyProject, type TinyUpstream } from '../support/tinyUpstream';
 
 jest.setTimeout(300000);
