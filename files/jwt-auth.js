@@ -495,6 +495,186 @@ function createRefusalLog(perMinute, print) {
     };
 }
 
+// ---- Decisions of the MeshCentral adapters (CreateJwtAuth below): pure, each unit-tested --------------------------
+
+// An answer from PostgreSQL itself (SQLSTATE), as opposed to no answer: connection classes 08, 57P (shutdown) and 53 count as down.
+function isSqlError(err) {
+    return (typeof err.code == 'string') && /^[0-9A-Z]{5}$/.test(err.code) && !/^(08|57P|53)/.test(err.code);
+}
+
+// A failed user query: an id that cannot be the column's type (e.g. text for an integer id) is an unknown user; an answer from
+// PostgreSQL is db-error; no answer is db-down.
+function databaseErrorReason(err) {
+    if (err.code == '22P02') return 'unknown-user';
+    return isSqlError(err) ? 'db-error' : 'db-down';
+}
+
+// Positive user lookups by (tenant, sub), kept cacheSeconds; tenant and sub are separate keys.
+function createUserCache(cacheSeconds) {
+    const cache = new Map(); // tenant id -> Map(sub -> { row, expires })
+    return {
+        get: function (tenant, sub, nowMs) {
+            const tenantCache = cache.get(tenant);
+            const cached = (tenantCache != null) ? tenantCache.get(sub) : null;
+            return ((cached != null) && (cached.expires > nowMs)) ? cached.row : null;
+        },
+        forget: function (tenant, sub) { const tenantCache = cache.get(tenant); if (tenantCache != null) { tenantCache.delete(sub); } },
+        put: function (tenant, sub, row, nowMs) {
+            if (!(cacheSeconds > 0)) return;
+            if (!cache.has(tenant)) { cache.set(tenant, new Map()); }
+            cache.get(tenant).set(sub, { row: row, expires: nowMs + cacheSeconds * 1000 });
+        }
+    };
+}
+
+// Every check of one token for one entry point, in order; returns the claims or throws a JwtRefusal. A URL token's jti is marked
+// used in the replay store; a Bearer token whose jti a URL login used is refused.
+function tokenClaims(jwt, token, isUrlToken, options, replay, nowMs) {
+    const header = checkShape(token);
+    checkCritical(header);
+    checkAlgorithm(header, options);
+    const payload = verifySignature(jwt, token, options);
+    checkTimes(payload, options, Math.floor(nowMs / 1000), isUrlToken ? Math.min(options.urlMaxLifetime, options.maxLifetime) : options.maxLifetime);
+    const claims = readClaims(payload);
+    const jtiKey = claims.tenant + '\u0000' + claims.jti;
+    if (isUrlToken) { checkUrlToken(claims); replay.use(jtiKey, (claims.exp + options.clockTolerance) * 1000, nowMs); }
+    else if ((claims.jti != null) && replay.wasUsed(jtiKey, nowMs)) { throw new JwtRefusal('replayed', 'URL token used as a Bearer token'); }
+    return claims;
+}
+
+// What MeshCentral's user record should say for a database row: name, email, site rights and rights on the tenant group.
+function userProfile(row, tenant, options) {
+    const role = roleOf(row);
+    const email = String(row.email || '').toLowerCase();
+    return {
+        role: role,
+        siteadmin: siteRightsFor(role, tenant, options),
+        meshRights: (role == 'admin') ? MESHRIGHT_ALL : MESHRIGHT_MEMBER,
+        email: email,
+        name: ((typeof row.name == 'string') && (row.name.length > 0)) ? row.name.substring(0, 64) : email
+    };
+}
+
+// The links of a user to JWT tenant groups other than its own: rights only to the user's own tenant group.
+function foreignTenantLinks(links, ownMeshId, meshes) {
+    return Object.keys(links).filter(function (meshid) { return (meshid != ownMeshId) && (meshes[meshid] != null) && (meshes[meshid].jwttenant != null); });
+}
+
+// Bearer requests log in on every call: the login time is written at most once a minute, not per request.
+function isLoginTimeStale(access, nowSeconds) {
+    return (typeof access != 'number') || (nowSeconds - access >= 60);
+}
+
+// The tenant's device group among MeshCentral's groups: the one remembered, if it still exists, else the stored mapping
+// (mesh.jwttenant in this domain); null when the tenant has none yet.
+function findTenantMeshId(meshes, tenant, domainId, remembered) {
+    if ((remembered != null) && (meshes[remembered] != null) && (meshes[remembered].deleted == null)) return remembered;
+    for (const id in meshes) { const m = meshes[id]; if ((m.jwttenant === tenant) && (m.domain === domainId) && (m.deleted == null)) { return id; } }
+    return null;
+}
+
+// The user behind a session, re-read: null, or why the session must end (the role changed, or MeshCentral locked the user).
+function userVerdict(row, session, user) {
+    if (roleOf(row) !== session.role) return 'role-changed';
+    if (isLocked(user)) return 'locked-user';
+    return null;
+}
+
+// A refusal ends the session for good unless it says nothing about the session (a database outage, throttling).
+function endsSession(reason) { return TRANSIENT_REASONS.indexOf(reason) == -1; }
+
+// A refusal counts in MeshCentral's bad-login throttle only when it is the client's fault.
+function countsAsBadLogin(reason) { return NOT_BAD_LOGINS.indexOf(reason) == -1; }
+
+// The log line (console) and the auth-log line of one refusal: reason, entry and address, never a token.
+function refusalLines(reason, entry, ip) {
+    return { console: 'JWT Auth: login refused, reason=' + reason + ', entry=' + entry + ', ip=' + ip, authLog: 'JWT login refused (' + reason + ') from ' + ip + ' via ' + entry };
+}
+
+// The answer to a refused request: status, headers and body (the reason shown only for statuses other than 401).
+function refusalResponse(reason, bearer) {
+    const status = HTTP_STATUS[reason] || 401;
+    const headers = { 'Cache-Control': 'no-store' };
+    if (bearer && (status == 401)) { headers['WWW-Authenticate'] = 'Bearer error="invalid_token"'; }
+    return { status: status, headers: headers, body: 'Single sign-on refused (' + (HTTP_STATUS[reason] ? reason : 'the token or session is not valid') + ').' };
+}
+
+function isJwtUserId(userid) { return (typeof userid == 'string') && (userid.indexOf('/~jwt:') >= 0); }
+
+// The JWT session a cookie session names, when it is this user's: the cookie carries only the session id.
+function sessionIdOf(cookieSession, userid) {
+    return ((cookieSession != null) && (cookieSession.userid === userid) && (cookieSession.jwt != null) && (typeof cookieSession.jwt == 'object')) ? cookieSession.jwt.i : null;
+}
+
+// The fields a session table entry keeps from a login.
+function sessionFields(login, ip, partitioned) {
+    return { userid: login.user._id, tenant: login.claims.tenant, sub: login.claims.sub, role: roleOf(login.row), ip: ip, partitioned: partitioned };
+}
+
+// Cookie options of a response: the attributes (cookieAttributes) and, for a JWT session, a lifetime up to its maximum age.
+function sessionCookieOptions(isSecure, session, nowMs, sessionMaxAge) {
+    const result = cookieAttributes(isSecure, (session != null) && (session.partitioned === true));
+    if (session != null) { result.maxAge = Math.max(1000, session.created + sessionMaxAge * 1000 - nowMs); }
+    return result;
+}
+
+// The Content-Security-Policy of a response with frame-ancestors added; null when the response has none.
+function withFrameAncestors(csp, options) {
+    return (typeof csp == 'string') ? (csp + '; ' + frameAncestors(options)) : null;
+}
+
+// A Bearer token on an HTTP request; WebSocket upgrades take their token in guardWebSocket.
+function httpBearerOf(req) { return (req.ws == null) ? bearerToken(req.headers) : null; }
+
+// What follows a refused cookie session: WebSockets and /logout go on to their hooks (which close or clear), a request carrying
+// ?token= goes on to the URL login, anything else is refused.
+function afterSessionRefusal(req, domain) {
+    if ((req.ws != null) || isLogout(req, domain)) return 'hand-to-hook';
+    if ((req.query != null) && (req.query.token != null)) return 'url-login';
+    return 'refuse';
+}
+
+// A URL login may not replace the session of another user in this browser.
+function isSessionSwitch(cookieUserid, userid) { return (cookieUserid != null) && (cookieUserid !== userid); }
+
+// Agent downloads and mesh settings naming a JWT tenant group need rights on it (the group id is the agents' enrolment secret).
+function hasRightsOnTenantGroups(query, domain, meshes, user) {
+    if (domain == null) return true; // No MeshCentral domain: MeshCentral answers 404 itself
+    for (const value of meshIdsInQuery(query)) {
+        const meshid = (value.indexOf('/') >= 0) ? value : ('mesh/' + domain.id + '/' + value);
+        const mesh = meshes[meshid];
+        if ((mesh == null) || (mesh.jwttenant == null)) continue;
+        if ((user == null) || (mesh.links[user._id] == null) || !(mesh.links[user._id].rights > 0)) { return false; }
+    }
+    return true;
+}
+
+// The token a WebSocket logs in with: null (none), or { token, isUrlToken } from "Authorization: Bearer" or a one-time ?jwt=; both,
+// or ?jwt= twice, is duplicate-token.
+function socketToken(req) {
+    const bearer = bearerToken(req.headers);
+    const query = tokenParameter(req.query, 'jwt');
+    if ((bearer != null) && (query != null)) { throw refusal('duplicate-token'); }
+    if (bearer != null) return { token: bearer, isUrlToken: false };
+    if (query != null) return { token: query, isUrlToken: true };
+    return null;
+}
+
+// A Bearer socket lives no longer than its token.
+function isBearerSocketExpired(exp, options, nowMs) { return (exp + options.clockTolerance) * 1000 <= nowMs; }
+
+// One user re-read per sweep: sessions share their user's; a Bearer socket is keyed by its user and token exp.
+function sweepKey(s) { return (s.sid != null) ? s.userid : ('bearer\u0000' + s.userid + '\u0000' + s.exp); }
+
+// A decoded login cookie that must have a live session: a JWT user's, encrypted with MeshCentral's login cookie key or server key.
+function isJwtLoginCookie(value, key, loginCookieKey, serverKey) {
+    if ((value == null) || (typeof value != 'object') || !isJwtUserId(value.userid)) return false;
+    return (key === loginCookieKey) || (key === serverKey);
+}
+
+// Password logins: only the local accounts named in settings.jwtAuthLocalAccounts.
+function isLocalAccount(name, options) { return (typeof name == 'string') && (options.localAccounts.indexOf(name.toLowerCase()) >= 0); }
+
 module.exports.checks = {
     REASONS: REASONS, HTTP_STATUS: HTTP_STATUS, JwtRefusal: JwtRefusal, readOptions: readOptions, readPgOptions: readPgOptions, checkNoOtherWayIn: checkNoOtherWayIn,
     checkShape: checkShape, checkCritical: checkCritical, checkAlgorithm: checkAlgorithm, verifySignature: verifySignature, checkTimes: checkTimes, readClaims: readClaims,
@@ -503,13 +683,15 @@ module.exports.checks = {
     checkRequestTarget: checkRequestTarget, redirectTarget: redirectTarget, checkOrigin: checkOrigin, checkWebSocketOrigin: checkWebSocketOrigin,
     frameAncestors: frameAncestors, createRefusalLog: createRefusalLog, createSessionTable: createSessionTable, sessionVerdict: sessionVerdict,
     authCookieVerdict: authCookieVerdict, checkStateChange: checkStateChange, cookieAttributes: cookieAttributes,
-    wantsPartitioned: wantsPartitioned, isLogout: isLogout
+    wantsPartitioned: wantsPartitioned, isLogout: isLogout, isSqlError: isSqlError, databaseErrorReason: databaseErrorReason,
+    createUserCache: createUserCache, tokenClaims: tokenClaims, userProfile: userProfile, foreignTenantLinks: foreignTenantLinks,
+    isLoginTimeStale: isLoginTimeStale, findTenantMeshId: findTenantMeshId, userVerdict: userVerdict, endsSession: endsSession,
+    countsAsBadLogin: countsAsBadLogin, refusalLines: refusalLines, refusalResponse: refusalResponse, isJwtUserId: isJwtUserId,
+    sessionIdOf: sessionIdOf, sessionFields: sessionFields, sessionCookieOptions: sessionCookieOptions, withFrameAncestors: withFrameAncestors,
+    httpBearerOf: httpBearerOf, afterSessionRefusal: afterSessionRefusal, isSessionSwitch: isSessionSwitch,
+    hasRightsOnTenantGroups: hasRightsOnTenantGroups, socketToken: socketToken, isBearerSocketExpired: isBearerSocketExpired,
+    sweepKey: sweepKey, isJwtLoginCookie: isJwtLoginCookie, isLocalAccount: isLocalAccount
 };
-
-// An answer from PostgreSQL itself (SQLSTATE), as opposed to no answer: connection classes 08, 57P (shutdown) and 53 count as down.
-function isSqlError(err) {
-    return (typeof err.code == 'string') && /^[0-9A-Z]{5}$/.test(err.code) && !/^(08|57P|53)/.test(err.code);
-}
 
 module.exports.CreateJwtAuth = function (parent) {
     const obj = {};
@@ -520,7 +702,7 @@ module.exports.CreateJwtAuth = function (parent) {
     // with dashboard origins, framing is allowed to exactly those, through CSP frame-ancestors (every answer carries it).
     if ((options.origins.length > 0) && (parent.config.settings.allowframing == null)) { parent.config.settings.allowframing = true; }
     const pool = new (require('pg').Pool)(options.pg);
-    const cache = new Map();      // tenant id -> Map(sub -> { row, expires }): tenant and sub kept as separate keys
+    const cache = createUserCache(options.cacheSeconds);
     const tenantGroups = new Map(); // tenant id -> meshid, rebuilt from the stored groups (mesh.jwttenant) after a restart
     const replay = createReplayStore(MAX_REMEMBERED_JTIS);
     const sockets = new Set();    // open WebSockets of JWT users, each with ws.jwtSession
@@ -553,41 +735,21 @@ module.exports.CreateJwtAuth = function (parent) {
     obj.ready = checkDatabase(true);
 
     // Checks signature and claims for one entry point; returns the claims or throws a JwtRefusal.
-    obj.verifyToken = function (token, isUrlToken) {
-        const header = checkShape(token);
-        checkCritical(header);
-        checkAlgorithm(header, options);
-        const payload = verifySignature(jwt, token, options);
-        const now = Math.floor(Date.now() / 1000);
-        checkTimes(payload, options, now, isUrlToken ? Math.min(options.urlMaxLifetime, options.maxLifetime) : options.maxLifetime);
-        const claims = readClaims(payload);
-        const jtiKey = claims.tenant + '\u0000' + claims.jti;
-        if (isUrlToken) { checkUrlToken(claims); replay.use(jtiKey, (claims.exp + options.clockTolerance) * 1000, Date.now()); }
-        else if ((claims.jti != null) && replay.wasUsed(jtiKey, Date.now())) { throw new JwtRefusal('replayed', 'URL token used as a Bearer token'); }
-        return claims;
-    };
+    obj.verifyToken = function (token, isUrlToken) { return tokenClaims(jwt, token, isUrlToken, options, replay, Date.now()); };
 
     // One parameterised query by tenant and sub (the dashboard's unique (tenant_id, user_id)); positive answers cached.
     async function findUser(tenant, sub, email) {
-        const tenantCache = cache.get(tenant);
-        const cached = (tenantCache != null) ? tenantCache.get(sub) : null;
-        var row;
-        if ((cached != null) && (cached.expires > Date.now())) {
-            row = cached.row;
-        } else {
+        var row = cache.get(tenant, sub, Date.now());
+        if (row == null) {
             var result;
             try {
                 result = await pool.query('SELECT user_id, email, name, role, tenant_id, deleted_at FROM users WHERE tenant_id = $1 AND user_id = $2', [tenant, sub]);
             } catch (err) {
-                if (err.code == '22P02') { throw refusal('unknown-user'); } // An id that cannot be the column's type (e.g. text for an integer id)
-                throw new JwtRefusal(isSqlError(err) ? 'db-error' : 'db-down', err.code || err.message);
+                throw new JwtRefusal(databaseErrorReason(err), err.code || err.message);
             }
-            if (tenantCache != null) { tenantCache.delete(sub); }
+            cache.forget(tenant, sub);
             row = pickUserRow(result.rows, { tenant: tenant, email: null });
-            if (options.cacheSeconds > 0) {
-                if (!cache.has(tenant)) { cache.set(tenant, new Map()); }
-                cache.get(tenant).set(sub, { row: row, expires: Date.now() + options.cacheSeconds * 1000 });
-            }
+            cache.put(tenant, sub, row, Date.now());
         }
         return pickUserRow([row], { tenant: tenant, email: email });
     }
@@ -595,11 +757,7 @@ module.exports.CreateJwtAuth = function (parent) {
     // The tenant's device group: found through the stored mapping (mesh.jwttenant), created with a random id on first use.
     function tenantMesh(domain, tenant) {
         const web = parent.webserver;
-        var meshid = tenantGroups.get(tenant);
-        if ((meshid == null) || (web.meshes[meshid] == null) || (web.meshes[meshid].deleted != null)) {
-            meshid = null;
-            for (const id in web.meshes) { const m = web.meshes[id]; if ((m.jwttenant === tenant) && (m.domain === domain.id) && (m.deleted == null)) { meshid = id; break; } }
-        }
+        var meshid = findTenantMeshId(web.meshes, tenant, domain.id, tenantGroups.get(tenant));
         if (meshid != null) { tenantGroups.set(tenant, meshid); return web.meshes[meshid]; }
         meshid = randomMeshId(domain.id);
         const mesh = { type: 'mesh', _id: meshid, name: 'Tenant ' + tenant, mtype: 2, desc: 'Devices of tenant ' + tenant + ' (JWT single sign-on)', domain: domain.id, links: {}, creation: Date.now(), creatorid: 'jwt-auth', creatorname: 'JWT single sign-on', jwttenant: tenant };
@@ -618,11 +776,8 @@ module.exports.CreateJwtAuth = function (parent) {
         const userid = userIdFor(domain.id, claims.tenant, claims.sub);
         var user = web.users[userid], created = false, changed = false;
         if (isLocked(user)) { throw refusal('locked-user'); } // Locked in MeshCentral: refused, and the lock bit is never overwritten
-        const role = roleOf(row);
-        const siteadmin = siteRightsFor(role, claims.tenant, options);
-        const meshRights = (role == 'admin') ? MESHRIGHT_ALL : MESHRIGHT_MEMBER;
-        const email = String(row.email || '').toLowerCase();
-        const name = ((typeof row.name == 'string') && (row.name.length > 0)) ? row.name.substring(0, 64) : email;
+        const profile = userProfile(row, claims.tenant, options);
+        const siteadmin = profile.siteadmin, meshRights = profile.meshRights, email = profile.email, name = profile.name;
         const mesh = tenantMesh(domain, claims.tenant);
         const now = Math.floor(Date.now() / 1000);
         if (user == null) {
@@ -634,10 +789,7 @@ module.exports.CreateJwtAuth = function (parent) {
         if (user.email != email) { user.email = email; user.emailVerified = true; changed = true; }
         if (user.siteadmin !== siteadmin) { user.siteadmin = siteadmin; changed = true; }
         if (user.links == null) { user.links = {}; }
-        for (var meshid in user.links) {
-            // Rights only to the user's own tenant group: drop links to any other JWT tenant group.
-            if ((meshid != mesh._id) && (web.meshes[meshid] != null) && (web.meshes[meshid].jwttenant != null)) { delete user.links[meshid]; delete web.meshes[meshid].links[userid]; parent.db.Set(web.meshes[meshid]); changed = true; }
-        }
+        for (const meshid of foreignTenantLinks(user.links, mesh._id, web.meshes)) { delete user.links[meshid]; delete web.meshes[meshid].links[userid]; parent.db.Set(web.meshes[meshid]); changed = true; }
         if ((user.links[mesh._id] == null) || (user.links[mesh._id].rights !== meshRights)) { user.links[mesh._id] = { rights: meshRights }; changed = true; }
         if ((mesh.links[userid] == null) || (mesh.links[userid].rights !== meshRights) || (mesh.links[userid].name !== name)) {
             mesh.links[userid] = { userid: userid, name: name, rights: meshRights };
@@ -646,8 +798,7 @@ module.exports.CreateJwtAuth = function (parent) {
             if (parent.db.changeStream) { meshEvent.noact = 1; }
             parent.DispatchEvent(['*', mesh._id, userid], obj, meshEvent);
         }
-        // Bearer requests log in on every call: write the login time at most once a minute, not per request.
-        const stale = (typeof user.access != 'number') || (now - user.access >= 60);
+        const stale = isLoginTimeStale(user.access, now);
         if (stale) { user.login = user.access = now; }
         if (created || changed || stale) { parent.db.SetUser(user); }
         if (created || changed) {
@@ -660,12 +811,10 @@ module.exports.CreateJwtAuth = function (parent) {
 
     // Logs (rate-limited) and counts a refusal; failures that are the client's count in MeshCentral's bad-login throttle.
     function refuse(reason, entry, req) {
-        const ip = (req && req.clientIp) || 'unknown';
+        const lines = refusalLines(reason, entry, (req && req.clientIp) || 'unknown');
         obj.failures[reason] = (obj.failures[reason] || 0) + 1;
-        if (refusalLog.log(reason, 'JWT Auth: login refused, reason=' + reason + ', entry=' + entry + ', ip=' + ip)) {
-            parent.authLog('jwt', 'JWT login refused (' + reason + ') from ' + ip + ' via ' + entry);
-        }
-        if ((NOT_BAD_LOGINS.indexOf(reason) == -1) && (req != null) && (req.clientIp != null) && (parent.webserver != null)) { parent.webserver.setbadLogin(req.clientIp); }
+        if (refusalLog.log(reason, lines.console)) { parent.authLog('jwt', lines.authLog); }
+        if (countsAsBadLogin(reason) && (req != null) && (req.clientIp != null) && (parent.webserver != null)) { parent.webserver.setbadLogin(req.clientIp); }
         return { reason: reason };
     }
 
@@ -693,8 +842,8 @@ module.exports.CreateJwtAuth = function (parent) {
     // The user behind a session, re-read through the cache: same role, not locked in MeshCentral (deleted or moved users are refused by findUser).
     async function checkUser(session) {
         const row = await findUser(session.tenant, session.sub, null);
-        if (roleOf(row) !== session.role) { throw refusal('role-changed'); }
-        if (isLocked(parent.webserver.users[session.userid])) { throw refusal('locked-user'); }
+        const reason = userVerdict(row, session, parent.webserver.users[session.userid]);
+        if (reason != null) { throw refusal(reason); }
     }
 
     // THE check: does this session id belong to a live session of this user? Every cookie request, every WebSocket of a JWT user, the
@@ -708,24 +857,16 @@ module.exports.CreateJwtAuth = function (parent) {
             await checkUser(session);
         } catch (err) {
             const reason = reasonOf(err);
-            if (TRANSIENT_REASONS.indexOf(reason) == -1) { sessions.end(session, reason, Date.now()); }
+            if (endsSession(reason)) { sessions.end(session, reason, Date.now()); }
             throw refusal(reason);
         }
         return session;
     }
 
-    function sessionIdOf(req, userid) {
-        const session = req.session;
-        return ((session != null) && (session.userid === userid) && (session.jwt != null) && (typeof session.jwt == 'object')) ? session.jwt.i : null;
-    }
-
-    function isJwtUserId(userid) { return (typeof userid == 'string') && (userid.indexOf('/~jwt:') >= 0); }
-
     function sendRefusal(res, reason, bearer) {
-        const headers = { 'Cache-Control': 'no-store' };
-        if (bearer && ((HTTP_STATUS[reason] || 401) == 401)) { headers['WWW-Authenticate'] = 'Bearer error="invalid_token"'; }
-        res.set(headers);
-        res.status(HTTP_STATUS[reason] || 401).send('Single sign-on refused (' + (HTTP_STATUS[reason] ? reason : 'the token or session is not valid') + ').');
+        const answer = refusalResponse(reason, bearer);
+        res.set(answer.headers);
+        res.status(answer.status).send(answer.body);
     }
 
     // A request authenticated by a Bearer token only: a session object that cookie-session never saves (no Set-Cookie).
@@ -740,21 +881,7 @@ module.exports.CreateJwtAuth = function (parent) {
     // Cookie attributes of this response (Secure behind TLS offload, CHIPS for a cross-site frame) and its lifetime: the session's maximum age.
     function setCookieOptions(req, session) {
         if (req.sessionOptions == null) return;
-        Object.assign(req.sessionOptions, cookieAttributes(req.secure === true, (session != null) && (session.partitioned === true)));
-        if (session != null) { req.sessionOptions.maxAge = Math.max(1000, session.created + options.sessionMaxAge * 1000 - Date.now()); }
-    }
-
-    function hasRightsOnTenantGroups(req, domain) {
-        const web = parent.webserver;
-        if (domain == null) return true; // No MeshCentral domain: MeshCentral answers 404 itself
-        for (const value of meshIdsInQuery(req.query)) {
-            const meshid = (value.indexOf('/') >= 0) ? value : ('mesh/' + domain.id + '/' + value);
-            const mesh = web.meshes[meshid];
-            if ((mesh == null) || (mesh.jwttenant == null)) continue;
-            const user = (req.session && req.session.userid) ? web.users[req.session.userid] : null;
-            if ((user == null) || (mesh.links[user._id] == null) || !(mesh.links[user._id].rights > 0)) { return false; }
-        }
-        return true;
+        Object.assign(req.sessionOptions, sessionCookieOptions(req.secure === true, session, Date.now(), options.sessionMaxAge));
     }
 
     // Logout from the dashboard (the frame opens /logout): the session ends for every copy of its cookie, its WebSockets close now.
@@ -767,16 +894,18 @@ module.exports.CreateJwtAuth = function (parent) {
     // The security-headers middleware hook: every HTTP request and WebSocket upgrade but the agents' own (see the hook patch), with
     // framing, anti-CSRF, Bearer, the session check for cookie sessions of JWT users, and rights for agent downloads.
     obj.handleRequest = function (req, res, next, domain, setSessionRandom) {
-        const bearer = (req.ws == null) ? bearerToken(req.headers) : null;
+        const bearer = httpBearerOf(req);
         const entry = (bearer != null) ? 'http-bearer' : 'cookie';
         const finish = function () {
-            if (!options.publicAgentDownloads && !hasRightsOnTenantGroups(req, domain)) { sendRefusal(res, refuse('no-rights', 'agent-download', req).reason, false); return; }
+            const web = parent.webserver;
+            const user = (req.session && req.session.userid) ? web.users[req.session.userid] : null;
+            if (!options.publicAgentDownloads && !hasRightsOnTenantGroups(req.query, domain, web.meshes, user)) { sendRefusal(res, refuse('no-rights', 'agent-download', req).reason, false); return; }
             next();
         };
         const fail = function (err) { try { sendRefusal(res, refuse(reasonOf(err), entry, req).reason, bearer != null); } catch (ex) { } };
         try {
-            const csp = res.get('Content-Security-Policy');
-            if (typeof csp == 'string') { res.set('Content-Security-Policy', csp + '; ' + frameAncestors(options)); }
+            const csp = withFrameAncestors(res.get('Content-Security-Policy'), options);
+            if (csp != null) { res.set('Content-Security-Policy', csp); }
             try { checkStateChange(req, options); } catch (err) { sendRefusal(res, refuse(reasonOf(err), 'state-change', req).reason, false); return; }
             setCookieOptions(req, null);
             if (bearer != null) {
@@ -790,7 +919,7 @@ module.exports.CreateJwtAuth = function (parent) {
             }
             const session = req.session;
             if ((session == null) || !isJwtUserId(session.userid)) { finish(); return; }
-            checkSession(sessionIdOf(req, session.userid), session.userid).then(function (live) {
+            checkSession(sessionIdOf(req.session, session.userid), session.userid).then(function (live) {
                 live.lastActive = Date.now();
                 if (isLogout(req, domain)) { setCookieOptions(req, live); logout(live, req); next(); return; }
                 setCookieOptions(req, live);
@@ -800,8 +929,9 @@ module.exports.CreateJwtAuth = function (parent) {
                 endSession(req);
                 // A WebSocket: PerformWSSessionAuth's hook closes it with the noauth-jwt message. A fresh ?token= login may follow in this
                 // request, and /logout of an ended session just clears the cookie.
-                if ((req.ws != null) || isLogout(req, domain)) { req.jwtRefused = reason; next(); return; }
-                if ((req.query != null) && (req.query.token != null)) { finish(); return; }
+                const then = afterSessionRefusal(req, domain);
+                if (then == 'hand-to-hook') { req.jwtRefused = reason; next(); return; }
+                if (then == 'url-login') { finish(); return; }
                 sendRefusal(res, reason, false);
             }).catch(fail);
         } catch (err) { fail(err); }
@@ -817,8 +947,8 @@ module.exports.CreateJwtAuth = function (parent) {
             checkOrigin(req, options);
             obj.login(token, domain, req, 'http-query', true).then(function (result) {
                 if (result.user == null) { sendRefusal(res, result.reason, false); return; } // Session left untouched
-                if ((req.session.userid != null) && (req.session.userid !== result.user._id)) { sendRefusal(res, refuse('session-switch', 'http-query', req).reason, false); return; }
-                const session = sessions.open({ userid: result.user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), ip: req.clientIp, partitioned: wantsPartitioned(req, options.partitionedCookies) }, Date.now());
+                if (isSessionSwitch(req.session.userid, result.user._id)) { sendRefusal(res, refuse('session-switch', 'http-query', req).reason, false); return; }
+                const session = sessions.open(sessionFields(result, req.clientIp, wantsPartitioned(req, options.partitionedCookies)), Date.now());
                 for (var i in req.session) { delete req.session[i]; } // A new session, nothing carried over from before the token
                 req.session.userid = result.user._id;
                 req.session.ip = req.clientIp; // Bind this session to the IP address of the request
@@ -850,16 +980,14 @@ module.exports.CreateJwtAuth = function (parent) {
     obj.guardWebSocket = function (ws, req, domain, func) {
         try {
             if (req.jwtRefused != null) { closeSocket(ws); return null; } // The middleware refused its session cookie (and logged why)
-            const bearer = bearerToken(req.headers);
-            const query = tokenParameter(req.query, 'jwt');
-            if ((bearer != null) && (query != null)) { throw refusal('duplicate-token'); }
-            if ((bearer != null) || (query != null)) {
-                if (query != null) { checkWebSocketOrigin(req, options); }
-                obj.login((bearer != null) ? bearer : query, domain, req, 'websocket', (bearer == null)).then(function (result) {
+            const login = socketToken(req);
+            if (login != null) {
+                if (login.isUrlToken) { checkWebSocketOrigin(req, options); }
+                obj.login(login.token, domain, req, 'websocket', login.isUrlToken).then(function (result) {
                     const user = (result.user != null) ? parent.webserver.users[result.user._id] : null;
                     if (user == null) { closeSocket(ws); return; }
-                    if (bearer != null) { track(ws, { userid: user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), exp: result.claims.exp }); }
-                    else { track(ws, { userid: user._id, sid: sessions.open({ userid: user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), ip: req.clientIp, partitioned: false }, Date.now()).sid }); }
+                    if (!login.isUrlToken) { track(ws, { userid: user._id, tenant: result.claims.tenant, sub: result.claims.sub, role: roleOf(result.row), exp: result.claims.exp }); }
+                    else { track(ws, { userid: user._id, sid: sessions.open(sessionFields(result, req.clientIp, false), Date.now()).sid }); }
                     func(ws, req, domain, user);
                 }).catch(function (err) { refuse(reasonOf(err), 'websocket', req); closeSocket(ws); });
                 return null;
@@ -868,7 +996,7 @@ module.exports.CreateJwtAuth = function (parent) {
         return function (ws2, req2, domain2, user) {
             const args = arguments, self = this;
             if ((user == null) || !isJwtUserId(user._id)) { return func.apply(self, args); }
-            const sid = sessionIdOf(req, user._id);
+            const sid = sessionIdOf(req.session, user._id);
             Promise.resolve().then(function () { checkWebSocketOrigin(req, options); return checkSession(sid, user._id); }).then(function (live) {
                 live.lastActive = Date.now();
                 track(ws, { userid: user._id, sid: live.sid });
@@ -879,7 +1007,7 @@ module.exports.CreateJwtAuth = function (parent) {
 
     // A Bearer socket: its token's exp, and its user (same role, not locked) through the cache.
     async function checkBearerSocket(s) {
-        if ((s.exp + options.clockTolerance) * 1000 <= Date.now()) { throw refusal('session-expired'); }
+        if (isBearerSocketExpired(s.exp, options, Date.now())) { throw refusal('session-expired'); }
         await checkUser(s);
     }
 
@@ -890,21 +1018,21 @@ module.exports.CreateJwtAuth = function (parent) {
         const now = Date.now();
         sessions.prune(now, options.sessionMaxAge);
         const users = new Map(); // userid -> Promise of a reason or null, one re-read per user per sweep
-        const userVerdict = function (s) {
-            const key = (s.sid != null) ? s.userid : ('bearer\u0000' + s.userid + '\u0000' + s.exp);
+        const userVerdictOf = function (s) {
+            const key = sweepKey(s);
             if (!users.has(key)) { users.set(key, ((s.sid != null) ? checkUser(s) : checkBearerSocket(s)).then(function () { return null; }, reasonOf)); }
             return users.get(key);
         };
         sessions.all().forEach(function (session) {
             const verdict = sessionVerdict(session, session.userid, now, options);
             if (verdict != null) { sessions.end(session, verdict, now); return; }
-            userVerdict(session).then(function (reason) { if ((reason != null) && (TRANSIENT_REASONS.indexOf(reason) == -1)) { sessions.end(session, reason, Date.now()); } });
+            userVerdictOf(session).then(function (reason) { if ((reason != null) && endsSession(reason)) { sessions.end(session, reason, Date.now()); } });
         });
         sockets.forEach(function (ws) {
             const s = ws.jwtSession;
             const session = (s.sid != null) ? sessions.get(s.sid) : null;
             const verdict = (s.sid != null) ? sessionVerdict(session, s.userid, now, options) : null;
-            const pending = (verdict != null) ? Promise.resolve(verdict) : userVerdict((session != null) ? session : s);
+            const pending = (verdict != null) ? Promise.resolve(verdict) : userVerdictOf((session != null) ? session : s);
             pending.then(function (reason) {
                 if (reason == null) return;
                 refuse(reason, 'websocket', null);
@@ -922,8 +1050,7 @@ module.exports.CreateJwtAuth = function (parent) {
         parent.decodeCookie = function (cookie, key, timeout) {
             const value = decodeCookie.apply(this, arguments);
             try {
-                if ((value == null) || (typeof value != 'object') || !isJwtUserId(value.userid)) return value;
-                if ((key !== parent.loginCookieEncryptionKey) && (key !== parent.serverKey)) return value;
+                if (!isJwtLoginCookie(value, key, parent.loginCookieEncryptionKey, parent.serverKey)) return value;
                 const reason = authCookieVerdict(value, sessions.all(), Date.now(), options);
                 if (reason == null) return value;
                 refuse(reason, 'auth-cookie', null);
@@ -944,7 +1071,7 @@ module.exports.CreateJwtAuth = function (parent) {
         hookLoginCookies();
         const authenticate = web.authenticate;
         web.authenticate = function (name, pass, domain, fn) {
-            if ((typeof name == 'string') && (options.localAccounts.indexOf(name.toLowerCase()) >= 0)) { return authenticate.apply(this, arguments); }
+            if (isLocalAccount(name, options)) { return authenticate.apply(this, arguments); }
             refuse('local-login', 'password', null);
             fn(new Error('Password login is off: this server uses JWT single sign-on.'));
         };
