@@ -4,7 +4,6 @@
  * the release's own line (README, sync check): a line-by-line diff of the release's file against
  * that file tells which lines the earlier patches wrote (no release line) and how far the rest moved.
  */
-import { diffArrays } from 'diff';
 import { splitLines } from '../series/lines';
 import type { DifferingLine } from './types';
 
@@ -12,6 +11,8 @@ import type { DifferingLine } from './types';
 export function releaseLineMap(release: string, now: string): (number | null)[] {
   const map: (number | null)[] = [];
   let releaseLine = 0;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: only a conflict needs it, and the package is 18 modules
+  const { diffArrays } = require('diff') as typeof import('diff');
   for (const part of diffArrays(splitLines(release), splitLines(now))) {
     const count = part.value.length;
     if (part.removed) releaseLine += count;
