@@ -13,8 +13,6 @@ export function releaseLineMap(release: string, now: string): (number | null)[] 
   const { diffArrays } = require('diff') as typeof import('diff');
   const map: (number | null)[] = [];
   let releaseLine = 0;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: only a conflict needs it, and the package is 18 modules
-  const { diffArrays } = require('diff') as typeof import('diff');
   for (const part of diffArrays(splitLines(release), splitLines(now))) {
     const count = part.value.length;
     if (part.removed) releaseLine += count;
