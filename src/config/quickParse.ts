@@ -57,6 +57,6 @@ export function quickParseConfig(raw: unknown): Config | undefined {
   const image = imageOf(raw.image);
   const policy = policyOf(raw.policy);
   if (!upstream || !image || !policy || ($schema !== undefined && !text($schema)) || !text(patches, 1) || (files !== undefined && !text(files, 1))) return undefined;
-  if (!text(base) || semver.valid(base) === null || !text(supports) || semver.validRange(supports) === null) return undefined;
+  if (!text(base) || semver.valid(base) === null || !text(supports) || !semver.isRange(supports)) return undefined;
   return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, ...(files !== undefined ? { files } : {}), image, policy };
 }

@@ -58,7 +58,7 @@ export const configSchema = z
     base: version.describe('the upstream release the series is verified against'),
     supports: z
       .string()
-      .refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range such as ">=1.1.0 <2"' })
+      .refine((r) => semver.isRange(r), { message: 'must be a semver range such as ">=1.1.0 <2"' })
       .describe('semver range of upstream releases the series supports'),
     patches: z.string().min(1).default('patches').describe('folder holding the patch files and the series file'),
     files: z

@@ -20,14 +20,20 @@ export function sha256(data: Buffer | string): string {
 
 /** Content-addressed files: <root>/<hash[0..2]>/<hash[2..]>[.x|.l], written to a temp file then renamed. */
 export class BlobStore {
+  /** The root with one separator after it: a key appended is what path.join(root, key) gives, without a normalization per blob. */
+  private readonly prefix: string;
+
   /** verifyExisting: re-hash a blob already present before trusting it (when rebuilding a corrupt entry). */
   constructor(
     readonly root: string,
     private readonly verifyExisting = false,
-  ) {}
+  ) {
+    const normal = path.normalize(root);
+    this.prefix = normal.endsWith(path.sep) ? normal : normal + path.sep;
+  }
 
   pathOf(hash: string, mode: BlobMode): string {
-    return path.join(this.root, this.keyOf(hash, mode));
+    return this.prefix + this.keyOf(hash, mode);
   }
 
   /** The blob's path below the root: "<hash[0..2]>/<hash[2..]>[.x|.l]". */

@@ -6,12 +6,12 @@ import { MeshforkError } from '../errors';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { BlobStore, sha256 } from './blobStore';
 import { defaultCacheDir } from './cacheDir';
-import { GitSource } from './gitSource';
+import type { GitSource } from './gitSource';
 import { LOCK_FILE, LockBook, upstreamKey } from './lockFile';
 import { ManifestStore, type Manifest } from './manifest';
 import { BlobStamps } from './blobStamps';
 import { linkTree, linksPerBlob, stampRelease, unsoundFiles } from './materialize';
-import { NpmSource } from './npmSource';
+import type { NpmSource } from './npmSource';
 import { withProcessLock } from './processLock';
 import { tracePhase } from '../util/tracePhase';
 import type { Release, ReleaseSource } from './source';
@@ -69,7 +69,7 @@ class CachedUpstream implements Upstream {
     this.kind = source.kind;
     this.blobs = new BlobStore(path.join(cacheDir, 'blobs'));
     this.manifests = new ManifestStore(path.join(cacheDir, 'manifests'));
-    if (source instanceof GitSource) this.git = { mirrorDir: source.mirrorDir, commitOf: (v) => this.resolve(v).then((r) => r.identity) };
+    if (source.kind === 'git') this.git = { mirrorDir: (source as GitSource).mirrorDir, commitOf: (v) => this.resolve(v).then((r) => r.identity) };
   }
 
   listReleases(): Promise<Release[]> {
@@ -301,10 +301,13 @@ export async function openUpstream(loaded: LoadedConfig, options: OpenUpstreamOp
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const progress = options.progress ?? silentProgress;
   const upstream = loaded.config.upstream;
+  // only the configured kind's code is loaded (start-up time)
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const source: ReleaseSource =
     upstream.source === 'npm'
-      ? new NpmSource(upstream.package, loaded.root, path.join(cacheDir, 'tmp'), progress)
-      : new GitSource(upstream.url, upstream.tagPattern, cacheDir, progress);
+      ? new (require('./npmSource') as { NpmSource: typeof NpmSource }).NpmSource(upstream.package, loaded.root, path.join(cacheDir, 'tmp'), progress)
+      : new (require('./gitSource') as { GitSource: typeof GitSource }).GitSource(upstream.url, upstream.tagPattern, cacheDir, progress);
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const lock = new LockBook(path.join(loaded.root, LOCK_FILE), upstreamKey(upstream), path.join(cacheDir, 'locks'));
   return new CachedUpstream(source, lock, cacheDir, options.updateLock ?? false);
 }
