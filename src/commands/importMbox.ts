@@ -10,7 +10,6 @@ import { freeName } from '../import/appendPatches';
 import { addToSeries, type ImportedPatch } from '../import/addToSeries';
 import { normalizeMessage, splitMbox } from '../import/mbox';
 import { loadSeries } from '../series/load';
-import type { Patch } from '../series/types';
 import { patchFileName } from '../series/writer';
 import { projectLayout } from '../workspace/layout';
 import { withProjectLock } from '../workspace/projectLock';

@@ -1,8 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { ApplyResult } from '../../commands/apply';
 import type { FileOutcome, HunkOutcome } from '../../engine';
 import { withExamples } from '../help';
-import type { Dispatch } from '../program';
 import { makeStyle, type Style } from '../style';
 import type { Registrar } from './index';
 
