@@ -129,7 +129,7 @@ interface EntrypointRun {
 
 /**
  * Run the real entrypoint with node on `env` (plus PATH), in a fresh folder whose app/ holds a stand-in
- * meshcentral.js that records it was started and exits 0: MeshCentral itself is not needed to prove
+ * meshcentral.js that records it was started, says it serves and has the entrypoint stop it: MeshCentral itself is not needed to prove
  * that the entrypoint stopped before starting it.
  */
 function runEntrypoint(env: Record<string, string | undefined>): Promise<EntrypointRun> {
@@ -137,7 +137,15 @@ function runEntrypoint(env: Record<string, string | undefined>): Promise<Entrypo
   const app = path.join(work, 'app');
   mkdirSync(app);
   const marker = path.join(work, 'started');
-  writeFileSync(path.join(app, 'meshcentral.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes');\n`);
+  // It serves, then asks the entrypoint to stop it (SIGTERM to its parent): the entrypoint exits 0 only on a stop it asked for.
+  const standIn = [
+    `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes');`,
+    "process.on('SIGINT', () => process.exit(0));",
+    "console.log('MeshCentral HTTPS server running on port 443.');",
+    "process.kill(process.ppid, 'SIGTERM');",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  writeFileSync(path.join(app, 'meshcentral.js'), `${standIn}\n`);
   const clean = Object.fromEntries(Object.entries({ PATH: process.env.PATH, MESHFORK_APP_DIR: app, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve) => {
     execFile(process.execPath, [ENTRYPOINT], { env: clean, cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
