@@ -4,12 +4,13 @@
  * the release's own line (README, sync check): a line-by-line diff of the release's file against
  * that file tells which lines the earlier patches wrote (no release line) and how far the rest moved.
  */
-import { diffArrays } from 'diff';
 import { splitLines } from '../series/lines';
 import type { DifferingLine } from './types';
 
 /** For each line of `now` (index 0 = line 1): its 1-based line in `release`, or null when an earlier patch wrote it. */
 export function releaseLineMap(release: string, now: string): (number | null)[] {
+  // loaded only here: a clean or remembered check never needs it (fastPaths test)
+  const { diffArrays } = require('diff') as typeof import('diff');
   const map: (number | null)[] = [];
   let releaseLine = 0;
   for (const part of diffArrays(splitLines(release), splitLines(now))) {

@@ -1,5 +1,6 @@
 /*
- * A copy of this repository's project (config, lock, series, image lock) in a temporary git
+ * A copy of the frozen JWT series project (test/fixtures/jwt-series-1.1.55: config, lock, series,
+ * files, image lock; the tool's tests never read the live project) in a temporary git
  * repository, for the image end-to-end tests that build with bin/meshfork: the image repository
  * renamed per test file, so their images and tags do not meet.
  */
@@ -7,13 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, type CliResult } from './cli';
+import { copyJwtSeriesProject } from './jwtSeriesFixture';
 import { REPO_ROOT } from './release';
 
 export const MESHFORK_CACHE = path.join(REPO_ROOT, '.cache', 'meshfork');
 
 /** The project copy in `dir`, committed; returns its commit time (a SOURCE_DATE_EPOCH that makes builds repeat). */
 export function copyProject(dir: string, repository: string): { sourceDateEpoch: string } {
-  for (const entry of ['meshfork.config.json', 'meshfork.schema.json', 'meshfork.lock.json', 'patches', 'files', 'image']) cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  copyJwtSeriesProject(dir);
+  cpSync(path.join(REPO_ROOT, 'meshfork.schema.json'), path.join(dir, 'meshfork.schema.json'));
   const config = JSON.parse(readFileSync(path.join(dir, 'meshfork.config.json'), 'utf8'));
   config.image = { ...config.image, repository, source: 'https://example.invalid/meshfork.git' };
   writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
