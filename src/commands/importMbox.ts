@@ -11,7 +11,6 @@ import { addToSeries, type ImportedPatch } from '../import/addToSeries';
 import { headerGaps, type HeaderGap } from '../import/headerGaps';
 import { normalizeMessage, splitMbox } from '../import/mbox';
 import { loadSeries } from '../series/load';
-import type { Patch } from '../series/types';
 import { patchFileName } from '../series/writer';
 import { projectLayout } from '../project/layout';
 import { withProjectLock } from '../project/projectLock';

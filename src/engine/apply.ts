@@ -172,7 +172,10 @@ async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
     if (outcome.status !== 'applied') return false;
-    for (const w of writes) w.content === null ? scratch.remove(w.path) : scratch.write(w.path, w.content, w.mode);
+    for (const w of writes) {
+      if (w.content === null) scratch.remove(w.path);
+      else scratch.write(w.path, w.content, w.mode);
+    }
   }
   return true;
 }
@@ -268,7 +271,10 @@ export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyO
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
     const result = await applyOperation(op, staged, fuzz, ctx, true);
-    for (const w of result.writes) w.content === null ? staged.remove(w.path) : staged.write(w.path, w.content, w.mode);
+    for (const w of result.writes) {
+      if (w.content === null) staged.remove(w.path);
+      else staged.write(w.path, w.content, w.mode);
+    }
     if ((op.kind === 'rename' || op.kind === 'copy') && result.writes.length) ctx.movedInto.add(op.kind === 'rename' ? op.to : op.path);
     results.push(result);
   }

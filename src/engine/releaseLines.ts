@@ -9,7 +9,7 @@ import type { DifferingLine } from './types';
 
 /** For each line of `now` (index 0 = line 1): its 1-based line in `release`, or null when an earlier patch wrote it. */
 export function releaseLineMap(release: string, now: string): (number | null)[] {
-  // loaded only here: a clean or remembered check never needs it (fastPaths test)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only here: a clean or remembered check never needs it (fastPaths test)
   const { diffArrays } = require('diff') as typeof import('diff');
   const map: (number | null)[] = [];
   let releaseLine = 0;

@@ -70,7 +70,10 @@ function parseBinary(cur: Cursor, path: string, index: { oldId: string; newId: s
     const start = cur.lineNo;
     cur.index++;
     const data: string[] = [];
-    while (!cur.done && cur.text !== '') data.push(cur.text), cur.index++;
+    while (!cur.done && cur.text !== '') {
+      data.push(cur.text);
+      cur.index++;
+    }
     cur.index++; // the blank line that ends the hunk
     const decoded = decodeBinaryHunk(m[1] as 'literal' | 'delta', Number(m[2]), data);
     if (typeof decoded === 'string') throw invalid(cur.name, start, `binary patch for "${path}": ${decoded}`);
@@ -107,8 +110,8 @@ export function parseGitFile(cur: Cursor): FileOperation {
     else if (t.startsWith('deleted file mode ')) deletedMode = modeOf(cur, 'deleted file mode ');
     else if (t.startsWith('rename from ')) moveFrom = own('rename from ');
     else if (t.startsWith('rename to ')) moveTo = own('rename to ');
-    else if (t.startsWith('copy from ')) (moveFrom = own('copy from ')), (copy = true);
-    else if (t.startsWith('copy to ')) (moveTo = own('copy to ')), (copy = true);
+    else if (t.startsWith('copy from ')) [moveFrom, copy] = [own('copy from '), true];
+    else if (t.startsWith('copy to ')) [moveTo, copy] = [own('copy to '), true];
     else if (t.startsWith('similarity index ')) similarity = parseInt(t.slice('similarity index '.length), 10);
     else if (t.startsWith('dissimilarity index ')) continue;
     else if (t.startsWith('index ')) {

@@ -53,6 +53,7 @@ export function stripComponents(p: string, strip: number): string | undefined {
 /** A file name the way git quotes it in headers, from a decoded name. */
 export function quotePath(p: string): string {
   const bytes = encodeUtf8(p);
+  // eslint-disable-next-line no-control-regex -- git quotes a name that holds control characters
   if (!/[\s"\\\x00-\x1f\x7f-\xff]/.test(bytes)) return bytes;
   const escape = (c: string): string => {
     const code = c.charCodeAt(0);

@@ -41,7 +41,10 @@ describe('Debian 3.0 (quilt) source packages', () => {
     expect(outcome.patches.filter((p) => p.status === 'conflict').map((p) => p.name)).toEqual([]);
 
     const ours = new Map([...before].map(([p, b]) => [p, b.toString('latin1')]));
-    for (const [p, change] of tree.changes()) change.content === null ? ours.delete(p) : ours.set(p, change.content);
+    for (const [p, change] of tree.changes()) {
+      if (change.content === null) ours.delete(p);
+      else ours.set(p, change.content);
+    }
     const theirs = new Map([...(await readTree(patched))].filter(([p]) => !p.startsWith('.pc/')).map(([p, b]) => [p, b.toString('latin1')]));
     const differing = [...new Set([...ours.keys(), ...theirs.keys()])].filter((p) => ours.get(p) !== theirs.get(p));
     expect(differing).toEqual([]);

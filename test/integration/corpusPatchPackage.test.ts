@@ -57,7 +57,10 @@ async function byMeshfork(entry: CorpusPatch, patchFile: string, pristine: Map<s
     const tree = new MemoryTree(async (p) => before.get(p));
     const outcome = await applySeries([patch], tree);
     if (outcome.status === 'conflict') return { ok: false, why: JSON.stringify(outcome.patches[0].files.filter((f) => f.status === 'conflict')) };
-    for (const [p, change] of tree.changes()) change.content === null ? before.delete(p) : before.set(p, change.content);
+    for (const [p, change] of tree.changes()) {
+      if (change.content === null) before.delete(p);
+      else before.set(p, change.content);
+    }
     return { ok: true, files: before };
   } catch (error) {
     if (isMeshforkError(error)) return { ok: false, why: `${error.code}: ${error.message}` };

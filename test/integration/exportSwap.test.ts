@@ -15,7 +15,6 @@ import { recoverPatchesSwap, replacePatchesDir, swapPaths } from '../../src/seri
 import { ensureBuilt } from '../support/cli';
 import { mulberry32 } from '../support/random';
 import { phaseDurations, runTraced, STARTUP, type TracedRun } from '../support/traced';
-import { REPO_ROOT } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');

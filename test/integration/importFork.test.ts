@@ -12,7 +12,7 @@ import { loadSeries } from '../../src/series/load';
 import { runGit } from '../../src/tools/git';
 import { buildMergeFork, type MergeFork } from '../support/mergeFork';
 import { writeProject } from '../support/project';
-import { REPO_ROOT, releaseDir } from '../support/release';
+import { releaseDir } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
 import { runTraced } from '../support/traced';
@@ -62,7 +62,7 @@ describe('import fork', () => {
       'Pin ws 8.19.0 for the WebSocket login hook',
     ]);
     expect(series.patches).toHaveLength(6);
-    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(/^-    "ws": "8\.18\.3",\r?\n\+    "ws": "8\.19\.0",\r?$/m);
+    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(/^- {4}"ws": "8\.18\.3",\r?\n\+ {4}"ws": "8\.19\.0",\r?$/m);
     const release = releaseDir('1.1.55');
     const tree = new MemoryTree(async (p) => {
       try {

@@ -12,7 +12,6 @@ import { trailerValue } from '../../src/series/types';
 import { gitText, runGit } from '../../src/tools/git';
 import type { SyncCheckReport } from '../../src/checkReport/schema';
 import { ensureBuilt, MESHFORK_BIN, runCli } from '../support/cli';
-import { REPO_ROOT } from '../support/release';
 import { SHARED_CACHE } from '../support/cache';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'rebase-series-1.1.51');

@@ -105,7 +105,7 @@ export function ensureBuilt(): void {
       const output = error as { stdout?: Buffer; stderr?: Buffer };
       // tsc emits despite errors: mark that dist/ stale so the next test does not take it as fresh.
       if (existsSync(DIST_ENTRY)) utimesSync(DIST_ENTRY, 0, 0);
-      throw new Error(`tsc -p tsconfig.build.json failed:\n${output.stdout?.toString() ?? ''}${output.stderr?.toString() ?? ''}`);
+      throw new Error(`tsc -p tsconfig.build.json failed:\n${output.stdout?.toString() ?? ''}${output.stderr?.toString() ?? ''}`, { cause: error });
     }
   } finally {
     rmdirSync(BUILD_LOCK);

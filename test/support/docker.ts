@@ -40,7 +40,14 @@ export async function dockerOk(args: string[], options: { env?: Record<string, s
   return run.stdout;
 }
 
-export async function inspectImage(ref: string): Promise<{ Id: string; Config: Record<string, unknown> & { Labels: Record<string, string>; User: string }; RootFS: { Layers: string[] } }> {
+/** The parts of `docker image inspect` the tests read. */
+export interface InspectedImage {
+  Id: string;
+  Config: Record<string, unknown> & { Labels: Record<string, string>; User: string };
+  RootFS: { Layers: string[] };
+}
+
+export async function inspectImage(ref: string): Promise<InspectedImage> {
   return JSON.parse(await dockerOk(['image', 'inspect', ref]))[0];
 }
 

@@ -53,7 +53,7 @@ async function waitForConnection(connect: () => Promise<void>, timeoutMs: number
       await connect();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms: ${(error as Error).message}\n${log()}`);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms: ${(error as Error).message}\n${log()}`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }

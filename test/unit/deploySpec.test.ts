@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../support/release';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS scripts (the image's and the deploy workflow's), loaded as they run */
 const { renderConfig, VARIABLES } = require('../../src/image/assets/render-config.js') as {
   renderConfig(env: Record<string, string>): { settings: Record<string, unknown> };
   VARIABLES: string[];
@@ -20,7 +20,7 @@ const { withImage, imageFields } = require('../../.github/scripts/deploy-image.j
   withImage(spec: string, reference: string): string;
   imageFields(reference: string): Record<string, string>;
 };
-/* eslint-enable @typescript-eslint/no-var-requires */
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface SpecEnv {
   key: string;

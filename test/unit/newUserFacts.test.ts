@@ -43,7 +43,7 @@ test('.ci/run prints its elapsed time when it passes and when it fails', () => {
 
 test.each([['import', 'mbox'], ['import', 'quilt'], ['import'], ['upstream']])('meshfork %s %s --help lists its exit codes', (...words) => {
   const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'meshfork'), ...words.filter(Boolean), '--help'], { encoding: 'utf8' });
-  expect(help).toMatch(/\nExit codes[^\n]*:\n  0  [^\n]+\n(  [1-4]  [^\n]+\n)+/);
+  expect(help).toMatch(/\nExit codes[^\n]*:\n {2}0 {2}[^\n]+\n( {2}[1-4] {2}[^\n]+\n)+/);
   expect(help).toContain('\n  2  ');
   expect(help).toContain('\n  4  ');
 });

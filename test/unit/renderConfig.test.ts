@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
 
 // Plain CommonJS that runs inside the image; loaded here exactly as the entrypoint loads it.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, required as the entrypoint requires it
 const { renderConfig, JWT_SETTINGS } = require('../../src/image/assets/render-config.js') as {
   renderConfig(env: Record<string, string | undefined>): { settings: Record<string, unknown>; domains: Record<string, Record<string, unknown>> };
   JWT_SETTINGS: { variable: string; setting: string }[];
@@ -122,6 +122,7 @@ test('a public URL on another port than the listening one becomes the alias port
 });
 
 describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database modes', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, as above
   const { databaseCa } = require('../../src/image/assets/render-config.js') as {
     databaseCa(env: Record<string, string | undefined>, readFile?: (file: string, encoding: string) => string): { pem: string; source: string } | undefined;
   };

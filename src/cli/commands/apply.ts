@@ -1,8 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { ApplyResult } from '../../commands/apply';
 import type { FileOutcome, HunkOutcome } from '../../engine';
 import { withExamples } from '../help';
-import type { Dispatch, Registrar } from '../context';
+import type { Registrar } from '../context';
 import { makeStyle, type Style } from '../style';
 
 interface ApplyFlags {

@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload is untyped CommonJS; the tests call its functions with MeshCentral's shapes
 type Checks = Record<string, any>;
 
 const SECRET = 'unit-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -14,6 +15,7 @@ const SETTINGS = { jwtauthissuer: 'https://dash.example', jwtauthaudience: 'mesh
 const ENV = { JWT_SECRET: SECRET, AGENT_SIGN_KEY: AGENT_KEY };
 
 let c: Checks;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload's options object, untyped like the payload
 let options: any;
 
 beforeAll(() => {
