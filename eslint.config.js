@@ -8,7 +8,19 @@ const unusedVars = { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructu
 
 module.exports = tseslint.config(
   {
-    ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', '.cache/', '.meshfork/', '.artifacts/', 'build/', 'patches/', 'image/', 'test/fixtures/'],
+    ignores: [
+      'dist/',
+      'dist-bench/',
+      'node_modules/',
+      'coverage/',
+      '.cache/',
+      '.meshfork/',
+      '.artifacts/',
+      'build/',
+      'patches/',
+      'image/',
+      'test/fixtures/',
+    ],
   },
   js.configs.recommended,
   {

@@ -30,7 +30,11 @@ export function meshfork(args: string[], env: NodeJS.ProcessEnv = {}): void {
 
 /** Peak resident memory of one run in MiB (GNU time's %M). */
 export function peakMiB(argv: string[], env: NodeJS.ProcessEnv = {}): number {
-  const result = spawnSync('/usr/bin/time', ['-f', 'PEAK %M', ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync('/usr/bin/time', ['-f', 'PEAK %M', ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const kib = /PEAK (\d+)/.exec(result.stderr)?.[1];
   if (!kib) throw new Error(`${argv.join(' ')}: no peak memory reported (${result.status}): ${result.stderr.slice(0, 2000)}`);
   return Number(kib) / 1024;
@@ -62,7 +66,16 @@ export function compare(benchmark: string, name: string, rounds: number, ours: S
     b.push(timed(baseline));
   }
   const ratios = a.map((v, i) => v / b[i]);
-  const f = figure({ benchmark, name, value: median(a), baseline: median(b), unit: 'ms', maxRatio, spread: [Math.min(...ratios), Math.max(...ratios)], runs: rounds });
+  const f = figure({
+    benchmark,
+    name,
+    value: median(a),
+    baseline: median(b),
+    unit: 'ms',
+    maxRatio,
+    spread: [Math.min(...ratios), Math.max(...ratios)],
+    runs: rounds,
+  });
   print(f);
   return f;
 }
@@ -70,5 +83,7 @@ export function compare(benchmark: string, name: string, rounds: number, ours: S
 export function print(f: BenchFigure): void {
   const target = f.maxRatio !== undefined ? ` (target <= ${f.maxRatio}x: ${f.ratio <= f.maxRatio ? 'met' : 'NOT met'})` : '';
   const spread = f.spread ? `, spread ${f.spread[0].toFixed(2)}-${f.spread[1].toFixed(2)}x over ${f.runs} rounds` : '';
-  process.stdout.write(`${f.name}: ${f.value.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} vs ${f.baseline.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} = ${f.ratio.toFixed(2)}x${target}${spread}\n`);
+  process.stdout.write(
+    `${f.name}: ${f.value.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} vs ${f.baseline.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} = ${f.ratio.toFixed(2)}x${target}${spread}\n`,
+  );
 }

@@ -45,7 +45,16 @@ export async function run(): Promise<BenchFigure[]> {
     // the JWT series adds its module as files/jwt-auth.js; git apply's side copies the same files in
     const files = series === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined;
     if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
-    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: VERSION, supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
+    writeFileSync(
+      path.join(project, 'meshfork.config.json'),
+      JSON.stringify({
+        upstream: { source: 'npm', package: 'meshcentral' },
+        base: VERSION,
+        supports: '>=1.1.0 <2',
+        patches: 'patches',
+        ...(files ? { files: 'files' } : {}),
+      }),
+    );
     const tarball = releaseTarball(VERSION);
     const env = { ...process.env, MESHFORK_CACHE: SHARED_CACHE, CI: '1' };
     const apply = (out: string): void => {
@@ -85,11 +94,10 @@ export async function run(): Promise<BenchFigure[]> {
       },
       2,
     );
-    process.stdout.write(`series: ${path.relative(REPO_ROOT, series)} (${seriesPatches(series).length} patches) on meshcentral ${VERSION}, ${RUNS} runs each\n`);
-    return [
-      compare('apply', 'warm apply (CLI) vs tar -xzf + git apply', warm, tarApply, 0.2),
-      nearFloor,
-    ];
+    process.stdout.write(
+      `series: ${path.relative(REPO_ROOT, series)} (${seriesPatches(series).length} patches) on meshcentral ${VERSION}, ${RUNS} runs each\n`,
+    );
+    return [compare('apply', 'warm apply (CLI) vs tar -xzf + git apply', warm, tarApply, 0.2), nearFloor];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

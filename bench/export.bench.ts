@@ -28,7 +28,9 @@ export async function run(): Promise<BenchFigure[]> {
     const exportRuns = await samples(RUNS, () => execFileSync(process.execPath, [BIN, '-C', project, 'export'], { env, stdio: 'pipe' }));
     const work = path.join(project, '.meshfork', 'work');
     const formatPatch = await samples(RUNS, (i) =>
-      execFileSync('git', ['-C', work, 'format-patch', '--quiet', '-o', path.join(tmp, `format-patch-${i}`), 'upstream..HEAD'], { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } }),
+      execFileSync('git', ['-C', work, 'format-patch', '--quiet', '-o', path.join(tmp, `format-patch-${i}`), 'upstream..HEAD'], {
+        env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+      }),
     );
     return [compare('export', 'export of an unchanged workspace (CLI) vs git format-patch upstream..HEAD', exportRuns, formatPatch)];
   } finally {

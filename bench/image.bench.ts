@@ -37,11 +37,19 @@ export async function run(): Promise<BenchFigure[]> {
     const project = path.join(tmp, 'project');
     copyJwtSeriesProject(project);
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
-    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository: REPOSITORY } }));
+    writeFileSync(
+      path.join(project, 'meshfork.config.json'),
+      JSON.stringify({ ...config, image: { ...config.image, repository: REPOSITORY } }),
+    );
     const env = { ...process.env, MESHFORK_CACHE: path.join(REPO_ROOT, '.cache', 'meshfork'), CI: '1' };
     const build = (baseImage = base): number => {
       const start = process.hrtime.bigint();
-      execFileSync(process.execPath, [BIN, '-q', 'build', '--base-image', baseImage, '--network', 'host'], { cwd: project, env, stdio: 'pipe', timeout: 1_800_000 });
+      execFileSync(process.execPath, [BIN, '-q', 'build', '--base-image', baseImage, '--network', 'host'], {
+        cwd: project,
+        env,
+        stdio: 'pipe',
+        timeout: 1_800_000,
+      });
       return Number(process.hrtime.bigint() - start) / 1e6;
     };
     const patchFile = path.join(project, MODULE);
@@ -66,9 +74,20 @@ export async function run(): Promise<BenchFigure[]> {
     }
     const value = median(rebuilds);
     const ratios = rebuilds.map((r) => r / full);
-    process.stdout.write(`full build without cache: ${(full / 1000).toFixed(1)} s; rebuild after a one-patch change: median ${(value / 1000).toFixed(1)} s of ${rebuilds.map((r) => (r / 1000).toFixed(1)).join(', ')} s; ratio ${(value / full).toFixed(3)} (target <= 0.2)\n`);
+    process.stdout.write(
+      `full build without cache: ${(full / 1000).toFixed(1)} s; rebuild after a one-patch change: median ${(value / 1000).toFixed(1)} s of ${rebuilds.map((r) => (r / 1000).toFixed(1)).join(', ')} s; ratio ${(value / full).toFixed(3)} (target <= 0.2)\n`,
+    );
     return [
-      figure({ benchmark: 'image', name: 'rebuild after a one-patch change vs full build without cache', value, baseline: full, unit: 'ms', maxRatio: 0.2, spread: [Math.min(...ratios), Math.max(...ratios)], runs: REBUILDS }),
+      figure({
+        benchmark: 'image',
+        name: 'rebuild after a one-patch change vs full build without cache',
+        value,
+        baseline: full,
+        unit: 'ms',
+        maxRatio: 0.2,
+        spread: [Math.min(...ratios), Math.max(...ratios)],
+        runs: REBUILDS,
+      }),
     ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -35,7 +35,8 @@ async function timed(fn: () => Promise<{ status: number }>, expectStatus: number
   const start = process.hrtime.bigint();
   const answer = await fn();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (answer.status !== expectStatus) throw new Error(`expected HTTP ${expectStatus}, got ${answer.status}: the benchmark would measure a refusal`);
+  if (answer.status !== expectStatus)
+    throw new Error(`expected HTTP ${expectStatus}, got ${answer.status}: the benchmark would measure a refusal`);
   return ms;
 }
 
@@ -98,8 +99,22 @@ export async function run(): Promise<BenchFigure[]> {
 
     const cookieP99 = percentile(cookieSamples, 99);
     const figures = [
-      figure({ benchmark: 'jwt', name: 'cookie path p99: today vs the series before issue 9', value: cookieP99, baseline: percentile(oldCookieSamples, 99), unit: 'ms', maxRatio: 1.5 }),
-      figure({ benchmark: 'jwt', name: 'Bearer p99 vs cookie p99 (today)', value: percentile(bearerSamples, 99), baseline: cookieP99, unit: 'ms', maxRatio: 2 }),
+      figure({
+        benchmark: 'jwt',
+        name: 'cookie path p99: today vs the series before issue 9',
+        value: cookieP99,
+        baseline: percentile(oldCookieSamples, 99),
+        unit: 'ms',
+        maxRatio: 1.5,
+      }),
+      figure({
+        benchmark: 'jwt',
+        name: 'Bearer p99 vs cookie p99 (today)',
+        value: percentile(bearerSamples, 99),
+        baseline: cookieP99,
+        unit: 'ms',
+        maxRatio: 2,
+      }),
     ];
     process.stdout.write(`${line('HTTP, session cookie (before issue 9)', oldCookieSamples)}\n`);
     process.stdout.write(`${line('HTTP, session cookie (re-checked)', cookieSamples)}\n`);

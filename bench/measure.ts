@@ -19,7 +19,23 @@ export async function samples(runs: number, fn: (i: number) => unknown): Promise
 }
 
 /** meshfork's samples against the baseline's, both measured in this run: medians, ratio, spread of the pairwise ratios. */
-export function compare(benchmark: string, name: string, value: number[], baseline: number[], maxRatio?: number, unit: BenchFigure['unit'] = 'ms'): BenchFigure {
+export function compare(
+  benchmark: string,
+  name: string,
+  value: number[],
+  baseline: number[],
+  maxRatio?: number,
+  unit: BenchFigure['unit'] = 'ms',
+): BenchFigure {
   const pairs = value.map((v, i) => v / baseline[Math.min(i, baseline.length - 1)]);
-  return figure({ benchmark, name, value: median(value), baseline: median(baseline), unit, maxRatio, spread: [Math.min(...pairs), Math.max(...pairs)], runs: value.length });
+  return figure({
+    benchmark,
+    name,
+    value: median(value),
+    baseline: median(baseline),
+    unit,
+    maxRatio,
+    spread: [Math.min(...pairs), Math.max(...pairs)],
+    runs: value.length,
+  });
 }

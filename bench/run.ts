@@ -14,7 +14,9 @@ import type { BenchFigure } from './result';
 
 function version(command: string, args: string[]): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]
+      .trim();
   } catch {
     return 'missing';
   }
@@ -50,13 +52,26 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     seconds: Math.round((Date.now() - started) / 1000),
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg() },
-    tools: { node: process.version, git: version('git', ['--version']), tar: version('tar', ['--version']), npm: version('npm', ['--version']), quilt: version('quilt', ['--version']) },
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      loadAverage: os.loadavg(),
+    },
+    tools: {
+      node: process.version,
+      git: version('git', ['--version']),
+      tar: version('tar', ['--version']),
+      npm: version('npm', ['--version']),
+      quilt: version('quilt', ['--version']),
+    },
     benchmarks: files.map((f) => f.replace(/\.bench\.js$/, '')),
     figures,
   };
   writeFileSync(path.join(REPO_ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${table(figures)}\n\nratio = meshfork / baseline (medians of repeated runs, same run); ${results.machine.cores} cores, load ${os.loadavg()[0].toFixed(1)}; written to bench/results.json\n`);
+  process.stdout.write(
+    `\n${table(figures)}\n\nratio = meshfork / baseline (medians of repeated runs, same run); ${results.machine.cores} cores, load ${os.loadavg()[0].toFixed(1)}; written to bench/results.json\n`,
+  );
 }
 
 main().catch((error) => {

@@ -28,7 +28,10 @@ type Part = (typeof PARTS)[number];
 
 /** The parts MESHFORK_BENCH_SCALE selects (all when unset). */
 function selectedParts(): Set<Part> {
-  const wanted = (process.env.MESHFORK_BENCH_SCALE ?? '').split(',').map((w) => w.trim()).filter(Boolean);
+  const wanted = (process.env.MESHFORK_BENCH_SCALE ?? '')
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((w) => !(PARTS as readonly string[]).includes(w));
   if (unknown.length > 0) throw new Error(`MESHFORK_BENCH_SCALE: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
   return new Set(wanted.length === 0 ? PARTS : (wanted as Part[]));
@@ -95,11 +98,20 @@ function buildSeries(tmp: string, work: string, count: number): string {
     lines[at] = `${lines[at]} // reviewed for the fork (${p})`;
     lines.splice(at + 3, 0, `    fork.hook${p}(obj); // fork change ${p}`, `    fork.audit(${p});`);
     writeFileSync(path.join(clone, fileName(i)), lines.join('\n'));
-    git(clone, ['commit', '-q', '-am', `Fork change ${p} in ${path.basename(fileName(i))}`, '-m', 'Upstream-Status: Inappropriate [bench]']);
+    git(clone, [
+      'commit',
+      '-q',
+      '-am',
+      `Fork change ${p} in ${path.basename(fileName(i))}`,
+      '-m',
+      'Upstream-Status: Inappropriate [bench]',
+    ]);
   }
   const patches = path.join(tmp, `patches-${count}`);
   git(clone, ['format-patch', '-q', '-o', patches, 'v1.0.0..fork']);
-  const names = readdirSync(patches).filter((f) => f.endsWith('.patch')).sort();
+  const names = readdirSync(patches)
+    .filter((f) => f.endsWith('.patch'))
+    .sort();
   writeFileSync(path.join(patches, 'series'), `${names.join('\n')}\n`);
   return patches;
 }
@@ -108,7 +120,10 @@ function project(tmp: string, count: number, url: string, patches: string): stri
   const dir = path.join(tmp, `project-${count}`);
   mkdirSync(dir);
   exec(['cp', '-r', patches, path.join(dir, 'patches')]);
-  writeFileSync(path.join(dir, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'git', url, tagPattern: 'v*' }, base: '1.0.0', supports: '>=1.0.0 <2', patches: 'patches' }));
+  writeFileSync(
+    path.join(dir, 'meshfork.config.json'),
+    JSON.stringify({ upstream: { source: 'git', url, tagPattern: 'v*' }, base: '1.0.0', supports: '>=1.0.0 <2', patches: 'patches' }),
+  );
   return dir;
 }
 
@@ -134,7 +149,9 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
   const unpacked = path.join(tmp, 'unpacked');
   mkdirSync(unpacked);
   exec(['sh', '-c', `git --git-dir="${bare}" archive v1.0.0 | tar -x -C "${unpacked}"`]);
-  process.stdout.write(`generated upstream: ${FILES} files, ${RELEASES.length} releases; series of ${SIZES.join('/')} patches (git format-patch); medians of ${ROUNDS} alternating rounds (noisy)\n`);
+  process.stdout.write(
+    `generated upstream: ${FILES} files, ${RELEASES.length} releases; series of ${SIZES.join('/')} patches (git format-patch); medians of ${ROUNDS} alternating rounds (noisy)\n`,
+  );
 
   for (const count of SIZES) {
     const patches = buildSeries(tmp, work, count);
@@ -155,7 +172,10 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
       curve.export?.push(timeRounds(ROUNDS, () => undefined, exportSide.work));
       continue;
     }
-    const names = readdirSync(patches).filter((f) => f.endsWith('.patch')).sort().map((f) => path.join(patches, f));
+    const names = readdirSync(patches)
+      .filter((f) => f.endsWith('.patch'))
+      .sort()
+      .map((f) => path.join(patches, f));
     const clone = path.join(tmp, 'am-clone');
     const fp = path.join(tmp, 'format-patch-out');
     const copy = path.join(tmp, 'apply-copy');
@@ -178,7 +198,17 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
       figures.push(editFigure);
     }
     if (parts.has('export')) {
-      const exportFigure = compare('scale', `export unchanged, ${count} patches vs git format-patch`, ROUNDS, exportSide, { before: () => rmSync(fp, { recursive: true, force: true }), work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']) }, 1.5);
+      const exportFigure = compare(
+        'scale',
+        `export unchanged, ${count} patches vs git format-patch`,
+        ROUNDS,
+        exportSide,
+        {
+          before: () => rmSync(fp, { recursive: true, force: true }),
+          work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']),
+        },
+        1.5,
+      );
       curve.export?.push(exportFigure.value);
       figures.push(exportFigure);
     }
@@ -223,21 +253,43 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
       );
     }
     if (parts.has('check')) {
-      figures.push(compare('scale', `sync check, ${count} patches vs one git apply --check of the series on a checkout`, ROUNDS, check, { work: () => exec(['git', 'apply', '--check', ...names], { cwd: unpacked }) }));
+      figures.push(
+        compare('scale', `sync check, ${count} patches vs one git apply --check of the series on a checkout`, ROUNDS, check, {
+          work: () => exec(['git', 'apply', '--check', ...names], { cwd: unpacked }),
+        }),
+      );
     }
     curve.check?.push(timeRounds(ROUNDS, () => undefined, check.work));
 
     if (parts.has('memory')) {
-      const one = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--to', '1.0.1'], env)));
+      const one = median(
+        Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--to', '1.0.1'], env)),
+      );
       const all = median(Array.from({ length: ROUNDS }, () => peakMiB([process.execPath, BIN, '-C', dir, 'sync', 'check', '--all'], env)));
-      const memory = figure({ benchmark: 'scale', name: `sync check --all (${RELEASES.length - 1} releases) peak memory vs --to one release, ${count} patches`, value: all, baseline: one, unit: 'MiB', maxRatio: 1.5, runs: ROUNDS });
+      const memory = figure({
+        benchmark: 'scale',
+        name: `sync check --all (${RELEASES.length - 1} releases) peak memory vs --to one release, ${count} patches`,
+        value: all,
+        baseline: one,
+        unit: 'MiB',
+        maxRatio: 1.5,
+        runs: ROUNDS,
+      });
       print(memory);
       figures.push(memory);
     }
   }
   for (const [what, times] of Object.entries(curve)) {
     process.stdout.write(`growth of ${what}: ${SIZES.map((n, i) => `${n} patches ${times[i].toFixed(0)} ms`).join(', ')}\n`);
-    const growth = figure({ benchmark: 'scale', name: `${what}: ${SIZES.at(-1)} patches vs ${SIZES[0]} (10x the patches)`, value: times[times.length - 1], baseline: times[0], unit: 'ms', maxRatio: 10, runs: ROUNDS });
+    const growth = figure({
+      benchmark: 'scale',
+      name: `${what}: ${SIZES.at(-1)} patches vs ${SIZES[0]} (10x the patches)`,
+      value: times[times.length - 1],
+      baseline: times[0],
+      unit: 'ms',
+      maxRatio: 10,
+      runs: ROUNDS,
+    });
     print(growth);
     figures.push(growth);
   }

@@ -38,17 +38,45 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
   // the JWT series adds its module as files/jwt-auth.js; git apply's side copies the same files in
   const files = series === JWT_SERIES_PATCHES ? JWT_SERIES_FILES : undefined;
   if (files) cpSync(files, path.join(project, 'files'), { recursive: true });
-  writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches', ...(files ? { files: 'files' } : {}) }));
+  writeFileSync(
+    path.join(project, 'meshfork.config.json'),
+    JSON.stringify({
+      upstream: { source: 'npm', package: 'meshcentral' },
+      base: '1.1.55',
+      supports: '>=1.1.0 <2',
+      patches: 'patches',
+      ...(files ? { files: 'files' } : {}),
+    }),
+  );
   const env = { MESHFORK_CACHE: SHARED_CACHE };
   meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], env); // fill the cache
-  process.stdout.write(`series: ${path.relative(REPO_ROOT, series)}; medians of ${ROUNDS} alternating rounds on a shared machine (noisy)\n`);
+  process.stdout.write(
+    `series: ${path.relative(REPO_ROOT, series)}; medians of ${ROUNDS} alternating rounds on a shared machine (noisy)\n`,
+  );
 
   const figures: BenchFigure[] = [];
   const node = { work: () => exec(NODE) };
   figures.push(compare('startup', '--version vs node -e 0', ROUNDS, { work: () => meshfork(['--version']) }, node, 1.5));
   figures.push(compare('startup', '--help vs node -e 0', ROUNDS, { work: () => meshfork(['--help']) }, node, 1.5));
-  figures.push(compare('startup', 'warm sync check --to 1.1.55 vs node -e 0', ROUNDS, { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], env) }, node, 2));
-  figures.push(compare('startup', 'warm sync check --to 1.1.55 --recheck vs node -e 0', ROUNDS, { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55', '--recheck'], env) }, node));
+  figures.push(
+    compare(
+      'startup',
+      'warm sync check --to 1.1.55 vs node -e 0',
+      ROUNDS,
+      { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], env) },
+      node,
+      2,
+    ),
+  );
+  figures.push(
+    compare(
+      'startup',
+      'warm sync check --to 1.1.55 --recheck vs node -e 0',
+      ROUNDS,
+      { work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55', '--recheck'], env) },
+      node,
+    ),
+  );
 
   const unpacked = path.join(tmp, 'unpacked');
   mkdirSync(unpacked);
@@ -61,7 +89,10 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
       'startup',
       'warm apply --to 1.1.55 vs cp -al + git apply',
       ROUNDS,
-      { before: () => rmSync(out, { recursive: true, force: true }), work: () => meshfork(['-C', project, 'apply', '--to', '1.1.55', '--out', out], env) },
+      {
+        before: () => rmSync(out, { recursive: true, force: true }),
+        work: () => meshfork(['-C', project, 'apply', '--to', '1.1.55', '--out', out], env),
+      },
       {
         before: () => rmSync(copy, { recursive: true, force: true }),
         work: () => {
@@ -82,7 +113,10 @@ export async function measure(tmp: string): Promise<BenchFigure[]> {
       'startup',
       'cold sync check --to 1.1.55 vs npm pack + tar -xzf',
       3,
-      { before: () => rmSync(coldCache, { recursive: true, force: true }), work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], { MESHFORK_CACHE: coldCache }) },
+      {
+        before: () => rmSync(coldCache, { recursive: true, force: true }),
+        work: () => meshfork(['-C', project, 'sync', 'check', '--to', '1.1.55'], { MESHFORK_CACHE: coldCache }),
+      },
       {
         before: () => {
           rmSync(packDir, { recursive: true, force: true });

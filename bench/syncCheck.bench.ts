@@ -25,7 +25,10 @@ const EXTRA_RELEASES = 22;
 
 function writeProject(dir: string, upstream: object, series: string): void {
   cpSync(series, path.join(dir, 'patches'), { recursive: true });
-  writeFileSync(path.join(dir, 'meshfork.config.json'), JSON.stringify({ upstream, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' }));
+  writeFileSync(
+    path.join(dir, 'meshfork.config.json'),
+    JSON.stringify({ upstream, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' }),
+  );
 }
 
 function seriesNames(series: string): string[] {
@@ -53,7 +56,10 @@ async function oneRelease(tmp: string): Promise<BenchFigure[]> {
   await syncCheck({ cwd: project, to: '1.1.55', cacheDir: SHARED_CACHE }); // warm the cache
   // --recheck: the engine's work, not the report remembered for unchanged inputs (startup.bench.ts measures that one)
   const inProcess = await samples(20, () => syncCheck({ cwd: project, to: '1.1.55', cacheDir: SHARED_CACHE, recheck: true }));
-  const cliRun = (cache: string) => () => execFileSync(process.execPath, [BIN, '-C', project, 'sync', 'check', '--to', '1.1.55', '--recheck'], { env: { ...process.env, CI: '1', MESHFORK_CACHE: cache } });
+  const cliRun = (cache: string) => () =>
+    execFileSync(process.execPath, [BIN, '-C', project, 'sync', 'check', '--to', '1.1.55', '--recheck'], {
+      env: { ...process.env, CI: '1', MESHFORK_CACHE: cache },
+    });
   const cli = await samples(5, cliRun(SHARED_CACHE));
   const cold = await samples(3, (i) => cliRun(path.join(tmp, `cold-cache-${i}`))());
   const bareNode = await samples(5, () => execFileSync(process.execPath, ['-e', '0']));
@@ -89,9 +95,24 @@ async function marginalRelease(tmp: string): Promise<BenchFigure[]> {
   const extracted = path.join(tmp, 'extracted');
   mkdirSync(extracted);
   execFileSync('tar', ['-xzf', releaseTarball('1.1.55'), '-C', extracted, '--strip-components=1']);
-  const perRelease = median(await samples(5, () => execFileSync('git', ['apply', '--check', ...seriesNames(series).map((n) => path.join(series, n))], { cwd: extracted })));
-  process.stdout.write(`git upstream with ${EXTRA_RELEASES + 1} releases, cache warm: --to 1.1.56 ${one.toFixed(1)} ms; --all ${all.toFixed(1)} ms\n`);
-  return [figure({ benchmark: 'syncCheck', name: `sync check --all: marginal cost per release (${EXTRA_RELEASES + 1} releases) vs git apply --check on an extracted tree`, value: marginal, baseline: perRelease, unit: 'ms', runs: 7 })];
+  const perRelease = median(
+    await samples(5, () =>
+      execFileSync('git', ['apply', '--check', ...seriesNames(series).map((n) => path.join(series, n))], { cwd: extracted }),
+    ),
+  );
+  process.stdout.write(
+    `git upstream with ${EXTRA_RELEASES + 1} releases, cache warm: --to 1.1.56 ${one.toFixed(1)} ms; --all ${all.toFixed(1)} ms\n`,
+  );
+  return [
+    figure({
+      benchmark: 'syncCheck',
+      name: `sync check --all: marginal cost per release (${EXTRA_RELEASES + 1} releases) vs git apply --check on an extracted tree`,
+      value: marginal,
+      baseline: perRelease,
+      unit: 'ms',
+      runs: 7,
+    }),
+  ];
 }
 
 export async function run(): Promise<BenchFigure[]> {

@@ -83,7 +83,11 @@ export function diskFullError(error: unknown): MeshforkError | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
     const details = isMeshforkError(e) ? JSON.stringify(e.details ?? {}) : '';
-    if (code === 'ENOSPC' || code === 'EDQUOT' || /No space left on device|Disk quota exceeded|Out of diskspace/.test(e.message + details)) {
+    if (
+      code === 'ENOSPC' ||
+      code === 'EDQUOT' ||
+      /No space left on device|Disk quota exceeded|Out of diskspace/.test(e.message + details)
+    ) {
       const message = isMeshforkError(error) || !(error instanceof Error) ? String((error as Error).message ?? error) : error.message;
       return new MeshforkError('IO_FAILED', `no space left on device: ${message}`, {
         hint: 'free space on that disk (or set MESHFORK_CACHE to a folder on a larger disk for the download cache), then run the command again',

@@ -14,7 +14,8 @@ function lineBefore(hunks: Hunk[], line: number): number {
     const newAfter = h.newLines === 0 ? h.newStart + 1 : h.newStart + h.newLines;
     const oldAfter = h.oldLines === 0 ? h.oldStart + 1 : h.oldStart + h.oldLines;
     if (line >= newAfter) mapped = line - newAfter + oldAfter;
-    else if (h.newLines > 0 && line >= h.newStart) return h.oldLines === 0 ? oldAfter : h.oldStart + Math.min(line - h.newStart, h.oldLines - 1);
+    else if (h.newLines > 0 && line >= h.newStart)
+      return h.oldLines === 0 ? oldAfter : h.oldStart + Math.min(line - h.newStart, h.oldLines - 1);
     else break;
   }
   return mapped;

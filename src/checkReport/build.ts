@@ -65,8 +65,8 @@ export function hunkBaseLine(patches: Patch[], ref: HunkRef, line: number): numb
 function hunkReport(input: ReleaseInput, patch: string, file: FileOutcome, hunk: HunkOutcome): HunkReport {
   const ref = { patch, path: file.path, index: hunk.index };
   const source = findHunk(input.patches, ref);
-  const culprits = input.culprits && isFailingHunk(hunk) ? input.culprits.get(hunkKey(ref)) ?? null : null;
-  const lackedBaseCommits = input.lackedBaseCommits && isFailingHunk(hunk) ? input.lackedBaseCommits.get(hunkKey(ref)) ?? null : null;
+  const culprits = input.culprits && isFailingHunk(hunk) ? (input.culprits.get(hunkKey(ref)) ?? null) : null;
+  const lackedBaseCommits = input.lackedBaseCommits && isFailingHunk(hunk) ? (input.lackedBaseCommits.get(hunkKey(ref)) ?? null) : null;
   return {
     index: hunk.index,
     status: hunk.status,
@@ -90,17 +90,15 @@ export function buildReleaseReport(input: ReleaseInput): ReleaseReport {
     name: p.name,
     subject: p.subject,
     status: p.status,
-    files: p.files.map(
-      (f): FileReport => ({
-        path: f.path,
-        from: f.from ?? null,
-        kind: f.kind,
-        status: f.status,
-        hunks: f.hunks.map((h) => hunkReport(input, p.name, f, h)),
-        culprits: f.status === 'missing' ? input.culprits?.get(fileKey(p.name, f.path)) ?? null : null,
-        renamedTo: f.status === 'missing' ? input.renamedTo?.get(fileKey(p.name, f.path)) ?? null : null,
-      }),
-    ),
+    files: p.files.map((f): FileReport => ({
+      path: f.path,
+      from: f.from ?? null,
+      kind: f.kind,
+      status: f.status,
+      hunks: f.hunks.map((h) => hunkReport(input, p.name, f, h)),
+      culprits: f.status === 'missing' ? (input.culprits?.get(fileKey(p.name, f.path)) ?? null) : null,
+      renamedTo: f.status === 'missing' ? (input.renamedTo?.get(fileKey(p.name, f.path)) ?? null) : null,
+    })),
   }));
   const status = worstStatus(patches.map((p) => p.status));
   return {
@@ -138,7 +136,10 @@ export function buildCheckReport(input: CheckInput): SyncCheckReport {
   const status = worstStatus(input.releases.map((r) => r.status));
   const target = input.releases.at(-1);
   // The rebase makes its release the base, so it refuses one outside supports: nothing to suggest then.
-  const next = target !== undefined && target.inSupports && input.isNewer(target.version, input.base) ? `meshfork sync rebase --to ${target.version}` : null;
+  const next =
+    target !== undefined && target.inSupports && input.isNewer(target.version, input.base)
+      ? `meshfork sync rebase --to ${target.version}`
+      : null;
   return {
     schemaVersion: SCHEMA_VERSION,
     upstream: input.upstream,

@@ -66,7 +66,8 @@ export class CheckMemo {
     } catch {
       return undefined;
     }
-    if (stored.key !== (await this.keyOf(version, identity)) || typeof stored.release !== 'object' || stored.release === null) return undefined;
+    if (stored.key !== (await this.keyOf(version, identity)) || typeof stored.release !== 'object' || stored.release === null)
+      return undefined;
     return stored.release.version === version && stored.release.identity === identity ? stored.release : undefined;
   }
 
@@ -78,6 +79,8 @@ export class CheckMemo {
     const { version, identity } = release;
     if (identity === null || seriesDigest(this.patchesDir, this.filesDir) !== this.series) return;
     // A memo that cannot be written (a read-only or full cache) only means the next check is a full one.
-    await writeFileAtomic(this.fileOf(identity), JSON.stringify({ key: await this.keyOf(version, identity), release })).catch(() => undefined);
+    await writeFileAtomic(this.fileOf(identity), JSON.stringify({ key: await this.keyOf(version, identity), release })).catch(
+      () => undefined,
+    );
   }
 }

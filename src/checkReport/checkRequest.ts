@@ -24,7 +24,12 @@ export interface CheckRequest {
 }
 
 /** The whole report around the releases' reports (shared by the remembered and the full check). */
-export function checkReport(loaded: LoadedConfig, options: CheckRequest, releases: ReleaseReport[], run: { kind: 'npm' | 'git'; newest: string | null; baseChecked: boolean }): SyncCheckReport {
+export function checkReport(
+  loaded: LoadedConfig,
+  options: CheckRequest,
+  releases: ReleaseReport[],
+  run: { kind: 'npm' | 'git'; newest: string | null; baseChecked: boolean },
+): SyncCheckReport {
   const { config } = loaded;
   // Typed by the zod schema (z.infer); test/integration/fastPaths.test.ts parses real reports with
   // it and compares the bytes. Parsing here too would load zod on every run for no new answer.

@@ -39,7 +39,9 @@ export function hunkPlacement(hunk: HunkReport): string {
     case 'merged':
       return `${base}${hunk.targetLine !== null ? `, merged at line ${hunk.targetLine}` : ''}${offset}, only by a 3-way merge`;
     case 'conflict': {
-      const region = hunk.conflictRange ? `; 3-way merge conflict at lines ${hunk.conflictRange.start}-${hunk.conflictRange.end} of the merged file` : '';
+      const region = hunk.conflictRange
+        ? `; 3-way merge conflict at lines ${hunk.conflictRange.start}-${hunk.conflictRange.end} of the merged file`
+        : '';
       const where = hunk.targetLine !== null ? `fails at line ${hunk.targetLine}` : 'no place found';
       return `base lines ${hunk.baseLine}-${hunk.baseLine + Math.max(hunk.baseLines, 1) - 1}${headerNote(hunk)}, ${where}${region}`;
     }

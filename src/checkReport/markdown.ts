@@ -3,7 +3,21 @@
  * releases were checked, a table per release, and details per failing hunk.
  */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
-import { baseVerdict, commitSummary, dependencyPhrase, differenceWords, fileProblem, hunkLabel, hunkPlacement, offsetSummary, releaseLineLabel, releaseVerdict, upToDateSentence, upstreamLabel, visibleLine } from './describe';
+import {
+  baseVerdict,
+  commitSummary,
+  dependencyPhrase,
+  differenceWords,
+  fileProblem,
+  hunkLabel,
+  hunkPlacement,
+  offsetSummary,
+  releaseLineLabel,
+  releaseVerdict,
+  upToDateSentence,
+  upstreamLabel,
+  visibleLine,
+} from './describe';
 import { needsAttention } from './status';
 
 /** Text inside a table cell: pipes escaped, no line breaks. */
@@ -26,7 +40,8 @@ function fenced(language: string, lines: string[]): string[] {
 }
 
 function summaryLine(report: SyncCheckReport): string {
-  if (report.baseChecked && report.releases[0]) return `**meshfork sync check** (${upstreamLabel(report)}): ${baseVerdict(report, report.releases[0])}.`;
+  if (report.baseChecked && report.releases[0])
+    return `**meshfork sync check** (${upstreamLabel(report)}): ${baseVerdict(report, report.releases[0])}.`;
   if (report.upToDate) return `**meshfork sync check**: ${upToDateSentence(report)}`;
   const verdicts = report.releases.map((r) => `${r.version} **${r.status}**`).join(', ');
   const next = report.next ? ` Next: ${code(report.next)}.` : '';
@@ -76,7 +91,10 @@ function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileRepor
     const diff = hunk.differingLines.flatMap((d) => {
       const words = differenceWords(d);
       const at = releaseLineLabel(d);
-      return [`- ${at}: ${visibleLine(d.expected, d, 'expected')}`, `+ ${at}: ${visibleLine(d.actual, d, 'actual')}${words ? `   (${words})` : ''}`];
+      return [
+        `- ${at}: ${visibleLine(d.expected, d, 'expected')}`,
+        `+ ${at}: ${visibleLine(d.actual, d, 'actual')}${words ? `   (${words})` : ''}`,
+      ];
     });
     out.push(...fenced('diff', diff));
   }
@@ -84,25 +102,44 @@ function hunkDetails(release: ReleaseReport, patch: PatchReport, file: FileRepor
     ...out,
     '',
     ...commitList('Upstream commits that changed these lines:', hunk.culprits),
-    ...commitList(`Base commits that ${release.version} lacks (it does not descend from the base) and that changed these lines, so they differ because ${release.version} never got them:`, hunk.lackedBaseCommits),
+    ...commitList(
+      `Base commits that ${release.version} lacks (it does not descend from the base) and that changed these lines, so they differ because ${release.version} never got them:`,
+      hunk.lackedBaseCommits,
+    ),
   ];
 }
 
 function releaseSection(report: SyncCheckReport, release: ReleaseReport): string[] {
   const out = [`### ${release.version}: ${release.status}`, ''];
-  if (!release.inSupports) out.push(`> ${release.version} is outside supports (${code(report.supports)}); checked with ${code('--ignore-range')}; widen ${code('supports')} before rebasing onto it.`, '');
+  if (!release.inSupports)
+    out.push(
+      `> ${release.version} is outside supports (${code(report.supports)}); checked with ${code('--ignore-range')}; widen ${code('supports')} before rebasing onto it.`,
+      '',
+    );
   const verdict = releaseVerdict(release);
   out.push(`${verdict.charAt(0).toUpperCase()}${verdict.slice(1)}.`, '', ...releaseTable(release), '');
   for (const patch of release.patches.filter((p) => needsAttention(p.status))) {
     for (const file of patch.files) {
       const problem = fileProblem(file, release.version);
-      if (problem) out.push(`#### ${code(patch.name)}: ${cell(problem)}`, '', ...commitList(file.status === 'missing' ? 'Upstream commits that removed it:' : 'Upstream commits that touched it:', file.culprits));
-      for (const hunk of file.hunks.filter((h) => (h.status !== 'exact' && h.status !== 'offset') || h.dependsOn.length > 0)) out.push(...hunkDetails(release, patch, file, hunk));
+      if (problem)
+        out.push(
+          `#### ${code(patch.name)}: ${cell(problem)}`,
+          '',
+          ...commitList(
+            file.status === 'missing' ? 'Upstream commits that removed it:' : 'Upstream commits that touched it:',
+            file.culprits,
+          ),
+        );
+      for (const hunk of file.hunks.filter((h) => (h.status !== 'exact' && h.status !== 'offset') || h.dependsOn.length > 0))
+        out.push(...hunkDetails(release, patch, file, hunk));
     }
   }
   const security = release.securityCommits ?? [];
   if (security.length > 0) {
-    out.push(`**Security:** ${security.length} upstream commit(s) between ${report.base} and ${release.version} mention security, CVE or vulnerability:`, '');
+    out.push(
+      `**Security:** ${security.length} upstream commit(s) between ${report.base} and ${release.version} mention security, CVE or vulnerability:`,
+      '',
+    );
     out.push(...security.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`), '');
   }
   return out;

@@ -51,7 +51,8 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
   for (const file of patch.files) {
     const problem = fileProblem(file, version);
     if (problem) out.push(`      ${problem}`);
-    for (const commit of file.culprits ?? []) out.push(`        ${file.status === 'missing' ? 'removed by' : 'changed by'} ${shortCommit(commit)}`);
+    for (const commit of file.culprits ?? [])
+      out.push(`        ${file.status === 'missing' ? 'removed by' : 'changed by'} ${shortCommit(commit)}`);
     for (const hunk of file.hunks) {
       const dependency = dependencyPhrase(hunk);
       if ((hunk.status === 'exact' || hunk.status === 'offset') && !dependency) continue;
@@ -62,7 +63,9 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
         const words = differenceWords(d);
         const at = `line ${releaseLineLabel(d)} `;
         out.push(`        ${at}expected: ${visibleLine(d.expected, d, 'expected')}`);
-        out.push(`        ${' '.repeat(at.length)}upstream: ${visibleLine(d.actual, d, 'actual')}${words ? style.yellow(`   (${words})`) : ''}`);
+        out.push(
+          `        ${' '.repeat(at.length)}upstream: ${visibleLine(d.actual, d, 'actual')}${words ? style.yellow(`   (${words})`) : ''}`,
+        );
       }
       for (const commit of hunk.culprits ?? []) out.push(`        changed by ${shortCommit(commit)}`);
       for (const commit of hunk.lackedBaseCommits ?? []) out.push(`        lacks base commit ${shortCommit(commit)}`);
@@ -75,7 +78,9 @@ function patchDetails(style: TextStyle, patch: PatchReport, version: string): st
 function securityLines(style: TextStyle, release: ReleaseReport, base: string): string[] {
   const commits = release.securityCommits ?? [];
   if (commits.length === 0) return [];
-  const head = style.yellow(`  security: ${commits.length} commit(s) between ${base} and ${release.version} mention security, CVE or vulnerability`);
+  const head = style.yellow(
+    `  security: ${commits.length} commit(s) between ${base} and ${release.version} mention security, CVE or vulnerability`,
+  );
   return [head, ...commits.map((c) => `    ${shortCommit(c)}`)];
 }
 
@@ -85,7 +90,12 @@ function nextLine(report: SyncCheckReport): string[] {
 
 function renderOneRelease(report: SyncCheckReport, release: ReleaseReport, style: TextStyle): string[] {
   const out = [style.bold(`meshfork sync check: ${report.base} -> ${release.version}`) + style.dim(` (${upstreamLabel(report)})`)];
-  if (!release.inSupports) out.push(style.yellow(`  ${release.version} is outside supports (${report.supports}); checked because of --ignore-range (widen "supports" before rebasing onto it)`));
+  if (!release.inSupports)
+    out.push(
+      style.yellow(
+        `  ${release.version} is outside supports (${report.supports}); checked because of --ignore-range (widen "supports" before rebasing onto it)`,
+      ),
+    );
   for (const patch of release.patches) {
     out.push(patchLine(style, patch));
     if (needsAttention(patch.status)) out.push(...patchDetails(style, patch, release.version));
@@ -115,7 +125,8 @@ function renderMatrix(report: SyncCheckReport, style: TextStyle): string[] {
     out.push(...security);
   }
   out.push('');
-  for (const release of report.releases) out.push(`${paintStatus(style, release.status, 0)}: ${release.version}: ${releaseVerdict(release)}`);
+  for (const release of report.releases)
+    out.push(`${paintStatus(style, release.status, 0)}: ${release.version}: ${releaseVerdict(release)}`);
   return out;
 }
 
@@ -123,7 +134,10 @@ function renderMatrix(report: SyncCheckReport, style: TextStyle): string[] {
 function renderBaseCheck(report: SyncCheckReport, release: ReleaseReport, style: TextStyle): string[] {
   const verdict = `${baseVerdict(report, release)}.`;
   if (!needsAttention(release.status)) return [verdict];
-  const out = [style.bold(`meshfork sync check: the base ${report.base} (no newer release in ${report.supports})`) + style.dim(` (${upstreamLabel(report)})`)];
+  const out = [
+    style.bold(`meshfork sync check: the base ${report.base} (no newer release in ${report.supports})`) +
+      style.dim(` (${upstreamLabel(report)})`),
+  ];
   for (const patch of release.patches) {
     out.push(patchLine(style, patch));
     if (needsAttention(patch.status)) out.push(...patchDetails(style, patch, release.version));

@@ -96,7 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     const outcome = await runner(globals);
     if (globals.json) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
     else if (globals.quiet && outcome.quietText !== undefined) process.stdout.write(`${outcome.quietText}\n`);
-    else if (outcome.text && !(globals.quiet && outcome.exitCode === ExitCode.ok)) process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+    else if (outcome.text && !(globals.quiet && outcome.exitCode === ExitCode.ok))
+      process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
     return outcome.exitCode;
   } catch (error) {
     return reportError(usageError(error, failedCommand ?? program), globals ?? resolveGlobals(program.opts<RawGlobals>(), process.env));
@@ -108,7 +109,10 @@ function usageError(error: unknown, cmd: Command): unknown {
   // --help and --version arrive as CommanderError with exit code 0: not an error.
   if (!(error instanceof CommanderError) || error.exitCode === 0) return error;
   // A command group run without its subcommand has printed its help already (on stderr).
-  const message = error.code === 'commander.help' ? `\`${commandPath(cmd)}\` needs a command (listed above)` : error.message.replace(/^error: /, '').replace(/\n\(Did you mean .*\)$/s, '');
+  const message =
+    error.code === 'commander.help'
+      ? `\`${commandPath(cmd)}\` needs a command (listed above)`
+      : error.message.replace(/^error: /, '').replace(/\n\(Did you mean .*\)$/s, '');
   const suggestion = /\(Did you mean (.*)\?\)/.exec(error.message)?.[1];
   const help = `run \`${commandPath(cmd)} --help\` for the options`;
   return new MeshforkError('USAGE', message, { hint: suggestion ? `Did you mean ${suggestion}? Or ${help}` : help });
@@ -128,7 +132,7 @@ function reportError(thrown: unknown, globals: GlobalOptions): number {
     if (globals.verbose && error.cause) process.stderr.write(`cause: ${String(error.cause)}\n`);
     return error.exitCode;
   }
-  const stack = error instanceof Error ? error.stack ?? error.message : String(error);
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`${style.red('internal error')}: this is a bug in meshfork; please report it with the output below.\n${stack}\n`);
   return ExitCode.bug;
 }

@@ -28,7 +28,9 @@ export function terminalProgress(stream: NodeJS.WriteStream, enabled: boolean): 
       lastDraw = now;
       const seconds = Math.max((now - started) / 1000, 0.001);
       const percent = total ? ` ${Math.floor((done / total) * 100)}%` : '';
-      stream.write(`\r\u001b[K${label} ${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}${percent} ${formatBytes(done / seconds)}/s`);
+      stream.write(
+        `\r\u001b[K${label} ${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}${percent} ${formatBytes(done / seconds)}/s`,
+      );
     },
     finish() {
       stream.write('\r\u001b[K');

@@ -124,7 +124,15 @@ export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> 
     const threeWayBase = options.threeWay ? upstream.reader(loaded.config.base) : undefined;
     const outcome = await applySeries(appliedPatches(series), tree, { fuzz: options.fuzz ?? 0, threeWayBase });
     const source = loaded.config.upstream.source === 'npm' ? `npm ${loaded.config.upstream.package}` : `git ${loaded.config.upstream.url}`;
-    const base = { version, base: loaded.config.base, upstream: source, out, status: outcome.status, exitCode: exitCodeFor(outcome.status), patches: outcome.patches };
+    const base = {
+      version,
+      base: loaded.config.base,
+      upstream: source,
+      out,
+      status: outcome.status,
+      exitCode: exitCodeFor(outcome.status),
+      patches: outcome.patches,
+    };
     if (outcome.status === 'conflict') return { ...base, written: false, changedFiles: [] };
     tracePhase('apply:write');
     const changedFiles = writeChanges(build, tree);

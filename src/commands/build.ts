@@ -69,20 +69,35 @@ export async function build(options: BuildCommandOptions): Promise<BuildResult> 
   const loaded = await loadConfig(options.cwd, options.configFile);
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const docker = dockerBinary(loaded.config.image.docker, env);
-  const contextDir = options.contextOnly !== undefined ? path.resolve(options.cwd, options.contextOnly) : stableContextDir(cacheDir, loaded.root);
+  const contextDir =
+    options.contextOnly !== undefined ? path.resolve(options.cwd, options.contextOnly) : stableContextDir(cacheDir, loaded.root);
   if (options.contextOnly !== undefined) {
     const inside = (dir: string) => dir === contextDir || dir.startsWith(contextDir + path.sep);
     if (inside(loaded.root) || inside(path.resolve(options.cwd))) {
-      throw new MeshforkError('USAGE', `--context-only ${contextDir} holds the project (or the current folder); the context replaces the whole folder`, { hint: 'choose a folder of its own, e.g. --context-only build/image' });
+      throw new MeshforkError(
+        'USAGE',
+        `--context-only ${contextDir} holds the project (or the current folder); the context replaces the whole folder`,
+        { hint: 'choose a folder of its own, e.g. --context-only build/image' },
+      );
     }
-    if (existsSync(contextDir) && !options.force) throw new MeshforkError('OUTPUT_EXISTS', `${contextDir} already exists`, { hint: 'pass --force to replace it, or choose another --context-only folder' });
-    if (options.push) throw new MeshforkError('USAGE', '--push and --context-only exclude each other: nothing is built to push', { hint: 'leave out one of them' });
+    if (existsSync(contextDir) && !options.force)
+      throw new MeshforkError('OUTPUT_EXISTS', `${contextDir} already exists`, {
+        hint: 'pass --force to replace it, or choose another --context-only folder',
+      });
+    if (options.push)
+      throw new MeshforkError('USAGE', '--push and --context-only exclude each other: nothing is built to push', {
+        hint: 'leave out one of them',
+      });
   }
   const pushDefault = options.push === true && (options.tags ?? []).length === 0;
   if (pushDefault && !namesRegistry(loaded.config.image.repository)) {
-    throw new MeshforkError('USAGE', `--push without --tag would push ${loaded.config.image.repository}, which names no registry (Docker Hub is never pushed to implicitly)`, {
-      hint: 'name the image: meshfork build --push --tag ghcr.io/OWNER/meshcentral:1.1.55-jwt.1 (or set image.repository to registry/name)',
-    });
+    throw new MeshforkError(
+      'USAGE',
+      `--push without --tag would push ${loaded.config.image.repository}, which names no registry (Docker Hub is never pushed to implicitly)`,
+      {
+        hint: 'name the image: meshfork build --push --tag ghcr.io/OWNER/meshcentral:1.1.55-jwt.1 (or set image.repository to registry/name)',
+      },
+    );
   }
   const work = async (): Promise<BuildResult> => {
     const prepared = await prepareBuild({
@@ -113,7 +128,14 @@ export async function build(options: BuildCommandOptions): Promise<BuildResult> 
     if (options.contextOnly !== undefined) return { ...base, built: false, imageId: null, steps: null, digest: null, pushed: [] };
     const pushTags = !options.push ? [] : pushDefault ? [prepared.tags[0]] : [...new Set(options.tags)];
     const image = await runBuild(prepared, { pushTags, onLine: options.onOutput });
-    return { ...base, built: true, imageId: image.imageId, steps: image.steps, digest: image.pushed[0]?.digest ?? null, pushed: image.pushed };
+    return {
+      ...base,
+      built: true,
+      imageId: image.imageId,
+      steps: image.steps,
+      digest: image.pushed[0]?.digest ?? null,
+      pushed: image.pushed,
+    };
   };
   // One build at a time per stable context folder; --context-only folders are the caller's own.
   return options.contextOnly !== undefined ? work() : withProcessLock(contextDir, work);

@@ -63,10 +63,14 @@ export async function edit(options: EditOptions): Promise<EditResult> {
       });
     }
     if (existing && !options.force && seriesDrifted(existing.meta, layout.patchesDir, loaded.filesDir)) {
-      throw new MeshforkError('STATE_INVALID', `${path.relative(loaded.root, layout.patchesDir) || '.'}/ changed since the workspace ${layout.workDir} last matched it (a git checkout or pull?): the workspace holds a series patches/ does not`, {
-        hint: 'run `meshfork export` to write the workspace\'s series back to patches/, or `meshfork edit --force` to rebuild the workspace from patches/ as it is',
-        details: { head: existing.head },
-      });
+      throw new MeshforkError(
+        'STATE_INVALID',
+        `${path.relative(loaded.root, layout.patchesDir) || '.'}/ changed since the workspace ${layout.workDir} last matched it (a git checkout or pull?): the workspace holds a series patches/ does not`,
+        {
+          hint: "run `meshfork export` to write the workspace's series back to patches/, or `meshfork edit --force` to rebuild the workspace from patches/ as it is",
+          details: { head: existing.head },
+        },
+      );
     }
     const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
     try {
@@ -80,7 +84,10 @@ export async function edit(options: EditOptions): Promise<EditResult> {
     }
 
     // the files folder, when there is one, is the first commit and no patch
-    const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD'])).split('\n').filter(Boolean).slice(series.files ? 1 : 0);
+    const ids = (await wsGitText(layout.workDir, ['rev-list', '--reverse', 'upstream..HEAD']))
+      .split('\n')
+      .filter(Boolean)
+      .slice(series.files ? 1 : 0);
     return {
       workDir: layout.workDir,
       version,

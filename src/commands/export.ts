@@ -47,30 +47,53 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
     await recoverPatchesSwap(layout.patchesDir);
     await assertNoRebase(layout.rebaseFile, 'exporting');
     const status = await workspaceStatus(layout.workDir);
-    if (!status) throw new MeshforkError('STATE_INVALID', `there is no workspace at ${layout.workDir}`, { hint: 'create it with `meshfork edit`' });
+    if (!status)
+      throw new MeshforkError('STATE_INVALID', `there is no workspace at ${layout.workDir}`, { hint: 'create it with `meshfork edit`' });
     if (status.gitOperation) {
       throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, {
         hint: `finish it (git -C ${layout.workDir} ${status.gitOperation} --continue) or abort it, then export`,
       });
     }
     if (status.dirty.length > 0) {
-      throw new MeshforkError('STATE_INVALID', `the workspace has uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}${status.dirty.length > 5 ? ', ...' : ''}`, {
-        hint: `commit them (git -C ${layout.workDir} commit -a, or --amend), or discard them, then export; export writes commits only`,
-        details: { dirty: status.dirty },
-      });
+      throw new MeshforkError(
+        'STATE_INVALID',
+        `the workspace has uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}${status.dirty.length > 5 ? ', ...' : ''}`,
+        {
+          hint: `commit them (git -C ${layout.workDir} commit -a, or --amend), or discard them, then export; export writes commits only`,
+          details: { dirty: status.dirty },
+        },
+      );
     }
     if (status.meta.version !== loaded.config.base) {
-      throw new MeshforkError('STATE_INVALID', `the workspace is on upstream ${status.meta.version} but the config's base is ${loaded.config.base}`, {
-        hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
-      });
+      throw new MeshforkError(
+        'STATE_INVALID',
+        `the workspace is on upstream ${status.meta.version} but the config's base is ${loaded.config.base}`,
+        {
+          hint: `move the series with \`meshfork sync rebase --to ${status.meta.version}\`, or recreate the workspace at the base with \`meshfork edit --force\``,
+        },
+      );
     }
     // Unchanged since the last export (same HEAD, code, release and patches/ bytes): the same answer, nothing read back.
     const code = codeStamp();
     const record = readExportRecord(layout.workDir);
-    if (record && record.head === status.head && record.version === status.meta.version && record.code === code && seriesDigest(layout.patchesDir, loaded.filesDir) === record.series) {
+    if (
+      record &&
+      record.head === status.head &&
+      record.version === status.meta.version &&
+      record.code === code &&
+      seriesDigest(layout.patchesDir, loaded.filesDir) === record.series
+    ) {
       tracePhase('export:unchanged');
       const names = record.patches.map((p) => p.name);
-      return { patchesDir: layout.patchesDir, version: record.version, patches: record.patches, written: [], removed: [], unchanged: names, seriesChanged: false };
+      return {
+        patchesDir: layout.patchesDir,
+        version: record.version,
+        patches: record.patches,
+        written: [],
+        removed: [],
+        unchanged: names,
+        seriesChanged: false,
+      };
     }
     // Loaded only now: an export answered from its record never parses a patch or renders one.
     const [{ loadSeries }, { exportWorkspace }] = await Promise.all([import('../series/load'), import('../workspace/exportWorkspace')]);
@@ -85,7 +108,8 @@ export async function exportCommand(options: ExportOptions): Promise<ExportResul
     });
     const patches = result.plan.patches.map((p) => ({ name: p.name, subject: p.commit.message.subject, commit: p.commit.id }));
     const exported = seriesDigest(layout.patchesDir, loaded.filesDir);
-    if (exported !== undefined) await writeExportRecord(layout.workDir, { head: status.head, version: status.meta.version, code, series: exported, patches });
+    if (exported !== undefined)
+      await writeExportRecord(layout.workDir, { head: status.head, version: status.meta.version, code, series: exported, patches });
     return {
       patchesDir: layout.patchesDir,
       version: status.meta.version,

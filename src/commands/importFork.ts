@@ -10,7 +10,18 @@ import semver from 'semver';
 import { filesFolder, loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { appendPatches } from '../import/appendPatches';
-import { authorDates, baseCommit, cloneFork, forkVersion, linearize, pathsIn, treeOfFolder, withoutPaths, type Linearized, type SquashBy } from '../import/forkHistory';
+import {
+  authorDates,
+  baseCommit,
+  cloneFork,
+  forkVersion,
+  linearize,
+  pathsIn,
+  treeOfFolder,
+  withoutPaths,
+  type Linearized,
+  type SquashBy,
+} from '../import/forkHistory';
 import { headerGaps, type HeaderGap } from '../import/headerGaps';
 import { forkFiles } from '../import/forkFiles';
 import { proveSeries } from '../import/proveFork';
@@ -69,7 +80,11 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       throw error;
     });
     if (existing && existing.entries.length > 0) {
-      throw new MeshforkError('USAGE', `${loaded.patchesDir} already holds ${existing.entries.length} patch(es); import fork writes a whole new series`, { hint: 'run it in a project whose patches/series is empty, or use `meshfork import mbox` to add patches' });
+      throw new MeshforkError(
+        'USAGE',
+        `${loaded.patchesDir} already holds ${existing.entries.length} patch(es); import fork writes a whole new series`,
+        { hint: 'run it in a project whose patches/series is empty, or use `meshfork import mbox` to add patches' },
+      );
     }
     const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-import-'));
     const upstream = await openUpstream(loaded, { cacheDir: options.cacheDir });
@@ -79,7 +94,11 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       const commit = await cloneFork(from, options.ref, clone);
       const version = options.onto ?? (await forkVersion(clone, commit));
       if (version === undefined || semver.valid(version) === null) {
-        throw new MeshforkError('USAGE', `cannot tell which upstream release the fork is based on (package.json version: ${version ?? 'none'})`, { hint: 'pass --onto VERSION, e.g. --onto 1.1.55' });
+        throw new MeshforkError(
+          'USAGE',
+          `cannot tell which upstream release the fork is based on (package.json version: ${version ?? 'none'})`,
+          { hint: 'pass --onto VERSION, e.g. --onto 1.1.55' },
+        );
       }
       assertInRange(loaded.config, version);
       const releaseDir = path.join(scratch, 'release');
@@ -129,7 +148,10 @@ export async function importFork(options: ImportForkOptions): Promise<ImportFork
       if (folder) await writeNewFiles(folder.dir, newFiles);
       tracePhase('import:series');
       await fs.mkdir(loaded.patchesDir, { recursive: true });
-      await appendPatches(loaded.patchesDir, plan.patches.map((p) => ({ name: p.name, text: p.text })));
+      await appendPatches(
+        loaded.patchesDir,
+        plan.patches.map((p) => ({ name: p.name, text: p.text })),
+      );
       return { ...result, proved: true, baseChanged };
     } finally {
       upstream.close();

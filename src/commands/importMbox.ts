@@ -35,7 +35,8 @@ export interface ImportResult {
 }
 
 export async function importMbox(options: ImportMboxOptions): Promise<ImportResult> {
-  if (options.files.length === 0) throw new MeshforkError('USAGE', 'import mbox needs at least one FILE', { hint: 'meshfork import mbox 1234.patch' });
+  if (options.files.length === 0)
+    throw new MeshforkError('USAGE', 'import mbox needs at least one FILE', { hint: 'meshfork import mbox 1234.patch' });
   const loaded = await loadConfig(options.cwd, options.configFile);
   const layout = projectLayout(loaded);
   return withProjectLock(layout, async () => {
@@ -45,9 +46,12 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
     const added: ImportedPatch[] = [];
     for (const file of options.files) {
       const full = path.resolve(options.cwd, file);
-      const text = await fs.readFile(full).then((b) => b.toString('latin1'), (error: NodeJS.ErrnoException) => {
-        throw new MeshforkError('USAGE', `${full}: cannot read: ${error.code ?? error.message}`, { hint: 'pass mbox files that exist' });
-      });
+      const text = await fs.readFile(full).then(
+        (b) => b.toString('latin1'),
+        (error: NodeJS.ErrnoException) => {
+          throw new MeshforkError('USAGE', `${full}: cannot read: ${error.code ?? error.message}`, { hint: 'pass mbox files that exist' });
+        },
+      );
       splitMbox(full, text).forEach((message, k) => {
         const { patch, text: normalized } = normalizeMessage(`${full} (message ${k + 1})`, message, loaded.config.base);
         const name = freeName(patchFileName(patch.header.subject), taken);
@@ -56,6 +60,11 @@ export async function importMbox(options: ImportMboxOptions): Promise<ImportResu
       });
     }
     await addToSeries(loaded, series, added, options.before, options.cacheDir);
-    return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })), toComplete: headerGaps(added.map((a) => a.patch)) };
+    return {
+      patchesDir: loaded.patchesDir,
+      base: loaded.config.base,
+      added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })),
+      toComplete: headerGaps(added.map((a) => a.patch)),
+    };
   });
 }

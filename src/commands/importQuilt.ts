@@ -36,6 +36,10 @@ export async function importQuilt(options: ImportQuiltOptions): Promise<ImportRe
       return { name, text: q.text, options: optionText(q.options), patch: { ...q.patch, name }, source: q.name };
     });
     await addToSeries(loaded, series, added, options.before, options.cacheDir);
-    return { patchesDir: loaded.patchesDir, base: loaded.config.base, added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })) };
+    return {
+      patchesDir: loaded.patchesDir,
+      base: loaded.config.base,
+      added: added.map((a) => ({ name: a.name, subject: a.patch.header.subject, source: a.source })),
+    };
   });
 }

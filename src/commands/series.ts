@@ -39,7 +39,12 @@ export async function seriesCommand(options: SeriesOptions): Promise<SeriesSumma
       subject: p.header.subject,
       upstreamStatus: upstreamStatus(p.header),
       meshforkBase: p.header.trailers.find((t) => t.key.toLowerCase() === 'meshfork-base')?.value,
-      files: p.operations.map((op) => ({ kind: op.kind, path: operationTargetPath(op), ...(op.kind === 'rename' || op.kind === 'copy' ? { from: op.from } : {}), hunks: op.hunks.length })),
+      files: p.operations.map((op) => ({
+        kind: op.kind,
+        path: operationTargetPath(op),
+        ...(op.kind === 'rename' || op.kind === 'copy' ? { from: op.from } : {}),
+        hunks: op.hunks.length,
+      })),
     })),
   };
 }

@@ -25,11 +25,15 @@ export interface SyncCheckOptions extends CheckRequest {
 
 function validateOptions(options: SyncCheckOptions): void {
   if (options.to !== undefined && options.all) {
-    throw new MeshforkError('USAGE', '--to and --all cannot be used together', { hint: 'use --to VERSION for one release, or --all for every newer release in supports' });
+    throw new MeshforkError('USAGE', '--to and --all cannot be used together', {
+      hint: 'use --to VERSION for one release, or --all for every newer release in supports',
+    });
   }
   const fuzz = options.fuzz ?? 0;
   if (!Number.isInteger(fuzz) || fuzz < 0) {
-    throw new MeshforkError('USAGE', `--fuzz: expected a whole number >= 0, got ${String(options.fuzz)}`, { hint: 'omit --fuzz for strict checking, or pass e.g. --fuzz 2' });
+    throw new MeshforkError('USAGE', `--fuzz: expected a whole number >= 0, got ${String(options.fuzz)}`, {
+      hint: 'omit --fuzz for strict checking, or pass e.g. --fuzz 2',
+    });
   }
 }
 

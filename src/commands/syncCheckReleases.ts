@@ -26,7 +26,12 @@ const RELEASES_AT_ONCE = 2;
  * The releases to check. With nothing in supports newer than the base, the default and --all check
  * the base itself: a series that no longer applies to its own base must not pass as "up to date".
  */
-async function chooseTargets(options: CheckRequest, loaded: LoadedConfig, upstream: Upstream, inSupports: Release[]): Promise<{ targets: Release[]; baseChecked: boolean }> {
+async function chooseTargets(
+  options: CheckRequest,
+  loaded: LoadedConfig,
+  upstream: Upstream,
+  inSupports: Release[],
+): Promise<{ targets: Release[]; baseChecked: boolean }> {
   const { base } = loaded.config;
   if (options.to !== undefined) {
     await assertReleaseInRange(upstream, loaded.config, options.to, options.ignoreRange);
@@ -73,10 +78,16 @@ async function findCulprits(history: History, patches: Patch[], outcome: SeriesO
         const start = hunkBaseLine(patches, ref, oldStart);
         const end = Math.max(hunkBaseLine(patches, ref, oldStart + Math.max(source.oldLines, 1) - 1), start);
         // The base checked against itself has no history in between (and git log -L refuses an empty range).
-        const commits = targetCommit === history.baseCommit ? [] : await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
+        const commits =
+          targetCommit === history.baseCommit
+            ? []
+            : await culpritCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end });
         found.commits.set(hunkKey(ref), commits);
         descends ??= targetCommit === history.baseCommit || (await descendsFrom(history.mirrorDir, history.baseCommit, targetCommit));
-        found.lacked.set(hunkKey(ref), descends ? [] : await lackedBaseCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end }));
+        found.lacked.set(
+          hunkKey(ref),
+          descends ? [] : await lackedBaseCommits(history.mirrorDir, history.baseCommit, targetCommit, sourcePath, { start, end }),
+        );
       }
     }
   }
@@ -105,7 +116,11 @@ async function gatherHistory(upstream: Upstream, base: string, targets: Release[
   if (!upstream.git || targets.length === 0) return undefined;
   const baseCommit = await upstream.git.commitOf(base);
   // A git release's identity is its commit.
-  const security = await securityCommitsByTarget(upstream.git.mirrorDir, baseCommit, targets.map((t) => t.identity));
+  const security = await securityCommitsByTarget(
+    upstream.git.mirrorDir,
+    baseCommit,
+    targets.map((t) => t.identity),
+  );
   return { mirrorDir: upstream.git.mirrorDir, baseCommit, security };
 }
 
@@ -135,7 +150,7 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
     culprits: culprits?.commits,
     lackedBaseCommits: culprits?.lacked,
     renamedTo: culprits?.renamedTo,
-    securityCommits: history ? history.security.get(release.identity) ?? [] : null,
+    securityCommits: history ? (history.security.get(release.identity) ?? []) : null,
   });
 }
 
@@ -144,7 +159,12 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
  * With --to the release list is not fetched (no registry round trip), so `newest` is null.
  * A release whose report `memo` remembers for these exact inputs is not checked again.
  */
-export async function checkReleases(options: CheckRequest, loaded: LoadedConfig, cacheDir: string, memo: CheckMemo | undefined): Promise<SyncCheckReport> {
+export async function checkReleases(
+  options: CheckRequest,
+  loaded: LoadedConfig,
+  cacheDir: string,
+  memo: CheckMemo | undefined,
+): Promise<SyncCheckReport> {
   const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir });
   try {

@@ -42,24 +42,30 @@ export async function syncRebase(input: SyncRebaseOptions): Promise<RebaseReport
     } finally {
       upstream.close();
     }
-    throw new MeshforkError('VERSION_OUT_OF_RANGE', `${options.to} is outside the supported range "${loaded.config.supports}" (${loaded.file}: supports), so it cannot become the base`, {
-      hint: 'widen "supports" in the config first (and commit that), then run the rebase again',
-      details: { version: options.to, supports: loaded.config.supports },
-    });
+    throw new MeshforkError(
+      'VERSION_OUT_OF_RANGE',
+      `${options.to} is outside the supported range "${loaded.config.supports}" (${loaded.file}: supports), so it cannot become the base`,
+      {
+        hint: 'widen "supports" in the config first (and commit that), then run the rebase again',
+        details: { version: options.to, supports: loaded.config.supports },
+      },
+    );
   }
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });
   const layout = projectLayout(loaded);
   try {
-    return await withProjectLock(layout, () => startRebase(layout, upstream, {
-      from: loaded.config.base,
-      to: options.to,
-      force: options.force,
-      finish: {
-        commit: Boolean(options.commit),
-        branch: options.branch,
-        summary: options.summary === undefined ? undefined : path.resolve(options.cwd, options.summary),
-      },
-    }));
+    return await withProjectLock(layout, () =>
+      startRebase(layout, upstream, {
+        from: loaded.config.base,
+        to: options.to,
+        force: options.force,
+        finish: {
+          commit: Boolean(options.commit),
+          branch: options.branch,
+          summary: options.summary === undefined ? undefined : path.resolve(options.cwd, options.summary),
+        },
+      }),
+    );
   } finally {
     upstream.close();
   }

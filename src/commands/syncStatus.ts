@@ -61,7 +61,15 @@ export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatus
     };
   }
   if (ws) {
-    result.workspace = { dir: layout.workDir, version: ws.meta.version, commits: await countCommits(layout.workDir, ws.meta), unexported: ws.unexported, drifted: seriesDrifted(ws.meta, layout.patchesDir, loaded.filesDir), dirty: ws.dirty, gitOperation: ws.gitOperation };
+    result.workspace = {
+      dir: layout.workDir,
+      version: ws.meta.version,
+      commits: await countCommits(layout.workDir, ws.meta),
+      unexported: ws.unexported,
+      drifted: seriesDrifted(ws.meta, layout.patchesDir, loaded.filesDir),
+      dirty: ws.dirty,
+      gitOperation: ws.gitOperation,
+    };
   }
   return result;
 }

@@ -70,13 +70,23 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Lo
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new MeshforkError('CONFIG_INVALID', `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`, {
-      hint: 'fix the JSON syntax',
-    });
+    throw new MeshforkError(
+      'CONFIG_INVALID',
+      `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`,
+      {
+        hint: 'fix the JSON syntax',
+      },
+    );
   }
   const config = parseConfig(file, raw);
   const root = path.dirname(file);
-  return { config, file, root, patchesDir: path.resolve(root, config.patches), ...(config.files !== undefined ? { filesDir: path.resolve(root, config.files) } : {}) };
+  return {
+    config,
+    file,
+    root,
+    patchesDir: path.resolve(root, config.patches),
+    ...(config.files !== undefined ? { filesDir: path.resolve(root, config.files) } : {}),
+  };
 }
 
 /** The files folder as loadSeries takes it: the absolute folder, and its name as reports show it ("files/"); undefined when not configured. */

@@ -10,7 +10,8 @@ import * as semver from '../util/semver';
 type Plain = Record<string, unknown>;
 
 function plainObject(value: unknown, keys: readonly string[]): value is Plain {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype)
+    return false;
   return Object.keys(value).every((k) => keys.includes(k));
 }
 
@@ -19,8 +20,15 @@ function text(value: unknown, minLength = 0): value is string {
 }
 
 function upstreamOf(raw: unknown): Config['upstream'] | undefined {
-  if (plainObject(raw, ['source', 'package']) && raw.source === 'npm' && text(raw.package, 1)) return { source: 'npm', package: raw.package };
-  if (!plainObject(raw, ['source', 'url', 'tagPattern']) || raw.source !== 'git' || !text(raw.url) || !/^(https:\/\/|file:\/\/|ssh:\/\/|git@)/.test(raw.url)) return undefined;
+  if (plainObject(raw, ['source', 'package']) && raw.source === 'npm' && text(raw.package, 1))
+    return { source: 'npm', package: raw.package };
+  if (
+    !plainObject(raw, ['source', 'url', 'tagPattern']) ||
+    raw.source !== 'git' ||
+    !text(raw.url) ||
+    !/^(https:\/\/|file:\/\/|ssh:\/\/|git@)/.test(raw.url)
+  )
+    return undefined;
   if (raw.tagPattern !== undefined && !text(raw.tagPattern)) return undefined;
   return { source: 'git', url: raw.url, tagPattern: raw.tagPattern ?? 'v*' };
 }
@@ -30,7 +38,12 @@ const IMAGE_KEYS = ['repository', 'tag', 'nodeVersion', 'baseImage', 'docker', '
 function imageOf(raw: unknown): Config['image'] | undefined {
   const given = raw === undefined ? {} : raw;
   if (!plainObject(given, IMAGE_KEYS)) return undefined;
-  const defaults: Plain = { repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' };
+  const defaults: Plain = {
+    repository: 'meshfork/meshcentral',
+    tag: '{version}-{series}',
+    nodeVersion: '20',
+    lockFile: 'image/package-lock.json',
+  };
   // Same key order as zod's output: the schema's order, optional keys only when given.
   const image: Plain = {};
   for (const key of IMAGE_KEYS) {
@@ -56,7 +69,24 @@ export function quickParseConfig(raw: unknown): Config | undefined {
   const upstream = upstreamOf(raw.upstream);
   const image = imageOf(raw.image);
   const policy = policyOf(raw.policy);
-  if (!upstream || !image || !policy || ($schema !== undefined && !text($schema)) || !text(patches, 1) || (files !== undefined && !text(files, 1))) return undefined;
+  if (
+    !upstream ||
+    !image ||
+    !policy ||
+    ($schema !== undefined && !text($schema)) ||
+    !text(patches, 1) ||
+    (files !== undefined && !text(files, 1))
+  )
+    return undefined;
   if (!text(base) || semver.valid(base) === null || !text(supports) || !semver.isRange(supports)) return undefined;
-  return { ...($schema !== undefined ? { $schema } : {}), upstream, base, supports, patches, ...(files !== undefined ? { files } : {}), image, policy };
+  return {
+    ...($schema !== undefined ? { $schema } : {}),
+    upstream,
+    base,
+    supports,
+    patches,
+    ...(files !== undefined ? { files } : {}),
+    image,
+    policy,
+  };
 }

@@ -31,7 +31,11 @@ const image = z
       .describe('image tag; {version} is replaced by the upstream version, {series} by the first 12 hex digits of the series hash'),
     nodeVersion: z.string().min(1).default('20').describe('major Node.js version of the default base image'),
     baseImage: z.string().min(1).optional().describe('base image (default node:{nodeVersion}-bookworm-slim); needs node and useradd'),
-    docker: z.string().min(1).optional().describe('docker client to run (default /usr/bin/docker when present, else docker on PATH); $MESHFORK_DOCKER overrides'),
+    docker: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('docker client to run (default /usr/bin/docker when present, else docker on PATH); $MESHFORK_DOCKER overrides'),
     lockFile: z
       .string()
       .min(1)
@@ -65,8 +69,15 @@ export const configSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('folder of files the fork adds to upstream, kept as ordinary files (applied before the patches); absent: the series has none'),
-    image: image.default({ repository: 'meshfork/meshcentral', tag: '{version}-{series}', nodeVersion: '20', lockFile: 'image/package-lock.json' }),
+      .describe(
+        'folder of files the fork adds to upstream, kept as ordinary files (applied before the patches); absent: the series has none',
+      ),
+    image: image.default({
+      repository: 'meshfork/meshcentral',
+      tag: '{version}-{series}',
+      nodeVersion: '20',
+      lockFile: 'image/package-lock.json',
+    }),
     policy: policy.default({ allowGenerated: [] }).describe('patch policy that meshfork verify enforces'),
   })
   .strict();

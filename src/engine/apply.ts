@@ -41,24 +41,33 @@ interface PatchContext {
 
 function patchContext(patch: Patch, before: MemoryTree): PatchContext {
   const vacated = new Set<string>();
-  for (const op of patch.operations) if (op.kind === 'rename') vacated.add(op.from);
-  else if (op.kind === 'delete') vacated.add(op.path);
+  for (const op of patch.operations)
+    if (op.kind === 'rename') vacated.add(op.from);
+    else if (op.kind === 'delete') vacated.add(op.path);
   return { before, vacated, movedInto: new Set(), match: { ignoreTrailingWhitespace: patch.options?.ignoreTrailingWhitespace } };
 }
 
 const standalone = (tree: MemoryTree): PatchContext => ({ before: tree, vacated: new Set(), movedInto: new Set(), match: {} });
 
 /** A git binary patch: checked against the index line's blob ids on both sides. */
-async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<FileOperation['binary']> }, tree: MemoryTree, ctx: PatchContext): Promise<OperationResult> {
+async function applyBinaryOperation(
+  op: FileOperation & { binary: NonNullable<FileOperation['binary']> },
+  tree: MemoryTree,
+  ctx: PatchContext,
+): Promise<OperationResult> {
   const info = describe(op);
   const source = op.kind === 'create' ? undefined : op.kind === 'rename' || op.kind === 'copy' ? op.from : op.path;
   const target = op.kind === 'rename' ? op.to : op.path;
   const swapped = (op.kind === 'rename' || op.kind === 'copy') && ctx.movedInto.has(op.from);
   const existing = source === undefined ? await tree.read(target) : await (swapped ? ctx.before : tree).read(source);
   if (op.kind === 'create' && existing !== undefined) {
-    return { outcome: { ...info, status: binaryAlreadyApplied(op.binary, existing) ? 'already-applied' : 'conflict', hunks: [] }, writes: [] };
+    return {
+      outcome: { ...info, status: binaryAlreadyApplied(op.binary, existing) ? 'already-applied' : 'conflict', hunks: [] },
+      writes: [],
+    };
   }
-  if (op.kind !== 'create' && existing === undefined) return { outcome: { ...info, status: op.kind === 'delete' ? 'already-applied' : 'missing', hunks: [] }, writes: [] };
+  if (op.kind !== 'create' && existing === undefined)
+    return { outcome: { ...info, status: op.kind === 'delete' ? 'already-applied' : 'missing', hunks: [] }, writes: [] };
   const result = applyBinary(op.binary, existing ?? null);
   if ('refused' in result) {
     const done = op.kind !== 'delete' && op.kind !== 'create' && binaryAlreadyApplied(op.binary, existing ?? null);
@@ -81,7 +90,12 @@ async function applyBinaryOperation(op: FileOperation & { binary: NonNullable<Fi
 }
 
 /** Writes of a rename or copy: the source goes (unless an earlier move already wrote there), the target gets the content. */
-function moveWrites(op: FileOperation & { kind: 'rename' | 'copy' }, content: string, tree: MemoryTree, ctx: PatchContext): OperationResult['writes'] {
+function moveWrites(
+  op: FileOperation & { kind: 'rename' | 'copy' },
+  content: string,
+  tree: MemoryTree,
+  ctx: PatchContext,
+): OperationResult['writes'] {
   const target = op.kind === 'rename' ? op.to : op.path;
   // As git apply: a moved file keeps its source's mode (an executable stays executable).
   const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).originOf(op.from);
@@ -95,7 +109,13 @@ function createdContent(hunks: Hunk[]): string {
   return hunks.flatMap((h) => h.lines.map((l) => l.text)).join('');
 }
 
-async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number, ctx: PatchContext = standalone(tree), locateFailed = false): Promise<OperationResult> {
+async function applyOperation(
+  op: FileOperation,
+  tree: MemoryTree,
+  fuzz: number,
+  ctx: PatchContext = standalone(tree),
+  locateFailed = false,
+): Promise<OperationResult> {
   const info = describe(op);
   if (op.binary) return applyBinaryOperation({ ...op, binary: op.binary }, tree, ctx);
   switch (op.kind) {
@@ -137,7 +157,8 @@ async function applyOperation(op: FileOperation, tree: MemoryTree, fuzz: number,
         else writes = moveWrites(op, content, tree, ctx);
       }
       // A rename that conflicts stays where it was; a copy that conflicts is still written (git apply --reject), its source untouched.
-      const partial = status === 'conflict' && !blocked && op.kind !== 'delete' ? { path: op.kind === 'copy' ? op.path : source, content } : undefined;
+      const partial =
+        status === 'conflict' && !blocked && op.kind !== 'delete' ? { path: op.kind === 'copy' ? op.path : source, content } : undefined;
       return { outcome: { ...info, status, hunks: result.outcomes }, writes, partial };
     }
     default:
@@ -168,7 +189,10 @@ function reverseOperation(op: FileOperation): FileOperation {
 async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean> {
   // Binary changes and copies are not undone as text: a copy's hunks do not tell its whole content.
   if (patch.operations.some((op) => op.binary || op.kind === 'copy')) return false;
-  const scratch = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
+  const scratch = new MemoryTree(
+    (p) => tree.read(p),
+    (p) => tree.originOf(p),
+  );
   for (const op of patch.operations) {
     const { outcome, writes } = await applyOperation(reverseOperation(op), scratch, 0);
     if (outcome.status !== 'applied') return false;
@@ -199,17 +223,35 @@ async function conflictingHunks(op: FileOperation, target: string, base: string,
  * file with the hunks that apply, and markers for the ones that do not, so a rebase stopped on it
  * leaves something to resolve instead of an unchanged file.
  */
-function withRejectMarkers(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, target: string): OperationResult {
+function withRejectMarkers(
+  op: FileOperation & { kind: 'modify' | 'rename' },
+  tree: MemoryTree,
+  failed: OperationResult,
+  target: string,
+): OperationResult {
   const partial = splitLines(failed.partial?.content ?? target);
-  const content = rejectMarkers(partial, op.hunks, failed.outcome.hunks.filter((h) => h.status === 'conflict'));
-  const writes: OperationResult['writes'] = op.kind === 'rename'
-    ? [{ path: op.from, content: null }, { path: op.to, content, mode: op.newMode ?? tree.originOf(op.from) }]
-    : [{ path: op.path, content, mode: op.newMode }];
+  const content = rejectMarkers(
+    partial,
+    op.hunks,
+    failed.outcome.hunks.filter((h) => h.status === 'conflict'),
+  );
+  const writes: OperationResult['writes'] =
+    op.kind === 'rename'
+      ? [
+          { path: op.from, content: null },
+          { path: op.to, content, mode: op.newMode ?? tree.originOf(op.from) },
+        ]
+      : [{ path: op.path, content, mode: op.newMode }];
   return { ...failed, writes };
 }
 
 /** Try a 3-way merge for a modify operation whose hunks did not all place. */
-async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' }, tree: MemoryTree, failed: OperationResult, readBase: (p: string) => Promise<string | undefined>): Promise<OperationResult> {
+async function mergeOperation(
+  op: FileOperation & { kind: 'modify' | 'rename' },
+  tree: MemoryTree,
+  failed: OperationResult,
+  readBase: (p: string) => Promise<string | undefined>,
+): Promise<OperationResult> {
   const source = op.kind === 'rename' ? op.from : op.path;
   const [target, base] = [await tree.read(source), await readBase(source)];
   if (target === undefined || base === undefined) return failed;
@@ -237,13 +279,20 @@ async function mergeOperation(op: FileOperation & { kind: 'modify' | 'rename' },
       return { index: h.index, status: 'merged', baseLine: h.baseLine, targetLine: pos + 1, offset: pos + 1 - Math.max(hunk.newStart, 1) };
     }
     // One region per conflicting hunk: pair them in order; otherwise the first region that reaches the hunk.
-    const region = inOrder.length === regions.length ? regions[inOrder.indexOf(h.index)] : regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1];
+    const region =
+      inOrder.length === regions.length
+        ? regions[inOrder.indexOf(h.index)]
+        : (regions.find((r) => r.end >= guess - 3) ?? regions[regions.length - 1]);
     return { ...h, conflictRange: region };
   });
   const status = merged.conflicts === 0 ? 'applied' : 'conflict';
-  const writes: OperationResult['writes'] = op.kind === 'rename'
-    ? [{ path: op.from, content: null }, { path: op.to, content: merged.content, mode: op.newMode ?? tree.originOf(op.from) }]
-    : [{ path: op.path, content: merged.content, mode: op.newMode }];
+  const writes: OperationResult['writes'] =
+    op.kind === 'rename'
+      ? [
+          { path: op.from, content: null },
+          { path: op.to, content: merged.content, mode: op.newMode ?? tree.originOf(op.from) },
+        ]
+      : [{ path: op.path, content: merged.content, mode: op.newMode }];
   return { outcome: { ...failed.outcome, status, hunks }, writes, partial: failed.partial };
 }
 
@@ -257,7 +306,6 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
   return 'clean';
 }
 
-
 /**
  * Apply one patch to the tree: strictly (or with fuzz), else detect that upstream already has it,
  * else (when enabled) merge 3-way. A patch that applies or merges is written whole; what a
@@ -266,7 +314,10 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
  */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
-  const staged = new MemoryTree((p) => tree.read(p), (p) => tree.originOf(p));
+  const staged = new MemoryTree(
+    (p) => tree.read(p),
+    (p) => tree.originOf(p),
+  );
   const ctx = patchContext(patch, tree);
   let results: OperationResult[] = [];
   for (const op of patch.operations) {
@@ -287,14 +338,16 @@ export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyO
     const merged: OperationResult[] = [];
     for (const [i, op] of patch.operations.entries()) {
       const r = results[i];
-      const canMerge = options.threeWayBase && !op.binary && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
+      const canMerge =
+        options.threeWayBase && !op.binary && r.outcome.status === 'conflict' && (op.kind === 'modify' || op.kind === 'rename');
       merged.push(canMerge ? await mergeOperation(op as FileOperation & { kind: 'modify' | 'rename' }, tree, r, options.threeWayBase!) : r);
     }
     results = merged;
   }
   const files = results.map((r) => r.outcome);
   const status = patchStatus(files);
-  const write = (w: OperationResult['writes'][number]) => (w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode));
+  const write = (w: OperationResult['writes'][number]) =>
+    w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode);
   if (status !== 'conflict') for (const r of results) r.writes.forEach(write);
   else if ((options.onConflict ?? 'markers') === 'reject') {
     // As git apply --reject: what applies goes in, conflicting hunks are left out, no markers.

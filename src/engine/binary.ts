@@ -67,7 +67,8 @@ export function applyBinary(change: BinaryChange, old: string | null): { content
   const content = run(change.forward, old ?? '');
   if (content === undefined) return { refused: 'the binary delta does not fit the file' };
   const newId = blobId(content);
-  if (!EMPTY_ID.test(change.newId) && newId !== change.newId) return { refused: `the result's blob id is ${newId.slice(0, 12)}, the patch promises ${change.newId.slice(0, 12)}` };
+  if (!EMPTY_ID.test(change.newId) && newId !== change.newId)
+    return { refused: `the result's blob id is ${newId.slice(0, 12)}, the patch promises ${change.newId.slice(0, 12)}` };
   return { content };
 }
 

@@ -25,14 +25,17 @@ function replay(subject: string, { patch, files }: WrittenPatch): void {
     if (op.binary) {
       const result = applyBinary(op.binary, change.oldContent);
       const produced = op.kind === 'delete' ? null : 'content' in result ? result.content : undefined;
-      if (produced !== change.newContent) throw new Error(`writer self-check failed for "${subject}", binary file ${change.newPath ?? change.oldPath} (a bug in meshfork)`);
+      if (produced !== change.newContent)
+        throw new Error(`writer self-check failed for "${subject}", binary file ${change.newPath ?? change.oldPath} (a bug in meshfork)`);
       return;
     }
     const old = change.oldContent === null ? [] : splitLines(change.oldContent);
     const result = applyHunks(old, op.hunks, 0);
     const produced = op.kind === 'delete' ? null : result.lines.join('');
     if (result.failed.length || produced !== change.newContent) {
-      throw new Error(`writer self-check failed for "${subject}", file ${change.newPath ?? change.oldPath}: the generated patch does not reproduce the new file (a bug in meshfork)`);
+      throw new Error(
+        `writer self-check failed for "${subject}", file ${change.newPath ?? change.oldPath}: the generated patch does not reproduce the new file (a bug in meshfork)`,
+      );
     }
   });
 }

@@ -119,7 +119,13 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
       // Where it was expected, in the original file's lines (the hunks placed so far taken out).
       const expected = Math.max(hunk.oldStart, 1) + lastOffset;
       const located = options.locateFailed ? locateDifferingLines(original, hunk, expected) : undefined;
-      outcomes.push({ index, status: 'conflict', baseLine, targetLine: located?.line ?? expected, ...(located ? { differingLines: located.differing } : {}) });
+      outcomes.push({
+        index,
+        status: 'conflict',
+        baseLine,
+        targetLine: located?.line ?? expected,
+        ...(located ? { differingLines: located.differing } : {}),
+      });
       return;
     }
     const { pos, fuzz, prefix, suffix } = placed;

@@ -14,7 +14,12 @@ export interface MergeResult {
  * implementation so the result is exactly what `git rebase`/`git am -3` would produce, byte-exact
  * with CRLF content, and so conflict markers look the way reviewers already know.
  */
-export async function mergeFile(ours: string, base: string, theirs: string, labels = { ours: 'upstream', base: 'base', theirs: 'patch' }): Promise<MergeResult> {
+export async function mergeFile(
+  ours: string,
+  base: string,
+  theirs: string,
+  labels = { ours: 'upstream', base: 'base', theirs: 'patch' },
+): Promise<MergeResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-merge-'));
   try {
     const files = { ours: path.join(dir, 'ours'), base: path.join(dir, 'base'), theirs: path.join(dir, 'theirs') };

@@ -26,7 +26,11 @@ export function releaseLineMap(release: string, now: string): (number | null)[] 
  * The differing lines with `releaseLine` set. `now` null: no earlier patch changed the file, the line
  * is the release's. A file the release lacks (an earlier patch created it) has no release lines.
  */
-export function withReleaseLines(lines: DifferingLine[], release: string | null | undefined, now: string | null | undefined): DifferingLine[] {
+export function withReleaseLines(
+  lines: DifferingLine[],
+  release: string | null | undefined,
+  now: string | null | undefined,
+): DifferingLine[] {
   if (now === null || release === now) return lines.map((d) => ({ ...d, releaseLine: d.line }));
   if (release === undefined || release === null || now === undefined) return lines.map((d) => ({ ...d, releaseLine: null }));
   const map = releaseLineMap(release, now);

@@ -12,7 +12,14 @@ export interface BuildPlan {
   options: Omit<DockerBuildOptions, 'iidFile' | 'onLine' | 'outputShown'>;
 }
 
-export function buildPlan(options: { docker: string; context: string; tags: string[]; caFile?: string; network?: string; noCache?: boolean }): BuildPlan {
+export function buildPlan(options: {
+  docker: string;
+  context: string;
+  tags: string[];
+  caFile?: string;
+  network?: string;
+  noCache?: boolean;
+}): BuildPlan {
   const secrets = options.caFile ? [{ id: 'ca', src: options.caFile }] : [];
   const common = { tags: options.tags, secrets, network: options.network, noCache: options.noCache };
   const args = dockerBuildArgs({ ...common, context: options.context });

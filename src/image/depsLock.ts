@@ -23,7 +23,9 @@ export interface DepsManifest {
 function sortedStrings(value: unknown, where: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
-    throw new MeshforkError('PATCH_INVALID', `${where}: must be an object of package name -> version`, { hint: 'fix the package.json the series produces' });
+    throw new MeshforkError('PATCH_INVALID', `${where}: must be an object of package name -> version`, {
+      hint: 'fix the package.json the series produces',
+    });
   }
   return Object.fromEntries(Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -34,7 +36,9 @@ export function depsManifest(packageJson: string, where: string): DepsManifest {
   try {
     raw = JSON.parse(packageJson);
   } catch (error) {
-    throw new MeshforkError('PATCH_INVALID', `${where}: not valid JSON after the series: ${(error as Error).message}`, { hint: 'fix the patch that changes package.json' });
+    throw new MeshforkError('PATCH_INVALID', `${where}: not valid JSON after the series: ${(error as Error).message}`, {
+      hint: 'fix the patch that changes package.json',
+    });
   }
   const pkg = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const manifest: DepsManifest = {
@@ -86,9 +90,13 @@ export async function ensureDepsLock(file: string, manifest: DepsManifest, froze
   const current = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (current !== undefined && lockMatches(current, manifest)) return { file, text: current, updated: false };
   if (frozen) {
-    throw new MeshforkError('LOCK_MISMATCH', `${file}: ${current === undefined ? 'missing' : `made for other dependencies than ${manifest.name}@${manifest.version} with the series`}`, {
-      hint: 'run `meshfork build --context-only DIR` (without --frozen-lock) to refresh it, then commit it',
-    });
+    throw new MeshforkError(
+      'LOCK_MISMATCH',
+      `${file}: ${current === undefined ? 'missing' : `made for other dependencies than ${manifest.name}@${manifest.version} with the series`}`,
+      {
+        hint: 'run `meshfork build --context-only DIR` (without --frozen-lock) to refresh it, then commit it',
+      },
+    );
   }
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-lock-'));
   try {
@@ -96,7 +104,11 @@ export async function ensureDepsLock(file: string, manifest: DepsManifest, froze
     await npmLockOnly(work);
     const text = await fs.readFile(path.join(work, 'package-lock.json'), 'utf8');
     if (!lockMatches(text, manifest)) {
-      throw new MeshforkError('TOOL_FAILED', `npm wrote a lock file that does not match the dependencies it was given (${manifest.name}@${manifest.version})`, { hint: 'run `npm install --package-lock-only` by hand in a folder with that package.json' });
+      throw new MeshforkError(
+        'TOOL_FAILED',
+        `npm wrote a lock file that does not match the dependencies it was given (${manifest.name}@${manifest.version})`,
+        { hint: 'run `npm install --package-lock-only` by hand in a folder with that package.json' },
+      );
     }
     await writeFileAtomic(file, text);
     return { file, text, updated: true };

@@ -16,7 +16,9 @@ export const BUILD_NPM = {
 };
 
 async function integrityOf(file: string): Promise<string> {
-  return `sha512-${createHash('sha512').update(await fs.readFile(file)).digest('base64')}`;
+  return `sha512-${createHash('sha512')
+    .update(await fs.readFile(file))
+    .digest('base64')}`;
 }
 
 /** Path of the verified npm tarball in the cache (downloaded on first use). */
@@ -31,9 +33,13 @@ export async function npmTarballForBuild(cacheDir: string): Promise<string> {
     const downloaded = path.join(work, name);
     const actual = await integrityOf(downloaded);
     if (actual !== BUILD_NPM.integrity) {
-      throw new MeshforkError('INTEGRITY_MISMATCH', `npm@${BUILD_NPM.version} from the registry has integrity ${actual}, expected ${BUILD_NPM.integrity}`, {
-        hint: 'check the registry and proxy settings (`npm config get registry`); meshfork refuses a tarball that differs',
-      });
+      throw new MeshforkError(
+        'INTEGRITY_MISMATCH',
+        `npm@${BUILD_NPM.version} from the registry has integrity ${actual}, expected ${BUILD_NPM.integrity}`,
+        {
+          hint: 'check the registry and proxy settings (`npm config get registry`); meshfork refuses a tarball that differs',
+        },
+      );
     }
     await fs.rename(downloaded, file);
     return file;

@@ -70,7 +70,10 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
   const { loaded, version } = options;
   assertInRange(loaded.config, version);
   const created = creationDate(options.env);
-  if (!created) throw new MeshforkError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${options.env.SOURCE_DATE_EPOCH}"`, { hint: 'unset it or set it to e.g. $(git log -1 --format=%ct)' });
+  if (!created)
+    throw new MeshforkError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${options.env.SOURCE_DATE_EPOCH}"`, {
+      hint: 'unset it or set it to e.g. $(git log -1 --format=%ct)',
+    });
   const baseImage = options.baseImage ?? loaded.config.image.baseImage ?? `node:${loaded.config.image.nodeVersion}-bookworm-slim`;
   assertImageReference(baseImage, options.baseImage ? '--base-image' : 'image.baseImage');
   const caFile = resolveCaFile(options);
@@ -88,12 +91,19 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
     const outcome = await applySeries(appliedPatches(series), tree, { fuzz: 0 });
     if (outcome.status !== 'clean' && outcome.status !== 'offset') {
       const stuck = outcome.patches.find((p) => p.status !== 'clean' && p.status !== 'offset');
-      throw new MeshforkError('CONFLICT', `the series does not apply cleanly to ${version}: ${stuck?.name ?? 'a patch'} is ${stuck?.status ?? outcome.status}`, {
-        hint: `run \`meshfork sync check --to ${version}\` for the details, then \`meshfork sync rebase --to ${version}\``,
-      });
+      throw new MeshforkError(
+        'CONFLICT',
+        `the series does not apply cleanly to ${version}: ${stuck?.name ?? 'a patch'} is ${stuck?.status ?? outcome.status}`,
+        {
+          hint: `run \`meshfork sync check --to ${version}\` for the details, then \`meshfork sync rebase --to ${version}\``,
+        },
+      );
     }
     const packageJson = await tree.read('package.json');
-    if (packageJson === undefined) throw new MeshforkError('PATCH_INVALID', `${version} with the series has no package.json`, { hint: 'check the upstream release and the series' });
+    if (packageJson === undefined)
+      throw new MeshforkError('PATCH_INVALID', `${version} with the series has no package.json`, {
+        hint: 'check the upstream release and the series',
+      });
     const deps = depsManifest(Buffer.from(packageJson, 'latin1').toString('utf8'), `package.json of ${version} with the series`);
     const depsLock = await ensureDepsLock(path.resolve(loaded.root, loaded.config.image.lockFile), deps, Boolean(options.frozenLock));
     const npmTarball = await npmTarballForBuild(options.cacheDir);
@@ -110,7 +120,14 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
       baseImage,
       created,
     });
-    const plan = buildPlan({ docker: options.docker, context: options.contextDir, tags, caFile, network: options.network, noCache: options.noCache });
+    const plan = buildPlan({
+      docker: options.docker,
+      context: options.contextDir,
+      tags,
+      caFile,
+      network: options.network,
+      noCache: options.noCache,
+    });
     const template = await fs.readFile(DOCKERFILE_TEMPLATE, 'utf8');
     await writeContext(options.contextDir, {
       materialize: (dir) => upstream.materialize(version, dir),

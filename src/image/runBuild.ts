@@ -28,7 +28,10 @@ function stepCounter(): { onLine(line: string): void; counts(): { total: number;
 }
 
 /** Run the prepared build, check the image's labels are the ones meant, push the tags asked for. */
-export async function runBuild(prepared: PreparedBuild, options: { pushTags?: string[]; onLine?: (line: string) => void }): Promise<BuiltImage> {
+export async function runBuild(
+  prepared: PreparedBuild,
+  options: { pushTags?: string[]; onLine?: (line: string) => void },
+): Promise<BuiltImage> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-build-'));
   try {
     const iidFile = path.join(work, 'iid');

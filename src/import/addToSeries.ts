@@ -16,9 +16,18 @@ export interface ImportedPatch extends NewPatchFile {
  * Put imported patches into the series (appended, or before the patch named by `before`) once the
  * whole series applies strictly to the base; patches/ is written as a set, or not at all.
  */
-export async function addToSeries(loaded: LoadedConfig, series: Series, added: ImportedPatch[], before: string | undefined, cacheDir?: string): Promise<void> {
+export async function addToSeries(
+  loaded: LoadedConfig,
+  series: Series,
+  added: ImportedPatch[],
+  before: string | undefined,
+  cacheDir?: string,
+): Promise<void> {
   const at = before === undefined ? series.patches.length : series.entries.findIndex((e) => e.name === before);
-  if (at === -1) throw new MeshforkError('USAGE', `--before ${before}: the series has no such patch`, { hint: 'name a patch as listed in patches/series (meshfork series lists them)' });
+  if (at === -1)
+    throw new MeshforkError('USAGE', `--before ${before}: the series has no such patch`, {
+      hint: 'name a patch as listed in patches/series (meshfork series lists them)',
+    });
   const combined = [...series.patches.slice(0, at), ...added.map((a) => a.patch), ...series.patches.slice(at)];
   tracePhase('import:check');
   const upstream = await openUpstream(loaded, { cacheDir });

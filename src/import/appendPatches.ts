@@ -31,7 +31,10 @@ function insertLines(seriesText: string, added: NewPatchFile[], before: string |
   const text = seriesText === '' || seriesText.endsWith('\n') ? seriesText : `${seriesText}\n`;
   if (before === undefined) return text + lines;
   const entry = parseSeriesFile(seriesPath, text).find((e) => e.name === before);
-  if (!entry) throw new MeshforkError('USAGE', `--before ${before}: the series has no such patch`, { hint: 'name a patch as listed in patches/series (meshfork series lists them)' });
+  if (!entry)
+    throw new MeshforkError('USAGE', `--before ${before}: the series has no such patch`, {
+      hint: 'name a patch as listed in patches/series (meshfork series lists them)',
+    });
   const all = text.split('\n');
   return [...all.slice(0, entry.line - 1), lines.replace(/\n$/, ''), ...all.slice(entry.line - 1)].join('\n');
 }
@@ -41,7 +44,9 @@ export async function appendPatches(patchesDir: string, added: NewPatchFile[], b
   const files = await readTree(patchesDir);
   for (const p of added) {
     if (files.has(p.name)) {
-      throw new MeshforkError('OUTPUT_EXISTS', `${path.join(patchesDir, p.name)} already exists; import never overwrites a patch file`, { hint: 'remove or rename that file first, or import into another project' });
+      throw new MeshforkError('OUTPUT_EXISTS', `${path.join(patchesDir, p.name)} already exists; import never overwrites a patch file`, {
+        hint: 'remove or rename that file first, or import into another project',
+      });
     }
   }
   const seriesPath = path.join(patchesDir, SERIES_FILE);

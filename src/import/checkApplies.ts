@@ -13,10 +13,14 @@ export async function checkApplies(upstream: Upstream, version: string, patches:
   if (failed) {
     const file = failed.files.find((f) => f.status !== 'applied');
     const mine = imported.has(failed.name) ? 'the imported patch' : 'the existing patch';
-    throw new MeshforkError('CONFLICT', `${mine} ${failed.name} does not apply to upstream ${version}: ${failed.status}${file ? ` at ${file.path} (${file.status})` : ''}`, {
-      hint: `import it with --before NAME where it fits, or refresh it (meshfork edit, then meshfork export) against ${version}`,
-      details: { patch: failed.name, status: failed.status },
-    });
+    throw new MeshforkError(
+      'CONFLICT',
+      `${mine} ${failed.name} does not apply to upstream ${version}: ${failed.status}${file ? ` at ${file.path} (${file.status})` : ''}`,
+      {
+        hint: `import it with --before NAME where it fits, or refresh it (meshfork edit, then meshfork export) against ${version}`,
+        details: { patch: failed.name, status: failed.status },
+      },
+    );
   }
   return outcome;
 }

@@ -16,6 +16,11 @@ export async function forkFiles(dir: string, commit: string, paths: string[]): P
       return { mode, id, path: Buffer.from(name, 'latin1').toString('utf8') };
     })
     .filter((e) => e.mode === '100644' || e.mode === '100755');
-  const blobs = await readObjects(dir, entries.map((e) => e.id));
-  return entries.map((e) => ({ path: e.path, content: blobs.get(e.id) ?? '', mode: e.mode as NewFile['mode'] })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const blobs = await readObjects(
+    dir,
+    entries.map((e) => e.id),
+  );
+  return entries
+    .map((e) => ({ path: e.path, content: blobs.get(e.id) ?? '', mode: e.mode as NewFile['mode'] }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -27,13 +27,17 @@ async function text(dir: string, args: string[], env: Record<string, string> = {
 export async function cloneFork(from: string, ref: string | undefined, dir: string): Promise<string> {
   const clone = await runGit(['clone', '-q', '--no-checkout', '--', from, dir], { cwd: process.cwd(), okExitCodes: [0, 128] });
   if (clone.exitCode !== 0) {
-    throw new MeshforkError('UPSTREAM_UNREACHABLE', `cannot clone the fork ${from}: ${clone.stderr.trim()}`, { hint: 'pass --from a git URL or a local repository path that git clone accepts' });
+    throw new MeshforkError('UPSTREAM_UNREACHABLE', `cannot clone the fork ${from}: ${clone.stderr.trim()}`, {
+      hint: 'pass --from a git URL or a local repository path that git clone accepts',
+    });
   }
   for (const candidate of ref === undefined ? ['HEAD'] : [`origin/${ref}`, ref]) {
     const found = await git(dir, ['rev-parse', '-q', '--verify', `${candidate}^{commit}`], [0, 1, 128]);
     if (found.exitCode === 0) return found.stdout.toString('utf8').trim();
   }
-  throw new MeshforkError('USAGE', `--ref ${ref}: no such branch, tag or commit in ${from}`, { hint: 'pass --ref with a branch or tag of the fork (git ls-remote FORK lists them)' });
+  throw new MeshforkError('USAGE', `--ref ${ref}: no such branch, tag or commit in ${from}`, {
+    hint: 'pass --ref with a branch or tag of the fork (git ls-remote FORK lists them)',
+  });
 }
 
 /** The version in the fork's package.json: the release it is merged up to, unless --onto says otherwise. */
@@ -69,7 +73,10 @@ export interface BaseCommit {
 
 /** Paths added by `to` against `from` when that is all that differs, else undefined. */
 async function onlyAdded(dir: string, from: string, to: string): Promise<string[] | undefined> {
-  const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to])).stdout.toString('latin1').split('\0').filter(Boolean);
+  const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to])).stdout
+    .toString('latin1')
+    .split('\0')
+    .filter(Boolean);
   const added: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     if (fields[i] !== 'A') return undefined;
@@ -87,11 +94,18 @@ export async function baseCommit(dir: string, commit: string, tree: string, vers
   const history = (await text(dir, ['log', '--format=%H %T', commit])).split('\n').map((line) => line.split(' '));
   const exact = history.find(([, t]) => t === tree);
   if (exact) return { id: exact[0], inHistory: true, repositoryOnly: [] };
-  const made = await runGit(['commit-tree', tree, '-m', `upstream ${version}`], { cwd: dir, env: { ...IMPORT_IDENTITY, GIT_AUTHOR_DATE: FIXED_DATE, GIT_AUTHOR_NAME: 'upstream', GIT_AUTHOR_EMAIL: 'upstream@meshfork.invalid' } });
+  const made = await runGit(['commit-tree', tree, '-m', `upstream ${version}`], {
+    cwd: dir,
+    env: { ...IMPORT_IDENTITY, GIT_AUTHOR_DATE: FIXED_DATE, GIT_AUTHOR_NAME: 'upstream', GIT_AUTHOR_EMAIL: 'upstream@meshfork.invalid' },
+  });
   const id = made.stdout.toString('utf8').trim();
   // Only commits with the release's package.json can be it: one cat-file for all, then a diff for those.
   const wanted = (await git(dir, ['rev-parse', `${tree}:package.json`], [0, 128])).stdout.toString('utf8').trim();
-  const blobs = (await runGit(['cat-file', '--batch-check=%(objectname)'], { cwd: dir, input: history.map(([c]) => `${c}:package.json\n`).join('') })).stdout.toString('utf8').split('\n');
+  const blobs = (
+    await runGit(['cat-file', '--batch-check=%(objectname)'], { cwd: dir, input: history.map(([c]) => `${c}:package.json\n`).join('') })
+  ).stdout
+    .toString('utf8')
+    .split('\n');
   for (const [k, [candidate]] of history.entries()) {
     if (blobs[k] !== wanted) continue;
     const added = await onlyAdded(dir, tree, candidate);
@@ -105,7 +119,11 @@ export async function withoutPaths(dir: string, commit: string, paths: string[])
   if (paths.length === 0) return commit;
   const env = { GIT_INDEX_FILE: `${dir}/.git/meshfork-view-index` };
   await git(dir, ['read-tree', commit], [0], env);
-  await runGit(['update-index', '--force-remove', '-z', '--stdin'], { cwd: dir, env: { ...IMPORT_IDENTITY, ...env }, input: paths.map((p) => `${p}\0`).join('') });
+  await runGit(['update-index', '--force-remove', '-z', '--stdin'], {
+    cwd: dir,
+    env: { ...IMPORT_IDENTITY, ...env },
+    input: paths.map((p) => `${p}\0`).join(''),
+  });
   const tree = await text(dir, ['write-tree'], env);
   return text(dir, ['commit-tree', tree, '-p', commit, '-m', 'without the repository-only files'], { GIT_AUTHOR_DATE: FIXED_DATE });
 }
@@ -162,12 +180,22 @@ async function commitIndex(dir: string, parent: string, like: { commit: string }
     const line = /^author (.*) <([^>]*)> (\d+ [+-]\d{4})$/m.exec(raw.slice(0, split));
     if (line) author = { GIT_AUTHOR_NAME: line[1], GIT_AUTHOR_EMAIL: line[2], GIT_AUTHOR_DATE: line[3] };
   } else message = importedMessage(`${like.subject}\n\n${like.description}\n`, like.forkCommit);
-  const made = await runGit(['commit-tree', tree, '-p', parent, '-F', '-'], { cwd: dir, input: message, env: { ...IMPORT_IDENTITY, ...author } });
+  const made = await runGit(['commit-tree', tree, '-p', parent, '-F', '-'], {
+    cwd: dir,
+    input: message,
+    env: { ...IMPORT_IDENTITY, ...author },
+  });
   return made.stdout.toString('utf8').trim();
 }
 
 /** Cherry-pick the fork's own commits (those after `since`) onto the base (git apply --3way on the scratch index). */
-async function replay(dir: string, base: string, since: string, fork: string, leftOut: string[]): Promise<{ head: string; conflicts: number; origins: Map<string, string> }> {
+async function replay(
+  dir: string,
+  base: string,
+  since: string,
+  fork: string,
+  leftOut: string[],
+): Promise<{ head: string; conflicts: number; origins: Map<string, string> }> {
   const env = indexEnv(dir);
   // The files left out of the series are left out of every replayed diff.
   const paths = leftOut.length ? ['--', '.', ...leftOut.map((p) => `:(exclude,literal)${p}`)] : [];
@@ -177,16 +205,31 @@ async function replay(dir: string, base: string, since: string, fork: string, le
   const origins = new Map<string, string>();
   for (const commit of own) {
     const parent = (await text(dir, ['rev-list', '--parents', '-n', '1', commit])).split(' ')[1];
-    const diff = (await git(dir, ['diff', '--binary', '--full-index', '--no-renames', parent ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', commit, ...paths])).stdout;
+    const diff = (
+      await git(dir, [
+        'diff',
+        '--binary',
+        '--full-index',
+        '--no-renames',
+        parent ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+        commit,
+        ...paths,
+      ])
+    ).stdout;
     if (diff.length === 0) continue;
     await git(dir, ['read-tree', head], [0], env);
     const applied = await runGit(['apply', '--cached', '--3way'], { cwd: dir, input: diff, env, okExitCodes: [0, 1, 128] });
     if (applied.exitCode !== 0) {
       conflicts++;
       // Conflicts take the fork's resolution; a diff that does not apply at all takes the fork's bytes for its files.
-      const unmerged = (await text(dir, ['ls-files', '-u', '-z'], env)).split('\0').filter(Boolean).map((l) => l.slice(l.indexOf('\t') + 1));
+      const unmerged = (await text(dir, ['ls-files', '-u', '-z'], env))
+        .split('\0')
+        .filter(Boolean)
+        .map((l) => l.slice(l.indexOf('\t') + 1));
       const merged = applied.exitCode === 1 && unmerged.length > 0;
-      const touched = merged ? unmerged : (await text(dir, ['diff', '--name-only', '-z', '--no-renames', parent ?? head, commit, ...paths])).split('\0').filter(Boolean);
+      const touched = merged
+        ? unmerged
+        : (await text(dir, ['diff', '--name-only', '-z', '--no-renames', parent ?? head, commit, ...paths])).split('\0').filter(Boolean);
       if (!merged) await git(dir, ['read-tree', head], [0], env);
       await takeForks(dir, fork, [...new Set(touched)]);
     }
@@ -204,7 +247,12 @@ async function squashByFile(dir: string, base: string, fork: string, tip: string
   for (const p of changed) {
     await git(dir, ['read-tree', head], [0], indexEnv(dir));
     await takeForks(dir, fork, [p]);
-    head = (await commitIndex(dir, head, { subject: `Change ${p}`, description: `The fork's changes to ${p} as of its commit ${tip} (meshfork import fork --squash-by file).`, forkCommit: tip })) ?? head;
+    head =
+      (await commitIndex(dir, head, {
+        subject: `Change ${p}`,
+        description: `The fork's changes to ${p} as of its commit ${tip} (meshfork import fork --squash-by file).`,
+        forkCommit: tip,
+      })) ?? head;
   }
   return head;
 }
@@ -224,13 +272,25 @@ export interface Linearized {
 
 /** Build the straight line of commits in `dir`, as its HEAD (branch meshfork-import). */
 /** `fork` is the tree to reproduce (`tip` without the `leftOut` files), `tip` the fork's commit the messages name. */
-export async function linearize(dir: string, fork: string, base: BaseCommit, squash: SquashBy | undefined, version: string, tip: string, leftOut: string[] = []): Promise<Linearized> {
+export async function linearize(
+  dir: string,
+  fork: string,
+  base: BaseCommit,
+  squash: SquashBy | undefined,
+  version: string,
+  tip: string,
+  leftOut: string[] = [],
+): Promise<Linearized> {
   const since = base.inHistory ? base.id : base.since;
   if (squash === undefined && since === undefined) {
     // Without the release in its history there are no "own commits" to tell apart.
-    throw new MeshforkError('USAGE', `no commit of the fork has upstream ${version}'s files byte for byte (alone or with files the release does not have), so its own commits cannot be told apart from upstream's`, {
-      hint: `pass --squash-by all (one patch) or --squash-by file (one patch per file) to import the fork's difference from ${version}, or --onto the release the fork is based on`,
-    });
+    throw new MeshforkError(
+      'USAGE',
+      `no commit of the fork has upstream ${version}'s files byte for byte (alone or with files the release does not have), so its own commits cannot be told apart from upstream's`,
+      {
+        hint: `pass --squash-by all (one patch) or --squash-by file (one patch per file) to import the fork's difference from ${version}, or --onto the release the fork is based on`,
+      },
+    );
   }
   const mode = squash ?? 'history';
   let head = base.id;
@@ -243,8 +303,16 @@ export async function linearize(dir: string, fork: string, base: BaseCommit, squ
     dir,
     head,
     mode === 'history'
-      ? { subject: 'Fold in the changes the fork made in its merges', description: `What the fork's merge commits changed besides its own commits (merge resolutions no commit of its own carries), as of its commit ${tip}.`, forkCommit: tip }
-      : { subject: 'Fork changes', description: `The fork's changes to upstream ${version} as of its commit ${tip}, in one patch (meshfork import fork --squash-by all).`, forkCommit: tip },
+      ? {
+          subject: 'Fold in the changes the fork made in its merges',
+          description: `What the fork's merge commits changed besides its own commits (merge resolutions no commit of its own carries), as of its commit ${tip}.`,
+          forkCommit: tip,
+        }
+      : {
+          subject: 'Fork changes',
+          description: `The fork's changes to upstream ${version} as of its commit ${tip}, in one patch (meshfork import fork --squash-by all).`,
+          forkCommit: tip,
+        },
   );
   await git(dir, ['update-ref', 'refs/heads/meshfork-import', last ?? head]);
   await git(dir, ['symbolic-ref', 'HEAD', 'refs/heads/meshfork-import']);
@@ -254,7 +322,10 @@ export async function linearize(dir: string, fork: string, base: BaseCommit, squ
 /** Which of these paths `commit` has. */
 export async function pathsIn(dir: string, commit: string, paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const listed = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', commit, '--', ...paths])).stdout.toString('latin1').split('\0').filter(Boolean);
+  const listed = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', commit, '--', ...paths])).stdout
+    .toString('latin1')
+    .split('\0')
+    .filter(Boolean);
   return listed.map((p) => Buffer.from(p, 'latin1').toString('utf8'));
 }
 

@@ -19,7 +19,9 @@ export function splitMbox(file: string, text: string): string[] {
   if (starts.length === 0) {
     // A single mail without the mbox line (a .patch saved from a mail client) is one message.
     if (/^(From|Subject|Date):/m.test(text)) return [text];
-    throw new MeshforkError('PATCH_INVALID', `${file}:1: not an mbox: no "From <sha> <date>" line and no mail header`, { hint: 'pass the output of `git format-patch --stdout` or a pull request\'s .patch file' });
+    throw new MeshforkError('PATCH_INVALID', `${file}:1: not an mbox: no "From <sha> <date>" line and no mail header`, {
+      hint: "pass the output of `git format-patch --stdout` or a pull request's .patch file",
+    });
   }
   return starts.map((start, k) => lines.slice(start, starts[k + 1] ?? lines.length).join(''));
 }
@@ -27,7 +29,9 @@ export function splitMbox(file: string, text: string): string[] {
 /** One message's diff: from its first file header to the "-- " signature (excluded). */
 function diffPart(message: string): string {
   const lines = splitLines(message);
-  const first = lines.findIndex((l) => l.startsWith('diff --git ') || (l.startsWith('--- ') && lines[lines.indexOf(l) + 1]?.startsWith('+++ ')));
+  const first = lines.findIndex(
+    (l) => l.startsWith('diff --git ') || (l.startsWith('--- ') && lines[lines.indexOf(l) + 1]?.startsWith('+++ ')),
+  );
   const signature = lines.findIndex((l, i) => i > first && stripEol(l) === '-- ');
   return lines.slice(first, signature === -1 ? lines.length : signature).join('');
 }

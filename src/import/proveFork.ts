@@ -32,7 +32,9 @@ async function forkChanges(dir: string, releaseTree: string, fork: string): Prom
 async function releaseModes(dir: string, releaseTree: string, paths: string[]): Promise<Map<string, string>> {
   const modes = new Map<string, string>();
   if (paths.length === 0) return modes;
-  const listing = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-z', releaseTree, '--', ...paths])).stdout.toString('latin1').split('\0');
+  const listing = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-z', releaseTree, '--', ...paths])).stdout
+    .toString('latin1')
+    .split('\0');
   for (const line of listing) {
     const tab = line.indexOf('\t');
     if (tab > 0) modes.set(Buffer.from(line.slice(tab + 1), 'latin1').toString('utf8'), line.slice(0, line.indexOf(' ')));
@@ -51,7 +53,10 @@ export async function proveSeries(dir: string, patches: Patch[], release: FileRe
   const outcome = await applySeries(patches, tree);
   const expected = await forkChanges(dir, releaseTree, fork);
   const forkFiles = [...expected.values()].filter((v): v is ForkFile => v !== null && v !== 'unsupported');
-  const blobs = await readObjects(dir, forkFiles.map((f) => f.id));
+  const blobs = await readObjects(
+    dir,
+    forkFiles.map((f) => f.id),
+  );
   const changes = new Map(tree.changes());
   const paths = new Set([...expected.keys(), ...changes.keys()]);
   const modes = await releaseModes(dir, releaseTree, [...new Set([...paths, ...[...changes.values()].flatMap((c) => c.modeLike ?? [])])]);

@@ -6,7 +6,10 @@ import { MeshforkError } from '../errors';
  */
 export function setBaseInConfigText(text: string, version: string): string {
   const span = topLevelStringSpan(text, 'base');
-  if (!span) throw new MeshforkError('CONFIG_INVALID', 'the config has no top-level string "base" to update', { hint: 'add "base": "<version>" to the config' });
+  if (!span)
+    throw new MeshforkError('CONFIG_INVALID', 'the config has no top-level string "base" to update', {
+      hint: 'add "base": "<version>" to the config',
+    });
   const updated = `${text.slice(0, span.start)}${JSON.stringify(version)}${text.slice(span.end)}`;
   // Check our own output: the same document with only "base" changed.
   const before = JSON.parse(text) as Record<string, unknown>;

@@ -16,14 +16,23 @@ export interface ProjectLayout extends StatePaths {
 
 export function projectLayout(loaded: LoadedConfig): ProjectLayout {
   const files = filesFolder(loaded);
-  return { ...statePaths(loaded.root), root: loaded.root, configFile: loaded.file, patchesDir: loaded.patchesDir, lockFile: path.join(loaded.root, LOCK_FILE), ...(files ? { files } : {}) };
+  return {
+    ...statePaths(loaded.root),
+    root: loaded.root,
+    configFile: loaded.file,
+    patchesDir: loaded.patchesDir,
+    lockFile: path.join(loaded.root, LOCK_FILE),
+    ...(files ? { files } : {}),
+  };
 }
 
 /** Create `.meshfork/`, ignored by git from inside (so the project's .gitignore need not change). */
 export async function ensureStateDir(layout: StatePaths): Promise<void> {
   await fs.mkdir(layout.stateDir, { recursive: true });
   const ignore = path.join(layout.stateDir, '.gitignore');
-  await fs.writeFile(ignore, '# meshfork working state (workspace, rebase backup); never committed\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  await fs
+    .writeFile(ignore, '# meshfork working state (workspace, rebase backup); never committed\n*\n', { flag: 'wx' })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
 }

@@ -49,9 +49,16 @@ export async function commitOnNewBranch(root: string, branch: string, files: str
   // Only paths that exist now or are tracked can be named (a lock may be new, a patch may be gone).
   const tracked = (await runGit(['ls-files', '-z', '--', ...rel], { cwd: root })).stdout.toString('utf8').split('\0').filter(Boolean);
   await runGit(['add', '-A', '--', ...rel], { cwd: root, okExitCodes: [0] });
-  const staged = (await runGit(['diff', '--cached', '--name-only', '-z', ...(hasHead ? ['HEAD'] : []), '--', ...rel], { cwd: root })).stdout.toString('utf8').split('\0').filter(Boolean);
+  const staged = (await runGit(['diff', '--cached', '--name-only', '-z', ...(hasHead ? ['HEAD'] : []), '--', ...rel], { cwd: root })).stdout
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean);
   const paths = [...new Set([...tracked, ...staged])];
-  await runGit(['commit', '-q', '--no-verify', '--allow-empty', '-F', '-', '--only', '--', ...paths], { cwd: root, input: message, env: identity() });
+  await runGit(['commit', '-q', '--no-verify', '--allow-empty', '-F', '-', '--only', '--', ...paths], {
+    cwd: root,
+    input: message,
+    env: identity(),
+  });
   return gitText(['rev-parse', 'HEAD'], { cwd: root });
 }
 
@@ -63,7 +70,10 @@ export async function remoteDefaultBranch(root: string, remote: string): Promise
   const symref = await runGit(['ls-remote', '--symref', remote, 'HEAD'], { cwd: root, okExitCodes: [0, 2, 128] });
   const named = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symref.stdout.toString('utf8'))?.[1];
   if (named) return named;
-  const local = await runGit(['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`], { cwd: root, okExitCodes: [0, 1, 128] });
+  const local = await runGit(['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`], {
+    cwd: root,
+    okExitCodes: [0, 1, 128],
+  });
   const tracking = local.stdout.toString('utf8').trim();
   return tracking.startsWith(`${remote}/`) ? tracking.slice(remote.length + 1) : undefined;
 }
@@ -78,11 +88,15 @@ async function remoteBranchCommit(root: string, remote: string, branch: string):
 export async function pushBranch(root: string, remote: string, branch: string): Promise<{ commit: string; pushed: boolean }> {
   await projectTopLevel(root);
   const commit = await gitText(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`], { cwd: root }).catch(() => {
-    throw new MeshforkError('USAGE', `there is no branch ${branch} to push`, { hint: 'create it with `meshfork sync rebase --to VERSION --commit`' });
+    throw new MeshforkError('USAGE', `there is no branch ${branch} to push`, {
+      hint: 'create it with `meshfork sync rebase --to VERSION --commit`',
+    });
   });
   const remotes = (await gitText(['remote'], { cwd: root })).split('\n');
   if (!remotes.includes(remote)) {
-    throw new MeshforkError('USAGE', `the project has no remote named ${remote}`, { hint: `add one with \`git remote add ${remote} URL\`, or name another with \`meshfork sync push --remote NAME\`` });
+    throw new MeshforkError('USAGE', `the project has no remote named ${remote}`, {
+      hint: `add one with \`git remote add ${remote} URL\`, or name another with \`meshfork sync push --remote NAME\``,
+    });
   }
   if ((await remoteBranchCommit(root, remote, branch)) === commit) return { commit, pushed: false };
   await runGit(['push', '-q', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: root });

@@ -24,5 +24,12 @@ export async function recordCommit(layout: StatePaths, record: CommitRecord): Pr
 
 export async function readCommitRecord(layout: StatePaths): Promise<CommitRecord | undefined> {
   const file = recordFile(layout);
-  return readJsonState(file, zodCheck(() => recordSchema), () => new MeshforkError('STATE_INVALID', `${file}: damaged`, { hint: `delete ${file} and name the branch with \`meshfork sync push --branch NAME\`` }));
+  return readJsonState(
+    file,
+    zodCheck(() => recordSchema),
+    () =>
+      new MeshforkError('STATE_INVALID', `${file}: damaged`, {
+        hint: `delete ${file} and name the branch with \`meshfork sync push --branch NAME\``,
+      }),
+  );
 }

@@ -9,7 +9,11 @@ import { culpritCommits, securityCommits } from '../upstream/history';
 import type { RebaseState } from './rebaseState';
 import type { SummaryCommit, SummaryHistory } from './summary';
 
-export async function summaryHistory(git: { mirrorDir: string; commitOf(version: string): Promise<string> }, patches: Patch[], state: RebaseState): Promise<SummaryHistory> {
+export async function summaryHistory(
+  git: { mirrorDir: string; commitOf(version: string): Promise<string> },
+  patches: Patch[],
+  state: RebaseState,
+): Promise<SummaryHistory> {
   const [from, to] = [await git.commitOf(state.from), await git.commitOf(state.to)];
   const culprits = new Map<string, SummaryCommit[]>();
   for (const [i, patch] of patches.entries()) {
@@ -26,7 +30,10 @@ export async function summaryHistory(git: { mirrorDir: string; commitOf(version:
         for (const c of await culpritCommits(git.mirrorDir, from, to, path, { start, end })) found.set(c.commit, c);
       }
     }
-    culprits.set(patch.name, [...found.values()].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0)));
+    culprits.set(
+      patch.name,
+      [...found.values()].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0)),
+    );
   }
   return { culprits, securityCommits: await securityCommits(git.mirrorDir, from, to) };
 }

@@ -102,7 +102,10 @@ async function seriesBefore(layout: ProjectLayout): Promise<{ patches: Patch[]; 
   const dir = backupPatchesDir(layout.backupDir);
   const series = await loadSeries(dir, layout.files);
   const seriesText = (await fs.readFile(path.join(dir, SERIES_FILE))).toString('latin1');
-  return { patches: appliedPatches(series), current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) } };
+  return {
+    patches: appliedPatches(series),
+    current: { patches: series.patches, seriesText, patchNames: series.entries.map((e) => e.name) },
+  };
 }
 
 export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstream, options: StartOptions): Promise<RebaseReport> {
@@ -117,7 +120,12 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
   await loadSeries(layout.patchesDir, layout.files);
   const workspace = await workspaceStatus(layout.workDir);
   if (workspace?.unexported && !options.force) {
-    const what = [workspace.head !== workspace.meta.syncedHead ? 'commits' : '', workspace.dirty.length ? `${workspace.dirty.length} uncommitted file(s)` : ''].filter(Boolean).join(' and ');
+    const what = [
+      workspace.head !== workspace.meta.syncedHead ? 'commits' : '',
+      workspace.dirty.length ? `${workspace.dirty.length} uncommitted file(s)` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
     throw new MeshforkError('STATE_INVALID', `the workspace ${layout.workDir} has ${what} not exported to patches/`, {
       hint: 'run `meshfork export` first (commit in the workspace before), or pass --force to set the workspace aside anyway (abort brings it back)',
     });
@@ -144,30 +152,55 @@ export async function startRebase(layout: ProjectLayout, upstream: RebaseUpstrea
     tracePhase('rebase:steps');
     const ready: RebaseState = { ...state, head: meta.baseCommit };
     await writeRebaseState(layout.rebaseFile, ready);
-    const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(options.from), git: upstream.git };
+    const context: RebaseContext = {
+      workDir: layout.workDir,
+      stateFile: layout.rebaseFile,
+      patches,
+      fromRelease: upstream.reader(options.from),
+      git: upstream.git,
+    };
     return await settle(layout, context, current, await runRebaseSteps(context, ready));
   } catch (error) {
     // Nothing of a failed start is worth keeping: put everything back, then report the failure.
     try {
       await abortRebase(layout);
     } catch (restoreError) {
-      throw new MeshforkError('IO_FAILED', `${(error as Error).message}; restoring the project also failed: ${(restoreError as Error).message}`, {
-        hint: 'run `meshfork sync abort` to restore patches/, config and lock from .meshfork/backup',
-        cause: error,
-      });
+      throw new MeshforkError(
+        'IO_FAILED',
+        `${(error as Error).message}; restoring the project also failed: ${(restoreError as Error).message}`,
+        {
+          hint: 'run `meshfork sync abort` to restore patches/, config and lock from .meshfork/backup',
+          cause: error,
+        },
+      );
     }
     throw error;
   }
 }
 
-export async function continueRebaseSession(layout: ProjectLayout, upstream: RebaseUpstream, options: { skip?: boolean } = {}): Promise<RebaseReport> {
+export async function continueRebaseSession(
+  layout: ProjectLayout,
+  upstream: RebaseUpstream,
+  options: { skip?: boolean } = {},
+): Promise<RebaseReport> {
   const state = await requireRebaseState(layout.rebaseFile);
   const { patches, current } = await seriesBefore(layout);
-  const context: RebaseContext = { workDir: layout.workDir, stateFile: layout.rebaseFile, patches, fromRelease: upstream.reader(state.from), git: upstream.git };
+  const context: RebaseContext = {
+    workDir: layout.workDir,
+    stateFile: layout.rebaseFile,
+    patches,
+    fromRelease: upstream.reader(state.from),
+    git: upstream.git,
+  };
   return settle(layout, context, current, await continueRebase(context, state, options));
 }
 
-async function settle(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, progress: RebaseProgress): Promise<RebaseReport> {
+async function settle(
+  layout: ProjectLayout,
+  context: RebaseContext,
+  current: CurrentSeries & { patchNames: string[] },
+  progress: RebaseProgress,
+): Promise<RebaseReport> {
   const { state } = progress;
   if (progress.kind === 'stopped') {
     const conflicts = progress.outcome.files
@@ -175,7 +208,9 @@ async function settle(layout: ProjectLayout, context: RebaseContext, current: Cu
       .map((f) => ({
         path: f.path,
         missing: f.status === 'missing',
-        ranges: f.hunks.flatMap((h) => (h.conflictRange ? [`${h.conflictRange.start}-${h.conflictRange.end}`] : [])).filter((r, i, all) => all.indexOf(r) === i),
+        ranges: f.hunks
+          .flatMap((h) => (h.conflictRange ? [`${h.conflictRange.start}-${h.conflictRange.end}`] : []))
+          .filter((r, i, all) => all.indexOf(r) === i),
       }));
     return {
       status: 'stopped',
@@ -194,7 +229,8 @@ async function settle(layout: ProjectLayout, context: RebaseContext, current: Cu
 function commitMessageFor(summary: RebaseSummary): string {
   const counts = new Map<string, number>();
   for (const p of summary.patches) counts.set(p.result, (counts.get(p.result) ?? 0) + 1);
-  const line = (p: PatchSummary) => `- ${p.newName ?? p.name}: ${p.result}${p.moves.length ? ` (${p.moves.map((m) => `${m.path} ${m.newStart - m.oldStart >= 0 ? '+' : ''}${m.newStart - m.oldStart}`).join(', ')})` : ''}`;
+  const line = (p: PatchSummary) =>
+    `- ${p.newName ?? p.name}: ${p.result}${p.moves.length ? ` (${p.moves.map((m) => `${m.path} ${m.newStart - m.oldStart >= 0 ? '+' : ''}${m.newStart - m.oldStart}`).join(', ')})` : ''}`;
   return [
     `meshfork: move the patch series to upstream ${summary.to}`,
     '',
@@ -206,11 +242,22 @@ function commitMessageFor(summary: RebaseSummary): string {
   ].join('\n');
 }
 
-async function finishRebase(layout: ProjectLayout, context: RebaseContext, current: CurrentSeries & { patchNames: string[] }, state: RebaseState): Promise<RebaseReport> {
+async function finishRebase(
+  layout: ProjectLayout,
+  context: RebaseContext,
+  current: CurrentSeries & { patchNames: string[] },
+  state: RebaseState,
+): Promise<RebaseReport> {
   tracePhase('rebase:export');
   const filesStep = context.patches[0]?.newFiles ? context.patches[0] : undefined;
   const files = layout.files && { dir: layout.files.dir, paths: newFilePaths(filesStep) };
-  const exported = await exportWorkspace({ workDir: layout.workDir, patchesDir: layout.patchesDir, current, version: state.to, ...(files ? { files } : {}) });
+  const exported = await exportWorkspace({
+    workDir: layout.workDir,
+    patchesDir: layout.patchesDir,
+    current,
+    version: state.to,
+    ...(files ? { files } : {}),
+  });
   // the summary is about patch files: the files folder's step (first, when there is one) is left out
   const patches = filesStep ? context.patches.slice(1) : context.patches;
   const patchState = filesStep ? { ...state, steps: state.steps.slice(1) } : state;
@@ -232,7 +279,15 @@ async function finishRebase(layout: ProjectLayout, context: RebaseContext, curre
   let commit: { branch: string; id: string } | undefined;
   if (state.finish.commit) {
     const branch = state.finish.branch ?? defaultBranch(state.to);
-    commit = { branch, id: await commitOnNewBranch(layout.root, branch, [layout.patchesDir, ...(layout.files ? [layout.files.dir] : []), layout.configFile, layout.lockFile], commitMessageFor(summary)) };
+    commit = {
+      branch,
+      id: await commitOnNewBranch(
+        layout.root,
+        branch,
+        [layout.patchesDir, ...(layout.files ? [layout.files.dir] : []), layout.configFile, layout.lockFile],
+        commitMessageFor(summary),
+      ),
+    };
     // `sync push` pushes exactly this branch, never whatever happens to be checked out.
     await recordCommit(layout, { ...commit, from: state.from, to: state.to });
   }
@@ -259,7 +314,9 @@ export async function abortRebase(layout: ProjectLayout): Promise<{ from?: strin
   const state = await readRebaseState(layout.rebaseFile).catch(() => undefined);
   const hasBackup = await exists(path.join(layout.backupDir, 'manifest.json'));
   if (!state && !hasBackup) {
-    throw new MeshforkError('STATE_INVALID', 'no rebase is in progress', { hint: 'nothing to abort; `meshfork sync status` shows where things stand' });
+    throw new MeshforkError('STATE_INVALID', 'no rebase is in progress', {
+      hint: 'nothing to abort; `meshfork sync status` shows where things stand',
+    });
   }
   if (hasBackup) await restoreBackup(layout.backupDir);
   await fs.rm(layout.workDir, { recursive: true, force: true });

@@ -9,10 +9,13 @@ export type { RebaseState, RebaseStep, StepAction } from './rebaseSchema';
 const schema = () => (require('./rebaseSchema') as typeof import('./rebaseSchema')).stateSchema;
 
 export async function readRebaseState(file: string): Promise<RebaseState | undefined> {
-  return readJsonState(file, zodCheck(schema), () =>
-    new MeshforkError('STATE_INVALID', `${file}: the rebase state is damaged`, {
-      hint: 'run `meshfork sync abort` to restore patches/, config and lock from the backup',
-    }),
+  return readJsonState(
+    file,
+    zodCheck(schema),
+    () =>
+      new MeshforkError('STATE_INVALID', `${file}: the rebase state is damaged`, {
+        hint: 'run `meshfork sync abort` to restore patches/, config and lock from the backup',
+      }),
   );
 }
 

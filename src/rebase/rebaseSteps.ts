@@ -24,8 +24,7 @@ export interface RebaseContext {
 
 /** Where the step loop ended: every patch in, or stopped on one. */
 export type RebaseProgress =
-  | { kind: 'done'; state: RebaseState }
-  | { kind: 'stopped'; state: RebaseState; patch: Patch; conflicts: string[]; outcome: PatchOutcome };
+  { kind: 'done'; state: RebaseState } | { kind: 'stopped'; state: RebaseState; patch: Patch; conflicts: string[]; outcome: PatchOutcome };
 
 /** The old release with patches 0..index-1 applied: each patch's 3-way merge base. */
 async function mergeBaseTree(context: RebaseContext, index: number): Promise<MemoryTree> {
@@ -94,7 +93,10 @@ async function gitProcessesIn(workDir: string): Promise<number[]> {
   const pids = await fs.readdir('/proc').catch(() => [] as string[]);
   const found: number[] = [];
   for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
-    const [comm, cwd] = await Promise.all([fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''), fs.readlink(`/proc/${pid}/cwd`).catch(() => '')]);
+    const [comm, cwd] = await Promise.all([
+      fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''),
+      fs.readlink(`/proc/${pid}/cwd`).catch(() => ''),
+    ]);
     if (comm.trim() === 'git' && (cwd === workDir || cwd.startsWith(workDir + path.sep))) found.push(Number(pid));
   }
   return found;
@@ -143,7 +145,11 @@ export async function remainingMarkers(workDir: string, files: string[]): Promis
  * Take the user's resolution of the stopped patch: refuse while markers remain, else commit
  * the workspace changes as that patch (or keep the commit the user made), then go on.
  */
-export async function continueRebase(context: RebaseContext, state: RebaseState, options: { skip?: boolean } = {}): Promise<RebaseProgress> {
+export async function continueRebase(
+  context: RebaseContext,
+  state: RebaseState,
+  options: { skip?: boolean } = {},
+): Promise<RebaseProgress> {
   const stopped = state.stopped;
   if (!stopped) return runRebaseSteps(context, state);
   const patch = context.patches[stopped.index];
@@ -153,9 +159,14 @@ export async function continueRebase(context: RebaseContext, state: RebaseState,
     return runRebaseSteps(context, next);
   }
   const status = await workspaceStatus(context.workDir);
-  if (!status) throw new MeshforkError('STATE_INVALID', `the rebase workspace ${context.workDir} is gone`, { hint: 'run `meshfork sync abort`, then start the rebase again' });
+  if (!status)
+    throw new MeshforkError('STATE_INVALID', `the rebase workspace ${context.workDir} is gone`, {
+      hint: 'run `meshfork sync abort`, then start the rebase again',
+    });
   if (status.gitOperation) {
-    throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, { hint: `finish or abort it there (git -C ${context.workDir} ${status.gitOperation} --abort), then run \`meshfork sync continue\`` });
+    throw new MeshforkError('STATE_INVALID', `a git ${status.gitOperation} is in progress in the workspace`, {
+      hint: `finish or abort it there (git -C ${context.workDir} ${status.gitOperation} --abort), then run \`meshfork sync continue\``,
+    });
   }
   const markers = await remainingMarkers(context.workDir, [...stopped.conflicts, ...status.dirty]);
   if (markers.length > 0) {
@@ -166,9 +177,13 @@ export async function continueRebase(context: RebaseContext, state: RebaseState,
   }
   if (status.head !== stopped.head) {
     if (status.dirty.length > 0) {
-      throw new MeshforkError('STATE_INVALID', `you committed in the workspace but ${status.dirty.length} file(s) still have uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}`, {
-        hint: 'commit them too (git commit --amend) or discard them, then run `meshfork sync continue`',
-      });
+      throw new MeshforkError(
+        'STATE_INVALID',
+        `you committed in the workspace but ${status.dirty.length} file(s) still have uncommitted changes: ${status.dirty.slice(0, 5).join(', ')}`,
+        {
+          hint: 'commit them too (git commit --amend) or discard them, then run `meshfork sync continue`',
+        },
+      );
     }
   } else if (await stageChanges(context.workDir)) await commitAsPatch(context.workDir, patch.header);
   else {

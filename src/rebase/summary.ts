@@ -74,7 +74,8 @@ function maskedBody(patch: Patch): string[] {
     out.push(`${op.kind} ${opPath(op)}`);
     for (const hunk of op.hunks) {
       out.push('@@ @@');
-      for (const line of hunk.lines) out.push(`${line.kind}${displayText(line.text).replace(/\r?\n$/, '')}${line.text.endsWith('\r\n') ? '\u240d' : ''}`);
+      for (const line of hunk.lines)
+        out.push(`${line.kind}${displayText(line.text).replace(/\r?\n$/, '')}${line.text.endsWith('\r\n') ? '\u240d' : ''}`);
     }
   }
   return out;
@@ -99,7 +100,8 @@ function compare(before: Patch, after: Patch, withChanged = false): { same: bool
       if (!o) return;
       const identical = sameLines(h, o);
       if (!identical) same = false;
-      if ((identical || withChanged) && h.oldStart !== o.oldStart) moves.push({ path: opPath(op), oldStart: h.oldStart, newStart: o.oldStart });
+      if ((identical || withChanged) && h.oldStart !== o.oldStart)
+        moves.push({ path: opPath(op), oldStart: h.oldStart, newStart: o.oldStart });
     });
   });
   return { same, moves };
@@ -137,15 +139,32 @@ export function summarizeRebase(
     const renamed = match.name !== old.name ? { newName: match.name } : {};
     const culprits = history ? { culprits: history.culprits.get(old.name) ?? [] } : {};
     const { same, moves } = compare(old, now);
-    if (step?.action === 'resolved') return { ...base, ...renamed, result: 'resolved', moves: compare(old, now, true).moves, contentDiff: same ? undefined : contentDiff(old, now), ...culprits };
+    if (step?.action === 'resolved')
+      return {
+        ...base,
+        ...renamed,
+        result: 'resolved',
+        moves: compare(old, now, true).moves,
+        contentDiff: same ? undefined : contentDiff(old, now),
+        ...culprits,
+      };
     if (same) return { ...base, ...renamed, result: moves.length ? 'moved' : 'unchanged', moves };
-    return { ...base, ...renamed, result: 'refreshed', moves: compare(old, now, true).moves, contentDiff: contentDiff(old, now), ...culprits };
+    return {
+      ...base,
+      ...renamed,
+      result: 'refreshed',
+      moves: compare(old, now, true).moves,
+      contentDiff: contentDiff(old, now),
+      ...culprits,
+    };
   });
   return { from, to, patches, securityCommits: history ? history.securityCommits : null };
 }
 
 function moveText(moves: HunkMove[]): string {
-  return moves.map((m) => `${m.path} ${m.oldStart}→${m.newStart} (${m.newStart > m.oldStart ? '+' : ''}${m.newStart - m.oldStart})`).join(', ');
+  return moves
+    .map((m) => `${m.path} ${m.oldStart}→${m.newStart} (${m.newStart > m.oldStart ? '+' : ''}${m.newStart - m.oldStart})`)
+    .join(', ');
 }
 
 function commitLine(c: SummaryCommit): string {
@@ -166,12 +185,30 @@ export function renderSummaryMarkdown(summary: RebaseSummary): string {
   });
   for (const p of summary.patches.filter((x) => x.contentDiff !== undefined || x.result === 'refreshed' || x.result === 'resolved')) {
     lines.push('', `### ${p.result}: \`${p.newName ?? p.name}\``, '', p.subject, '');
-    if (p.contentDiff !== undefined) lines.push('Content changes (old patch → new patch, hunk line numbers masked so only real changes show):', '', '```diff', p.contentDiff, '```');
+    if (p.contentDiff !== undefined)
+      lines.push(
+        'Content changes (old patch → new patch, hunk line numbers masked so only real changes show):',
+        '',
+        '```diff',
+        p.contentDiff,
+        '```',
+      );
     if (p.moves.length) lines.push('', `Line-number churn of its hunks: ${moveText(p.moves)}`);
-    if (p.culprits?.length) lines.push('', `Upstream commits between ${summary.from} and ${summary.to} that changed the lines it was made against:`, '', ...p.culprits.map(commitLine));
+    if (p.culprits?.length)
+      lines.push(
+        '',
+        `Upstream commits between ${summary.from} and ${summary.to} that changed the lines it was made against:`,
+        '',
+        ...p.culprits.map(commitLine),
+      );
   }
   if (summary.securityCommits?.length) {
-    lines.push('', `### Security: ${summary.securityCommits.length} upstream commit(s) between ${summary.from} and ${summary.to} mention security, CVE or vulnerability`, '', ...summary.securityCommits.map(commitLine));
+    lines.push(
+      '',
+      `### Security: ${summary.securityCommits.length} upstream commit(s) between ${summary.from} and ${summary.to} mention security, CVE or vulnerability`,
+      '',
+      ...summary.securityCommits.map(commitLine),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

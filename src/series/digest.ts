@@ -18,10 +18,11 @@ export function seriesDigest(patchesDir: string, filesDir?: string): string | un
       const bytes = readFileSync(path.join(patchesDir, entry.name));
       hash.update(`\0${entry.name}\0${bytes.length}\0`).update(bytes);
     }
-    if (filesDir !== undefined) for (const file of readNewFiles(filesDir)) hash.update(`\0file\0${file.path}\0${file.mode}\0${file.content.length}\0`).update(file.content, 'latin1');
+    if (filesDir !== undefined)
+      for (const file of readNewFiles(filesDir))
+        hash.update(`\0file\0${file.path}\0${file.mode}\0${file.content.length}\0`).update(file.content, 'latin1');
     return hash.digest('hex');
   } catch {
     return undefined;
   }
 }
-

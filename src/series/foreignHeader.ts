@@ -68,7 +68,10 @@ export function parseForeignHeader(patchName: string, lines: string[]): PatchHea
   const dateField = take(/^date$/i);
   const body: string[] = [];
   let subject: string | undefined;
-  if (subjectField) subject = decodeEncodedWords(subjectField.lines.join(' ')).replace(/^\[PATCH[^\]]*\]\s*/, '').trim();
+  if (subjectField)
+    subject = decodeEncodedWords(subjectField.lines.join(' '))
+      .replace(/^\[PATCH[^\]]*\]\s*/, '')
+      .trim();
   if (descriptionField) {
     const [first, ...rest] = descriptionField.lines;
     if (subject === undefined) subject = first;

@@ -18,9 +18,16 @@ function readOrNull(file: string, where: string, hint: string): string | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'EISDIR') throw new MeshforkError('SERIES_INVALID', `${where}: ${where === file ? 'is' : `${file} is`} a folder, not a file`, { hint });
-    if (code === 'ENOTDIR') throw new MeshforkError('SERIES_INVALID', `${where}: ${path.dirname(file)} is not a folder`, { hint: 'point "patches" in meshfork.config.json at the folder holding the series' });
-    throw new MeshforkError('IO_FAILED', `${where}: cannot read ${file}: ${(error as Error).message}`, { cause: error, hint: 'check the file permissions' });
+    if (code === 'EISDIR')
+      throw new MeshforkError('SERIES_INVALID', `${where}: ${where === file ? 'is' : `${file} is`} a folder, not a file`, { hint });
+    if (code === 'ENOTDIR')
+      throw new MeshforkError('SERIES_INVALID', `${where}: ${path.dirname(file)} is not a folder`, {
+        hint: 'point "patches" in meshfork.config.json at the folder holding the series',
+      });
+    throw new MeshforkError('IO_FAILED', `${where}: cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check the file permissions',
+    });
   }
 }
 
@@ -39,10 +46,14 @@ async function patchFilesBelow(dir: string, rel = ''): Promise<string[]> {
 function combine(errors: MeshforkError[]): MeshforkError {
   if (errors.length === 1) return errors[0];
   const first = errors[0];
-  return new MeshforkError(first.code, `${errors.length} patches are invalid:\n${errors.map((e) => `  [${e.code}] ${e.message}`).join('\n')}`, {
-    hint: first.hint,
-    details: { errors: errors.map((e) => ({ code: e.code, message: e.message, hint: e.hint })) },
-  });
+  return new MeshforkError(
+    first.code,
+    `${errors.length} patches are invalid:\n${errors.map((e) => `  [${e.code}] ${e.message}`).join('\n')}`,
+    {
+      hint: first.hint,
+      details: { errors: errors.map((e) => ({ code: e.code, message: e.message, hint: e.hint })) },
+    },
+  );
 }
 
 /**
@@ -62,7 +73,10 @@ export async function loadSeries(patchesDir: string, files?: { dir: string; name
         details: { missing: 'folder' },
       });
     }
-    throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, { hint: `create ${seriesPath} listing the patch files in order (one a line)`, details: { missing: 'series' } });
+    throw new MeshforkError('SERIES_INVALID', `${seriesPath}: missing series file`, {
+      hint: `create ${seriesPath} listing the patch files in order (one a line)`,
+      details: { missing: 'series' },
+    });
   }
   const entries = parseSeriesFile(seriesPath, seriesText);
   const patches: Patch[] = [];
@@ -72,7 +86,9 @@ export async function loadSeries(patchesDir: string, files?: { dir: string; name
     try {
       const text = readOrNull(file, `${seriesPath}:${entry.line}`, 'list patch files only; remove the line or the folder');
       if (text === null) {
-        throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, { hint: 'add the patch file or remove the line from the series' });
+        throw new MeshforkError('SERIES_INVALID', `${seriesPath}:${entry.line}: "${entry.name}" is listed but ${file} does not exist`, {
+          hint: 'add the patch file or remove the line from the series',
+        });
       }
       patches.push({ ...parsePatch(file, text, entry.options), name: entry.name });
     } catch (error) {
@@ -83,7 +99,9 @@ export async function loadSeries(patchesDir: string, files?: { dir: string; name
   if (errors.length) throw combine(errors);
   const listed = new Set(entries.map((e) => e.name));
   const stray = (await patchFilesBelow(patchesDir)).filter((f) => !listed.has(f)).sort();
-  const warnings = stray.map((f) => `${path.join(patchesDir, f)}: not listed in ${seriesPath}, so it is not applied (add it to the series or delete it)`);
+  const warnings = stray.map(
+    (f) => `${path.join(patchesDir, f)}: not listed in ${seriesPath}, so it is not applied (add it to the series or delete it)`,
+  );
   const series: Series = { dir: patchesDir, entries, patches, warnings, unlisted: stray };
   if (files) series.files = newFilesPatch(files.name, readNewFiles(files.dir));
   return series;

@@ -45,7 +45,10 @@ export function readNewFiles(dir: string): NewFile[] {
     walk(dir, '', found);
   } catch (error) {
     if (error instanceof MeshforkError) throw error;
-    throw new MeshforkError('IO_FAILED', `${dir}: cannot read the files folder: ${(error as Error).message}`, { cause: error, hint: 'check the file permissions' });
+    throw new MeshforkError('IO_FAILED', `${dir}: cannot read the files folder: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check the file permissions',
+    });
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -54,14 +57,29 @@ export function readNewFiles(dir: string): NewFile[] {
 function creationHunks(content: string): Hunk[] {
   const lines = splitLines(content);
   if (lines.length === 0) return [];
-  return [{ oldStart: 0, oldLines: 0, newStart: 1, newLines: lines.length, section: '', lines: lines.map((text) => ({ kind: '+', text })), headerLine: 0 }];
+  return [
+    {
+      oldStart: 0,
+      oldLines: 0,
+      newStart: 1,
+      newLines: lines.length,
+      section: '',
+      lines: lines.map((text) => ({ kind: '+', text })),
+      headerLine: 0,
+    },
+  ];
 }
 
 /** The pseudo-patch that creates every file of the folder; `name` is the folder as reports show it ("files/"). */
 export function newFilesPatch(name: string, files: NewFile[]): Patch {
   return {
     name,
-    header: { from: '', subject: `Add the files of ${name}`, description: `meshfork export writes the files this commit adds back to ${name}, not into a patch.`, trailers: [] },
+    header: {
+      from: '',
+      subject: `Add the files of ${name}`,
+      description: `meshfork export writes the files this commit adds back to ${name}, not into a patch.`,
+      trailers: [],
+    },
     operations: files.map((f) => ({ kind: 'create', path: f.path, mode: f.mode, hunks: creationHunks(f.content) })),
     newFiles: true,
   };

@@ -32,7 +32,12 @@ function headerFormat(lines: string[]): PatchSource['format'] {
 function refuseMbox(name: string, lines: string[]): void {
   const starts = lines.map((l, i) => (MBOX_LINE.test(l) ? i : -1)).filter((i) => i >= 0);
   if (starts.length > 1) {
-    throw invalid(name, starts[1] + 1, `a second patch starts here: this file is an mbox of ${starts.length} patches, and a series holds one patch per file`, MBOX_HINT);
+    throw invalid(
+      name,
+      starts[1] + 1,
+      `a second patch starts here: this file is an mbox of ${starts.length} patches, and a series holds one patch per file`,
+      MBOX_HINT,
+    );
   }
 }
 
@@ -41,7 +46,12 @@ function checkSignatureTail(cur: Cursor): void {
   for (let i = cur.index + 1; i < cur.lines.length; i++) {
     const line = cur.lines[i];
     if (line.startsWith('diff --git ') || MBOX_LINE.test(line) || /^(From|Subject): /.test(line)) {
-      throw invalid(cur.name, i + 1, 'more diff after the "-- " signature: this file holds several patches, and a series holds one patch per file', MBOX_HINT);
+      throw invalid(
+        cur.name,
+        i + 1,
+        'more diff after the "-- " signature: this file holds several patches, and a series holds one patch per file',
+        MBOX_HINT,
+      );
     }
   }
 }
@@ -54,12 +64,20 @@ export function parsePatch(name: string, text: string, options: PatchOptions = {
   const nul = text.indexOf('\0');
   if (nul !== -1) {
     const line = text.slice(0, nul).split('\n').length;
-    throw new MeshforkError('PATCH_BINARY', `${name}:${line}: the patch file contains NUL bytes`, { hint: 'binary content is not supported in a series; use a git binary patch (git diff --binary --full-index)' });
+    throw new MeshforkError('PATCH_BINARY', `${name}:${line}: the patch file contains NUL bytes`, {
+      hint: 'binary content is not supported in a series; use a git binary patch (git diff --binary --full-index)',
+    });
   }
   // An empty patch file changes nothing, as quilt and dpkg-source treat it: a patch with no operations.
   if (text.trim() === '') {
     const header = parseForeignHeader(name, []);
-    return { name, header, operations: [], source: { text, headerText: '', format: headerFormat([]) }, ...(options.strip !== undefined || options.ignoreTrailingWhitespace ? { options } : {}) };
+    return {
+      name,
+      header,
+      operations: [],
+      source: { text, headerText: '', format: headerFormat([]) },
+      ...(options.strip !== undefined || options.ignoreTrailingWhitespace ? { options } : {}),
+    };
   }
   const lines = splitLines(text);
   refuseMbox(name, lines);
@@ -71,13 +89,15 @@ export function parsePatch(name: string, text: string, options: PatchOptions = {
       break;
     }
   }
-  if (headerEnd === -1) throw invalid(name, lines.length || 1, 'no diff found (expected "diff --git" sections or "--- "/"+++ " file headers)');
+  if (headerEnd === -1)
+    throw invalid(name, lines.length || 1, 'no diff found (expected "diff --git" sections or "--- "/"+++ " file headers)');
   const headerLines = lines.slice(0, headerEnd).map(stripEol);
   const format = headerFormat(headerLines);
   const header = format === 'mail' ? parseHeader(name, lines.slice(0, headerEnd)) : parseForeignHeader(name, headerLines);
   // Skip the "---" separator and any diffstat up to the first diff.
   for (cur.index = headerEnd; !cur.done && !startsFile(cur); cur.index++) {
-    if (cur.text.startsWith('@@') || cur.text.startsWith('+++ ')) throw invalid(name, cur.lineNo, 'diff content without file headers (a "diff --git" line or "--- "/"+++ " lines)');
+    if (cur.text.startsWith('@@') || cur.text.startsWith('+++ '))
+      throw invalid(name, cur.lineNo, 'diff content without file headers (a "diff --git" line or "--- "/"+++ " lines)');
   }
   const headerText = lines.slice(0, cur.index).join('');
   const operations: FileOperation[] = [];

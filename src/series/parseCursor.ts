@@ -33,6 +33,11 @@ export class Cursor {
   }
 }
 
-export function invalid(name: string, line: number, message: string, hint = 'regenerate the patch with `meshfork export`, or fix it by hand'): MeshforkError {
+export function invalid(
+  name: string,
+  line: number,
+  message: string,
+  hint = 'regenerate the patch with `meshfork export`, or fix it by hand',
+): MeshforkError {
   return new MeshforkError('PATCH_INVALID', `${name}:${line}: ${message}`, { hint });
 }

@@ -21,9 +21,16 @@ const DIFF_GIT_NAMES = new RegExp(`^(${QUOTED_NAME}|[^"\\s]\\S*) (${QUOTED_NAME}
 export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.lineNo, nameOnly = false): string {
   const bytes = unquote(raw.startsWith('"') || nameOnly ? raw : raw.replace(/\t.*$/, ''));
   const stripped = stripComponents(bytes, strip);
-  if (stripped === undefined) throw invalid(cur.name, line, `cannot remove ${strip} leading folder(s) from "${bytes}" (-p${strip})`, 'set the strip level in the series file (e.g. "name.patch -p0")');
+  if (stripped === undefined)
+    throw invalid(
+      cur.name,
+      line,
+      `cannot remove ${strip} leading folder(s) from "${bytes}" (-p${strip})`,
+      'set the strip level in the series file (e.g. "name.patch -p0")',
+    );
   const text = decodeUtf8(stripped);
-  if (text === undefined) throw invalid(cur.name, line, `the file name "${stripped}" is not valid UTF-8`, 'rename the file in the patch to a UTF-8 name');
+  if (text === undefined)
+    throw invalid(cur.name, line, `the file name "${stripped}" is not valid UTF-8`, 'rename the file in the patch to a UTF-8 name');
   return text;
 }
 
@@ -31,14 +38,16 @@ export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.l
 function parseDiffGitLine(cur: Cursor): { a?: string; b?: string } {
   const rest = cur.text.slice('diff --git '.length);
   const quoted = DIFF_GIT_NAMES.exec(rest);
-  if (quoted && (quoted[1].startsWith('"') || quoted[2].startsWith('"'))) return { a: headerPath(cur, quoted[1], cur.strip), b: headerPath(cur, quoted[2], cur.strip) };
+  if (quoted && (quoted[1].startsWith('"') || quoted[2].startsWith('"')))
+    return { a: headerPath(cur, quoted[1], cur.strip), b: headerPath(cur, quoted[2], cur.strip) };
   const spaces: number[] = [];
   for (let i = rest.indexOf(' '); i !== -1; i = rest.indexOf(' ', i + 1)) spaces.push(i);
   if (spaces.length === 0) throw invalid(cur.name, cur.lineNo, `malformed "diff --git" line: ${cur.text}`);
   // Both halves name the same file unless it is a rename or copy, whose names come from their own lines.
   for (const i of spaces) {
     const a = stripComponents(rest.slice(0, i), cur.strip);
-    if (a !== undefined && a === stripComponents(rest.slice(i + 1), cur.strip)) return { a: headerPath(cur, rest.slice(0, i), cur.strip), b: headerPath(cur, rest.slice(i + 1), cur.strip) };
+    if (a !== undefined && a === stripComponents(rest.slice(i + 1), cur.strip))
+      return { a: headerPath(cur, rest.slice(0, i), cur.strip), b: headerPath(cur, rest.slice(i + 1), cur.strip) };
   }
   if (!rest.startsWith('a/') || rest.indexOf(' b/') === -1) throw invalid(cur.name, cur.lineNo, `malformed "diff --git" line: ${cur.text}`);
   const cut = rest.lastIndexOf(' b/');
@@ -51,7 +60,12 @@ function modeOf(cur: Cursor, prefix: string): string {
   // A symlink or submodule made by a patch could later lead writes outside the tree: regular files only.
   if (!mode.startsWith('100')) {
     const what = mode === '120000' ? 'a symlink' : mode === '160000' ? 'a submodule' : 'not a regular file';
-    throw invalid(cur.name, cur.lineNo, `file mode ${mode} (${what}) is not supported: patches may only carry regular files (100644, 100755)`, 'replace the link with a regular file, or create it in the image build instead');
+    throw invalid(
+      cur.name,
+      cur.lineNo,
+      `file mode ${mode} (${what}) is not supported: patches may only carry regular files (100644, 100755)`,
+      'replace the link with a regular file, or create it in the image build instead',
+    );
   }
   return mode;
 }
@@ -60,7 +74,12 @@ function modeOf(cur: Cursor, prefix: string): string {
 function parseBinary(cur: Cursor, path: string, index: { oldId: string; newId: string } | undefined): BinaryChange {
   const line = cur.lineNo;
   if (!index || !FULL_ID.test(index.oldId) || !FULL_ID.test(index.newId)) {
-    throw invalid(cur.name, line, `cannot apply binary patch to "${path}" without full index line (git apply refuses it too)`, 'regenerate it with `git diff --binary --full-index`');
+    throw invalid(
+      cur.name,
+      line,
+      `cannot apply binary patch to "${path}" without full index line (git apply refuses it too)`,
+      'regenerate it with `git diff --binary --full-index`',
+    );
   }
   cur.index++;
   const hunks: BinaryHunk[] = [];
@@ -137,7 +156,11 @@ export function parseGitFile(cur: Cursor): FileOperation {
   const last = hunks[hunks.length - 1];
   // A diff line right after a complete hunk means the header undercounts (git says "corrupt patch").
   if (last && !cur.done && /^[-+ ]/.test(cur.raw) && cur.text !== '-- ') {
-    throw invalid(name, cur.lineNo, `hunk at line ${last.headerLine} has more lines than its header promises (${last.oldLines} old, ${last.newLines} new)`);
+    throw invalid(
+      name,
+      cur.lineNo,
+      `hunk at line ${last.headerLine} has more lines than its header promises (${last.oldLines} old, ${last.newLines} new)`,
+    );
   }
   if (!binary && minus === undefined && hunks.length === 0 && !cur.done && !cur.text.startsWith('diff --git ') && cur.text !== '-- ') {
     throw invalid(name, cur.lineNo, `unexpected line in the headers of "${b}": ${cur.text.slice(0, 60)}`);
@@ -155,27 +178,39 @@ export function parseGitFile(cur: Cursor): FileOperation {
   // The ---/+++ names must be the header's ("bad git-diff - inconsistent new filename"); git 2.39
   // still reads such a patch as an undeclared rename, which is exactly the silent surprise to refuse.
   if (minusPath !== undefined && minusPath !== oldPath) {
-    throw invalid(name, minus!.line, `"--- ${minus!.raw}" names "${minusPath}" but the diff --git header names "${oldPath}" (inconsistent old file name; a rename needs "rename from"/"rename to" lines)`);
+    throw invalid(
+      name,
+      minus!.line,
+      `"--- ${minus!.raw}" names "${minusPath}" but the diff --git header names "${oldPath}" (inconsistent old file name; a rename needs "rename from"/"rename to" lines)`,
+    );
   }
   if (plusPath !== undefined && plusPath !== newPath) {
-    throw invalid(name, plus!.line, `"+++ ${plus!.raw}" names "${plusPath}" but the diff --git header names "${newPath}" (inconsistent new file name; a rename needs "rename from"/"rename to" lines)`);
+    throw invalid(
+      name,
+      plus!.line,
+      `"+++ ${plus!.raw}" names "${plusPath}" but the diff --git header names "${newPath}" (inconsistent new file name; a rename needs "rename from"/"rename to" lines)`,
+    );
   }
   assertSafePath(oldPath, where);
   assertSafePath(newPath, where);
 
   if (createdMode !== undefined) {
     if (minus !== undefined && minus.raw !== '/dev/null') throw invalid(name, diffLine, `new file "${newPath}" must have "--- /dev/null"`);
-    if (hunks.some((h) => h.lines.some((l) => l.kind !== '+'))) throw invalid(name, diffLine, `new file "${newPath}" has hunks with context or removed lines`);
+    if (hunks.some((h) => h.lines.some((l) => l.kind !== '+')))
+      throw invalid(name, diffLine, `new file "${newPath}" has hunks with context or removed lines`);
     return { kind: 'create', path: newPath, mode: createdMode, hunks, ...(binary ? { binary } : {}) };
   }
   if (deletedMode !== undefined) {
-    if (plus !== undefined && plus.raw !== '/dev/null') throw invalid(name, diffLine, `deleted file "${oldPath}" must have "+++ /dev/null"`);
+    if (plus !== undefined && plus.raw !== '/dev/null')
+      throw invalid(name, diffLine, `deleted file "${oldPath}" must have "+++ /dev/null"`);
     return { kind: 'delete', path: oldPath, mode: deletedMode, hunks, ...(binary ? { binary } : {}) };
   }
-  if (minus?.raw === '/dev/null' || plus?.raw === '/dev/null') throw invalid(name, diffLine, `"${b}" uses /dev/null without "new file mode" or "deleted file mode"`);
+  if (minus?.raw === '/dev/null' || plus?.raw === '/dev/null')
+    throw invalid(name, diffLine, `"${b}" uses /dev/null without "new file mode" or "deleted file mode"`);
   if (moveFrom !== undefined || moveTo !== undefined) {
     const what = copy ? 'copy' : 'rename';
-    if (moveFrom === undefined || moveTo === undefined) throw invalid(name, diffLine, `a ${what} needs both "${what} from" and "${what} to"`);
+    if (moveFrom === undefined || moveTo === undefined)
+      throw invalid(name, diffLine, `a ${what} needs both "${what} from" and "${what} to"`);
     const extra = { hunks, oldMode, newMode, similarity, ...(binary ? { binary } : {}) };
     return copy ? { kind: 'copy', from: moveFrom, path: moveTo, ...extra } : { kind: 'rename', from: moveFrom, to: moveTo, ...extra };
   }

@@ -5,7 +5,8 @@ import { stripEol } from './lines';
 
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
 // Yocto, OpenEmbedded and meshfork spellings: "Backport [url]", "Submitted [url]", "Denied [why]", ...
-const UPSTREAM_STATUS = /^(Inappropriate(\s+\[.+\])?|Pending|Backport(\s+(\[.+\]|<\S+>|\S+))?|Denied(\s+\[.+\])?|Submitted\s+(\[.+\]|<\S+>|\S+)|Accepted(\s+(\[.+\]|\S+))?)$/;
+const UPSTREAM_STATUS =
+  /^(Inappropriate(\s+\[.+\])?|Pending|Backport(\s+(\[.+\]|<\S+>|\S+))?|Denied(\s+\[.+\])?|Submitted\s+(\[.+\]|<\S+>|\S+)|Accepted(\s+(\[.+\]|\S+))?)$/;
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
@@ -18,9 +19,13 @@ export function decodeEncodedWords(value: string): string {
   // Whitespace between two encoded words (from header folding) is not part of the text.
   const joined = value.replace(/(\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)/g, '$1');
   return joined.replace(ENCODED_WORD, (word, charset: string, encoding: string, text: string) => {
-    const bytes = encoding.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64')
-      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    const bytes =
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(
+            text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          );
     if (/^utf-?8$/i.test(charset) || /^us-ascii$/i.test(charset)) return bytes.toString('latin1');
     if (/^iso-8859-1$/i.test(charset)) return Buffer.from(bytes.toString('latin1'), 'utf8').toString('latin1');
     return word;
@@ -48,12 +53,23 @@ export function parseHeader(name: string, lines: string[]): PatchHeader {
       continue;
     }
     const match = /^([A-Za-z-]+):\s?(.*)$/.exec(line);
-    if (!match) throw invalid(name, i + 1, `expected a header field (From:, Subject:, Date:) but found "${line}"`, 'the header ends with a blank line; see README "The patch series"');
+    if (!match)
+      throw invalid(
+        name,
+        i + 1,
+        `expected a header field (From:, Subject:, Date:) but found "${line}"`,
+        'the header ends with a blank line; see README "The patch series"',
+      );
     lastKey = match[1].toLowerCase();
     fields.set(lastKey, match[2]);
   }
   const rawSubject = fields.get('subject');
-  const subject = rawSubject === undefined ? undefined : decodeEncodedWords(rawSubject).replace(/^\[PATCH[^\]]*\]\s*/, '').trim();
+  const subject =
+    rawSubject === undefined
+      ? undefined
+      : decodeEncodedWords(rawSubject)
+          .replace(/^\[PATCH[^\]]*\]\s*/, '')
+          .trim();
   if (!subject) throw invalid(name, 1, 'missing "Subject:" header', 'start the patch with From: and Subject: lines');
   const rawFrom = fields.get('from');
   const from = rawFrom === undefined ? undefined : decodeEncodedWords(rawFrom).trim();
@@ -86,9 +102,19 @@ function validateTrailer(name: string, line: number, key: string, value: string)
   const lower = key.toLowerCase();
   const keyword = value.replace(/^\w+/, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase());
   if (lower === 'upstream-status' && !UPSTREAM_STATUS.test(keyword)) {
-    throw invalid(name, line, `Upstream-Status: "${value}" is not one of Inappropriate [reason], Pending, Backport [url], Submitted [url], Accepted [version], Denied [reason]`, 'fix the Upstream-Status trailer');
+    throw invalid(
+      name,
+      line,
+      `Upstream-Status: "${value}" is not one of Inappropriate [reason], Pending, Backport [url], Submitted [url], Accepted [version], Denied [reason]`,
+      'fix the Upstream-Status trailer',
+    );
   }
   if (lower === 'meshfork-base' && semver.valid(value) === null) {
-    throw invalid(name, line, `Meshfork-Base: "${value}" is not a version`, 'Meshfork-Base names the upstream release the patch was last refreshed against, e.g. 1.1.55');
+    throw invalid(
+      name,
+      line,
+      `Meshfork-Base: "${value}" is not a version`,
+      'Meshfork-Base names the upstream release the patch was last refreshed against, e.g. 1.1.55',
+    );
   }
 }

@@ -23,7 +23,12 @@ export function parseHunk(cur: Cursor): Hunk {
   let oldSeen = 0;
   let newSeen = 0;
   while (oldSeen < hunk.oldLines || newSeen < hunk.newLines) {
-    if (cur.done) throw invalid(name, headerLine, `truncated hunk: the header promises ${hunk.oldLines} old and ${hunk.newLines} new lines, the file ends after ${oldSeen} old and ${newSeen} new`);
+    if (cur.done)
+      throw invalid(
+        name,
+        headerLine,
+        `truncated hunk: the header promises ${hunk.oldLines} old and ${hunk.newLines} new lines, the file ends after ${oldSeen} old and ${newSeen} new`,
+      );
     const raw = cur.raw;
     const marker = raw[0];
     let line: HunkLine;
@@ -34,11 +39,20 @@ export function parseHunk(cur: Cursor): Hunk {
       cur.index++;
       continue;
     } else {
-      throw invalid(name, cur.lineNo, `hunk at line ${headerLine} ends early: the header promises ${hunk.oldLines} old and ${hunk.newLines} new lines, found ${oldSeen} old and ${newSeen} new before "${stripEol(raw).slice(0, 60)}"`);
+      throw invalid(
+        name,
+        cur.lineNo,
+        `hunk at line ${headerLine} ends early: the header promises ${hunk.oldLines} old and ${hunk.newLines} new lines, found ${oldSeen} old and ${newSeen} new before "${stripEol(raw).slice(0, 60)}"`,
+      );
     }
     if (line.kind !== '+') oldSeen++;
     if (line.kind !== '-') newSeen++;
-    if (oldSeen > hunk.oldLines || newSeen > hunk.newLines) throw invalid(name, cur.lineNo, `hunk at line ${headerLine} has more lines than its header promises (${hunk.oldLines} old, ${hunk.newLines} new)`);
+    if (oldSeen > hunk.oldLines || newSeen > hunk.newLines)
+      throw invalid(
+        name,
+        cur.lineNo,
+        `hunk at line ${headerLine} has more lines than its header promises (${hunk.oldLines} old, ${hunk.newLines} new)`,
+      );
     if (!line.text.endsWith('\n')) throw invalid(name, cur.lineNo, 'the patch file ends in the middle of a hunk line');
     hunk.lines.push(line);
     cur.index++;
@@ -67,6 +81,7 @@ export function parseHunks(cur: Cursor): Hunk[] {
 export function checkHunkOrder(cur: Cursor, hunks: Hunk[]): void {
   for (let i = 1; i < hunks.length; i++) {
     const prev = hunks[i - 1];
-    if (hunks[i].oldStart < prev.oldStart + prev.oldLines) throw invalid(cur.name, hunks[i].headerLine, 'hunks overlap or are out of order');
+    if (hunks[i].oldStart < prev.oldStart + prev.oldLines)
+      throw invalid(cur.name, hunks[i].headerLine, 'hunks overlap or are out of order');
   }
 }

@@ -76,19 +76,28 @@ export function parseTraditionalFile(cur: Cursor): FileOperation {
   const newMissing = plus.name === '/dev/null' || (isEpoch(plus.stamp) && onlyRemoves);
   // Without an explicit -pN, a name too short to strip is taken whole, as git apply guesses (-p0).
   const strip = (name: string) => (cur.stripExplicit || name.includes('/') ? cur.strip : 0);
-  const path = (side: { name: string }, line: number) => (side.name === '/dev/null' ? undefined : headerPath(cur, side.name, strip(side.name), line, true));
+  const path = (side: { name: string }, line: number) =>
+    side.name === '/dev/null' ? undefined : headerPath(cur, side.name, strip(side.name), line, true);
   const oldPath = oldMissing && minus.name === '/dev/null' ? undefined : path(minus, minusLine);
   const newPath = newMissing && plus.name === '/dev/null' ? undefined : path(plus, plusLine);
-  const indexPath = indexName === undefined ? undefined : (stripOrUndefined(cur, indexName));
+  const indexPath = indexName === undefined ? undefined : stripOrUndefined(cur, indexName);
   // Two different names: an Index: line naming one decides; else the better name as GNU patch and
   // git apply choose it (`--- x` / `+++ x.new` patches x): fewest folders, then the shorter base
   // name, then the shorter name, the new side on a tie.
   const differ = oldPath !== undefined && newPath !== undefined && oldPath !== newPath;
-  const target = differ && indexPath !== undefined && [oldPath, newPath].includes(indexPath) ? indexPath : differ ? betterName(oldPath, newPath) : newMissing ? (oldPath ?? newPath) : (newPath ?? oldPath);
+  const target =
+    differ && indexPath !== undefined && [oldPath, newPath].includes(indexPath)
+      ? indexPath
+      : differ
+        ? betterName(oldPath, newPath)
+        : newMissing
+          ? (oldPath ?? newPath)
+          : (newPath ?? oldPath);
   if (target === undefined) throw invalid(name, minusLine, 'both sides of the diff are /dev/null');
   assertSafePath(target, `${name}:${minusLine}`);
   if (oldMissing && !newMissing) {
-    if (hunks.some((h) => h.lines.some((l) => l.kind !== '+'))) throw invalid(name, minusLine, `new file "${target}" has hunks with context or removed lines`);
+    if (hunks.some((h) => h.lines.some((l) => l.kind !== '+')))
+      throw invalid(name, minusLine, `new file "${target}" has hunks with context or removed lines`);
     return { kind: 'create', path: target, mode: '100644', hunks };
   }
   if (newMissing && !oldMissing) return { kind: 'delete', path: target, mode: '100644', hunks };

@@ -69,12 +69,18 @@ export function assertInsideTreeSync(root: string, relPath: string, where: strin
   const realRoot = knownRealRoot ?? realpathSync.native(root);
   const real = resolveForWrite(path.join(root, relPath));
   if (real === SYMLINK_LOOP) {
-    throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": too many levels of symbolic links`, { hint: 'remove the symlink loop from the tree' });
+    throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": too many levels of symbolic links`, {
+      hint: 'remove the symlink loop from the tree',
+    });
   }
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-    throw new MeshforkError('PATH_UNSAFE', `${where}: refusing to touch "${relPath}": it resolves through a symlink to ${real}, outside the tree`, {
-      hint: 'remove the symlink from the tree or the path from the patch',
-    });
+    throw new MeshforkError(
+      'PATH_UNSAFE',
+      `${where}: refusing to touch "${relPath}": it resolves through a symlink to ${real}, outside the tree`,
+      {
+        hint: 'remove the symlink from the tree or the path from the patch',
+      },
+    );
   }
 }
 

@@ -29,22 +29,32 @@ export function parseSeriesFile(file: string, text: string): SeriesEntry[] {
   const entries: SeriesEntry[] = [];
   const seen = new Map<string, number>();
   // Editors on Windows may start the file with a UTF-8 byte order mark (read as latin1 or UTF-16).
-  text.replace(/^(\xef\xbb\xbf|\ufeff)/, '').split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    const content = raw.replace(/\r$/, '').replace(/(^|\s)#.*$/, '').trim();
-    if (!content) return;
-    const [name, ...options] = content.split(/\s+/);
-    if (unsafePathReason(name) !== undefined) {
-      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" must be a file name inside the patches folder`, { hint: 'list patch files by their path inside the patches folder, without ".."' });
-    }
-    const parsed = parseOptions(file, line, name, options);
-    const previous = seen.get(name);
-    if (previous !== undefined) {
-      throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" is listed twice (first at line ${previous})`, { hint: 'remove the duplicate line' });
-    }
-    seen.set(name, line);
-    entries.push({ name, line, options: parsed });
-  });
+  text
+    .replace(/^(\xef\xbb\xbf|\ufeff)/, '')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = i + 1;
+      const content = raw
+        .replace(/\r$/, '')
+        .replace(/(^|\s)#.*$/, '')
+        .trim();
+      if (!content) return;
+      const [name, ...options] = content.split(/\s+/);
+      if (unsafePathReason(name) !== undefined) {
+        throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" must be a file name inside the patches folder`, {
+          hint: 'list patch files by their path inside the patches folder, without ".."',
+        });
+      }
+      const parsed = parseOptions(file, line, name, options);
+      const previous = seen.get(name);
+      if (previous !== undefined) {
+        throw new MeshforkError('SERIES_INVALID', `${file}:${line}: "${name}" is listed twice (first at line ${previous})`, {
+          hint: 'remove the duplicate line',
+        });
+      }
+      seen.set(name, line);
+      entries.push({ name, line, options: parsed });
+    });
   return entries;
 }
 

@@ -44,9 +44,27 @@ export type FileOperation =
   | { kind: 'modify'; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string; binary?: BinaryChange }
   | { kind: 'create'; path: string; mode: string; hunks: Hunk[]; binary?: BinaryChange }
   | { kind: 'delete'; path: string; mode: string; hunks: Hunk[]; binary?: BinaryChange }
-  | { kind: 'rename'; from: string; to: string; hunks: Hunk[]; oldMode?: string; newMode?: string; similarity?: number; binary?: BinaryChange }
+  | {
+      kind: 'rename';
+      from: string;
+      to: string;
+      hunks: Hunk[];
+      oldMode?: string;
+      newMode?: string;
+      similarity?: number;
+      binary?: BinaryChange;
+    }
   /** A copy writes `path` from `from` plus its hunks; `from` stays. */
-  | { kind: 'copy'; from: string; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string; similarity?: number; binary?: BinaryChange };
+  | {
+      kind: 'copy';
+      from: string;
+      path: string;
+      hunks: Hunk[];
+      oldMode?: string;
+      newMode?: string;
+      similarity?: number;
+      binary?: BinaryChange;
+    };
 
 export interface Trailer {
   key: string;

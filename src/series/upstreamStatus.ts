@@ -18,6 +18,7 @@ export function upstreamStatus(header: PatchHeader): string | undefined {
     return /^yes$/i.test(forwarded) ? 'Submitted' : `Submitted [${forwarded}]`;
   }
   const origin = field(header, 'origin')?.trim();
-  if (origin !== undefined && /^(upstream|backport)\b/i.test(origin)) return `Backport [${origin.replace(/^(upstream|backport),?\s*/i, '') || origin}]`;
+  if (origin !== undefined && /^(upstream|backport)\b/i.test(origin))
+    return `Backport [${origin.replace(/^(upstream|backport),?\s*/i, '') || origin}]`;
   return undefined;
 }

@@ -111,8 +111,10 @@ function formatFile(change: FileChange): string {
   let out = `diff --git ${a} ${b}\n`;
   if (oldContent === null) out += `new file mode ${change.newMode ?? DEFAULT_MODE}\n`;
   else if (newContent === null) out += `deleted file mode ${change.oldMode ?? DEFAULT_MODE}\n`;
-  else if ((change.oldMode ?? DEFAULT_MODE) !== (change.newMode ?? DEFAULT_MODE)) out += `old mode ${change.oldMode ?? DEFAULT_MODE}\nnew mode ${change.newMode ?? DEFAULT_MODE}\n`;
-  if (oldPath !== null && newPath !== null && oldPath !== newPath) out += `rename from ${quotePath(oldPath)}\nrename to ${quotePath(newPath)}\n`;
+  else if ((change.oldMode ?? DEFAULT_MODE) !== (change.newMode ?? DEFAULT_MODE))
+    out += `old mode ${change.oldMode ?? DEFAULT_MODE}\nnew mode ${change.newMode ?? DEFAULT_MODE}\n`;
+  if (oldPath !== null && newPath !== null && oldPath !== newPath)
+    out += `rename from ${quotePath(oldPath)}\nrename to ${quotePath(newPath)}\n`;
   if (isBinary(oldContent) || isBinary(newContent)) {
     if (oldContent === newContent) return out;
     const zero = '0'.repeat(40);
@@ -136,7 +138,11 @@ export function formatHeader(header: PatchHeader): string {
 }
 
 function unchanged(change: FileChange): boolean {
-  return change.oldContent === change.newContent && change.oldPath === change.newPath && (change.oldMode ?? DEFAULT_MODE) === (change.newMode ?? DEFAULT_MODE);
+  return (
+    change.oldContent === change.newContent &&
+    change.oldPath === change.newPath &&
+    (change.oldMode ?? DEFAULT_MODE) === (change.newMode ?? DEFAULT_MODE)
+  );
 }
 
 /** A formatted patch with what it must reproduce: its text, the text as the parser reads it, and the changes in the order of its operations. */
@@ -154,12 +160,17 @@ export interface WrittenPatch {
  * for byte, its parse is the read-back.
  */
 export function writePatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): WrittenPatch {
-  const files = changes.filter((c) => !unchanged(c)).sort((x, y) => {
-    const px = x.newPath ?? x.oldPath ?? '';
-    const py = y.newPath ?? y.oldPath ?? '';
-    return px < py ? -1 : px > py ? 1 : 0;
-  });
-  if (files.length === 0) throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}" changes nothing`, { hint: 'drop the empty commit, or make a change' });
+  const files = changes
+    .filter((c) => !unchanged(c))
+    .sort((x, y) => {
+      const px = x.newPath ?? x.oldPath ?? '';
+      const py = y.newPath ?? y.oldPath ?? '';
+      return px < py ? -1 : px > py ? 1 : 0;
+    });
+  if (files.length === 0)
+    throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}" changes nothing`, {
+      hint: 'drop the empty commit, or make a change',
+    });
   checkHeader(header);
   const text = formatHeader(header) + files.map(formatFile).join('');
   // the patch the series already holds is this text parsed with default options: no need to parse it again
@@ -172,10 +183,14 @@ export function writePatch(header: PatchHeader, changes: FileChange[], readBack?
 /** Header text the parser (and `git am`) would read differently: refuse it rather than lose trailers. */
 function checkHeader(header: PatchHeader): void {
   const fail = (message: string, hint: string) => new MeshforkError('PATCH_INVALID', `patch "${header.subject}": ${message}`, { hint });
-  if (/[\r\n]/.test(header.subject) || /[\r\n]/.test(header.from)) throw fail('the subject and author must be one line each', 'put the details in the description');
+  if (/[\r\n]/.test(header.subject) || /[\r\n]/.test(header.from))
+    throw fail('the subject and author must be one line each', 'put the details in the description');
   const cut = header.description.split('\n').find((line) => line.replace(/\r$/, '') === '---' || line.startsWith('diff --git '));
   if (cut !== undefined) {
-    throw fail(`the description line "${cut.replace(/\r$/, '')}" would end the patch header (git am splits there too)`, 'reword or indent that line of the commit message');
+    throw fail(
+      `the description line "${cut.replace(/\r$/, '')}" would end the patch header (git am splits there too)`,
+      'reword or indent that line of the commit message',
+    );
   }
 }
 
@@ -192,10 +207,16 @@ function normalisedHeader(header: PatchHeader): PatchHeader {
 
 function checkHeaderReadBack(header: PatchHeader, patch: Patch): void {
   const expected = normalisedHeader(header);
-  const field = (Object.keys(expected) as (keyof PatchHeader)[]).find((key) => JSON.stringify(patch.header[key]) !== JSON.stringify(expected[key]));
+  const field = (Object.keys(expected) as (keyof PatchHeader)[]).find(
+    (key) => JSON.stringify(patch.header[key]) !== JSON.stringify(expected[key]),
+  );
   if (field !== undefined) {
-    throw new MeshforkError('PATCH_INVALID', `patch "${header.subject}": its ${field} would read back as ${JSON.stringify(patch.header[field])} instead of ${JSON.stringify(expected[field])}`, {
-      hint: 'a description whose last paragraph is all "Key: value" lines reads as trailers, and trailer keys are letters, digits and dashes; reword the commit message',
-    });
+    throw new MeshforkError(
+      'PATCH_INVALID',
+      `patch "${header.subject}": its ${field} would read back as ${JSON.stringify(patch.header[field])} instead of ${JSON.stringify(expected[field])}`,
+      {
+        hint: 'a description whose last paragraph is all "Key: value" lines reads as trailers, and trailer keys are letters, digits and dashes; reword the commit message',
+      },
+    );
   }
 }

@@ -144,7 +144,9 @@ export async function dockerInspectImage(docker: string, ref: string): Promise<D
   const result = await runDocker(docker, ['image', 'inspect', ref], { okExitCodes: [0, 1] });
   if (result.exitCode !== 0) {
     if (/No such image|no such image/i.test(result.stderr)) return undefined;
-    throw new MeshforkError('TOOL_FAILED', `docker image inspect ${ref} failed: ${tail(result.stderr)}`, { hint: 'check that the Docker daemon is running' });
+    throw new MeshforkError('TOOL_FAILED', `docker image inspect ${ref} failed: ${tail(result.stderr)}`, {
+      hint: 'check that the Docker daemon is running',
+    });
   }
   const parsed = JSON.parse(result.stdout) as DockerImageInfo[];
   return parsed[0];
@@ -163,6 +165,9 @@ export interface DockerImageInfo {
 export async function dockerPush(docker: string, tag: string, onLine?: (line: string) => void): Promise<string> {
   const result = await runDocker(docker, ['push', tag], { onLine, outputShown: onLine !== undefined });
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout + result.stderr)?.[1];
-  if (!digest) throw new MeshforkError('TOOL_FAILED', `docker push ${tag} printed no digest:\n${tail(result.stdout)}`, { hint: 'push it by hand to see what the registry answered' });
+  if (!digest)
+    throw new MeshforkError('TOOL_FAILED', `docker push ${tag} printed no digest:\n${tail(result.stdout)}`, {
+      hint: 'push it by hand to see what the registry answered',
+    });
   return digest;
 }

@@ -105,7 +105,10 @@ export async function runGit(args: string[], options: GitRunOptions): Promise<Gi
   }
   const stderr = result.stderr.toString('utf8');
   const exitCode = result.code ?? -1;
-  if (result.overflow) throw new MeshforkError('TOOL_FAILED', `git ${args.join(' ')} printed more than ${MAX_OUTPUT} bytes`, { details: { stderr, exitCode } });
+  if (result.overflow)
+    throw new MeshforkError('TOOL_FAILED', `git ${args.join(' ')} printed more than ${MAX_OUTPUT} bytes`, {
+      details: { stderr, exitCode },
+    });
   if (!ok.includes(exitCode)) {
     throw new MeshforkError('TOOL_FAILED', `git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim()}`, {
       details: { stderr, exitCode },

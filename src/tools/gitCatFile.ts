@@ -31,7 +31,9 @@ export class GitCatFile {
   constructor(gitDir: string) {
     this.child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code === 'ENOENT' ? missingGit() : error));
-    this.child.on('exit', (code) => this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch exited (${code}): ${this.stderr.trim()}`)));
+    this.child.on('exit', (code) =>
+      this.fail(new MeshforkError('TOOL_FAILED', `git cat-file --batch exited (${code}): ${this.stderr.trim()}`)),
+    );
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
@@ -47,13 +49,17 @@ export class GitCatFile {
    * process open (the child exits when its stdin closes with us).
    */
   private setActive(active: boolean): void {
-    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as {
+      ref?: () => void;
+      unref?: () => void;
+    }[];
     for (const handle of handles) (active ? handle.ref : handle.unref)?.call(handle);
   }
 
   /** The object named by spec (an oid, or "<commit>:<path>"); undefined when it does not exist. */
   read(spec: string): Promise<GitObject | undefined> {
-    if (spec.includes('\n')) return Promise.reject(new MeshforkError('PATH_UNSAFE', `git object name contains a newline: ${JSON.stringify(spec)}`));
+    if (spec.includes('\n'))
+      return Promise.reject(new MeshforkError('PATH_UNSAFE', `git object name contains a newline: ${JSON.stringify(spec)}`));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) this.setActive(true);

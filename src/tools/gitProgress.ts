@@ -35,7 +35,11 @@ export async function runGitWithProgress(args: string[], cwd: string, progress: 
   }
   if ((result as { code?: string }).code === 'ENOENT') throw missingGit();
   if (result.exitCode !== 0) {
-    const lastLines = stderr.split(/[\r\n]/).filter((l) => l.trim() && !/^(remote: )?(Counting|Compressing|Receiving|Resolving|Enumerating)/.test(l));
-    throw new MeshforkError('TOOL_FAILED', `git ${args[0]} failed (exit ${result.exitCode}): ${lastLines.join(' ').trim()}`, { details: { stderr, exitCode: result.exitCode } });
+    const lastLines = stderr
+      .split(/[\r\n]/)
+      .filter((l) => l.trim() && !/^(remote: )?(Counting|Compressing|Receiving|Resolving|Enumerating)/.test(l));
+    throw new MeshforkError('TOOL_FAILED', `git ${args[0]} failed (exit ${result.exitCode}): ${lastLines.join(' ').trim()}`, {
+      details: { stderr, exitCode: result.exitCode },
+    });
   }
 }

@@ -13,7 +13,10 @@ export interface NodeRun {
   exitCode: number;
 }
 
-export async function runNode(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<NodeRun> {
+export async function runNode(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+): Promise<NodeRun> {
   let result;
   try {
     result = await execa(process.execPath, args, {
@@ -28,7 +31,8 @@ export async function runNode(args: string[], options: { cwd: string; env?: Node
   } catch (error) {
     throw new MeshforkError('TOOL_FAILED', `node could not be started: ${(error as Error).message}`, { cause: error });
   }
-  if (result.timedOut) throw new MeshforkError('TOOL_FAILED', `node ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms`);
+  if (result.timedOut)
+    throw new MeshforkError('TOOL_FAILED', `node ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms`);
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
 }
 
@@ -45,7 +49,7 @@ export async function nodeCheck(file: string, cwd: string): Promise<SyntaxProble
   // "<file>:<line>\n<source line>\n   ^^^\n\nSyntaxError: message"
   const at = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)$`, 'm').exec(run.stderr);
   const error = /^(\w*Error: .*)$/m.exec(run.stderr);
-  return { line: at ? Number(at[1]) : undefined, message: error ? error[1] : run.stderr.trim().split('\n').pop() ?? 'does not parse' };
+  return { line: at ? Number(at[1]) : undefined, message: error ? error[1] : (run.stderr.trim().split('\n').pop() ?? 'does not parse') };
 }
 
 /** A long-running node program (a server): its process, stdout and stderr piped. */

@@ -47,7 +47,14 @@ async function runNpm(args: string[], cwd: string): Promise<NpmRun> {
  * not trust) it fails at once, and only a failure that can pass (a reset, a timeout, a 5xx) is run
  * again with npm's own retries.
  */
-const nothingThereCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
+const nothingThereCodes = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+];
 
 async function runNpmRegistryRead(args: string[], cwd: string): Promise<NpmRun> {
   const once = await runNpm([...args, '--fetch-retries=0'], cwd);
@@ -58,7 +65,22 @@ async function runNpmRegistryRead(args: string[], cwd: string): Promise<NpmRun> 
   return runNpm(args, cwd);
 }
 
-const unreachableCodes = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_TIMEOUT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'E500', 'E502', 'E503', 'E504'];
+const unreachableCodes = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_SOCKET_TIMEOUT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'E500',
+  'E502',
+  'E503',
+  'E504',
+];
 
 function npmErrorCode(run: NpmRun): { code: string; summary: string } {
   const match = /\{\s*"error"[\s\S]*\}\s*$/.exec(run.stdout);
@@ -98,7 +120,10 @@ function parseJson(run: NpmRun, spec: string, what: string): unknown {
   try {
     return JSON.parse(run.stdout);
   } catch (error) {
-    throw new MeshforkError('TOOL_FAILED', `npm printed something that is not JSON when asked to ${what} ${spec}`, { cause: error, details: { stdout: run.stdout.slice(0, 2000) } });
+    throw new MeshforkError('TOOL_FAILED', `npm printed something that is not JSON when asked to ${what} ${spec}`, {
+      cause: error,
+      details: { stdout: run.stdout.slice(0, 2000) },
+    });
   }
 }
 
@@ -123,10 +148,13 @@ export async function npmViewDist(pkg: string, version: string, cwd: string): Pr
   const run = await runNpmRegistryRead(['view', spec, 'dist', '--json'], cwd);
   if (run.exitCode !== 0) throw npmFailure(run, spec, 'resolve');
   // npm exits 0 and prints nothing for a version that matches no release in some npm versions.
-  if (run.stdout.trim() === '') throw npmFailure({ ...run, stdout: '{"error":{"code":"E404","summary":"no such version"}}' }, spec, 'resolve');
+  if (run.stdout.trim() === '')
+    throw npmFailure({ ...run, stdout: '{"error":{"code":"E404","summary":"no such version"}}' }, spec, 'resolve');
   const raw = parseJson(run, spec, 'resolve') as { integrity?: unknown; tarball?: unknown };
   if (typeof raw.integrity !== 'string' || typeof raw.tarball !== 'string') {
-    throw new MeshforkError('TOOL_FAILED', `npm view ${spec} dist: no dist.integrity/dist.tarball in the answer`, { details: { stdout: run.stdout.slice(0, 2000) } });
+    throw new MeshforkError('TOOL_FAILED', `npm view ${spec} dist: no dist.integrity/dist.tarball in the answer`, {
+      details: { stdout: run.stdout.slice(0, 2000) },
+    });
   }
   return { integrity: raw.integrity, tarball: raw.tarball };
 }
@@ -139,7 +167,9 @@ export async function npmPack(pkg: string, version: string, destination: string)
   const raw = parseJson(run, spec, 'download');
   const first = Array.isArray(raw) ? (raw[0] as { filename?: unknown } | undefined) : undefined;
   if (!first || typeof first.filename !== 'string') {
-    throw new MeshforkError('TOOL_FAILED', `npm pack ${spec}: the answer names no file`, { details: { stdout: run.stdout.slice(0, 2000) } });
+    throw new MeshforkError('TOOL_FAILED', `npm pack ${spec}: the answer names no file`, {
+      details: { stdout: run.stdout.slice(0, 2000) },
+    });
   }
   // npm names scoped packages' files "scope-name-version.tgz" in `filename`.
   return first.filename.replace(/^@/, '').replace(/\//, '-');
@@ -158,7 +188,10 @@ export async function npmCacheDir(cwd: string): Promise<string | undefined> {
  * whatever the user's npmrc says, so the lock reads the same on every machine.
  */
 export async function npmLockOnly(dir: string): Promise<void> {
-  const run = await runNpm(['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--json'], dir);
+  const run = await runNpm(
+    ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--json'],
+    dir,
+  );
   if (run.exitCode !== 0) throw npmFailure(run, 'the image dependencies', 'lock');
 }
 

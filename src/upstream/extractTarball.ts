@@ -22,7 +22,12 @@ interface TarEntry extends NodeJS.ReadableStream {
  * Stream an npm tarball into the blob store: every regular file (and symlink) under the tarball's
  * top folder ("package/"), with its mode. Nothing touches the disk but verified blobs.
  */
-export async function extractTarball(tarball: string, blobs: BlobStore, progress: ProgressSink, label: string): Promise<Record<string, ManifestEntry>> {
+export async function extractTarball(
+  tarball: string,
+  blobs: BlobStore,
+  progress: ProgressSink,
+  label: string,
+): Promise<Record<string, ManifestEntry>> {
   const files: Record<string, ManifestEntry> = {};
   const writes: Promise<void>[] = [];
   let pendingBytes = 0;
@@ -43,7 +48,9 @@ export async function extractTarball(tarball: string, blobs: BlobStore, progress
       }
       const reason = unsafePathReason(relative);
       if (reason) {
-        problem ??= new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: entry "${entry.path}" is unsafe (${reason})`, { hint: 'this tarball cannot be used; report it upstream' });
+        problem ??= new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: entry "${entry.path}" is unsafe (${reason})`, {
+          hint: 'this tarball cannot be used; report it upstream',
+        });
         entry.resume();
         return;
       }
@@ -81,8 +88,12 @@ export async function extractTarball(tarball: string, blobs: BlobStore, progress
     });
     input.on('end', () => parser.end());
     compressed.on('error', reject);
-    input.on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid gzip file: ${error.message}`, { cause: error })));
-    (parser as unknown as NodeJS.EventEmitter).on('error', (error: Error) => reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid tarball: ${error.message}`, { cause: error })));
+    input.on('error', (error: Error) =>
+      reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid gzip file: ${error.message}`, { cause: error })),
+    );
+    (parser as unknown as NodeJS.EventEmitter).on('error', (error: Error) =>
+      reject(new MeshforkError('INTEGRITY_MISMATCH', `${tarball}: not a valid tarball: ${error.message}`, { cause: error })),
+    );
     parser.on('end', () => resolve());
   }).finally(() => progress.finish());
   await Promise.all(writes);

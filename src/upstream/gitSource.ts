@@ -25,7 +25,6 @@ export function versionOfTag(tag: string): string | undefined {
   return semver.valid(version) === version ? version : undefined;
 }
 
-
 /**
  * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare
  * mirror per URL lives in the cache, fetched incrementally once per run; files are read with
@@ -58,7 +57,12 @@ export class GitSource implements ReleaseSource {
     tracePhase('cache:mirror');
     try {
       if (existsSync(path.join(this.mirrorDir, 'HEAD'))) {
-        await runGitWithProgress(['--git-dir', this.mirrorDir, 'fetch', '--prune', '--force', '--progress', 'origin'], this.cacheDir, this.progress, `fetching ${this.url}`);
+        await runGitWithProgress(
+          ['--git-dir', this.mirrorDir, 'fetch', '--prune', '--force', '--progress', 'origin'],
+          this.cacheDir,
+          this.progress,
+          `fetching ${this.url}`,
+        );
         return;
       }
       await fs.mkdir(path.dirname(this.mirrorDir), { recursive: true });
@@ -66,7 +70,12 @@ export class GitSource implements ReleaseSource {
       await removeLeftovers(path.dirname(this.mirrorDir), `${path.basename(this.mirrorDir)}.tmp-`);
       const tmp = `${this.mirrorDir}.tmp-${process.pid}-${Date.now()}`;
       try {
-        await runGitWithProgress(['clone', '--mirror', '--progress', '--', this.url, tmp], this.cacheDir, this.progress, `cloning ${this.url}`);
+        await runGitWithProgress(
+          ['clone', '--mirror', '--progress', '--', this.url, tmp],
+          this.cacheDir,
+          this.progress,
+          `cloning ${this.url}`,
+        );
         await fs.rename(tmp, this.mirrorDir);
       } finally {
         await fs.rm(tmp, { recursive: true, force: true });
@@ -89,8 +98,11 @@ export class GitSource implements ReleaseSource {
   }
 
   private async readTags(): Promise<Map<string, Release>> {
-    const format = '%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(committerdate:iso-strict)%00%(*committerdate:iso-strict)';
-    const out = await gitText(['--git-dir', this.mirrorDir, 'for-each-ref', `--format=${format}`, `refs/tags/${this.tagPattern}`], { cwd: this.cacheDir });
+    const format =
+      '%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(committerdate:iso-strict)%00%(*committerdate:iso-strict)';
+    const out = await gitText(['--git-dir', this.mirrorDir, 'for-each-ref', `--format=${format}`, `refs/tags/${this.tagPattern}`], {
+      cwd: this.cacheDir,
+    });
     const found = new Map<string, Release>();
     for (const line of out.split('\n').filter(Boolean)) {
       const [tag, type, oid, peeledType, peeledOid, date, peeledDate] = line.split('\0');
@@ -133,7 +145,9 @@ export class GitSource implements ReleaseSource {
 
   async populate(release: Release, blobs: BlobStore): Promise<Record<string, ManifestEntry>> {
     await this.sync();
-    const listing = await runGit(['--git-dir', this.mirrorDir, 'ls-tree', '-r', '-z', '--full-tree', release.identity], { cwd: this.cacheDir });
+    const listing = await runGit(['--git-dir', this.mirrorDir, 'ls-tree', '-r', '-z', '--full-tree', release.identity], {
+      cwd: this.cacheDir,
+    });
     const entries: { mode: BlobMode; oid: string; path: string }[] = [];
     for (const record of listing.stdout.toString('utf8').split('\0')) {
       const match = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(record);
@@ -158,7 +172,10 @@ export class GitSource implements ReleaseSource {
         const objects = await Promise.all(batch.map((e) => this.reader().read(e.oid)));
         for (const [j, entry] of batch.entries()) {
           const object = objects[j];
-          if (!object) throw new MeshforkError('CACHE_CORRUPT', `${this.mirrorDir}: blob ${entry.oid} (${entry.path}) is missing from the mirror`, { hint: `delete ${this.mirrorDir} and run again` });
+          if (!object)
+            throw new MeshforkError('CACHE_CORRUPT', `${this.mirrorDir}: blob ${entry.oid} (${entry.path}) is missing from the mirror`, {
+              hint: `delete ${this.mirrorDir} and run again`,
+            });
           const blob = { hash: await blobs.put(object.content, entry.mode), size: object.content.length };
           files[entry.path] = { ...blob, mode: entry.mode };
           index.set(entry.oid, blob);

@@ -60,7 +60,11 @@ function isSecurityCommit(c: LoggedCommit): boolean {
  * each target's share is what it reaches through parents inside that set (newest first).
  * A target at or behind the base gets an empty list.
  */
-export async function securityCommitsByTarget(mirrorDir: string, baseCommit: string, targetCommits: string[]): Promise<Map<string, HistoryCommit[]>> {
+export async function securityCommitsByTarget(
+  mirrorDir: string,
+  baseCommit: string,
+  targetCommits: string[],
+): Promise<Map<string, HistoryCommit[]>> {
   const result = new Map<string, HistoryCommit[]>();
   const targets = [...new Set(targetCommits)];
   if (targets.length === 0) return result;
@@ -150,7 +154,12 @@ async function lineCountAt(mirrorDir: string, commit: string, path: string): Pro
  * The commits in base..target that removed `path` (deleted it, or renamed it away: without rename
  * detection a rename is a deletion), newest first, and where the newest one moved it, if it did.
  */
-export async function removalCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string): Promise<{ commits: HistoryCommit[]; renamedTo?: string }> {
+export async function removalCommits(
+  mirrorDir: string,
+  baseCommit: string,
+  targetCommit: string,
+  path: string,
+): Promise<{ commits: HistoryCommit[]; renamedTo?: string }> {
   const commits = (await logRange(mirrorDir, baseCommit, targetCommit, ['--no-renames', '--diff-filter=D', '--', path])).map(publicFields);
   if (commits.length === 0) return { commits };
   const status = await runGit(['show', '-M', '--no-color', '--format=', '--name-status', '-z', commits[0].commit], { cwd: mirrorDir });
@@ -168,17 +177,28 @@ export async function removalCommits(mirrorDir: string, baseCommit: string, targ
  * Line ranges for `git log -L` are read at the tip (target), so the base range is first mapped
  * through the base->target diff. A file gone from the target yields the commits that removed it.
  */
-export async function culpritCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
+export async function culpritCommits(
+  mirrorDir: string,
+  baseCommit: string,
+  targetCommit: string,
+  path: string,
+  range: LineRange,
+): Promise<HistoryCommit[]> {
   // A rebase onto the base itself (verify's hint for a patch that does not apply): no commits between.
   if (baseCommit === targetCommit) return [];
   const targetLines = await lineCountAt(mirrorDir, targetCommit, path);
   if (targetLines === undefined) return (await removalCommits(mirrorDir, baseCommit, targetCommit, path)).commits;
   if (targetLines === 0) return (await logRange(mirrorDir, baseCommit, targetCommit, ['--', path])).map(publicFields);
-  const diff = await gitText(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', baseCommit, targetCommit, '--', path], { cwd: mirrorDir });
-  const mapped = mapRangeToTarget(parseZeroContextHunks(diff), range, targetLines);
-  const log = await runGit(['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${mapped.start},${mapped.end}:${path}`, `${baseCommit}..${targetCommit}`], {
+  const diff = await gitText(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', baseCommit, targetCommit, '--', path], {
     cwd: mirrorDir,
   });
+  const mapped = mapRangeToTarget(parseZeroContextHunks(diff), range, targetLines);
+  const log = await runGit(
+    ['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${mapped.start},${mapped.end}:${path}`, `${baseCommit}..${targetCommit}`],
+    {
+      cwd: mirrorDir,
+    },
+  );
   return parseLog(log.stdout.toString('utf8')).map(publicFields);
 }
 
@@ -194,11 +214,20 @@ export async function descendsFrom(mirrorDir: string, baseCommit: string, target
  * `path`, newest first. Those lines differ because the target never got them, which base..target
  * culprits cannot show. `git log -L` reads the range at the tip, here the base: no mapping needed.
  */
-export async function lackedBaseCommits(mirrorDir: string, baseCommit: string, targetCommit: string, path: string, range: LineRange): Promise<HistoryCommit[]> {
-  const log = await runGit(['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${range.start},${range.end}:${path}`, `${targetCommit}..${baseCommit}`], {
-    cwd: mirrorDir,
-    okExitCodes: [0, 128],
-  });
+export async function lackedBaseCommits(
+  mirrorDir: string,
+  baseCommit: string,
+  targetCommit: string,
+  path: string,
+  range: LineRange,
+): Promise<HistoryCommit[]> {
+  const log = await runGit(
+    ['log', '--no-color', '-s', `--format=${FORMAT}`, `-L${range.start},${range.end}:${path}`, `${targetCommit}..${baseCommit}`],
+    {
+      cwd: mirrorDir,
+      okExitCodes: [0, 128],
+    },
+  );
   // 128: the path or range is not in the base (a file an earlier patch created): nothing the target lacks.
   if (log.exitCode !== 0) return [];
   return parseLog(log.stdout.toString('utf8')).map(publicFields);

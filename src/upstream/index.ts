@@ -69,7 +69,8 @@ class CachedUpstream implements Upstream {
     this.kind = source.kind;
     this.blobs = new BlobStore(path.join(cacheDir, 'blobs'));
     this.manifests = new ManifestStore(path.join(cacheDir, 'manifests'));
-    if (source.kind === 'git') this.git = { mirrorDir: (source as GitSource).mirrorDir, commitOf: (v) => this.resolve(v).then((r) => r.identity) };
+    if (source.kind === 'git')
+      this.git = { mirrorDir: (source as GitSource).mirrorDir, commitOf: (v) => this.resolve(v).then((r) => r.identity) };
   }
 
   listReleases(): Promise<Release[]> {
@@ -100,10 +101,14 @@ class CachedUpstream implements Upstream {
       }
       // --update-lock: the registry's identity replaces the entry that named another release
       if (!this.updateLock) {
-        throw new MeshforkError('LOCK_MISMATCH', `${this.lock.file}: release ${version} is locked to ${locked}, but the release with that identity is ${problem}`, {
-          hint: `the lock entry names another release's bytes: record what upstream serves for ${version} with \`meshfork upstream fetch ${version} --update-lock\`, review the diff of meshfork.lock.json and commit it`,
-          details: { version, locked, release: problem },
-        });
+        throw new MeshforkError(
+          'LOCK_MISMATCH',
+          `${this.lock.file}: release ${version} is locked to ${locked}, but the release with that identity is ${problem}`,
+          {
+            hint: `the lock entry names another release's bytes: record what upstream serves for ${version} with \`meshfork upstream fetch ${version} --update-lock\`, review the diff of meshfork.lock.json and commit it`,
+            details: { version, locked, release: problem },
+          },
+        );
       }
     }
     // Locked but not cached: the download is checked against the locked integrity anyway, so one
@@ -126,7 +131,8 @@ class CachedUpstream implements Upstream {
     const bytes = entry && (await this.blobs.read(entry.hash, entry.mode));
     // An unreadable blob (corrupt, deleted) tells nothing: the manifest's version decides, and the
     // repair that follows downloads VERSION and checks it against the locked integrity anyway.
-    if (entry && bytes === undefined) return manifest.version === version ? undefined : `${this.source.packageName ?? 'release'}@${manifest.version}`;
+    if (entry && bytes === undefined)
+      return manifest.version === version ? undefined : `${this.source.packageName ?? 'release'}@${manifest.version}`;
     let own: { name?: unknown; version?: unknown } = {};
     try {
       own = bytes ? (JSON.parse(bytes.toString('utf8')) as typeof own) : {};
@@ -215,9 +221,13 @@ class CachedUpstream implements Upstream {
     const manifest = await pending;
     const still = await unsoundFiles(manifest, this.blobs);
     if (still.length > 0) {
-      throw new MeshforkError('CACHE_CORRUPT', `cache entry for ${release.version} is still corrupt after a rebuild (${what}; e.g. ${still[0]})`, {
-        hint: `check the disk, then delete the cache (${this.cacheDir}) and run again`,
-      });
+      throw new MeshforkError(
+        'CACHE_CORRUPT',
+        `cache entry for ${release.version} is still corrupt after a rebuild (${what}; e.g. ${still[0]})`,
+        {
+          hint: `check the disk, then delete the cache (${this.cacheDir}) and run again`,
+        },
+      );
     }
     // A rebuild hashes every blob it keeps (and resets their mtimes, moving their ctimes): all of
     // them are known good now, so the next apply need not hash them again.
@@ -239,7 +249,10 @@ class CachedUpstream implements Upstream {
       manifest = await this.repair(release, `blob of ${file} failed verification`);
       entry = manifest.files[file];
       content = entry && (await this.blobs.read(entry.hash, entry.mode));
-      if (!content) throw new MeshforkError('CACHE_CORRUPT', `cache blob of ${version}:${file} is corrupt after a rebuild`, { hint: `delete ${this.cacheDir} and run again` });
+      if (!content)
+        throw new MeshforkError('CACHE_CORRUPT', `cache blob of ${version}:${file} is corrupt after a rebuild`, {
+          hint: `delete ${this.cacheDir} and run again`,
+        });
     }
     return content.toString('latin1');
   }
@@ -305,7 +318,12 @@ export async function openUpstream(loaded: LoadedConfig, options: OpenUpstreamOp
   /* eslint-disable @typescript-eslint/no-require-imports */
   const source: ReleaseSource =
     upstream.source === 'npm'
-      ? new (require('./npmSource') as { NpmSource: typeof NpmSource }).NpmSource(upstream.package, loaded.root, path.join(cacheDir, 'tmp'), progress)
+      ? new (require('./npmSource') as { NpmSource: typeof NpmSource }).NpmSource(
+          upstream.package,
+          loaded.root,
+          path.join(cacheDir, 'tmp'),
+          progress,
+        )
       : new (require('./gitSource') as { GitSource: typeof GitSource }).GitSource(upstream.url, upstream.tagPattern, cacheDir, progress);
   /* eslint-enable @typescript-eslint/no-require-imports */
   const lock = new LockBook(path.join(loaded.root, LOCK_FILE), upstreamKey(upstream), path.join(cacheDir, 'locks'));

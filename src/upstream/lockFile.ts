@@ -31,7 +31,9 @@ function lockSchema() {
 }
 
 function plainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !Object.hasOwn(value, '__proto__');
+  return (
+    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !Object.hasOwn(value, '__proto__')
+  );
 }
 
 /** The parsed JSON itself when it is plainly a valid lock (what lockSchema would return); else undefined. */
@@ -40,7 +42,8 @@ function quickParseLock(raw: unknown): LockData | undefined {
   for (const releases of Object.values(raw.upstreams)) {
     if (!plainObject(releases)) return undefined;
     for (const entry of Object.values(releases)) {
-      if (!plainObject(entry) || typeof entry.identity !== 'string' || entry.identity === '' || Object.keys(entry).length !== 1) return undefined;
+      if (!plainObject(entry) || typeof entry.identity !== 'string' || entry.identity === '' || Object.keys(entry).length !== 1)
+        return undefined;
     }
   }
   return raw as unknown as LockData;
@@ -67,9 +70,13 @@ export function parseLock(file: string, text: string): LockData {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new MeshforkError('LOCK_INVALID', `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`, {
-      hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
-    });
+    throw new MeshforkError(
+      'LOCK_INVALID',
+      `${file}:${jsonErrorLocation(text, (error as Error).message)}not valid JSON: ${(error as Error).message}`,
+      {
+        hint: `fix or delete ${path.basename(file)} (meshfork rebuilds it; review the diff before committing)`,
+      },
+    );
   }
   const quick = quickParseLock(raw);
   if (quick) return quick;

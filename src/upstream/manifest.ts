@@ -31,12 +31,20 @@ const MODES: readonly string[] = ['100644', '100755', '120000'];
 function asManifestFile(raw: unknown): ManifestFile | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { format, digest, identity, version, files } = raw as Record<string, unknown>;
-  if ((format !== 1 && format !== 2) || typeof digest !== 'string' || typeof identity !== 'string' || typeof version !== 'string') return undefined;
+  if ((format !== 1 && format !== 2) || typeof digest !== 'string' || typeof identity !== 'string' || typeof version !== 'string')
+    return undefined;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) return undefined;
   for (const entry of Object.values(files) as Partial<Record<string, unknown>>[]) {
     if (typeof entry !== 'object' || entry === null) return undefined;
     const { hash, size, mode } = entry;
-    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash) || !Number.isSafeInteger(size) || (size as number) < 0 || !MODES.includes(mode as string)) return undefined;
+    if (
+      typeof hash !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(hash) ||
+      !Number.isSafeInteger(size) ||
+      (size as number) < 0 ||
+      !MODES.includes(mode as string)
+    )
+      return undefined;
   }
   return raw as ManifestFile;
 }
@@ -62,7 +70,8 @@ function formatTwo(manifest: Manifest): string {
 /** Whether a format-2 file's bytes match the digest they end with (false for a format-1 file). */
 function trailerMatches(bytes: Buffer): boolean {
   const at = bytes.length - TRAILER_LENGTH;
-  if (at <= 0 || bytes.toString('latin1', at, at + DIGEST_KEY.length) !== DIGEST_KEY || bytes.toString('latin1', bytes.length - 2) !== '"}') return false;
+  if (at <= 0 || bytes.toString('latin1', at, at + DIGEST_KEY.length) !== DIGEST_KEY || bytes.toString('latin1', bytes.length - 2) !== '"}')
+    return false;
   return sha256(bytes.subarray(0, at)) === bytes.toString('latin1', at + DIGEST_KEY.length, bytes.length - 2);
 }
 
@@ -94,7 +103,11 @@ export class ManifestStore {
       parsed = undefined;
     }
     const manifest = parsed && { identity: parsed.identity, version: parsed.version, files: parsed.files };
-    const intact = parsed !== undefined && manifest !== undefined && parsed.identity === identity && (parsed.format === 2 ? sealed : digestOfContent(manifest) === parsed.digest);
+    const intact =
+      parsed !== undefined &&
+      manifest !== undefined &&
+      parsed.identity === identity &&
+      (parsed.format === 2 ? sealed : digestOfContent(manifest) === parsed.digest);
     if (!intact || !manifest) {
       await fs.rm(file, { force: true });
       return undefined;

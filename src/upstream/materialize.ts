@@ -59,7 +59,8 @@ export function linksPerBlob(manifest: Manifest, blobs: BlobStore): Map<string, 
 export async function linkTree(manifest: Manifest, blobs: BlobStore, dir: string): Promise<void> {
   const entries = Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1));
   const folders = new Set<string>();
-  for (const [file] of entries) for (let d = path.posix.dirname(file); d !== '.' && !folders.has(d); d = path.posix.dirname(d)) folders.add(d);
+  for (const [file] of entries)
+    for (let d = path.posix.dirname(file); d !== '.' && !folders.has(d); d = path.posix.dirname(d)) folders.add(d);
   mkdirSync(dir, { recursive: true });
   // sorted, so every parent comes before its children
   for (const folder of [...folders].sort()) mkdirSync(path.join(dir, folder), { recursive: true });

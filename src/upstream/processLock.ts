@@ -56,6 +56,7 @@ export async function removeLeftovers(dir: string, prefix: string): Promise<void
     const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
     // The dead run's git child (a SIGKILL reaches only meshfork) may still be writing into it: retry a
     // removal that finds the folder refilled (ENOTEMPTY) rather than fail.
-    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) await fs.rm(path.join(dir, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)))
+      await fs.rm(path.join(dir, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

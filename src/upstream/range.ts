@@ -5,10 +5,14 @@ import { MeshforkError } from '../errors';
 /** Refuse a release outside the config's `supports` range, unless the user overrides it. */
 export function assertInRange(config: Config, version: string, ignoreRange = false): void {
   if (ignoreRange || semver.satisfies(version, config.supports)) return;
-  throw new MeshforkError('VERSION_OUT_OF_RANGE', `${version} is outside the supported range "${config.supports}" (meshfork.config.json: supports)`, {
-    hint: 'pass --ignore-range to use it anyway, or widen "supports" in meshfork.config.json',
-    details: { version, supports: config.supports },
-  });
+  throw new MeshforkError(
+    'VERSION_OUT_OF_RANGE',
+    `${version} is outside the supported range "${config.supports}" (meshfork.config.json: supports)`,
+    {
+      hint: 'pass --ignore-range to use it anyway, or widen "supports" in meshfork.config.json',
+      details: { version, supports: config.supports },
+    },
+  );
 }
 
 export function inRange(config: Config, version: string): boolean {

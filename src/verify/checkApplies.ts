@@ -62,20 +62,42 @@ type LineLabel = (file: string, line: number) => string;
 
 function failureProblems(patch: Patch, strict: PatchOutcome, file: string, label: LineLabel): { kind: FailureKind; problems: Problem[] } {
   if (strict.status === 'already-applied') {
-    return { kind: 'refresh', problems: [{ patch: patch.name, file, message: 'the base already contains this change (the patch applies in reverse)', hint: 'drop it from the series (remove its line from patches/series and the file)' }] };
+    return {
+      kind: 'refresh',
+      problems: [
+        {
+          patch: patch.name,
+          file,
+          message: 'the base already contains this change (the patch applies in reverse)',
+          hint: 'drop it from the series (remove its line from patches/series and the file)',
+        },
+      ],
+    };
   }
   const problems: Problem[] = [];
   strict.files.forEach((fileOutcome, i) => {
     const op = patch.operations[i];
     if (fileOutcome.status === 'missing') {
-      problems.push({ patch: patch.name, file, line: op.hunks[0]?.headerLine, message: `${operationSourcePath(op)} does not exist in the base` });
+      problems.push({
+        patch: patch.name,
+        file,
+        line: op.hunks[0]?.headerLine,
+        message: `${operationSourcePath(op)} does not exist in the base`,
+      });
       return;
     }
     for (const hunk of fileOutcome.hunks.filter((h) => h.status === 'conflict')) {
       const differs = hunk.differingLines?.[0];
       const source = operationSourcePath(op);
-      const detail = differs ? `; ${label(source, differs.line)} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}` : '';
-      problems.push({ patch: patch.name, file, line: op.hunks[hunk.index].headerLine, message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at ${label(source, hunk.baseLine)}${detail}` });
+      const detail = differs
+        ? `; ${label(source, differs.line)} is ${JSON.stringify(displayText(differs.actual).trim())}, the patch expects ${JSON.stringify(displayText(differs.expected).trim())}`
+        : '';
+      problems.push({
+        patch: patch.name,
+        file,
+        line: op.hunks[hunk.index].headerLine,
+        message: `${fileOutcome.path} hunk ${hunk.index + 1} does not apply at ${label(source, hunk.baseLine)}${detail}`,
+      });
     }
   });
   return { kind: 'broken', problems };
@@ -88,7 +110,10 @@ function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: stri
     .map((f) => ({
       patch: files.name,
       file: `${files.name}${f.path}`,
-      message: f.status === 'already-applied' ? `${f.path} already exists in the base with the same bytes` : `${f.path} already exists in the base`,
+      message:
+        f.status === 'already-applied'
+          ? `${f.path} already exists in the base with the same bytes`
+          : `${f.path} already exists in the base`,
       hint: `upstream now ships ${f.path}: delete ${files.name}${f.path} (same bytes) or rename it, then \`meshfork verify\` against ${baseVersion}`,
     }));
 }
@@ -98,7 +123,13 @@ function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: stri
  * changed. The first patch that does not apply stops it: later ones build on it.
  * The files folder's pseudo-patch, when there is one, goes first and is not one of `applied`.
  */
-export async function checkApplies(patches: LoadedPatch[], base: FileReader, patchesRel: string, baseVersion: string, files?: Patch): Promise<AppliesCheck> {
+export async function checkApplies(
+  patches: LoadedPatch[],
+  base: FileReader,
+  patchesRel: string,
+  baseVersion: string,
+  files?: Patch,
+): Promise<AppliesCheck> {
   const tree = new MemoryTree(base);
   const applied: AppliedPatch[] = [];
   let created: AppliedPatch | undefined;
@@ -116,7 +147,9 @@ export async function checkApplies(patches: LoadedPatch[], base: FileReader, pat
     const label: LineLabel = (file, line) => {
       const own = baseLineOf(all, index, file, line);
       if (own === line) return `base line ${line}`;
-      return own === undefined ? `line ${line} (of a file an earlier patch creates)` : `base line ${own} (line ${line} with the earlier patches)`;
+      return own === undefined
+        ? `line ${line} (of a file an earlier patch creates)`
+        : `base line ${own} (line ${line} with the earlier patches)`;
     };
     const before = new Map<string, string | undefined>();
     for (const op of patch.operations) before.set(operationSourcePath(op), await tree.read(operationSourcePath(op)));

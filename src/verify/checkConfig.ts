@@ -27,7 +27,18 @@ export async function checkConfig(cwd: string, configFile?: string): Promise<Con
   }
   const lockFile = path.join(loaded.root, LOCK_FILE);
   if (!existsSync(lockFile)) {
-    return { loaded, lockOk: false, kind: 'input', problems: [{ file: LOCK_FILE, message: 'missing: the base release is not pinned', hint: 'run `meshfork upstream fetch` (it pins the base) and commit meshfork.lock.json' }] };
+    return {
+      loaded,
+      lockOk: false,
+      kind: 'input',
+      problems: [
+        {
+          file: LOCK_FILE,
+          message: 'missing: the base release is not pinned',
+          hint: 'run `meshfork upstream fetch` (it pins the base) and commit meshfork.lock.json',
+        },
+      ],
+    };
   }
   try {
     const lock = await readLock(lockFile);
@@ -37,7 +48,13 @@ export async function checkConfig(cwd: string, configFile?: string): Promise<Con
         loaded,
         lockOk: false,
         kind: 'input',
-        problems: [{ file: LOCK_FILE, message: `the base ${loaded.config.base} of upstream ${key} is not pinned`, hint: 'run `meshfork upstream fetch` (it pins the base) and commit meshfork.lock.json' }],
+        problems: [
+          {
+            file: LOCK_FILE,
+            message: `the base ${loaded.config.base} of upstream ${key} is not pinned`,
+            hint: 'run `meshfork upstream fetch` (it pins the base) and commit meshfork.lock.json',
+          },
+        ],
       };
     }
   } catch (error) {

@@ -12,9 +12,16 @@ export function checkHeaders(patches: LoadedPatch[], patchesRel: string): Proble
   for (const { patch, text } of patches) {
     const file = path.join(patchesRel, patch.name);
     const lines = headerLines(text);
-    if (patch.header.subject.trim() === '') problems.push({ patch: patch.name, file, line: lines.subject, message: 'the subject is empty', hint: AMEND_HINT });
+    if (patch.header.subject.trim() === '')
+      problems.push({ patch: patch.name, file, line: lines.subject, message: 'the subject is empty', hint: AMEND_HINT });
     if (patch.header.description.trim() === '') {
-      problems.push({ patch: patch.name, file, line: lines.subject + 1, message: 'no description: say what the patch does and why, between the subject and the trailers', hint: AMEND_HINT });
+      problems.push({
+        patch: patch.name,
+        file,
+        line: lines.subject + 1,
+        message: 'no description: say what the patch does and why, between the subject and the trailers',
+        hint: AMEND_HINT,
+      });
     }
     if (trailerValue(patch.header, 'Upstream-Status') === undefined) {
       problems.push({

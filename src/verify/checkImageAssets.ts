@@ -23,7 +23,12 @@ export function parseEnvFile(text: string, file: string): { env: Record<string, 
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(line)) return;
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(raw.replace(/\r$/, '').trimStart());
     if (!match) {
-      problems.push({ file, line: i + 1, message: `expected KEY=VALUE, found ${JSON.stringify(line.slice(0, 60))}`, hint: `fix ${path.basename(file)}` });
+      problems.push({
+        file,
+        line: i + 1,
+        message: `expected KEY=VALUE, found ${JSON.stringify(line.slice(0, 60))}`,
+        hint: `fix ${path.basename(file)}`,
+      });
       return;
     }
     env[match[1]] = match[2];
@@ -75,8 +80,22 @@ export async function checkImageAssets(assetsDir: string, root: string): Promise
   const sample = path.join(assetsDir, SAMPLE_ENV);
   if (!existsSync(template) && !existsSync(sample)) return undefined;
   const shown = (file: string) => (path.relative(root, file).startsWith('..') ? file : path.relative(root, file));
-  if (!existsSync(sample)) return [{ file: shown(sample), message: `missing: ${RENDER_CONFIG} needs a sample environment to render from`, hint: `add ${SAMPLE_ENV} (KEY=VALUE lines) beside ${RENDER_CONFIG}` }];
-  if (!existsSync(template)) return [{ file: shown(template), message: `missing: ${SAMPLE_ENV} has no template to render`, hint: `add ${RENDER_CONFIG} exporting renderConfig(env)` }];
+  if (!existsSync(sample))
+    return [
+      {
+        file: shown(sample),
+        message: `missing: ${RENDER_CONFIG} needs a sample environment to render from`,
+        hint: `add ${SAMPLE_ENV} (KEY=VALUE lines) beside ${RENDER_CONFIG}`,
+      },
+    ];
+  if (!existsSync(template))
+    return [
+      {
+        file: shown(template),
+        message: `missing: ${SAMPLE_ENV} has no template to render`,
+        hint: `add ${RENDER_CONFIG} exporting renderConfig(env)`,
+      },
+    ];
   const parsed = parseEnvFile(await fs.readFile(sample, 'utf8'), shown(sample));
   if (parsed.problems.length) return parsed.problems;
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...parsed.env };
@@ -89,5 +108,12 @@ export async function checkImageAssets(assetsDir: string, root: string): Promise
   }
   if (result.ok) return [];
   const line = /:(\d+)(?::\d+)?\)?$/m.exec(run.stderr)?.[1];
-  return [{ file: shown(template), line: line ? Number(line) : undefined, message: `${RENDER_CONFIG} with ${SAMPLE_ENV}: ${result.message}`, hint: `fix ${RENDER_CONFIG} (or ${SAMPLE_ENV}) until it renders MeshCentral's config object` }];
+  return [
+    {
+      file: shown(template),
+      line: line ? Number(line) : undefined,
+      message: `${RENDER_CONFIG} with ${SAMPLE_ENV}: ${result.message}`,
+      hint: `fix ${RENDER_CONFIG} (or ${SAMPLE_ENV}) until it renders MeshCentral's config object`,
+    },
+  ];
 }

@@ -21,7 +21,10 @@ async function checkText(dir: string, file: string, content: string): Promise<Sy
  */
 export function fixPatchHint(file: string, index: number, count: number, check: string): string {
   const back = count - 1 - index;
-  const commit = back === 0 ? 'git commit -a --amend --no-edit' : `git commit -a --fixup=HEAD~${back} && GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash upstream`;
+  const commit =
+    back === 0
+      ? 'git commit -a --amend --no-edit'
+      : `git commit -a --fixup=HEAD~${back} && GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash upstream`;
   return `fix the patch: \`meshfork edit\`, correct ${file} in .meshfork/work, ${check}, then there \`${commit}\`, then \`meshfork export\``;
 }
 
@@ -40,7 +43,9 @@ function hintFor(step: AppliedPatch, file: string, applied: AppliedPatch[], file
  */
 export async function checkPatchedJs(tree: MemoryTree, applied: AppliedPatch[], files?: AppliedPatch): Promise<Problem[]> {
   const steps = files ? [files, ...applied] : applied;
-  const paths = [...new Set(steps.flatMap((step) => step.changes.map((c) => c.newPath)).filter((p): p is string => p !== null && /\.(c|m)?js$/.test(p)))].sort();
+  const paths = [
+    ...new Set(steps.flatMap((step) => step.changes.map((c) => c.newPath)).filter((p): p is string => p !== null && /\.(c|m)?js$/.test(p))),
+  ].sort();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meshfork-verify-'));
   try {
     const problems: Problem[] = [];
@@ -87,7 +92,12 @@ export function checkPackageJson(tree: MemoryTree, applied: AppliedPatch[]): Pro
   const step = [...applied].reverse().find((a) => a.changes.some((c) => c.newPath === 'package.json'));
   const patch = step?.name;
   const text = Buffer.from(change.content, 'latin1').toString('utf8');
-  const hint = fixPatchHint('package.json', step ? applied.indexOf(step) : applied.length - 1, applied.length, 'make sure it is valid JSON');
+  const hint = fixPatchHint(
+    'package.json',
+    step ? applied.indexOf(step) : applied.length - 1,
+    applied.length,
+    'make sure it is valid JSON',
+  );
   let pkg: unknown;
   try {
     pkg = JSON.parse(text);
@@ -97,9 +107,11 @@ export function checkPackageJson(tree: MemoryTree, applied: AppliedPatch[]): Pro
   }
   const problems: Problem[] = [];
   const fields = pkg as Record<string, unknown>;
-  if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) return [{ patch, file: 'package.json', line: 1, message: 'is not a JSON object', hint }];
+  if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg))
+    return [{ patch, file: 'package.json', line: 1, message: 'is not a JSON object', hint }];
   for (const key of ['name', 'version']) {
-    if (typeof fields[key] !== 'string' || fields[key] === '') problems.push({ patch, file: 'package.json', message: `"${key}" must be a non-empty string`, hint });
+    if (typeof fields[key] !== 'string' || fields[key] === '')
+      problems.push({ patch, file: 'package.json', message: `"${key}" must be a non-empty string`, hint });
   }
   for (const group of ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies']) {
     const deps = fields[group];
@@ -109,7 +121,14 @@ export function checkPackageJson(tree: MemoryTree, applied: AppliedPatch[]): Pro
       continue;
     }
     for (const [name, spec] of Object.entries(deps)) {
-      if (typeof spec !== 'string' || spec.trim() === '') problems.push({ patch, file: 'package.json', line: lineOf(text, `"${name}"`), message: `${group}.${name}: the version must be a non-empty string`, hint });
+      if (typeof spec !== 'string' || spec.trim() === '')
+        problems.push({
+          patch,
+          file: 'package.json',
+          line: lineOf(text, `"${name}"`),
+          message: `${group}.${name}: the version must be a non-empty string`,
+          hint,
+        });
     }
   }
   return problems;

@@ -28,7 +28,8 @@ export const GENERATED_OR_VENDORED = [
   'agents/**',
 ];
 
-const EDIT_HINT = 'fix it in the workspace: `meshfork edit`, change the file in .meshfork/work, `git commit -a --amend` (or --fixup), `meshfork export`';
+const EDIT_HINT =
+  'fix it in the workspace: `meshfork edit`, change the file in .meshfork/work, `git commit -a --amend` (or --fixup), `meshfork export`';
 
 /** The line's content without its ending; MeshCentral's CRLF is an ending, not trailing whitespace. */
 function content(text: string): string {

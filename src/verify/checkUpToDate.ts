@@ -8,7 +8,8 @@ import type { AppliedPatch } from './checkApplies';
 import type { LoadedPatch } from './seriesState';
 import type { Problem } from './types';
 
-const REFRESH_HINT = 'refresh it: `meshfork edit && meshfork export` rewrites patches/ the way export writes it (review with `git diff -- patches`)';
+const REFRESH_HINT =
+  'refresh it: `meshfork edit && meshfork export` rewrites patches/ the way export writes it (review with `git diff -- patches`)';
 
 /**
  * The commits `meshfork edit` would make from the applied series (author from From:, the commit
@@ -21,7 +22,10 @@ function commitsOf(patches: LoadedPatch[], applied: AppliedPatch[]): PatchCommit
     const author = parseAuthor(displayText(header.from));
     return {
       id: `verify-${i + 1}`.padEnd(12, '0'),
-      author: { name: Buffer.from(author.name || 'unknown', 'utf8').toString('latin1'), email: Buffer.from(author.email, 'utf8').toString('latin1') },
+      author: {
+        name: Buffer.from(author.name || 'unknown', 'utf8').toString('latin1'),
+        email: Buffer.from(author.email, 'utf8').toString('latin1'),
+      },
       message: parseCommitMessage(commitMessage(header)),
       changes: a.changes,
     };
@@ -45,29 +49,57 @@ function shown(line: string | undefined): string {
  * Exporting the applied series (with the deterministic writer, Meshfork-Base = the base) must
  * reproduce every patch file and the series file byte for byte.
  */
-export function checkUpToDate(patches: LoadedPatch[], applied: AppliedPatch[], seriesText: string, base: string, patchesRel: string): Problem[] {
+export function checkUpToDate(
+  patches: LoadedPatch[],
+  applied: AppliedPatch[],
+  seriesText: string,
+  base: string,
+  patchesRel: string,
+): Problem[] {
   let plan;
   try {
     plan = planExport(commitsOf(patches, applied), { patches: patches.map((p) => p.patch), seriesText }, base);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return [{ message: `the series cannot be exported: ${message}`, hint: 'run `meshfork edit && meshfork export` to see the export fail on its own' }];
+    return [
+      {
+        message: `the series cannot be exported: ${message}`,
+        hint: 'run `meshfork edit && meshfork export` to see the export fail on its own',
+      },
+    ];
   }
   const problems: Problem[] = [];
   plan.patches.forEach((exported, i) => {
     const current = patches[i];
     const file = path.join(patchesRel, current.patch.name);
     if (exported.name !== current.patch.name) {
-      problems.push({ patch: current.patch.name, file, line: 1, message: `export would name it ${exported.name} (from its subject)`, hint: REFRESH_HINT });
+      problems.push({
+        patch: current.patch.name,
+        file,
+        line: 1,
+        message: `export would name it ${exported.name} (from its subject)`,
+        hint: REFRESH_HINT,
+      });
       return;
     }
     if (exported.text === current.text) return;
     const d = firstDifference(current.text, exported.text);
-    problems.push({ patch: current.patch.name, file, line: d.line, message: `not what export writes: line ${d.line} is ${shown(d.actual)}, export writes ${shown(d.expected)}`, hint: REFRESH_HINT });
+    problems.push({
+      patch: current.patch.name,
+      file,
+      line: d.line,
+      message: `not what export writes: line ${d.line} is ${shown(d.actual)}, export writes ${shown(d.expected)}`,
+      hint: REFRESH_HINT,
+    });
   });
   if (problems.length === 0 && plan.seriesText !== seriesText) {
     const d = firstDifference(seriesText, plan.seriesText);
-    problems.push({ file: path.join(patchesRel, SERIES_FILE), line: d.line, message: `not what export writes: line ${d.line} is ${shown(d.actual)}, export writes ${shown(d.expected)}`, hint: REFRESH_HINT });
+    problems.push({
+      file: path.join(patchesRel, SERIES_FILE),
+      line: d.line,
+      message: `not what export writes: line ${d.line} is ${shown(d.actual)}, export writes ${shown(d.expected)}`,
+      hint: REFRESH_HINT,
+    });
   }
   return problems;
 }

@@ -17,7 +17,14 @@ export function problemFromError(error: unknown, root: string): Problem {
 /** Which kind of failure an error stands for (errors.ts exit codes: 2 input, 4 environment). */
 export function failureKindOf(error: unknown): FailureKind {
   if (!isMeshforkError(error)) throw error;
-  const environment: ErrorCode[] = ['UPSTREAM_UNREACHABLE', 'INTEGRITY_MISMATCH', 'CACHE_CORRUPT', 'TOOL_MISSING', 'TOOL_FAILED', 'IO_FAILED'];
+  const environment: ErrorCode[] = [
+    'UPSTREAM_UNREACHABLE',
+    'INTEGRITY_MISMATCH',
+    'CACHE_CORRUPT',
+    'TOOL_MISSING',
+    'TOOL_FAILED',
+    'IO_FAILED',
+  ];
   return environment.includes(error.code) ? 'environment' : 'input';
 }
 

@@ -40,7 +40,9 @@ export interface VerifyOptions {
 }
 
 function result(id: CheckId, problems: Problem[], kind: FailureKind): CheckResult {
-  return problems.length ? { id, title: CHECK_TITLES[id], status: 'fail', kind, problems } : { id, title: CHECK_TITLES[id], status: 'pass', problems: [] };
+  return problems.length
+    ? { id, title: CHECK_TITLES[id], status: 'fail', kind, problems }
+    : { id, title: CHECK_TITLES[id], status: 'pass', problems: [] };
 }
 
 function skipped(id: CheckId, reason: string): CheckResult {
@@ -60,10 +62,22 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   };
   const assets = async () => {
     const problems = await checkImageAssets(options.assetsDir ?? defaultAssetsDir(), path.resolve(options.cwd));
-    add(problems === undefined ? skipped('image-assets', 'no image assets (src/image/assets/render-config.js and sample.env)') : result('image-assets', problems, 'broken'));
+    add(
+      problems === undefined
+        ? skipped('image-assets', 'no image assets (src/image/assets/render-config.js and sample.env)')
+        : result('image-assets', problems, 'broken'),
+    );
   };
   const skipRest = (from: CheckId, reason: string) => {
-    const ids: CheckId[] = ['series', 'patch-headers', 'patch-policy', 'applies-strictly', 'up-to-date', 'patched-js-parses', 'patched-package-json'];
+    const ids: CheckId[] = [
+      'series',
+      'patch-headers',
+      'patch-policy',
+      'applies-strictly',
+      'up-to-date',
+      'patched-js-parses',
+      'patched-package-json',
+    ];
     for (const id of ids.slice(ids.indexOf(from))) add(skipped(id, reason));
   };
 
@@ -131,7 +145,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   else {
     if (!options.buildTree) throw new Error('verify --smoke needs buildTree (a bug in meshfork)');
     try {
-      const smoke = { env: options.env ?? process.env, buildTree: options.buildTree, cacheDir: options.cacheDir, modulesDir: options.modulesDir, progress, startTimeoutMs: options.smokeStartTimeoutMs };
+      const smoke = {
+        env: options.env ?? process.env,
+        buildTree: options.buildTree,
+        cacheDir: options.cacheDir,
+        modulesDir: options.modulesDir,
+        progress,
+        startTimeoutMs: options.smokeStartTimeoutMs,
+      };
       const found = await runSmoke(loaded, smoke);
       add(result('smoke', found.problems, found.kind ?? 'broken'));
     } catch (error) {

@@ -27,11 +27,18 @@ export async function checkSeries(patchesDir: string, root: string, files?: { di
       const seriesFile = path.relative(root, path.join(patchesDir, 'series'));
       const problems = series.unlisted.map((name) => {
         const file = path.relative(root, path.join(patchesDir, name));
-        return { message: `${file}: not listed in ${seriesFile}, so it is not applied`, patch: name, file, hint: `add it to ${seriesFile} or delete it` };
+        return {
+          message: `${file}: not listed in ${seriesFile}, so it is not applied`,
+          patch: name,
+          file,
+          hint: `add it to ${seriesFile} or delete it`,
+        };
       });
       return { patches: [], kind: 'input', problems };
     }
-    const patches = await Promise.all(series.patches.map(async (patch) => ({ patch, text: (await fs.readFile(path.join(patchesDir, patch.name))).toString('latin1') })));
+    const patches = await Promise.all(
+      series.patches.map(async (patch) => ({ patch, text: (await fs.readFile(path.join(patchesDir, patch.name))).toString('latin1') })),
+    );
     return { series, patches, problems: [] };
   } catch (error) {
     return { patches: [], kind: failureKindOf(error), problems: [problemFromError(error, root)] };

@@ -51,7 +51,10 @@ export function parseCommitMessage(message: string): MessageParts {
   // Like git's %s, the subject is the whole first paragraph joined into one line.
   let end = 0;
   while (end < lines.length && !blank(lines[end])) end++;
-  const subject = lines.slice(0, end).map((l) => l.trim()).join(' ');
+  const subject = lines
+    .slice(0, end)
+    .map((l) => l.trim())
+    .join(' ');
   const body = lines.slice(end + 1);
   let trailerStart = body.length;
   while (trailerStart > 0 && !blank(body[trailerStart - 1])) trailerStart--;

@@ -45,7 +45,7 @@ function parseRawDiffs(out: string): Map<string, RawEntry[]> {
   const fields = out.split('\0');
   const byCommit = new Map<string, RawEntry[]>();
   let entries: RawEntry[] = [];
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const meta = fields[i++];
     if (!meta.startsWith(':')) {
       if (meta !== '') byCommit.set(meta, (entries = []));
@@ -65,7 +65,10 @@ function parseRawDiffs(out: string): Map<string, RawEntry[]> {
  * `git diff-tree --stdin` for every commit and one `git cat-file --batch` for the commits and every
  * blob, instead of two processes per commit.
  */
-async function readCommits(workDir: string, rows: string[][]): Promise<{ objects: Map<string, string>; changes: Map<string, FileChange[]> }> {
+async function readCommits(
+  workDir: string,
+  rows: string[][],
+): Promise<{ objects: Map<string, string>; changes: Map<string, FileChange[]> }> {
   const changes = new Map<string, FileChange[]>();
   if (rows.length === 0) return { objects: new Map(), changes };
   const input = rows.map(([id, parent]) => `${id} ${parent}\n`).join('');
@@ -76,9 +79,13 @@ async function readCommits(workDir: string, rows: string[][]): Promise<{ objects
     if (!entries) throw new MeshforkError('TOOL_FAILED', `git diff-tree --stdin printed nothing for commit ${id}`);
     for (const e of entries) {
       if (e.oldMode === '160000' || e.newMode === '160000') {
-        throw new MeshforkError('USAGE', `commit ${id.slice(0, 12)} changes a submodule at "${e.newPath}"; a series cannot carry submodules`, {
-          hint: 'drop that change from the commit (git rebase -i upstream)',
-        });
+        throw new MeshforkError(
+          'USAGE',
+          `commit ${id.slice(0, 12)} changes a submodule at "${e.newPath}"; a series cannot carry submodules`,
+          {
+            hint: 'drop that change from the commit (git rebase -i upstream)',
+          },
+        );
       }
     }
     return [id, entries] as const;
@@ -107,7 +114,9 @@ async function readCommits(workDir: string, rows: string[][]): Promise<{ objects
 
 /** The patch commits of the workspace, oldest first: `base..HEAD`, which must be a straight line. */
 export async function listPatchCommits(workDir: string, base: string): Promise<PatchCommit[]> {
-  const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]).catch((error: unknown) => error as Error);
+  const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]).catch(
+    (error: unknown) => error as Error,
+  );
   const rows = listing instanceof Error || listing === '' ? [] : listing.split('\n').map((l) => l.split(' '));
   // Commits of base..HEAD are ancestors of HEAD: when the oldest one's parent is base, so is base.
   // Anything else (nothing listed, a merge, a failure) asks git, so the errors come in the same order.

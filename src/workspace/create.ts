@@ -25,7 +25,8 @@ export async function createWorkspace(workDir: string, source: ReleaseSource, ve
   // A killed earlier run may have left its staging folder: it is only ever scratch.
   const prefix = `${path.basename(workDir)}.stage-`;
   const siblings = await fs.readdir(path.dirname(workDir)).catch(() => [] as string[]);
-  for (const name of siblings.filter((n) => n.startsWith(prefix))) await fs.rm(path.join(path.dirname(workDir), name), { recursive: true, force: true });
+  for (const name of siblings.filter((n) => n.startsWith(prefix)))
+    await fs.rm(path.join(path.dirname(workDir), name), { recursive: true, force: true });
   await fs.mkdir(stage, { recursive: true });
   await fs.mkdir(workDir, { recursive: true });
   try {
@@ -40,7 +41,9 @@ export async function createWorkspace(workDir: string, source: ReleaseSource, ve
     const gitDir = path.join(workDir, '.git');
     const staged = ['--git-dir', gitDir, '--work-tree', stage];
     await wsGit(stage, [...staged, 'add', '-A', '-f', '.']);
-    await wsGit(stage, [...staged, 'commit', '-q', '--no-verify', '--allow-empty', '-m', `upstream ${version}`], { env: UPSTREAM_IDENTITY });
+    await wsGit(stage, [...staged, 'commit', '-q', '--no-verify', '--allow-empty', '-m', `upstream ${version}`], {
+      env: UPSTREAM_IDENTITY,
+    });
     await wsGit(workDir, ['tag', UPSTREAM_TAG]);
     await wsGit(workDir, ['reset', '-q', '--hard', 'HEAD']);
     const head = await wsGitText(workDir, ['rev-parse', 'HEAD']);

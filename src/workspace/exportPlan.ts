@@ -23,7 +23,14 @@ function keptText(commit: PatchCommit, header: PatchHeader, before: Patch | unde
   if (before?.source && isForeign(before) && sameMessage(commit, before)) {
     if (sameChanges(commit, before)) return { text: before.source.text, kept: 'verbatim' };
     const written = formatPatch(header, commit.changes, before);
-    if (before.source.format !== 'mail') return { text: (before.source.headerText === '' || before.source.headerText.endsWith('\n') ? before.source.headerText : `${before.source.headerText}\n`) + written.slice(formatHeader(header).length), kept: 'header' };
+    if (before.source.format !== 'mail')
+      return {
+        text:
+          (before.source.headerText === '' || before.source.headerText.endsWith('\n')
+            ? before.source.headerText
+            : `${before.source.headerText}\n`) + written.slice(formatHeader(header).length),
+        kept: 'header',
+      };
     return { text: written };
   }
   return { text: formatPatch(header, commit.changes, before) };
@@ -97,9 +104,13 @@ export function planExport(commits: PatchCommit[], current: CurrentSeries, versi
     const name = before && before.header.subject === commit.message.subject ? before.name : patchFileName(commit.message.subject);
     const clash = seen.get(name);
     if (clash) {
-      throw new MeshforkError('STATE_INVALID', `commits ${clash.id.slice(0, 12)} and ${commit.id.slice(0, 12)} would both be written to ${name}`, {
-        hint: 'give one of them a different subject (git rebase -i upstream, "reword"), then export again',
-      });
+      throw new MeshforkError(
+        'STATE_INVALID',
+        `commits ${clash.id.slice(0, 12)} and ${commit.id.slice(0, 12)} would both be written to ${name}`,
+        {
+          hint: 'give one of them a different subject (git rebase -i upstream, "reword"), then export again',
+        },
+      );
     }
     seen.set(name, commit);
     const { text, kept } = keptText(commit, headerFor(commit, version, before), before);
@@ -108,7 +119,11 @@ export function planExport(commits: PatchCommit[], current: CurrentSeries, versi
   const seriesText = renderSeries(
     current.seriesText,
     // A rewritten diff is -p1 again: its series line loses a -pN it had.
-    patches.map((p) => ({ name: p.name, previous: p.previous?.name, keepOptions: p.kept === 'verbatim' || (p.previous?.options?.strip ?? 1) === 1 })),
+    patches.map((p) => ({
+      name: p.name,
+      previous: p.previous?.name,
+      keepOptions: p.kept === 'verbatim' || (p.previous?.options?.strip ?? 1) === 1,
+    })),
   );
   return { patches, seriesText };
 }

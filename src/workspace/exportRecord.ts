@@ -32,7 +32,12 @@ function isRecord(raw: unknown): raw is ExportRecord {
   if (typeof raw !== 'object' || raw === null) return false;
   const { head, version, code, series, patches } = raw as Record<string, unknown>;
   if (![head, version, code, series].every((v) => typeof v === 'string') || !Array.isArray(patches)) return false;
-  return patches.every((p: unknown) => typeof p === 'object' && p !== null && ['name', 'subject', 'commit'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
+  return patches.every(
+    (p: unknown) =>
+      typeof p === 'object' &&
+      p !== null &&
+      ['name', 'subject', 'commit'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'),
+  );
 }
 
 /** The record, or undefined when there is none or it is not whole (then the export runs in full). */

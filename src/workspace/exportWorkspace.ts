@@ -24,7 +24,9 @@ export interface ExportResult {
 
 /** Paths the patches create: new files that stay in their patch rather than move to the files folder. */
 function createdByPatches(patches: Patch[]): string[] {
-  return patches.flatMap((p) => p.operations.flatMap((op) => (op.kind === 'create' || op.kind === 'copy' ? [op.path] : op.kind === 'rename' ? [op.to] : [])));
+  return patches.flatMap((p) =>
+    p.operations.flatMap((op) => (op.kind === 'create' || op.kind === 'copy' ? [op.path] : op.kind === 'rename' ? [op.to] : [])),
+  );
 }
 
 /**
@@ -61,12 +63,14 @@ export async function exportWorkspace(options: {
   const seriesChanged = !before.get(SERIES_FILE)?.equals(files.get(SERIES_FILE) as Buffer);
   // Skip the swap when nothing changes: an unchanged export leaves patches/ untouched.
   const sameSet = written.length === 0 && removed.length === 0 && !seriesChanged && before.size === files.size;
-  const newFiles = options.files && split ? await writeNewFiles(options.files.dir, workspaceNewFiles(options.workDir, split.newPaths)) : undefined;
+  const newFiles =
+    options.files && split ? await writeNewFiles(options.files.dir, workspaceNewFiles(options.workDir, split.newPaths)) : undefined;
   if (!sameSet) await replacePatchesDir(options.patchesDir, files);
   // base..HEAD is a straight line, so its last commit is the HEAD that was exported
   const head = listed.at(-1)?.id ?? meta.baseCommit;
   // an unchanged export leaves the record as it is too (writing it costs an fsync)
   const series = seriesDigest(options.patchesDir, options.files?.dir);
-  if (head !== meta.syncedHead || series !== meta.syncedSeries) await writeMeta(options.workDir, { ...meta, syncedHead: head, ...(series === undefined ? {} : { syncedSeries: series }) });
+  if (head !== meta.syncedHead || series !== meta.syncedSeries)
+    await writeMeta(options.workDir, { ...meta, syncedHead: head, ...(series === undefined ? {} : { syncedSeries: series }) });
   return { plan, written, removed, unchanged, seriesChanged, ...(newFiles ? { files: newFiles } : {}) };
 }

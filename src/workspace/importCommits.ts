@@ -63,7 +63,10 @@ async function identities(workDir: string, commits: ImportCommit[]): Promise<{ c
     if (!pending.has(key)) pending.set(key, wsGitText(workDir, ['var', 'GIT_AUTHOR_IDENT'], { env }));
     return pending.get(key)!;
   });
-  const [committer, ...resolved] = await Promise.all([wsGitText(workDir, ['var', 'GIT_COMMITTER_IDENT'], { env: committerEnv }), ...authors]);
+  const [committer, ...resolved] = await Promise.all([
+    wsGitText(workDir, ['var', 'GIT_COMMITTER_IDENT'], { env: committerEnv }),
+    ...authors,
+  ]);
   return { committer, authors: resolved };
 }
 

@@ -21,7 +21,12 @@ import type { PatchCommit } from './commits';
 export function isForeign(patch: Patch): boolean {
   const source = patch.source;
   if (!source) return false;
-  if (source.format !== 'mail' || (patch.options?.strip ?? 1) !== 1 || !source.text.slice(source.headerText.length).startsWith('diff --git ')) return true;
+  if (
+    source.format !== 'mail' ||
+    (patch.options?.strip ?? 1) !== 1 ||
+    !source.text.slice(source.headerText.length).startsWith('diff --git ')
+  )
+    return true;
   return source.headerText !== formatHeader(patch.header);
 }
 
@@ -45,9 +50,19 @@ function produces(op: FileOperation, change: FileChange, ignoreTrailingWhitespac
     case 'delete':
       return change.newPath === null && change.oldPath === op.path && change.oldContent !== null && apply(change.oldContent) === '';
     case 'modify':
-      return change.oldPath === op.path && change.newPath === op.path && change.oldContent !== null && apply(change.oldContent) === change.newContent;
+      return (
+        change.oldPath === op.path &&
+        change.newPath === op.path &&
+        change.oldContent !== null &&
+        apply(change.oldContent) === change.newContent
+      );
     case 'rename':
-      return change.oldPath === op.from && change.newPath === op.to && change.oldContent !== null && apply(change.oldContent) === change.newContent;
+      return (
+        change.oldPath === op.from &&
+        change.newPath === op.to &&
+        change.oldContent !== null &&
+        apply(change.oldContent) === change.newContent
+      );
     case 'copy':
       return false; // the workspace sees a copy as a new file: write it anew
   }

@@ -29,10 +29,13 @@ function metaFile(workDir: string): string {
 }
 
 export async function readMeta(workDir: string): Promise<WorkspaceMeta | undefined> {
-  return readJsonState(metaFile(workDir), checkMeta, () =>
-    new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
-      hint: 'remove .meshfork/work and run `meshfork edit` again',
-    }),
+  return readJsonState(
+    metaFile(workDir),
+    checkMeta,
+    () =>
+      new MeshforkError('STATE_INVALID', `${metaFile(workDir)}: not a meshfork workspace record`, {
+        hint: 'remove .meshfork/work and run `meshfork edit` again',
+      }),
   );
 }
 

@@ -74,7 +74,11 @@ export function workspaceNewFiles(workDir: string, newPaths: string[]): NewFile[
         hint: 'a files folder holds regular files only: make it one, or carry it in a patch without a files folder',
       });
     }
-    found.push({ path: rel, content: readFileSync(path.join(workDir, rel)).toString('latin1'), mode: stat.mode & 0o111 ? '100755' : '100644' });
+    found.push({
+      path: rel,
+      content: readFileSync(path.join(workDir, rel)).toString('latin1'),
+      mode: stat.mode & 0o111 ? '100755' : '100644',
+    });
   }
   return found;
 }

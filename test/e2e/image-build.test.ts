@@ -62,16 +62,42 @@ async function buildJson(args: string[]): Promise<BuildResult> {
  */
 function expectedSeriesHash(project: string): string {
   const patchesDir = path.join(project, 'patches');
-  const names = readFileSync(path.join(patchesDir, 'series'), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  const sum = (file: string) => createHash('sha256').update(readFileSync(path.join(project, file))).digest('hex');
-  const files = readdirSync(path.join(project, 'files')).sort().map((f) => `${sum(path.join('files', f))}  files/${f}\n`);
+  const names = readFileSync(path.join(patchesDir, 'series'), 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  const sum = (file: string) =>
+    createHash('sha256')
+      .update(readFileSync(path.join(project, file)))
+      .digest('hex');
+  const files = readdirSync(path.join(project, 'files'))
+    .sort()
+    .map((f) => `${sum(path.join('files', f))}  files/${f}\n`);
   const listing = [...files, ...names.map((n) => `${sum(path.join('patches', n))}  ${n}\n`)].join('');
   return createHash('sha256').update(listing).digest('hex');
 }
 
 /** The host CA bundle plus a certificate made for this run: the build needs the first, the scan looks for both. */
 function makeCaFile(dir: string): string {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=meshfork test CA', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=meshfork test CA',
+      '-keyout',
+      path.join(dir, 'ca.key'),
+      '-out',
+      path.join(dir, 'ca.pem'),
+    ],
+    { stdio: 'pipe' },
+  );
   const hostBundle = readFileSync(process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt', 'utf8');
   const file = path.join(dir, 'ca-bundle.pem');
   writeFileSync(file, `${hostBundle.trimEnd()}\n${readFileSync(path.join(dir, 'ca.pem'), 'utf8')}`);
@@ -137,7 +163,8 @@ async function startContainer(): Promise<Container> {
     const output = await logs();
     if (output.includes('MeshCentral HTTPS server running') && /JWT Auth: PostgreSQL (connected|unreachable)/.test(output)) break;
     const state = JSON.parse(await dockerOk(['inspect', '--format', '{{json .State}}', name])) as { Running: boolean; ExitCode: number };
-    if (!state.Running || Date.now() > deadline) throw new Error(`the container did not start MeshCentral (running ${state.Running}, exit ${state.ExitCode}):\n${output}`);
+    if (!state.Running || Date.now() > deadline)
+      throw new Error(`the container did not start MeshCentral (running ${state.Running}, exit ${state.ExitCode}):\n${output}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   return { name, port, logs };
@@ -155,7 +182,20 @@ beforeAll(async () => {
   const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
   config.image = { ...config.image, repository: 'meshfork-e2e/meshcentral', source: 'https://example.invalid/meshfork.git' };
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: project, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } }).toString().trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: project,
+      env: {
+        ...process.env,
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.invalid',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.invalid',
+      },
+    })
+      .toString()
+      .trim();
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'project');
@@ -164,7 +204,16 @@ beforeAll(async () => {
   base = await ensureBaseImage();
   pg = await startPostgres();
   step(`base ${base}, postgres ${pg.port}`);
-  const baseBundle = await dockerOk(['run', '--rm', '--network', 'none', '--entrypoint', 'cat', base, '/etc/ssl/certs/ca-certificates.crt']);
+  const baseBundle = await dockerOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'cat',
+    base,
+    '/etc/ssl/certs/ca-certificates.crt',
+  ]);
   proxyCaLines = certificateLines(readFileSync(caFile, 'utf8'), baseBundle);
   await seedTenants(pg);
   // The application's own role, with a password no sed template survives; MeshCentral creates its database with it.
@@ -178,7 +227,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of containers) await docker(['rm', '--force', '--volumes', name]);
   // The images this run tagged (BuildKit's cache keeps the layers for the next run).
-  const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout.split('\n').filter((l) => l.split(' ')[0].endsWith('meshfork-e2e/meshcentral'));
+  const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout
+    .split('\n')
+    .filter((l) => l.split(' ')[0].endsWith('meshfork-e2e/meshcentral'));
   const ids = [...new Set(images.map((l) => l.split(' ')[1]))];
   if (ids.length) await docker(['rmi', '-f', ...ids]);
   await pg?.destroy();
@@ -210,7 +261,9 @@ test('the build is labelled with the upstream release, its identity, the series 
   expect(first.depsLock.updated).toBe(false);
   expect(image.Config.User).toBe('10001:10001');
   expect(Object.keys(image.Config.Volumes as Record<string, unknown>).sort()).toEqual([
-    '/opt/meshcentral/meshcentral-backups', '/opt/meshcentral/meshcentral-data', '/opt/meshcentral/meshcentral-files',
+    '/opt/meshcentral/meshcentral-backups',
+    '/opt/meshcentral/meshcentral-data',
+    '/opt/meshcentral/meshcentral-files',
   ]);
   expect((image.Config.Healthcheck as { Test: string[] }).Test).toEqual(['CMD', 'node', '/opt/meshfork/healthcheck.js']);
 });
@@ -221,7 +274,7 @@ test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non
   // On a loaded machine the series' first connection may time out (it then logs "unreachable" and
   // refuses with 401 until PostgreSQL answers, without a restart): retry for a while.
   let login = await httpsGet(container.port, `/?token=${token(USERS.alice)}`);
-  for (const deadline = Date.now() + 60_000; login.status === 401 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; login.status === 401 && Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 2000));
     login = await httpsGet(container.port, `/?token=${token(USERS.alice)}`);
   }
@@ -243,11 +296,20 @@ test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non
   expect(refused.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
   // JWT_AUDIENCE reached the series: a token for another audience is refused.
   const otherAudience = tokenFor(USERS.amy, { iss: ISSUER, aud: 'another-app' });
-  expect((await controlSession(container.port, { headers: { authorization: `Bearer ${otherAudience}` } })).closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
+  expect((await controlSession(container.port, { headers: { authorization: `Bearer ${otherAudience}` } })).closeMessage).toEqual({
+    cause: 'noauth',
+    msg: 'noauth-jwt',
+  });
 
   // The rendered config holds the password byte for byte (JSON, not sed), and MeshCentral used it for its own database.
   const config = JSON.parse(await dockerOk(['exec', container.name, 'cat', '/opt/meshcentral/meshcentral-data/config.json']));
-  expect(config.settings.postgres).toEqual({ host: '127.0.0.1', port: pg.port, user: DB_USER, password: DB_PASSWORD, database: 'meshcentral_e2e' });
+  expect(config.settings.postgres).toEqual({
+    host: '127.0.0.1',
+    port: pg.port,
+    user: DB_USER,
+    password: DB_PASSWORD,
+    database: 'meshcentral_e2e',
+  });
   expect(config.settings.jwtAuth).toBe(true);
   expect(config.domains['']).toEqual({ title: 'meshfork image e2e', newAccounts: false });
   expect((await pg.query("SELECT datname FROM pg_database WHERE datname = 'meshcentral_e2e'")).rows).toHaveLength(1);
@@ -255,7 +317,10 @@ test('the container logs in with a JWT over HTTP ?token= and WebSocket, as a non
 
   // Every process in the container runs as the image's user, never root.
   const status = await dockerOk(['exec', container.name, 'sh', '-c', 'for f in /proc/[0-9]*/status; do grep "^Uid:" "$f"; done']);
-  const uids = status.trim().split('\n').map((l) => l.split(/\s+/)[1]);
+  const uids = status
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/)[1]);
   expect(uids.length).toBeGreaterThanOrEqual(3); // entrypoint, MeshCentral's watchdog and its server (and the shell)
   expect(new Set(uids)).toEqual(new Set(['10001']));
 
@@ -306,7 +371,9 @@ test('no layer, no history entry and no config of the image holds a runtime secr
   const control = 'module.exports.CreateJwtAuth'; // jwt-auth.js, from the series layer: proves the scan reads file contents
   const scan = await scanImage(first.imageId as string, [...needles, control]);
   expect(scan.layers).toBeGreaterThanOrEqual(5);
-  expect(scan.findings.filter((f) => f.needle === control).map((f) => f.where.split(':').pop())).toContain('opt/meshcentral/app/jwt-auth.js');
+  expect(scan.findings.filter((f) => f.needle === control).map((f) => f.where.split(':').pop())).toContain(
+    'opt/meshcentral/app/jwt-auth.js',
+  );
   expect(scan.findings.filter((f) => f.needle !== control)).toEqual([]);
   const files = scan.paths.map((p) => p.slice(p.indexOf(':') + 1));
   expect(files.filter((f) => /(^|\/)(npm-cli\.js|_cacache|\.npmrc|package-lock\.json)$|^opt\/npm-dist\/|^deps\//.test(f))).toEqual([]);
@@ -316,7 +383,20 @@ test('no layer, no history entry and no config of the image holds a runtime secr
 
 test('--context-only writes a context and build command that build the same image config with docker itself', async () => {
   const dir = path.join(tmp, 'context');
-  const result = await meshfork(['--json', 'build', '--context-only', dir, '--base-image', base, '--network', 'host', '--ca-file', caFile, '--tag', 'meshfork-e2e/meshcentral:candidate']);
+  const result = await meshfork([
+    '--json',
+    'build',
+    '--context-only',
+    dir,
+    '--base-image',
+    base,
+    '--network',
+    'host',
+    '--ca-file',
+    caFile,
+    '--tag',
+    'meshfork-e2e/meshcentral:candidate',
+  ]);
   expect(result.exitCode).toBe(0);
   const written = JSON.parse(result.stdout) as BuildResult;
   expect(written.built).toBe(false);
@@ -325,7 +405,11 @@ test('--context-only writes a context and build command that build the same imag
   // The release's untouched files and the series' files in their own folders (their own layers).
   expect(existsSync(path.join(dir, 'release', 'common.js'))).toBe(true);
   for (const file of ['jwt-auth.js', 'meshcentral.js', 'webserver.js', 'package.json']) {
-    expect({ file, release: existsSync(path.join(dir, 'release', file)), series: existsSync(path.join(dir, 'series', file)) }).toEqual({ file, release: false, series: true });
+    expect({ file, release: existsSync(path.join(dir, 'release', file)), series: existsSync(path.join(dir, 'series', file)) }).toEqual({
+      file,
+      release: false,
+      series: true,
+    });
   }
   const iid = path.join(tmp, 'context.iid');
   execFileSync(path.join(dir, 'build.sh'), ['--iidfile', iid], { stdio: 'pipe' });
@@ -347,7 +431,10 @@ describe('with a local registry', () => {
   test('--push with no --tag pushes the default tag when image.repository names the registry, and reports the digest; pulling by that digest gives the same image', async () => {
     const config = JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8'));
     const repository = `${registry.address}/meshfork-e2e/meshcentral`;
-    writeFileSync(path.join(project, 'meshfork.config.json'), JSON.stringify({ ...config, image: { ...config.image, repository } }, null, 2));
+    writeFileSync(
+      path.join(project, 'meshfork.config.json'),
+      JSON.stringify({ ...config, image: { ...config.image, repository } }, null, 2),
+    );
     try {
       const pushed = await buildJson(['--tag', `${repository}:latest`]);
       expect(pushed.pushed).toEqual([]); // no --push: nothing pushed
@@ -358,9 +445,11 @@ describe('with a local registry', () => {
       const tags = (await (await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/tags/list`)).json()) as { tags: string[] };
       expect(tags.tags.sort()).toEqual([`1.1.55-${first.series.sha256.slice(0, 12)}`]);
       // The registry's manifest under that digest names this image's config.
-      const manifest = (await (await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/manifests/${again.digest}`, {
-        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-      })).json()) as { config: { digest: string } };
+      const manifest = (await (
+        await fetch(`http://${registry.address}/v2/meshfork-e2e/meshcentral/manifests/${again.digest}`, {
+          headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+        })
+      ).json()) as { config: { digest: string } };
       expect(manifest.config.digest).toBe(first.imageId);
       for (const tag of [...again.pushed.map((p) => p.tag), `${repository}:latest`]) await dockerOk(['rmi', tag]);
       await dockerOk(['pull', `${repository}@${again.digest}`]);
@@ -374,7 +463,10 @@ describe('with a local registry', () => {
 test('after the module (files/jwt-auth.js) changes, the rebuild reuses the dependency and release layers and carries the new series hash', async () => {
   const moduleFile = path.join(project, 'files', 'jwt-auth.js');
   const text = readFileSync(moduleFile, 'latin1');
-  const changed = text.replace('// Reads the JWT_SECRET / POSTGRES_* environment', '// Reads JWT_SECRET and POSTGRES_* from the environment');
+  const changed = text.replace(
+    '// Reads the JWT_SECRET / POSTGRES_* environment',
+    '// Reads JWT_SECRET and POSTGRES_* from the environment',
+  );
   expect(changed).not.toBe(text);
   writeFileSync(moduleFile, changed, 'latin1');
   const second = await buildJson([]);
@@ -400,7 +492,10 @@ test('bad input and a missing or unreachable docker: the documented exit codes, 
   stale.packages[''].dependencies.pg = '8.0.0';
   writeFileSync(lockFile, JSON.stringify(stale));
   const frozen = await meshfork(['build', '--frozen-lock', '--base-image', base, '--context-only', path.join(tmp, 'frozen')]);
-  expect({ exitCode: frozen.exitCode, stderr: frozen.stderr }).toEqual({ exitCode: 2, stderr: expect.stringContaining('error[LOCK_MISMATCH]') });
+  expect({ exitCode: frozen.exitCode, stderr: frozen.stderr }).toEqual({
+    exitCode: 2,
+    stderr: expect.stringContaining('error[LOCK_MISMATCH]'),
+  });
   expect(frozen.stderr).toContain(lockFile);
   expect(JSON.parse(readFileSync(lockFile, 'utf8')).packages[''].dependencies.pg).toBe('8.0.0');
   expect(existsSync(path.join(tmp, 'frozen'))).toBe(false);
@@ -410,12 +505,16 @@ test('bad input and a missing or unreachable docker: the documented exit codes, 
   expect(noCa.exitCode).toBe(2);
   expect(noCa.stderr).toMatch(/error\[USAGE\]: --ca-file: .*absent\.pem does not exist/);
 
-  const noDocker = await meshfork(['build', '--base-image', base, '--ca-file', caFile], { MESHFORK_DOCKER: path.join(tmp, 'no-such-docker') });
+  const noDocker = await meshfork(['build', '--base-image', base, '--ca-file', caFile], {
+    MESHFORK_DOCKER: path.join(tmp, 'no-such-docker'),
+  });
   expect(noDocker.exitCode).toBe(4);
   expect(noDocker.stderr).toContain('error[TOOL_MISSING]: docker is not installed');
   expect(noDocker.stderr).toContain('hint: install Docker');
 
-  const noDaemon = await meshfork(['build', '--base-image', base, '--ca-file', caFile], { DOCKER_HOST: `unix://${path.join(tmp, 'no-dockerd.sock')}` });
+  const noDaemon = await meshfork(['build', '--base-image', base, '--ca-file', caFile], {
+    DOCKER_HOST: `unix://${path.join(tmp, 'no-dockerd.sock')}`,
+  });
   expect(noDaemon.exitCode).toBe(4);
   expect(noDaemon.stderr).toContain('error[TOOL_FAILED]: docker build failed');
   expect(noDaemon.stderr).toContain('hint: start the Docker daemon');

@@ -93,9 +93,15 @@ async function deploy(port: number, env: Record<string, string>, ready?: RegExp)
   const deadline = Date.now() + 240_000;
   for (;;) {
     const output = await logs();
-    if (output.includes('MeshCentral HTTPS server running') && /JWT Auth: PostgreSQL (connected|unreachable)/.test(output) && (!ready || ready.test(output))) break;
+    if (
+      output.includes('MeshCentral HTTPS server running') &&
+      /JWT Auth: PostgreSQL (connected|unreachable)/.test(output) &&
+      (!ready || ready.test(output))
+    )
+      break;
     const state = JSON.parse(await dockerOk(['inspect', '--format', '{{json .State}}', name])) as { Running: boolean; ExitCode: number };
-    if (!state.Running || Date.now() > deadline) throw new Error(`the container did not start MeshCentral (running ${state.Running}, exit ${state.ExitCode}):\n${output}`);
+    if (!state.Running || Date.now() > deadline)
+      throw new Error(`the container did not start MeshCentral (running ${state.Running}, exit ${state.ExitCode}):\n${output}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   return { name, port, logs };
@@ -109,7 +115,7 @@ async function undeploy(deployment: Deployment): Promise<void> {
 /** A ?token= login (retried while the series' first database connection is still being made). */
 async function login(port: number, user: (typeof USERS)[keyof typeof USERS]): Promise<string> {
   let answer = await httpsGet(port, `/?token=${token(user)}`);
-  for (const deadline = Date.now() + 60_000; answer.status === 401 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; answer.status === 401 && Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 2000));
     answer = await httpsGet(port, `/?token=${token(user)}`);
   }
@@ -121,7 +127,9 @@ async function login(port: number, user: (typeof USERS)[keyof typeof USERS]): Pr
 
 /** sha256 fingerprints of the root and agent-server certificates the container's MeshCentral uses. */
 async function certificateHashes(deployment: Deployment): Promise<{ root: string; agentserver: string }> {
-  const read = async (name: string) => new X509Certificate(await dockerOk(['exec', deployment.name, 'cat', `/opt/meshcentral/meshcentral-data/${name}-cert-public.crt`])).fingerprint256;
+  const read = async (name: string) =>
+    new X509Certificate(await dockerOk(['exec', deployment.name, 'cat', `/opt/meshcentral/meshcentral-data/${name}-cert-public.crt`]))
+      .fingerprint256;
   return { root: await read('root'), agentserver: await read('agentserver') };
 }
 
@@ -172,7 +180,11 @@ beforeAll(async () => {
   await pg.query(`CREATE ROLE ${DB_USER} LOGIN CREATEDB PASSWORD '${DB_PASSWORD}'`);
   await pg.query(`GRANT SELECT ON users TO ${DB_USER}`);
   step(`postgres ${pg.port} with TLS from a private CA; build`);
-  const built = await meshforkIn(project, ['--json', 'build', '--frozen-lock', '--base-image', base, '--network', 'host', '--ca-file', buildCaFile()], { SOURCE_DATE_EPOCH: sourceDateEpoch });
+  const built = await meshforkIn(
+    project,
+    ['--json', 'build', '--frozen-lock', '--base-image', base, '--network', 'host', '--ca-file', buildCaFile()],
+    { SOURCE_DATE_EPOCH: sourceDateEpoch },
+  );
   if (built.exitCode !== 0) throw new Error(`meshfork build exited ${built.exitCode}:\n${built.stderr}`);
   image = (JSON.parse(built.stdout) as { imageId: string }).imageId;
   step(`built ${image}`);
@@ -192,13 +204,17 @@ test('PostgreSQL with TLS from a private CA given as PEM text (nedb mode): the J
   expect(await withCa.logs()).toContain('JWT Auth: PostgreSQL connected');
   await login(port, USERS.amy);
   // The series' connections to the dashboard database are TLS ones.
-  const ssl = await pg.query("SELECT count(*)::int AS n FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = $1 AND ssl", [DB_USER]);
+  const ssl = await pg.query('SELECT count(*)::int AS n FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = $1 AND ssl', [
+    DB_USER,
+  ]);
   expect(ssl.rows[0].n).toBeGreaterThanOrEqual(1);
   await undeploy(withCa);
 
   // The fault the CA fixes: TLS on, the CA not given, the provider's certificate does not verify.
   const withoutCa = await deploy(port, deployEnv(port, { ...nedb, POSTGRES_SSL_CA: undefined }));
-  expect(await withoutCa.logs()).toContain('JWT Auth: PostgreSQL unreachable at start-up (reason=db-down, UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
+  expect(await withoutCa.logs()).toContain(
+    'JWT Auth: PostgreSQL unreachable at start-up (reason=db-down, UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
+  );
   expect((await httpsGet(port, `/?token=${token(USERS.amy)}`)).status).toBe(401);
   await undeploy(withoutCa);
 });
@@ -210,7 +226,9 @@ test('two deployments with no volume against the same PostgreSQL (TLS, CA as bas
   const first = await deploy(port, env, /meshfork: server identity kept in PostgreSQL \(/);
   expect(await first.logs()).toContain('meshfork: no server identity kept in PostgreSQL yet');
   // MeshCentral's own database connections are TLS ones, verified against the CA (rejectUnauthorized).
-  const meshSsl = await pg.query("SELECT bool_and(ssl) AS all_tls, count(*)::int AS n FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE datname = 'meshcentral_deploy'");
+  const meshSsl = await pg.query(
+    "SELECT bool_and(ssl) AS all_tls, count(*)::int AS n FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE datname = 'meshcentral_deploy'",
+  );
   expect(meshSsl.rows[0]).toEqual({ all_tls: true, n: expect.any(Number) });
   expect(meshSsl.rows[0].n).toBeGreaterThanOrEqual(1);
   const hashes = await certificateHashes(first);
@@ -291,10 +309,14 @@ describe('start-up failures a platform sees as failures', () => {
     const nedb = { MESHCENTRAL_DATABASE: undefined, MESHCENTRAL_POSTGRES_DB: undefined, MESHCENTRAL_IDENTITY_KEY: undefined };
     const nousers = await runOnce('nousers', deployEnv(port, { ...nedb, MESHCENTRAL_SETTINGS: JSON.stringify({ nousers: true }) }));
     expect(nousers.exitCode).toBe(70);
-    expect(nousers.stderr).toMatch(/^meshfork: MeshCentral stopped by itself with exit \d+ before it served: .*settings\.noUsers logs everybody in without a password; it cannot be combined with settings\.jwtAuth\.$/m);
+    expect(nousers.stderr).toMatch(
+      /^meshfork: MeshCentral stopped by itself with exit \d+ before it served: .*settings\.noUsers logs everybody in without a password; it cannot be combined with settings\.jwtAuth\.$/m,
+    );
     const modules = await runOnce('module', deployEnv(port, { ...nedb, MESHCENTRAL_SETTINGS: JSON.stringify({ prometheus: true }) }));
     expect(modules.exitCode).toBe(70);
-    expect(modules.stderr).toMatch(/^meshfork: MeshCentral stopped by itself with exit \d+ before it served: ERROR: Unable to install required modules\./m);
+    expect(modules.stderr).toMatch(
+      /^meshfork: MeshCentral stopped by itself with exit \d+ before it served: ERROR: Unable to install required modules\./m,
+    );
   });
 
   test('a data volume owned by root: exit 73 with one line naming the folder and the chown that prepares it', async () => {

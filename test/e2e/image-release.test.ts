@@ -35,7 +35,10 @@ async function tags(repository: string): Promise<string[]> {
 
 /** The manifest digest the registry serves for a tag (what a pull by that tag resolves to). */
 async function manifestDigest(repository: string, tag: string): Promise<string | null> {
-  const answer = await fetch(`http://${registry.address}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const answer = await fetch(`http://${registry.address}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
   return answer.status === 200 ? answer.headers.get('docker-content-digest') : null;
 }
 
@@ -82,7 +85,9 @@ beforeAll(async () => {
 }, 1_200_000);
 
 afterAll(async () => {
-  const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout.split('\n').filter((l) => l.split(' ')[0].endsWith(REPOSITORY_NAME));
+  const images = (await docker(['images', '--format', '{{.Repository}} {{.ID}}'])).stdout
+    .split('\n')
+    .filter((l) => l.split(' ')[0].endsWith(REPOSITORY_NAME));
   const ids = [...new Set(images.map((l) => l.split(' ')[1]))];
   if (ids.length) await docker(['rmi', '-f', ...ids]);
   await registry?.stop();
@@ -102,7 +107,9 @@ test('--push with no --tag, while image.repository names no registry: exit 2 bef
 test('build --push --tag <local registry>/... pushes that tag there and nothing else (no Docker Hub push of the default tag)', async () => {
   const repository = `${registry.address}/pushed/meshcentral`;
   step('build --push');
-  const result = await meshforkIn(project, ['build', '--frozen-lock', '--push', '--tag', `${repository}:1.1.55-jwt.1`, ...buildArgs()], { SOURCE_DATE_EPOCH: sourceDateEpoch });
+  const result = await meshforkIn(project, ['build', '--frozen-lock', '--push', '--tag', `${repository}:1.1.55-jwt.1`, ...buildArgs()], {
+    SOURCE_DATE_EPOCH: sourceDateEpoch,
+  });
   expect(result.exitCode).toBe(0);
   // docker's own output streams on stderr: exactly one push, to the local registry.
   expect(result.stderr.match(/^The push refers to repository \[.*\]$/gm)).toEqual([`The push refers to repository [${repository}]`]);
@@ -114,7 +121,7 @@ test('build --push --tag <local registry>/... pushes that tag there and nothing 
   expect(catalog.repositories).toEqual(['pushed/meshcentral']);
 });
 
-test('a base image whose registry is unreachable: exit 4, docker\'s output once, and a hint that is the command to run by hand', async () => {
+test("a base image whose registry is unreachable: exit 4, docker's output once, and a hint that is the command to run by hand", async () => {
   const port = await freePort(); // nothing listens there
   const unreachable = `127.0.0.1:${port}/library/node:20-bookworm-slim`;
   const args = ['build', '--base-image', unreachable, '--network', 'host', '--ca-file', buildCaFile()];
@@ -123,7 +130,10 @@ test('a base image whose registry is unreachable: exit 4, docker\'s output once,
   expect(text.stderr).toContain('error[TOOL_FAILED]: docker build failed (exit 1): its output is above\n');
   // docker's own lines came once (streamed), not again inside the error message.
   const refused = text.stderr.split('\n').filter((line) => line.includes(`dial tcp 127.0.0.1:${port}: connect: connection refused`));
-  const streamed = text.stderr.slice(0, text.stderr.indexOf('error[TOOL_FAILED]')).split('\n').filter((line) => line.includes(`dial tcp 127.0.0.1:${port}: connect: connection refused`));
+  const streamed = text.stderr
+    .slice(0, text.stderr.indexOf('error[TOOL_FAILED]'))
+    .split('\n')
+    .filter((line) => line.includes(`dial tcp 127.0.0.1:${port}: connect: connection refused`));
   expect(refused.length).toBeGreaterThanOrEqual(1);
   expect(refused).toEqual(streamed);
   const hint = /^hint: run `(.*)` by hand to see the whole error$/m.exec(text.stderr)?.[1] as string;
@@ -152,7 +162,11 @@ describe('.github/scripts/release-steps.sh against the local registry', () => {
     mkdirSync(out);
     step('release steps, failing smoke');
     // The smoke's database refuses the password: the script stops at step 2, before any push.
-    const run = await releaseSteps(`${registry.address}/failed/meshcentral`, '1.1.55-jwt.1', { ...smokeEnv(), POSTGRES_PASSWORD: 'not-the-password', OUT: out });
+    const run = await releaseSteps(`${registry.address}/failed/meshcentral`, '1.1.55-jwt.1', {
+      ...smokeEnv(),
+      POSTGRES_PASSWORD: 'not-the-password',
+      OUT: out,
+    });
     expect(run.code).not.toBe(0);
     expect(run.stdout).toContain('release: 2/5 smoke run of sha256:');
     expect(run.stdout).not.toContain('release: 3/5');
@@ -191,7 +205,11 @@ describe('.github/scripts/release-steps.sh against the local registry', () => {
     expect(await manifestDigest('acme/meshcentral', '1.1.55-jwt.1')).toBe(digest);
     expect(await manifestDigest('acme/meshcentral', 'latest')).toBe(digest);
     // The digest names the smoked image: its manifest's config is that image id.
-    const manifest = (await (await fetch(`http://${registry.address}/v2/acme/meshcentral/manifests/${digest}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json()) as { config: { digest: string } };
+    const manifest = (await (
+      await fetch(`http://${registry.address}/v2/acme/meshcentral/manifests/${digest}`, {
+        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      })
+    ).json()) as { config: { digest: string } };
     expect(manifest.config.digest).toBe(built.imageId);
   });
 });

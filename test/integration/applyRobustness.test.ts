@@ -3,7 +3,19 @@
  * at once, and SIGKILL at random moments (DIR must be absent or complete, never partial).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { apply } from '../../src/commands/apply';
@@ -124,7 +136,8 @@ describe('apply robustness', () => {
       const run = await runCli(['apply', '--out', out, ...(force ? ['--force'] : [])], { cwd: project, env, killAfterMs: delay });
       if (run.signal === 'SIGKILL') killed += 1;
       // a run that was not killed either refused an existing DIR without --force or succeeded
-      else if (existed && !force) expect({ i, code: run.code, refused: run.stderr.includes('error[OUTPUT_EXISTS]') }).toEqual({ i, code: 2, refused: true });
+      else if (existed && !force)
+        expect({ i, code: run.code, refused: run.stderr.includes('error[OUTPUT_EXISTS]') }).toEqual({ i, code: 2, refused: true });
       else expect({ i, code: run.code, stderr: run.stderr }).toEqual({ i, code: 0, stderr: '' });
       if (existsSync(out)) expect({ i, differences: treeDifferences(byteListing(out, memo), expected) }).toEqual({ i, differences: [] });
       if (i % 4 === 3) rmSync(out, { recursive: true, force: true });
@@ -135,7 +148,10 @@ describe('apply robustness', () => {
     expect(treeDifferences(treeListing(out), expected)).toEqual([]);
     // a cache whose filling was killed (stale lock, half-written entries) still gives the right tree
     const afterKilledFill = path.join(tmp, 'out-after-killed-fill');
-    const recovered = await runCli(['apply', '--out', afterKilledFill], { cwd: project, env: { MESHFORK_CACHE: path.join(tmp, 'cold-cache') } });
+    const recovered = await runCli(['apply', '--out', afterKilledFill], {
+      cwd: project,
+      env: { MESHFORK_CACHE: path.join(tmp, 'cold-cache') },
+    });
     expect([recovered.code, recovered.stderr]).toEqual([0, '']);
     expect(treeDifferences(treeListing(afterKilledFill), expected)).toEqual([]);
     // builds of killed runs are cleaned up by the next run

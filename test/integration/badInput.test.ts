@@ -32,7 +32,15 @@ describe('symlink escape through `meshfork apply`', () => {
     writeFileSync(path.join(upstream, 'webserver.js'), "'use strict';\r\n");
     symlinkSync(outside, path.join(upstream, 'escape'));
     await runGit(['add', '-A'], { cwd: upstream });
-    await runGit(['commit', '--quiet', '-m', 'release 1.0.0'], { cwd: upstream, env: { GIT_AUTHOR_NAME: 'U', GIT_AUTHOR_EMAIL: 'u@example.invalid', GIT_COMMITTER_NAME: 'U', GIT_COMMITTER_EMAIL: 'u@example.invalid' } });
+    await runGit(['commit', '--quiet', '-m', 'release 1.0.0'], {
+      cwd: upstream,
+      env: {
+        GIT_AUTHOR_NAME: 'U',
+        GIT_AUTHOR_EMAIL: 'u@example.invalid',
+        GIT_COMMITTER_NAME: 'U',
+        GIT_COMMITTER_EMAIL: 'u@example.invalid',
+      },
+    });
     await runGit(['tag', 'v1.0.0'], { cwd: upstream });
 
     project = path.join(scratch, 'project');
@@ -73,7 +81,9 @@ describe('symlink escape through `meshfork apply`', () => {
   it('refuses with PATH_UNSAFE (exit 2), writes nothing outside the tree and does not create DIR', async () => {
     const before = treeDigest(outside);
     const out = path.join(scratch, 'out');
-    const result = await runCli(['-C', project, 'apply', '--to', '1.0.0', '--out', out], { env: { NO_COLOR: '1', MESHFORK_CACHE: path.join(scratch, 'cache') } });
+    const result = await runCli(['-C', project, 'apply', '--to', '1.0.0', '--out', out], {
+      env: { NO_COLOR: '1', MESHFORK_CACHE: path.join(scratch, 'cache') },
+    });
     const outsideAfter = treeDigest(outside);
     expect(outsideAfter).toBe(before);
     expect(result.exitCode).toBe(2);

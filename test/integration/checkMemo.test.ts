@@ -4,7 +4,18 @@
  * miss. Real meshcentral releases (1.1.55, 1.1.51) in the shared cache; the CLI's phase trace
  * (MESHFORK_TRACE_PHASES) tells a remembered answer (check:recall) from a full one (check:apply).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sha256 } from '../../src/upstream/blobStore';
@@ -45,7 +56,9 @@ async function check(args: string[], dir = project) {
 }
 
 const memoFile = (identity: string) => path.join(cache, 'checks', `${sha256(identity)}.json`);
-const lockedIdentity = (version: string) => (JSON.parse(readFileSync(path.join(project, LOCK_FILE), 'utf8')) as { upstreams: Record<string, Record<string, { identity: string }>> }).upstreams['npm:meshcentral'][version].identity;
+const lockedIdentity = (version: string) =>
+  (JSON.parse(readFileSync(path.join(project, LOCK_FILE), 'utf8')) as { upstreams: Record<string, Record<string, { identity: string }>> })
+    .upstreams['npm:meshcentral'][version].identity;
 
 describe.each([['1.1.55'], ['1.1.51']])('--to %s', (version) => {
   it('a second check answers from the memo with the same bytes and exit code as a full check, in text and JSON', async () => {
@@ -55,7 +68,11 @@ describe.each([['1.1.55'], ['1.1.51']])('--to %s', (version) => {
     expect(again.phases).toEqual(['check:recall']);
     const full = await check(['--to', version, '--recheck']);
     expect(full.phases).toEqual(['check:apply']);
-    expect({ stdout: again.stdout, stderr: again.stderr, exitCode: again.exitCode }).toEqual({ stdout: full.stdout, stderr: full.stderr, exitCode: full.exitCode });
+    expect({ stdout: again.stdout, stderr: again.stderr, exitCode: again.exitCode }).toEqual({
+      stdout: full.stdout,
+      stderr: full.stderr,
+      exitCode: full.exitCode,
+    });
     expect({ stdout: first.stdout, exitCode: first.exitCode }).toEqual({ stdout: full.stdout, exitCode: full.exitCode });
 
     const json = await check(['--json', '--to', version]);

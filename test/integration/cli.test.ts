@@ -41,7 +41,8 @@ describe('meshfork CLI', () => {
       const result = await runCli(['--help']);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toMatch(/^Usage: meshfork \[options\] \[command\]/);
-      for (const option of ['-C, --cwd <dir>', '--config <file>', '--json', '-q, --quiet', '-v, --verbose', '-V, --version']) expect(result.stdout).toContain(option);
+      for (const option of ['-C, --cwd <dir>', '--config <file>', '--json', '-q, --quiet', '-v, --verbose', '-V, --version'])
+        expect(result.stdout).toContain(option);
       expect(listedCommands(result.stdout)).toEqual(expect.arrayContaining(['series', 'apply']));
       expect(result.stdout).toMatch(/^Examples:\n {2}\$ meshfork /m);
     });
@@ -51,7 +52,8 @@ describe('meshfork CLI', () => {
       const missing: string[] = [];
       const visit = async (words: string[]) => {
         const result = await runCli([...words, '--help']);
-        if (result.exitCode !== 0 || !/^Examples:\n {2}\$ meshfork \S/m.test(result.stdout)) missing.push(`${words.join(' ')} (exit ${result.exitCode})`);
+        if (result.exitCode !== 0 || !/^Examples:\n {2}\$ meshfork \S/m.test(result.stdout))
+          missing.push(`${words.join(' ')} (exit ${result.exitCode})`);
         for (const sub of listedCommands(result.stdout)) await visit([...words, sub]);
       };
       for (const name of top) await visit([name]);
@@ -82,7 +84,10 @@ describe('meshfork CLI', () => {
       [['sync', 'chek'], /unknown command 'chek'[\s\S]*Did you mean check\?/],
       [['series', '--verbos'], /unknown option '--verbos'[\s\S]*Did you mean --verbose\?/],
       [['--jsn', 'series'], /unknown option '--jsn'[\s\S]*Did you mean --json\?/],
-      [['series', 'extra'], /^error\[USAGE\]: too many arguments for 'series'\. Expected 0 arguments but got 1\.\nhint: run `meshfork series --help` for the options\n$/],
+      [
+        ['series', 'extra'],
+        /^error\[USAGE\]: too many arguments for 'series'\. Expected 0 arguments but got 1\.\nhint: run `meshfork series --help` for the options\n$/,
+      ],
       [['sync', 'check', '1.1.56'], /^error\[USAGE\]: too many arguments for 'check'[\s\S]*hint: run `meshfork sync check --help`/],
     ])('meshfork %j', async (args, message) => {
       const result = await runCli(args, { cwd: project });
@@ -104,7 +109,9 @@ describe('meshfork CLI', () => {
       const result = await runCli(['--json', 'seris'], { cwd: project });
       expect(result.exitCode).toBe(2);
       // The same error and hint as on stderr (issue 11: usage errors carry their hint in --json too).
-      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'USAGE', message: "unknown command 'seris'", hint: 'Did you mean series? Or run `meshfork --help` for the options' } });
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: { code: 'USAGE', message: "unknown command 'seris'", hint: 'Did you mean series? Or run `meshfork --help` for the options' },
+      });
     });
   });
 
@@ -122,8 +129,16 @@ describe('meshfork CLI', () => {
       const result = await runCli(['series'], { cwd: project });
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      expect(result.stdout).toMatch(/^3 patch\(es\) in patches\/series for base 1\.1\.55, parsed; not applied to upstream \(run `meshfork verify` or `meshfork sync check`\):/);
-      expect(result.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual([
+      expect(result.stdout).toMatch(
+        /^3 patch\(es\) in patches\/series for base 1\.1\.55, parsed; not applied to upstream \(run `meshfork verify` or `meshfork sync check`\):/,
+      );
+      expect(
+        result.stdout
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/)[1]),
+      ).toEqual([
         'add-the-jwt-single-sign-on-module.patch',
         'serve-jwt-logins-from-the-web-server.patch',
         'list-jwt-single-sign-on-in-the-package-keywords.patch',
@@ -143,11 +158,18 @@ describe('meshfork CLI', () => {
     });
 
     it('--json puts exactly one JSON document on stdout and nothing on stderr', async () => {
-      for (const args of [['--json', 'series'], ['series', '--json']]) {
+      for (const args of [
+        ['--json', 'series'],
+        ['series', '--json'],
+      ]) {
         const result = await runCli(args, { cwd: project });
         expect(result.exitCode).toBe(0);
         expect(result.stderr).toBe('');
-        const body = JSON.parse(result.stdout) as { schemaVersion: number; base: string; patches: { name: string; upstreamStatus?: string; files: { path: string }[] }[] };
+        const body = JSON.parse(result.stdout) as {
+          schemaVersion: number;
+          base: string;
+          patches: { name: string; upstreamStatus?: string; files: { path: string }[] }[];
+        };
         expect(body.schemaVersion).toBe(1);
         expect(body.base).toBe('1.1.55');
         expect(body.patches.map((p) => p.name)).toHaveLength(3);

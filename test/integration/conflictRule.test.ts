@@ -12,7 +12,20 @@ import path from 'node:path';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildTinyUpstream, git, makePatches, numberedLines, writeTinyProject, type TinyUpstream } from '../support/tinyUpstream';
 
-const PACKAGE_BODY = ['{', '  "name": "meshcentral",', '  "dependencies": {', '    "archiver": "7.0.1",', '    "body-parser": "1.20.3",', '    "cbor": "5.2.0",', '    "express": "4.21.2",', '    "express-handlebars": "7.1.3",', '    "ws": "8.18.0"', '  }', '}', ''].join('\n');
+const PACKAGE_BODY = [
+  '{',
+  '  "name": "meshcentral",',
+  '  "dependencies": {',
+  '    "archiver": "7.0.1",',
+  '    "body-parser": "1.20.3",',
+  '    "cbor": "5.2.0",',
+  '    "express": "4.21.2",',
+  '    "express-handlebars": "7.1.3",',
+  '    "ws": "8.18.0"',
+  '  }',
+  '}',
+  '',
+].join('\n');
 
 describe('conflict or refresh: verify, sync check and sync rebase agree', () => {
   let tmp: string;
@@ -29,8 +42,19 @@ describe('conflict or refresh: verify, sync check and sync rebase agree', () => 
       '1.1.0': { 'lib/server.txt': `  // new in 1.1.0\n${numberedLines('server', 40)}`, 'deps.json': PACKAGE_BODY },
     });
     patches = makePatches(upstream, '1.0.0', [
-      { name: 'change-server-line-20.patch', subject: 'Change server line 20', edits: { 'lib/server.txt': (t) => t.replace('  server line 20;\n', '  server line 20 (fork);\n') } },
-      { name: 'add-jsonwebtoken.patch', subject: 'Add jsonwebtoken', edits: { 'deps.json': (t) => t.replace('    "express-handlebars": "7.1.3",\n', '    "express-handlebars": "7.1.3",\n    "jsonwebtoken": "9.0.2",\n') } },
+      {
+        name: 'change-server-line-20.patch',
+        subject: 'Change server line 20',
+        edits: { 'lib/server.txt': (t) => t.replace('  server line 20;\n', '  server line 20 (fork);\n') },
+      },
+      {
+        name: 'add-jsonwebtoken.patch',
+        subject: 'Add jsonwebtoken',
+        edits: {
+          'deps.json': (t) =>
+            t.replace('    "express-handlebars": "7.1.3",\n', '    "express-handlebars": "7.1.3",\n    "jsonwebtoken": "9.0.2",\n'),
+        },
+      },
     ]);
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,9 +88,13 @@ describe('conflict or refresh: verify, sync check and sync rebase agree', () => 
     expect(verify.exitCode).toBe(1);
     const applies = JSON.parse(verify.stdout).checks.find((c: { id: string }) => c.id === 'applies-strictly');
     expect(applies).toMatchObject({ status: 'fail', kind: 'broken' });
-    expect(applies.problems[0].message).toMatch(new RegExp(`^${file.replace('.', '\\.')} hunk 1 does not apply at base line \\d+; base line \\d+ is `));
+    expect(applies.problems[0].message).toMatch(
+      new RegExp(`^${file.replace('.', '\\.')} hunk 1 does not apply at base line \\d+; base line \\d+ is `),
+    );
     expect(applies.problems[0].message).not.toContain('fuzz');
-    expect(applies.problems[0].hint).toBe('fix the patch so it applies to 1.0.0: `meshfork sync rebase --to 1.0.0` stops at it with conflict markers for you to resolve, then `meshfork sync continue`');
+    expect(applies.problems[0].hint).toBe(
+      'fix the patch so it applies to 1.0.0: `meshfork sync rebase --to 1.0.0` stops at it with conflict markers for you to resolve, then `meshfork sync continue`',
+    );
 
     for (const to of ['1.0.0', '1.1.0']) {
       const check = await runCli(['--json', 'sync', 'check', '--to', to], { cwd: dir, env: env() });
@@ -94,9 +122,13 @@ describe('conflict or refresh: verify, sync check and sync rebase agree', () => 
     expect(JSON.parse(early.stdout).error).toMatchObject({ code: 'CONFLICT', markers: [markerLine, markerLine] });
 
     // Resolve as the patch meant it: the release's file with the patch's change.
-    const intended = patch === 'add-jsonwebtoken.patch'
-      ? upstream.releases['1.0.0'][file].replace('    "express-handlebars": "7.1.3",\n', '    "express-handlebars": "7.1.3",\n    "jsonwebtoken": "9.0.2",\n')
-      : upstream.releases['1.0.0'][file].replace('  server line 20;\n', '  server line 20 (fork);\n');
+    const intended =
+      patch === 'add-jsonwebtoken.patch'
+        ? upstream.releases['1.0.0'][file].replace(
+            '    "express-handlebars": "7.1.3",\n',
+            '    "express-handlebars": "7.1.3",\n    "jsonwebtoken": "9.0.2",\n',
+          )
+        : upstream.releases['1.0.0'][file].replace('  server line 20;\n', '  server line 20 (fork);\n');
     writeFileSync(path.join(work, file), intended);
     const resolved = await runCli(['sync', 'continue'], { cwd: dir, env: env() });
     expect(resolved.stderr).not.toContain('error');

@@ -33,7 +33,10 @@ describe('Debian 3.0 (quilt) source packages', () => {
     const seriesText = readFileSync(path.join(unpatched, 'debian', 'patches', 'series'), 'latin1');
     const entries = parseSeriesFile('series', seriesText);
     expect(entries.length).toBeGreaterThan(0);
-    const patches = entries.map((e) => ({ ...parsePatch(e.name, readFileSync(path.join(unpatched, 'debian', 'patches', e.name), 'latin1'), e.options), name: e.name }));
+    const patches = entries.map((e) => ({
+      ...parsePatch(e.name, readFileSync(path.join(unpatched, 'debian', 'patches', e.name), 'latin1'), e.options),
+      name: e.name,
+    }));
 
     const before = await readTree(unpatched);
     const tree = new MemoryTree(async (p) => before.get(p)?.toString('latin1'));
@@ -45,7 +48,9 @@ describe('Debian 3.0 (quilt) source packages', () => {
       if (change.content === null) ours.delete(p);
       else ours.set(p, change.content);
     }
-    const theirs = new Map([...(await readTree(patched))].filter(([p]) => !p.startsWith('.pc/')).map(([p, b]) => [p, b.toString('latin1')]));
+    const theirs = new Map(
+      [...(await readTree(patched))].filter(([p]) => !p.startsWith('.pc/')).map(([p, b]) => [p, b.toString('latin1')]),
+    );
     const differing = [...new Set([...ours.keys(), ...theirs.keys()])].filter((p) => ours.get(p) !== theirs.get(p));
     expect(differing).toEqual([]);
     expect(tree.changes().length).toBeGreaterThan(0);

@@ -24,7 +24,18 @@ function vectors(): string {
   const orig = readdirSync(path.dirname(dsc)).find((f) => /\.orig\.tar\.(xz|gz)$/.test(f)) as string;
   const tmp = `${VECTORS}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
-  execFileSync('tar', ['-xf', path.join(path.dirname(dsc), orig), '-C', tmp, '--strip-components=2', '--wildcards', '*/t/t4101/*', '*/t/t4109/*', '*/t/t4110/*', '*/t/t4135/*']);
+  execFileSync('tar', [
+    '-xf',
+    path.join(path.dirname(dsc), orig),
+    '-C',
+    tmp,
+    '--strip-components=2',
+    '--wildcards',
+    '*/t/t4101/*',
+    '*/t/t4109/*',
+    '*/t/t4110/*',
+    '*/t/t4135/*',
+  ]);
   rmSync(VECTORS, { recursive: true, force: true });
   renameSync(tmp, VECTORS);
   return VECTORS;
@@ -82,24 +93,46 @@ describe("git's apply test vectors", () => {
     [['patch1.patch', 'patch4.patch'], 'expect-3'],
   ])('t4109: multi-fragment patches %j give %s', async (patches, expect1) => {
     const dir = path.join(vectors(), 't4109');
-    const result = await same({}, patches.map((p) => path.join(dir, p)));
+    const result = await same(
+      {},
+      patches.map((p) => path.join(dir, p)),
+    );
     expect(result).toEqual({ ok: true, files: [['main.c', readFileSync(path.join(dir, expect1), 'latin1')]] });
   });
 
   it('t4110: five patches that need scanning forwards and backwards give the expected file', async () => {
     const dir = path.join(vectors(), 't4110');
-    const result = await same({}, [1, 2, 3, 4, 5].map((n) => path.join(dir, `patch${n}.patch`)));
+    const result = await same(
+      {},
+      [1, 2, 3, 4, 5].map((n) => path.join(dir, `patch${n}.patch`)),
+    );
     expect(result).toEqual({ ok: true, files: [['new.txt', readFileSync(path.join(dir, 'expect'), 'latin1')]] });
   });
 
   const names = ['plain', 'with spaces', 'with tab', 'with quote'];
-  const kinds = [['git', false], ['diff', true], ['add', false]] as const;
-  it.each(names.flatMap((n) => kinds.map(([k, pre]) => [`${k}-${n}.diff`, pre] as const)))('t4135: %s (weird post-image names) reads as git apply reads it', async (file, preimage) => {
-    const target = { plain: 'postimage.txt', 'with spaces': 'post image.txt', 'with tab': 'post\timage.txt', 'with quote': '"postimage".txt' }[file.replace(/^(git|diff|add)-/, '').replace(/\.diff$/, '')] as string;
-    await same(preimage ? { [target]: 'preimage\n' } : {}, [path.join(vectors(), 't4135', file)]);
-  });
+  const kinds = [
+    ['git', false],
+    ['diff', true],
+    ['add', false],
+  ] as const;
+  it.each(names.flatMap((n) => kinds.map(([k, pre]) => [`${k}-${n}.diff`, pre] as const)))(
+    't4135: %s (weird post-image names) reads as git apply reads it',
+    async (file, preimage) => {
+      const target = {
+        plain: 'postimage.txt',
+        'with spaces': 'post image.txt',
+        'with tab': 'post\timage.txt',
+        'with quote': '"postimage".txt',
+      }[file.replace(/^(git|diff|add)-/, '').replace(/\.diff$/, '')] as string;
+      await same(preimage ? { [target]: 'preimage\n' } : {}, [path.join(vectors(), 't4135', file)]);
+    },
+  );
 
-  it.each([['damaged.diff', 'postimage.txt'], ['damaged-tz.diff', 'post image.txt'], ['funny-tz.diff', 'post image.txt']])('t4135: %s (whitespace-damaged, odd time zones: creation by the epoch stamp) creates %s, as git apply', async (file, created) => {
+  it.each([
+    ['damaged.diff', 'postimage.txt'],
+    ['damaged-tz.diff', 'post image.txt'],
+    ['funny-tz.diff', 'post image.txt'],
+  ])('t4135: %s (whitespace-damaged, odd time zones: creation by the epoch stamp) creates %s, as git apply', async (file, created) => {
     const result = await same({}, [path.join(vectors(), 't4135', file)]);
     expect(result).toEqual({ ok: true, files: [[created, 'postimage\n']] });
   });

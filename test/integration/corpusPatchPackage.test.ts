@@ -42,7 +42,11 @@ async function byPatchPackage(entry: CorpusPatch, patchFile: string, n: number):
   writeFileSync(path.join(app, 'package.json'), '{ "name": "corpus-app", "version": "1.0.0", "private": true }\n');
   cpSync(packageDir(entry.target), path.join(app, 'node_modules', name), { recursive: true });
   cpSync(patchFile, path.join(app, 'patches', path.basename(patchFile)));
-  const run = spawnSync(process.execPath, [PATCH_PACKAGE, '--error-on-fail'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [PATCH_PACKAGE, '--error-on-fail'], {
+    cwd: app,
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
   if (run.status !== 0) return { ok: false, why: `exit ${run.status}: ${run.stdout}${run.stderr}` };
   return { ok: true, files: asText(await readTree(path.join(app, 'node_modules', name))) };
 }
@@ -56,7 +60,8 @@ async function byMeshfork(entry: CorpusPatch, patchFile: string, pristine: Map<s
     const before = new Map(pristine);
     const tree = new MemoryTree(async (p) => before.get(p));
     const outcome = await applySeries([patch], tree);
-    if (outcome.status === 'conflict') return { ok: false, why: JSON.stringify(outcome.patches[0].files.filter((f) => f.status === 'conflict')) };
+    if (outcome.status === 'conflict')
+      return { ok: false, why: JSON.stringify(outcome.patches[0].files.filter((f) => f.status === 'conflict')) };
     for (const [p, change] of tree.changes()) {
       if (change.content === null) before.delete(p);
       else before.set(p, change.content);
@@ -75,7 +80,10 @@ async function compare(entry: CorpusPatch, n: number): Promise<Result> {
   const pristine = asText(await readTree(packageDir(entry.target)));
   const theirs = await byPatchPackage(entry, patchFile, n);
   const ours = await byMeshfork(entry, patchFile, pristine);
-  if (verdict(ours) !== verdict(theirs)) throw new Error(`meshfork ${verdict(ours)}, patch-package ${verdict(theirs)}: ${ours.ok ? '' : ours.why}${theirs.ok ? '' : theirs.why}`);
+  if (verdict(ours) !== verdict(theirs))
+    throw new Error(
+      `meshfork ${verdict(ours)}, patch-package ${verdict(theirs)}: ${ours.ok ? '' : ours.why}${theirs.ok ? '' : theirs.why}`,
+    );
   const [ourFiles, theirFiles] = [ours, theirs].map((r) => (r.ok ? r.files : new Map<string, string>()));
   const differing = [...new Set([...ourFiles.keys(), ...theirFiles.keys()])].filter((p) => ourFiles.get(p) !== theirFiles.get(p));
   expect(differing).toEqual([]);
@@ -88,11 +96,14 @@ const label = (p: CorpusPatch) => `${p.carrier} ${p.path} on ${p.target}`;
 const identical: string[] = [];
 
 describe('patch-package patches published on the npm registry', () => {
-  it.each(corpus.patches.map((p, i) => [label(p), p, i] as const))('%s: meshfork gives the bytes patch-package gives', async (name, entry, n) => {
-    const theirs = await compare(entry, n);
-    expect(theirs.ok).toBe(true);
-    identical.push(name);
-  });
+  it.each(corpus.patches.map((p, i) => [label(p), p, i] as const))(
+    '%s: meshfork gives the bytes patch-package gives',
+    async (name, entry, n) => {
+      const theirs = await compare(entry, n);
+      expect(theirs.ok).toBe(true);
+      identical.push(name);
+    },
+  );
 
   it('compared at least 20 patches at their exact versions with identical bytes', () => {
     expect(identical.length).toBeGreaterThanOrEqual(20);
@@ -100,9 +111,12 @@ describe('patch-package patches published on the npm registry', () => {
 
   // patch-package warns of the version mismatch and applies a hunk within 20 lines of its place, or refuses.
   const outcomes: string[] = [];
-  it.each(corpus.otherVersions.map((p, i) => [label(p), p, corpus.patches.length + i] as const))('%s (another release): the same outcome and bytes as patch-package', async (name, entry, n) => {
-    outcomes.push(verdict(await compare(entry, n)));
-  });
+  it.each(corpus.otherVersions.map((p, i) => [label(p), p, corpus.patches.length + i] as const))(
+    '%s (another release): the same outcome and bytes as patch-package',
+    async (name, entry, n) => {
+      outcomes.push(verdict(await compare(entry, n)));
+    },
+  );
 
   it('the other releases include patches both apply and patches both refuse', () => {
     expect(new Set(outcomes)).toEqual(new Set(['applied', 'refused']));

@@ -66,7 +66,10 @@ function randomEdit(rng: Random, content: string, tag: string): string {
       if (pos > ceiling) return;
       const kind = available === 0 ? 'insert' : rng.pick(['insert', 'delete', 'replace']);
       const removeCount = kind === 'insert' ? 0 : rng.int(1, Math.min(4, available));
-      const added = kind === 'delete' ? [] : Array.from({ length: rng.int(1, kind === 'insert' ? 4 : 3) }, (_, j) => freshLine(rng, `${tag}.${k}.${j}`));
+      const added =
+        kind === 'delete'
+          ? []
+          : Array.from({ length: rng.int(1, kind === 'insert' ? 4 : 3) }, (_, j) => freshLine(rng, `${tag}.${k}.${j}`));
       // Inserting after a last line that has no newline would glue lines together: give it one first.
       if (pos === lines.length && pos > 0 && !lines[pos - 1].endsWith('\n')) lines[pos - 1] += '\r\n';
       lines.splice(pos, removeCount, ...added);
@@ -101,9 +104,22 @@ function makeCase(index: number, originals: Map<string, string>): Case {
     old.set(file, before);
     edited.set(file, after);
   }
-  const changes: FileChange[] = [...old.keys()].map((file) => ({ oldPath: file, newPath: file, oldContent: old.get(file) as string, newContent: edited.get(file) as string }));
+  const changes: FileChange[] = [...old.keys()].map((file) => ({
+    oldPath: file,
+    newPath: file,
+    oldContent: old.get(file) as string,
+    newContent: edited.get(file) as string,
+  }));
   const subject = `Differential case ${id}`;
-  const text = formatPatch({ from: 'Differential <diff@example.invalid>', subject, description: `Seed ${SEED} + ${index}.`, trailers: [{ key: 'Upstream-Status', value: 'Inappropriate [test]' }] }, changes);
+  const text = formatPatch(
+    {
+      from: 'Differential <diff@example.invalid>',
+      subject,
+      description: `Seed ${SEED} + ${index}.`,
+      trailers: [{ key: 'Upstream-Status', value: 'Inappropriate [test]' }],
+    },
+    changes,
+  );
   return { id, old, edited, text, patch: parsePatch(patchFileName(subject), text) };
 }
 
@@ -196,9 +212,11 @@ async function readFiles(root: string, dir: string, names: string[]): Promise<Ma
 
 async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 /** Old-file line ranges [from, to) (0-based) of every hunk of one file in the patch. */
@@ -258,7 +276,7 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     expect(mismatches).toEqual([]);
   });
 
-  it("patches written by git itself (git diff of the same edits) parse and apply to the same bytes", async () => {
+  it('patches written by git itself (git diff of the same edits) parse and apply to the same bytes', async () => {
     // One repository: every case's base files committed to the index at once, then each case's edit
     // diffed by git, relative to the case's folder so the paths are the release's own.
     const repo = path.join(root, 'gitdiff');
@@ -276,7 +294,8 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       const engine = await engineApply(patch, c.old);
       if (engine.outcome.status !== 'clean') mismatches.push(`${c.id}: engine status ${engine.outcome.status} on git's own diff`);
       for (const [file, expected] of c.edited) {
-        if (engine.tree.changes().find(([p]) => p === file)?.[1].content !== expected) mismatches.push(`${c.id} ${file}: engine result differs from the edited file`);
+        if (engine.tree.changes().find(([p]) => p === file)?.[1].content !== expected)
+          mismatches.push(`${c.id} ${file}: engine result differs from the edited file`);
       }
     });
     expect(mismatches).toEqual([]);
@@ -287,7 +306,14 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
     await runGit(['init', '--quiet', repo], { cwd: root });
     const originals = new Map(FILES.map((f) => [f, releaseFile(VERSION, f)]));
     await writeFiles(repo, '.', new Map([...originals, ['bin/run.sh', '#!/bin/sh\nnode meshcentral.js\n']]));
-    const identity = { GIT_AUTHOR_NAME: 'Fork', GIT_AUTHOR_EMAIL: 'fork@example.invalid', GIT_COMMITTER_NAME: 'Fork', GIT_COMMITTER_EMAIL: 'fork@example.invalid', GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000000 +0000' };
+    const identity = {
+      GIT_AUTHOR_NAME: 'Fork',
+      GIT_AUTHOR_EMAIL: 'fork@example.invalid',
+      GIT_COMMITTER_NAME: 'Fork',
+      GIT_COMMITTER_EMAIL: 'fork@example.invalid',
+      GIT_AUTHOR_DATE: '1700000000 +0000',
+      GIT_COMMITTER_DATE: '1700000000 +0000',
+    };
     await runGit(['add', '-A'], { cwd: repo });
     await runGit(['commit', '--quiet', '-m', 'release'], { cwd: repo, env: identity });
 
@@ -341,7 +367,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       for (const [file, content] of c.edited) {
         // Shift half of them far from the hunks (the ranges are the new side's this time).
         const op = c.patch.operations.find((o) => o.kind === 'modify' && o.path === file);
-        const ranges = (op?.hunks ?? []).map((h) => [Math.max(h.newStart - 1, 0), Math.max(h.newStart - 1, 0) + h.newLines] as [number, number]);
+        const ranges = (op?.hunks ?? []).map(
+          (h) => [Math.max(h.newStart - 1, 0), Math.max(h.newStart - 1, 0) + h.newLines] as [number, number],
+        );
         targets.set(file, rng.chance(0.5) ? shiftTarget(rng, content, ranges, `${c.id}r`).content : content);
       }
       const dir = `already/${c.id}`;
@@ -352,7 +380,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       const gitSaysAlready = forward.exitCode !== 0 && reverse.exitCode === 0;
       const engine = await engineApply(c.patch, targets);
       if ((engine.outcome.status === 'already-applied') !== gitSaysAlready) {
-        mismatches.push(`${c.id}: engine ${engine.outcome.status}; git apply ${forward.exitCode === 0 ? 'applies' : 'refuses'}, git apply -R ${reverse.exitCode === 0 ? 'applies' : 'refuses'}`);
+        mismatches.push(
+          `${c.id}: engine ${engine.outcome.status}; git apply ${forward.exitCode === 0 ? 'applies' : 'refuses'}, git apply -R ${reverse.exitCode === 0 ? 'applies' : 'refuses'}`,
+        );
       }
       if (engine.outcome.status === 'already-applied') {
         already++;
@@ -378,14 +408,40 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       ]);
       const modes = new Map([['bin/run.sh', '100755']]);
       const changes: FileChange[] = [];
-      if (rng.chance(0.6)) changes.push({ oldPath: 'webserver.js', newPath: 'webserver.js', oldContent: webserver, newContent: randomEdit(rng, webserver, `w${index}`) });
+      if (rng.chance(0.6))
+        changes.push({
+          oldPath: 'webserver.js',
+          newPath: 'webserver.js',
+          oldContent: webserver,
+          newContent: randomEdit(rng, webserver, `w${index}`),
+        });
       if (rng.chance(0.5)) changes.push({ oldPath: 'package.json', newPath: null, oldContent: packageJson, newContent: null });
       if (rng.chance(0.5)) {
         const a = old.get('lib/a.js') as string;
-        changes.push({ oldPath: 'lib/a.js', newPath: rng.chance(0.5) ? 'lib/b.js' : 'src/moved/a.js', oldContent: a, newContent: rng.chance(0.5) ? a : `${a}// moved\r\n` });
+        changes.push({
+          oldPath: 'lib/a.js',
+          newPath: rng.chance(0.5) ? 'lib/b.js' : 'src/moved/a.js',
+          oldContent: a,
+          newContent: rng.chance(0.5) ? a : `${a}// moved\r\n`,
+        });
       }
-      if (rng.chance(0.5)) changes.push({ oldPath: null, newPath: `new/file${index}.js`, oldContent: null, newContent: rng.chance(0.5) ? 'x\r\ny' : 'x\r\ny\r\n', newMode: rng.chance(0.3) ? '100755' : undefined });
-      if (rng.chance(0.4)) changes.push({ oldPath: 'bin/run.sh', newPath: 'bin/run.sh', oldContent: old.get('bin/run.sh') as string, newContent: old.get('bin/run.sh') as string, oldMode: '100755', newMode: '100644' });
+      if (rng.chance(0.5))
+        changes.push({
+          oldPath: null,
+          newPath: `new/file${index}.js`,
+          oldContent: null,
+          newContent: rng.chance(0.5) ? 'x\r\ny' : 'x\r\ny\r\n',
+          newMode: rng.chance(0.3) ? '100755' : undefined,
+        });
+      if (rng.chance(0.4))
+        changes.push({
+          oldPath: 'bin/run.sh',
+          newPath: 'bin/run.sh',
+          oldContent: old.get('bin/run.sh') as string,
+          newContent: old.get('bin/run.sh') as string,
+          oldMode: '100755',
+          newMode: '100644',
+        });
       if (rng.chance(0.3)) changes.push({ oldPath: 'empty.txt', newPath: null, oldContent: '', newContent: null });
       if (rng.chance(0.3)) changes.push({ oldPath: null, newPath: 'new/empty.txt', oldContent: null, newContent: '' });
       if (changes.length === 0) changes.push({ oldPath: 'package.json', newPath: null, oldContent: packageJson, newContent: null });
@@ -424,22 +480,29 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
         }
       };
       await walk('');
-      if ([...expected.keys()].sort().join() !== [...actual.keys()].sort().join()) mismatches.push(`${c.id}: files differ: engine ${[...expected.keys()].sort()} git ${[...actual.keys()].sort()}`);
+      if ([...expected.keys()].sort().join() !== [...actual.keys()].sort().join())
+        mismatches.push(`${c.id}: files differ: engine ${[...expected.keys()].sort()} git ${[...actual.keys()].sort()}`);
       for (const [file, want] of expected) {
         const got = actual.get(file);
         if (got && got.content !== want.content) mismatches.push(`${c.id} ${file}: bytes differ`);
         // A rename without mode lines keeps the source's mode; the engine cannot see base modes, so "unknown".
-        if (got && want.mode !== 'unknown' && got.mode !== want.mode) mismatches.push(`${c.id} ${file}: mode ${want.mode} vs git ${got.mode}`);
+        if (got && want.mode !== 'unknown' && got.mode !== want.mode)
+          mismatches.push(`${c.id} ${file}: mode ${want.mode} vs git ${got.mode}`);
       }
     });
     expect(mismatches).toEqual([]);
   });
 
-  it('release to release: the writer\'s patch from 0.7.99 and from 1.1.51 to 1.1.55 turns those files into 1.1.55 byte for byte, in git apply and in the engine', async () => {
+  it("release to release: the writer's patch from 0.7.99 and from 1.1.51 to 1.1.55 turns those files into 1.1.55 byte for byte, in git apply and in the engine", async () => {
     const mismatches: string[] = [];
     for (const from of ['0.7.99', '1.1.51']) {
       const old = new Map(FILES.map((f) => [f, releaseFile(from, f)]));
-      const changes: FileChange[] = FILES.map((f) => ({ oldPath: f, newPath: f, oldContent: old.get(f) as string, newContent: releaseFile(VERSION, f) }));
+      const changes: FileChange[] = FILES.map((f) => ({
+        oldPath: f,
+        newPath: f,
+        oldContent: old.get(f) as string,
+        newContent: releaseFile(VERSION, f),
+      }));
       const subject = `Upgrade ${from} to ${VERSION}`;
       const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, changes);
       const id = `release-${from}`;
@@ -452,7 +515,8 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       const gitFiles = await readFiles(root, id, FILES);
       for (const f of FILES) {
         if (gitFiles.get(f) !== releaseFile(VERSION, f)) mismatches.push(`${from} ${f}: git apply result is not the ${VERSION} file`);
-        if (engine.tree.changes().find(([p]) => p === f)?.[1].content !== releaseFile(VERSION, f)) mismatches.push(`${from} ${f}: engine result is not the ${VERSION} file`);
+        if (engine.tree.changes().find(([p]) => p === f)?.[1].content !== releaseFile(VERSION, f))
+          mismatches.push(`${from} ${f}: engine result is not the ${VERSION} file`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -474,7 +538,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       }
       if (rng.chance(0.3) && target.length) target[rng.int(0, target.length - 1)] = rng.pick(vocabulary);
       const subject = `small ${index}`;
-      const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, [{ oldPath: 'f.js', newPath: 'f.js', oldContent: base.join(''), newContent: edited.join('') }]);
+      const text = formatPatch({ from: 'D <d@example.invalid>', subject, description: '', trailers: [] }, [
+        { oldPath: 'f.js', newPath: 'f.js', oldContent: base.join(''), newContent: edited.join('') },
+      ]);
       return { id: `s${String(index).padStart(3, '0')}`, text, patch: parsePatch(patchFileName(subject), text), target: target.join('') };
     });
     const mismatches: string[] = [];
@@ -532,7 +598,9 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
       const engine = await engineApply(c.patch, targets);
       const engineRefused = engine.outcome.status === 'conflict';
       if (git.applied === engineRefused) {
-        mismatches.push(`${c.id}: git apply ${git.applied ? 'applied' : 'refused'}, engine status ${engine.outcome.status} (mutated: ${mutated})\n${git.stderr}`);
+        mismatches.push(
+          `${c.id}: git apply ${git.applied ? 'applied' : 'refused'}, engine status ${engine.outcome.status} (mutated: ${mutated})\n${git.stderr}`,
+        );
         return;
       }
       if (!git.applied) {
@@ -556,10 +624,13 @@ describe(`differential: engine vs git apply on meshcentral@${VERSION}`, () => {
         fileOutcome.hunks.forEach((h, i) => {
           const fromGit = reported.get(i + 1);
           const gitOffset = fromGit?.offset ?? 0;
-          if (h.offset !== gitOffset) mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine offset ${h.offset}, git apply ${gitOffset}`);
+          if (h.offset !== gitOffset)
+            mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine offset ${h.offset}, git apply ${gitOffset}`);
           // Both report where the hunk landed in the partly patched file.
           if (fromGit && h.targetLine !== undefined && h.targetLine !== fromGit.at) {
-            mismatches.push(`${c.id} ${fileOutcome.path} hunk #${i + 1}: engine line ${h.targetLine} (earlier hunks +${delta}), git apply line ${fromGit.at}`);
+            mismatches.push(
+              `${c.id} ${fileOutcome.path} hunk #${i + 1}: engine line ${h.targetLine} (earlier hunks +${delta}), git apply line ${fromGit.at}`,
+            );
           }
           if (h.offset !== 0) offsetHunks++;
           const hunk = op?.hunks[i];

@@ -16,7 +16,12 @@ import { releaseFile } from '../support/release';
 const BASE = '1.1.55';
 const TARGET = '1.1.51';
 const FILE = 'webserver.js';
-const IDENTITY = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
 
 /** Lines unique in both releases whose 7-line window differs in the target: strict apply fails there. */
 function movedContextLines(base: string[], target: string[]): number[] {
@@ -63,7 +68,8 @@ describe(`3-way merge: engine vs git apply --3way, ${BASE} patches on ${TARGET}`
     const candidates = movedContextLines(baseLines, splitLines(target));
     // Groups of 1-3 edits, so some patches mix hunks that merge with hunks that conflict.
     const groups: number[][] = [];
-    for (let i = 0; i < candidates.length && groups.length < 24; i += 1 + (groups.length % 3)) groups.push(candidates.slice(i, i + 1 + (groups.length % 3)));
+    for (let i = 0; i < candidates.length && groups.length < 24; i += 1 + (groups.length % 3))
+      groups.push(candidates.slice(i, i + 1 + (groups.length % 3)));
     const mismatches: string[] = [];
     let merged = 0;
     let conflicted = 0;
@@ -89,14 +95,21 @@ describe(`3-way merge: engine vs git apply --3way, ${BASE} patches on ${TARGET}`
       const engineResult = tree.changes()[0]?.[1].content;
       const label = `group ${g} (lines ${group.map((i) => i + 1).join(', ')})`;
       if (outcome.status === 'clean' || outcome.status === 'offset') continue; // applied strictly: not a 3-way case
-      if ((outcome.status === 'conflict') !== gitConflict) mismatches.push(`${label}: engine ${outcome.status}, git apply --3way ${gitConflict ? 'conflict' : 'clean'}\n${git.stderr}`);
-      else if (engineResult === undefined || engineResult === null || withoutLabels(engineResult) !== withoutLabels(gitResult)) mismatches.push(`${label}: merged bytes differ`);
+      if ((outcome.status === 'conflict') !== gitConflict)
+        mismatches.push(`${label}: engine ${outcome.status}, git apply --3way ${gitConflict ? 'conflict' : 'clean'}\n${git.stderr}`);
+      else if (engineResult === undefined || engineResult === null || withoutLabels(engineResult) !== withoutLabels(gitResult))
+        mismatches.push(`${label}: merged bytes differ`);
       if (outcome.status === 'conflict') {
         conflicted++;
         const hunks = outcome.files[0].hunks.filter((h) => h.status === 'conflict');
         const lines = splitLines(engineResult ?? '');
         for (const h of hunks) {
-          if (!h.conflictRange || !lines[h.conflictRange.start - 1]?.startsWith('<<<<<<< ') || !lines[h.conflictRange.end - 1]?.startsWith('>>>>>>> ')) mismatches.push(`${label}: hunk ${h.index + 1} conflictRange does not frame markers`);
+          if (
+            !h.conflictRange ||
+            !lines[h.conflictRange.start - 1]?.startsWith('<<<<<<< ') ||
+            !lines[h.conflictRange.end - 1]?.startsWith('>>>>>>> ')
+          )
+            mismatches.push(`${label}: hunk ${h.index + 1} conflictRange does not frame markers`);
         }
       } else merged++;
     }

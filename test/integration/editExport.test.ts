@@ -24,7 +24,12 @@ import { writeProject } from '../support/project';
 import { SHARED_CACHE } from '../support/cache';
 
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
-const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada Maintainer', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
+const USER = {
+  GIT_AUTHOR_NAME: 'Ada Maintainer',
+  GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_NAME: 'Ada Maintainer',
+  GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+};
 
 let tmp: string;
 
@@ -35,7 +40,10 @@ function makeProject(name: string, seriesDir: string): string {
 const git = (cwd: string, args: string[], input?: string) => runGit(args, { cwd, env: USER, input });
 
 async function expectError(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isMeshforkError(error) ? error.code : error).toBe(code);
 }
 
@@ -68,7 +76,11 @@ test('round trip on the JWT series: edit then export leaves patches/ byte-identi
   // a release that is not the base (moving the series is `sync rebase`'s job).
   await expectError(edit({ cwd: project, cacheDir: SHARED_CACHE, at: '0.7.99' }), 'VERSION_OUT_OF_RANGE');
   const at = await edit({ cwd: project, cacheDir: SHARED_CACHE, at: '1.1.51' });
-  expect({ version: at.version, replaced: at.replaced, patches: at.patches.length }).toEqual({ version: '1.1.51', replaced: true, patches: result.patches.length });
+  expect({ version: at.version, replaced: at.replaced, patches: at.patches.length }).toEqual({
+    version: '1.1.51',
+    replaced: true,
+    patches: result.patches.length,
+  });
   const run = await runCli(['-C', project, 'export'], { env: { MESHFORK_CACHE: SHARED_CACHE } });
   expect(run.exitCode).toBe(2);
   expect(run.stderr).toBe(
@@ -115,9 +127,16 @@ describe('edits in the workspace', () => {
   test('amend a patch with a new subject, add a commit: export writes, renames and appends; the set applies strictly', async () => {
     // Amend the last patch: one more keyword, and a new subject (so a new file name).
     const pkgPath = path.join(work, 'package.json');
-    const pkg = readFileSync(pkgPath, 'latin1').replace('    "JWT Single Sign-On",\r\n', '    "JWT Single Sign-On",\r\n    "JSON Web Token",\r\n');
+    const pkg = readFileSync(pkgPath, 'latin1').replace(
+      '    "JWT Single Sign-On",\r\n',
+      '    "JWT Single Sign-On",\r\n    "JSON Web Token",\r\n',
+    );
     writeFileSync(pkgPath, Buffer.from(pkg, 'latin1'));
-    await git(work, ['commit', '-q', '-a', '--amend', '-F', '-'], 'List JWT and JSON Web Token in the package keywords\n\nMakes the fork findable; touches package.json only.\n\nUpstream-Status: Inappropriate [test fixture]\n');
+    await git(
+      work,
+      ['commit', '-q', '-a', '--amend', '-F', '-'],
+      'List JWT and JSON Web Token in the package keywords\n\nMakes the fork findable; touches package.json only.\n\nUpstream-Status: Inappropriate [test fixture]\n',
+    );
     // A new commit: a new file and a change to an upstream file without a final newline edit.
     await fs.mkdir(path.join(work, 'docs'), { recursive: true });
     writeFileSync(path.join(work, 'docs', 'jwt.md'), '# JWT single sign-on\n\nSee jwt-auth.js.\n');
@@ -144,9 +163,14 @@ describe('edits in the workspace', () => {
       ].join('\n'),
     );
     expect(readFileSync(path.join(patchesDir, 'README.md'))).toEqual(readFileSync(path.join(FIXTURE_SERIES, 'README.md')));
-    for (const name of result.unchanged) expect(readFileSync(path.join(patchesDir, name))).toEqual(readFileSync(path.join(FIXTURE_SERIES, name)));
+    for (const name of result.unchanged)
+      expect(readFileSync(path.join(patchesDir, name))).toEqual(readFileSync(path.join(FIXTURE_SERIES, name)));
     const added = readFileSync(path.join(patchesDir, 'document-jwt-single-sign-on.patch'), 'latin1');
-    expect(added.startsWith('From: Ada Maintainer <ada@example.invalid>\nSubject: Document JWT single sign-on\n\nUpstream-Status: Pending\nMeshfork-Base: 1.1.55\n---\n')).toBe(true);
+    expect(
+      added.startsWith(
+        'From: Ada Maintainer <ada@example.invalid>\nSubject: Document JWT single sign-on\n\nUpstream-Status: Pending\nMeshfork-Base: 1.1.55\n---\n',
+      ),
+    ).toBe(true);
     expect(added).toContain('diff --git a/docs/jwt.md b/docs/jwt.md\nnew file mode 100644\n');
     const amended = readFileSync(path.join(patchesDir, 'list-jwt-and-json-web-token-in-the-package-keywords.patch'), 'latin1');
     expect(amended).toContain('+    "JWT Single Sign-On",\r\n+    "JSON Web Token",\r\n');
@@ -162,7 +186,11 @@ describe('edits in the workspace', () => {
     // Hard links to the kept release: git apply removes a file it changes and writes a new one, never through the link.
     execFileSync('cp', ['-al', releaseDir('1.1.55'), check]);
     for (const entry of series.entries) await runGit(['apply', '--whitespace=nowarn', path.join(patchesDir, entry.name)], { cwd: check });
-    for (const [file] of tree.changes()) expect({ file, same: readFileSync(path.join(check, file)).equals(readFileSync(path.join(work, file))) }).toEqual({ file, same: true });
+    for (const [file] of tree.changes())
+      expect({ file, same: readFileSync(path.join(check, file)).equals(readFileSync(path.join(work, file))) }).toEqual({
+        file,
+        same: true,
+      });
     rmSync(check, { recursive: true, force: true });
 
     // Exporting again changes nothing.

@@ -35,14 +35,24 @@ const header = (over: Partial<PatchHeader> = {}): PatchHeader => ({
 describe('commit messages', () => {
   test('subject, description and trailers survive; Meshfork-Base is left out of the commit', () => {
     const message = commitMessage(header());
-    expect(message).toBe('Add the module\n\nFirst paragraph,\ntwo lines.\n\nSecond paragraph.\n\nUpstream-Status: Inappropriate [fork only]\n');
-    expect(parseCommitMessage(message)).toEqual({ subject: 'Add the module', description: 'First paragraph,\ntwo lines.\n\nSecond paragraph.', trailers: [{ key: 'Upstream-Status', value: 'Inappropriate [fork only]' }] });
+    expect(message).toBe(
+      'Add the module\n\nFirst paragraph,\ntwo lines.\n\nSecond paragraph.\n\nUpstream-Status: Inappropriate [fork only]\n',
+    );
+    expect(parseCommitMessage(message)).toEqual({
+      subject: 'Add the module',
+      description: 'First paragraph,\ntwo lines.\n\nSecond paragraph.',
+      trailers: [{ key: 'Upstream-Status', value: 'Inappropriate [fork only]' }],
+    });
   });
 
   test('no description, no trailers; a Meshfork-Base a user typed is dropped; trailing blank lines ignored', () => {
     expect(commitMessage(header({ description: '', trailers: [] }))).toBe('Add the module\n');
     expect(parseCommitMessage('Subject only\n\n\n')).toEqual({ subject: 'Subject only', description: '', trailers: [] });
-    expect(parseCommitMessage('S\n\nMeshfork-Base: 1.0.0\nUpstream-Status: Pending\n')).toEqual({ subject: 'S', description: '', trailers: [{ key: 'Upstream-Status', value: 'Pending' }] });
+    expect(parseCommitMessage('S\n\nMeshfork-Base: 1.0.0\nUpstream-Status: Pending\n')).toEqual({
+      subject: 'S',
+      description: '',
+      trailers: [{ key: 'Upstream-Status', value: 'Pending' }],
+    });
   });
 
   test('description lines keep trailing spaces', () => {
@@ -60,7 +70,12 @@ describe('commit messages', () => {
 describe('series file rewrite', () => {
   const old = '# JWT series\n\n# the module first\na.patch\nb.patch -p1\n# keywords\nc.patch\n# end\n';
   test('the same names give the same bytes', () => {
-    expect(renderSeries(old, ['a.patch', 'b.patch', 'c.patch'].map((name) => ({ name, previous: name })))).toBe(old);
+    expect(
+      renderSeries(
+        old,
+        ['a.patch', 'b.patch', 'c.patch'].map((name) => ({ name, previous: name })),
+      ),
+    ).toBe(old);
   });
   test('a renamed entry keeps its comment; a dropped one loses it; new ones are added in place', () => {
     const next = renderSeries(old, [
@@ -77,7 +92,8 @@ describe('series file rewrite', () => {
 
 describe('config base edit', () => {
   test('only the value of the top-level "base" changes', () => {
-    const text = '{\n  "upstream": {"source": "npm", "package": "meshcentral", "note": "base \\"x\\""},\n  "base" :  "1.1.51" ,\n  "supports": ">=1.1.0 <2"\n}\n';
+    const text =
+      '{\n  "upstream": {"source": "npm", "package": "meshcentral", "note": "base \\"x\\""},\n  "base" :  "1.1.51" ,\n  "supports": ">=1.1.0 <2"\n}\n';
     expect(setBaseInConfigText(text, '1.1.55')).toBe(text.replace('"1.1.51"', '"1.1.55"'));
   });
   test('a nested "base" is not the top-level one', () => {
@@ -105,12 +121,29 @@ describe('export plan', () => {
     changes: [{ oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n', oldMode: '100644', newMode: '100644' }],
   });
 
-  test('keeps a patch\'s own name, Date, From spelling and Meshfork-Base position; only the base value moves', () => {
-    const h = header({ from: '"Fork Maintainers" <maintainers@example.invalid>', date: 'Mon, 1 Jan 2024 00:00:00 +0000', subject: 'Old name', description: '', trailers: [{ key: 'Meshfork-Base', value: '1.1.51' }, { key: 'Upstream-Status', value: 'Pending' }] });
+  test("keeps a patch's own name, Date, From spelling and Meshfork-Base position; only the base value moves", () => {
+    const h = header({
+      from: '"Fork Maintainers" <maintainers@example.invalid>',
+      date: 'Mon, 1 Jan 2024 00:00:00 +0000',
+      subject: 'Old name',
+      description: '',
+      trailers: [
+        { key: 'Meshfork-Base', value: '1.1.51' },
+        { key: 'Upstream-Status', value: 'Pending' },
+      ],
+    });
     const previous = parsePatch('hand-named.patch', patchText(h));
     const plan = planExport([commit('Old name')], { patches: [previous], seriesText: 'hand-named.patch\n' }, '1.1.55');
     expect(plan.patches[0].name).toBe('hand-named.patch');
-    expect(plan.patches[0].text).toBe(patchText({ ...h, trailers: [{ key: 'Meshfork-Base', value: '1.1.55' }, { key: 'Upstream-Status', value: 'Pending' }] }));
+    expect(plan.patches[0].text).toBe(
+      patchText({
+        ...h,
+        trailers: [
+          { key: 'Meshfork-Base', value: '1.1.55' },
+          { key: 'Upstream-Status', value: 'Pending' },
+        ],
+      }),
+    );
   });
 
   test('a new subject gets the slug name; two commits with one name are refused', () => {
@@ -142,7 +175,10 @@ test('writing workspace files: a hard link is replaced, not modified; the execut
     expect(await fs.readFile(path.join(dir, 'linked.js'), 'latin1')).toBe('edited\r\n');
     expect(statSync(path.join(dir, 'tool.sh')).mode & 0o777).toBe(0o755);
     expect(statSync(path.join(dir, 'new', 'plain.txt')).mode & 0o777).toBe(0o644);
-    await writeChanges(dir, [['tool.sh', { content: 'x', mode: '100644' }], ['linked.js', { content: null }]]);
+    await writeChanges(dir, [
+      ['tool.sh', { content: 'x', mode: '100644' }],
+      ['linked.js', { content: null }],
+    ]);
     expect(statSync(path.join(dir, 'tool.sh')).mode & 0o777).toBe(0o644);
     await expect(fs.stat(path.join(dir, 'linked.js'))).rejects.toThrow();
   } finally {
@@ -150,7 +186,7 @@ test('writing workspace files: a hard link is replaced, not modified; the execut
   }
 });
 
-test('the project lock: 4 real meshfork processes race for it, one holds it at a time, the others are refused naming a racer; a killed holder\'s lock is taken over', async () => {
+test("the project lock: 4 real meshfork processes race for it, one holds it at a time, the others are refused naming a racer; a killed holder's lock is taken over", async () => {
   ensureBuilt();
   const root = mkdtempSync(path.join(os.tmpdir(), 'meshfork-lock-'));
   try {
@@ -174,7 +210,11 @@ test('the project lock: 4 real meshfork processes race for it, one holds it at a
     // SIGKILL a holder while it holds the lock: its pid stays in the lock file, and the next command takes it over.
     const killed = await runTraced(['-C', dir, 'export'], { cwd: dir, env, killAt: { phase: 'lock:held', delayMs: 0 } });
     const phases = killed.marks.map((m) => m.phase);
-    expect({ killed: killed.killed, held: phases.includes('lock:held'), released: phases.includes('lock:released') }).toEqual({ killed: true, held: true, released: false });
+    expect({ killed: killed.killed, held: phases.includes('lock:held'), released: phases.includes('lock:released') }).toEqual({
+      killed: true,
+      held: true,
+      released: false,
+    });
     expect(readFileSync(lock, 'utf8')).toBe(`${killed.pid}\n`);
     const next = await runTraced(['-C', dir, 'export'], { cwd: dir, env });
     expect([next.code, next.stderr]).toEqual([0, '']);

@@ -16,7 +16,12 @@ import { runTraced } from '../support/traced';
 import { writeProject } from '../support/project';
 
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
-const USER = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada Maintainer', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
+const USER = {
+  GIT_AUTHOR_NAME: 'Ada Maintainer',
+  GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_NAME: 'Ada Maintainer',
+  GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+};
 const PATCH = 'list-jwt-single-sign-on-in-the-package-keywords.patch';
 
 let tmp: string;
@@ -57,7 +62,11 @@ test('an unchanged export again answers from the record, with the text and JSON 
   rmSync(recordFile);
   const fullJson = await run(['--json', 'export']);
   expect([fullText.phases, fullJson.phases]).toEqual([['export:read'], ['export:read']]);
-  expect({ stdout: text.stdout, stderr: text.stderr, exitCode: text.exitCode }).toEqual({ stdout: fullText.stdout, stderr: fullText.stderr, exitCode: 0 });
+  expect({ stdout: text.stdout, stderr: text.stderr, exitCode: text.exitCode }).toEqual({
+    stdout: fullText.stdout,
+    stderr: fullText.stderr,
+    exitCode: 0,
+  });
   expect(json.stdout).toBe(fullJson.stdout);
   expect(text.stdout).toMatch(/^patches\/ is up to date: 3 patch\(es\), nothing changed\.\n$/);
   const after = await readTree(patches);

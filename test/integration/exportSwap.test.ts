@@ -89,17 +89,33 @@ async function exportOnce(project: string, command = 'export'): Promise<TracedRu
 /** The phases of an export that changes patches/, in order (src/util/tracePhase.ts markers). */
 const EXPORT_PHASES = [STARTUP, 'export:read', 'patches:write', 'patches:swap', 'patches:cleanup'];
 /** What patches/ must be after a kill in each phase, once recovered. */
-const EXPECTED_SET: Record<string, 'old' | 'new'> = { [STARTUP]: 'old', 'lock:held': 'old', 'export:read': 'old', 'patches:write': 'old', 'patches:cleanup': 'new', 'patches:done': 'new', 'lock:released': 'new' };
+const EXPECTED_SET: Record<string, 'old' | 'new'> = {
+  [STARTUP]: 'old',
+  'lock:held': 'old',
+  'export:read': 'old',
+  'patches:write': 'old',
+  'patches:cleanup': 'new',
+  'patches:done': 'new',
+  'lock:released': 'new',
+};
 const KILLS = 30;
 
 test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in every phase: patches/ is always the old set or the new set`, async () => {
   const project = path.join(tmp, 'project');
   cpSync(FIXTURE_SERIES, path.join(project, 'patches'), { recursive: true });
-  writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2' }, null, 2)}\n`);
+  writeFileSync(
+    path.join(project, 'meshfork.config.json'),
+    `${JSON.stringify({ upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2' }, null, 2)}\n`,
+  );
   await edit({ cwd: project, cacheDir: SHARED_CACHE });
   const work = path.join(project, '.meshfork', 'work');
   // Reword the first patch: export then renames a file, rewrites the series, keeps the rest.
-  const env = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.invalid', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.invalid' };
+  const env = {
+    GIT_AUTHOR_NAME: 'A',
+    GIT_AUTHOR_EMAIL: 'a@example.invalid',
+    GIT_COMMITTER_NAME: 'A',
+    GIT_COMMITTER_EMAIL: 'a@example.invalid',
+  };
   await runGit(['-c', 'sequence.editor=sed -i 1s/^pick/reword/', 'rebase', '-q', '-i', 'upstream'], {
     cwd: work,
     env: { ...env, GIT_EDITOR: "sed -i '1s/JWT/JSON Web Token/'" },
@@ -131,7 +147,11 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
   const killOnce = async (run: number, phase: string, delayMs: number): Promise<void> => {
     rmSync(patchesDir, { recursive: true, force: true });
     cpSync(saved, patchesDir, { recursive: true });
-    const killedRun = await runTraced(['-C', project, 'export'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE }, killAt: { phase, delayMs } });
+    const killedRun = await runTraced(['-C', project, 'export'], {
+      cwd: project,
+      env: { MESHFORK_CACHE: SHARED_CACHE },
+      killAt: { phase, delayMs },
+    });
     const at = killedRun.killed ? killedRun.landed : 'finished';
     if (!killedRun.killed) expect([run, killedRun.code, killedRun.stderr]).toEqual([run, 0, '']);
     landed.set(at, (landed.get(at) ?? 0) + 1);
@@ -141,7 +161,12 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
     const which = JSON.stringify(now) === JSON.stringify(oldSet) ? 'old' : JSON.stringify(now) === JSON.stringify(newSet) ? 'new' : 'mixed';
     // Killed between the two renames the swap is completed, before them it is rolled back: either way it was half done.
     const expected = at === 'patches:swap' ? which : at === 'finished' ? 'new' : EXPECTED_SET[at];
-    expect({ run, at, which, halfDone: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({ run, at, which: expected === 'mixed' ? 'old or new' : expected, halfDone: true });
+    expect({ run, at, which, halfDone: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({
+      run,
+      at,
+      which: expected === 'mixed' ? 'old or new' : expected,
+      halfDone: true,
+    });
     seen[which as 'old' | 'new']++;
     // No leftovers beside patches/ once recovered.
     const { fresh, retired } = swapPaths(patchesDir);
@@ -156,7 +181,9 @@ test(`SIGKILL during \`meshfork export\`, ${KILLS} times at seeded moments in ev
   // The swap is two renames, well under a millisecond: on a loaded machine the seeded kills aimed
   // at it can all land after it. Aim again, at once, until one lands there (at most 20 times).
   while (!landed.has('patches:swap') && runs < KILLS + 20) await killOnce(runs++, 'patches:swap', 0);
-  process.stderr.write(`export kill test: kills landed ${JSON.stringify(Object.fromEntries(landed))}; ${seen.old} old, ${seen.new} new, ${recovered} recovered from a half-done swap\n`);
+  process.stderr.write(
+    `export kill test: kills landed ${JSON.stringify(Object.fromEntries(landed))}; ${seen.old} old, ${seen.new} new, ${recovered} recovered from a half-done swap\n`,
+  );
   for (const phase of EXPORT_PHASES) expect({ phase, hit: (landed.get(phase) ?? 0) > 0 }).toEqual({ phase, hit: true });
   expect(seen.old + seen.new).toBe(runs);
   expect(seen.old).toBeGreaterThan(0);

@@ -77,12 +77,15 @@ beforeAll(() => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('start-up', () => {
-  it.each([['--version'], ['--help'], ['sync', '--help'], ['apply', '--help']])('meshfork %s loads commander and the CLI files only', async (...args) => {
-    const run = await recorded(args);
-    expect(run.result.exitCode).toBe(0);
-    expect(run.packages).toEqual(['commander']);
-    expect(run.own.filter((m) => !m.startsWith(`cli${path.sep}`))).toEqual(['errors.js', path.join('util', 'progress.js')]);
-  });
+  it.each([['--version'], ['--help'], ['sync', '--help'], ['apply', '--help']])(
+    'meshfork %s loads commander and the CLI files only',
+    async (...args) => {
+      const run = await recorded(args);
+      expect(run.result.exitCode).toBe(0);
+      expect(run.packages).toEqual(['commander']);
+      expect(run.own.filter((m) => !m.startsWith(`cli${path.sep}`))).toEqual(['errors.js', path.join('util', 'progress.js')]);
+    },
+  );
 });
 
 describe('warm sync check with an npm upstream', () => {
@@ -112,7 +115,14 @@ describe('no child process left behind with a git upstream', () => {
   beforeAll(async () => {
     const work = path.join(scratch, 'upstream-work');
     mkdirSync(work);
-    const identity = { GIT_AUTHOR_NAME: 'Upstream', GIT_AUTHOR_EMAIL: 'u@example.invalid', GIT_COMMITTER_NAME: 'Upstream', GIT_COMMITTER_EMAIL: 'u@example.invalid', GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000000 +0000' };
+    const identity = {
+      GIT_AUTHOR_NAME: 'Upstream',
+      GIT_AUTHOR_EMAIL: 'u@example.invalid',
+      GIT_COMMITTER_NAME: 'Upstream',
+      GIT_COMMITTER_EMAIL: 'u@example.invalid',
+      GIT_AUTHOR_DATE: '1700000000 +0000',
+      GIT_COMMITTER_DATE: '1700000000 +0000',
+    };
     await runGit(['init', '-q', '-b', 'main'], { cwd: work });
     writeFileSync(path.join(work, 'readme.md'), 'hello\n');
     await runGit(['add', '-A'], { cwd: work });

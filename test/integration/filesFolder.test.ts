@@ -19,8 +19,17 @@ import { verify } from '../../src/commands/verify';
 import { renderText } from '../../src/checkReport/text';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
-const git = (cwd: string, args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Ada',
+  GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_NAME: 'Ada',
+  GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+};
+const git = (cwd: string, args: string[]) =>
+  execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** CRLF lines and no newline at the end: bytes a text-mode round trip would change. */
 const CRLF_MODULE = "'use strict';\r\nmodule.exports = { crlf: true };\r\n// no final newline";
@@ -109,7 +118,10 @@ test('sync check: a release that ships a file of the same name is a conflict of 
     ['lib/crlf-module.js', 'applied'],
     ['notes/shipped.txt', 'conflict'],
   ]);
-  expect(renderText(report).split('\n').slice(1, 3)).toEqual(['  conflict         files/', '      notes/shipped.txt already exists in 1.2.0']);
+  expect(renderText(report).split('\n').slice(1, 3)).toEqual([
+    '  conflict         files/',
+    '      notes/shipped.txt already exists in 1.2.0',
+  ]);
 });
 
 test('verify: applies the folder first, node --checks its .js files naming files/, and names files/<path> when the base already has the file', async () => {
@@ -121,7 +133,9 @@ test('verify: applies the folder first, node --checks its .js files naming files
   const ok = await verify({ cwd: project, cacheDir: cacheDir(), assetsDir: path.join(tmp, 'no-assets') });
   expect(ok.checks.find((c) => c.id === 'applies-strictly')?.status).toBe('pass');
   const parses = ok.checks.find((c) => c.id === 'patched-js-parses')?.problems ?? [];
-  expect(parses.filter((p) => p.file?.startsWith('lib/'))).toEqual([expect.objectContaining({ patch: 'files/', file: 'lib/broken.js', line: 1 })]);
+  expect(parses.filter((p) => p.file?.startsWith('lib/'))).toEqual([
+    expect.objectContaining({ patch: 'files/', file: 'lib/broken.js', line: 1 }),
+  ]);
 
   const clash = projectWithFiles({ 'lib0/file-0.js': 'fork\n' });
   await apply({ cwd: clash, out: path.join(tmp, 'verify-pin-2'), cacheDir: cacheDir() }).catch(() => undefined);
@@ -129,7 +143,11 @@ test('verify: applies the folder first, node --checks its .js files naming files
   const report = await verify({ cwd: clash, cacheDir: cacheDir(), assetsDir: path.join(tmp, 'no-assets') });
   const applies = report.checks.find((c) => c.id === 'applies-strictly');
   expect(applies?.status).toBe('fail');
-  expect(applies?.problems[0]).toMatchObject({ patch: 'files/', file: 'files/lib0/file-0.js', message: 'lib0/file-0.js already exists in the base' });
+  expect(applies?.problems[0]).toMatchObject({
+    patch: 'files/',
+    file: 'files/lib0/file-0.js',
+    message: 'lib0/file-0.js already exists in the base',
+  });
 });
 
 test('edit then export: an unchanged round trip changes no byte; a commit that changes or adds a new file writes it back to files/, not into a patch', async () => {
@@ -141,18 +159,31 @@ test('edit then export: an unchanged round trip changes no byte; a commit that c
   const result = await edit({ cwd: project, cacheDir: cacheDir() });
   expect(result.patches.map((p) => p.name)).toEqual(['add-a-greeting.patch', 'change-file-three.patch', 'remove-a-line.patch']);
   const work = result.workDir;
-  expect(git(work, ['log', '--format=%s', '--reverse', 'upstream..HEAD']).trim().split('\n')).toEqual(['Add the files of files/', 'Add a greeting', 'Change file three', 'Remove a line']);
+  expect(git(work, ['log', '--format=%s', '--reverse', 'upstream..HEAD']).trim().split('\n')).toEqual([
+    'Add the files of files/',
+    'Add a greeting',
+    'Change file three',
+    'Remove a line',
+  ]);
   expect(readFileSync(path.join(work, 'lib', 'crlf-module.js')).equals(Buffer.from(CRLF_MODULE, 'latin1'))).toBe(true);
 
   const same = await exportCommand({ cwd: project });
-  expect(same).toMatchObject({ written: [], removed: [], seriesChanged: false, files: { written: [], removed: [], unchanged: ['bin/tool.sh', 'lib/crlf-module.js'] } });
+  expect(same).toMatchObject({
+    written: [],
+    removed: [],
+    seriesChanged: false,
+    files: { written: [], removed: [], unchanged: ['bin/tool.sh', 'lib/crlf-module.js'] },
+  });
 
   // change the CRLF module (still no final newline), add a new file in an upstream-changing commit
   const changed = CRLF_MODULE.replace('crlf: true', 'crlf: true, changed: true');
   writeFileSync(path.join(work, 'lib', 'crlf-module.js'), changed, 'latin1');
   git(work, ['commit', '--quiet', '-a', '-m', 'Change the module']);
   writeFileSync(path.join(work, 'docs.md'), 'new file\r\n');
-  writeFileSync(path.join(work, 'lib3', 'file-3.js'), readFileSync(path.join(work, 'lib3', 'file-3.js'), 'latin1').replace('line 2 of file 3;', 'line 2 of file 3; // docs'));
+  writeFileSync(
+    path.join(work, 'lib3', 'file-3.js'),
+    readFileSync(path.join(work, 'lib3', 'file-3.js'), 'latin1').replace('line 2 of file 3;', 'line 2 of file 3; // docs'),
+  );
   git(work, ['add', '--all']);
   git(work, ['commit', '--quiet', '-m', 'Document the fork', '-m', 'Upstream-Status: Pending']);
 
@@ -164,13 +195,16 @@ test('edit then export: an unchanged round trip changes no byte; a commit that c
   const docsPatch = readFileSync(path.join(project, 'patches', 'document-the-fork.patch'), 'latin1');
   expect(docsPatch).toContain('diff --git a/lib3/file-3.js b/lib3/file-3.js');
   expect(docsPatch).not.toContain('docs.md');
-  expect(readFileSync(path.join(project, 'patches', 'series'), 'utf8')).toBe('add-a-greeting.patch\nchange-file-three.patch\nremove-a-line.patch\ndocument-the-fork.patch\n');
+  expect(readFileSync(path.join(project, 'patches', 'series'), 'utf8')).toBe(
+    'add-a-greeting.patch\nchange-file-three.patch\nremove-a-line.patch\ndocument-the-fork.patch\n',
+  );
   expect(readFileSync(path.join(project, 'patches', 'add-a-greeting.patch')).equals(patchesBefore)).toBe(true);
 
   // the exported project applies to the same tree the workspace holds
   const out = path.join(tmp, 'after-export');
   expect((await apply({ cwd: project, out, cacheDir: cacheDir() })).exitCode).toBe(0);
-  for (const rel of ['lib/crlf-module.js', 'docs.md', 'lib3/file-3.js', 'bin/tool.sh']) expect({ rel, same: readFileSync(path.join(out, rel)).equals(readFileSync(path.join(work, rel))) }).toEqual({ rel, same: true });
+  for (const rel of ['lib/crlf-module.js', 'docs.md', 'lib3/file-3.js', 'bin/tool.sh'])
+    expect({ rel, same: readFileSync(path.join(out, rel)).equals(readFileSync(path.join(work, rel))) }).toEqual({ rel, same: true });
 });
 
 test('sync rebase moves the folder with the series: files/ keeps its bytes, the summary lists patches only; a release that ships one of its files stops at files/', async () => {

@@ -35,13 +35,41 @@ function formatPatchSeries(name: string, formatArgs: string[]): Record<string, s
       writeFileSync(path.join(clone, file), text, 'latin1');
     }
     git(clone, ['add', '-A']);
-    git(clone, ['-c', `user.name=${author.replace(/ <.*/, '')}`, '-c', `user.email=${/<(.*)>/.exec(author)?.[1]}`, 'commit', '-q', '--author', author, '--date', date, '-m', message]);
+    git(clone, [
+      '-c',
+      `user.name=${author.replace(/ <.*/, '')}`,
+      '-c',
+      `user.email=${/<(.*)>/.exec(author)?.[1]}`,
+      'commit',
+      '-q',
+      '--author',
+      author,
+      '--date',
+      date,
+      '-m',
+      message,
+    ]);
   };
   const a = readFileSync(path.join(clone, 'lib/a.js'), 'latin1');
   const b = readFileSync(path.join(clone, 'lib/b.js'), 'latin1');
-  commit({ 'lib/a.js': a.replace('  a line 5;\n', '  a line 5 changed;\n') }, 'a: change line 5\n\nA description of two lines\nthat explains why.\n\nSigned-off-by: Ada Maintainer <ada@example.invalid>\n', 'Ada Maintainer <ada@example.invalid>', '2024-03-01T10:00:00+01:00');
-  commit({ 'lib/b.js': b.replace('  b line 20;\n', '  b line 20;\n  b inserted;\n'), 'lib/new.js': 'module.exports = 1;\n' }, 'b: insert a line, add new.js\n\nBody with Ünïcödé.\n', 'Zoë Ünïcödé <zoe@example.invalid>', '2024-03-02T11:30:00-05:00');
-  commit({ 'lib/a.js': a.replace('  a line 5;\n', '  a line 5 changed;\n').replace('  a line 25;\n', '') }, 'a: drop line 25 with a rather long subject line that git folds over two header lines', 'Ada Maintainer <ada@example.invalid>', '2024-03-03T09:00:00Z');
+  commit(
+    { 'lib/a.js': a.replace('  a line 5;\n', '  a line 5 changed;\n') },
+    'a: change line 5\n\nA description of two lines\nthat explains why.\n\nSigned-off-by: Ada Maintainer <ada@example.invalid>\n',
+    'Ada Maintainer <ada@example.invalid>',
+    '2024-03-01T10:00:00+01:00',
+  );
+  commit(
+    { 'lib/b.js': b.replace('  b line 20;\n', '  b line 20;\n  b inserted;\n'), 'lib/new.js': 'module.exports = 1;\n' },
+    'b: insert a line, add new.js\n\nBody with Ünïcödé.\n',
+    'Zoë Ünïcödé <zoe@example.invalid>',
+    '2024-03-02T11:30:00-05:00',
+  );
+  commit(
+    { 'lib/a.js': a.replace('  a line 5;\n', '  a line 5 changed;\n').replace('  a line 25;\n', '') },
+    'a: drop line 25 with a rather long subject line that git folds over two header lines',
+    'Ada Maintainer <ada@example.invalid>',
+    '2024-03-03T09:00:00Z',
+  );
   const out = path.join(tmp, `${name}-out`);
   git(clone, ['format-patch', '-q', '-o', out, ...formatArgs, 'v1.0.0..fork']);
   const names = readdirSync(out).sort();

@@ -57,9 +57,17 @@ describe('traditional unified diffs', () => {
     const diff = spawnSync('diff', ['-Naur', 'pkg.orig', 'pkg'], { cwd: dir, encoding: 'latin1' }).stdout;
     expect(diff).toMatch(/^--- pkg\.orig\/src\/new\.h\t1970-01-01 00:00:00\.000000000 \+0000$/m);
     const patch = parsePatch('debian.patch', diff);
-    expect(patch.operations.map((o) => `${o.kind} ${o.kind === 'rename' ? o.to : o.path}`)).toEqual(['delete old.txt', 'modify src/main.c', 'create src/new.h']);
+    expect(patch.operations.map((o) => `${o.kind} ${o.kind === 'rename' ? o.to : o.path}`)).toEqual([
+      'delete old.txt',
+      'modify src/main.c',
+      'create src/new.h',
+    ]);
 
-    const original = new Map([['src/main.c', Buffer.from(lines.join(''))], ['old.txt', Buffer.from('gone\n')], ['keep.txt', Buffer.from('same\n')]]);
+    const original = new Map([
+      ['src/main.c', Buffer.from(lines.join(''))],
+      ['old.txt', Buffer.from('gone\n')],
+      ['keep.txt', Buffer.from('same\n')],
+    ]);
     const byEngine = await engineApply([patch], original);
     // GNU patch as dpkg-source runs it (-E: remove files left empty).
     const target = path.join(dir, 'target');
@@ -78,7 +86,8 @@ describe('traditional unified diffs', () => {
   });
 
   it("quilt's Index:/==== preamble, -p0 and -p2 strip levels", async () => {
-    const quilt = 'Index: pkg/lib/a.js\n===================================================================\n--- pkg.orig/lib/a.js\n+++ pkg/lib/a.js\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n';
+    const quilt =
+      'Index: pkg/lib/a.js\n===================================================================\n--- pkg.orig/lib/a.js\n+++ pkg/lib/a.js\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n';
     expect(parsePatch('q.patch', quilt).operations[0]).toMatchObject({ kind: 'modify', path: 'lib/a.js' });
     expect(parsePatch('q.patch', quilt, { strip: 0 }).operations[0]).toMatchObject({ kind: 'modify', path: 'pkg/lib/a.js' });
     expect(parsePatch('q.patch', quilt, { strip: 2 }).operations[0]).toMatchObject({ kind: 'modify', path: 'a.js' });
@@ -89,7 +98,9 @@ describe('traditional unified diffs', () => {
   });
 
   it('a strip level deeper than a name is refused, naming the line and the series option', () => {
-    expect(() => parsePatch('q.patch', '--- a.js\n+++ a.js\n@@ -1 +1 @@\n-a\n+b\n', { strip: 1 })).toThrow(/^q\.patch:1: cannot remove 1 leading folder\(s\) from "a\.js" \(-p1\)/);
+    expect(() => parsePatch('q.patch', '--- a.js\n+++ a.js\n@@ -1 +1 @@\n-a\n+b\n', { strip: 1 })).toThrow(
+      /^q\.patch:1: cannot remove 1 leading folder\(s\) from "a\.js" \(-p1\)/,
+    );
   });
 });
 
@@ -105,7 +116,8 @@ describe('patches without a mail header', () => {
   });
 
   it('a patch-package file: node_modules/<pkg>/ removed with -p3 (-p4 for a scoped package)', () => {
-    const text = 'diff --git a/node_modules/left-pad/index.js b/node_modules/left-pad/index.js\nindex 26f73ff..8f1ac5e 100644\n--- a/node_modules/left-pad/index.js\n+++ b/node_modules/left-pad/index.js\n@@ -1 +1 @@\n-a\n+b\n';
+    const text =
+      'diff --git a/node_modules/left-pad/index.js b/node_modules/left-pad/index.js\nindex 26f73ff..8f1ac5e 100644\n--- a/node_modules/left-pad/index.js\n+++ b/node_modules/left-pad/index.js\n@@ -1 +1 @@\n-a\n+b\n';
     expect(parsePatch('left-pad+1.3.0.patch', text, { strip: 3 }).operations[0]).toMatchObject({ kind: 'modify', path: 'index.js' });
     const scoped = text.replace(/left-pad/g, '@scope/pkg');
     expect(parsePatch('@scope+pkg+1.0.0.patch', scoped, { strip: 4 }).operations[0]).toMatchObject({ kind: 'modify', path: 'index.js' });
@@ -115,7 +127,8 @@ describe('patches without a mail header', () => {
 describe('DEP-3 headers', () => {
   const diff = '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n';
   it('Description/Author/Forwarded/Bug/Last-Update map to subject, author, description, trailers and upstream status; the header bytes are kept', () => {
-    const header = 'Description: Fix the frobnicator\n When frobbing, do not crash.\n .\n Second paragraph.\nAuthor: Jane Roe <jane@example.org>\nBug-Debian: https://bugs.debian.org/123456\nForwarded: https://github.com/x/y/pull/7\nLast-Update: 2024-05-01\n---\n';
+    const header =
+      'Description: Fix the frobnicator\n When frobbing, do not crash.\n .\n Second paragraph.\nAuthor: Jane Roe <jane@example.org>\nBug-Debian: https://bugs.debian.org/123456\nForwarded: https://github.com/x/y/pull/7\nLast-Update: 2024-05-01\n---\n';
     const patch = parsePatch('fix.patch', header + diff);
     expect(patch.header).toEqual({
       from: 'Jane Roe <jane@example.org>',
@@ -133,21 +146,38 @@ describe('DEP-3 headers', () => {
   });
 
   it('an Origin: line above a "From <sha>" mail, Subject: without From:, Applied-Upstream and Forwarded: not-needed', () => {
-    const mail = 'Origin: upstream, https://github.com/x/y/commit/abc\nFrom 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Up Stream <up@example.org>\nDate: Tue, 3 Sep 2024 10:00:00 +0000\nSubject: [PATCH] Handle empty input\n\nBody.\n---\n';
+    const mail =
+      'Origin: upstream, https://github.com/x/y/commit/abc\nFrom 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Up Stream <up@example.org>\nDate: Tue, 3 Sep 2024 10:00:00 +0000\nSubject: [PATCH] Handle empty input\n\nBody.\n---\n';
     const a = parsePatch('a.patch', mail + diff).header;
     expect(a).toMatchObject({ from: 'Up Stream <up@example.org>', subject: 'Handle empty input', description: 'Body.' });
     expect(upstreamStatus(a)).toBe('Backport [https://github.com/x/y/commit/abc]');
-    expect(upstreamStatus(parsePatch('b.patch', `Subject: Use the system zlib\nApplied-Upstream: 2.1.0\n\n${diff}`).header)).toBe('Accepted [2.1.0]');
-    expect(upstreamStatus(parsePatch('c.patch', `Description: Debian paths\nForwarded: not-needed\n\n${diff}`).header)).toBe('Inappropriate [not needed upstream]');
+    expect(upstreamStatus(parsePatch('b.patch', `Subject: Use the system zlib\nApplied-Upstream: 2.1.0\n\n${diff}`).header)).toBe(
+      'Accepted [2.1.0]',
+    );
+    expect(upstreamStatus(parsePatch('c.patch', `Description: Debian paths\nForwarded: not-needed\n\n${diff}`).header)).toBe(
+      'Inappropriate [not needed upstream]',
+    );
   });
 
-  it.each(['Backport [https://example.org/c/1]', 'Denied', 'Denied [upstream wants another fix]', 'Submitted [https://example.org/pr/1]', 'Accepted', 'Pending', 'pending', 'Inappropriate [oe specific]'])('Upstream-Status: %s is accepted in a meshfork header', (status) => {
+  it.each([
+    'Backport [https://example.org/c/1]',
+    'Denied',
+    'Denied [upstream wants another fix]',
+    'Submitted [https://example.org/pr/1]',
+    'Accepted',
+    'Pending',
+    'pending',
+    'Inappropriate [oe specific]',
+  ])('Upstream-Status: %s is accepted in a meshfork header', (status) => {
     const patch = parsePatch('p.patch', `From: A <a@example.org>\nSubject: s\n\nUpstream-Status: ${status}\n---\n${diff}`);
     expect(upstreamStatus(patch.header)).toBe(status);
   });
 
   it('a free-text (Yocto-style) header: first line is the subject, the trailer block is kept', () => {
-    const patch = parsePatch('p.patch', `Fix build with gcc 14\n\nSome detail.\n\nUpstream-Status: Pending\nSigned-off-by: A <a@example.org>\n\n${diff}`);
+    const patch = parsePatch(
+      'p.patch',
+      `Fix build with gcc 14\n\nSome detail.\n\nUpstream-Status: Pending\nSigned-off-by: A <a@example.org>\n\n${diff}`,
+    );
     expect(patch.header).toMatchObject({ subject: 'Fix build with gcc 14', description: 'Some detail.' });
     expect(upstreamStatus(patch.header)).toBe('Pending');
   });
@@ -166,12 +196,21 @@ describe('git extended diffs, compared with git apply', () => {
     expect(text).toMatch(/^delta \d+$/m);
     expect(text).toMatch(/^literal \d+$/m);
     const patch = parsePatch('images.patch', text);
-    const original = new Map([['logo.png', png(7)], ['icon.png', png(3, 200)]]);
+    const original = new Map([
+      ['logo.png', png(7)],
+      ['icon.png', png(3, 200)],
+    ]);
     const byEngine = await engineApply([patch], original);
     const byGit = await gitApplied(r, diff);
     expect(listing(byEngine.files)).toEqual(listing(byGit));
     expect(byEngine.outcomes[0].status).toBe('clean');
-    const other = await engineApply([patch], new Map([['logo.png', png(9)], ['icon.png', png(3, 200)]]));
+    const other = await engineApply(
+      [patch],
+      new Map([
+        ['logo.png', png(9)],
+        ['icon.png', png(3, 200)],
+      ]),
+    );
     expect(other.outcomes[0].status).toBe('conflict');
     expect(other.outcomes[0].files.find((f) => f.path === 'logo.png')?.status).toBe('conflict');
   });
@@ -198,14 +237,21 @@ describe('git extended diffs, compared with git apply', () => {
     const diff = (await r.git(['diff', '-M', '-B'])).stdout.toString('latin1');
     expect(diff).toMatch(/rename from a\.txt\nrename to b\.txt/);
     expect(diff).toMatch(/rename from b\.txt\nrename to a\.txt/);
-    const byEngine = await engineApply([parsePatch('swap.patch', diff)], new Map([['a.txt', Buffer.from(a)], ['b.txt', Buffer.from(b)]]));
+    const byEngine = await engineApply(
+      [parsePatch('swap.patch', diff)],
+      new Map([
+        ['a.txt', Buffer.from(a)],
+        ['b.txt', Buffer.from(b)],
+      ]),
+    );
     expect(byEngine.outcomes[0].status).toBe('clean');
     expect(listing(byEngine.files)).toEqual(listing(await gitApplied(r, diff)));
   });
 
   it('one file twice in one patch: the second diff applies to the result of the first, as git apply does', async () => {
     const r = await repo({ 'f.txt': 'a\nb\nc\n' });
-    const diff = 'diff --git a/f.txt b/f.txt\n--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n-a\n+A\n b\n c\ndiff --git a/f.txt b/f.txt\n--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n A\n-b\n+B\n c\n';
+    const diff =
+      'diff --git a/f.txt b/f.txt\n--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n-a\n+A\n b\n c\ndiff --git a/f.txt b/f.txt\n--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n A\n-b\n+B\n c\n';
     const byEngine = await engineApply([parsePatch('twice.patch', diff)], new Map([['f.txt', Buffer.from('a\nb\nc\n')]]));
     expect(byEngine.files.get('f.txt')?.toString()).toBe('A\nB\nc\n');
     expect(listing(byEngine.files)).toEqual(listing(await gitApplied(r, diff)));
@@ -216,11 +262,20 @@ describe('matching context ignoring trailing whitespace', () => {
   const crlf = 'one\r\ntwo\r\nthree\r\n';
   const lf = '--- a/w.txt\n+++ b/w.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n';
 
-  it('an LF patch on a CRLF file conflicts strictly (the report says only line endings differ), and applies with --ignore-trailing-whitespace keeping the file\'s CRLF context', async () => {
+  it("an LF patch on a CRLF file conflicts strictly (the report says only line endings differ), and applies with --ignore-trailing-whitespace keeping the file's CRLF context", async () => {
     const strict = await engineApply([parsePatch('w.patch', lf)], new Map([['w.txt', Buffer.from(crlf)]]));
     expect(strict.outcomes[0].status).toBe('conflict');
-    expect(strict.outcomes[0].files[0].hunks[0].differingLines?.[0]).toEqual({ line: 1, expected: 'one', actual: 'one', difference: 'line-ending', endings: { expected: 'LF', actual: 'CRLF' } });
-    const loose = await engineApply([parsePatch('w.patch', lf, { ignoreTrailingWhitespace: true })], new Map([['w.txt', Buffer.from(crlf)]]));
+    expect(strict.outcomes[0].files[0].hunks[0].differingLines?.[0]).toEqual({
+      line: 1,
+      expected: 'one',
+      actual: 'one',
+      difference: 'line-ending',
+      endings: { expected: 'LF', actual: 'CRLF' },
+    });
+    const loose = await engineApply(
+      [parsePatch('w.patch', lf, { ignoreTrailingWhitespace: true })],
+      new Map([['w.txt', Buffer.from(crlf)]]),
+    );
     expect(loose.outcomes[0].status).toBe('clean');
     expect(loose.files.get('w.txt')?.toString('latin1')).toBe('one\r\nTWO\nthree\r\n');
   });

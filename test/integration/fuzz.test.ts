@@ -29,16 +29,25 @@ interface GnuHunk {
 }
 
 /** Run GNU patch on a copy of the target; -f: never guess "reversed", --binary: keep CRs as they are. */
-function gnuPatch(scratch: string, target: string, patchText: string, fuzz: number): { exitCode: number; hunks: GnuHunk[]; output?: string } {
+function gnuPatch(
+  scratch: string,
+  target: string,
+  patchText: string,
+  fuzz: number,
+): { exitCode: number; hunks: GnuHunk[]; output?: string } {
   const file = path.join(scratch, 'target.js');
   const out = path.join(scratch, 'out.js');
   writeFileSync(file, Buffer.from(target, 'latin1'));
   rmSync(out, { force: true });
-  const result = spawnSync('patch', ['-p1', '-f', '--binary', '--verbose', `-F${fuzz}`, '--no-backup-if-mismatch', '-r', '-', '-o', out, file], {
-    input: Buffer.from(patchText, 'latin1'),
-    cwd: scratch,
-    env: { ...process.env, LC_ALL: 'C' },
-  });
+  const result = spawnSync(
+    'patch',
+    ['-p1', '-f', '--binary', '--verbose', `-F${fuzz}`, '--no-backup-if-mismatch', '-r', '-', '-o', out, file],
+    {
+      input: Buffer.from(patchText, 'latin1'),
+      cwd: scratch,
+      env: { ...process.env, LC_ALL: 'C' },
+    },
+  );
   if (result.error) throw result.error;
   const hunks: GnuHunk[] = [];
   for (const line of result.stdout.toString('latin1').split('\n')) {
@@ -142,7 +151,8 @@ describe('fuzz, randomized: engine fuzz 2 vs GNU patch -F2 hunk by hunk', () => 
       if (random() < 0.5) target.splice(at, 0, ...Array.from({ length: int(1, 5) }, (_, j) => `// shifted ${k}.${j}\r\n`));
       else target.splice(at, int(1, 3));
     }
-    for (let k = int(0, 3); k > 0 && target.length; k--) target[int(0, target.length - 1)] = small ? vocabulary[int(0, vocabulary.length - 1)] : `// mutated ${k}\r\n`;
+    for (let k = int(0, 3); k > 0 && target.length; k--)
+      target[int(0, target.length - 1)] = small ? vocabulary[int(0, vocabulary.length - 1)] : `// mutated ${k}\r\n`;
     return { base, target: target.join(''), text, hunks };
   }
 
@@ -207,13 +217,15 @@ describe.each([
       const [engine] = fuzzed.files[0].hunks;
       const label = `${file} line ${index + 1} on ${targetVersion}: GNU ${gnu.ok ? `at ${gnu.line} fuzz ${gnu.fuzz} offset ${gnu.offset}` : 'FAILED'}, engine ${describeEngine(engine)}`;
       if (gnu.ok !== (engine.status !== 'conflict')) mismatches.push(label);
-      else if (gnu.ok && (engine.targetLine !== gnu.line || engine.offset !== gnu.offset || (engine.fuzz ?? 0) !== gnu.fuzz)) mismatches.push(label);
+      else if (gnu.ok && (engine.targetLine !== gnu.line || engine.offset !== gnu.offset || (engine.fuzz ?? 0) !== gnu.fuzz))
+        mismatches.push(label);
       else if (gnu.ok && tree.changes()[0]?.[1].content !== gnuFuzz.output) mismatches.push(`${label}: output bytes differ`);
       if (gnuStrict.exitCode === 0 && strict.status === 'conflict') mismatches.push(`${label}: GNU patch -F0 applies, strict mode refuses`);
       if (gnuStrict.exitCode !== 0 && gnuFuzz.exitCode === 0) {
         fuzzOnly.push(index);
         if (strict.status !== 'conflict') mismatches.push(`${label}: GNU patch needs fuzz but strict mode says ${strict.status}`);
-        if (fuzzed.status !== 'needs-refresh' || engine.status !== 'fuzz') mismatches.push(`${label}: fuzz mode says ${fuzzed.status}/${engine.status}`);
+        if (fuzzed.status !== 'needs-refresh' || engine.status !== 'fuzz')
+          mismatches.push(`${label}: fuzz mode says ${fuzzed.status}/${engine.status}`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -235,7 +247,8 @@ describe.each([
         const [g] = gnu.hunks;
         const label = `${file} line ${index + 1} on ${targetVersion} -F${fuzz}: GNU ${g.ok ? `at ${g.line} fuzz ${g.fuzz} offset ${g.offset}` : 'FAILED'}, engine ${describeEngine(engine)}`;
         if (g.ok !== (engine.status !== 'conflict')) mismatches.push(label);
-        else if (g.ok && (engine.targetLine !== g.line || engine.offset !== g.offset || (engine.fuzz ?? 0) !== g.fuzz)) mismatches.push(label);
+        else if (g.ok && (engine.targetLine !== g.line || engine.offset !== g.offset || (engine.fuzz ?? 0) !== g.fuzz))
+          mismatches.push(label);
         else if (g.ok && tree.changes()[0]?.[1].content !== gnu.output) mismatches.push(`${label}: output bytes differ`);
       }
     }

@@ -50,7 +50,10 @@ interface Run {
 function run(dir: string, env: Record<string, string>, options: { until?: RegExp; command?: string[] } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const [command, ...args] = [...(options.command ?? []), process.execPath, ENTRYPOINT];
-    const child = spawn(command, args, { env: { PATH: process.env.PATH as string, MESHFORK_APP_DIR: path.join(dir, 'app'), ...MINIMAL_IMAGE_ENV, ...env }, cwd: dir });
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH as string, MESHFORK_APP_DIR: path.join(dir, 'app'), ...MINIMAL_IMAGE_ENV, ...env },
+      cwd: dir,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -58,7 +61,7 @@ function run(dir: string, env: Record<string, string>, options: { until?: RegExp
       if (options.until?.test(stdout)) child.kill('SIGTERM');
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code, signal) => resolve({ code, stdout, stderr: signal ? `${stderr}[signal ${signal}]` : stderr }));
+    child.on('close', (code, signal) => resolve({ code, stdout, stderr: signal ? `${stderr}[signal ${signal}]` : stderr }));
   });
 }
 
@@ -73,7 +76,9 @@ test('MeshCentral stopping by itself, even with exit 0, makes the container exit
   const result = await run(dir, {});
   expect(result.code).toBe(70);
   expect(result.stdout).toContain('ERROR: Unable to install required modules.');
-  expect(result.stderr).toBe('meshfork: MeshCentral stopped by itself with exit 0 before it served: ERROR: Unable to install required modules.\n');
+  expect(result.stderr).toBe(
+    'meshfork: MeshCentral stopped by itself with exit 0 before it served: ERROR: Unable to install required modules.\n',
+  );
 });
 
 test('SIGTERM stops MeshCentral the Ctrl-C way and the container exits 0', async () => {
@@ -107,8 +112,17 @@ for (const name of ['root', 'agentserver']) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=' + name, '-keyout', path.join(data, name + '-cert-private.key'), '-out', path.join(data, name + '-cert-public.crt')], { stdio: 'ignore' });
 }
 ${SERVES_UNTIL_SIGINT}`;
-  const env = () => ({ ...pg.env, POSTGRES_SSL: 'false', MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_POSTGRES_DB: 'meshcentral_identity', MESHCENTRAL_IDENTITY_KEY: IDENTITY_KEY });
-  const files = (dir: string) => ['root-cert-public.crt', 'root-cert-private.key', 'agentserver-cert-public.crt', 'agentserver-cert-private.key'].map((n) => readFileSync(path.join(dir, 'meshcentral-data', n), 'utf8'));
+  const env = () => ({
+    ...pg.env,
+    POSTGRES_SSL: 'false',
+    MESHCENTRAL_DATABASE: 'postgres',
+    MESHCENTRAL_POSTGRES_DB: 'meshcentral_identity',
+    MESHCENTRAL_IDENTITY_KEY: IDENTITY_KEY,
+  });
+  const files = (dir: string) =>
+    ['root-cert-public.crt', 'root-cert-private.key', 'agentserver-cert-public.crt', 'agentserver-cert-private.key'].map((n) =>
+      readFileSync(path.join(dir, 'meshcentral-data', n), 'utf8'),
+    );
 
   test('the first start keeps what MeshCentral made (sealed, no key text in the row); a fresh folder gets the same files back', async () => {
     const first = home('identity-1', MAKES_CERTIFICATES);
@@ -121,7 +135,12 @@ ${SERVES_UNTIL_SIGINT}`;
     const client = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: 'meshcentral_identity' });
     await client.connect();
     const kept = await client.query('SELECT sealed, files FROM meshfork_identity').finally(() => client.end());
-    expect(kept.rows[0].files).toEqual(['agentserver-cert-private.key', 'agentserver-cert-public.crt', 'root-cert-private.key', 'root-cert-public.crt']);
+    expect(kept.rows[0].files).toEqual([
+      'agentserver-cert-private.key',
+      'agentserver-cert-public.crt',
+      'root-cert-private.key',
+      'root-cert-public.crt',
+    ]);
     const sealed = kept.rows[0].sealed as Buffer;
     expect(sealed.includes('PRIVATE KEY')).toBe(false);
     expect(sealed.includes('CERTIFICATE')).toBe(false);
@@ -136,7 +155,9 @@ ${SERVES_UNTIL_SIGINT}`;
     const third = home('identity-3', MAKES_CERTIFICATES);
     const wrong = await run(third, { ...env(), MESHCENTRAL_IDENTITY_KEY: 'another-identity-key-0123456789-0123456789' });
     expect(wrong.code).toBe(78);
-    expect(wrong.stderr).toBe('meshfork: cannot start MeshCentral: MESHCENTRAL_IDENTITY_KEY: the identity kept in table meshfork_identity does not open with this MESHCENTRAL_IDENTITY_KEY (set the key the first deployment used)\n');
+    expect(wrong.stderr).toBe(
+      'meshfork: cannot start MeshCentral: MESHCENTRAL_IDENTITY_KEY: the identity kept in table meshfork_identity does not open with this MESHCENTRAL_IDENTITY_KEY (set the key the first deployment used)\n',
+    );
     expect(wrong.stdout).not.toContain('server running');
   });
 });

@@ -35,7 +35,10 @@ describe('import fork', () => {
     writeFileSync(path.join(empty, 'series'), '');
     const project = writeProject(path.join(tmp, name), empty);
     // The project starts on the fork's old base: import moves it to the release the fork is merged up to.
-    writeFileSync(path.join(project, 'meshfork.config.json'), readFileSync(path.join(project, 'meshfork.config.json'), 'utf8').replace('"1.1.55"', '"1.1.51"'));
+    writeFileSync(
+      path.join(project, 'meshfork.config.json'),
+      readFileSync(path.join(project, 'meshfork.config.json'), 'utf8').replace('"1.1.55"', '"1.1.51"'),
+    );
     return project;
   }
 
@@ -62,7 +65,9 @@ describe('import fork', () => {
       'Pin ws 8.19.0 for the WebSocket login hook',
     ]);
     expect(series.patches).toHaveLength(6);
-    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(/^- {4}"ws": "8\.18\.3",\r?\n\+ {4}"ws": "8\.19\.0",\r?$/m);
+    expect(readFileSync(path.join(project, 'patches', 'pin-ws-8-19-0-for-the-websocket-login-hook.patch'), 'latin1')).toMatch(
+      /^- {4}"ws": "8\.18\.3",\r?\n\+ {4}"ws": "8\.19\.0",\r?$/m,
+    );
     const release = releaseDir('1.1.55');
     const tree = new MemoryTree(async (p) => {
       try {
@@ -75,7 +80,11 @@ describe('import fork', () => {
     expect(outcome.patches.map((p) => p.status)).toEqual(series.patches.map(() => 'clean'));
     expect(outcome.patches.flatMap((p) => p.files.flatMap((f) => f.hunks.map((h) => h.status))).every((s) => s === 'exact')).toBe(true);
     const changed = tree.changes().map(([p]) => p);
-    const forkChanged = (await runGit(['diff', '--name-only', '-z', fork.upstream55, fork.head], { cwd: fork.dir })).stdout.toString('utf8').split('\0').filter(Boolean).sort();
+    const forkChanged = (await runGit(['diff', '--name-only', '-z', fork.upstream55, fork.head], { cwd: fork.dir })).stdout
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)
+      .sort();
     expect(changed).toEqual(forkChanged);
     for (const [p, change] of tree.changes()) {
       const bytes = (await runGit(['show', `${fork.head}:${p}`], { cwd: fork.dir })).stdout;
@@ -144,7 +153,13 @@ describe('import fork', () => {
   it('a fork the series cannot reproduce (it adds a symlink): nothing written, the differing path named; an unknown --ref is a usage error', async () => {
     const linked = path.join(tmp, 'fork-with-link');
     await runGit(['clone', '-q', '--no-checkout', fork.dir, linked], { cwd: tmp });
-    const env = { GIT_INDEX_FILE: path.join(linked, '.git', 'scratch-index'), GIT_AUTHOR_NAME: 'F', GIT_AUTHOR_EMAIL: 'f@example.invalid', GIT_COMMITTER_NAME: 'F', GIT_COMMITTER_EMAIL: 'f@example.invalid' };
+    const env = {
+      GIT_INDEX_FILE: path.join(linked, '.git', 'scratch-index'),
+      GIT_AUTHOR_NAME: 'F',
+      GIT_AUTHOR_EMAIL: 'f@example.invalid',
+      GIT_COMMITTER_NAME: 'F',
+      GIT_COMMITTER_EMAIL: 'f@example.invalid',
+    };
     const git = async (args: string[], input?: string) => (await runGit(args, { cwd: linked, env, input })).stdout.toString('utf8').trim();
     await git(['read-tree', 'HEAD']);
     const blob = await git(['hash-object', '-w', '--stdin'], 'meshcentral.js');
@@ -158,6 +173,9 @@ describe('import fork', () => {
     expect(readFileSync(path.join(project, 'patches', 'series'), 'utf8')).toBe('');
     expect(JSON.parse(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8')).base).toBe('1.1.51');
 
-    await expect(importFork({ cwd: project, from: fork.dir, ref: 'no-such-branch', cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/--ref no-such-branch/) });
+    await expect(importFork({ cwd: project, from: fork.dir, ref: 'no-such-branch', cacheDir: SHARED_CACHE })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(/--ref no-such-branch/),
+    });
   });
 });

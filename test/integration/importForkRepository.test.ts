@@ -19,9 +19,16 @@ import { REPO_ROOT, releaseDir } from '../support/release';
 
 jest.setTimeout(900000);
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Ada Maintainer', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada Maintainer', GIT_COMMITTER_EMAIL: 'ada@example.invalid', GIT_COMMITTER_DATE: '1710000000 +0000' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Ada Maintainer',
+  GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_NAME: 'Ada Maintainer',
+  GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_DATE: '1710000000 +0000',
+};
 const LONG_SUBJECT = 'Keep the inner authentication check first in the WebSocket authentication path of the web server';
-const DESCRIPTION = "The fork's single sign-on hook goes after it: a request that asks for inner\nauthentication must never reach the hook.";
+const DESCRIPTION =
+  "The fork's single sign-on hook goes after it: a request that asks for inner\nauthentication must never reach the hook.";
 
 interface RepositoryFork {
   dir: string;
@@ -34,9 +41,12 @@ interface RepositoryFork {
 async function buildRepositoryFork(dir: string, rootEdit = false): Promise<RepositoryFork> {
   await runGit(['init', '-q', dir], { cwd: REPO_ROOT });
   const env = { ...IDENTITY, GIT_INDEX_FILE: path.join(dir, '.git', 'build-index') };
-  const git = (args: string[], input?: string, extra: Record<string, string> = {}): Promise<GitResult> => runGit(args, { cwd: dir, env: { ...env, ...extra }, input });
-  const out = async (args: string[], input?: string, extra: Record<string, string> = {}) => (await git(args, input, extra)).stdout.toString('utf8').trim();
-  const put = async (file: string, text: string) => git(['update-index', '--add', '--cacheinfo', `100644,${await out(['hash-object', '-w', '--stdin'], text)},${file}`]);
+  const git = (args: string[], input?: string, extra: Record<string, string> = {}): Promise<GitResult> =>
+    runGit(args, { cwd: dir, env: { ...env, ...extra }, input });
+  const out = async (args: string[], input?: string, extra: Record<string, string> = {}) =>
+    (await git(args, input, extra)).stdout.toString('utf8').trim();
+  const put = async (file: string, text: string) =>
+    git(['update-index', '--add', '--cacheinfo', `100644,${await out(['hash-object', '-w', '--stdin'], text)},${file}`]);
   const edit = async (file: string, from: string, to: string) => {
     const text = (await git(['show', `:${file}`])).stdout.toString('latin1');
     if (!text.includes(from)) throw new Error(`${file} has no ${from}`);
@@ -49,12 +59,25 @@ async function buildRepositoryFork(dir: string, rootEdit = false): Promise<Repos
   await git(['-c', 'core.looseCompression=0', '--work-tree', releaseDir('1.1.55'), 'add', '-A', '-f', '.']);
   await put('.github/workflows/ci.yml', 'name: ci\non: push\n');
   await put('.gitignore', 'node_modules/\n');
-  if (rootEdit) await edit('webserver.js', '// Check if inner authentication is requested', '// Check if inner authentication is requested!');
+  if (rootEdit)
+    await edit('webserver.js', '// Check if inner authentication is requested', '// Check if inner authentication is requested!');
   const root = await commit(undefined, 'MeshCentral 1.1.55\n', '1709000000 +0000');
-  await edit('webserver.js', '// Check if inner authentication is requested', '// Check if inner authentication is requested (the fork keeps this check first)');
+  await edit(
+    'webserver.js',
+    '// Check if inner authentication is requested',
+    '// Check if inner authentication is requested (the fork keeps this check first)',
+  );
   await put('.gitignore', 'node_modules/\n.env\n');
-  const first = await commit(root, `${LONG_SUBJECT}\n\n${DESCRIPTION}\n\nSigned-off-by: Ada Maintainer <ada@example.invalid>\n`, '1710000000 +0100');
-  await edit('meshcentral.js', 'function CreateMeshCentralServer(config, args) {\r\n', 'function CreateMeshCentralServer(config, args) {\r\n    // The fork starts here.\r\n');
+  const first = await commit(
+    root,
+    `${LONG_SUBJECT}\n\n${DESCRIPTION}\n\nSigned-off-by: Ada Maintainer <ada@example.invalid>\n`,
+    '1710000000 +0100',
+  );
+  await edit(
+    'meshcentral.js',
+    'function CreateMeshCentralServer(config, args) {\r\n',
+    'function CreateMeshCentralServer(config, args) {\r\n    // The fork starts here.\r\n',
+  );
   await put('.github/workflows/ci.yml', 'name: ci\non: [push, pull_request]\n');
   const second = await commit(first, 'Mark where the fork starts the server\n', '1711000000 -0500');
   await git(['update-ref', 'refs/heads/main', second]);
@@ -122,28 +145,44 @@ describe('import fork of a fork of the git repository', () => {
       ),
     );
     expect(readFileSync(path.join(patches, secondName), 'latin1')).toMatch(
-      new RegExp(`^From: Ada Maintainer <ada@example\\.invalid>\\nDate: Thu, 21 Mar 2024 00:46:40 -0500\\nSubject: Mark where the fork starts the server\\n\\nUpstream-Status: Pending\\nFork-Commit: ${fork.second}\\nMeshfork-Base: 1\\.1\\.55\\n---\\ndiff --git a/meshcentral\\.js b/meshcentral\\.js\\n`),
+      new RegExp(
+        `^From: Ada Maintainer <ada@example\\.invalid>\\nDate: Thu, 21 Mar 2024 00:46:40 -0500\\nSubject: Mark where the fork starts the server\\n\\nUpstream-Status: Pending\\nFork-Commit: ${fork.second}\\nMeshfork-Base: 1\\.1\\.55\\n---\\ndiff --git a/meshcentral\\.js b/meshcentral\\.js\\n`,
+      ),
     );
     const series = await loadSeries(patches);
-    expect(series.patches.flatMap((p) => p.operations.map((op) => (op.kind === 'rename' ? op.to : op.path)))).toEqual(['webserver.js', 'meshcentral.js']);
+    expect(series.patches.flatMap((p) => p.operations.map((op) => (op.kind === 'rename' ? op.to : op.path)))).toEqual([
+      'webserver.js',
+      'meshcentral.js',
+    ]);
 
     // verify as it stands refuses exactly what the import named; with the description added, it passes.
     const env = { MESHFORK_CACHE: SHARED_CACHE };
     const before = await runCli(['-C', project, '--json', 'verify'], { env });
     expect(before.exitCode).toBe(2);
-    const report = JSON.parse(before.stdout) as { checks: { id: string; status: string; problems?: { patch?: string; message: string }[] }[] };
+    const report = JSON.parse(before.stdout) as {
+      checks: { id: string; status: string; problems?: { patch?: string; message: string }[] }[];
+    };
     expect(report.checks.filter((c) => c.status === 'fail').map((c) => [c.id, c.problems?.map((p) => [p.patch, p.message])])).toEqual([
       ['patch-headers', [[secondName, 'no description: say what the patch does and why, between the subject and the trailers']]],
     ]);
     const second = path.join(patches, secondName);
-    writeFileSync(second, readFileSync(second, 'latin1').replace('\n\nUpstream-Status: Pending', '\n\nA marker comment for readers of the fork.\n\nUpstream-Status: Pending'), 'latin1');
+    writeFileSync(
+      second,
+      readFileSync(second, 'latin1').replace(
+        '\n\nUpstream-Status: Pending',
+        '\n\nA marker comment for readers of the fork.\n\nUpstream-Status: Pending',
+      ),
+      'latin1',
+    );
     const after = await runCli(['-C', project, 'verify'], { env });
     expect({ code: after.exitCode, stderr: after.stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('the command prints what it left out and what to add before verify passes', async () => {
     const project = emptyProject('repo-cli');
-    const run = await runCli(['-C', project, 'import', 'fork', '--from', fork.dir], { env: { MESHFORK_CACHE: SHARED_CACHE, NO_COLOR: '1' } });
+    const run = await runCli(['-C', project, 'import', 'fork', '--from', fork.dir], {
+      env: { MESHFORK_CACHE: SHARED_CACHE, NO_COLOR: '1' },
+    });
     expect({ code: run.exitCode, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toBe(
       [
@@ -163,7 +202,8 @@ describe('import fork of a fork of the git repository', () => {
     const project = emptyProject('repo-edited-root');
     await expect(importFork({ cwd: project, from: edited.dir, cacheDir: SHARED_CACHE })).rejects.toMatchObject({
       code: 'USAGE',
-      message: "no commit of the fork has upstream 1.1.55's files byte for byte (alone or with files the release does not have), so its own commits cannot be told apart from upstream's",
+      message:
+        "no commit of the fork has upstream 1.1.55's files byte for byte (alone or with files the release does not have), so its own commits cannot be told apart from upstream's",
       hint: "pass --squash-by all (one patch) or --squash-by file (one patch per file) to import the fork's difference from 1.1.55, or --onto the release the fork is based on",
     });
     expect(readFileSync(path.join(project, 'patches', 'series'), 'utf8')).toBe('');

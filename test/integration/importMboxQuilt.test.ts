@@ -48,7 +48,9 @@ describe('import mbox', () => {
       r.write({ 'readme.md': releaseFile('readme.md'), LICENSE: releaseFile('LICENSE') });
       await r.commit('MeshCentral 1.1.55 files');
       r.write({ 'readme.md': Buffer.concat([releaseFile('readme.md'), Buffer.from('\nThis build carries JWT single sign-on.\n')]) });
-      await r.commit('Say in the readme that this build has JWT single sign-on\n\nFor the people who run it.\n\nUpstream-Status: Inappropriate [fork branding]');
+      await r.commit(
+        'Say in the readme that this build has JWT single sign-on\n\nFor the people who run it.\n\nUpstream-Status: Inappropriate [fork branding]',
+      );
       r.write({ NOTICE: 'JWT single sign-on (c) the fork maintainers\n' });
       await r.commit('Add a NOTICE file for the fork');
       const mbox = path.join(tmp, 'pr-42.patch');
@@ -63,16 +65,25 @@ describe('import mbox', () => {
     const project = writeProject(path.join(tmp, 'mbox'), FIXTURE_SERIES);
     const before = await readTree(path.join(project, 'patches'));
     const result = await importMbox({ cwd: project, files: [await twoPatchMbox()], cacheDir: SHARED_CACHE });
-    expect(result.added.map((a) => a.name)).toEqual(['say-in-the-readme-that-this-build-has-jwt-single-sign-on.patch', 'add-a-notice-file-for-the-fork.patch']);
+    expect(result.added.map((a) => a.name)).toEqual([
+      'say-in-the-readme-that-this-build-has-jwt-single-sign-on.patch',
+      'add-a-notice-file-for-the-fork.patch',
+    ]);
     const after = await readTree(path.join(project, 'patches'));
     for (const [name, bytes] of before) if (name !== 'series') expect(after.get(name)?.equals(bytes)).toBe(true);
     expect(after.get('series')?.toString()).toBe(`${before.get('series')?.toString()}${result.added.map((a) => `${a.name}\n`).join('')}`);
     const first = after.get(result.added[0].name)?.toString() ?? '';
-    expect(first).toMatch(/^From: T <t@example\.invalid>\nDate: .*\nSubject: Say in the readme that this build has JWT single sign-on\n\nFor the people who run it\.\n\nUpstream-Status: Inappropriate \[fork branding\]\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/readme\.md b\/readme\.md\n/);
+    expect(first).toMatch(
+      /^From: T <t@example\.invalid>\nDate: .*\nSubject: Say in the readme that this build has JWT single sign-on\n\nFor the people who run it\.\n\nUpstream-Status: Inappropriate \[fork branding\]\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/readme\.md b\/readme\.md\n/,
+    );
     expect(first).not.toMatch(/^-- $/m);
     // Like every patch meshfork writes, the imported ones name the release they apply to; what verify would refuse is listed.
-    expect(after.get(result.added[1].name)?.toString()).toMatch(/^From: T <t@example\.invalid>\nDate: .*\nSubject: Add a NOTICE file for the fork\n\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/NOTICE b\/NOTICE\n/);
-    expect(result.toComplete).toEqual([{ name: 'add-a-notice-file-for-the-fork.patch', missing: ['a description', 'an Upstream-Status trailer'] }]);
+    expect(after.get(result.added[1].name)?.toString()).toMatch(
+      /^From: T <t@example\.invalid>\nDate: .*\nSubject: Add a NOTICE file for the fork\n\nMeshfork-Base: 1\.1\.55\n---\ndiff --git a\/NOTICE b\/NOTICE\n/,
+    );
+    expect(result.toComplete).toEqual([
+      { name: 'add-a-notice-file-for-the-fork.patch', missing: ['a description', 'an Upstream-Status trailer'] },
+    ]);
     const series = await loadSeries(path.join(project, 'patches'));
     const tree = releaseTree();
     expect((await applySeries(series.patches, tree)).status).toBe('clean');
@@ -107,13 +118,31 @@ describe('import quilt', () => {
     mkdirSync(path.join(work, 'a'), { recursive: true });
     mkdirSync(path.join(work, 'b'), { recursive: true });
     copyFileSync(path.join(release, 'readme.md'), path.join(work, 'a', 'readme.md'));
-    writeFileSync(path.join(work, 'b', 'readme.md'), releaseFile('readme.md').toString('latin1').replace(/MeshCentral/, 'MeshCentral (JWT build)'), 'latin1');
+    writeFileSync(
+      path.join(work, 'b', 'readme.md'),
+      releaseFile('readme.md')
+        .toString('latin1')
+        .replace(/MeshCentral/, 'MeshCentral (JWT build)'),
+      'latin1',
+    );
     const readme = spawnSync('diff', ['-u', 'a/readme.md', 'b/readme.md'], { cwd: work, encoding: 'latin1' }).stdout;
-    writeFileSync(path.join(dir, 'readme-name.patch'), `Description: Name the JWT build in the readme\n Shown on the project page.\nAuthor: Jane Roe <jane@example.org>\nForwarded: not-needed\nLast-Update: 2024-05-01\n---\nIndex: pkg/readme.md\n===================================================================\n${readme}`, 'latin1');
+    writeFileSync(
+      path.join(dir, 'readme-name.patch'),
+      `Description: Name the JWT build in the readme\n Shown on the project page.\nAuthor: Jane Roe <jane@example.org>\nForwarded: not-needed\nLast-Update: 2024-05-01\n---\nIndex: pkg/readme.md\n===================================================================\n${readme}`,
+      'latin1',
+    );
     copyFileSync(path.join(release, 'package.json'), path.join(work, 'package.json.orig'));
-    writeFileSync(path.join(work, 'package.json'), releaseFile('package.json').toString('latin1').replace('"description": "', '"description": "JWT build: '), 'latin1');
+    writeFileSync(
+      path.join(work, 'package.json'),
+      releaseFile('package.json').toString('latin1').replace('"description": "', '"description": "JWT build: '),
+      'latin1',
+    );
     const pkg = spawnSync('diff', ['-u', 'package.json.orig', 'package.json'], { cwd: work, encoding: 'latin1' }).stdout;
-    writeFileSync(path.join(dir, 'sub', 'describe-the-build.patch'), `Describe the JWT build in package.json\n\nUpstream-Status: Inappropriate [fork branding]\n\n${pkg}`, 'latin1');
+    writeFileSync(
+      path.join(dir, 'sub', 'describe-the-build.patch'),
+      `Describe the JWT build in package.json\n\nUpstream-Status: Inappropriate [fork branding]\n\n${pkg}`,
+      'latin1',
+    );
     writeFileSync(path.join(dir, 'disabled.patch'), 'not applied: commented out in series\n');
     writeFileSync(path.join(dir, 'series'), '# the fork\nreadme-name.patch\nsub/describe-the-build.patch -p0\n#disabled.patch\n');
     return dir;
@@ -124,7 +153,11 @@ describe('import quilt', () => {
     const byQuilt = path.join(tmp, 'quilt-tree');
     mkdirSync(byQuilt);
     for (const f of ['readme.md', 'package.json']) copyFileSync(path.join(release, f), path.join(byQuilt, f));
-    execFileSync('quilt', ['push', '-a', '-q'], { cwd: byQuilt, env: { ...process.env, QUILT_PATCHES: dir, QUILTRC: '/dev/null' }, stdio: 'pipe' });
+    execFileSync('quilt', ['push', '-a', '-q'], {
+      cwd: byQuilt,
+      env: { ...process.env, QUILT_PATCHES: dir, QUILTRC: '/dev/null' },
+      stdio: 'pipe',
+    });
 
     const empty = path.join(tmp, 'empty-series');
     mkdirSync(empty);
@@ -142,7 +175,8 @@ describe('import quilt', () => {
     expect(series.patches[0].header).toMatchObject({ from: 'Jane Roe <jane@example.org>', description: 'Shown on the project page.' });
     const tree = releaseTree();
     expect((await applySeries(series.patches, tree)).status).toBe('clean');
-    for (const f of ['readme.md', 'package.json']) expect(Buffer.from((await tree.read(f)) ?? '', 'latin1').equals(readFileSync(path.join(byQuilt, f)))).toBe(true);
+    for (const f of ['readme.md', 'package.json'])
+      expect(Buffer.from((await tree.read(f)) ?? '', 'latin1').equals(readFileSync(path.join(byQuilt, f)))).toBe(true);
 
     const before = await readTree(patchesDir);
     await edit({ cwd: project, cacheDir: SHARED_CACHE });

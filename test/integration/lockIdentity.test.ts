@@ -27,7 +27,10 @@ describe('a lock entry whose identity is another release', () => {
 
   function swappedProject(name: string): string {
     const dir = makeProject(path.join(tmp, name));
-    const lock = { lockfileVersion: 1 as const, upstreams: { 'npm:meshcentral': { '1.1.51': { identity: integrity['1.1.51'] }, '1.1.55': { identity: integrity['1.1.51'] } } } };
+    const lock = {
+      lockfileVersion: 1 as const,
+      upstreams: { 'npm:meshcentral': { '1.1.51': { identity: integrity['1.1.51'] }, '1.1.55': { identity: integrity['1.1.51'] } } },
+    };
     writeFileSync(path.join(dir, 'meshfork.lock.json'), formatLock(lock));
     return dir;
   }
@@ -40,7 +43,9 @@ describe('a lock entry whose identity is another release', () => {
     const run = await runCli(['apply', '--out', path.join(dir, 'out')], { cwd: dir, env });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('error[LOCK_MISMATCH]');
-    expect(run.stderr).toContain(`release 1.1.55 is locked to ${integrity['1.1.51']}, but the release with that identity is meshcentral@1.1.51`);
+    expect(run.stderr).toContain(
+      `release 1.1.55 is locked to ${integrity['1.1.51']}, but the release with that identity is meshcentral@1.1.51`,
+    );
     expect(run.stderr).toContain('meshfork upstream fetch 1.1.55 --update-lock');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
     expect(readFileSync(path.join(dir, 'meshfork.lock.json'), 'utf8')).toBe(lockBefore);
@@ -50,7 +55,12 @@ describe('a lock entry whose identity is another release', () => {
     const dir = swappedProject('check');
     const check = await runCli(['--json', 'sync', 'check', '--to', '1.1.55'], { cwd: dir, env });
     expect(check.exitCode).toBe(2);
-    expect(JSON.parse(check.stdout).error).toMatchObject({ code: 'LOCK_MISMATCH', version: '1.1.55', locked: integrity['1.1.51'], release: 'meshcentral@1.1.51' });
+    expect(JSON.parse(check.stdout).error).toMatchObject({
+      code: 'LOCK_MISMATCH',
+      version: '1.1.55',
+      locked: integrity['1.1.51'],
+      release: 'meshcentral@1.1.51',
+    });
     const fetch = await runCli(['upstream', 'fetch', '1.1.55'], { cwd: dir, env });
     expect(fetch.exitCode).toBe(2);
     expect(fetch.stderr).toContain('error[LOCK_MISMATCH]');

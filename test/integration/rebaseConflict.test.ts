@@ -29,9 +29,16 @@ import { writeProject } from '../support/project';
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const LOGOUT = "                obj.app.get(url + 'logout', handleLogoutRequest);";
 const RENAMED = LOGOUT.replace('handleLogoutRequest', 'handleLogoutRequestEx');
-const JWT_ROUTE = "                obj.app.get(url + 'jwt-login', function (req, res) { if (parent.jwtauth != null) { parent.jwtauth.handleLoginRequest(req, res, getDomain(req)); } else { res.sendStatus(404); } });";
-const JWT_ROOT = '        if ((parent.jwtauth != null) && parent.jwtauth.handleRootRequest(req, res, domain)) { return; } // JWT single sign-on';
-const USER = { GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.invalid', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.invalid' };
+const JWT_ROUTE =
+  "                obj.app.get(url + 'jwt-login', function (req, res) { if (parent.jwtauth != null) { parent.jwtauth.handleLoginRequest(req, res, getDomain(req)); } else { res.sendStatus(404); } });";
+const JWT_ROOT =
+  '        if ((parent.jwtauth != null) && parent.jwtauth.handleRootRequest(req, res, domain)) { return; } // JWT single sign-on';
+const USER = {
+  GIT_AUTHOR_NAME: 'Ada',
+  GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+  GIT_COMMITTER_NAME: 'Ada',
+  GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+};
 
 let tmp: string;
 let project: string;
@@ -49,7 +56,8 @@ function webserver156(): string {
   return lines.join('\r\n');
 }
 
-const WEBSERVER_CREATE = "                    obj.webserver = require('./webserver.js').CreateWebServer(obj, obj.db, obj.args, obj.certificates, obj.StartEx5);";
+const WEBSERVER_CREATE =
+  "                    obj.webserver = require('./webserver.js').CreateWebServer(obj, obj.db, obj.args, obj.certificates, obj.StartEx5);";
 const WEBSERVER_CREATE_158 = WEBSERVER_CREATE.replace('obj.StartEx5)', 'obj.StartEx5, obj.webrelay)');
 
 /** 1.1.58's meshcentral.js: 1.1.55 with the line above the series' hook changed. */
@@ -63,7 +71,9 @@ function meshcentral158(): string {
 function resolvedWebserver(): string {
   const lines = webserver156().split('\r\n');
   lines.splice(lines.indexOf(RENAMED) + 1, 0, JWT_ROUTE);
-  const anchor = lines.findIndex((l, k) => lines[k - 2] === '    function handleRootRequest(req, res, direct) {' && l === '        if (domain == null) { return; }');
+  const anchor = lines.findIndex(
+    (l, k) => lines[k - 2] === '    function handleRootRequest(req, res, direct) {' && l === '        if (domain == null) { return; }',
+  );
   if (anchor === -1) throw new Error('handleRootRequest not found');
   lines.splice(anchor + 1, 0, JWT_ROOT);
   return lines.join('\r\n');
@@ -134,7 +144,9 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   const run = await cli(['sync', 'rebase', '--to', '1.1.56', '--summary', 's.md', '--non-interactive']);
   expect(run.exitCode).toBe(1);
   const lines = run.stdout.split('\n');
-  expect(lines[0]).toBe('Conflict in patch 2/3 serve-jwt-logins-from-the-web-server.patch ("Serve JWT logins from the web server") on 1.1.56:');
+  expect(lines[0]).toBe(
+    'Conflict in patch 2/3 serve-jwt-logins-from-the-web-server.patch ("Serve JWT logins from the web server") on 1.1.56:',
+  );
   expect(lines[1]).toMatch(/^ {2}webserver\.js {2}lines \d+-\d+$/);
   expect(run.stdout).toContain('meshfork sync continue');
   const conflicted = readFileSync(path.join(work(), 'webserver.js'), 'latin1');
@@ -145,7 +157,15 @@ test('conflict, resolve, continue: the exported patch applies strictly to the ne
   expect(conflicted).toContain(JWT_ROOT);
 
   const status = await cli(['--json', 'sync', 'status']);
-  expect(JSON.parse(status.stdout)).toMatchObject({ rebase: { from: '1.1.55', to: '1.1.56', done: 1, total: 3, stopped: { patch: 'serve-jwt-logins-from-the-web-server.patch', conflicts: ['webserver.js'] } } });
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    rebase: {
+      from: '1.1.55',
+      to: '1.1.56',
+      done: 1,
+      total: 3,
+      stopped: { patch: 'serve-jwt-logins-from-the-web-server.patch', conflicts: ['webserver.js'] },
+    },
+  });
 
   const early = await cli(['sync', 'continue']);
   expect(early.exitCode).toBe(1);
@@ -192,15 +212,18 @@ test('an empty resolution is refused; continue --skip drops the patch from the s
   writeFileSync(path.join(work(other), 'webserver.js'), Buffer.from(webserver156(), 'latin1'));
   const empty = await cli(['sync', 'continue'], other);
   expect(empty.exitCode).toBe(1);
-  expect(empty.stderr).toMatch(/^error\[CONFLICT\]: the resolution of serve-jwt-logins-from-the-web-server\.patch leaves no change to commit\nhint: .*--skip/);
+  expect(empty.stderr).toMatch(
+    /^error\[CONFLICT\]: the resolution of serve-jwt-logins-from-the-web-server\.patch leaves no change to commit\nhint: .*--skip/,
+  );
 
   const skipped = await cli(['sync', 'continue', '--skip'], other);
   expect(skipped.exitCode).toBe(0);
   expect(skipped.stdout).toContain('  dropped    serve-jwt-logins-from-the-web-server.patch');
-  expect(readFileSync(path.join(other, 'patches', 'series'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
-    'add-the-jwt-single-sign-on-module.patch',
-    'list-jwt-single-sign-on-in-the-package-keywords.patch',
-  ]);
+  expect(
+    readFileSync(path.join(other, 'patches', 'series'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#')),
+  ).toEqual(['add-the-jwt-single-sign-on-module.patch', 'list-jwt-single-sign-on-in-the-package-keywords.patch']);
   expect(existsSync(path.join(other, 'patches', 'serve-jwt-logins-from-the-web-server.patch'))).toBe(false);
   expect(await gitText(['status', '--porcelain'], { cwd: work(other) })).toBe('');
 }, 300_000);
@@ -211,7 +234,12 @@ test('a file the patch changes is gone upstream: the rest of the patch is put in
   const pkg = releaseFile('1.1.55', 'package.json');
   const newPkg = pkg.replace('"Two-Factor Authentication",', '"Two-Factor Authentication",\r\n    "JWT",');
   const text = formatPatch(
-    { from: 'Ada <ada@example.invalid>', subject: 'Mention JWT in readme and keywords', description: '', trailers: [{ key: 'Meshfork-Base', value: '1.1.55' }] },
+    {
+      from: 'Ada <ada@example.invalid>',
+      subject: 'Mention JWT in readme and keywords',
+      description: '',
+      trailers: [{ key: 'Meshfork-Base', value: '1.1.55' }],
+    },
     [
       { oldPath: 'readme.md', newPath: 'readme.md', oldContent: readme, newContent: `${readme}\nJWT single sign-on.\n` },
       { oldPath: 'package.json', newPath: 'package.json', oldContent: pkg, newContent: newPkg },

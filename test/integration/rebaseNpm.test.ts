@@ -20,13 +20,23 @@ const EXPECTED = path.join(__dirname, '..', 'fixtures', 'rebase-series-1.1.51-on
 
 /** Every patch file and the series file of `dir` equal the expected fixture's, byte for byte. */
 function expectExpectedSeries(dir: string): void {
-  const names = readFileSync(path.join(EXPECTED, 'series'), 'utf8').split('\n').filter((l) => l.endsWith('.patch'));
+  const names = readFileSync(path.join(EXPECTED, 'series'), 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith('.patch'));
   expect(names.length).toBe(5);
   for (const name of ['series', ...names]) {
-    expect({ name, same: readFileSync(path.join(dir, 'patches', name)).equals(readFileSync(path.join(EXPECTED, name))) }).toEqual({ name, same: true });
+    expect({ name, same: readFileSync(path.join(dir, 'patches', name)).equals(readFileSync(path.join(EXPECTED, name))) }).toEqual({
+      name,
+      same: true,
+    });
   }
 }
-const USER = { GIT_AUTHOR_NAME: 'CI', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI', GIT_COMMITTER_EMAIL: 'ci@example.invalid' };
+const USER = {
+  GIT_AUTHOR_NAME: 'CI',
+  GIT_AUTHOR_EMAIL: 'ci@example.invalid',
+  GIT_COMMITTER_NAME: 'CI',
+  GIT_COMMITTER_EMAIL: 'ci@example.invalid',
+};
 // Hand-formatted on purpose: the rebase must change the "base" value and nothing else.
 const CONFIG = `{
   "upstream": {"source": "npm", "package": "meshcentral"},
@@ -58,7 +68,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 test('a release outside "supports" cannot become the base: exit 2 before anything changes', async () => {
   const run = await cli(['sync', 'rebase', '--to', '0.7.99']);
   expect(run.exitCode).toBe(2);
-  expect(run.stderr).toMatch(/^error\[VERSION_OUT_OF_RANGE\]: 0\.7\.99 is outside the supported range ">=1\.1\.0 <2" .*so it cannot become the base\nhint: widen "supports"/);
+  expect(run.stderr).toMatch(
+    /^error\[VERSION_OUT_OF_RANGE\]: 0\.7\.99 is outside the supported range ">=1\.1\.0 <2" .*so it cannot become the base\nhint: widen "supports"/,
+  );
   expect(existsSync(path.join(project, '.meshfork'))).toBe(false);
   expect(await gitText(['status', '--porcelain'], { cwd: project })).toBe('');
 });
@@ -79,7 +91,9 @@ test('rebase --to 1.1.55 --commit --branch x --summary s.md: moved patches, conf
   // The config: only the base value changed, formatting kept.
   expect(readFileSync(path.join(project, 'meshfork.config.json'), 'utf8')).toBe(CONFIG.replace('"1.1.51"', '"1.1.55"'));
   // The lock pins both releases with their npm integrity.
-  const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as { upstreams: Record<string, Record<string, { identity: string }>> };
+  const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as {
+    upstreams: Record<string, Record<string, { identity: string }>>;
+  };
   expect(Object.keys(lock.upstreams['npm:meshcentral']).sort()).toEqual(['1.1.51', '1.1.55']);
   expect(lock.upstreams['npm:meshcentral']['1.1.55'].identity).toMatch(/^sha512-/);
   // Every trailer says 1.1.55; the patch files differ from the fixture only in trailers and hunk line numbers.
@@ -96,7 +110,15 @@ test('rebase --to 1.1.55 --commit --branch x --summary s.md: moved patches, conf
 
   // The summary's table says what happened.
   const summary = readFileSync(path.join(project, 's.md'), 'utf8');
-  const rows = summary.split('\n').filter((l) => /^\| \d+ \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()).slice(2, 4));
+  const rows = summary
+    .split('\n')
+    .filter((l) => /^\| \d+ \|/.test(l))
+    .map((l) =>
+      l
+        .split('|')
+        .map((c) => c.trim())
+        .slice(2, 4),
+    );
   expect(rows).toEqual([
     ['`add-the-jwt-single-sign-on-module.patch`', 'unchanged'],
     ['`pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch`', 'unchanged'],
@@ -119,7 +141,9 @@ test('rebase --to 1.1.55 --commit --branch x --summary s.md: moved patches, conf
     'patches/pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch',
     'patches/start-jwt-single-sign-on-before-the-web-server-is-created.patch',
   ]);
-  expect(await gitText(['log', '-1', '--format=%s%n%an', 'x'], { cwd: project })).toBe('meshfork: move the patch series to upstream 1.1.55\nCI');
+  expect(await gitText(['log', '-1', '--format=%s%n%an', 'x'], { cwd: project })).toBe(
+    'meshfork: move the patch series to upstream 1.1.55\nCI',
+  );
   // Nothing of the project's own files is left uncommitted (s.md is new and not ours to commit).
   expect(await gitText(['status', '--porcelain'], { cwd: project })).toBe('?? s.md');
   expect(existsSync(path.join(project, '.meshfork', 'rebase.json'))).toBe(false);
@@ -151,7 +175,10 @@ test('a rebase killed after its workspace is ready, with a half-written file, re
   cpSync(FIXTURE, path.join(other, 'patches'), { recursive: true });
   writeFileSync(path.join(other, 'meshfork.config.json'), CONFIG);
   const stateFile = path.join(other, '.meshfork', 'rebase.json');
-  const child = spawn(process.execPath, [MESHFORK_BIN, '-C', other, 'sync', 'rebase', '--to', '1.1.55'], { stdio: 'ignore', env: { ...process.env, MESHFORK_CACHE: SHARED_CACHE } });
+  const child = spawn(process.execPath, [MESHFORK_BIN, '-C', other, 'sync', 'rebase', '--to', '1.1.55'], {
+    stdio: 'ignore',
+    env: { ...process.env, MESHFORK_CACHE: SHARED_CACHE },
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // Kill it as soon as the state says the workspace is ready (it may have done some patches by then).
   for (;;) {

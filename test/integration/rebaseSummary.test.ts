@@ -6,7 +6,10 @@ import { parsePatch } from '../../src/series/parse';
 import { renderSummaryMarkdown, summarizeRebase } from '../../src/rebase/summary';
 
 function patch(name: string, hunks: string, base = '1.1.51'): { name: string; text: string } {
-  return { name, text: `From: A <a@example.invalid>\nSubject: ${name}\n\nMeshfork-Base: ${base}\n---\ndiff --git a/w.js b/w.js\n--- a/w.js\n+++ b/w.js\n${hunks}` };
+  return {
+    name,
+    text: `From: A <a@example.invalid>\nSubject: ${name}\n\nMeshfork-Base: ${base}\n---\ndiff --git a/w.js b/w.js\n--- a/w.js\n+++ b/w.js\n${hunks}`,
+  };
 }
 
 const HUNK = (start: number, context = ' c1\n') => `@@ -${start},2 +${start},3 @@\n${context} c2\n+added\n`;
@@ -32,7 +35,13 @@ test('each patch is classified by comparing old and new hunks', () => {
     { name: 'resolved.patch', action: 'resolved' as const, strict: 'conflict' },
     { name: 'dropped.patch', action: 'dropped' as const, strict: 'already-applied' },
   ];
-  const summary = summarizeRebase('1.1.51', '1.1.55', old.map((p) => parsePatch(p.name, p.text)), steps, now);
+  const summary = summarizeRebase(
+    '1.1.51',
+    '1.1.55',
+    old.map((p) => parsePatch(p.name, p.text)),
+    steps,
+    now,
+  );
   expect(summary.patches.map((p) => [p.name, p.result])).toEqual([
     ['same.patch', 'unchanged'],
     ['moved.patch', 'moved'],

@@ -30,21 +30,33 @@ function byGit(files: Files, patchText: string): { exitCode: number; files: File
   execFileSync('git', ['init', '-q'], { cwd: dir });
   for (const [p, c] of Object.entries(files)) writeFileSync(path.join(dir, p), c);
   writeFileSync(`${dir}.patch`, patchText);
-  const run = spawnSync('git', ['apply', `${dir}.patch`], { cwd: dir, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+  const run = spawnSync('git', ['apply', `${dir}.patch`], {
+    cwd: dir,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
   const after: Files = {};
-  for (const f of readdirSync(dir).filter((f) => f !== '.git').sort()) after[f] = readFileSync(path.join(dir, f), 'utf8');
+  for (const f of readdirSync(dir)
+    .filter((f) => f !== '.git')
+    .sort())
+    after[f] = readFileSync(path.join(dir, f), 'utf8');
   return { exitCode: run.status ?? -1, files: after };
 }
 
 async function byEngine(files: Files, patchTexts: string[]): Promise<{ statuses: string[]; files: Files }> {
   const tree = new MemoryTree(async (p) => files[p]);
-  const outcome = await applySeries(patchTexts.map((t, i) => parsePatch(`${i + 1}.patch`, t)), tree);
+  const outcome = await applySeries(
+    patchTexts.map((t, i) => parsePatch(`${i + 1}.patch`, t)),
+    tree,
+  );
   const after: Files = { ...files };
   for (const [p, change] of tree.changes()) {
     if (change.content === null) delete after[p];
     else after[p] = change.content;
   }
-  return { statuses: outcome.patches.map((p) => p.status), files: Object.fromEntries(Object.entries(after).sort(([a], [b]) => (a < b ? -1 : 1))) };
+  return {
+    statuses: outcome.patches.map((p) => p.status),
+    files: Object.fromEntries(Object.entries(after).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
 }
 
 const LETTERS = 'a\nb\nc\nd\ne\nf\ng\nh\n';
@@ -66,10 +78,34 @@ test('--- x / +++ x.new patches x, as git apply does', async () => {
 
 test("a rename, then a change to the new name in the same patch (git's same file after rename)", async () => {
   const patch = [
-    'diff --git a/same_fn b/new_fn', 'similarity index 87%', 'rename from same_fn', 'rename to new_fn', '--- a/same_fn', '+++ b/new_fn',
-    '@@ -1,7 +1,7 @@', ' a', ' b', ' c', '-d', '+z', ' e', ' f', ' g',
-    'diff --git a/new_fn b/new_fn', '--- a/new_fn', '+++ b/new_fn',
-    '@@ -2,7 +2,7 @@', ' b', ' c', ' z', '-e', '+y', ' f', ' g', ' h', '',
+    'diff --git a/same_fn b/new_fn',
+    'similarity index 87%',
+    'rename from same_fn',
+    'rename to new_fn',
+    '--- a/same_fn',
+    '+++ b/new_fn',
+    '@@ -1,7 +1,7 @@',
+    ' a',
+    ' b',
+    ' c',
+    '-d',
+    '+z',
+    ' e',
+    ' f',
+    ' g',
+    'diff --git a/new_fn b/new_fn',
+    '--- a/new_fn',
+    '+++ b/new_fn',
+    '@@ -2,7 +2,7 @@',
+    ' b',
+    ' c',
+    ' z',
+    '-e',
+    '+y',
+    ' f',
+    ' g',
+    ' h',
+    '',
   ].join('\n');
   const git = byGit({ same_fn: LETTERS }, patch);
   expect(git).toEqual({ exitCode: 0, files: { new_fn: 'a\nb\nc\nz\ny\nf\ng\nh\n' } });
@@ -77,15 +113,24 @@ test("a rename, then a change to the new name in the same patch (git's same file
 });
 
 test('a patch that creates an empty file, then adds to it', async () => {
-  const patch = 'diff --git a/e b/e\nnew file mode 100644\nindex 0000000..e69de29\ndiff --git a/e b/e\n--- a/e\n+++ b/e\n@@ -0,0 +1 @@\n+x\n';
+  const patch =
+    'diff --git a/e b/e\nnew file mode 100644\nindex 0000000..e69de29\ndiff --git a/e b/e\n--- a/e\n+++ b/e\n@@ -0,0 +1 @@\n+x\n';
   const git = byGit({}, patch);
   expect(git).toEqual({ exitCode: 0, files: { e: 'x\n' } });
   expect(await byEngine({}, [patch])).toEqual({ statuses: ['clean'], files: git.files });
 });
 
 test.each([
-  ['a hunk ending at the beginning, on a file with a line before', 'x\nb\nc\nd\ne\nf\n', 'diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n+a\n b\n c\n d\n'],
-  ['a hunk ending at the end, on a file with a line after', 'b\nc\nd\ne\nf\nx\n', 'diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -3,3 +3,4 @@\n d\n e\n f\n+g\n'],
+  [
+    'a hunk ending at the beginning, on a file with a line before',
+    'x\nb\nc\nd\ne\nf\n',
+    'diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n+a\n b\n c\n d\n',
+  ],
+  [
+    'a hunk ending at the end, on a file with a line after',
+    'b\nc\nd\ne\nf\nx\n',
+    'diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -3,3 +3,4 @@\n d\n e\n f\n+g\n',
+  ],
 ])('%s: git apply fails and so does meshfork (conflict, not already-applied)', async (_name, text, patch) => {
   expect(byGit({ f: text }, patch).exitCode).toBe(1);
   expect(await byEngine({ f: text }, [patch])).toEqual({ statuses: ['conflict'], files: { f: text } });

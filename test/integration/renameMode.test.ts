@@ -18,10 +18,22 @@ import { directoryReader } from '../../src/workspace/files';
 import { ensureBuilt, runCli } from '../support/cli';
 import { treeDifferences, treeListing } from './upstreamFixtures';
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'up@example.invalid',
+  GIT_COMMITTER_NAME: 'Up Stream',
+  GIT_COMMITTER_EMAIL: 'up@example.invalid',
+};
 
 function git(cwd: string, args: string[]): string {
-  const env = { ...process.env, ...IDENTITY, GIT_AUTHOR_DATE: '1767225600 +0000', GIT_COMMITTER_DATE: '1767225600 +0000', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const env = {
+    ...process.env,
+    ...IDENTITY,
+    GIT_AUTHOR_DATE: '1767225600 +0000',
+    GIT_COMMITTER_DATE: '1767225600 +0000',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
   return execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -68,7 +80,9 @@ describe('renamed and copied executables keep their mode', () => {
     expect(diff).toContain('rename from bin/run.sh');
     expect(diff).toContain('copy from bin/run.sh');
     expect(diff).not.toContain('mode 100755');
-    patchText = ['From: Fork <fork@example.invalid>', 'Subject: Rename the start script', '', 'Meshfork-Base: 1.0.0', '---', diff].join('\n');
+    patchText = ['From: Fork <fork@example.invalid>', 'Subject: Rename the start script', '', 'Meshfork-Base: 1.0.0', '---', diff].join(
+      '\n',
+    );
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -76,8 +90,18 @@ describe('renamed and copied executables keep their mode', () => {
     const dir = path.join(tmp, name);
     mkdirSync(path.join(dir, 'patches'), { recursive: true });
     for (const [file, text] of Object.entries(series)) writeFileSync(path.join(dir, 'patches', file), text);
-    writeFileSync(path.join(dir, 'patches', 'series'), Object.keys(series).map((f) => `${f}\n`).join(''));
-    const config = { upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' }, base: '1.0.0', supports: '>=1.0.0 <2', patches: 'patches' };
+    writeFileSync(
+      path.join(dir, 'patches', 'series'),
+      Object.keys(series)
+        .map((f) => `${f}\n`)
+        .join(''),
+    );
+    const config = {
+      upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' },
+      base: '1.0.0',
+      supports: '>=1.0.0 <2',
+      patches: 'patches',
+    };
     writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
     return dir;
   }
@@ -110,7 +134,12 @@ describe('renamed and copied executables keep their mode', () => {
     const workspace = JSON.parse(run.stdout).workDir as string;
     expect(permissions(path.join(workspace, 'bin', 'start.sh'))).toBe(0o755);
     expect(permissions(path.join(workspace, 'bin', 'copy.sh'))).toBe(0o755);
-    expect(git(workspace, ['ls-files', '-s', 'bin/start.sh', 'bin/copy.sh']).split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['100755', '100755']);
+    expect(
+      git(workspace, ['ls-files', '-s', 'bin/start.sh', 'bin/copy.sh'])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['100755', '100755']);
   });
 
   it('import fork proves and writes the series of a fork that renames and copies an executable', async () => {
@@ -122,11 +151,14 @@ describe('renamed and copied executables keep their mode', () => {
     expect(permissions(path.join(dir, 'out', 'bin', 'start.sh'))).toBe(0o755);
   });
 
-  it("the fork proof names a path whose bytes match but whose mode the series does not give", async () => {
+  it('the fork proof names a path whose bytes match but whose mode the series does not give', async () => {
     // A fork commit that makes package.json executable and changes it; a series with the change only.
     const clone = path.join(tmp, 'mode-fork');
     git(tmp, ['clone', '-q', '--branch', 'v1.0.0', work, clone]);
-    writeFileSync(path.join(clone, 'package.json'), `${JSON.stringify({ name: 'meshcentral', version: '1.0.0', private: true }, null, 2)}\n`);
+    writeFileSync(
+      path.join(clone, 'package.json'),
+      `${JSON.stringify({ name: 'meshcentral', version: '1.0.0', private: true }, null, 2)}\n`,
+    );
     chmodSync(path.join(clone, 'package.json'), 0o755);
     git(clone, ['commit', '-q', '-am', 'Make package.json private (and executable)']);
     const contentOnly = git(clone, ['diff', 'HEAD~1', 'HEAD']).replace(/^old mode 100644\nnew mode 100755\n/m, '');
@@ -141,7 +173,10 @@ describe('renamed and copied executables keep their mode', () => {
     expect(proof.outcome.status).toBe('clean');
     expect(proof.differing).toEqual(['package.json']);
     // With the mode change the series reproduces the fork.
-    const withMode = parsePatch('private.patch', `From: Fork <fork@example.invalid>\nSubject: Private\n\n---\n${git(clone, ['diff', 'HEAD~1', 'HEAD'])}`);
+    const withMode = parsePatch(
+      'private.patch',
+      `From: Fork <fork@example.invalid>\nSubject: Private\n\n---\n${git(clone, ['diff', 'HEAD~1', 'HEAD'])}`,
+    );
     expect((await proveSeries(clone, [withMode], directoryReader(release), releaseTree, head)).differing).toEqual([]);
   });
 });

@@ -19,7 +19,12 @@ import { formatPatch } from '../../src/engine/formatPatch';
 import { patchFileName } from '../../src/series/writer';
 import { ensureBuilt, runCli, type CliResult } from '../support/cli';
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'up@example.invalid',
+  GIT_COMMITTER_NAME: 'Up Stream',
+  GIT_COMMITTER_EMAIL: 'up@example.invalid',
+};
 
 let tmp: string;
 let upstreamWork: string;
@@ -51,11 +56,17 @@ async function commit(files: Record<string, string | null>, message: string): Pr
   await runGit(['add', '--all'], { cwd: upstreamWork });
   day += 1;
   const date = `${Date.UTC(2026, 0, day) / 1000} +0000`;
-  await runGit(['commit', '--quiet', '-m', message], { cwd: upstreamWork, env: { ...IDENTITY, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+  await runGit(['commit', '--quiet', '-m', message], {
+    cwd: upstreamWork,
+    env: { ...IDENTITY, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
   return gitText(['rev-parse', 'HEAD'], { cwd: upstreamWork });
 }
 
-function patchFile(subject: string, changes: { file: keyof typeof BASE; edit: (lines: string[]) => void }[]): { name: string; text: string } {
+function patchFile(
+  subject: string,
+  changes: { file: keyof typeof BASE; edit: (lines: string[]) => void }[],
+): { name: string; text: string } {
   const header = { from: 'Fork <fork@example.invalid>', subject, description: '', trailers: [{ key: 'Meshfork-Base', value: '1.0.0' }] };
   const files = changes.map(({ file, edit }) => {
     const lines = BASE[file].split('\n').slice(0, -1);
@@ -74,12 +85,16 @@ const SERIES = [
 
 async function writeProjectFiles(dir: string, base = '1.0.0'): Promise<void> {
   mkdirSync(path.join(dir, 'patches'), { recursive: true });
-  writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify({ upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' }, base, supports: '>=1.0.0 <2', patches: 'patches' }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'meshfork.config.json'),
+    `${JSON.stringify({ upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' }, base, supports: '>=1.0.0 <2', patches: 'patches' }, null, 2)}\n`,
+  );
   for (const p of SERIES) writeFileSync(path.join(dir, 'patches', p.name), p.text);
   writeFileSync(path.join(dir, 'patches', 'series'), `${SERIES.map((p) => p.name).join('\n')}\n`);
 }
 
-const cli = (args: string[], cwd = project): Promise<CliResult> => runCli(['-C', cwd, ...args], { env: { MESHFORK_CACHE: cacheDir, ...IDENTITY } });
+const cli = (args: string[], cwd = project): Promise<CliResult> =>
+  runCli(['-C', cwd, ...args], { env: { MESHFORK_CACHE: cacheDir, ...IDENTITY } });
 
 /** Run the command a hint names (`meshfork ...` in backticks) in the project: it must work. */
 async function runHint(hint: string, cwd = project): Promise<CliResult> {
@@ -119,13 +134,17 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('CLI consistency', () => {
-  test('usage errors: error[USAGE] plus a hint naming the failing command\'s help, which works; --json carries the hint; exit 2', async () => {
+  test("usage errors: error[USAGE] plus a hint naming the failing command's help, which works; --json carries the hint; exit 2", async () => {
     const unknown = await cli(['sync', 'check', '--tto', '1.1.0']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toBe("error[USAGE]: unknown option '--tto'\nhint: Did you mean --to? Or run `meshfork sync check --help` for the options\n");
+    expect(unknown.stderr).toBe(
+      "error[USAGE]: unknown option '--tto'\nhint: Did you mean --to? Or run `meshfork sync check --help` for the options\n",
+    );
     const missing = await cli(['--json', 'apply']);
     expect(missing.exitCode).toBe(2);
-    expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'USAGE', message: "required option '--out <dir>' not specified", hint: 'run `meshfork apply --help` for the options' } });
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: { code: 'USAGE', message: "required option '--out <dir>' not specified", hint: 'run `meshfork apply --help` for the options' },
+    });
     const help = await runHint(JSON.parse(missing.stdout).error.hint as string);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('Usage: meshfork apply [options]');
@@ -142,7 +161,12 @@ describe('CLI consistency', () => {
     expect(viaHelp.stdout).toContain('Exit codes:\n  0  every patch applies');
     for (const args of [['series'], ['sync', 'push'], ['upstream', 'list'], ['edit'], ['sync']]) {
       const out = await cli(['help', ...args]);
-      expect([args, out.exitCode, out.stdout.includes('Global Options:'), out.stdout.includes('Exit codes')]).toEqual([args, 0, true, true]);
+      expect([args, out.exitCode, out.stdout.includes('Global Options:'), out.stdout.includes('Exit codes')]).toEqual([
+        args,
+        0,
+        true,
+        true,
+      ]);
     }
   });
 });
@@ -153,7 +177,9 @@ describe('versions and hints', () => {
     expect(JSON.parse(run.stdout).releases[0].version).toBe('1.1.0');
     const run2 = await cli(['--json', 'upstream', 'fetch', 'v1.1.0', '=1.1.0']);
     expect(run2.exitCode).toBe(0);
-    const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as { upstreams: Record<string, Record<string, unknown>> };
+    const lock = JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')) as {
+      upstreams: Record<string, Record<string, unknown>>;
+    };
     // The base (read for the history) and 1.1.0, once: no "v1.1.0" or "=1.1.0" beside it.
     expect(Object.keys(lock.upstreams[`git:${upstreamUrl}`]).sort()).toEqual(['1.0.0', '1.1.0']);
   });
@@ -176,7 +202,10 @@ describe('versions and hints', () => {
     expect((await cli(['sync', 'check', '--to', '1.1.0'], other)).exitCode).toBe(1);
     await runGit(['tag', '--force', 'v1.1.0', `${ids.security}^`], { cwd: upstreamWork });
     try {
-      for (const args of [['sync', 'check', '--to', '1.1.0'], ['sync', 'rebase', '--to', '1.1.0']]) {
+      for (const args of [
+        ['sync', 'check', '--to', '1.1.0'],
+        ['sync', 'rebase', '--to', '1.1.0'],
+      ]) {
         const run = await cli(['--json', ...args], other);
         const error = JSON.parse(run.stdout).error as { code: string; hint: string };
         expect([args, run.exitCode, error.code]).toEqual([args, 2, 'LOCK_MISMATCH']);
@@ -205,18 +234,29 @@ describe('sync check and the rebase on a release that deleted a patched file', (
     expect(run.exitCode).toBe(1);
     const release = JSON.parse(run.stdout).releases[0];
     const old = release.patches[3].files[0];
-    expect([old.path, old.status, old.culprits.map((c: { commit: string }) => c.commit), old.renamedTo]).toEqual(['old.js', 'missing', [ids.removed], null]);
+    expect([old.path, old.status, old.culprits.map((c: { commit: string }) => c.commit), old.renamedTo]).toEqual([
+      'old.js',
+      'missing',
+      [ids.removed],
+      null,
+    ]);
     // The absorbed patch is named as such, and the verdict says to drop it.
     expect(release.patches[2].status).toBe('already-applied');
     const text = await cli(['sync', 'check']);
-    expect(text.stdout).toContain(`      old.js does not exist in 1.1.0\n        removed by ${ids.removed.slice(0, 10)} Remove old.js (Up Stream, 2026-01-05)\n`);
-    expect(text.stdout).toContain('conflict: 1.1.0: 1 of 4 patches conflict (1 conflict, 1 needs-refresh, 1 already-applied, 1 offset); drop the 1 patch 1.1.0 already contains (the rebase drops it)\n');
+    expect(text.stdout).toContain(
+      `      old.js does not exist in 1.1.0\n        removed by ${ids.removed.slice(0, 10)} Remove old.js (Up Stream, 2026-01-05)\n`,
+    );
+    expect(text.stdout).toContain(
+      'conflict: 1.1.0: 1 of 4 patches conflict (1 conflict, 1 needs-refresh, 1 already-applied, 1 offset); drop the 1 patch 1.1.0 already contains (the rebase drops it)\n',
+    );
   });
 
   test('the rebase stops on the deleted file pointing to --skip from the start; status agrees; continue without a change says --skip, which finishes it', async () => {
     const rebase = await cli(['sync', 'rebase', '--to', '1.1.0', '--commit', '--summary', 'summary.md']);
     expect(rebase.exitCode).toBe(1);
-    expect(rebase.stdout).toContain('Conflict in patch 4/4 patch-old.patch ("Patch old") on 1.1.0:\n  old.js  (the patch changes it, but 1.1.0 has no such file)\n');
+    expect(rebase.stdout).toContain(
+      'Conflict in patch 4/4 patch-old.patch ("Patch old") on 1.1.0:\n  old.js  (the patch changes it, but 1.1.0 has no such file)\n',
+    );
     expect(rebase.stdout).not.toContain('<<<<<<<');
     expect(rebase.stdout).toContain('  meshfork sync continue --skip   # upstream removed what the patch changes');
     const status = await cli(['sync', 'status']);
@@ -229,7 +269,9 @@ describe('sync check and the rebase on a release that deleted a patched file', (
     const skipped = await cli(['--json', 'sync', 'continue', '--skip']);
     expect(skipped.exitCode).toBe(0);
     const summary = JSON.parse(skipped.stdout).summary;
-    expect(summary.patches.map((p: { name: string; result: string; dropReason?: string }) => [p.name, p.result, p.dropReason ?? null])).toEqual([
+    expect(
+      summary.patches.map((p: { name: string; result: string; dropReason?: string }) => [p.name, p.result, p.dropReason ?? null]),
+    ).toEqual([
       ['greet-twice.patch', 'moved', null],
       ['tune-lib.patch', 'refreshed', null],
       ['tune-conf.patch', 'dropped', 'upstream-contains'],
@@ -241,18 +283,27 @@ describe('sync check and the rebase on a release that deleted a patched file', (
     ]);
     // The refreshed patch: its churn, and the upstream commit behind the refresh.
     expect(summary.patches[1].culprits.map((c: { commit: string }) => c.commit)).toEqual([ids.lib]);
-    expect(summary.securityCommits.map((c: { commit: string; subject: string }) => [c.commit, c.subject])).toEqual([[ids.security, 'Fix CVE-2026-1111 in the login form']]);
+    expect(summary.securityCommits.map((c: { commit: string; subject: string }) => [c.commit, c.subject])).toEqual([
+      [ids.security, 'Fix CVE-2026-1111 in the login form'],
+    ]);
     const markdown = readFileSync(path.join(project, 'summary.md'), 'utf8');
     expect(markdown).toContain('| 3 | `tune-conf.patch` | dropped: upstream already contains it | - |');
     expect(markdown).toContain('| 4 | `patch-old.patch` | dropped: skipped by hand (sync continue --skip) | - |');
-    expect(markdown).toContain(`Upstream commits between 1.0.0 and 1.1.0 that changed the lines it was made against:\n\n- \`${ids.lib.slice(0, 10)}\` Reword lib line 8 (Up Stream, 2026-01-03)`);
-    expect(markdown).toContain(`### Security: 1 upstream commit(s) between 1.0.0 and 1.1.0 mention security, CVE or vulnerability\n\n- \`${ids.security.slice(0, 10)}\` Fix CVE-2026-1111`);
+    expect(markdown).toContain(
+      `Upstream commits between 1.0.0 and 1.1.0 that changed the lines it was made against:\n\n- \`${ids.lib.slice(0, 10)}\` Reword lib line 8 (Up Stream, 2026-01-03)`,
+    );
+    expect(markdown).toContain(
+      `### Security: 1 upstream commit(s) between 1.0.0 and 1.1.0 mention security, CVE or vulnerability\n\n- \`${ids.security.slice(0, 10)}\` Fix CVE-2026-1111`,
+    );
   });
 
   test('sync push: the recorded branch only, "nothing new" the second time, never the default branch', async () => {
     const branch = 'meshfork/upstream-1.1.0';
     const first = await cli(['sync', 'push']);
-    expect([first.exitCode, first.stdout.trim()]).toEqual([0, expect.stringMatching(new RegExp(`^Pushed ${branch} \\([0-9a-f]{12}\\) to origin\\.$`))]);
+    expect([first.exitCode, first.stdout.trim()]).toEqual([
+      0,
+      expect.stringMatching(new RegExp(`^Pushed ${branch} \\([0-9a-f]{12}\\) to origin\\.$`)),
+    ]);
     const remoteHead = await gitText(['rev-parse', `refs/heads/${branch}`], { cwd: remote });
     expect(remoteHead).toBe(await gitText(['rev-parse', branch], { cwd: project }));
     // Checked out: main, the default branch. Nothing pushes it.
@@ -262,9 +313,14 @@ describe('sync check and the rebase on a release that deleted a patched file', (
     expect((await cli(['sync', 'push'])).stdout).toContain(`Nothing new: origin already has ${branch} at ${remoteHead.slice(0, 12)}.`);
     const refused = await cli(['--json', 'sync', 'push', '--branch', 'main']);
     expect(refused.exitCode).toBe(2);
-    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'USAGE', message: expect.stringContaining('refusing to push main: it is the default branch of origin') });
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('refusing to push main: it is the default branch of origin'),
+    });
     expect((await runHint(JSON.parse(refused.stdout).error.hint as string)).exitCode).toBe(0);
-    expect(await gitText(['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: remote })).toBe(`refs/heads/main\nrefs/heads/${branch}`);
+    expect(await gitText(['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: remote })).toBe(
+      `refs/heads/main\nrefs/heads/${branch}`,
+    );
   });
 
   test('sync push with no recorded branch refuses, naming what to do', async () => {

@@ -26,7 +26,12 @@ import { pathToFileURL } from 'node:url';
 import { gitText, runGit } from '../../src/tools/git';
 import { ensureBuilt, runCli, type CliResult } from '../support/cli';
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'up@example.invalid',
+  GIT_COMMITTER_NAME: 'Up Stream',
+  GIT_COMMITTER_EMAIL: 'up@example.invalid',
+};
 const HEADER = ['new 1', 'new 2', 'new 3', 'new 4', 'new 5'];
 
 let tmp: string;
@@ -61,9 +66,15 @@ beforeAll(async () => {
   mkdirSync(work);
   await runGit(['init', '--quiet', '--initial-branch=main'], { cwd: work });
   writeFileSync(path.join(work, 'package.json'), '{"name":"meshcentral"}\n');
-  await commit(appLines((l) => (l[30] = 'old 31')), 'Release 0.9.0');
+  await commit(
+    appLines((l) => (l[30] = 'old 31')),
+    'Release 0.9.0',
+  );
   await git(['tag', 'v0.9.0']);
-  ids.reword = await commit(appLines(() => {}), 'Reword line 31');
+  ids.reword = await commit(
+    appLines(() => {}),
+    'Reword line 31',
+  );
   await git(['tag', 'v1.0.0']);
   // the series, made with git diff on the base
   await git(['checkout', '--quiet', '-b', 'fork']);
@@ -76,21 +87,43 @@ beforeAll(async () => {
   writeFileSync(path.join(tmp, 'a.diff'), `${aDiff}\n`);
   writeFileSync(path.join(tmp, 'b.diff'), `${bDiff}\n`);
   await git(['checkout', '--quiet', '--force', 'main']);
-  ids.change = await commit(appLines((l) => ((l[30] = 'upstream changed 31'), l.unshift(...HEADER))), 'Change line 31');
+  ids.change = await commit(
+    appLines((l) => ((l[30] = 'upstream changed 31'), l.unshift(...HEADER))),
+    'Change line 31',
+  );
   await git(['tag', 'v1.1.0']);
   await git(['checkout', '--quiet', '-b', 'old', 'v0.9.0']);
-  ids.header = await commit(appLines((l) => ((l[30] = 'old 31'), l.unshift(...HEADER))), 'Add a header');
+  ids.header = await commit(
+    appLines((l) => ((l[30] = 'old 31'), l.unshift(...HEADER))),
+    'Add a header',
+  );
   await git(['tag', 'v1.0.1']);
   await git(['checkout', '--quiet', 'main']);
 
   project = path.join(tmp, 'project');
   mkdirSync(path.join(project, 'patches'), { recursive: true });
-  for (const [name, diff] of [['a.patch', aDiff], ['b.patch', bDiff]]) {
-    const header = ['From: Fork <fork@example.invalid>', `Subject: Patch ${name[0]}`, '', 'Upstream-Status: Inappropriate [test fixture]', 'Meshfork-Base: 1.0.0', '---', ''].join('\n');
+  for (const [name, diff] of [
+    ['a.patch', aDiff],
+    ['b.patch', bDiff],
+  ]) {
+    const header = [
+      'From: Fork <fork@example.invalid>',
+      `Subject: Patch ${name[0]}`,
+      '',
+      'Upstream-Status: Inappropriate [test fixture]',
+      'Meshfork-Base: 1.0.0',
+      '---',
+      '',
+    ].join('\n');
     writeFileSync(path.join(project, 'patches', name), `${header}${diff}\n`);
   }
   writeFileSync(path.join(project, 'patches', 'series'), 'a.patch\nb.patch\n');
-  const config = { upstream: { source: 'git', url: pathToFileURL(work).href, tagPattern: 'v*' }, base: '1.0.0', supports: '>=0.9.0 <2', patches: 'patches' };
+  const config = {
+    upstream: { source: 'git', url: pathToFileURL(work).href, tagPattern: 'v*' },
+    base: '1.0.0',
+    supports: '>=0.9.0 <2',
+    patches: 'patches',
+  };
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   ensureBuilt();
 }, 300_000);
@@ -130,12 +163,16 @@ test("item 8: a later patch's placed hunk after a left-out hunk has git apply -v
 
 test('item 9: "Lines of 1.1.0 that differ" counts lines in 1.1.0 itself (36), not with a.patch applied (38)', async () => {
   const [first] = await bHunks('1.1.0');
-  expect(first.differingLines).toEqual([{ line: 38, releaseLine: 36, expected: 'app line 31', actual: 'upstream changed 31', difference: 'content', endings: null }]);
+  expect(first.differingLines).toEqual([
+    { line: 38, releaseLine: 36, expected: 'app line 31', actual: 'upstream changed 31', difference: 'content', endings: null },
+  ]);
   expect(readFileSync(path.join(work, 'app.js'), 'utf8').split('\n')[35]).toBe('upstream changed 31'); // main is 1.1.0
   expect(first.culprits?.map((c) => c.commit)).toEqual([ids.change]);
   expect(first.lackedBaseCommits).toEqual([]);
   const md = await cli(['sync', 'check', '--to', '1.1.0', '--format', 'markdown']);
-  expect(md.stdout).toContain("Lines of 1.1.0 that differ from the patch's context (- expected, + upstream):\n\n```diff\n- 36: app line 31\n+ 36: upstream changed 31\n```");
+  expect(md.stdout).toContain(
+    "Lines of 1.1.0 that differ from the patch's context (- expected, + upstream):\n\n```diff\n- 36: app line 31\n+ 36: upstream changed 31\n```",
+  );
   const text = await cli(['sync', 'check', '--to', '1.1.0']);
   expect(text.stdout).toContain('        line 36 expected: app line 31\n                upstream: upstream changed 31\n');
 });
@@ -158,7 +195,11 @@ test('item 10: a release branched from an older tag: the report names the base c
 
 test('-q sync check prints the verdict line (and nothing else), whatever the exit code', async () => {
   const conflict = await cli(['-q', 'sync', 'check', '--to', '1.1.0']);
-  expect([conflict.exitCode, conflict.stdout, conflict.stderr]).toEqual([1, 'conflict: 1.1.0: 1 of 2 patches conflict (1 conflict, 1 offset)\n', '']);
+  expect([conflict.exitCode, conflict.stdout, conflict.stderr]).toEqual([
+    1,
+    'conflict: 1.1.0: 1 of 2 patches conflict (1 conflict, 1 offset)\n',
+    '',
+  ]);
   const clean = await cli(['-q', 'sync', 'check', '--to', '1.0.0']);
   expect([clean.exitCode, clean.stdout, clean.stderr]).toEqual([0, 'clean: 1.0.0: every patch applies exactly (2 patches)\n', '']);
 });

@@ -32,7 +32,7 @@ describe('UTF-8 file names', () => {
     const diff = (await r.git(['diff', base, 'HEAD'])).stdout.toString('latin1');
     expect(diff).toContain('diff --git "a/caf\\303\\251.txt" "b/caf\\303\\251.txt"');
     const patch = parsePatch('utf8.patch', diff);
-    expect(patch.operations.map((o) => o.kind === 'rename' ? o.to : o.path)).toEqual(['café.txt', 'naïve.txt']);
+    expect(patch.operations.map((o) => (o.kind === 'rename' ? o.to : o.path))).toEqual(['café.txt', 'naïve.txt']);
 
     await r.git(['checkout', '-q', base]);
     const before = r.files();
@@ -61,7 +61,12 @@ describe('UTF-8 file names', () => {
   });
 
   it('a name that is not valid UTF-8 is refused, naming the line, rather than written double-encoded', () => {
-    const error = errorOf(() => parsePatch('bad.patch', 'diff --git "a/\\351t\\351" "b/\\351t\\351"\nnew file mode 100644\n--- /dev/null\n+++ "b/\\351t\\351"\n@@ -0,0 +1 @@\n+x\n'));
+    const error = errorOf(() =>
+      parsePatch(
+        'bad.patch',
+        'diff --git "a/\\351t\\351" "b/\\351t\\351"\nnew file mode 100644\n--- /dev/null\n+++ "b/\\351t\\351"\n@@ -0,0 +1 @@\n+x\n',
+      ),
+    );
     expect(error.code).toBe('PATCH_INVALID');
     expect(error.message).toMatch(/^bad\.patch:1: the file name ".*" is not valid UTF-8/);
   });
@@ -85,15 +90,18 @@ describe('a multi-patch mbox', () => {
   });
 
   it('more diff after a "-- " signature (mbox lines stripped) is refused too, not cut off', () => {
-    const one = 'From: T <t@example.invalid>\nSubject: one\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
-    const two = 'From: T <t@example.invalid>\nSubject: two\n---\ndiff --git a/b b/b\n--- a/b\n+++ b/b\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
+    const one =
+      'From: T <t@example.invalid>\nSubject: one\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
+    const two =
+      'From: T <t@example.invalid>\nSubject: two\n---\ndiff --git a/b b/b\n--- a/b\n+++ b/b\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
     const error = errorOf(() => parsePatch('two.patch', one + two));
     expect(error.code).toBe('PATCH_INVALID');
     expect(error.message).toMatch(/^two\.patch:13: more diff after the "-- " signature/);
   });
 
   it('one patch with its signature still parses', () => {
-    const one = 'From: T <t@example.invalid>\nSubject: one\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
+    const one =
+      'From: T <t@example.invalid>\nSubject: one\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n';
     expect(parsePatch('one.patch', one).operations).toHaveLength(1);
   });
 });
@@ -101,8 +109,18 @@ describe('a multi-patch mbox', () => {
 describe('---/+++ names that disagree with the diff --git line', () => {
   const header = 'From: T <t@example.invalid>\nSubject: s\n---\n';
   it.each([
-    ['new', 'diff --git a/f b/f\n--- a/f\n+++ b/f-blah\n@@ -1 +1 @@\n-a\n+b\n', 6, /"\+\+\+ b\/f-blah" names "f-blah" but the diff --git header names "f" \(inconsistent new file name/],
-    ['old', 'diff --git a/f b/f\n--- a/g\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n', 5, /"--- a\/g" names "g" but the diff --git header names "f" \(inconsistent old file name/],
+    [
+      'new',
+      'diff --git a/f b/f\n--- a/f\n+++ b/f-blah\n@@ -1 +1 @@\n-a\n+b\n',
+      6,
+      /"\+\+\+ b\/f-blah" names "f-blah" but the diff --git header names "f" \(inconsistent new file name/,
+    ],
+    [
+      'old',
+      'diff --git a/f b/f\n--- a/g\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n',
+      5,
+      /"--- a\/g" names "g" but the diff --git header names "f" \(inconsistent old file name/,
+    ],
   ])('an inconsistent %s file name is refused, naming the line (not turned into an undeclared rename)', (_side, diff, line, message) => {
     const error = errorOf(() => parsePatch('p.patch', header + diff));
     expect(error.code).toBe('PATCH_INVALID');
@@ -111,7 +129,10 @@ describe('---/+++ names that disagree with the diff --git line', () => {
   });
 
   it('the same names with rename lines are a rename', () => {
-    const patch = parsePatch('p.patch', `${header}diff --git a/f b/f-blah\nsimilarity index 50%\nrename from f\nrename to f-blah\n--- a/f\n+++ b/f-blah\n@@ -1 +1 @@\n-a\n+b\n`);
+    const patch = parsePatch(
+      'p.patch',
+      `${header}diff --git a/f b/f-blah\nsimilarity index 50%\nrename from f\nrename to f-blah\n--- a/f\n+++ b/f-blah\n@@ -1 +1 @@\n-a\n+b\n`,
+    );
     expect(patch.operations[0]).toMatchObject({ kind: 'rename', from: 'f', to: 'f-blah' });
   });
 });

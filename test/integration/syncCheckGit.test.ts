@@ -22,7 +22,8 @@ import { syncCheckValidator } from '../unit/reportSupport';
 
 const FIXTURE_SERIES = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const LOGOUT_ROUTE = "                obj.app.get(url + 'logout', handleLogoutRequest);";
-const WEBSERVER_CREATE = "                    obj.webserver = require('./webserver.js').CreateWebServer(obj, obj.db, obj.args, obj.certificates, obj.StartEx5);";
+const WEBSERVER_CREATE =
+  "                    obj.webserver = require('./webserver.js').CreateWebServer(obj, obj.db, obj.args, obj.certificates, obj.StartEx5);";
 
 let tmp: string;
 let project: string;
@@ -51,30 +52,67 @@ async function branchFromBase(name: string): Promise<void> {
 async function buildScenarios(): Promise<void> {
   const work = upstream.workDir;
   await branchFromBase('offset');
-  commits.inserted = await commitFiles(work, { 'webserver.js': edited('webserver.js', (l) => l.splice(6900, 0, '// a', '// b', '// c', '// d', '// e')) }, 'Document the route table');
-  commits.security = await commitFiles(work, { 'readme.md': `${releaseFile('1.1.55', 'readme.md')}\nSecurity notes.\n` }, 'Security: escape user names in the device list');
+  commits.inserted = await commitFiles(
+    work,
+    { 'webserver.js': edited('webserver.js', (l) => l.splice(6900, 0, '// a', '// b', '// c', '// d', '// e')) },
+    'Document the route table',
+  );
+  commits.security = await commitFiles(
+    work,
+    { 'readme.md': `${releaseFile('1.1.55', 'readme.md')}\nSecurity notes.\n` },
+    'Security: escape user names in the device list',
+  );
   await tag(work, 'v1.1.56');
 
   await branchFromBase('conflict');
   const shifted = (l: string[]) => l.splice(100, 0, '// moved by an unrelated change');
-  commits.unrelated = await commitFiles(work, { 'webserver.js': edited('webserver.js', shifted) }, 'Add a note near the top of webserver.js');
+  commits.unrelated = await commitFiles(
+    work,
+    { 'webserver.js': edited('webserver.js', shifted) },
+    'Add a note near the top of webserver.js',
+  );
   commits.renamed = await commitFiles(
     work,
-    { 'webserver.js': edited('webserver.js', (l) => (shifted(l), replaceLine(l, LOGOUT_ROUTE, LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx')))) },
+    {
+      'webserver.js': edited(
+        'webserver.js',
+        (l) => (shifted(l), replaceLine(l, LOGOUT_ROUTE, LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'))),
+      ),
+    },
     'Rename the logout handler',
   );
   await tag(work, 'v1.1.57');
 
   await branchFromBase('already');
-  await commitFiles(work, { 'package.json': edited('package.json', (l) => l.splice(l.indexOf('    "Two-Factor Authentication",') + 1, 0, '    "JWT Single Sign-On",')) }, 'Add the JWT keyword');
+  await commitFiles(
+    work,
+    {
+      'package.json': edited('package.json', (l) =>
+        l.splice(l.indexOf('    "Two-Factor Authentication",') + 1, 0, '    "JWT Single Sign-On",'),
+      ),
+    },
+    'Add the JWT keyword',
+  );
   await tag(work, 'v1.1.58');
 
   await branchFromBase('merge');
-  commits.merged = await commitFiles(work, { 'meshcentral.js': edited('meshcentral.js', (l) => replaceLine(l, WEBSERVER_CREATE, WEBSERVER_CREATE.replace('obj.StartEx5)', 'obj.StartEx5, obj.webrelay)'))) }, 'Pass the relay to the web server');
+  commits.merged = await commitFiles(
+    work,
+    {
+      'meshcentral.js': edited('meshcentral.js', (l) =>
+        replaceLine(l, WEBSERVER_CREATE, WEBSERVER_CREATE.replace('obj.StartEx5)', 'obj.StartEx5, obj.webrelay)')),
+      ),
+    },
+    'Pass the relay to the web server',
+  );
   await tag(work, 'v1.1.59');
 
   await branchFromBase('moved');
-  commits.moved = await commitFiles(work, { 'package.json': null, 'server/package.json': releaseFile('1.1.55', 'package.json') }, 'Move package.json into server/');
+  commits.moved = await commitFiles(
+    work,
+    { 'package.json': null, 'server/package.json': releaseFile('1.1.55', 'package.json') },
+    'Move package.json into server/',
+  );
   await tag(work, 'v1.1.60-rc.1');
   await push(work);
 }
@@ -86,7 +124,12 @@ beforeAll(async () => {
   await buildScenarios();
   project = path.join(tmp, 'project');
   cpSync(FIXTURE_SERIES, path.join(project, 'patches'), { recursive: true });
-  const config = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches' };
+  const config = {
+    upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    patches: 'patches',
+  };
   writeFileSync(path.join(project, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   ensureBuilt();
 }, 600_000);
@@ -110,7 +153,9 @@ test('(a) lines inserted above a hunk: offset, exit 0, and (e) the security comm
     ['offset', 6943, 6949, 5],
   ]);
   expect(report.exitCode).toBe(0);
-  expect(report.releases[0].securityCommits?.map((c) => [c.commit, c.subject])).toEqual([[commits.security, 'Security: escape user names in the device list']]);
+  expect(report.releases[0].securityCommits?.map((c) => [c.commit, c.subject])).toEqual([
+    [commits.security, 'Security: escape user names in the device list'],
+  ]);
 
   const run = await cli(['--to', '1.1.56']);
   expect(run.exitCode).toBe(0);
@@ -130,14 +175,25 @@ test('(b) a changed context line: conflict with the exact file and lines, exit 1
   expect([first.status, first.offset]).toEqual(['offset', 1]);
   expect(second).toMatchObject({ status: 'conflict', baseLine: 6943, baseLines: 6 });
   // 6945 in 1.1.55, one line lower after the unrelated insertion near the top.
-  expect(second.differingLines).toEqual([{ line: 6946, releaseLine: 6946, expected: LOGOUT_ROUTE, actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'), difference: 'content', endings: null }]);
+  expect(second.differingLines).toEqual([
+    {
+      line: 6946,
+      releaseLine: 6946,
+      expected: LOGOUT_ROUTE,
+      actual: LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx'),
+      difference: 'content',
+      endings: null,
+    },
+  ]);
   expect(second.culprits?.map((c) => c.commit)).toEqual([commits.renamed]);
   expect(report.releases[0].securityCommits).toEqual([]);
 
   const run = await cli(['--to', '1.1.57']);
   expect(run.exitCode).toBe(1);
   expect(run.stdout).toMatch(/ {6}webserver\.js hunk 2 \(patch line \d+\): base lines 6943-6948, fails at line \d+/);
-  expect(run.stdout).toContain(`        line 6946 expected: ${LOGOUT_ROUTE}\n                  upstream: ${LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx')}\n`);
+  expect(run.stdout).toContain(
+    `        line 6946 expected: ${LOGOUT_ROUTE}\n                  upstream: ${LOGOUT_ROUTE.replace('handleLogoutRequest', 'handleLogoutRequestEx')}\n`,
+  );
   expect(run.stdout).toContain(`changed by ${commits.renamed.slice(0, 10)} Rename the logout handler (MeshCentral Upstream, `);
   expect(run.stdout).not.toContain(commits.unrelated.slice(0, 10));
 });
@@ -151,7 +207,9 @@ test('(c) a release that already contains a patch: already-applied, exit 3', asy
   expect(run.stdout).toContain('  already-applied  list-jwt-single-sign-on-in-the-package-keywords.patch\n');
   expect(run.stdout).toContain('package.json: 1.1.58 already contains this change');
   // The verdict says to drop it, not that the series needs a refresh.
-  expect(run.stdout).toContain('already-applied: 1.1.58: 1.1.58 already contains 1 patch: drop it from the series, nothing needs a refresh (1 already-applied, 2 clean)\n');
+  expect(run.stdout).toContain(
+    'already-applied: 1.1.58: 1.1.58 already contains 1 patch: drop it from the series, nothing needs a refresh (1 already-applied, 2 clean)\n',
+  );
 });
 
 test('(d) a change only a 3-way merge resolves: needs-refresh, exit 3, culprit listed; it is also the default target', async () => {
@@ -189,7 +247,9 @@ test('--all: a release x patch matrix, worst status decides the exit code; --jso
 
   const md = await cli(['--all', '--format', 'markdown']);
   expect(md.exitCode).toBe(1);
-  expect(md.stdout.split('\n')[0]).toMatch(/^\*\*meshfork sync check\*\* \(base 1\.1\.55, git file:\/\/.*\): 1\.1\.56 \*\*offset\*\*, 1\.1\.57 \*\*conflict\*\*, 1\.1\.58 \*\*already-applied\*\*, 1\.1\.59 \*\*needs-refresh\*\*\. Next: `meshfork sync rebase --to 1\.1\.59`\.$/);
+  expect(md.stdout.split('\n')[0]).toMatch(
+    /^\*\*meshfork sync check\*\* \(base 1\.1\.55, git file:\/\/.*\): 1\.1\.56 \*\*offset\*\*, 1\.1\.57 \*\*conflict\*\*, 1\.1\.58 \*\*already-applied\*\*, 1\.1\.59 \*\*needs-refresh\*\*\. Next: `meshfork sync rebase --to 1\.1\.59`\.$/,
+  );
   expect(md.stdout).toContain('### 1.1.57: conflict');
   expect(md.stdout).toContain(`- \`${commits.renamed.slice(0, 10)}\` Rename the logout handler`);
   expect(md.stdout).toContain(`**Security:** 1 upstream commit(s) between 1.1.55 and 1.1.56`);
@@ -210,7 +270,9 @@ test('a file the release no longer has: conflict, with the commit that removed i
 
   const run = await cli(['--to', '1.1.60-rc.1', '--ignore-range']);
   expect(run.exitCode).toBe(1);
-  expect(run.stdout).toContain(`  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1 (moved to server/package.json)\n        removed by ${commits.moved.slice(0, 10)} Move package.json into server/`);
+  expect(run.stdout).toContain(
+    `  conflict         list-jwt-single-sign-on-in-the-package-keywords.patch\n      package.json does not exist in 1.1.60-rc.1 (moved to server/package.json)\n        removed by ${commits.moved.slice(0, 10)} Move package.json into server/`,
+  );
 });
 
 test('--fuzz 1 places the hunk whose first context line changed: fuzz, needs-refresh, exit 3', async () => {

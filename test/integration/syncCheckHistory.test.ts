@@ -6,7 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gitText, runGit } from '../../src/tools/git';
-import { culpritCommits, mapRangeToTarget, parseZeroContextHunks, securityCommits, securityCommitsByTarget, SECURITY_PATTERN } from '../../src/upstream/history';
+import {
+  culpritCommits,
+  mapRangeToTarget,
+  parseZeroContextHunks,
+  securityCommits,
+  securityCommitsByTarget,
+  SECURITY_PATTERN,
+} from '../../src/upstream/history';
 
 let dir: string;
 let day = 0;
@@ -18,7 +25,14 @@ async function commit(files: Record<string, string>, message: string): Promise<s
   const date = `${Date.UTC(2026, 0, day) / 1000} +0000`;
   await runGit(['commit', '--quiet', '-m', message], {
     cwd: dir,
-    env: { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    env: {
+      GIT_AUTHOR_NAME: 'Up Stream',
+      GIT_AUTHOR_EMAIL: 'up@example.invalid',
+      GIT_COMMITTER_NAME: 'Up Stream',
+      GIT_COMMITTER_EMAIL: 'up@example.invalid',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+    },
   });
   return gitText(['rev-parse', 'HEAD'], { cwd: dir });
 }
@@ -41,9 +55,20 @@ describe('culpritCommits', () => {
   test('lists the commits that changed the base lines, not those that only moved them', async () => {
     const base = await commit({ 'app.js': numbered(40), 'other.js': 'x\n' }, 'base');
     const moved = await commit({ 'app.js': numbered(40, (l) => l.unshift('new 1', 'new 2', 'new 3')) }, 'Insert a header above');
-    const changed = await commit({ 'app.js': numbered(40, (l) => (l.unshift('new 1', 'new 2', 'new 3'), (l[3 + 19] = 'line 20 changed'))) }, 'Change line 20');
+    const changed = await commit(
+      { 'app.js': numbered(40, (l) => (l.unshift('new 1', 'new 2', 'new 3'), (l[3 + 19] = 'line 20 changed'))) },
+      'Change line 20',
+    );
     await commit({ 'other.js': 'y\n' }, 'Unrelated file');
-    const elsewhere = await commit({ 'app.js': numbered(40, (l) => (l.unshift('new 1', 'new 2', 'new 3'), (l[3 + 19] = 'line 20 changed'), (l[3 + 35] = 'line 36 changed'))) }, 'Change line 36');
+    const elsewhere = await commit(
+      {
+        'app.js': numbered(
+          40,
+          (l) => (l.unshift('new 1', 'new 2', 'new 3'), (l[3 + 19] = 'line 20 changed'), (l[3 + 35] = 'line 36 changed')),
+        ),
+      },
+      'Change line 36',
+    );
     const target = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
 
     const culprits = await culpritCommits(dir, base, target, 'app.js', { start: 17, end: 23 });
@@ -82,7 +107,11 @@ describe('securityCommits', () => {
     await commit({ 'a.js': '6\n' }, 'Improve curve rendering');
     const target = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
     const flagged = await securityCommits(dir, base, target);
-    expect(flagged.map((c) => c.subject)).toEqual(['Patch XSS vulnerabilities in the login page', 'Relay fix', 'SECURITY: tighten cookie flags']);
+    expect(flagged.map((c) => c.subject)).toEqual([
+      'Patch XSS vulnerabilities in the login page',
+      'Relay fix',
+      'SECURITY: tighten cookie flags',
+    ]);
   });
 
   test('one batch for several targets gives each release only the commits it contains, merges included', async () => {
@@ -94,7 +123,12 @@ describe('securityCommits', () => {
     const first = mainFix;
     await runGit(['merge', '--quiet', '--no-ff', '-m', 'Merge branch side', 'side'], {
       cwd: dir,
-      env: { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' },
+      env: {
+        GIT_AUTHOR_NAME: 'Up Stream',
+        GIT_AUTHOR_EMAIL: 'up@example.invalid',
+        GIT_COMMITTER_NAME: 'Up Stream',
+        GIT_COMMITTER_EMAIL: 'up@example.invalid',
+      },
     });
     const merged = await gitText(['rev-parse', 'HEAD'], { cwd: dir });
     const byTarget = await securityCommitsByTarget(dir, base, [first, merged, base, sideFix]);

@@ -36,7 +36,8 @@ beforeAll(() => {
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const cli = (project: string, args: string[]) => runCli(['-C', project, 'sync', 'check', ...args], { env: { MESHFORK_CACHE: SHARED_CACHE } });
+const cli = (project: string, args: string[]) =>
+  runCli(['-C', project, 'sync', 'check', ...args], { env: { MESHFORK_CACHE: SHARED_CACHE } });
 
 function offsets(report: SyncCheckReport): Record<string, (number | null)[]> {
   const out: Record<string, (number | null)[]> = {};
@@ -63,7 +64,14 @@ test('--to 1.1.51: offsets, exit 0; --json validates against the schema', async 
   expect(run.exitCode).toBe(0);
   const report = JSON.parse(run.stdout) as SyncCheckReport;
   expect(syncCheckValidator()(report)).toEqual([]);
-  expect(report).toMatchObject({ schemaVersion: 1, mode: 'to', status: 'offset', exitCode: 0, next: null, upstream: { kind: 'npm', source: 'meshcentral' } });
+  expect(report).toMatchObject({
+    schemaVersion: 1,
+    mode: 'to',
+    status: 'offset',
+    exitCode: 0,
+    next: null,
+    upstream: { kind: 'npm', source: 'meshcentral' },
+  });
   expect(report.releases[0].patches.every((p) => p.status === 'clean' || p.status === 'offset')).toBe(true);
   expect(report.releases[0].counts.offset).toBeGreaterThan(0);
   expect(report.releases[0].identity).toMatch(/^sha512-/);
@@ -89,9 +97,13 @@ test('--to 0.7.99 --ignore-range: a conflict report, exit 1, in markdown', async
   const run = await cli(fixture, ['--to', '0.7.99', '--ignore-range', '--format', 'markdown']);
   expect(run.exitCode).toBe(1);
   expect(run.stdout.split('\n')[0]).toBe('**meshfork sync check** (base 1.1.55, npm meshcentral): 0.7.99 **conflict**.');
-  expect(run.stdout).toContain('> 0.7.99 is outside supports (`>=1.1.0 <2`); checked with `--ignore-range`; widen `supports` before rebasing onto it.');
+  expect(run.stdout).toContain(
+    '> 0.7.99 is outside supports (`>=1.1.0 <2`); checked with `--ignore-range`; widen `supports` before rebasing onto it.',
+  );
   expect(run.stdout).toContain('| `serve-jwt-logins-from-the-web-server.patch` | conflict | `webserver.js` | webserver.js hunk 2 |');
-  expect(run.stdout).toMatch(/#### `add-the-jwt-single-sign-on-module\.patch`: meshcentral\.js hunk 1 \(patch line \d+\)\n\nconflict: base lines 1925-1930/);
+  expect(run.stdout).toMatch(
+    /#### `add-the-jwt-single-sign-on-module\.patch`: meshcentral\.js hunk 1 \(patch line \d+\)\n\nconflict: base lines 1925-1930/,
+  );
 
   const json = await cli(own, ['--to', '0.7.99', '--ignore-range', '--json']);
   expect(json.exitCode).toBe(1);

@@ -53,7 +53,8 @@ function rewordWebSocketComment(l: string[]): void {
 }
 
 function blankLineLosesCr(l: string[]): void {
-  if (l[6855] !== '' || !l[6856].includes('// Continue processing the request')) throw new Error('1.1.55 line 6856 is not the blank context line');
+  if (l[6855] !== '' || !l[6856].includes('// Continue processing the request'))
+    throw new Error('1.1.55 line 6856 is not the blank context line');
   l.splice(6855, 2, `\n${l[6856]}`);
 }
 
@@ -65,7 +66,13 @@ function makeProject(name: string, config: Record<string, unknown> = {}, extra: 
     writeFileSync(path.join(dir, 'patches', p.name), p.text);
     writeFileSync(path.join(dir, 'patches', 'series'), `${readFileSync(path.join(dir, 'patches', 'series'), 'latin1')}${p.name}\n`);
   }
-  const full = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches', ...config };
+  const full = {
+    upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    patches: 'patches',
+    ...config,
+  };
   writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(full, null, 2)}\n`);
   return dir;
 }
@@ -76,28 +83,52 @@ async function patchOnTheBearerBlock(): Promise<{ name: string; text: string }> 
   const tree = new MemoryTree(async (p) => (existsSync(path.join(releaseDir('1.1.55'), p)) ? releaseFile('1.1.55', p) : undefined));
   await applySeries(series.patches, tree);
   const before = (await tree.read('webserver.js')) ?? '';
-  const after = before.replace('const bearerToken = parent.jwtAuth.bearerToken(req);\r\n', 'const bearerToken = parent.jwtAuth.bearerToken(req); // checked below\r\n');
+  const after = before.replace(
+    'const bearerToken = parent.jwtAuth.bearerToken(req);\r\n',
+    'const bearerToken = parent.jwtAuth.bearerToken(req); // checked below\r\n',
+  );
   const subject = 'Note the bearer check';
   const header = { from: 'Fork <fork@example.invalid>', subject, description: '', trailers: [{ key: 'Meshfork-Base', value: '1.1.55' }] };
-  return { name: patchFileName(subject), text: formatPatch(header, [{ oldPath: 'webserver.js', newPath: 'webserver.js', oldContent: before, newContent: after }]) };
+  return {
+    name: patchFileName(subject),
+    text: formatPatch(header, [{ oldPath: 'webserver.js', newPath: 'webserver.js', oldContent: before, newContent: after }]),
+  };
 }
 
 /** `git apply` in the upstream work clone, checked out at `release` with `patches` applied first; returns git's -v lines for `last`. */
-async function gitApplyOnRelease(release: string, patches: string[], last: string, dir: string, mode: string[] = []): Promise<{ exitCode: number; stderr: string; file: (p: string) => string }> {
+async function gitApplyOnRelease(
+  release: string,
+  patches: string[],
+  last: string,
+  dir: string,
+  mode: string[] = [],
+): Promise<{ exitCode: number; stderr: string; file: (p: string) => string }> {
   const work = upstream.workDir;
   await runGit(['checkout', '--quiet', '--force', `v${release}`], { cwd: work });
   await runGit(['clean', '--quiet', '-f', '-d', '-x'], { cwd: work });
-  for (const p of patches) await runGit(['apply', ...(p.endsWith('!reject') ? ['--reject'] : []), path.join(dir, 'patches', p.replace(/!reject$/, ''))], { cwd: work, okExitCodes: [0, 1] });
+  for (const p of patches)
+    await runGit(['apply', ...(p.endsWith('!reject') ? ['--reject'] : []), path.join(dir, 'patches', p.replace(/!reject$/, ''))], {
+      cwd: work,
+      okExitCodes: [0, 1],
+    });
   const result = await runGit(['apply', '-v', ...mode, path.join(dir, 'patches', last)], { cwd: work, okExitCodes: [0, 1] });
   return { exitCode: result.exitCode, stderr: String(result.stderr), file: (p) => readFileSync(path.join(work, p)).toString('latin1') };
 }
 
 /** "Hunk #N succeeded at L (offset O lines)." as [N, L, O]; a hunk git applies where the header says is not mentioned. */
 function gitHunks(stderr: string): [number, number, number][] {
-  return [...stderr.matchAll(/^Hunk #(\d+) succeeded at (\d+) \(offset (-?\d+) lines?\)\.$/gm)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])]);
+  return [...stderr.matchAll(/^Hunk #(\d+) succeeded at (\d+) \(offset (-?\d+) lines?\)\.$/gm)].map((m) => [
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+  ]);
 }
 
-const FIRST_THREE = ['add-the-jwt-single-sign-on-module.patch', 'pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch', 'start-jwt-single-sign-on-before-the-web-server-is-created.patch'];
+const FIRST_THREE = [
+  'add-the-jwt-single-sign-on-module.patch',
+  'pin-jsonwebtoken-and-pg-for-jwt-single-sign-on.patch',
+  'start-jwt-single-sign-on-before-the-web-server-is-created.patch',
+];
 
 function patchReport(report: SyncCheckReport, name: string) {
   const found = report.releases[0].patches.find((p) => p.name === name);
@@ -112,10 +143,18 @@ beforeAll(async () => {
   const work = upstream.workDir;
   await runGit(['checkout', '--quiet', '-b', 'positions', 'v1.1.55'], { cwd: work });
   ids.inserted = await commitFiles(work, { 'webserver.js': edited('webserver.js', insertAt100) }, 'Add a banner to webserver.js');
-  ids.reworded = await commitFiles(work, { 'webserver.js': edited('webserver.js', (l) => (rewordWebSocketComment(l), insertAt100(l))) }, 'Reword the WebSocket authentication comment');
+  ids.reworded = await commitFiles(
+    work,
+    { 'webserver.js': edited('webserver.js', (l) => (rewordWebSocketComment(l), insertAt100(l))) },
+    'Reword the WebSocket authentication comment',
+  );
   await tag(work, 'v1.1.56');
   await runGit(['checkout', '--quiet', '-b', 'reject', 'v1.1.55'], { cwd: work });
-  ids.crlf = await commitFiles(work, { 'webserver.js': edited('webserver.js', (l) => (blankLineLosesCr(l), l.splice(49, 0, '// a', '// b'))) }, 'Normalize a line ending');
+  ids.crlf = await commitFiles(
+    work,
+    { 'webserver.js': edited('webserver.js', (l) => (blankLineLosesCr(l), l.splice(49, 0, '// a', '// b'))) },
+    'Normalize a line ending',
+  );
   await tag(work, 'v1.1.57');
   await push(work);
   projects.series = makeProject('series');
@@ -161,25 +200,31 @@ test('item 1, 4, 5: a later hunk of a patch and a hunk after an earlier patch on
   writeFileSync(files.theirs, Buffer.from(base5, 'latin1'));
   const merged = await runGit(['merge-file', '-p', files.ours, files.base, files.theirs], { cwd: tmp });
   const mergedLines = merged.stdout.toString('latin1').split('\n');
-  const firstAdded = mergedLines.findIndex((l) => l.startsWith('            // JWT single sign-on (jwt-auth.js, meshfork): "Authorization: Bearer JWT" or "?jwt=JWT"'));
+  const firstAdded = mergedLines.findIndex((l) =>
+    l.startsWith('            // JWT single sign-on (jwt-auth.js, meshfork): "Authorization: Bearer JWT" or "?jwt=JWT"'),
+  );
   // The new side starts 3 context lines above the first added line.
   expect(hunk.targetLine).toBe(firstAdded + 1 - 3);
   expect([hunk.targetLine, hunk.offset]).toEqual([8530, 3]);
 
   const run = await cli(projects.series, ['--to', '1.1.56']);
   expect(run.exitCode).toBe(3);
-  expect(run.stdout).toContain(`      webserver.js hunk 1 (patch line 16): base line 8499 (@@ -8527 with the earlier patches), merged at line 8530 (offset +3), only by a 3-way merge\n        changed by ${ids.reworded.slice(0, 10)} Reword the WebSocket authentication comment`);
+  expect(run.stdout).toContain(
+    `      webserver.js hunk 1 (patch line 16): base line 8499 (@@ -8527 with the earlier patches), merged at line 8530 (offset +3), only by a 3-way merge\n        changed by ${ids.reworded.slice(0, 10)} Reword the WebSocket authentication comment`,
+  );
   expect(run.stdout).not.toContain(ids.inserted.slice(0, 10));
 });
 
-test('item 3: after a conflict, the later patch is checked against the release plus what git apply --reject applies; its offset is git apply\'s; a CR-only difference is named', async () => {
+test("item 3: after a conflict, the later patch is checked against the release plus what git apply --reject applies; its offset is git apply's; a CR-only difference is named", async () => {
   const report = await check(projects.series, '1.1.57');
   const http = patchReport(report, HTTP);
   expect(http.status).toBe('conflict');
   const [first, second] = http.files[0].hunks;
   expect([first.status, first.targetLine, first.offset]).toEqual(['offset', 2924, 2]);
   expect([second.status, second.baseLine, second.targetLine]).toEqual(['conflict', 6854, 6856]);
-  expect(second.differingLines).toEqual([{ line: 6858, releaseLine: 6858, expected: '', actual: '', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } }]);
+  expect(second.differingLines).toEqual([
+    { line: 6858, releaseLine: 6858, expected: '', actual: '', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } },
+  ]);
   expect(second.culprits?.map((c) => c.commit)).toEqual([ids.crlf]);
 
   // git: the HTTP patch with --reject keeps hunk 1 and leaves hunk 2 out; then the WebSocket patch.
@@ -203,16 +248,20 @@ test('item 3: a later hunk on the lines of the left-out hunk depends on it, and 
   const sixth = report.releases[0].patches[5];
   expect(sixth.name).toBe('note-the-bearer-check.patch');
   expect(sixth.status).toBe('conflict');
-  expect(sixth.files[0].hunks.map((h) => [h.status, h.dependsOn])).toEqual([['conflict', [{ patch: HTTP, path: 'webserver.js', index: 1 }]]]);
+  expect(sixth.files[0].hunks.map((h) => [h.status, h.dependsOn])).toEqual([
+    ['conflict', [{ patch: HTTP, path: 'webserver.js', index: 1 }]],
+  ]);
   // The WebSocket patch does not touch those lines: no dependency.
   expect(report.releases[0].patches[4].files[0].hunks[0].dependsOn).toEqual([]);
   const git = await gitApplyOnRelease('1.1.57', [...FIRST_THREE, `${HTTP}!reject`, WEBSOCKET], sixth.name, projects.sixth, ['--check']);
   expect(git.exitCode).toBe(1);
   const run = await cli(projects.sixth, ['--to', '1.1.57']);
-  expect(run.stdout).toContain(`        overlaps the conflicting hunk of ${HTTP} (webserver.js hunk 2), which was left out: resolve that first\n`);
+  expect(run.stdout).toContain(
+    `        overlaps the conflicting hunk of ${HTTP} (webserver.js hunk 2), which was left out: resolve that first\n`,
+  );
 });
 
-test('item 2: a tag pattern that matches nothing is NO_RELEASES naming the pattern and the base (exit 2), for sync check and upstream list; the hint\'s command works', async () => {
+test("item 2: a tag pattern that matches nothing is NO_RELEASES naming the pattern and the base (exit 2), for sync check and upstream list; the hint's command works", async () => {
   const project = makeProject('regex', { upstream: { source: 'git', url: upstream.url, tagPattern: '^v[0-9.]+$' } });
   const run = await cli(project, ['--all', '--json']);
   expect(run.exitCode).toBe(2);
@@ -228,7 +277,11 @@ test('item 2: a tag pattern that matches nothing is NO_RELEASES naming the patte
 
   const elsewhere = makeProject('base-unknown', { upstream: { source: 'git', url: upstream.url, tagPattern: 'v1.1.5[67]' } });
   const none = await syncCheck({ cwd: elsewhere, cacheDir }).catch((e: unknown) => e);
-  expect(isMeshforkError(none) && [none.code, none.exitCode, none.message]).toEqual(['BASE_UNKNOWN', 2, expect.stringContaining('the base 1.1.55 (meshfork.config.json: base) is not among the 2 release(s)')]);
+  expect(isMeshforkError(none) && [none.code, none.exitCode, none.message]).toEqual([
+    'BASE_UNKNOWN',
+    2,
+    expect.stringContaining('the base 1.1.55 (meshfork.config.json: base) is not among the 2 release(s)'),
+  ]);
   const listed = await runCli(['-C', elsewhere, 'upstream', 'list'], { env: { MESHFORK_CACHE: cacheDir } });
   expect(listed.exitCode).toBe(0);
 });
@@ -238,15 +291,29 @@ test('the main job: with nothing newer, sync check checks the series against the
   const run = await cli(onlyBase, []);
   expect([run.exitCode, run.stdout]).toEqual([0, '5 patches apply cleanly to the base 1.1.55; no newer release in >=1.1.0 <2.\n']);
   const json = JSON.parse((await cli(onlyBase, ['--all', '--json'])).stdout) as SyncCheckReport;
-  expect([json.upToDate, json.baseChecked, json.releases.map((r) => [r.version, r.status]), json.next]).toEqual([true, true, [['1.1.55', 'clean']], null]);
+  expect([json.upToDate, json.baseChecked, json.releases.map((r) => [r.version, r.status]), json.next]).toEqual([
+    true,
+    true,
+    [['1.1.55', 'clean']],
+    null,
+  ]);
 
   // A broken context line in the last patch: its own base no longer takes it.
   const broken = makeProject('broken-base', { upstream: { source: 'git', url: upstream.url, tagPattern: 'v1.1.5[15]' } });
   const file = path.join(broken, 'patches', WEBSOCKET);
-  writeFileSync(file, readFileSync(file, 'latin1').replace("             if (req.headers['x-meshauth'] === '*')", "             if (req.headers['x-meshauth'] == '*')"), 'latin1');
+  writeFileSync(
+    file,
+    readFileSync(file, 'latin1').replace(
+      "             if (req.headers['x-meshauth'] === '*')",
+      "             if (req.headers['x-meshauth'] == '*')",
+    ),
+    'latin1',
+  );
   for (const args of [[], ['--all']]) {
     const failing = await cli(broken, args);
     expect([args, failing.exitCode]).toEqual([args, 1]);
-    expect(failing.stdout).toContain('conflict: the series does not apply cleanly to its own base 1.1.55 (1 conflict, 4 clean); no newer release in >=1.1.0 <2.\n');
+    expect(failing.stdout).toContain(
+      'conflict: the series does not apply cleanly to its own base 1.1.55 (1 conflict, 4 clean); no newer release in >=1.1.0 <2.\n',
+    );
   }
 });

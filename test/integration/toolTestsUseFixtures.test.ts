@@ -31,14 +31,19 @@ test("no tool test reads the live series, config or lock, or imports the payload
 test('a read planted in a real helper of the real test tree is found, and only it', () => {
   const copy = path.join(tmp, 'real');
   for (const folder of ['test', 'bench']) {
-    cpSync(path.join(REPO_ROOT, folder), path.join(copy, folder), { recursive: true, filter: (src) => !src.includes(`${path.sep}fixtures`) });
+    cpSync(path.join(REPO_ROOT, folder), path.join(copy, folder), {
+      recursive: true,
+      filter: (src) => !src.includes(`${path.sep}fixtures`),
+    });
   }
   const helper = path.join(copy, 'test', 'support', 'project.ts');
   const before = readFileSync(helper, 'utf8');
   const planted = `${before}export const PLANTED = readFileSync(path.join(REPO_ROOT, 'meshfork.lock.json'), 'utf8');\n`;
   writeFileSync(helper, planted);
   expect(readFileSync(helper, 'utf8')).not.toBe(before); // the fault landed
-  expect(findLiveReads(copy)).toEqual([{ file: 'test/support/project.ts', line: planted.split('\n').length - 1, reads: 'meshfork.lock.json at the repository root' }]);
+  expect(findLiveReads(copy)).toEqual([
+    { file: 'test/support/project.ts', line: planted.split('\n').length - 1, reads: 'meshfork.lock.json at the repository root' },
+  ]);
 });
 
 test('every form of live read is found at its line; fixtures, caches, project copies and payload-only helpers are not', () => {
@@ -71,10 +76,15 @@ test('every form of live read is found at its line; fixtures, caches, project co
       "const near = path.join(__dirname, '..', 'fixtures', 'patches');", // 6
       '',
     ].join('\n'),
-    'test/support/helper.ts': ["import { REPO_ROOT } from './release';", "export const helper = () => loadSeries(path.join(REPO_ROOT, 'patches'));", ''].join('\n'),
-    'test/support/release.ts': "export const REPO_ROOT = findRepoRoot(__dirname);\n",
+    'test/support/helper.ts': [
+      "import { REPO_ROOT } from './release';",
+      "export const helper = () => loadSeries(path.join(REPO_ROOT, 'patches'));",
+      '',
+    ].join('\n'),
+    'test/support/release.ts': 'export const REPO_ROOT = findRepoRoot(__dirname);\n',
     'test/support/payloadOnly.ts': "export const live = path.join(REPO_ROOT, 'patches');\n",
-    'test/payload/support/liveBase.ts': "export const LIVE_BASE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'meshfork.config.json'), 'utf8')).base;\n",
+    'test/payload/support/liveBase.ts':
+      "export const LIVE_BASE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'meshfork.config.json'), 'utf8')).base;\n",
     'test/payload/e2e/sso.test.ts': "import { live } from '../../support/payloadOnly';\n",
     'bench/planted.bench.ts': "execFileSync(process.execPath, [BIN, 'apply'], { cwd: REPO_ROOT });\n",
   });
@@ -96,6 +106,10 @@ test('every form of live read is found at its line; fixtures, caches, project co
 });
 
 test('the scanner covers every folder of tool tests: test/ holds only those, the payload, helpers and fixtures', () => {
-  const folders = readdirSync(path.join(REPO_ROOT, 'test'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `test/${e.name}`);
-  expect(folders.filter((f) => !['test/payload', 'test/support', 'test/fixtures'].includes(f)).sort()).toEqual(TOOL_TEST_FOLDERS.filter((f) => f.startsWith('test/')).sort());
+  const folders = readdirSync(path.join(REPO_ROOT, 'test'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => `test/${e.name}`);
+  expect(folders.filter((f) => !['test/payload', 'test/support', 'test/fixtures'].includes(f)).sort()).toEqual(
+    TOOL_TEST_FOLDERS.filter((f) => f.startsWith('test/')).sort(),
+  );
 });

@@ -38,12 +38,14 @@ describe('an unreachable npm registry', () => {
     const fetch = await runCli(['upstream', 'fetch', '1.1.51'], { cwd: makeProject(path.join(tmp, 'fetch')), env: env(registry) });
     const fetchSeconds = (Date.now() - fetchStarted) / 1000;
     expect(fetch.code).toBe(4);
-    expect(fetch.stderr).toMatch(/^error\[UPSTREAM_UNREACHABLE\]: npm registry unreachable while trying to resolve meshcentral@1\.1\.51: /m);
+    expect(fetch.stderr).toMatch(
+      /^error\[UPSTREAM_UNREACHABLE\]: npm registry unreachable while trying to resolve meshcentral@1\.1\.51: /m,
+    );
     // npm's retries wait 10 s and 60 s; a loaded machine starts node and npm in a few seconds.
     expect({ listSeconds: listSeconds < 30, fetchSeconds: fetchSeconds < 30 }).toEqual({ listSeconds: true, fetchSeconds: true });
   });
 
-  it('a registry that answers 503 is asked again (npm\'s retries kept for a failure that can pass)', async () => {
+  it("a registry that answers 503 is asked again (npm's retries kept for a failure that can pass)", async () => {
     const requests: string[] = [];
     const server = http.createServer((req, res) => {
       requests.push(req.url ?? '');

@@ -92,6 +92,10 @@ export function referenceTree(version: string, dir: string, series = fixturePatc
     execFileSync('tar', ['-xzf', releaseTarball(version), '-C', dir, '--strip-components=1']);
   }
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-  execFileSync('git', ['apply', '--whitespace=nowarn', ...series.map((p) => path.join(FIXTURE_SERIES, p))], { cwd: dir, env, stdio: 'pipe' });
+  execFileSync('git', ['apply', '--whitespace=nowarn', ...series.map((p) => path.join(FIXTURE_SERIES, p))], {
+    cwd: dir,
+    env,
+    stdio: 'pipe',
+  });
   return dir;
 }

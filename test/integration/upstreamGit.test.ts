@@ -62,7 +62,11 @@ describe('git upstream (local file:// repository)', () => {
   });
 
   it('fails with LOCK_MISMATCH after the tag moves; --update-lock accepts the new commit', async () => {
-    const moved = await commitFiles(up.workDir, { 'webserver.js': `${releaseFile('1.1.55', 'webserver.js')}// retagged\r\n` }, 'Rebuild 1.1.55');
+    const moved = await commitFiles(
+      up.workDir,
+      { 'webserver.js': `${releaseFile('1.1.55', 'webserver.js')}// retagged\r\n` },
+      'Rebuild 1.1.55',
+    );
     await tag(up.workDir, 'v1.1.55');
     await push(up.workDir);
     const out = path.join(tmp, 'out-moved');
@@ -77,12 +81,17 @@ describe('git upstream (local file:// repository)', () => {
     const accepted = await runCli(['apply', '--out', out, '--update-lock'], { cwd: project, env });
     expect(accepted.code).toBe(0);
     expect(readFileSync(path.join(out, 'webserver.js'), 'latin1').endsWith('// retagged\r\n')).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')).upstreams[`git:${up.url}`]['1.1.55'].identity).toBe(moved);
+    expect(JSON.parse(readFileSync(path.join(project, 'meshfork.lock.json'), 'utf8')).upstreams[`git:${up.url}`]['1.1.55'].identity).toBe(
+      moved,
+    );
   });
 
   it('merges 3-way with the base release when upstream changed a hunk context (--3way, exit 3)', async () => {
     const webserver = releaseFile('1.1.55', 'webserver.js');
-    const changed = webserver.replace('// SerialTunnel object is used to embed TLS within another connection.\r\n', '// SerialTunnel embeds TLS within another connection.\r\n');
+    const changed = webserver.replace(
+      '// SerialTunnel object is used to embed TLS within another connection.\r\n',
+      '// SerialTunnel embeds TLS within another connection.\r\n',
+    );
     expect(changed).not.toBe(webserver);
     await commitFiles(up.workDir, { 'webserver.js': changed }, 'MeshCentral 1.1.56');
     await tag(up.workDir, 'v1.1.56');
@@ -98,10 +107,11 @@ describe('git upstream (local file:// repository)', () => {
     expect(hunks.map((h) => h.status)).toContain('merged');
     // upstream's change and both of the patch's insertions, byte for byte
     const refresh = changed.indexOf('\n', changed.indexOf("obj.app.get(url + 'refresh.ashx'")) + 1;
-    const expected = (changed.slice(0, refresh) + "                obj.app.get(url + 'healthz', function (req, res) { meshforkHealth.handle(req, res); });\r\n" + changed.slice(refresh)).replace(
-      "'use strict';\r\n",
-      "'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n",
-    );
+    const expected = (
+      changed.slice(0, refresh) +
+      "                obj.app.get(url + 'healthz', function (req, res) { meshforkHealth.handle(req, res); });\r\n" +
+      changed.slice(refresh)
+    ).replace("'use strict';\r\n", "'use strict';\r\nconst meshforkHealth = require('./meshfork-health.js');\r\n");
     expect(readFileSync(path.join(out, 'webserver.js'), 'latin1')).toBe(expected);
   });
 
@@ -113,7 +123,9 @@ describe('git upstream (local file:// repository)', () => {
     expect(await gitText(['rev-parse', 'v1.1.57'], { cwd: up.workDir })).not.toBe(head);
     const upstream = await openUpstream(await loadConfig(project), { cacheDir: cache });
     expect((await upstream.resolve('1.1.57')).identity).toBe(head);
-    expect((await upstream.listReleases()).find((r) => r.version === '1.1.57')?.date).toBe(new Date(Number(await gitText(['log', '-1', '--format=%ct', head], { cwd: up.workDir })) * 1000).toISOString());
+    expect((await upstream.listReleases()).find((r) => r.version === '1.1.57')?.date).toBe(
+      new Date(Number(await gitText(['log', '-1', '--format=%ct', head], { cwd: up.workDir })) * 1000).toISOString(),
+    );
     upstream.close();
     await runGit(['tag', '-d', 'v1.1.57'], { cwd: up.workDir });
     await runGit(['push', '--quiet', 'origin', ':refs/tags/v1.1.57'], { cwd: up.workDir });
@@ -130,7 +142,11 @@ describe('git upstream (local file:// repository)', () => {
   });
 
   it('reports an unreachable URL as exit 4', async () => {
-    const dir = makeProject(path.join(tmp, 'unreachable'), { source: 'git', url: `file://${path.join(tmp, 'no-such-repo.git')}`, tagPattern: 'v*' });
+    const dir = makeProject(path.join(tmp, 'unreachable'), {
+      source: 'git',
+      url: `file://${path.join(tmp, 'no-such-repo.git')}`,
+      tagPattern: 'v*',
+    });
     const cli = await runCli(['upstream', 'list'], { cwd: dir, env: { MESHFORK_CACHE: cache } });
     expect(cli.code).toBe(4);
     expect(cli.stderr).toContain('error[UPSTREAM_UNREACHABLE]');
@@ -138,7 +154,10 @@ describe('git upstream (local file:// repository)', () => {
   });
 
   it('reports git missing from PATH as exit 4', async () => {
-    const cli = await runCli(['apply', '--out', path.join(tmp, 'out-nogit')], { cwd: project, env: { MESHFORK_CACHE: path.join(tmp, 'empty-cache'), PATH: path.join(tmp, 'empty-bin') } });
+    const cli = await runCli(['apply', '--out', path.join(tmp, 'out-nogit')], {
+      cwd: project,
+      env: { MESHFORK_CACHE: path.join(tmp, 'empty-cache'), PATH: path.join(tmp, 'empty-bin') },
+    });
     expect(cli.code).toBe(4);
     expect(cli.stderr).toContain('error[TOOL_MISSING]');
     expect(cli.stderr).toContain('git');

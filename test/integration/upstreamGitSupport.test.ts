@@ -33,7 +33,9 @@ describe('buildGitUpstream', () => {
     const again = path.join(dir, 'b');
     mkdirSync(again);
     const second = await buildGitUpstream(again);
-    expect(await gitText(['rev-parse', 'v1.1.55'], { cwd: second.bareDir })).toBe(await gitText(['rev-parse', 'v1.1.55'], { cwd: first.bareDir }));
+    expect(await gitText(['rev-parse', 'v1.1.55'], { cwd: second.bareDir })).toBe(
+      await gitText(['rev-parse', 'v1.1.55'], { cwd: first.bareDir }),
+    );
   });
 
   it('commits, moves tags and force-pushes to the bare repository', async () => {

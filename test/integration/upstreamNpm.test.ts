@@ -72,7 +72,11 @@ describe('npm upstream (real registry)', () => {
     expect(await upstream.readFile('1.1.55', 'no/such/file.js')).toBeUndefined();
     // Repeated reads come from the filled cache: same bytes, and nothing in the cache is rewritten.
     const cacheState = (): string[] =>
-      ['manifests', 'blobs'].flatMap((sub) => readdirSync(path.join(SHARED_CACHE, sub)).map((name) => `${sub}/${name}:${statSync(path.join(SHARED_CACHE, sub, name)).ctimeMs}`)).sort();
+      ['manifests', 'blobs']
+        .flatMap((sub) =>
+          readdirSync(path.join(SHARED_CACHE, sub)).map((name) => `${sub}/${name}:${statSync(path.join(SHARED_CACHE, sub, name)).ctimeMs}`),
+        )
+        .sort();
     const before = cacheState();
     const meshcentral = releaseFile('1.1.55', 'meshcentral.js');
     for (let i = 0; i < 20; i++) expect(await upstream.reader('1.1.55')('meshcentral.js')).toBe(meshcentral);
@@ -118,7 +122,10 @@ describe('npm upstream (real registry)', () => {
     const other = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmp, 'meshfork-xdev-'));
     try {
       // The test needs the second filesystem to mean anything: /dev/shm must not be on the cache's disk.
-      expect({ other, sameFilesystemAsCache: statSync(other).dev === statSync(SHARED_CACHE).dev }).toEqual({ other, sameFilesystemAsCache: false });
+      expect({ other, sameFilesystemAsCache: statSync(other).dev === statSync(SHARED_CACHE).dev }).toEqual({
+        other,
+        sameFilesystemAsCache: false,
+      });
       const out = path.join(other, 'out');
       await apply({ cwd: project, out, cacheDir: SHARED_CACHE });
       expect(treeDifferences(treeListing(out), treeListing(referenceTree('1.1.55', path.join(tmp, 'reference-55'))))).toEqual([]);
@@ -156,7 +163,10 @@ describe('npm upstream (real registry)', () => {
   });
 
   it('refuses an output folder that holds the project, even with --force', async () => {
-    await expect(apply({ cwd: project, out: '.', force: true, cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    await expect(apply({ cwd: project, out: '.', force: true, cacheDir: SHARED_CACHE })).rejects.toMatchObject({
+      code: 'USAGE',
+      exitCode: 2,
+    });
     await expect(apply({ cwd: project, out: '..', force: true, cacheDir: SHARED_CACHE })).rejects.toMatchObject({ code: 'USAGE' });
     expect(existsSync(path.join(project, 'meshfork.config.json'))).toBe(true);
   });
@@ -177,7 +187,10 @@ describe('npm upstream (real registry)', () => {
     expect(refused.stderr).toContain('error[VERSION_OUT_OF_RANGE]');
     expect(refused.stderr).toContain('>=1.1.0 <2');
     expect(refused.stderr).toContain('--ignore-range');
-    const forced = await runCli(['--json', 'apply', '--to', '0.7.99', '--out', out, '--ignore-range'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE } });
+    const forced = await runCli(['--json', 'apply', '--to', '0.7.99', '--out', out, '--ignore-range'], {
+      cwd: project,
+      env: { MESHFORK_CACHE: SHARED_CACHE },
+    });
     const report = JSON.parse(forced.stdout) as { version: string; status: string; exitCode: number; written: boolean };
     expect(report.version).toBe('0.7.99');
     // The independent answer: does `git apply` (offsets allowed, no fuzz, like apply) take the series on 0.7.99?
@@ -191,12 +204,22 @@ describe('npm upstream (real registry)', () => {
       expect({ code: forced.code, written: report.written }).toEqual({ code: 0, written: true });
       expect(treeDifferences(treeListing(out), treeListing(reference))).toEqual([]);
     } else {
-      expect({ code: forced.code, status: report.status, written: report.written, exists: existsSync(out) }).toEqual({ code: 1, status: 'conflict', written: false, exists: false });
+      expect({ code: forced.code, status: report.status, written: report.written, exists: existsSync(out) }).toEqual({
+        code: 1,
+        status: 'conflict',
+        written: false,
+        exists: false,
+      });
     }
   });
 
   it('reports an unreachable registry as exit 4', async () => {
-    const env = { MESHFORK_CACHE: path.join(tmp, 'cold-cache'), npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0', npm_config_cache: path.join(tmp, 'npm-cache') };
+    const env = {
+      MESHFORK_CACHE: path.join(tmp, 'cold-cache'),
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_fetch_retries: '0',
+      npm_config_cache: path.join(tmp, 'npm-cache'),
+    };
     const cli = await runCli(['--json', 'upstream', 'list'], { cwd: project, env });
     expect(cli.code).toBe(4);
     expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'UPSTREAM_UNREACHABLE' });
@@ -206,7 +229,10 @@ describe('npm upstream (real registry)', () => {
   });
 
   it('reports npm missing from PATH as exit 4', async () => {
-    const cli = await runCli(['--json', 'upstream', 'list'], { cwd: project, env: { MESHFORK_CACHE: SHARED_CACHE, PATH: path.join(tmp, 'empty-bin') } });
+    const cli = await runCli(['--json', 'upstream', 'list'], {
+      cwd: project,
+      env: { MESHFORK_CACHE: SHARED_CACHE, PATH: path.join(tmp, 'empty-bin') },
+    });
     expect(cli.code).toBe(4);
     expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'TOOL_MISSING', message: expect.stringContaining('npm') });
   });
@@ -214,13 +240,19 @@ describe('npm upstream (real registry)', () => {
   it('fails with LOCK_MISMATCH when the registry serves a different identity, and --update-lock accepts it', async () => {
     const dir = makeProject(path.join(tmp, 'mismatch'));
     const bogus = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
-    writeFileSync(path.join(dir, 'meshfork.lock.json'), formatLock({ lockfileVersion: 1, upstreams: { 'npm:meshcentral': { '1.1.55': { identity: bogus } } } }));
+    writeFileSync(
+      path.join(dir, 'meshfork.lock.json'),
+      formatLock({ lockfileVersion: 1, upstreams: { 'npm:meshcentral': { '1.1.55': { identity: bogus } } } }),
+    );
     const cli = await runCli(['apply', '--out', path.join(dir, 'out')], { cwd: dir, env: { MESHFORK_CACHE: SHARED_CACHE } });
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain('error[LOCK_MISMATCH]');
     expect(cli.stderr).toContain('--update-lock');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
-    const accepted = await runCli(['apply', '--out', path.join(dir, 'out'), '--update-lock'], { cwd: dir, env: { MESHFORK_CACHE: SHARED_CACHE } });
+    const accepted = await runCli(['apply', '--out', path.join(dir, 'out'), '--update-lock'], {
+      cwd: dir,
+      env: { MESHFORK_CACHE: SHARED_CACHE },
+    });
     expect(accepted.code).toBe(0);
     expect(readFileSync(path.join(dir, 'meshfork.lock.json'), 'utf8')).toContain(registryIntegrity('1.1.55'));
   });

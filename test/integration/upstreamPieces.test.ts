@@ -26,14 +26,22 @@ describe('upstream pieces', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('formats the lock file deterministically (sorted keys, 2 spaces, final newline)', () => {
-    const text = formatLock({ lockfileVersion: 1, upstreams: { 'npm:b': { '1.1.55': { identity: 'y' }, '1.1.51': { identity: 'x' } }, 'git:a': {} } });
-    expect(text).toBe('{\n  "lockfileVersion": 1,\n  "upstreams": {\n    "git:a": {},\n    "npm:b": {\n      "1.1.51": {\n        "identity": "x"\n      },\n      "1.1.55": {\n        "identity": "y"\n      }\n    }\n  }\n}\n');
+    const text = formatLock({
+      lockfileVersion: 1,
+      upstreams: { 'npm:b': { '1.1.55': { identity: 'y' }, '1.1.51': { identity: 'x' } }, 'git:a': {} },
+    });
+    expect(text).toBe(
+      '{\n  "lockfileVersion": 1,\n  "upstreams": {\n    "git:a": {},\n    "npm:b": {\n      "1.1.51": {\n        "identity": "x"\n      },\n      "1.1.55": {\n        "identity": "y"\n      }\n    }\n  }\n}\n',
+    );
     expect(formatLock(parseLock('meshfork.lock.json', text))).toBe(text);
   });
 
   it('rejects a damaged lock file naming the file and field', () => {
     expect(() => parseLock('/p/meshfork.lock.json', '{"lockfileVersion": 1, "upstreams": {"npm:x": {"1.0.0": {}}}}')).toThrow(
-      expect.objectContaining({ code: 'LOCK_INVALID', message: expect.stringContaining('/p/meshfork.lock.json: upstreams.npm:x.1.0.0.identity') }),
+      expect.objectContaining({
+        code: 'LOCK_INVALID',
+        message: expect.stringContaining('/p/meshfork.lock.json: upstreams.npm:x.1.0.0.identity'),
+      }),
     );
     expect(() => parseLock('/p/meshfork.lock.json', '{')).toThrow(expect.objectContaining({ code: 'LOCK_INVALID', exitCode: 2 }));
   });
@@ -42,20 +50,35 @@ describe('upstream pieces', () => {
     const book = new LockBook(path.join(tmp, 'meshfork.lock.json'), 'npm:meshcentral', path.join(tmp, 'locks'));
     await book.record('1.1.55', 'sha512-a', false, () => 'changed');
     await book.record('1.1.55', 'sha512-a', false, () => 'changed');
-    await expect(book.record('1.1.55', 'sha512-b', false, (was) => `was ${was}`)).rejects.toMatchObject({ code: 'LOCK_MISMATCH', message: expect.stringContaining('was sha512-a') });
+    await expect(book.record('1.1.55', 'sha512-b', false, (was) => `was ${was}`)).rejects.toMatchObject({
+      code: 'LOCK_MISMATCH',
+      message: expect.stringContaining('was sha512-a'),
+    });
     await book.record('1.1.55', 'sha512-b', true, () => 'changed');
     expect(await book.identityOf('1.1.55')).toBe('sha512-b');
   });
 
   it('checks versions against supports', () => {
-    const config = parseConfig('meshfork.config.json', { upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2' });
+    const config = parseConfig('meshfork.config.json', {
+      upstream: { source: 'npm', package: 'meshcentral' },
+      base: '1.1.55',
+      supports: '>=1.1.0 <2',
+    });
     expect(() => assertInRange(config, '1.1.51')).not.toThrow();
-    expect(() => assertInRange(config, '0.7.99')).toThrow(expect.objectContaining({ code: 'VERSION_OUT_OF_RANGE', message: expect.stringContaining('">=1.1.0 <2"') }));
+    expect(() => assertInRange(config, '0.7.99')).toThrow(
+      expect.objectContaining({ code: 'VERSION_OUT_OF_RANGE', message: expect.stringContaining('">=1.1.0 <2"') }),
+    );
     expect(() => assertInRange(config, '0.7.99', true)).not.toThrow();
   });
 
   it('reads versions from tags and bytes from git progress lines', () => {
-    expect(['v1.1.55', '1.1.51', 'release-2.0.0', 'vnext', 'v1.1'].map(versionOfTag)).toEqual(['1.1.55', '1.1.51', '2.0.0', undefined, undefined]);
+    expect(['v1.1.55', '1.1.51', 'release-2.0.0', 'vnext', 'v1.1'].map(versionOfTag)).toEqual([
+      '1.1.55',
+      '1.1.51',
+      '2.0.0',
+      undefined,
+      undefined,
+    ]);
     expect(receivedBytes('Receiving objects:  45% (10/22), 12.00 MiB | 3.00 MiB/s')).toBe(12 * 1024 * 1024);
     expect(receivedBytes('Receiving objects:  10% (1/10), 512 bytes | 0 bytes/s')).toBe(512);
     expect(receivedBytes('Resolving deltas: 100% (3/3), done.')).toBeUndefined();
@@ -87,7 +110,7 @@ describe('upstream pieces', () => {
     expect(await store.ensureSound(hash, '100755', content.length)).toBe(true);
   });
 
-  it("removes temp files of killed processes from the blob store, not those of live ones", async () => {
+  it('removes temp files of killed processes from the blob store, not those of live ones', async () => {
     const store = new BlobStore(path.join(tmp, 'blobs-leftovers'));
     const hash = await store.put(Buffer.from('x'), '100644');
     const folder = path.dirname(store.pathOf(hash, '100644'));
@@ -118,10 +141,16 @@ describe('upstream pieces', () => {
 
     const notGzip = path.join(tmp, 'not-gzip.tgz');
     writeFileSync(notGzip, 'plain text, no gzip header\n');
-    await expect(extractTarball(notGzip, blobs, silent, 'unpacking')).rejects.toMatchObject({ code: 'INTEGRITY_MISMATCH', message: expect.stringContaining(`${notGzip}: not a valid gzip file`) });
+    await expect(extractTarball(notGzip, blobs, silent, 'unpacking')).rejects.toMatchObject({
+      code: 'INTEGRITY_MISMATCH',
+      message: expect.stringContaining(`${notGzip}: not a valid gzip file`),
+    });
     const notTar = path.join(tmp, 'not-tar.tgz');
     writeFileSync(notTar, gzipSync(Buffer.alloc(1024, 'x')));
-    await expect(extractTarball(notTar, blobs, silent, 'unpacking')).rejects.toMatchObject({ code: 'INTEGRITY_MISMATCH', message: expect.stringContaining(`${notTar}: not a valid tarball`) });
+    await expect(extractTarball(notTar, blobs, silent, 'unpacking')).rejects.toMatchObject({
+      code: 'INTEGRITY_MISMATCH',
+      message: expect.stringContaining(`${notTar}: not a valid tarball`),
+    });
   });
 
   it('treats a truncated or edited manifest as absent', async () => {
@@ -139,7 +168,14 @@ describe('upstream pieces', () => {
 
   it('writes a manifest that ends with the sha256 of the bytes before it; reads a sound format-1 manifest and rewrites it as format 2', async () => {
     const manifests = new ManifestStore(path.join(tmp, 'manifests-2'));
-    const manifest = { identity: 'sha512-y', version: '1.0.1', files: { 'b.js': { hash: sha256('b'), size: 1, mode: '100755' as const }, 'a.js': { hash: sha256('a'), size: 1, mode: '100644' as const } } };
+    const manifest = {
+      identity: 'sha512-y',
+      version: '1.0.1',
+      files: {
+        'b.js': { hash: sha256('b'), size: 1, mode: '100755' as const },
+        'a.js': { hash: sha256('a'), size: 1, mode: '100644' as const },
+      },
+    };
     await manifests.write(manifest);
     const file = manifests.pathOf('sha512-y');
     const text = readFileSync(file, 'latin1');
@@ -148,7 +184,9 @@ describe('upstream pieces', () => {
     expect(JSON.parse(text)).toMatchObject({ format: 2, identity: 'sha512-y', version: '1.0.1' });
 
     // format 1: the digest of the entries sorted by path, re-serialised (what meshfork wrote before)
-    const digest1 = sha256(JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]));
+    const digest1 = sha256(
+      JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]),
+    );
     writeFileSync(file, JSON.stringify({ format: 1, digest: digest1, ...manifest }));
     expect(await manifests.read('sha512-y')).toEqual(manifest);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 2 });

@@ -24,7 +24,12 @@ import { REPO_ROOT, releaseFile } from '../support/release';
 const SCRIPT = path.join(REPO_ROOT, '.github', 'scripts', 'upstream-sync.sh');
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'series-1.1.55');
 const LOGOUT = "                obj.app.get(url + 'logout', handleLogoutRequest);";
-const BOT = { GIT_AUTHOR_NAME: 'sync-bot', GIT_AUTHOR_EMAIL: 'bot@example.invalid', GIT_COMMITTER_NAME: 'sync-bot', GIT_COMMITTER_EMAIL: 'bot@example.invalid' };
+const BOT = {
+  GIT_AUTHOR_NAME: 'sync-bot',
+  GIT_AUTHOR_EMAIL: 'bot@example.invalid',
+  GIT_COMMITTER_NAME: 'sync-bot',
+  GIT_COMMITTER_EMAIL: 'bot@example.invalid',
+};
 
 let tmp: string;
 let upstream: GitUpstream;
@@ -33,13 +38,16 @@ let fakeGh: string;
 /** The stand-in for the GitHub CLI: one line per call (arguments separated by a tab) in $GH_LOG. */
 function writeFakeGh(dir: string): string {
   const file = path.join(dir, 'gh');
-  writeFileSync(file, [
-    '#!/usr/bin/env bash',
-    '# GitHub is mocked in this test: record the call, answer "issue list" from FAKE_GH_OPEN_ISSUE.',
-    '(IFS=$\'\\t\'; echo "$*") >> "$GH_LOG"',
-    'if [ "$1 $2" = "issue list" ]; then printf "%s" "${FAKE_GH_OPEN_ISSUE:-}"; fi',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '#!/usr/bin/env bash',
+      '# GitHub is mocked in this test: record the call, answer "issue list" from FAKE_GH_OPEN_ISSUE.',
+      '(IFS=$\'\\t\'; echo "$*") >> "$GH_LOG"',
+      'if [ "$1 $2" = "issue list" ]; then printf "%s" "${FAKE_GH_OPEN_ISSUE:-}"; fi',
+      '',
+    ].join('\n'),
+  );
   chmodSync(file, 0o755);
   return file;
 }
@@ -80,7 +88,10 @@ function runScript(cwd: string, openIssue = '', extraEnv: NodeJS.ProcessEnv = {}
   return new Promise((resolve) => {
     execFile('bash', [SCRIPT], { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 540_000 }, (error, stdout, stderr) => {
       const code = error ? (error as { code?: unknown }).code : 0;
-      const gh = readFileSync(ghLog, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+      const gh = readFileSync(ghLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'));
       resolve({ exitCode: typeof code === 'number' ? code : -1, output: stdout + stderr, gh });
     });
   });
@@ -92,7 +103,11 @@ beforeAll(async () => {
   fakeGh = writeFakeGh(path.join(tmp, 'bin'));
   upstream = await buildGitUpstream(tmp, ['1.1.51', '1.1.55']);
   const readme = releaseFile('1.1.55', 'readme.md');
-  await commitFiles(upstream.workDir, { 'readme.md': `${readme}\nSecurity: report issues privately.\n` }, 'Fix a security issue in the relay (CVE-2026-0001)');
+  await commitFiles(
+    upstream.workDir,
+    { 'readme.md': `${readme}\nSecurity: report issues privately.\n` },
+    'Fix a security issue in the relay (CVE-2026-0001)',
+  );
   await tag(upstream.workDir, 'v1.1.56');
   await push(upstream.workDir);
   ensureBuilt();
@@ -108,8 +123,15 @@ test('a newer release that rebases cleanly: branch pushed, summary written, pull
   // the pushed branch holds the moved series: base 1.1.56 in the config, the lock pins it
   const branch = 'meshfork/upstream-1.1.56';
   const pushed = await gitText(['ls-remote', '--heads', remote], { cwd: tmp });
-  expect(pushed.split('\n').map((l) => l.split('\t')[1]).sort()).toEqual(['refs/heads/main', `refs/heads/${branch}`]);
-  const config = JSON.parse(await gitText(['--git-dir', remote, 'show', `${branch}:meshfork.config.json`], { cwd: tmp })) as { base: string };
+  expect(
+    pushed
+      .split('\n')
+      .map((l) => l.split('\t')[1])
+      .sort(),
+  ).toEqual(['refs/heads/main', `refs/heads/${branch}`]);
+  const config = JSON.parse(await gitText(['--git-dir', remote, 'show', `${branch}:meshfork.config.json`], { cwd: tmp })) as {
+    base: string;
+  };
   expect(config.base).toBe('1.1.56');
   expect(await gitText(['--git-dir', remote, 'show', `${branch}:meshfork.lock.json`], { cwd: tmp })).toContain('"1.1.56"');
 
@@ -117,7 +139,16 @@ test('a newer release that rebases cleanly: branch pushed, summary written, pull
   expect(summary).toContain('| 1 | `add-the-jwt-single-sign-on-module.patch` | unchanged | - |');
   expect(readFileSync(path.join(dir, 'sync-check.md'), 'utf8')).toContain('1.1.56');
   expect(run.gh).toEqual([
-    ['label', 'create', 'security', '--color', 'B60205', '--description', 'upstream commits that mention security, CVE or vulnerability', '--force'],
+    [
+      'label',
+      'create',
+      'security',
+      '--color',
+      'B60205',
+      '--description',
+      'upstream commits that mention security, CVE or vulnerability',
+      '--force',
+    ],
     ['pr', 'create', '--head', branch, '--title', 'Upstream MeshCentral 1.1.56', '--body-file', './sync-summary.md', '--label', 'security'],
   ]);
 
@@ -134,7 +165,11 @@ test('a newer release that rebases cleanly: branch pushed, summary written, pull
 test('a newer release that conflicts: no branch, a conflict report, one issue opened, then updated', async () => {
   const webserver = releaseFile('1.1.55', 'webserver.js');
   if (!webserver.includes(LOGOUT)) throw new Error('logout route not found in 1.1.55');
-  await commitFiles(upstream.workDir, { 'webserver.js': webserver.replace(LOGOUT, LOGOUT.replace('handleLogoutRequest', 'handleLogoutRequestEx')) }, 'Rename the logout handler');
+  await commitFiles(
+    upstream.workDir,
+    { 'webserver.js': webserver.replace(LOGOUT, LOGOUT.replace('handleLogoutRequest', 'handleLogoutRequestEx')) },
+    'Rename the logout handler',
+  );
   await tag(upstream.workDir, 'v1.1.57');
   await push(upstream.workDir);
 
@@ -142,18 +177,40 @@ test('a newer release that conflicts: no branch, a conflict report, one issue op
   const run = await runScript(dir);
   expect(run.exitCode).toBe(0);
   expect(run.output).toContain('::warning::MeshCentral 1.1.57 conflicts with the series');
-  expect((await gitText(['ls-remote', '--heads', remote], { cwd: tmp })).split('\n').map((l) => l.split('\t')[1])).toEqual(['refs/heads/main']);
+  expect((await gitText(['ls-remote', '--heads', remote], { cwd: tmp })).split('\n').map((l) => l.split('\t')[1])).toEqual([
+    'refs/heads/main',
+  ]);
   expect(existsSync(path.join(dir, 'sync-summary.md'))).toBe(false);
 
   const report = readFileSync(path.join(dir, 'sync-conflict.md'), 'utf8');
   expect(report.split('\n')[0]).toBe('# MeshCentral 1.1.57: the series does not rebase cleanly');
-  expect(report).toContain('Conflict in patch 2/3 serve-jwt-logins-from-the-web-server.patch ("Serve JWT logins from the web server") on 1.1.57:');
+  expect(report).toContain(
+    'Conflict in patch 2/3 serve-jwt-logins-from-the-web-server.patch ("Serve JWT logins from the web server") on 1.1.57:',
+  );
   expect(report).toMatch(/ {2}webserver\.js {2}lines \d+-\d+/);
   expect(report).toContain('Rename the logout handler'); // the culprit, from the sync check report
   const title = 'Upstream MeshCentral 1.1.57 conflicts with the series';
   expect(run.gh).toEqual([
-    ['label', 'create', 'security', '--color', 'B60205', '--description', 'upstream commits that mention security, CVE or vulnerability', '--force'],
-    ['label', 'create', 'upstream-conflict', '--color', 'D93F0B', '--description', 'the patch series conflicts with a newer upstream release', '--force'],
+    [
+      'label',
+      'create',
+      'security',
+      '--color',
+      'B60205',
+      '--description',
+      'upstream commits that mention security, CVE or vulnerability',
+      '--force',
+    ],
+    [
+      'label',
+      'create',
+      'upstream-conflict',
+      '--color',
+      'D93F0B',
+      '--description',
+      'the patch series conflicts with a newer upstream release',
+      '--force',
+    ],
     ['issue', 'list', '--state', 'open', '--label', 'upstream-conflict', '--json', 'number', '--jq', '.[0].number'],
     ['issue', 'create', '--title', title, '--body-file', './sync-conflict.md', '--label', 'upstream-conflict', '--label', 'security'],
   ]);
@@ -163,7 +220,9 @@ test('a newer release that conflicts: no branch, a conflict report, one issue op
   expect(abort).toBe(0);
   const again = await runScript(dir, '42');
   expect(again.exitCode).toBe(0);
-  expect(again.gh.slice(-1)).toEqual([['issue', 'edit', '42', '--title', title, '--body-file', './sync-conflict.md', '--add-label', 'security']]);
+  expect(again.gh.slice(-1)).toEqual([
+    ['issue', 'edit', '42', '--title', title, '--body-file', './sync-conflict.md', '--add-label', 'security'],
+  ]);
   expect(again.gh.filter((c) => c[0] === 'issue' && c[1] === 'create')).toEqual([]);
 }, 600_000);
 
@@ -172,12 +231,28 @@ test('SYNC_TO=v1.1.56: branch meshfork/upstream-1.1.56, the security label, the 
   const run = await runScript(dir, '', { SYNC_TO: 'v1.1.56', SYNC_TOKEN_SOURCE: 'GITHUB_TOKEN' });
   expect(run.exitCode).toBe(0);
   const branch = 'meshfork/upstream-1.1.56';
-  expect((await gitText(['ls-remote', '--heads', remote], { cwd: tmp })).split('\n').map((l) => l.split('\t')[1]).sort()).toEqual(['refs/heads/main', `refs/heads/${branch}`]);
+  expect(
+    (await gitText(['ls-remote', '--heads', remote], { cwd: tmp }))
+      .split('\n')
+      .map((l) => l.split('\t')[1])
+      .sort(),
+  ).toEqual(['refs/heads/main', `refs/heads/${branch}`]);
   expect(run.gh).toEqual([
-    ['label', 'create', 'security', '--color', 'B60205', '--description', 'upstream commits that mention security, CVE or vulnerability', '--force'],
+    [
+      'label',
+      'create',
+      'security',
+      '--color',
+      'B60205',
+      '--description',
+      'upstream commits that mention security, CVE or vulnerability',
+      '--force',
+    ],
     ['pr', 'create', '--head', branch, '--title', 'Upstream MeshCentral 1.1.56', '--body-file', './sync-summary.md', '--label', 'security'],
   ]);
-  expect(run.output).toContain('::warning::The pull request was opened with GITHUB_TOKEN: GitHub starts no workflow for it, so ci.yml does not run on it.');
+  expect(run.output).toContain(
+    '::warning::The pull request was opened with GITHUB_TOKEN: GitHub starts no workflow for it, so ci.yml does not run on it.',
+  );
 
   rmSync(path.join(dir, '.meshfork'), { recursive: true, force: true });
   await runGit(['checkout', '-q', 'main'], { cwd: dir });
@@ -193,8 +268,13 @@ test('SYNC_TO=v1.1.56: branch meshfork/upstream-1.1.56, the security label, the 
 
 function execMeshfork(cwd: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MESHFORK_BIN, ...args], { cwd, env: { ...process.env, MESHFORK_CACHE: path.join(tmp, 'cache') } }, (error) => {
-      resolve(error ? Number((error as { code?: unknown }).code) : 0);
-    });
+    execFile(
+      process.execPath,
+      [MESHFORK_BIN, ...args],
+      { cwd, env: { ...process.env, MESHFORK_CACHE: path.join(tmp, 'cache') } },
+      (error) => {
+        resolve(error ? Number((error as { code?: unknown }).code) : 0);
+      },
+    );
   });
 }

@@ -69,8 +69,16 @@ test('the JWT series passes every check; image assets and smoke are reported ski
   const report = await run(brokenCopy());
   expect(report.exitCode).toBe(0);
   expect(statuses(report)).toEqual({
-    config: 'pass', series: 'pass', 'patch-headers': 'pass', 'patch-policy': 'pass', 'applies-strictly': 'pass', 'up-to-date': 'pass',
-    'patched-js-parses': 'pass', 'patched-package-json': 'pass', 'image-assets': 'skip', smoke: 'skip',
+    config: 'pass',
+    series: 'pass',
+    'patch-headers': 'pass',
+    'patch-policy': 'pass',
+    'applies-strictly': 'pass',
+    'up-to-date': 'pass',
+    'patched-js-parses': 'pass',
+    'patched-package-json': 'pass',
+    'image-assets': 'skip',
+    smoke: 'skip',
   });
   expect(report.checks.find((c) => c.id === 'image-assets')?.reason).toMatch(/^no image assets/);
 });
@@ -119,7 +127,11 @@ test('stale Meshfork-Base: up-to-date fails on the trailer line', async () => {
   const dir = brokenCopy({ [PIN]: (t) => t.replace('Meshfork-Base: 1.1.55', 'Meshfork-Base: 1.1.51') });
   const report = await run(dir);
   expect(report.exitCode).toBe(3);
-  expect(problems(report, 'up-to-date')[0]).toMatchObject({ patch: PIN, line: lineOf(PIN, (l) => l.startsWith('Meshfork-Base:')), message: expect.stringContaining('"Meshfork-Base: 1.1.51", export writes "Meshfork-Base: 1.1.55"') });
+  expect(problems(report, 'up-to-date')[0]).toMatchObject({
+    patch: PIN,
+    line: lineOf(PIN, (l) => l.startsWith('Meshfork-Base:')),
+    message: expect.stringContaining('"Meshfork-Base: 1.1.51", export writes "Meshfork-Base: 1.1.55"'),
+  });
 });
 
 test('syntax error in a patched .js file: patched-js-parses fails with exit 1, naming the patch, file and line', async () => {
@@ -139,7 +151,14 @@ test('missing Upstream-Status: patch-headers fails with exit 2 at the end of the
   const report = await run(dir);
   expect(report.exitCode).toBe(2);
   expect(failed(report)).toEqual(['patch-headers']);
-  expect(problems(report, 'patch-headers')).toEqual([expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: lineOf(PIN, (l) => l === '---') - 1, message: expect.stringMatching(/^no Upstream-Status trailer/) })]);
+  expect(problems(report, 'patch-headers')).toEqual([
+    expect.objectContaining({
+      patch: PIN,
+      file: `patches/${PIN}`,
+      line: lineOf(PIN, (l) => l === '---') - 1,
+      message: expect.stringMatching(/^no Upstream-Status trailer/),
+    }),
+  ]);
 });
 
 test('trailing whitespace added: patch-policy fails with exit 1, naming the patch line and the target line', async () => {
@@ -148,7 +167,12 @@ test('trailing whitespace added: patch-policy fails with exit 1, naming the patc
   expect(report.exitCode).toBe(1);
   expect(failed(report)).toEqual(['patch-policy']);
   expect(problems(report, 'patch-policy')).toEqual([
-    expect.objectContaining({ patch: PIN, file: `patches/${PIN}`, line: PIN_PG(), message: 'adds trailing whitespace to package.json line 50: "    \\"pg\\": \\"8.16.3\\",  "' }),
+    expect.objectContaining({
+      patch: PIN,
+      file: `patches/${PIN}`,
+      line: PIN_PG(),
+      message: 'adds trailing whitespace to package.json line 50: "    \\"pg\\": \\"8.16.3\\",  "',
+    }),
   ]);
 });
 
@@ -159,7 +183,9 @@ describe('image assets', () => {
     expect(failed(nan)).toEqual(['image-assets']);
     // outside the project folder, so named by its absolute path
     expect(problems(nan, 'image-assets')[0].file).toBe(path.join(ASSETS, 'invalid-json', 'render-config.js'));
-    expect(problems(nan, 'image-assets')[0].message).toBe('render-config.js with sample.env: renders a value that is not JSON at settings.port: NaN is not a JSON number');
+    expect(problems(nan, 'image-assets')[0].message).toBe(
+      'render-config.js with sample.env: renders a value that is not JSON at settings.port: NaN is not a JSON number',
+    );
     const text = await checkImageAssets(path.join(ASSETS, 'not-json-string'), REPO_ROOT);
     expect(text?.[0].message).toMatch(/^render-config\.js with sample\.env: renders a string that is not JSON: /);
   });
@@ -194,7 +220,18 @@ describe('the CLI', () => {
     const json = await runCli(['-C', dir, '--json', 'verify'], { env });
     expect(json.exitCode).toBe(1);
     const report = JSON.parse(json.stdout) as VerifyReport;
-    expect(report.checks.map((c) => c.id)).toEqual(['config', 'series', 'patch-headers', 'patch-policy', 'applies-strictly', 'up-to-date', 'patched-js-parses', 'patched-package-json', 'image-assets', 'smoke']);
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'config',
+      'series',
+      'patch-headers',
+      'patch-policy',
+      'applies-strictly',
+      'up-to-date',
+      'patched-js-parses',
+      'patched-package-json',
+      'image-assets',
+      'smoke',
+    ]);
     expect(report).toMatchObject({ schemaVersion: 1, base: '1.1.55', ok: false, exitCode: 1 });
   });
 
@@ -204,7 +241,12 @@ describe('the CLI', () => {
     const result = await runCli(['-C', dir, '--json', 'verify'], { env: { MESHFORK_CACHE: SHARED_CACHE } });
     expect(result.exitCode).toBe(2);
     const report = JSON.parse(result.stdout) as VerifyReport;
-    expect(report.checks[0]).toMatchObject({ id: 'config', status: 'fail', kind: 'input', problems: [{ file: 'meshfork.config.json', line: 2 }] });
+    expect(report.checks[0]).toMatchObject({
+      id: 'config',
+      status: 'fail',
+      kind: 'input',
+      problems: [{ file: 'meshfork.config.json', line: 2 }],
+    });
     expect(report.checks.slice(1, 8).every((c) => c.status === 'skip' && c.reason === 'the config did not load')).toBe(true);
   });
 });

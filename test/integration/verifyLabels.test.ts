@@ -22,8 +22,16 @@ describe('verify labels and verdicts', () => {
     upstream = buildTinyUpstream(tmp, { '1.0.0': { 'notes.txt': numberedLines('note', 40) } });
     patches = makePatches(upstream, '1.0.0', [
       // nine lines after base line 2: the later patch's @@ numbers count them
-      { name: 'add-nine-lines.patch', subject: 'Add nine lines', edits: { 'notes.txt': (t) => t.replace('  note line 2;\n', `  note line 2;\n${numberedLines('added', 9)}`) } },
-      { name: 'change-line-30.patch', subject: 'Change line 30', edits: { 'notes.txt': (t) => t.replace('  note line 30;\n', '  note line 30 (fork);\n') } },
+      {
+        name: 'add-nine-lines.patch',
+        subject: 'Add nine lines',
+        edits: { 'notes.txt': (t) => t.replace('  note line 2;\n', `  note line 2;\n${numberedLines('added', 9)}`) },
+      },
+      {
+        name: 'change-line-30.patch',
+        subject: 'Change line 30',
+        edits: { 'notes.txt': (t) => t.replace('  note line 30;\n', '  note line 30 (fork);\n') },
+      },
     ]);
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -14,7 +14,8 @@ import { fixPatchHint } from '../../src/verify/checkPatchedFiles';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildTinyUpstream, git, makePatches, writeTinyProject, type TinyUpstream } from '../support/tinyUpstream';
 
-const js = (name: string) => `'use strict';\n${Array.from({ length: 12 }, (_, i) => `const ${name}${i + 1} = ${i + 1};`).join('\n')}\nmodule.exports = { ${name}1 };\n`;
+const js = (name: string) =>
+  `'use strict';\n${Array.from({ length: 12 }, (_, i) => `const ${name}${i + 1} = ${i + 1};`).join('\n')}\nmodule.exports = { ${name}1 };\n`;
 
 describe('verify: every prefix parses, and the hint fixes the patch it names', () => {
   let tmp: string;
@@ -60,10 +61,25 @@ describe('verify: every prefix parses, and the hint fixes the patch it names', (
     // The hint, step by step.
     expect((await runCli(['edit'], { cwd: dir, env: env() })).exitCode).toBe(0);
     const work = path.join(dir, '.meshfork', 'work');
-    writeFileSync(path.join(work, 'lib/a.js'), readFileSync(path.join(work, 'lib/a.js'), 'utf8').replace('const a6 = (6;', 'const a6 = (6);'));
+    writeFileSync(
+      path.join(work, 'lib/a.js'),
+      readFileSync(path.join(work, 'lib/a.js'), 'utf8').replace('const a6 = (6;', 'const a6 = (6);'),
+    );
     execFileSync('node', ['--check', 'lib/a.js'], { cwd: work });
-    const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Fixer', GIT_AUTHOR_EMAIL: 'fixer@example.invalid', GIT_COMMITTER_NAME: 'Fixer', GIT_COMMITTER_EMAIL: 'fixer@example.invalid' };
-    execFileSync('sh', ['-c', 'git commit -q -a --fixup=HEAD~2 && GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash upstream'], { cwd: work, env: gitEnv, stdio: 'pipe' });
+    const gitEnv = {
+      ...process.env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'Fixer',
+      GIT_AUTHOR_EMAIL: 'fixer@example.invalid',
+      GIT_COMMITTER_NAME: 'Fixer',
+      GIT_COMMITTER_EMAIL: 'fixer@example.invalid',
+    };
+    execFileSync('sh', ['-c', 'git commit -q -a --fixup=HEAD~2 && GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash upstream'], {
+      cwd: work,
+      env: gitEnv,
+      stdio: 'pipe',
+    });
     const exported = await runCli(['export'], { cwd: dir, env: env() });
     expect(exported.exitCode).toBe(0);
 
@@ -92,7 +108,9 @@ describe('verify: every prefix parses, and the hint fixes the patch it names', (
         patch: 'one.patch',
         file: 'lib/a.js',
         line: 7,
-        message: expect.stringMatching(/\(in lib\/a\.js as one\.patch leaves it; a later patch repairs it, but the series must parse after every patch\)$/),
+        message: expect.stringMatching(
+          /\(in lib\/a\.js as one\.patch leaves it; a later patch repairs it, but the series must parse after every patch\)$/,
+        ),
         hint: fixPatchHint('lib/a.js', 0, 3, 'check it with `node --check lib/a.js`'),
       }),
     ]);

@@ -10,7 +10,14 @@ import path from 'node:path';
 import { ensureBuilt, runCli } from '../support/cli';
 import { buildTinyUpstream, git, makePatches, numberedLines, writeTinyProject } from '../support/tinyUpstream';
 
-const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.invalid', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.invalid' };
+const GIT_ENV = {
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Dev',
+  GIT_AUTHOR_EMAIL: 'dev@example.invalid',
+  GIT_COMMITTER_NAME: 'Dev',
+  GIT_COMMITTER_EMAIL: 'dev@example.invalid',
+};
 
 describe('workspace drift after patches/ changed under it', () => {
   let tmp: string;
@@ -22,7 +29,13 @@ describe('workspace drift after patches/ changed under it', () => {
 
   it('sync status reports it, edit refuses without --force, export writes the workspace back', async () => {
     const upstream = buildTinyUpstream(tmp, { '1.0.0': { 'notes.txt': numberedLines('note', 20) } });
-    const patches = makePatches(upstream, '1.0.0', [{ name: 'change-line-5.patch', subject: 'Change line 5', edits: { 'notes.txt': (t) => t.replace('  note line 5;\n', '  note line 5 (fork);\n') } }]);
+    const patches = makePatches(upstream, '1.0.0', [
+      {
+        name: 'change-line-5.patch',
+        subject: 'Change line 5',
+        edits: { 'notes.txt': (t) => t.replace('  note line 5;\n', '  note line 5 (fork);\n') },
+      },
+    ]);
     const env = { MESHFORK_CACHE: path.join(tmp, 'cache') };
     const dir = writeTinyProject(path.join(tmp, 'project'), upstream, '1.0.0', patches);
     expect((await runCli(['edit'], { cwd: dir, env })).exitCode).toBe(0);
@@ -34,7 +47,10 @@ describe('workspace drift after patches/ changed under it', () => {
 
     // Work in the workspace, exported, then thrown away in the project with git.
     const work = path.join(dir, '.meshfork', 'work');
-    writeFileSync(path.join(work, 'notes.txt'), readFileSync(path.join(work, 'notes.txt'), 'utf8').replace('  note line 9;\n', '  note line 9 (fork too);\n'));
+    writeFileSync(
+      path.join(work, 'notes.txt'),
+      readFileSync(path.join(work, 'notes.txt'), 'utf8').replace('  note line 9;\n', '  note line 9 (fork too);\n'),
+    );
     git(work, ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.invalid', 'commit', '-q', '-a', '--amend', '--no-edit']);
     const head = git(work, ['rev-parse', 'HEAD']).trim();
     expect((await runCli(['export'], { cwd: dir, env })).exitCode).toBe(0);
@@ -47,7 +63,9 @@ describe('workspace drift after patches/ changed under it', () => {
     const status = await runCli(['sync', 'status'], { cwd: dir, env: { ...env, ...GIT_ENV } });
     expect(status.exitCode).toBe(0);
     expect(status.stdout).not.toContain('in step with patches/');
-    expect(status.stdout).toContain('out of step: patches/ changed since the workspace last matched it (`meshfork export` writes the workspace back, `meshfork edit --force` rebuilds it from patches/)');
+    expect(status.stdout).toContain(
+      'out of step: patches/ changed since the workspace last matched it (`meshfork export` writes the workspace back, `meshfork edit --force` rebuilds it from patches/)',
+    );
     const json = await runCli(['--json', 'sync', 'status'], { cwd: dir, env });
     expect(JSON.parse(json.stdout).workspace).toMatchObject({ unexported: false, drifted: true });
 

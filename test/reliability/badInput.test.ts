@@ -77,44 +77,168 @@ const VALID_ENV = MINIMAL_IMAGE_ENV;
 const IMAGE_ENVIRONMENT_CASES: [string, EnvironmentCase][] = [
   ['JWT secret missing', { env: { JWT_SECRET: undefined }, variable: 'JWT_SECRET', message: /is required but not set/ }],
   ['JWT secret empty', { env: { JWT_SECRET: '' }, variable: 'JWT_SECRET', message: /is required but not set/ }],
-  ['JWT secret shorter than 32 bytes', { env: { JWT_SECRET: 's'.repeat(31) }, variable: 'JWT_SECRET', message: /at least 32 bytes, got 31/ }],
-  ['agent signing key equal to the JWT secret', { env: { AGENT_SIGN_KEY: MINIMAL_IMAGE_ENV.JWT_SECRET }, variable: 'AGENT_SIGN_KEY', message: /must differ from JWT_SECRET/ }],
+  [
+    'JWT secret shorter than 32 bytes',
+    { env: { JWT_SECRET: 's'.repeat(31) }, variable: 'JWT_SECRET', message: /at least 32 bytes, got 31/ },
+  ],
+  [
+    'agent signing key equal to the JWT secret',
+    { env: { AGENT_SIGN_KEY: MINIMAL_IMAGE_ENV.JWT_SECRET }, variable: 'AGENT_SIGN_KEY', message: /must differ from JWT_SECRET/ },
+  ],
   ['public URL missing', { env: { MESHCENTRAL_URL: undefined }, variable: 'MESHCENTRAL_URL', message: /is required but not set/ }],
   ['public URL that is not a URL', { env: { MESHCENTRAL_URL: 'mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be a URL/ }],
-  ['public URL over http', { env: { MESHCENTRAL_URL: 'http://mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be an https:\/\/ URL/ }],
-  ['public URL with a path', { env: { MESHCENTRAL_URL: 'https://mesh.example.com/mesh' }, variable: 'MESHCENTRAL_URL', message: /only scheme, host and port/ }],
-  ['public URL with credentials', { env: { MESHCENTRAL_URL: 'https://admin:pw@mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /no path, query or credentials/ }],
-  ['listening port that is not a number', { env: { MESHCENTRAL_PORT: 'https' }, variable: 'MESHCENTRAL_PORT', message: /whole number from 1 to 65535, got "https"/ }],
+  [
+    'public URL over http',
+    { env: { MESHCENTRAL_URL: 'http://mesh.example.com' }, variable: 'MESHCENTRAL_URL', message: /must be an https:\/\/ URL/ },
+  ],
+  [
+    'public URL with a path',
+    { env: { MESHCENTRAL_URL: 'https://mesh.example.com/mesh' }, variable: 'MESHCENTRAL_URL', message: /only scheme, host and port/ },
+  ],
+  [
+    'public URL with credentials',
+    {
+      env: { MESHCENTRAL_URL: 'https://admin:pw@mesh.example.com' },
+      variable: 'MESHCENTRAL_URL',
+      message: /no path, query or credentials/,
+    },
+  ],
+  [
+    'listening port that is not a number',
+    { env: { MESHCENTRAL_PORT: 'https' }, variable: 'MESHCENTRAL_PORT', message: /whole number from 1 to 65535, got "https"/ },
+  ],
   ['listening port 0', { env: { MESHCENTRAL_PORT: '0' }, variable: 'MESHCENTRAL_PORT', message: /whole number from 1 to 65535, got "0"/ }],
-  ['agent port above 65535', { env: { MESHCENTRAL_AGENT_PORT: '65536' }, variable: 'MESHCENTRAL_AGENT_PORT', message: /whole number from 0 to 65535, got "65536"/ }],
-  ['redirect port negative', { env: { MESHCENTRAL_REDIR_PORT: '-80' }, variable: 'MESHCENTRAL_REDIR_PORT', message: /whole number from 0 to 65535, got "-80"/ }],
-  ['PostgreSQL host missing (and no DB_HOST)', { env: { POSTGRES_HOST: undefined }, variable: 'POSTGRES_HOST', message: /is required \(or DB_HOST\) but not set/ }],
-  ['PostgreSQL user missing', { env: { POSTGRES_USER: undefined }, variable: 'POSTGRES_USER', message: /is required \(or DB_USER\) but not set/ }],
-  ['PostgreSQL password missing', { env: { POSTGRES_PASSWORD: undefined }, variable: 'POSTGRES_PASSWORD', message: /is required \(or DB_PASSWORD\) but not set/ }],
-  ['PostgreSQL database missing', { env: { POSTGRES_DB: undefined }, variable: 'POSTGRES_DB', message: /is required \(or DB_NAME \/ DB_DATABASE\) but not set/ }],
-  ['PostgreSQL port out of range', { env: { POSTGRES_PORT: '70000' }, variable: 'POSTGRES_PORT', message: /whole number from 1 to 65535, got "70000"/ }],
+  [
+    'agent port above 65535',
+    { env: { MESHCENTRAL_AGENT_PORT: '65536' }, variable: 'MESHCENTRAL_AGENT_PORT', message: /whole number from 0 to 65535, got "65536"/ },
+  ],
+  [
+    'redirect port negative',
+    { env: { MESHCENTRAL_REDIR_PORT: '-80' }, variable: 'MESHCENTRAL_REDIR_PORT', message: /whole number from 0 to 65535, got "-80"/ },
+  ],
+  [
+    'PostgreSQL host missing (and no DB_HOST)',
+    { env: { POSTGRES_HOST: undefined }, variable: 'POSTGRES_HOST', message: /is required \(or DB_HOST\) but not set/ },
+  ],
+  [
+    'PostgreSQL user missing',
+    { env: { POSTGRES_USER: undefined }, variable: 'POSTGRES_USER', message: /is required \(or DB_USER\) but not set/ },
+  ],
+  [
+    'PostgreSQL password missing',
+    { env: { POSTGRES_PASSWORD: undefined }, variable: 'POSTGRES_PASSWORD', message: /is required \(or DB_PASSWORD\) but not set/ },
+  ],
+  [
+    'PostgreSQL database missing',
+    { env: { POSTGRES_DB: undefined }, variable: 'POSTGRES_DB', message: /is required \(or DB_NAME \/ DB_DATABASE\) but not set/ },
+  ],
+  [
+    'PostgreSQL port out of range',
+    { env: { POSTGRES_PORT: '70000' }, variable: 'POSTGRES_PORT', message: /whole number from 1 to 65535, got "70000"/ },
+  ],
   ['PostgreSQL port through DB_PORT, not a number', { env: { DB_PORT: '5432x' }, variable: 'POSTGRES_PORT', message: /got "5432x"/ }],
-  ['unknown MeshCentral database', { env: { MESHCENTRAL_DATABASE: 'mongodb' }, variable: 'MESHCENTRAL_DATABASE', message: /one of NEDB, POSTGRES, got "mongodb"/ }],
-  ['PostgreSQL CA that holds no certificate', { env: { MESHCENTRAL_DATABASE: 'postgres', POSTGRES_SSL_CA: 'bm90IGEgY2VydGlmaWNhdGU=' }, variable: 'POSTGRES_SSL_CA', message: /holds no PEM certificate \(given as base64\)/ }],
-  ['PostgreSQL CA file that does not exist', { env: { POSTGRES_SSL_CA: '/nonexistent/ca.pem' }, variable: 'POSTGRES_SSL_CA', message: /cannot read the CA file \/nonexistent\/ca\.pem: ENOENT/ }],
-  ['PostgreSQL CA whose certificate does not parse', { env: { POSTGRES_SSL_CA: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }, variable: 'POSTGRES_SSL_CA', message: /does not parse/ }],
-  ['server identity key with MeshCentral on nedb', { env: { MESHCENTRAL_IDENTITY_KEY: 'k'.repeat(32) }, variable: 'MESHCENTRAL_IDENTITY_KEY', message: /needs MESHCENTRAL_DATABASE=postgres/ }],
-  ['server identity key shorter than 32 bytes', { env: { MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: 'k'.repeat(31) }, variable: 'MESHCENTRAL_IDENTITY_KEY', message: /at least 32 bytes, got 31/ }],
-  ['JWT issuer missing without the opt-out', { env: { JWT_ISSUER: undefined }, variable: 'JWT_ISSUER', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ }],
-  ['JWT audience missing without the opt-out', { env: { JWT_AUDIENCE: undefined }, variable: 'JWT_AUDIENCE', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ }],
-  ['JWT issuer check opt-out that is not a boolean', { env: { JWT_NO_ISSUER_AUDIENCE_CHECK: 'sure' }, variable: 'JWT_NO_ISSUER_AUDIENCE_CHECK', message: /true or false, got "sure"/ }],
-  ['JWT algorithm outside HS256/384/512', { env: { JWT_ALGORITHM: 'RS256' }, variable: 'JWT_ALGORITHM', message: /one of HS256, HS384, HS512, got "RS256"/ }],
+  [
+    'unknown MeshCentral database',
+    { env: { MESHCENTRAL_DATABASE: 'mongodb' }, variable: 'MESHCENTRAL_DATABASE', message: /one of NEDB, POSTGRES, got "mongodb"/ },
+  ],
+  [
+    'PostgreSQL CA that holds no certificate',
+    {
+      env: { MESHCENTRAL_DATABASE: 'postgres', POSTGRES_SSL_CA: 'bm90IGEgY2VydGlmaWNhdGU=' },
+      variable: 'POSTGRES_SSL_CA',
+      message: /holds no PEM certificate \(given as base64\)/,
+    },
+  ],
+  [
+    'PostgreSQL CA file that does not exist',
+    {
+      env: { POSTGRES_SSL_CA: '/nonexistent/ca.pem' },
+      variable: 'POSTGRES_SSL_CA',
+      message: /cannot read the CA file \/nonexistent\/ca\.pem: ENOENT/,
+    },
+  ],
+  [
+    'PostgreSQL CA whose certificate does not parse',
+    {
+      env: { POSTGRES_SSL_CA: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' },
+      variable: 'POSTGRES_SSL_CA',
+      message: /does not parse/,
+    },
+  ],
+  [
+    'server identity key with MeshCentral on nedb',
+    {
+      env: { MESHCENTRAL_IDENTITY_KEY: 'k'.repeat(32) },
+      variable: 'MESHCENTRAL_IDENTITY_KEY',
+      message: /needs MESHCENTRAL_DATABASE=postgres/,
+    },
+  ],
+  [
+    'server identity key shorter than 32 bytes',
+    {
+      env: { MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: 'k'.repeat(31) },
+      variable: 'MESHCENTRAL_IDENTITY_KEY',
+      message: /at least 32 bytes, got 31/,
+    },
+  ],
+  [
+    'JWT issuer missing without the opt-out',
+    { env: { JWT_ISSUER: undefined }, variable: 'JWT_ISSUER', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ },
+  ],
+  [
+    'JWT audience missing without the opt-out',
+    { env: { JWT_AUDIENCE: undefined }, variable: 'JWT_AUDIENCE', message: /JWT_NO_ISSUER_AUDIENCE_CHECK=true/ },
+  ],
+  [
+    'JWT issuer check opt-out that is not a boolean',
+    { env: { JWT_NO_ISSUER_AUDIENCE_CHECK: 'sure' }, variable: 'JWT_NO_ISSUER_AUDIENCE_CHECK', message: /true or false, got "sure"/ },
+  ],
+  [
+    'JWT algorithm outside HS256/384/512',
+    { env: { JWT_ALGORITHM: 'RS256' }, variable: 'JWT_ALGORITHM', message: /one of HS256, HS384, HS512, got "RS256"/ },
+  ],
   ['JWT lifetime 0', { env: { JWT_MAX_LIFETIME: '0' }, variable: 'JWT_MAX_LIFETIME', message: /whole number from 1 to 2678400/ }],
-  ['JWT URL token lifetime over an hour', { env: { JWT_URL_TOKEN_MAX_LIFETIME: '3601' }, variable: 'JWT_URL_TOKEN_MAX_LIFETIME', message: /whole number from 1 to 3600, got "3601"/ }],
+  [
+    'JWT URL token lifetime over an hour',
+    {
+      env: { JWT_URL_TOKEN_MAX_LIFETIME: '3601' },
+      variable: 'JWT_URL_TOKEN_MAX_LIFETIME',
+      message: /whole number from 1 to 3600, got "3601"/,
+    },
+  ],
   ['JWT clock tolerance with a unit', { env: { JWT_CLOCK_TOLERANCE: '30s' }, variable: 'JWT_CLOCK_TOLERANCE', message: /got "30s"/ }],
-  ['JWT cache over 60 seconds', { env: { JWT_CACHE_SECONDS: '61' }, variable: 'JWT_CACHE_SECONDS', message: /whole number from 0 to 60, got "61"/ }],
-  ['JWT tenant domain that is not a domain id', { env: { JWT_DOMAIN: 'tenant one' }, variable: 'JWT_DOMAIN', message: /MeshCentral domain id .*got "tenant one"/ }],
-  ['public agent downloads flag that is not a boolean', { env: { JWT_PUBLIC_AGENT_DOWNLOADS: 'maybe' }, variable: 'JWT_PUBLIC_AGENT_DOWNLOADS', message: /true or false, got "maybe"/ }],
-  ['session SameSite outside lax/strict/none', { env: { MESHCENTRAL_SESSION_SAMESITE: 'sometimes' }, variable: 'MESHCENTRAL_SESSION_SAMESITE', message: /one of LAX, STRICT, NONE/ }],
-  ['further settings that are not JSON', { env: { MESHCENTRAL_SETTINGS: '{port: 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /is not valid JSON/ }],
-  ['further settings that are a list', { env: { MESHCENTRAL_SETTINGS: '["port"]' }, variable: 'MESHCENTRAL_SETTINGS', message: /must be a JSON object/ }],
-  ['further settings overriding an owned setting', { env: { MESHCENTRAL_SETTINGS: '{"Port": 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "Port"/ }],
-  ['further settings overriding a JWT setting', { env: { MESHCENTRAL_SETTINGS: '{"JWTAUTHISSUER": "x"}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "JWTAUTHISSUER"/ }],
+  [
+    'JWT cache over 60 seconds',
+    { env: { JWT_CACHE_SECONDS: '61' }, variable: 'JWT_CACHE_SECONDS', message: /whole number from 0 to 60, got "61"/ },
+  ],
+  [
+    'JWT tenant domain that is not a domain id',
+    { env: { JWT_DOMAIN: 'tenant one' }, variable: 'JWT_DOMAIN', message: /MeshCentral domain id .*got "tenant one"/ },
+  ],
+  [
+    'public agent downloads flag that is not a boolean',
+    { env: { JWT_PUBLIC_AGENT_DOWNLOADS: 'maybe' }, variable: 'JWT_PUBLIC_AGENT_DOWNLOADS', message: /true or false, got "maybe"/ },
+  ],
+  [
+    'session SameSite outside lax/strict/none',
+    { env: { MESHCENTRAL_SESSION_SAMESITE: 'sometimes' }, variable: 'MESHCENTRAL_SESSION_SAMESITE', message: /one of LAX, STRICT, NONE/ },
+  ],
+  [
+    'further settings that are not JSON',
+    { env: { MESHCENTRAL_SETTINGS: '{port: 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /is not valid JSON/ },
+  ],
+  [
+    'further settings that are a list',
+    { env: { MESHCENTRAL_SETTINGS: '["port"]' }, variable: 'MESHCENTRAL_SETTINGS', message: /must be a JSON object/ },
+  ],
+  [
+    'further settings overriding an owned setting',
+    { env: { MESHCENTRAL_SETTINGS: '{"Port": 80}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "Port"/ },
+  ],
+  [
+    'further settings overriding a JWT setting',
+    { env: { MESHCENTRAL_SETTINGS: '{"JWTAUTHISSUER": "x"}' }, variable: 'MESHCENTRAL_SETTINGS', message: /may not set "JWTAUTHISSUER"/ },
+  ],
 ];
 
 interface EntrypointRun {
@@ -146,12 +270,26 @@ function runEntrypoint(env: Record<string, string | undefined>): Promise<Entrypo
     'setInterval(() => {}, 1000);',
   ].join('\n');
   writeFileSync(path.join(app, 'meshcentral.js'), `${standIn}\n`);
-  const clean = Object.fromEntries(Object.entries({ PATH: process.env.PATH, MESHFORK_APP_DIR: app, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
+  const clean = Object.fromEntries(
+    Object.entries({ PATH: process.env.PATH, MESHFORK_APP_DIR: app, ...env }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return new Promise((resolve) => {
     execFile(process.execPath, [ENTRYPOINT], { env: clean, cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      const left = [...readdirSync(work).filter((n) => n !== 'app' && n !== 'started'), ...readdirSync(app).filter((n) => n !== 'meshcentral.js').map((n) => `app/${n}`)];
-      resolve({ code, stdout, stderr, left, started: existsSync(marker), configWritten: existsSync(path.join(work, 'meshcentral-data', 'config.json')) });
+      const left = [
+        ...readdirSync(work).filter((n) => n !== 'app' && n !== 'started'),
+        ...readdirSync(app)
+          .filter((n) => n !== 'meshcentral.js')
+          .map((n) => `app/${n}`),
+      ];
+      resolve({
+        code,
+        stdout,
+        stderr,
+        left,
+        started: existsSync(marker),
+        configWritten: existsSync(path.join(work, 'meshcentral-data', 'config.json')),
+      });
     });
   });
 }
@@ -166,15 +304,29 @@ afterAll(() => {
   const cases = tally.corpus + tally.cli + tally.image;
   writeTally(__filename, {
     title: 'bad input: exit 2 (the image entrypoint: 78), located message, hint, nothing written',
-    counts: { 'bad-input cases': cases, 'corpus cases (patches, series, config, lock)': tally.corpus, 'command-line cases': tally.cli, 'image environment cases': tally.image, 'bad-input assertions': tally.checks },
-    targets: { 'bad-input cases': 80, 'bad-input assertions': corpus.reduce((n, [, e]) => n + (e.commands ?? ['series', 'apply']).length * 6, 0) + CLI_CASES.length * 6 + IMAGE_ENVIRONMENT_CASES.length * 5 + 3 },
+    counts: {
+      'bad-input cases': cases,
+      'corpus cases (patches, series, config, lock)': tally.corpus,
+      'command-line cases': tally.cli,
+      'image environment cases': tally.image,
+      'bad-input assertions': tally.checks,
+    },
+    targets: {
+      'bad-input cases': 80,
+      'bad-input assertions':
+        corpus.reduce((n, [, e]) => n + (e.commands ?? ['series', 'apply']).length * 6, 0) +
+        CLI_CASES.length * 6 +
+        IMAGE_ENVIRONMENT_CASES.length * 5 +
+        3,
+    },
   });
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 test('the corpus covers every kind of input the issue names', () => {
   const codes = new Set(corpus.map(([, e]) => e.code));
-  for (const code of ['PATCH_INVALID', 'PATCH_BINARY', 'PATH_UNSAFE', 'SERIES_INVALID', 'CONFIG_INVALID', 'CONFIG_MISSING', 'LOCK_INVALID']) expect(codes).toContain(code);
+  for (const code of ['PATCH_INVALID', 'PATCH_BINARY', 'PATH_UNSAFE', 'SERIES_INVALID', 'CONFIG_INVALID', 'CONFIG_MISSING', 'LOCK_INVALID'])
+    expect(codes).toContain(code);
   expect(corpus.length + CLI_CASES.length + IMAGE_ENVIRONMENT_CASES.length).toBeGreaterThanOrEqual(80);
 });
 
@@ -190,31 +342,36 @@ function expectRefusal(stderr: string, exitCode: number, code: string | undefine
 }
 
 describe('bad-input corpus', () => {
-  it.concurrent.each(corpus)('%s: exit 2 with the error naming file and line (or field), a hint, and nothing written', async (name, expected) => {
-    ensureBuilt();
-    const commands = expected.commands ?? ['series', 'apply'];
-    // expect.assertions does not work in concurrent tests: count the assertions made instead.
-    let made = 0;
-    const dir = path.join(CORPUS, name);
-    const before = treeDigest(dir);
-    for (const command of commands) {
-      const work = mkdtempSync(path.join(scratchDir(), `${name}-`));
-      const out = path.join(work, 'out');
-      const cache = path.join(work, 'cache');
-      const args = command === 'series' ? ['-C', dir, 'series'] : ['-C', dir, 'apply', '--to', '1.1.55', '--out', out];
-      const result = await runCli(args, { env: { NO_COLOR: '1', MESHFORK_CACHE: cache } });
-      made += expectRefusal(result.stderr, result.exitCode, expected.code, new RegExp(expected.message));
-      expect({ written: readdirSync(work) }).toEqual({ written: [] });
-      expect(treeDigest(dir)).toBe(before);
-      made += 2;
-    }
-    expect(made).toBe(commands.length * 6);
-    tally.checks += made;
-    tally.corpus += 1;
-  });
+  it.concurrent.each(corpus)(
+    '%s: exit 2 with the error naming file and line (or field), a hint, and nothing written',
+    async (name, expected) => {
+      ensureBuilt();
+      const commands = expected.commands ?? ['series', 'apply'];
+      // expect.assertions does not work in concurrent tests: count the assertions made instead.
+      let made = 0;
+      const dir = path.join(CORPUS, name);
+      const before = treeDigest(dir);
+      for (const command of commands) {
+        const work = mkdtempSync(path.join(scratchDir(), `${name}-`));
+        const out = path.join(work, 'out');
+        const cache = path.join(work, 'cache');
+        const args = command === 'series' ? ['-C', dir, 'series'] : ['-C', dir, 'apply', '--to', '1.1.55', '--out', out];
+        const result = await runCli(args, { env: { NO_COLOR: '1', MESHFORK_CACHE: cache } });
+        made += expectRefusal(result.stderr, result.exitCode, expected.code, new RegExp(expected.message));
+        expect({ written: readdirSync(work) }).toEqual({ written: [] });
+        expect(treeDigest(dir)).toBe(before);
+        made += 2;
+      }
+      expect(made).toBe(commands.length * 6);
+      tally.checks += made;
+      tally.corpus += 1;
+    },
+  );
 
   // One case per error code is enough to show the --json error shape.
-  const jsonSample = [...new Map(corpus.filter(([, e]) => (e.commands ?? ['series']).includes('series')).map((c) => [c[1].code, c])).values()];
+  const jsonSample = [
+    ...new Map(corpus.filter(([, e]) => (e.commands ?? ['series']).includes('series')).map((c) => [c[1].code, c])).values(),
+  ];
 
   it.concurrent.each(jsonSample)('%s: with --json the same error is the only thing on stdout', async (name, expected) => {
     ensureBuilt();
@@ -265,18 +422,23 @@ describe('image environment (the entrypoint, run with node)', () => {
     tally.checks += 3;
   });
 
-  it.concurrent.each(IMAGE_ENVIRONMENT_CASES)('%s: exit 78 naming the variable, a hint, no config written, MeshCentral not started', async (_name, { env, variable, message }) => {
-    let made = 0;
-    const run = await runEntrypoint({ ...VALID_ENV, ...env });
-    expect(run.code).toBe(EX_CONFIG);
-    const line = /^meshfork: cannot start MeshCentral: ([A-Z_]+): (.*)$/m.exec(run.stderr);
-    expect(line?.[1]).toBe(variable);
-    expect(line?.[2]).toMatch(message);
-    expect(run.stderr).toMatch(/^meshfork: set the variable \(see the image's environment table in the meshfork README\) and start the container again$/m);
-    expect({ written: run.left, started: run.started, stdout: run.stdout }).toEqual({ written: [], started: false, stdout: '' });
-    made += 5;
-    expect(made).toBe(5);
-    tally.checks += made;
-    tally.image += 1;
-  });
+  it.concurrent.each(IMAGE_ENVIRONMENT_CASES)(
+    '%s: exit 78 naming the variable, a hint, no config written, MeshCentral not started',
+    async (_name, { env, variable, message }) => {
+      let made = 0;
+      const run = await runEntrypoint({ ...VALID_ENV, ...env });
+      expect(run.code).toBe(EX_CONFIG);
+      const line = /^meshfork: cannot start MeshCentral: ([A-Z_]+): (.*)$/m.exec(run.stderr);
+      expect(line?.[1]).toBe(variable);
+      expect(line?.[2]).toMatch(message);
+      expect(run.stderr).toMatch(
+        /^meshfork: set the variable \(see the image's environment table in the meshfork README\) and start the container again$/m,
+      );
+      expect({ written: run.left, started: run.started, stdout: run.stdout }).toEqual({ written: [], started: false, stdout: '' });
+      made += 5;
+      expect(made).toBe(5);
+      tally.checks += made;
+      tally.image += 1;
+    },
+  );
 });

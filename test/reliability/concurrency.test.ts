@@ -18,7 +18,12 @@ import { writeTally } from './support/tally';
 const PARALLEL = 8;
 const RACERS = 4;
 let tmp: string;
-const counts: Record<string, number> = { 'parallel sync check runs, identical': 0, 'parallel apply runs, identical to the reference': 0, 'lock races with a refusal': 0, 'lock races, rounds': 0 };
+const counts: Record<string, number> = {
+  'parallel sync check runs, identical': 0,
+  'parallel apply runs, identical to the reference': 0,
+  'lock races with a refusal': 0,
+  'lock races, rounds': 0,
+};
 
 beforeAll(() => {
   ensureBuilt();
@@ -29,7 +34,11 @@ afterAll(() => {
   writeTally(__filename, {
     title: `${PARALLEL} sync check + ${PARALLEL} apply on one cold cache; ${RACERS} processes racing for the project lock`,
     counts,
-    targets: { 'parallel sync check runs, identical': PARALLEL, 'parallel apply runs, identical to the reference': PARALLEL, 'lock races with a refusal': 1 },
+    targets: {
+      'parallel sync check runs, identical': PARALLEL,
+      'parallel apply runs, identical to the reference': PARALLEL,
+      'lock races with a refusal': 1,
+    },
   });
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -38,8 +47,12 @@ test(`${PARALLEL} sync check and ${PARALLEL} apply processes at once on one cold
   const project = makeProject(path.join(tmp, 'project'));
   const cache = path.join(tmp, 'cold-cache');
   const env = { MESHFORK_CACHE: cache };
-  const checks = Array.from({ length: PARALLEL }, () => runTraced(['-C', project, '--json', 'sync', 'check', '--to', '1.1.55'], { cwd: project, env, timeoutMs: 600_000 }));
-  const applies = Array.from({ length: PARALLEL }, (_, i) => runTraced(['-C', project, 'apply', '--out', path.join(tmp, `out-${i}`)], { cwd: project, env, timeoutMs: 600_000 }));
+  const checks = Array.from({ length: PARALLEL }, () =>
+    runTraced(['-C', project, '--json', 'sync', 'check', '--to', '1.1.55'], { cwd: project, env, timeoutMs: 600_000 }),
+  );
+  const applies = Array.from({ length: PARALLEL }, (_, i) =>
+    runTraced(['-C', project, 'apply', '--out', path.join(tmp, `out-${i}`)], { cwd: project, env, timeoutMs: 600_000 }),
+  );
   const [checkRuns, applyRuns] = await Promise.all([Promise.all(checks), Promise.all(applies)]);
   // Exactly one process filled the release (the others found it filled when they got the lock).
   const fills = [...checkRuns, ...applyRuns].filter((r) => r.marks.some((m) => m.phase === 'cache:populate')).length;

@@ -34,7 +34,11 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  writeTally(__filename, { title: 'disk full (tmpfs) for the cache, the output and patches/', counts: { 'disk-full cases': cases, 'disk-full checks': checks }, targets: { 'disk-full cases': 4, 'disk-full checks': 4 * 4 } });
+  writeTally(__filename, {
+    title: 'disk full (tmpfs) for the cache, the output and patches/',
+    counts: { 'disk-full cases': cases, 'disk-full checks': checks },
+    targets: { 'disk-full cases': 4, 'disk-full checks': 4 * 4 },
+  });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -52,7 +56,12 @@ async function onTmpfs<T>(size: string, fn: (dir: string) => Promise<T>): Promis
 
 /** Exit 4, error[IO_FAILED] saying the disk is full, and a hint line. */
 function expectDiskFullError(run: TracedRun, label: string): void {
-  expect({ label, code: run.code, error: /^error\[IO_FAILED\]: no space left on device: /m.test(run.stderr), hint: /^hint: \S/m.test(run.stderr) }).toEqual({ label, code: 4, error: true, hint: true });
+  expect({
+    label,
+    code: run.code,
+    error: /^error\[IO_FAILED\]: no space left on device: /m.test(run.stderr),
+    hint: /^hint: \S/m.test(run.stderr),
+  }).toEqual({ label, code: 4, error: true, hint: true });
   checks += 3;
 }
 
@@ -76,7 +85,12 @@ test('the cache on a full disk while the release is unpacked: exit 4, no manifes
     expectDiskFullError(run, 'blobs');
     expect(run.marks.map((m) => m.phase)).toContain('cache:populate');
     const cacheState = checkCache(cache);
-    expect({ out: existsSync(out), manifests: cacheState.manifests, problems: cacheState.problems, leftovers: cacheState.leftovers }).toEqual({ out: false, manifests: 0, problems: [], leftovers: [] });
+    expect({
+      out: existsSync(out),
+      manifests: cacheState.manifests,
+      problems: cacheState.problems,
+      leftovers: cacheState.leftovers,
+    }).toEqual({ out: false, manifests: 0, problems: [], leftovers: [] });
     checks += 2;
   });
   cases += 1;
@@ -106,8 +120,16 @@ test('patches/ on a full disk during export: exit 4, patches/ is the old set byt
     execFileSync('cp', ['-a', small.dir, project]);
     const cache = path.join(tmp, 'export-cache');
     await edit({ cwd: project, cacheDir: cache });
-    const identity = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.invalid', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.invalid' };
-    await runGit(['-c', 'sequence.editor=sed -i 1s/^pick/reword/', 'rebase', '-q', '-i', 'upstream'], { cwd: path.join(project, '.meshfork', 'work'), env: { ...identity, GIT_EDITOR: "sed -i '1s/greeting/friendly greeting/'" } });
+    const identity = {
+      GIT_AUTHOR_NAME: 'A',
+      GIT_AUTHOR_EMAIL: 'a@example.invalid',
+      GIT_COMMITTER_NAME: 'A',
+      GIT_COMMITTER_EMAIL: 'a@example.invalid',
+    };
+    await runGit(['-c', 'sequence.editor=sed -i 1s/^pick/reword/', 'rebase', '-q', '-i', 'upstream'], {
+      cwd: path.join(project, '.meshfork', 'work'),
+      env: { ...identity, GIT_EDITOR: "sed -i '1s/greeting/friendly greeting/'" },
+    });
     const before = await readTree(path.join(project, 'patches'));
     // Fill the disk but for three pages: git's index lock fits, export's new set (a page a file) does not.
     const { bavail, bsize } = statfsSync(disk);

@@ -8,7 +8,19 @@
  *   - a changed lock entry (git and npm): LOCK_MISMATCH (exit 2), nothing written.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { apply } from '../../src/commands/apply';
@@ -26,7 +38,14 @@ import { writeTally } from './support/tally';
 let tmp: string;
 let small: SmallProject;
 let expected: Map<string, string>;
-const detected: Record<string, number> = { 'tampered cached blob': 0, 'forged cached blob (mtime kept)': 0, 'tampered tarball': 0, 'moved tag': 0, 'changed lock entry (git)': 0, 'changed lock entry (npm)': 0 };
+const detected: Record<string, number> = {
+  'tampered cached blob': 0,
+  'forged cached blob (mtime kept)': 0,
+  'tampered tarball': 0,
+  'moved tag': 0,
+  'changed lock entry (git)': 0,
+  'changed lock entry (npm)': 0,
+};
 
 beforeAll(() => {
   ensureBuilt();
@@ -36,7 +55,11 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  writeTally(__filename, { title: 'tampering detected', counts: detected, targets: Object.fromEntries(Object.keys(detected).map((k) => [k, 1])) });
+  writeTally(__filename, {
+    title: 'tampering detected',
+    counts: detected,
+    targets: Object.fromEntries(Object.keys(detected).map((k) => [k, 1])),
+  });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -57,7 +80,10 @@ async function tamperedBlob(name: string, keepMtime: boolean): Promise<{ project
   closeSync(fd);
   if (keepMtime) utimesSync(blob, mtime, mtime);
   expect(statSync(blob).size).toBe(size);
-  expect(checkCache(cache).problems).toEqual([expect.stringMatching(/ holds bytes hashing to /), expect.stringMatching(/: lib1\/file-1\.js has no sound blob$/)]);
+  expect(checkCache(cache).problems).toEqual([
+    expect.stringMatching(/ holds bytes hashing to /),
+    expect.stringMatching(/: lib1\/file-1\.js has no sound blob$/),
+  ]);
   return { project, cache, original };
 }
 
@@ -82,7 +108,9 @@ test('a cached blob changed with its size and mtime put back is not used: its ct
 });
 
 test('a tarball with one byte changed fails INTEGRITY_MISMATCH (exit 4) against the registry integrity; the real one passes', async () => {
-  const integrity = JSON.parse(execFileSync('npm', ['view', 'meshcentral@1.1.55', 'dist.integrity', '--json'], { encoding: 'utf8' })) as string;
+  const integrity = JSON.parse(
+    execFileSync('npm', ['view', 'meshcentral@1.1.55', 'dist.integrity', '--json'], { encoding: 'utf8' }),
+  ) as string;
   const tarball = path.join(tmp, 'meshcentral-1.1.55.tgz');
   copyFileSync(releaseTarball('1.1.55'), tarball);
   await verifyIntegrity(tarball, integrity, 'meshcentral@1.1.55');
@@ -93,7 +121,11 @@ test('a tarball with one byte changed fails INTEGRITY_MISMATCH (exit 4) against 
   closeSync(fd);
   let error: unknown;
   await verifyIntegrity(tarball, integrity, 'meshcentral@1.1.55').catch((e: unknown) => (error = e));
-  expect(isMeshforkError(error) && { code: error.code, exitCode: error.exitCode, expected: error.details?.expected }).toEqual({ code: 'INTEGRITY_MISMATCH', exitCode: 4, expected: integrity });
+  expect(isMeshforkError(error) && { code: error.code, exitCode: error.exitCode, expected: error.details?.expected }).toEqual({
+    code: 'INTEGRITY_MISMATCH',
+    exitCode: 4,
+    expected: integrity,
+  });
   expect((error as Error).message).toMatch(/^meshcentral@1\.1\.55: the downloaded tarball is sha512-\S+, expected sha512-/);
   detected['tampered tarball'] += 1;
 });
@@ -107,7 +139,11 @@ test('a moved tag: LOCK_MISMATCH (exit 2) saying the tag was moved, nothing writ
   // Upstream re-tags v1.0.0 on a new commit and force-pushes the tag.
   writeFileSync(path.join(small.upstreamWork, 'retagged.txt'), 'new\n');
   execFileSync('git', ['-C', small.upstreamWork, 'add', 'retagged.txt'], { env: GIT_ENV });
-  execFileSync('git', ['-C', small.upstreamWork, '-c', 'user.name=U', '-c', 'user.email=u@example.invalid', 'commit', '-q', '-m', 'moved'], { env: GIT_ENV });
+  execFileSync(
+    'git',
+    ['-C', small.upstreamWork, '-c', 'user.name=U', '-c', 'user.email=u@example.invalid', 'commit', '-q', '-m', 'moved'],
+    { env: GIT_ENV },
+  );
   execFileSync('git', ['-C', small.upstreamWork, 'tag', '-f', 'v1.0.0'], { env: GIT_ENV, stdio: 'pipe' });
   execFileSync('git', ['-C', small.upstreamWork, 'push', '-q', '-f', 'origin', 'refs/tags/v1.0.0'], { env: GIT_ENV, stdio: 'pipe' });
   try {
@@ -115,7 +151,9 @@ test('a moved tag: LOCK_MISMATCH (exit 2) saying the tag was moved, nothing writ
     const out = path.join(tmp, 'out-tag-2');
     const run = await runTraced(['-C', project, 'apply', '--out', out], { cwd: project, env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^error\[LOCK_MISMATCH\]: .*release 1\.0\.0 is locked to commit [0-9a-f]{40}, but its tag now points to [0-9a-f]{40} \(the tag was moved\)$/m);
+    expect(run.stderr).toMatch(
+      /^error\[LOCK_MISMATCH\]: .*release 1\.0\.0 is locked to commit [0-9a-f]{40}, but its tag now points to [0-9a-f]{40} \(the tag was moved\)$/m,
+    );
     expect(run.stderr).toMatch(/^hint: .*--update-lock/m);
     expect(existsSync(out)).toBe(false);
     expect(readFileSync(path.join(project, 'meshfork.lock.json')).equals(lockBefore)).toBe(true);
@@ -139,12 +177,20 @@ test('a changed lock entry (git upstream): LOCK_MISMATCH (exit 2), nothing writt
   const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
   const entries = lock.upstreams[`git:${small.upstreamUrl}`];
   const real = entries['1.0.0'].identity as string;
-  entries['1.0.0'].identity = execFileSync('git', ['-C', small.upstreamWork, 'rev-parse', 'v1.1.0'], { encoding: 'utf8', env: GIT_ENV }).trim();
+  entries['1.0.0'].identity = execFileSync('git', ['-C', small.upstreamWork, 'rev-parse', 'v1.1.0'], {
+    encoding: 'utf8',
+    env: GIT_ENV,
+  }).trim();
   writeFileSync(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
   const out = path.join(tmp, 'out-lock-2');
   const run = await runTraced(['-C', project, 'apply', '--out', out], { cwd: project, env });
   expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(new RegExp(`^error\\[LOCK_MISMATCH\\]: .*release 1\\.0\\.0 is locked to commit ${entries['1.0.0'].identity}, but its tag now points to ${real}`, 'm'));
+  expect(run.stderr).toMatch(
+    new RegExp(
+      `^error\\[LOCK_MISMATCH\\]: .*release 1\\.0\\.0 is locked to commit ${entries['1.0.0'].identity}, but its tag now points to ${real}`,
+      'm',
+    ),
+  );
   expect(existsSync(out)).toBe(false);
   detected['changed lock entry (git)'] += 1;
 });
@@ -152,12 +198,20 @@ test('a changed lock entry (git upstream): LOCK_MISMATCH (exit 2), nothing writt
 test('a changed lock entry (npm upstream): LOCK_MISMATCH (exit 2), nothing written', async () => {
   const project = makeProject(path.join(tmp, 'npm-lock'));
   const bogus = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
-  writeFileSync(path.join(project, 'meshfork.lock.json'), `${JSON.stringify({ lockfileVersion: 1, upstreams: { 'npm:meshcentral': { '1.1.55': { identity: bogus } } } }, null, 2)}\n`);
+  writeFileSync(
+    path.join(project, 'meshfork.lock.json'),
+    `${JSON.stringify({ lockfileVersion: 1, upstreams: { 'npm:meshcentral': { '1.1.55': { identity: bogus } } } }, null, 2)}\n`,
+  );
   const out = path.join(tmp, 'out-npm-lock');
   const cache = path.join(tmp, 'npm-lock-cache');
   const run = await runTraced(['-C', project, 'apply', '--out', out], { cwd: project, env: { MESHFORK_CACHE: cache } });
   expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(new RegExp(`^error\\[LOCK_MISMATCH\\]: .*release 1\\.1\\.55 is locked to ${bogus.replace(/[+/=]/g, '\\$&')}, but the registry now serves sha512-`, 'm'));
+  expect(run.stderr).toMatch(
+    new RegExp(
+      `^error\\[LOCK_MISMATCH\\]: .*release 1\\.1\\.55 is locked to ${bogus.replace(/[+/=]/g, '\\$&')}, but the registry now serves sha512-`,
+      'm',
+    ),
+  );
   expect(existsSync(out)).toBe(false);
   expect(checkCache(cache).manifests).toBe(0);
   detected['changed lock entry (npm)'] += 1;

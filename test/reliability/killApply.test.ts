@@ -57,7 +57,10 @@ async function nextRunSucceeds(out: string, cache: string, label: string): Promi
   const result = await apply({ cwd: small.dir, out, force: true, cacheDir: cache });
   expect({ label, status: result.status, written: result.written }).toEqual({ label, status: 'clean', written: true });
   expect({ label, differences: treeDifferences(treeListing(out), expected) }).toEqual({ label, differences: [] });
-  expect({ label, leftovers: readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.${path.basename(out)}.meshfork-`)) }).toEqual({ label, leftovers: [] });
+  expect({ label, leftovers: readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.${path.basename(out)}.meshfork-`)) }).toEqual({
+    label,
+    leftovers: [],
+  });
   return 3;
 }
 
@@ -131,7 +134,11 @@ test('SIGKILL while apply fills an empty cache: the cache is never corrupt, the 
 test("a killed cache filler's lock: the next run waits for it to go stale (the real 10 s) and succeeds", async () => {
   const cache = path.join(tmp, 'stale-cache');
   const out = path.join(tmp, 'out-stale', 'meshcentral');
-  const killed = await runTraced(['-C', small.dir, 'apply', '--out', out], { cwd: small.dir, env: { MESHFORK_CACHE: cache }, killAt: { phase: 'cache:populate', delayMs: 0 } });
+  const killed = await runTraced(['-C', small.dir, 'apply', '--out', out], {
+    cwd: small.dir,
+    env: { MESHFORK_CACHE: cache },
+    killAt: { phase: 'cache:populate', delayMs: 0 },
+  });
   expect({ killed: killed.killed, landed: killed.landed }).toEqual({ killed: true, landed: 'cache:populate' });
   expect(readdirSync(path.join(cache, 'locks')).filter((n) => n.endsWith('.lock')).length).toBeGreaterThan(0);
   const next = await runTraced(['-C', small.dir, 'apply', '--out', out], { cwd: small.dir, env: { MESHFORK_CACHE: cache } });

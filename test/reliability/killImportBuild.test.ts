@@ -26,7 +26,17 @@ import { projectState, restoreState, sameState, saveState, type Snapshot } from 
 import { ageDeadLocks } from './support/staleLocks';
 import { writeTally } from './support/tally';
 
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Contributor', GIT_AUTHOR_EMAIL: 'c@example.invalid', GIT_COMMITTER_NAME: 'Contributor', GIT_COMMITTER_EMAIL: 'c@example.invalid', GIT_AUTHOR_DATE: '1767312000 +0000', GIT_COMMITTER_DATE: '1767312000 +0000' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Contributor',
+  GIT_AUTHOR_EMAIL: 'c@example.invalid',
+  GIT_COMMITTER_NAME: 'Contributor',
+  GIT_COMMITTER_EMAIL: 'c@example.invalid',
+  GIT_AUTHOR_DATE: '1767312000 +0000',
+  GIT_COMMITTER_DATE: '1767312000 +0000',
+};
 /** Fixed, so every uninterrupted build writes the same context bytes (the creation label). */
 const SOURCE_DATE_EPOCH = '1767225600';
 
@@ -63,7 +73,13 @@ beforeAll(async () => {
   await upstreamFetch({ cwd: small.dir, versions: ['1.0.0'], cacheDir: cache });
   // The image's dependency lock, made for the release's package.json (no dependencies), so build never asks the registry.
   mkdirSync(path.join(small.dir, 'image'));
-  const lock = { name: 'meshcentral', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'meshcentral', version: '1.0.0' } } };
+  const lock = {
+    name: 'meshcentral',
+    version: '1.0.0',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: 'meshcentral', version: '1.0.0' } },
+  };
   writeFileSync(path.join(small.dir, 'image', 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   // The npm the image installs with: fetched once into the shared cache (checked against its pinned integrity), copied in.
   mkdirSync(path.join(cache, 'image'), { recursive: true });
@@ -117,8 +133,13 @@ function importWorkload(name: string, kills: number, args: string[], runImport: 
       const recovery = await recoverPatchesSwap(path.join(small.dir, 'patches'));
       const now = await projectState(small.dir);
       const which = sameState(now, oldState) ? 'old' : sameState(now, newState) ? 'new' : 'mixed';
-      const wanted = at === 'patches:swap' ? (which === 'mixed' ? 'old or new' : which) : at === 'finished' || AFTER_SWAP.has(at) ? 'new' : 'old';
-      expect({ label, which, recovered: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({ label, which: wanted, recovered: true });
+      const wanted =
+        at === 'patches:swap' ? (which === 'mixed' ? 'old or new' : which) : at === 'finished' || AFTER_SWAP.has(at) ? 'new' : 'old';
+      expect({ label, which, recovered: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({
+        label,
+        which: wanted,
+        recovered: true,
+      });
       const { fresh, retired } = swapPaths(path.join(small.dir, 'patches'));
       expect({ label, leftovers: [fresh, retired].filter((p) => existsSync(p)) }).toEqual({ label, leftovers: [] });
       if (which === 'old') {
@@ -151,7 +172,9 @@ test('SIGKILL during `meshfork import mbox`: the project holds the old series or
   ]);
   const mbox = path.join(tmp, 'contribution.mbox');
   writeFileSync(mbox, git(small.upstreamWork, ['format-patch', '--stdout', 'v1.0.0..mbox']));
-  await runImportLoop('import mbox', 25, 0x3b0c5, ['import', 'mbox', mbox], () => importMbox({ cwd: small.dir, files: [mbox], cacheDir: cache }));
+  await runImportLoop('import mbox', 25, 0x3b0c5, ['import', 'mbox', mbox], () =>
+    importMbox({ cwd: small.dir, files: [mbox], cacheDir: cache }),
+  );
 }, 600_000);
 
 test('SIGKILL during `meshfork import quilt`: the project holds the old series or the imported one, the next import succeeds', async () => {
@@ -162,10 +185,15 @@ test('SIGKILL during `meshfork import quilt`: the project holds the old series o
   const quilt = path.join(tmp, 'debian-patches');
   mkdirSync(quilt);
   // One patch as `git diff` writes it (-p1), one with bare paths (-p0), as Debian trees have both.
-  writeFileSync(path.join(quilt, '01-file-2.patch'), `Description: change file 2\n---\n${git(small.upstreamWork, ['diff', 'v1.0.0', 'quilt~1', '--', 'lib2'])}`);
+  writeFileSync(
+    path.join(quilt, '01-file-2.patch'),
+    `Description: change file 2\n---\n${git(small.upstreamWork, ['diff', 'v1.0.0', 'quilt~1', '--', 'lib2'])}`,
+  );
   writeFileSync(path.join(quilt, '02-file-5.patch'), git(small.upstreamWork, ['diff', '--no-prefix', 'quilt~1', 'quilt', '--', 'lib5']));
   writeFileSync(path.join(quilt, 'series'), '01-file-2.patch\n02-file-5.patch -p0\n');
-  await runImportLoop('import quilt', 25, 0x9017, ['import', 'quilt', quilt], () => importQuilt({ cwd: small.dir, dir: quilt, cacheDir: cache }));
+  await runImportLoop('import quilt', 25, 0x9017, ['import', 'quilt', quilt], () =>
+    importQuilt({ cwd: small.dir, dir: quilt, cacheDir: cache }),
+  );
 }, 600_000);
 
 test('SIGKILL during `meshfork build --context-only DIR`: DIR is absent or complete, the project unchanged, the next build succeeds', async () => {
@@ -175,7 +203,16 @@ test('SIGKILL during `meshfork build --context-only DIR`: DIR is absent or compl
   const buildAgain = () => build({ cwd: small.dir, contextOnly: out, force: true, cacheDir: cache, env });
   await buildAgain();
   const expected = treeListing(out);
-  expect([...expected.keys()]).toEqual(expect.arrayContaining(['Dockerfile', 'build.sh', 'deps/package-lock.json', 'npm/npm.tgz', 'series/greeting.txt', 'release/package.json']));
+  expect([...expected.keys()]).toEqual(
+    expect.arrayContaining([
+      'Dockerfile',
+      'build.sh',
+      'deps/package-lock.json',
+      'npm/npm.tgz',
+      'series/greeting.txt',
+      'release/package.json',
+    ]),
+  );
   const leftovers = (): string[] => readdirSync(path.dirname(out)).filter((n) => n !== path.basename(out));
   let run = 0;
   const workload: Workload = {
@@ -195,16 +232,25 @@ test('SIGKILL during `meshfork build --context-only DIR`: DIR is absent or compl
       ageDeadLocks(cache);
       const present = existsSync(out);
       // Renamed into place last: a kill before the rename leaves no DIR, one after it a complete DIR.
-      expect({ label, present: present ? 'complete' : 'absent', differences: present ? treeDifferences(treeListing(out), expected) : [] }).toEqual({
+      expect({
         label,
-        present: at === 'finished' || at === 'context:done' ? 'complete' : at === 'context:publish' ? (present ? 'complete' : 'absent') : 'absent',
+        present: present ? 'complete' : 'absent',
+        differences: present ? treeDifferences(treeListing(out), expected) : [],
+      }).toEqual({
+        label,
+        present:
+          at === 'finished' || at === 'context:done' ? 'complete' : at === 'context:publish' ? (present ? 'complete' : 'absent') : 'absent',
         differences: [],
       });
       expect({ label, project: sameState(await projectState(small.dir), oldState) }).toEqual({ label, project: true });
       if (!traced.killed) return 3;
       await buildAgain();
       nextRuns.builds += 1;
-      expect({ label, next: treeDifferences(treeListing(out), expected), leftovers: leftovers() }).toEqual({ label, next: [], leftovers: [] });
+      expect({ label, next: treeDifferences(treeListing(out), expected), leftovers: leftovers() }).toEqual({
+        label,
+        next: [],
+        leftovers: [],
+      });
       return 4;
     },
   };

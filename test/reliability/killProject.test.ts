@@ -51,7 +51,8 @@ afterAll(() => {
 async function projectState(dir: string): Promise<Snapshot> {
   const out: Snapshot = {};
   for (const [name, data] of await readTree(path.join(dir, 'patches'))) out[`patches/${name}`] = data.toString('base64');
-  for (const file of ['meshfork.config.json', 'meshfork.lock.json']) if (existsSync(path.join(dir, file))) out[file] = readFileSync(path.join(dir, file)).toString('base64');
+  for (const file of ['meshfork.config.json', 'meshfork.lock.json'])
+    if (existsSync(path.join(dir, file))) out[file] = readFileSync(path.join(dir, file)).toString('base64');
   return out;
 }
 
@@ -74,8 +75,16 @@ test('SIGKILL during `meshfork export`: patches/ is the old set or the new set, 
   const cache = path.join(tmp, 'export-cache');
   await edit({ cwd: small.dir, cacheDir: cache });
   // Reword the first patch: export renames its file and rewrites the series.
-  const identity = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.invalid', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.invalid' };
-  await runGit(['-c', 'sequence.editor=sed -i 1s/^pick/reword/', 'rebase', '-q', '-i', 'upstream'], { cwd: path.join(small.dir, '.meshfork', 'work'), env: { ...identity, GIT_EDITOR: "sed -i '1s/greeting/friendly greeting/'" } });
+  const identity = {
+    GIT_AUTHOR_NAME: 'A',
+    GIT_AUTHOR_EMAIL: 'a@example.invalid',
+    GIT_COMMITTER_NAME: 'A',
+    GIT_COMMITTER_EMAIL: 'a@example.invalid',
+  };
+  await runGit(['-c', 'sequence.editor=sed -i 1s/^pick/reword/', 'rebase', '-q', '-i', 'upstream'], {
+    cwd: path.join(small.dir, '.meshfork', 'work'),
+    env: { ...identity, GIT_EDITOR: "sed -i '1s/greeting/friendly greeting/'" },
+  });
   // Notes beside the patches, carried over by export, give the write and cleanup phases some length.
   mkdirSync(path.join(small.dir, 'patches', 'notes'));
   for (let i = 0; i < 60; i++) writeFileSync(path.join(small.dir, 'patches', 'notes', `note-${i}.txt`), `note ${i}\n`.repeat(20));
@@ -106,7 +115,11 @@ test('SIGKILL during `meshfork export`: patches/ is the old set or the new set, 
       const which = same(now, oldState) ? 'old' : same(now, newState) ? 'new' : 'mixed';
       // Killed between the swap's two renames either set is right; before the swap only the old one, after it only the new one.
       const wanted = at === 'patches:swap' ? (which === 'mixed' ? 'old or new' : which) : oldPhases.has(at) ? 'old' : 'new';
-      expect({ label, which, recovered: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({ label, which: wanted, recovered: true });
+      expect({ label, which, recovered: at === 'patches:swap' ? recovery !== 'none' : true }).toEqual({
+        label,
+        which: wanted,
+        recovered: true,
+      });
       const { fresh, retired } = swapPaths(path.join(small.dir, 'patches'));
       expect({ label, leftovers: [fresh, retired].filter((p) => existsSync(p)) }).toEqual({ label, leftovers: [] });
       // The next export (a killed holder's project lock is taken over) writes the new set.
@@ -164,11 +177,20 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
         if (run % 2 === 0) {
           await syncAbort({ cwd: small.dir });
           aborted += 1;
-          expect({ label, next: 'abort', state: same(await projectState(small.dir), oldState) }).toEqual({ label, next: 'abort', state: true });
+          expect({ label, next: 'abort', state: same(await projectState(small.dir), oldState) }).toEqual({
+            label,
+            next: 'abort',
+            state: true,
+          });
         } else if (!('head' in JSON.parse(readFileSync(path.join(small.dir, '.meshfork', 'rebase.json'), 'utf8')))) {
           // Killed before the workspace was ready: continue refuses, as documented, and abort is the way back.
           const refusal = await syncContinue({ cwd: small.dir, cacheDir: cache }).catch((e: unknown) => e);
-          expect({ label, code: isMeshforkError(refusal) && refusal.code, message: (refusal as Error).message, hint: isMeshforkError(refusal) && refusal.hint }).toEqual({
+          expect({
+            label,
+            code: isMeshforkError(refusal) && refusal.code,
+            message: (refusal as Error).message,
+            hint: isMeshforkError(refusal) && refusal.hint,
+          }).toEqual({
             label,
             code: 'STATE_INVALID',
             message: 'the rebase was interrupted before its workspace was ready',
@@ -176,11 +198,20 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
           });
           await syncAbort({ cwd: small.dir });
           refused += 1;
-          expect({ label, next: 'abort after refused continue', state: same(await projectState(small.dir), oldState) }).toEqual({ label, next: 'abort after refused continue', state: true });
+          expect({ label, next: 'abort after refused continue', state: same(await projectState(small.dir), oldState) }).toEqual({
+            label,
+            next: 'abort after refused continue',
+            state: true,
+          });
         } else {
           const report = await syncContinue({ cwd: small.dir, cacheDir: cache });
           continued += 1;
-          expect({ label, next: 'continue', status: report.status, state: same(await projectState(small.dir), newState) }).toEqual({ label, next: 'continue', status: 'done', state: true });
+          expect({ label, next: 'continue', status: report.status, state: same(await projectState(small.dir), newState) }).toEqual({
+            label,
+            next: 'continue',
+            status: 'done',
+            state: true,
+          });
         }
         return 2;
       }
@@ -191,7 +222,12 @@ test('SIGKILL during `meshfork sync rebase`: abort restores the old state byte f
       expect({ label, which: which === 'mixed' ? 'mixed' : 'old or new' }).toEqual({ label, which: 'old or new' });
       if (which === 'old') {
         const report = await syncRebase({ cwd: small.dir, to: '1.1.0', cacheDir: cache });
-        expect({ label, next: 'rebase', status: report.status, state: same(await projectState(small.dir), newState) }).toEqual({ label, next: 'rebase', status: 'done', state: true });
+        expect({ label, next: 'rebase', status: report.status, state: same(await projectState(small.dir), newState) }).toEqual({
+          label,
+          next: 'rebase',
+          status: 'done',
+          state: true,
+        });
       }
       return 2;
     },

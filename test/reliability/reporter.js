@@ -40,7 +40,9 @@ class ReliabilityReporter {
       const tally = JSON.parse(readFileSync(tallyFile, 'utf8'));
       lines.push(`  ${name}: ${tally.title}`);
       if (!Object.keys(tally.targets).some((key) => /assertions$/.test(key))) {
-        const empty = fileResult.testResults.filter((t) => t.status === 'passed' && !(t.numPassingAsserts > 0) && !t.title.startsWith('KNOWN GAP:'));
+        const empty = fileResult.testResults.filter(
+          (t) => t.status === 'passed' && !(t.numPassingAsserts > 0) && !t.title.startsWith('KNOWN GAP:'),
+        );
         for (const t of empty) problems.push(`${name}: "${t.title}" passed without a passing assertion`);
       }
       for (const [key, count] of Object.entries(tally.counts)) {
@@ -55,7 +57,8 @@ class ReliabilityReporter {
     if (all.every((f) => ran.some((r) => path.basename(r) === f))) {
       // A skipped kill test takes its planned phases out of the tally unseen: the whole suite runs every test.
       for (const r of results.testResults.filter((r) => ran.includes(r.testFilePath))) {
-        for (const t of r.testResults.filter((t) => t.status !== 'passed' && t.status !== 'failed')) problems.push(`${path.basename(r.testFilePath)}: "${t.title}" did not run (${t.status})`);
+        for (const t of r.testResults.filter((t) => t.status !== 'passed' && t.status !== 'failed'))
+          problems.push(`${path.basename(r.testFilePath)}: "${t.title}" did not run (${t.status})`);
       }
       lines.push('  totals:');
       for (const [key, target] of Object.entries(TOTALS)) {

@@ -97,7 +97,10 @@ export function ensureBuilt(): void {
   try {
     if (isFresh()) return;
     try {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: REPO_ROOT,
+        stdio: 'pipe',
+      });
       // as `npm run build`: the code stamp the check memo keys on (src/util/codeStamp.ts)
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'util', 'codeStamp.js')], { cwd: REPO_ROOT, stdio: 'pipe' });
     } catch (error) {
@@ -105,7 +108,9 @@ export function ensureBuilt(): void {
       const output = error as { stdout?: Buffer; stderr?: Buffer };
       // tsc emits despite errors: mark that dist/ stale so the next test does not take it as fresh.
       if (existsSync(DIST_ENTRY)) utimesSync(DIST_ENTRY, 0, 0);
-      throw new Error(`tsc -p tsconfig.build.json failed:\n${output.stdout?.toString() ?? ''}${output.stderr?.toString() ?? ''}`, { cause: error });
+      throw new Error(`tsc -p tsconfig.build.json failed:\n${output.stdout?.toString() ?? ''}${output.stderr?.toString() ?? ''}`, {
+        cause: error,
+      });
     }
   } finally {
     rmdirSync(BUILD_LOCK);

@@ -15,11 +15,16 @@ const MIRROR = process.env.MESHFORK_DEBIAN_MIRROR ?? 'http://deb.debian.org/debi
 
 function aptOptions(): string[] {
   return [
-    '-o', `Dir::Etc::SourceList=${path.join(APT_DIR, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${path.join(APT_DIR, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(APT_DIR, 'cache')}`,
-    '-o', 'APT::Get::List-Cleanup=0',
+    '-o',
+    `Dir::Etc::SourceList=${path.join(APT_DIR, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/dev/null',
+    '-o',
+    `Dir::State::Lists=${path.join(APT_DIR, 'lists')}`,
+    '-o',
+    `Dir::Cache=${path.join(APT_DIR, 'cache')}`,
+    '-o',
+    'APT::Get::List-Cleanup=0',
     '-q',
   ];
 }

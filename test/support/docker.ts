@@ -26,11 +26,16 @@ export interface Run {
 /** `docker ...args`; never rejects on a non-zero exit. `env` is added to the client's environment (for `-e NAME`). */
 export function docker(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(DOCKER, args, { env: { ...DOCKER_ENV, ...options.env }, maxBuffer: 512 * 1024 * 1024, timeout: options.timeoutMs ?? 600_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (error as NodeJS.ErrnoException & { code?: unknown }).code : 0;
-      if (error && typeof code !== 'number') reject(new Error(`docker ${args.join(' ')} did not run: ${error.message}\n${stderr}`));
-      else resolve({ stdout, stderr, exitCode: typeof code === 'number' ? code : 0 });
-    });
+    execFile(
+      DOCKER,
+      args,
+      { env: { ...DOCKER_ENV, ...options.env }, maxBuffer: 512 * 1024 * 1024, timeout: options.timeoutMs ?? 600_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (error as NodeJS.ErrnoException & { code?: unknown }).code : 0;
+        if (error && typeof code !== 'number') reject(new Error(`docker ${args.join(' ')} did not run: ${error.message}\n${stderr}`));
+        else resolve({ stdout, stderr, exitCode: typeof code === 'number' ? code : 0 });
+      },
+    );
   });
 }
 
@@ -65,7 +70,11 @@ export function debianMirror(): string {
 const DEBOOTSTRAP_ARGS = ['--variant=minbase', '--include=nodejs,ca-certificates', 'bookworm'];
 
 /** Run a program to its end without blocking the event loop; rejects with its output on a failure. */
-function runToEnd(command: string, args: string[], options: { stdin?: NodeJS.ReadableStream; timeoutMs: number }): { done: Promise<void>; stdout: NodeJS.ReadableStream } {
+function runToEnd(
+  command: string,
+  args: string[],
+  options: { stdin?: NodeJS.ReadableStream; timeoutMs: number },
+): { done: Promise<void>; stdout: NodeJS.ReadableStream } {
   const child = spawn(command, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: DOCKER_ENV });
   let output = '';
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)));
@@ -95,7 +104,12 @@ function runToEnd(command: string, args: string[], options: { stdin?: NodeJS.Rea
 export async function ensureBaseImage(options: { tag?: string } = {}): Promise<string> {
   if (process.env.MESHFORK_TEST_BASE_IMAGE && !options.tag) return process.env.MESHFORK_TEST_BASE_IMAGE;
   const mirror = debianMirror();
-  const tag = options.tag ?? `meshfork-test/bookworm-node:${createHash('sha256').update([...DEBOOTSTRAP_ARGS, mirror].join(' ')).digest('hex').slice(0, 12)}`;
+  const tag =
+    options.tag ??
+    `meshfork-test/bookworm-node:${createHash('sha256')
+      .update([...DEBOOTSTRAP_ARGS, mirror].join(' '))
+      .digest('hex')
+      .slice(0, 12)}`;
   if ((await docker(['image', 'inspect', tag])).exitCode === 0) return tag;
   const lock = path.join(REPO_ROOT, '.cache', 'base-image.lock');
   mkdirSync(path.dirname(lock), { recursive: true });
@@ -136,14 +150,20 @@ export async function startRegistry(): Promise<LocalRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-registry-'));
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (up) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`docker-registry did not start on 127.0.0.1:${port}:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -5,7 +5,10 @@
 import { applyPatch, MemoryTree, type PatchOutcome } from '../../src/engine';
 import type { Patch } from '../../src/series/types';
 
-export async function engineApply(patches: Patch[], files: Map<string, Buffer>): Promise<{ files: Map<string, Buffer>; outcomes: PatchOutcome[] }> {
+export async function engineApply(
+  patches: Patch[],
+  files: Map<string, Buffer>,
+): Promise<{ files: Map<string, Buffer>; outcomes: PatchOutcome[] }> {
   const tree = new MemoryTree(async (p) => files.get(p)?.toString('latin1'));
   const outcomes: PatchOutcome[] = [];
   for (const patch of patches) outcomes.push(await applyPatch(patch, tree));

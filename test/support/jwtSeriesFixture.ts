@@ -17,6 +17,9 @@ export const JWT_SERIES_FILES = path.join(JWT_SERIES_FIXTURE, 'files');
 export const JWT_SERIES_BASE = '1.1.55';
 
 /** Copy `entries` of the fixture project (all of it by default) into `dir`. */
-export function copyJwtSeriesProject(dir: string, entries: readonly string[] = ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files', 'image']): void {
+export function copyJwtSeriesProject(
+  dir: string,
+  entries: readonly string[] = ['meshfork.config.json', 'meshfork.lock.json', 'patches', 'files', 'image'],
+): void {
   for (const entry of entries) cpSync(path.join(JWT_SERIES_FIXTURE, entry), path.join(dir, entry), { recursive: true });
 }

@@ -17,7 +17,11 @@ export interface JwtStack {
  * Start the stack for `version` with the live series (a payload helper); `settings` are extra MeshCentral
  * config.json settings; `patches` another series folder.
  */
-export async function startJwtStack(version: string, settings: Record<string, unknown> = {}, options: { patches?: string } = {}): Promise<JwtStack> {
+export async function startJwtStack(
+  version: string,
+  settings: Record<string, unknown> = {},
+  options: { patches?: string } = {},
+): Promise<JwtStack> {
   const pg = await startPostgres();
   await seedTenants(pg);
   const release = await patchedRelease(version, { project: LIVE_PROJECT, ...(options.patches ? { patches: options.patches } : {}) });

@@ -37,10 +37,18 @@ export async function seedTenants(pg: PostgresServer): Promise<void> {
     agent_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
   for (const u of Object.values(USERS)) {
     await pg.query('INSERT INTO users (user_id, email, name, role, tenant_id, deleted_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      u.id, u.email, u.name, u.role, u.tenant, 'deleted' in u && u.deleted ? new Date() : null,
+      u.id,
+      u.email,
+      u.name,
+      u.role,
+      u.tenant,
+      'deleted' in u && u.deleted ? new Date() : null,
     ]);
   }
-  await pg.query("INSERT INTO agents (agent_id, tenant_id, name) VALUES ('agent-1', $1, 'Agent A1'), ('agent-2', $2, 'Agent B1')", [TENANT_A, TENANT_B]);
+  await pg.query("INSERT INTO agents (agent_id, tenant_id, name) VALUES ('agent-1', $1, 'Agent A1'), ('agent-2', $2, 'Agent B1')", [
+    TENANT_A,
+    TENANT_B,
+  ]);
 }
 
 let jtiCounter = 0;
@@ -49,8 +57,20 @@ let jtiCounter = 0;
  * A dashboard token for a seed user as the contract asks for it: HS256, sub + tenant_id + email, iss, aud,
  * a fresh jti, 60 s (short enough for a URL token).
  */
-export function tokenFor(user: { id: string; email: string; tenant: string }, extra: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
-  const claims = { sub: user.id, tenant_id: user.tenant, email: user.email, iss: ISSUER, aud: AUDIENCE, jti: `jti-${process.pid}-${Date.now()}-${++jtiCounter}`, ...extra };
+export function tokenFor(
+  user: { id: string; email: string; tenant: string },
+  extra: Record<string, unknown> = {},
+  options: jwt.SignOptions = {},
+): string {
+  const claims = {
+    sub: user.id,
+    tenant_id: user.tenant,
+    email: user.email,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    jti: `jti-${process.pid}-${Date.now()}-${++jtiCounter}`,
+    ...extra,
+  };
   return jwt.sign(claims, JWT_SECRET, { algorithm: 'HS256', ...('exp' in extra ? {} : { expiresIn: 60 }), ...options });
 }
 

@@ -49,7 +49,8 @@ export function findLiveReads(root: string, folders: readonly string[] = TOOL_TE
     reads.push(...readsIn(root, file, text));
     for (const { target, line } of localImports(file, text)) {
       if (!isInside(target, path.join(root, 'test')) && !isInside(target, path.join(root, 'bench'))) continue;
-      if (isInside(target, path.join(root, PAYLOAD_TESTS))) reads.push({ file: shown(root, file), line, reads: `the payload's tests (${shown(root, target)})` });
+      if (isInside(target, path.join(root, PAYLOAD_TESTS)))
+        reads.push({ file: shown(root, file), line, reads: `the payload's tests (${shown(root, target)})` });
       else queue.push(target);
     }
   }
@@ -71,7 +72,9 @@ function localImports(file: string, text: string): { target: string; line: numbe
   const out: { target: string; line: number }[] = [];
   for (const match of text.matchAll(IMPORT)) {
     const base = path.resolve(path.dirname(file), match[1]);
-    const target = [base, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts'), path.join(base, 'index.js')].find((f) => existsSync(f) && statSync(f).isFile());
+    const target = [base, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts'), path.join(base, 'index.js')].find(
+      (f) => existsSync(f) && statSync(f).isFile(),
+    );
     if (target) out.push({ target, line: lineAt(text, match.index ?? 0) });
   }
   return out;
@@ -103,10 +106,12 @@ function readsIn(root: string, file: string, text: string): LiveRead[] {
     // a call spread over lines names meshfork a line or three above its options
     if (RUNS_MESHFORK.test(lines.slice(Math.max(0, i - 3), i + 1).join('\n'))) {
       for (const name of roots) {
-        if (new RegExp(`(?:\\bcwd:\\s*(?:[\\w.]+\\s*\\?\\?\\s*)?|'-C',\\s*)${name}\\b(?!\\s*\\.)`).test(line)) found.add('the live project (meshfork runs in the repository root)');
+        if (new RegExp(`(?:\\bcwd:\\s*(?:[\\w.]+\\s*\\?\\?\\s*)?|'-C',\\s*)${name}\\b(?!\\s*\\.)`).test(line))
+          found.add('the live project (meshfork runs in the repository root)');
       }
     }
-    for (const reads of found) out.push({ file: shown(root, file), line: i + 1, reads: reads.includes(' ') ? reads : `${reads} at the repository root` });
+    for (const reads of found)
+      out.push({ file: shown(root, file), line: i + 1, reads: reads.includes(' ') ? reads : `${reads} at the repository root` });
   });
   return out;
 }
@@ -115,7 +120,9 @@ function readsIn(root: string, file: string, text: string): LiveRead[] {
 function rootNames(root: string, file: string, text: string): string[] {
   const names = new Set<string>(['REPO_ROOT']);
   for (const m of text.matchAll(/\bREPO_ROOT as (\w+)/g)) names.add(m[1]);
-  for (const m of text.matchAll(/\b(?:const|let)\s+(\w+)\s*=\s*(?:findRepoRoot\([^)]*\)|process\.cwd\(\)|path\.(?:resolve|join)\(([^()]*)\))\s*;/g)) {
+  for (const m of text.matchAll(
+    /\b(?:const|let)\s+(\w+)\s*=\s*(?:findRepoRoot\([^)]*\)|process\.cwd\(\)|path\.(?:resolve|join)\(([^()]*)\))\s*;/g,
+  )) {
     if (m[2] === undefined || startOf(root, file, m[2].split(',')[0].trim(), names) === undefined) {
       if (m[2] === undefined) names.add(m[1]);
       continue;

@@ -38,11 +38,14 @@ export async function raceForProjectLock(project: string, args: string[], racers
     }
     const holder = /^error\[STATE_INVALID\]: another meshfork command \(pid (\d+)\) is changing this project$/m.exec(run.stderr);
     if (run.code === 2 && holder && !interval) {
-      if (!pids.includes(Number(holder[1])) || Number(holder[1]) === run.pid) violations.push(`racer ${i} was refused for pid ${holder[1]}, not another racer (${pids.join(', ')})`);
+      if (!pids.includes(Number(holder[1])) || Number(holder[1]) === run.pid)
+        violations.push(`racer ${i} was refused for pid ${holder[1]}, not another racer (${pids.join(', ')})`);
       else refused += 1;
       return;
     }
-    violations.push(`racer ${i} ended with exit ${run.code} (${run.signal ?? 'no signal'}), lock ${interval ? 'held' : 'not held'}: ${run.stderr.trim()}`);
+    violations.push(
+      `racer ${i} ended with exit ${run.code} (${run.signal ?? 'no signal'}), lock ${interval ? 'held' : 'not held'}: ${run.stderr.trim()}`,
+    );
   });
   for (const [i, [from, to]] of intervals) {
     for (const [j, [otherFrom, otherTo]] of intervals) {

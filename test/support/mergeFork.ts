@@ -15,7 +15,14 @@ import { commitMessage, parseAuthor } from '../../src/workspace/commitMessage';
 import { REPO_ROOT, releaseDir } from './release';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'upstream@example.invalid', GIT_COMMITTER_NAME: 'Fork', GIT_COMMITTER_EMAIL: 'fork@example.invalid', GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000000 +0000' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'upstream@example.invalid',
+  GIT_COMMITTER_NAME: 'Fork',
+  GIT_COMMITTER_EMAIL: 'fork@example.invalid',
+  GIT_AUTHOR_DATE: '1700000000 +0000',
+  GIT_COMMITTER_DATE: '1700000000 +0000',
+};
 
 export interface MergeFork {
   dir: string;
@@ -29,13 +36,18 @@ export interface MergeFork {
 
 function seriesPatches(name: string): { text: string; file: string }[] {
   const dir = path.join(FIXTURES, name);
-  return parseSeriesFile('series', readFileSync(path.join(dir, 'series'), 'latin1')).map((e) => ({ file: e.name, text: readFileSync(path.join(dir, e.name), 'latin1') }));
+  return parseSeriesFile('series', readFileSync(path.join(dir, 'series'), 'latin1')).map((e) => ({
+    file: e.name,
+    text: readFileSync(path.join(dir, e.name), 'latin1'),
+  }));
 }
 
 export async function buildMergeFork(dir: string): Promise<MergeFork> {
   const env = { ...IDENTITY, GIT_INDEX_FILE: path.join(dir, '.git', 'build-index') };
-  const git = async (args: string[], input?: string, extra: Record<string, string> = {}, ok = [0]): Promise<GitResult> => runGit(args, { cwd: dir, env: { ...env, ...extra }, input, okExitCodes: ok });
-  const out = async (args: string[], input?: string, extra: Record<string, string> = {}) => (await git(args, input, extra)).stdout.toString('utf8').trim();
+  const git = async (args: string[], input?: string, extra: Record<string, string> = {}, ok = [0]): Promise<GitResult> =>
+    runGit(args, { cwd: dir, env: { ...env, ...extra }, input, okExitCodes: ok });
+  const out = async (args: string[], input?: string, extra: Record<string, string> = {}) =>
+    (await git(args, input, extra)).stdout.toString('utf8').trim();
   await runGit(['init', '-q', dir], { cwd: REPO_ROOT });
   const release = async (version: string, parent?: string) => {
     await git(['read-tree', '--empty']);
@@ -50,7 +62,10 @@ export async function buildMergeFork(dir: string): Promise<MergeFork> {
       await git(['apply', '--cached'], text);
       const header = parsePatch(file, text).header;
       const author = parseAuthor(header.from);
-      head = await out(['commit-tree', await out(['write-tree']), '-p', head, '-F', '-'], commitMessage(header), { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email });
+      head = await out(['commit-tree', await out(['write-tree']), '-p', head, '-F', '-'], commitMessage(header), {
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+      });
     }
     return head;
   };
@@ -66,12 +81,25 @@ export async function buildMergeFork(dir: string): Promise<MergeFork> {
   const upstream51 = await release('1.1.51');
   const upstream55 = await release('1.1.55', upstream51);
   const jwt = await commits('rebase-series-1.1.51', upstream51);
-  const fork = await out(['commit-tree', await editPackageJson(jwt, '"ws": "8.18.0"', '"ws": "8.19.0"'), '-p', jwt, '-F', '-'], 'Pin ws 8.19.0 for the WebSocket login hook\n', { GIT_AUTHOR_NAME: 'Fork Maintainers', GIT_AUTHOR_EMAIL: 'maintainers@example.invalid' });
+  const fork = await out(
+    ['commit-tree', await editPackageJson(jwt, '"ws": "8.18.0"', '"ws": "8.19.0"'), '-p', jwt, '-F', '-'],
+    'Pin ws 8.19.0 for the WebSocket login hook\n',
+    { GIT_AUTHOR_NAME: 'Fork Maintainers', GIT_AUTHOR_EMAIL: 'maintainers@example.invalid' },
+  );
   const merge = await git(['merge-tree', '--write-tree', '--name-only', fork, upstream55], undefined, {}, [0, 1]);
   const conflicted = merge.exitCode === 1 ? merge.stdout.toString('utf8').split('\n\n')[0].split('\n').slice(1).filter(Boolean) : [];
   // The maintainer's resolution: the JWT series as it reads on 1.1.55.
   const resolved = await commits('rebase-series-1.1.51-on-1.1.55', upstream55);
-  const head = await out(['commit-tree', await editPackageJson(resolved, '"ws": "8.18.3"', '"ws": "8.19.0"'), '-p', fork, '-p', upstream55, '-m', 'Merge MeshCentral 1.1.55']);
+  const head = await out([
+    'commit-tree',
+    await editPackageJson(resolved, '"ws": "8.18.3"', '"ws": "8.19.0"'),
+    '-p',
+    fork,
+    '-p',
+    upstream55,
+    '-m',
+    'Merge MeshCentral 1.1.55',
+  ]);
   await git(['update-ref', 'refs/heads/main', head]);
   await git(['symbolic-ref', 'HEAD', 'refs/heads/main']);
   return { dir, upstream51, upstream55, head, conflicted };

@@ -15,13 +15,23 @@ export interface HttpAnswer {
 }
 
 /** One GET; a new connection each time unless a (keep-alive) agent is given. */
-export function httpsGet(port: number, urlPath: string, headers: Record<string, string> = {}, agent: https.Agent | false = false): Promise<HttpAnswer> {
+export function httpsGet(
+  port: number,
+  urlPath: string,
+  headers: Record<string, string> = {},
+  agent: https.Agent | false = false,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = https.get({ host: '127.0.0.1', port, path: urlPath, headers, rejectUnauthorized: false, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), setCookies: res.headers['set-cookie'] ?? [] }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          setCookies: res.headers['set-cookie'] ?? [],
+        }),
       );
     });
     req.on('error', reject);
@@ -56,7 +66,10 @@ export interface ControlResult {
 }
 
 /** Opens control.ashx (or another user WebSocket path), asks for the device groups once userinfo arrives, and closes. */
-export function controlSession(port: number, options: { headers?: Record<string, string>; query?: string; path?: string } = {}): Promise<ControlResult> {
+export function controlSession(
+  port: number,
+  options: { headers?: Record<string, string>; query?: string; path?: string } = {},
+): Promise<ControlResult> {
   return new Promise((resolve) => {
     const result: ControlResult = {};
     const ws = new WebSocket(`wss://127.0.0.1:${port}/${options.path ?? 'control.ashx'}${options.query ? `?${options.query}` : ''}`, {
@@ -73,7 +86,13 @@ export function controlSession(port: number, options: { headers?: Record<string,
       ws.terminate();
     }, 20_000);
     ws.on('message', (data: WebSocket.RawData) => {
-      let message: { action?: string; userinfo?: ControlResult['userinfo']; meshes?: ControlResult['meshes']; cause?: string; msg?: string };
+      let message: {
+        action?: string;
+        userinfo?: ControlResult['userinfo'];
+        meshes?: ControlResult['meshes'];
+        cause?: string;
+        msg?: string;
+      };
       try {
         message = JSON.parse(data.toString());
       } catch {
@@ -130,10 +149,16 @@ export function openControl(port: number, headers: Record<string, string>): Prom
       send: (message) => ws.send(JSON.stringify(message)),
       waitFor: (match, timeoutMs = 10_000) =>
         new Promise((res, rej) => {
-          const timer = setTimeout(() => rej(new Error(`no matching message within ${timeoutMs} ms; got actions: ${messages.map((m) => m.action).join(', ')}`)), timeoutMs);
+          const timer = setTimeout(
+            () => rej(new Error(`no matching message within ${timeoutMs} ms; got actions: ${messages.map((m) => m.action).join(', ')}`)),
+            timeoutMs,
+          );
           const check = (): void => {
             const found = messages.find(match);
-            if (found) { clearTimeout(timer); res(found); } else listeners.push(check);
+            if (found) {
+              clearTimeout(timer);
+              res(found);
+            } else listeners.push(check);
           };
           check();
         }),
@@ -142,7 +167,10 @@ export function openControl(port: number, headers: Record<string, string>): Prom
         new Promise((res, rej) => {
           const timer = setTimeout(() => rej(new Error(`control.ashx still open after ${timeoutMs} ms`)), timeoutMs);
           const check = (): void => {
-            if (closeCode !== null) { clearTimeout(timer); res({ code: closeCode, messages }); } else closeWaiters.push(check);
+            if (closeCode !== null) {
+              clearTimeout(timer);
+              res({ code: closeCode, messages });
+            } else closeWaiters.push(check);
           };
           check();
         }),
@@ -176,19 +204,38 @@ export function rawHttps(port: number, request: string): Promise<{ status: numbe
 }
 
 /** One POST of an urlencoded form. */
-export function httpsPost(port: number, urlPath: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export function httpsPost(
+  port: number,
+  urlPath: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const body = new URLSearchParams(form).toString();
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, path: urlPath, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        rejectUnauthorized: false,
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), setCookies: res.headers['set-cookie'] ?? [] }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            setCookies: res.headers['set-cookie'] ?? [],
+          }),
+        );
       },
     );
     req.on('error', reject);
     req.end(body);
   });
 }
-

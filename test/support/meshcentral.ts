@@ -13,7 +13,12 @@ import { ensureBuilt } from './cli';
 import { freePort } from './postgres';
 import { SHARED_CACHE } from './cache';
 import { BASE_SETTINGS } from './jwtTenants';
-import { startMeshCentral as startSmokeServer, writeMeshCentralConfig, type MeshCentralServer, type StartOptions as SmokeStartOptions } from '../../src/verify/smoke/meshcentralServer';
+import {
+  startMeshCentral as startSmokeServer,
+  writeMeshCentralConfig,
+  type MeshCentralServer,
+  type StartOptions as SmokeStartOptions,
+} from '../../src/verify/smoke/meshcentralServer';
 
 const MODULE_CACHE = path.join(ROOT, '.cache', 'meshcentral-modules');
 
@@ -30,7 +35,10 @@ export interface PatchedRelease {
  * meshfork.lock.json; the download cache is shared under .cache/ for speed. The caller names the project:
  * the payload's tests pass the live one (test/payload/support/liveProject.ts), the tool's a fixture.
  */
-export async function patchedRelease(version: string, options: { project: string; build?: boolean; patches?: string }): Promise<PatchedRelease> {
+export async function patchedRelease(
+  version: string,
+  options: { project: string; build?: boolean; patches?: string },
+): Promise<PatchedRelease> {
   if (options.build !== false) ensureBuilt(); // benchmarks pass false: `npm run bench` has just built dist/
   const parent = mkdtempSync(path.join(os.tmpdir(), `meshfork-mc-${version}-`));
   const project = path.join(parent, 'project');
@@ -66,13 +74,20 @@ function runMeshfork(args: string[], cwd: string): Promise<{ exitCode: number; o
 
 /** `npm install --omit=dev` once per distinct package.json; later trees get hard links to the cached node_modules. */
 export function installDependencies(dir: string): void {
-  const key = createHash('sha256').update(readFileSync(path.join(dir, 'package.json'))).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(readFileSync(path.join(dir, 'package.json')))
+    .digest('hex')
+    .slice(0, 16);
   const cached = path.join(MODULE_CACHE, key);
   if (!existsSync(path.join(cached, 'node_modules'))) {
     const work = `${cached}.tmp-${process.pid}-${Date.now()}`;
     mkdirSync(work, { recursive: true });
     execFileSync('cp', [path.join(dir, 'package.json'), work]);
-    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: work, stdio: 'pipe', timeout: 300_000 });
+    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
+      cwd: work,
+      stdio: 'pipe',
+      timeout: 300_000,
+    });
     try {
       renameSync(work, cached);
     } catch {
@@ -99,12 +114,19 @@ export function startMeshCentral(appDir: string, options: StartOptions = {}): Pr
 }
 
 /** Starts MeshCentral and waits for it to exit on its own (start-up refusals); returns its output and exit code. */
-export async function runMeshCentralUntilExit(appDir: string, options: StartOptions = {}): Promise<{ output: string; exitCode: number | null }> {
+export async function runMeshCentralUntilExit(
+  appDir: string,
+  options: StartOptions = {},
+): Promise<{ output: string; exitCode: number | null }> {
   const datapath = options.datapath ?? mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
   if (options.copyFrom) execFileSync('cp', ['-a', `${options.copyFrom}/.`, datapath]);
   const port = await freePort();
   writeMeshCentralConfig(datapath, port, { ...BASE_SETTINGS, ...options.settings });
-  const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath, ...(options.args ?? [])], { cwd: appDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath, ...(options.args ?? [])], {
+    cwd: appDir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));

@@ -50,7 +50,10 @@ export function ensureTarballs(pinned: Record<string, string>): void {
     const tmp = path.join(NPM_CORPUS, `.pack-${process.pid}-${Date.now()}`);
     mkdirSync(tmp, { recursive: true });
     try {
-      const out = execFileSync('npm', ['pack', ...missing, '--json', '--pack-destination', tmp], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
+      const out = execFileSync('npm', ['pack', ...missing, '--json', '--pack-destination', tmp], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 64 * 1024 * 1024,
+      }).toString();
       const packed = JSON.parse(out) as { name: string; version: string; filename: string }[];
       for (const spec of missing) {
         const entry = packed.find((p) => `${p.name}@${p.version}` === spec);

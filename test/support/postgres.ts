@@ -32,7 +32,9 @@ function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'postgres'))) : [];
   if (versions.length === 0) {
-    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: install the Debian package `postgresql` (see .ci/run)');
+    throw new Error(
+      'PostgreSQL server binaries not found under /usr/lib/postgresql: install the Debian package `postgresql` (see .ci/run)',
+    );
   }
   versions.sort((a, b) => Number(b) - Number(a));
   return path.join(root, versions[0], 'bin');
@@ -53,7 +55,10 @@ async function waitForConnection(connect: () => Promise<void>, timeoutMs: number
       await connect();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms: ${(error as Error).message}\n${log()}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms: ${(error as Error).message}\n${log()}`, {
+          cause: error,
+        });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -79,7 +84,16 @@ export async function startPostgres(options: { tls?: PostgresTls } = {}): Promis
     chownSync(passwordFile, uid, gid);
   }
   const [initCmd, initArgs] = asPostgresUser(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', 'postgres', `--pwfile=${passwordFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--no-sync',
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    `--pwfile=${passwordFile}`,
+    '--auth-host=scram-sha-256',
+    '--auth-local=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
   ]);
   execFileSync(initCmd, initArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -104,18 +118,35 @@ export async function startPostgres(options: { tls?: PostgresTls } = {}): Promis
 
   const start = async (): Promise<void> => {
     const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), [
-      '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', ...tlsArgs,
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      ...tlsArgs,
     ]);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitForConnection(async () => {
-      if (child?.exitCode != null) throw new Error(`postgres exited with code ${child.exitCode}`);
-      const client = new Client(connectionConfig);
-      await client.connect();
-      await client.end();
-    }, 30000, () => output);
+    await waitForConnection(
+      async () => {
+        if (child?.exitCode != null) throw new Error(`postgres exited with code ${child.exitCode}`);
+        const client = new Client(connectionConfig);
+        await client.connect();
+        await client.end();
+      },
+      30000,
+      () => output,
+    );
   };
 
   const stop = async (): Promise<void> => {

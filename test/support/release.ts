@@ -81,9 +81,15 @@ export function releaseDir(version: string): string {
  * cache; undefined for an older tarball (meshcentral 0.7.x), which callers unpack for themselves.
  */
 export function sharedReleaseDir(version: string): string | undefined {
-  const listing = execFileSync('tar', ['-tvzf', releaseTarball(version), '--full-time'], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, TZ: 'UTC' } });
+  const listing = execFileSync('tar', ['-tvzf', releaseTarball(version), '--full-time'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, TZ: 'UTC' },
+  });
   const stamp = new Date(BLOB_MTIME_SECONDS * 1000).toISOString().slice(0, 10);
-  return listing.split('\n').every((line) => line === '' || line.startsWith('d') || line.includes(` ${stamp} `)) ? releaseDir(version) : undefined;
+  return listing.split('\n').every((line) => line === '' || line.startsWith('d') || line.includes(` ${stamp} `))
+    ? releaseDir(version)
+    : undefined;
 }
 
 /** Every regular file of `tree`, relative. */
@@ -123,7 +129,11 @@ function linkIntoBlobStore(tree: string): void {
     const data = readFileSync(mine);
     const blob = blobs.pathOf(createHash('sha256').update(data).digest('hex'), perm === 0o755 ? '100755' : '100644');
     const existing = lstatSync(blob, { throwIfNoEntry: false });
-    const sound = existing?.isFile() && existing.size === data.length && Math.floor(existing.mtimeMs / 1000) === BLOB_MTIME_SECONDS && readFileSync(blob).equals(data);
+    const sound =
+      existing?.isFile() &&
+      existing.size === data.length &&
+      Math.floor(existing.mtimeMs / 1000) === BLOB_MTIME_SECONDS &&
+      readFileSync(blob).equals(data);
     // The store's own temp name ("<name>.<pid>-<hex>.tmp"), so it removes one a killed worker left.
     const linkTmp = `${sound ? mine : blob}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     mkdirSync(path.dirname(blob), { recursive: true });

@@ -17,10 +17,22 @@ export interface SmallProject {
   upstreamWork: string;
 }
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'up@example.invalid',
+  GIT_COMMITTER_NAME: 'Up Stream',
+  GIT_COMMITTER_EMAIL: 'up@example.invalid',
+};
 
 function git(cwd: string, args: string[], date = '1767225600 +0000'): string {
-  const env = { ...process.env, ...IDENTITY, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const env = {
+    ...process.env,
+    ...IDENTITY,
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_DATE: date,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
   return execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -41,9 +53,27 @@ function writeRelease(work: string, files: number, release: string): void {
 
 /** The three patches: [name, subject, files to edit as (text) => text]. */
 const PATCHES: [string, string, Record<string, (text: string) => string>][] = [
-  ['add-a-greeting.patch', 'Add a greeting', { 'lib0/file-0.js': (t) => t.replace('  line 10 of file 0;', '  line 10 of file 0;\n  console.log("hello");'), 'greeting.txt': () => 'hello\n' }],
-  ['change-file-three.patch', 'Change file three', { 'lib3/file-3.js': (t) => t.replace('  line 20 of file 3;', '  line 20 of file 3 (changed);') }],
-  ['remove-a-line.patch', 'Remove a line', { 'lib6/file-6.js': (t) => t.replace('  line 30 of file 6;\n', ''), 'lib9/file-9.js': (t) => t.replace('  line 5 of file 9;', '  line 5 of file 9; // fork') }],
+  [
+    'add-a-greeting.patch',
+    'Add a greeting',
+    {
+      'lib0/file-0.js': (t) => t.replace('  line 10 of file 0;', '  line 10 of file 0;\n  console.log("hello");'),
+      'greeting.txt': () => 'hello\n',
+    },
+  ],
+  [
+    'change-file-three.patch',
+    'Change file three',
+    { 'lib3/file-3.js': (t) => t.replace('  line 20 of file 3;', '  line 20 of file 3 (changed);') },
+  ],
+  [
+    'remove-a-line.patch',
+    'Remove a line',
+    {
+      'lib6/file-6.js': (t) => t.replace('  line 30 of file 6;\n', ''),
+      'lib9/file-9.js': (t) => t.replace('  line 5 of file 9;', '  line 5 of file 9; // fork'),
+    },
+  ],
 ];
 
 /** Build the upstream and a project around it under `root`. */
@@ -75,13 +105,26 @@ export function buildSmallProject(root: string, files = 400): SmallProject {
     git(work, ['add', '--all']);
     const diff = git(work, ['diff', '--cached', '--no-color', '--no-ext-diff', '--full-index']);
     git(work, ['commit', '--quiet', '-m', subject]);
-    const header = ['From: Fork Maintainers <maintainers@example.invalid>', `Subject: ${subject}`, '', 'Upstream-Status: Inappropriate [test fixture]', 'Meshfork-Base: 1.0.0', '---', ''].join('\n');
+    const header = [
+      'From: Fork Maintainers <maintainers@example.invalid>',
+      `Subject: ${subject}`,
+      '',
+      'Upstream-Status: Inappropriate [test fixture]',
+      'Meshfork-Base: 1.0.0',
+      '---',
+      '',
+    ].join('\n');
     writeFileSync(path.join(patches, name), header + diff);
   }
   git(work, ['checkout', '--quiet', 'main']);
   writeFileSync(path.join(patches, 'series'), `${PATCHES.map(([name]) => name).join('\n')}\n`);
   const upstreamUrl = pathToFileURL(bare).href;
-  const config = { upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' }, base: '1.0.0', supports: '>=1.0.0 <2', patches: 'patches' };
+  const config = {
+    upstream: { source: 'git', url: upstreamUrl, tagPattern: 'v*' },
+    base: '1.0.0',
+    supports: '>=1.0.0 <2',
+    patches: 'patches',
+  };
   writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { dir, upstreamUrl, upstreamWork: work };
 }

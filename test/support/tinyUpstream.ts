@@ -9,10 +9,22 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Up Stream', GIT_AUTHOR_EMAIL: 'up@example.invalid', GIT_COMMITTER_NAME: 'Up Stream', GIT_COMMITTER_EMAIL: 'up@example.invalid' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Up Stream',
+  GIT_AUTHOR_EMAIL: 'up@example.invalid',
+  GIT_COMMITTER_NAME: 'Up Stream',
+  GIT_COMMITTER_EMAIL: 'up@example.invalid',
+};
 
 export function git(cwd: string, args: string[]): string {
-  const env = { ...process.env, ...IDENTITY, GIT_AUTHOR_DATE: '1767225600 +0000', GIT_COMMITTER_DATE: '1767225600 +0000', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const env = {
+    ...process.env,
+    ...IDENTITY,
+    GIT_AUTHOR_DATE: '1767225600 +0000',
+    GIT_COMMITTER_DATE: '1767225600 +0000',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
   return execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -38,7 +50,10 @@ export function buildTinyUpstream(root: string, releases: Record<string, Record<
   git(work, ['init', '-q', '--initial-branch=main']);
   for (const [version, files] of Object.entries(releases)) {
     git(work, ['rm', '-q', '-r', '--ignore-unmatch', '.']);
-    for (const [file, text] of Object.entries({ 'package.json': `${JSON.stringify({ name: 'meshcentral', version }, null, 2)}\n`, ...files })) {
+    for (const [file, text] of Object.entries({
+      'package.json': `${JSON.stringify({ name: 'meshcentral', version }, null, 2)}\n`,
+      ...files,
+    })) {
       mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
       writeFileSync(path.join(work, file), text);
     }
@@ -79,7 +94,17 @@ export function makePatches(upstream: TinyUpstream, base: string, specs: PatchSp
       git(work, ['add', '-A']);
       const diff = git(work, ['diff', '--cached', '--no-color', '--no-ext-diff', '--full-index']);
       git(work, ['commit', '-q', '-m', spec.subject]);
-      const header = ['From: Fork Maintainers <maintainers@example.invalid>', `Subject: ${spec.subject}`, '', `${spec.subject}, for the test.`, '', 'Upstream-Status: Inappropriate [test fixture]', `Meshfork-Base: ${base}`, '---', ''].join('\n');
+      const header = [
+        'From: Fork Maintainers <maintainers@example.invalid>',
+        `Subject: ${spec.subject}`,
+        '',
+        `${spec.subject}, for the test.`,
+        '',
+        'Upstream-Status: Inappropriate [test fixture]',
+        `Meshfork-Base: ${base}`,
+        '---',
+        '',
+      ].join('\n');
       texts[spec.name] = header + diff;
     }
   } finally {
@@ -89,11 +114,22 @@ export function makePatches(upstream: TinyUpstream, base: string, specs: PatchSp
 }
 
 /** A project (a git repository with one commit) on `base` with these patch files, in this order. */
-export function writeTinyProject(dir: string, upstream: TinyUpstream, base: string, patches: Record<string, string>, supports = '>=1.0.0 <2'): string {
+export function writeTinyProject(
+  dir: string,
+  upstream: TinyUpstream,
+  base: string,
+  patches: Record<string, string>,
+  supports = '>=1.0.0 <2',
+): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'patches'), { recursive: true });
   for (const [name, text] of Object.entries(patches)) writeFileSync(path.join(dir, 'patches', name), text, 'latin1');
-  writeFileSync(path.join(dir, 'patches', 'series'), Object.keys(patches).map((name) => `${name}\n`).join(''));
+  writeFileSync(
+    path.join(dir, 'patches', 'series'),
+    Object.keys(patches)
+      .map((name) => `${name}\n`)
+      .join(''),
+  );
   const config = { upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' }, base, supports, patches: 'patches' };
   writeFileSync(path.join(dir, 'meshfork.config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(path.join(dir, '.gitignore'), '.meshfork/\n');

@@ -82,7 +82,16 @@ export function runTraced(args: string[], options: TracedOptions): Promise<Trace
     });
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
-      resolve({ pid: child.pid ?? 0, code, signal, killed: killed && signal === 'SIGKILL', marks, landed: marks.at(-1)?.phase ?? STARTUP, stdout, stderr });
+      resolve({
+        pid: child.pid ?? 0,
+        code,
+        signal,
+        killed: killed && signal === 'SIGKILL',
+        marks,
+        landed: marks.at(-1)?.phase ?? STARTUP,
+        stdout,
+        stderr,
+      });
     });
   });
 }

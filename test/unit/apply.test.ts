@@ -38,7 +38,9 @@ describe('applyPatch: per-patch status', () => {
     const tree = treeOf({ 'a.js': BASE });
     const outcome = await applyPatch(MODIFY, tree);
     expect(outcome).toMatchObject({ name: 'modify.patch', subject: 'modify', status: 'clean' });
-    expect(outcome.files).toEqual([{ kind: 'modify', path: 'a.js', status: 'applied', hunks: [{ index: 0, status: 'exact', baseLine: 7, targetLine: 7, offset: 0 }] }]);
+    expect(outcome.files).toEqual([
+      { kind: 'modify', path: 'a.js', status: 'applied', hunks: [{ index: 0, status: 'exact', baseLine: 7, targetLine: 7, offset: 0 }] },
+    ]);
     expect(contents(tree)).toEqual({ 'a.js': PATCHED });
   });
 
@@ -56,7 +58,11 @@ describe('applyPatch: per-patch status', () => {
     const outcome = await applyPatch(MODIFY, tree);
     expect(outcome.status).toBe('conflict');
     expect(outcome.files[0].status).toBe('conflict');
-    expect(outcome.files[0].hunks[0]).toMatchObject({ status: 'conflict', baseLine: 7, differingLines: [{ line: 9, expected: 'line 9', actual: 'line 9 changed upstream' }] });
+    expect(outcome.files[0].hunks[0]).toMatchObject({
+      status: 'conflict',
+      baseLine: 7,
+      differingLines: [{ line: 9, expected: 'line 9', actual: 'line 9 changed upstream' }],
+    });
     expect(tree.changes()).toEqual([]);
   });
 
@@ -144,7 +150,9 @@ describe('applyPatch: file operations', () => {
     const outcome = await applyPatch(rename, tree);
     expect(outcome.files[0]).toMatchObject({ kind: 'rename', from: 'a.js', path: 'b.js', status: 'applied' });
     expect(contents(tree)).toEqual({ 'a.js': null, 'b.js': PATCHED });
-    const chmod = makePatch('chmod', [{ oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo\n', oldMode: '100644', newMode: '100755' }]);
+    const chmod = makePatch('chmod', [
+      { oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo\n', oldMode: '100644', newMode: '100755' },
+    ]);
     const t2 = treeOf({ 'run.sh': 'echo\n' });
     await applyPatch(chmod, t2);
     expect(t2.changes()).toEqual([['run.sh', { content: 'echo\n', mode: '100755' }]]);
@@ -181,7 +189,11 @@ describe('applyPatch: 3-way merge with git merge-file', () => {
     expect(region).toContain('line 10 changed upstream\r\n');
     expect(region).toContain('line 10 patched\r\n');
     // Everything outside the region is the upstream file.
-    expect(lines.slice(0, start - 1).join('')).toBe(splitLines(clash).slice(0, start - 1).join(''));
+    expect(lines.slice(0, start - 1).join('')).toBe(
+      splitLines(clash)
+        .slice(0, start - 1)
+        .join(''),
+    );
   });
 
   it('two conflicting hunks get their own conflict regions, in order, each holding its own change', async () => {
@@ -243,7 +255,9 @@ describe('applyPatch: 3-way merge with git merge-file', () => {
 
 describe('applySeries and statuses', () => {
   it('applies in order, each patch on the result of the previous one, and reports the worst status', async () => {
-    const second = makePatch('second', [{ oldPath: 'a.js', newPath: 'a.js', oldContent: PATCHED, newContent: replaceLine(PATCHED, 11, 'line 11 too\r\n') }]);
+    const second = makePatch('second', [
+      { oldPath: 'a.js', newPath: 'a.js', oldContent: PATCHED, newContent: replaceLine(PATCHED, 11, 'line 11 too\r\n') },
+    ]);
     const tree = treeOf({ 'a.js': BASE });
     const outcome = await applySeries([MODIFY, second], tree);
     expect(outcome.patches.map((p) => p.status)).toEqual(['clean', 'clean']);
@@ -255,7 +269,9 @@ describe('applySeries and statuses', () => {
   });
 
   it('a mode set by an earlier patch survives later edits and renames of the file', async () => {
-    const chmod = makePatch('chmod', [{ oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo\n', oldMode: '100644', newMode: '100755' }]);
+    const chmod = makePatch('chmod', [
+      { oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo\n', oldMode: '100644', newMode: '100755' },
+    ]);
     const edit = makePatch('edit', [{ oldPath: 'run.sh', newPath: 'run.sh', oldContent: 'echo\n', newContent: 'echo hi\n' }]);
     const rename = makePatch('rename', [{ oldPath: 'run.sh', newPath: 'bin/run.sh', oldContent: 'echo hi\n', newContent: 'echo hi\n' }]);
     const tree = treeOf({ 'run.sh': 'echo\n' });

@@ -39,6 +39,8 @@ describe('config schema', () => {
   });
 
   it('refuses a base outside supports', () => {
-    expect(() => parseConfig('c.json', { upstream: { source: 'npm', package: 'meshcentral' }, base: '0.7.99', supports: '>=1.1.0 <2' })).toThrow(/base: 0\.7\.99 is outside supports ">=1\.1\.0 <2"/);
+    expect(() =>
+      parseConfig('c.json', { upstream: { source: 'npm', package: 'meshcentral' }, base: '0.7.99', supports: '>=1.1.0 <2' }),
+    ).toThrow(/base: 0\.7\.99 is outside supports ">=1\.1\.0 <2"/);
   });
 });

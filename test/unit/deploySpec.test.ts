@@ -40,7 +40,25 @@ const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 let caPem: string;
 beforeAll(() => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-spec-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=provider CA', '-keyout', path.join(dir, 'k'), '-out', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=provider CA',
+      '-keyout',
+      path.join(dir, 'k'),
+      '-out',
+      path.join(dir, 'ca.pem'),
+    ],
+    { stdio: 'pipe' },
+  );
   caPem = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -57,7 +75,10 @@ function platformEnv(): Record<string, string> {
   };
   let n = 0;
   return Object.fromEntries(
-    service.envs.map((e) => [e.key, e.type === 'SECRET' && !e.value.startsWith('${') ? `console-secret-${++n}-${'s'.repeat(32)}` : bindings[e.value] ?? e.value]),
+    service.envs.map((e) => [
+      e.key,
+      e.type === 'SECRET' && !e.value.startsWith('${') ? `console-secret-${++n}-${'s'.repeat(32)}` : (bindings[e.value] ?? e.value),
+    ]),
   );
 }
 
@@ -74,7 +95,8 @@ test('the spec carries what the deployment needs: dashboard origins, database TL
   expect(byKey.POSTGRES_SSL_CA.value).toBe('${db.CA_CERT}');
   expect(byKey.MESHCENTRAL_DATABASE.value).toBe('postgres');
   expect(byKey.MESHCENTRAL_URL.value).toMatch(/^https:\/\//);
-  for (const secret of ['JWT_SECRET', 'AGENT_SIGN_KEY', 'MESHCENTRAL_IDENTITY_KEY', 'POSTGRES_PASSWORD']) expect({ secret, type: byKey[secret].type }).toEqual({ secret, type: 'SECRET' });
+  for (const secret of ['JWT_SECRET', 'AGENT_SIGN_KEY', 'MESHCENTRAL_IDENTITY_KEY', 'POSTGRES_PASSWORD'])
+    expect({ secret, type: byKey[secret].type }).toEqual({ secret, type: 'SECRET' });
 });
 
 test('the spec environment renders: TLS offload on the http_port, the dashboard may frame MeshCentral, MeshCentral verifies the database against the provider CA', () => {
@@ -82,27 +104,40 @@ test('the spec environment renders: TLS offload on the http_port, the dashboard 
   expect(config.settings.port).toBe(service.http_port);
   expect(config.settings.tlsOffload).toBe(true);
   expect(config.settings.jwtAuthOrigins).toEqual(['https://dashboard.example.com']);
-  expect(config.settings.postgres).toMatchObject({ host: 'db-postgresql-fra1-1234.b.db.ondigitalocean.com', port: 25060, ssl: { rejectUnauthorized: true, ca: caPem } });
+  expect(config.settings.postgres).toMatchObject({
+    host: 'db-postgresql-fra1-1234.b.db.ondigitalocean.com',
+    port: 25060,
+    ssl: { rejectUnauthorized: true, ca: caPem },
+  });
 });
 
 test('the image block is what the release writes: GHCR, the owner, the repository, the digest of the push', () => {
   // release.yml pushes to ghcr.io/OWNER/meshcentral; release-steps.sh hands "$repository@$digest" to deploy-image.js.
   const workflow = readFileSync(path.join(REPO_ROOT, '.github', 'workflows', 'release.yml'), 'utf8');
   expect(workflow).toContain('IMAGE: ghcr.io/${{ github.repository_owner }}/meshcentral');
-  expect(readFileSync(path.join(REPO_ROOT, '.github', 'scripts', 'release-steps.sh'), 'utf8')).toContain('node "$scripts/deploy-image.js" "$DEPLOY_SPEC" "$repository@$digest"');
+  expect(readFileSync(path.join(REPO_ROOT, '.github', 'scripts', 'release-steps.sh'), 'utf8')).toContain(
+    'node "$scripts/deploy-image.js" "$DEPLOY_SPEC" "$repository@$digest"',
+  );
   expect(Object.keys(service.image).sort()).toEqual(['digest', 'registry', 'registry_type', 'repository']);
   expect(service.image.registry_type).toBe('GHCR');
   expect(service.image.repository).toBe('meshcentral');
 
   const written = withImage(specText, `ghcr.io/acme/meshcentral@${DIGEST}`);
-  expect((parseYaml(written) as Spec).services[0].image).toEqual({ registry_type: 'GHCR', registry: 'acme', repository: 'meshcentral', digest: DIGEST });
+  expect((parseYaml(written) as Spec).services[0].image).toEqual({
+    registry_type: 'GHCR',
+    registry: 'acme',
+    repository: 'meshcentral',
+    digest: DIGEST,
+  });
   // Only the image lines changed: comments and every other line are as committed.
   const changed = written.split('\n').filter((line, i) => line !== specText.split('\n')[i]);
   expect(changed).toEqual(['      registry: acme', `      digest: ${DIGEST}`]);
 });
 
 test('a reference App Platform cannot pull, or without a digest, is refused', () => {
-  expect(() => imageFields(`127.0.0.1:5000/acme/meshcentral@${DIGEST}`)).toThrow('App Platform pulls only from ghcr.io, registry.digitalocean.com, docker.io');
+  expect(() => imageFields(`127.0.0.1:5000/acme/meshcentral@${DIGEST}`)).toThrow(
+    'App Platform pulls only from ghcr.io, registry.digitalocean.com, docker.io',
+  );
   expect(() => imageFields('ghcr.io/acme/meshcentral:latest')).toThrow('expected HOST/OWNER/NAME@sha256:<64 hex>');
   expect(imageFields(`registry.digitalocean.com/acme/meshcentral@${DIGEST}`).registry_type).toBe('DOCR');
 });

@@ -22,9 +22,13 @@ describe('setConfigValues', () => {
 
   it('sets a key in place, adds a key at the end of its section and a section at the end', () => {
     const text = '[core]\n\tfilemode = false\n\tbare = false\n[user]\n\tname = x\n';
-    expect(setConfigValues(text, [['core.fileMode', 'true'], ['core.autocrlf', 'false'], ['gc.auto', '0']])).toBe(
-      '[core]\n\tfileMode = true\n\tbare = false\n\tautocrlf = false\n[user]\n\tname = x\n[gc]\n\tauto = 0\n',
-    );
+    expect(
+      setConfigValues(text, [
+        ['core.fileMode', 'true'],
+        ['core.autocrlf', 'false'],
+        ['gc.auto', '0'],
+      ]),
+    ).toBe('[core]\n\tfileMode = true\n\tbare = false\n\tautocrlf = false\n[user]\n\tname = x\n[gc]\n\tauto = 0\n');
   });
 
   it('leaves a file it does not fully understand to git config', () => {

@@ -49,7 +49,7 @@ describe('applyHunks: placement', () => {
     expect(applyHunks(file('a', 'X', 'b'), hunks('@@ -2 +2 @@\n-X\n+Y\n'), 0).failed).toEqual([0]);
   });
 
-  it('several hunks: later hunks keep the earlier ones\' line changes in mind', () => {
+  it("several hunks: later hunks keep the earlier ones' line changes in mind", () => {
     const two = hunks('@@ -1,3 +1,4 @@\n 1\n+1.5\n 2\n 3\n@@ -7,4 +8,3 @@\n 7\n-8\n 9\n 10\n');
     const result = applyHunks(TEN, two, 0);
     expect(result.outcomes.map((o) => [o.status, o.targetLine, o.offset])).toEqual([
@@ -89,7 +89,7 @@ describe('applyHunks: placement', () => {
     expect(applyHunks(three, CHANGE_5, 2).failed).toEqual([0]);
   });
 
-  it('fuzz never exceeds the hunk\'s context (GNU patch caps it): a 1-line-context hunk cannot land on unrelated lines', () => {
+  it("fuzz never exceeds the hunk's context (GNU patch caps it): a 1-line-context hunk cannot land on unrelated lines", () => {
     const small = hunks('@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
     expect(applyHunks(file('x', 'b', 'y'), small, 2).outcomes[0]).toMatchObject({ status: 'fuzz', fuzz: 1, targetLine: 1 });
     const unrelated = applyHunks(file('q', 'r', 's'), small, 2);

@@ -14,7 +14,14 @@ test('labels: OCI plus io.meshfork.*, created from SOURCE_DATE_EPOCH, version = 
   const created = creationDate({ SOURCE_DATE_EPOCH: '1700000000' });
   expect(created?.toISOString()).toBe('2023-11-14T22:13:20.000Z');
   expect(creationDate({ SOURCE_DATE_EPOCH: 'yesterday' })).toBeUndefined();
-  const labels = imageLabels({ upstreamVersion: '1.1.55', upstreamIdentity: 'sha512-abc', seriesSha256: 'f'.repeat(64), baseImage: 'node:20-bookworm-slim', created: created as Date, licenses: 'Apache-2.0' });
+  const labels = imageLabels({
+    upstreamVersion: '1.1.55',
+    upstreamIdentity: 'sha512-abc',
+    seriesSha256: 'f'.repeat(64),
+    baseImage: 'node:20-bookworm-slim',
+    created: created as Date,
+    licenses: 'Apache-2.0',
+  });
   expect(labels).toEqual({
     'io.meshfork.series.sha256': 'f'.repeat(64),
     'io.meshfork.upstream.identity': 'sha512-abc',
@@ -30,15 +37,35 @@ test('labels: OCI plus io.meshfork.*, created from SOURCE_DATE_EPOCH, version = 
 test('Dockerfile strings escape quote, backslash and dollar; line breaks and bad base images are refused', () => {
   expect(dockerfileString('a"b\\c$d', 'x')).toBe('"a\\"b\\\\c\\$d"');
   expect(errorOf(() => dockerfileString('a\nb', 'label x')).code).toBe('USAGE');
-  expect(errorOf(() => renderDockerfile('FROM {{BASE_IMAGE}}\n{{LABELS}}\n', { baseImage: 'node:20 AS x', labels: {} })).code).toBe('USAGE');
-  const text = renderDockerfile('FROM {{BASE_IMAGE}} AS deps\nFROM {{BASE_IMAGE}}\n{{LABELS}}\n', { baseImage: 'localhost/base:1', labels: { a: '1', b: 'x"y' } });
+  expect(errorOf(() => renderDockerfile('FROM {{BASE_IMAGE}}\n{{LABELS}}\n', { baseImage: 'node:20 AS x', labels: {} })).code).toBe(
+    'USAGE',
+  );
+  const text = renderDockerfile('FROM {{BASE_IMAGE}} AS deps\nFROM {{BASE_IMAGE}}\n{{LABELS}}\n', {
+    baseImage: 'localhost/base:1',
+    labels: { a: '1', b: 'x"y' },
+  });
   expect(text).toBe('FROM localhost/base:1 AS deps\nFROM localhost/base:1\nLABEL \\\n      "a"="1" \\\n      "b"="x\\"y"\n');
 });
 
 test('the dependency manifest keeps only what npm ci reads, sorted; the lock matches it exactly or not at all', () => {
-  const manifest = depsManifest(JSON.stringify({ name: 'meshcentral', version: '1.1.55', keywords: ['x'], dependencies: { ws: '8.18.3', pg: '8.16.3' }, devDependencies: { jest: '1' } }), 'package.json');
+  const manifest = depsManifest(
+    JSON.stringify({
+      name: 'meshcentral',
+      version: '1.1.55',
+      keywords: ['x'],
+      dependencies: { ws: '8.18.3', pg: '8.16.3' },
+      devDependencies: { jest: '1' },
+    }),
+    'package.json',
+  );
   expect(manifest).toEqual({ name: 'meshcentral', version: '1.1.55', private: true, dependencies: { pg: '8.16.3', ws: '8.18.3' } });
-  const lock = (deps: Record<string, string>, version = '1.1.55') => JSON.stringify({ name: 'meshcentral', version, lockfileVersion: 3, packages: { '': { name: 'meshcentral', version, dependencies: deps } } });
+  const lock = (deps: Record<string, string>, version = '1.1.55') =>
+    JSON.stringify({
+      name: 'meshcentral',
+      version,
+      lockfileVersion: 3,
+      packages: { '': { name: 'meshcentral', version, dependencies: deps } },
+    });
   expect(lockMatches(lock({ ws: '8.18.3', pg: '8.16.3' }), manifest)).toBe(true);
   expect(lockMatches(lock({ ws: '8.18.3', pg: '8.16.2' }), manifest)).toBe(false);
   expect(lockMatches(lock({ ws: '8.18.3' }), manifest)).toBe(false);
@@ -54,7 +81,10 @@ test('the series hash is sha256 of the sha256sum listing of the listed patches i
     writeFileSync(path.join(dir, 'b.patch'), 'B');
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');
     const expected = sha(`${sha('A')}  a.patch\n${sha('B')}  b.patch\n`);
-    const entries = [{ name: 'a.patch', line: 2, options: {} }, { name: 'b.patch', line: 3, options: {} }];
+    const entries = [
+      { name: 'a.patch', line: 2, options: {} },
+      { name: 'b.patch', line: 3, options: {} },
+    ];
     expect(await seriesHash({ dir, entries, patches: [], warnings: [], unlisted: [] })).toBe(expected);
     expect(await seriesHash({ dir, entries: [...entries].reverse(), patches: [], warnings: [], unlisted: [] })).not.toBe(expected);
   } finally {
@@ -63,7 +93,28 @@ test('the series hash is sha256 of the sha256sum listing of the listed patches i
 });
 
 test('the build plan: the CA as the build secret "ca", and build.sh running the same command from its folder', () => {
-  const plan = buildPlan({ docker: '/usr/bin/docker', context: '/ctx', tags: ['a/b:1', "c/d:it's"], caFile: '/etc/ca.pem', network: 'host' });
-  expect(plan.args).toEqual(['build', '--progress', 'plain', '--secret', 'id=ca,src=/etc/ca.pem', '--network', 'host', '--tag', 'a/b:1', '--tag', "c/d:it's", '/ctx']);
-  expect(plan.script).toContain(`DOCKER_BUILDKIT=1 exec /usr/bin/docker build --progress plain --secret id=ca,src=/etc/ca.pem --network host --tag a/b:1 --tag 'c/d:it'\\''s' . "$@"`);
+  const plan = buildPlan({
+    docker: '/usr/bin/docker',
+    context: '/ctx',
+    tags: ['a/b:1', "c/d:it's"],
+    caFile: '/etc/ca.pem',
+    network: 'host',
+  });
+  expect(plan.args).toEqual([
+    'build',
+    '--progress',
+    'plain',
+    '--secret',
+    'id=ca,src=/etc/ca.pem',
+    '--network',
+    'host',
+    '--tag',
+    'a/b:1',
+    '--tag',
+    "c/d:it's",
+    '/ctx',
+  ]);
+  expect(plan.script).toContain(
+    `DOCKER_BUILDKIT=1 exec /usr/bin/docker build --progress plain --secret id=ca,src=/etc/ca.pem --network host --tag a/b:1 --tag 'c/d:it'\\''s' . "$@"`,
+  );
 });

@@ -28,7 +28,10 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = readFileSync(path.join(SRC, file), 'utf8');
-    graph.set(file, [...text.matchAll(IMPORT)].map((m) => resolve(file, m[1])));
+    graph.set(
+      file,
+      [...text.matchAll(IMPORT)].map((m) => resolve(file, m[1])),
+    );
   }
   return graph;
 }
@@ -60,12 +63,16 @@ describe('the import graph of src/', () => {
   });
 
   it('keeps the CLI out of core code', () => {
-    const intoCli = [...graph].filter(([file]) => !file.startsWith('cli/')).flatMap(([file, deps]) => deps.filter((d) => d.startsWith('cli/')).map((d) => `${file} -> ${d}`));
+    const intoCli = [...graph]
+      .filter(([file]) => !file.startsWith('cli/'))
+      .flatMap(([file, deps]) => deps.filter((d) => d.startsWith('cli/')).map((d) => `${file} -> ${d}`));
     expect(intoCli).toEqual([]);
   });
 
   it('keeps the series model below the engine that applies it', () => {
-    const intoEngine = [...graph].filter(([file]) => file.startsWith('series/')).flatMap(([file, deps]) => deps.filter((d) => d.startsWith('engine/')).map((d) => `${file} -> ${d}`));
+    const intoEngine = [...graph]
+      .filter(([file]) => file.startsWith('series/'))
+      .flatMap(([file, deps]) => deps.filter((d) => d.startsWith('engine/')).map((d) => `${file} -> ${d}`));
     expect(intoEngine).toEqual([]);
   });
 });

@@ -28,11 +28,19 @@ describe('export of a foreign (DEP-3, traditional diff) patch', () => {
   });
 
   it('a changed diff under the same message keeps the header bytes above the new diff, and the series line loses -pN', () => {
-    const plan = planExport([commitFor('hello\nworld!\n')], { patches: [{ ...asListed, options: { strip: 1 } }], seriesText: 'fix-greeting.patch -p1\n' }, '1.1.55');
+    const plan = planExport(
+      [commitFor('hello\nworld!\n')],
+      { patches: [{ ...asListed, options: { strip: 1 } }], seriesText: 'fix-greeting.patch -p1\n' },
+      '1.1.55',
+    );
     expect(plan.patches[0].kept).toBe('header');
     expect(plan.patches[0].text.startsWith(HEADER)).toBe(true);
-    expect(plan.patches[0].text.slice(HEADER.length)).toBe('diff --git a/hello.txt b/hello.txt\n--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n-helo\n-world\n+hello\n+world!\n');
+    expect(plan.patches[0].text.slice(HEADER.length)).toBe(
+      'diff --git a/hello.txt b/hello.txt\n--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n-helo\n-world\n+hello\n+world!\n',
+    );
     expect(parsePatch('fix-greeting.patch', plan.patches[0].text).header.subject).toBe('Fix the greeting');
-    expect(renderSeries('fix-greeting.patch -p2\n', [{ name: 'fix-greeting.patch', previous: 'fix-greeting.patch', keepOptions: false }])).toBe('fix-greeting.patch\n');
+    expect(
+      renderSeries('fix-greeting.patch -p2\n', [{ name: 'fix-greeting.patch', previous: 'fix-greeting.patch', keepOptions: false }]),
+    ).toBe('fix-greeting.patch\n');
   });
 });

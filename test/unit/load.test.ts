@@ -31,17 +31,22 @@ describe('loadSeries', () => {
   });
 
   it('an error inside a patch names the patch file path and line', async () => {
-    writeFileSync(path.join(dir, 'serve-jwt-logins-from-the-web-server.patch'), 'From: A <a@example.invalid>\nSubject: s\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n');
+    writeFileSync(
+      path.join(dir, 'serve-jwt-logins-from-the-web-server.patch'),
+      'From: A <a@example.invalid>\nSubject: s\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n',
+    );
     const error = await rejectionOf(loadSeries(dir));
     expect(error.code).toBe('PATCH_INVALID');
-    expect(error.message).toBe(`${path.join(dir, 'serve-jwt-logins-from-the-web-server.patch')}:7: truncated hunk: the header promises 2 old and 2 new lines, the file ends after 1 old and 0 new`);
+    expect(error.message).toBe(
+      `${path.join(dir, 'serve-jwt-logins-from-the-web-server.patch')}:7: truncated hunk: the header promises 2 old and 2 new lines, the file ends after 1 old and 0 new`,
+    );
   });
 
   it('warns about .patch and .diff files the series does not list (quilt: series governs), and does not read them', async () => {
     writeFileSync(path.join(dir, 'zz-extra.diff'), 'x');
     writeFileSync(path.join(dir, 'aa-extra.patch'), 'x');
     const series = await loadSeries(dir);
-    expect(series.patches.map((p) => p.name)).not.toContain("aa-extra.patch");
+    expect(series.patches.map((p) => p.name)).not.toContain('aa-extra.patch');
     expect(series.warnings).toEqual([
       `${path.join(dir, 'aa-extra.patch')}: not listed in ${path.join(dir, 'series')}, so it is not applied (add it to the series or delete it)`,
       `${path.join(dir, 'zz-extra.diff')}: not listed in ${path.join(dir, 'series')}, so it is not applied (add it to the series or delete it)`,
@@ -64,7 +69,9 @@ describe('loadSeries', () => {
     mkdirSync(path.join(dir, 'add-the-jwt-single-sign-on-module.patch'));
     const folder = await rejectionOf(loadSeries(dir));
     expect(folder.code).toBe('SERIES_INVALID');
-    expect(folder.message).toBe(`${path.join(dir, 'series')}:2: ${path.join(dir, 'add-the-jwt-single-sign-on-module.patch')} is a folder, not a file`);
+    expect(folder.message).toBe(
+      `${path.join(dir, 'series')}:2: ${path.join(dir, 'add-the-jwt-single-sign-on-module.patch')} is a folder, not a file`,
+    );
     const notAFolder = await rejectionOf(loadSeries(path.join(dir, 'series')));
     expect(notAFolder.code).toBe('SERIES_INVALID');
     expect(notAFolder.message).toMatch(/series\/series: .*series is not a folder$/);

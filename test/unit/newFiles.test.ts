@@ -12,19 +12,35 @@ const modify = (p: string): FileChange => ({ oldPath: p, newPath: p, oldContent:
 const rename = (from: string, to: string): FileChange => ({ oldPath: from, newPath: to, oldContent: 'a\n', newContent: 'a\n' });
 
 function commit(subject: string, changes: FileChange[]): PatchCommit {
-  return { id: subject.padEnd(12, '0'), author: { name: 'A', email: 'a@example.invalid' }, message: { subject, description: '', trailers: [] }, changes };
+  return {
+    id: subject.padEnd(12, '0'),
+    author: { name: 'A', email: 'a@example.invalid' },
+    message: { subject, description: '', trailers: [] },
+    changes,
+  };
 }
 
 const shape = (commits: PatchCommit[]) => commits.map((c) => [c.message.subject, c.changes.map((ch) => ch.newPath ?? ch.oldPath)]);
 
 test('new files leave the commits; a commit left with nothing writes no patch; an upstream file keeps its change', () => {
-  const split = splitNewFiles([commit('files', [create('jwt-auth.js')]), commit('hook', [modify('webserver.js'), create('docs.md')]), commit('tweak', [modify('jwt-auth.js')])], ['jwt-auth.js']);
+  const split = splitNewFiles(
+    [
+      commit('files', [create('jwt-auth.js')]),
+      commit('hook', [modify('webserver.js'), create('docs.md')]),
+      commit('tweak', [modify('jwt-auth.js')]),
+    ],
+    ['jwt-auth.js'],
+  );
   expect(split.newPaths).toEqual(['docs.md', 'jwt-auth.js']);
   expect(shape(split.commits)).toEqual([['hook', ['webserver.js']]]);
 });
 
 test('a file a patch already creates stays in its patch; renaming an upstream file stays a patch; moving a new file moves it in the folder', () => {
-  const split = splitNewFiles([commit('greet', [create('greeting.txt')]), commit('move', [rename('lib/a.js', 'lib/b.js'), rename('new.js', 'lib/new.js')])], ['new.js'], ['greeting.txt']);
+  const split = splitNewFiles(
+    [commit('greet', [create('greeting.txt')]), commit('move', [rename('lib/a.js', 'lib/b.js'), rename('new.js', 'lib/new.js')])],
+    ['new.js'],
+    ['greeting.txt'],
+  );
   expect(split.newPaths).toEqual(['lib/new.js', 'new.js']);
   expect(shape(split.commits)).toEqual([
     ['greet', ['greeting.txt']],

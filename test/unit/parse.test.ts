@@ -121,12 +121,15 @@ describe('parsePatch: headers and trailers', () => {
     expect(trailerValue(parsePatch('p.patch', text).header, 'Upstream-Status')).toBe(status);
   });
 
-  it.each([['Maybe'], ['Submitted'], ['pending later'], ['Inappropriate because']])('refuses Upstream-Status: %s naming the line', (status) => {
-    const text = `From: A <a@b.invalid>\nSubject: s\n\nUpstream-Status: ${status}\n---\n${modify}`;
-    const error = errorOf(() => parsePatch('p.patch', text));
-    expect(error.code).toBe('PATCH_INVALID');
-    expect(error.message).toMatch(/^p\.patch:4: Upstream-Status/);
-  });
+  it.each([['Maybe'], ['Submitted'], ['pending later'], ['Inappropriate because']])(
+    'refuses Upstream-Status: %s naming the line',
+    (status) => {
+      const text = `From: A <a@b.invalid>\nSubject: s\n\nUpstream-Status: ${status}\n---\n${modify}`;
+      const error = errorOf(() => parsePatch('p.patch', text));
+      expect(error.code).toBe('PATCH_INVALID');
+      expect(error.message).toMatch(/^p\.patch:4: Upstream-Status/);
+    },
+  );
 
   it('refuses a Meshfork-Base that is not a version, naming the line', () => {
     const text = `From: A <a@b.invalid>\nSubject: s\n\nsome text\n\nMeshfork-Base: latest\n---\n${modify}`;
@@ -143,7 +146,9 @@ describe('parsePatch: headers and trailers', () => {
   });
 
   it('refuses a patch without Subject or without From', () => {
-    expect(errorOf(() => parsePatch('p.patch', `From: A <a@b.invalid>\n\n---\n${modify}`)).message).toMatch(/^p\.patch:1: missing "Subject:"/);
+    expect(errorOf(() => parsePatch('p.patch', `From: A <a@b.invalid>\n\n---\n${modify}`)).message).toMatch(
+      /^p\.patch:1: missing "Subject:"/,
+    );
     expect(errorOf(() => parsePatch('p.patch', `Subject: s\n\n---\n${modify}`)).message).toMatch(/^p\.patch:1: missing "From:"/);
   });
 
@@ -161,7 +166,12 @@ describe('parsePatch: headers and trailers', () => {
 
 describe('parsePatch: file operations', () => {
   it('new file: create with its mode and content', () => {
-    const op = only(parsePatch('p.patch', patchText('diff --git a/new.js b/new.js\nnew file mode 100755\n--- /dev/null\n+++ b/new.js\n@@ -0,0 +1,2 @@\n+one\n+two\n')));
+    const op = only(
+      parsePatch(
+        'p.patch',
+        patchText('diff --git a/new.js b/new.js\nnew file mode 100755\n--- /dev/null\n+++ b/new.js\n@@ -0,0 +1,2 @@\n+one\n+two\n'),
+      ),
+    );
     expect(op).toMatchObject({ kind: 'create', path: 'new.js', mode: '100755' });
     expect(op.hunks[0]).toMatchObject({ oldStart: 0, oldLines: 0, newStart: 1, newLines: 2, headerLine: FIRST_DIFF_LINE + 4 });
   });
@@ -172,15 +182,37 @@ describe('parsePatch: file operations', () => {
   });
 
   it('deleted file', () => {
-    const op = only(parsePatch('p.patch', patchText('diff --git a/old.js b/old.js\ndeleted file mode 100644\n--- a/old.js\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-one\n-two\n')));
+    const op = only(
+      parsePatch(
+        'p.patch',
+        patchText('diff --git a/old.js b/old.js\ndeleted file mode 100644\n--- a/old.js\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-one\n-two\n'),
+      ),
+    );
     expect(op).toMatchObject({ kind: 'delete', path: 'old.js', mode: '100644' });
     expect(op.hunks[0].lines.map((l) => l.kind)).toEqual(['-', '-']);
   });
 
   it('pure rename and rename with changes', () => {
-    const pure = only(parsePatch('p.patch', patchText('diff --git a/a.js b/lib/b.js\nsimilarity index 100%\nrename from a.js\nrename to lib/b.js\n')));
-    expect(pure).toEqual({ kind: 'rename', from: 'a.js', to: 'lib/b.js', hunks: [], oldMode: undefined, newMode: undefined, similarity: 100 });
-    const changed = only(parsePatch('p.patch', patchText('diff --git a/a.js b/b.js\nsimilarity index 80%\nrename from a.js\nrename to b.js\n--- a/a.js\n+++ b/b.js\n@@ -1,2 +1,2 @@\n keep\n-x\n+y\n')));
+    const pure = only(
+      parsePatch('p.patch', patchText('diff --git a/a.js b/lib/b.js\nsimilarity index 100%\nrename from a.js\nrename to lib/b.js\n')),
+    );
+    expect(pure).toEqual({
+      kind: 'rename',
+      from: 'a.js',
+      to: 'lib/b.js',
+      hunks: [],
+      oldMode: undefined,
+      newMode: undefined,
+      similarity: 100,
+    });
+    const changed = only(
+      parsePatch(
+        'p.patch',
+        patchText(
+          'diff --git a/a.js b/b.js\nsimilarity index 80%\nrename from a.js\nrename to b.js\n--- a/a.js\n+++ b/b.js\n@@ -1,2 +1,2 @@\n keep\n-x\n+y\n',
+        ),
+      ),
+    );
     expect(changed).toMatchObject({ kind: 'rename', from: 'a.js', to: 'b.js', similarity: 80 });
     expect(changed.hunks).toHaveLength(1);
   });
@@ -193,26 +225,44 @@ describe('parsePatch: file operations', () => {
   it('several files in one patch, in order', () => {
     const patch = parsePatch(
       'p.patch',
-      patchText('diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+A\n', 'diff --git a/b.js b/b.js\nnew file mode 100644\n--- /dev/null\n+++ b/b.js\n@@ -0,0 +1 @@\n+b\n'),
+      patchText(
+        'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+A\n',
+        'diff --git a/b.js b/b.js\nnew file mode 100644\n--- /dev/null\n+++ b/b.js\n@@ -0,0 +1 @@\n+b\n',
+      ),
     );
     expect(patch.operations.map((o) => `${o.kind}:${o.kind === 'rename' ? o.to : o.path}`)).toEqual(['modify:a.js', 'create:b.js']);
   });
 
   it('quoted paths with spaces, tabs and octal escapes', () => {
-    const text = patchText('diff --git "a/dir with space/t\\tab\\303\\251.js" "b/dir with space/t\\tab\\303\\251.js"\n--- "a/dir with space/t\\tab\\303\\251.js"\n+++ "b/dir with space/t\\tab\\303\\251.js"\n@@ -1 +1 @@\n-a\n+b\n');
+    const text = patchText(
+      'diff --git "a/dir with space/t\\tab\\303\\251.js" "b/dir with space/t\\tab\\303\\251.js"\n--- "a/dir with space/t\\tab\\303\\251.js"\n+++ "b/dir with space/t\\tab\\303\\251.js"\n@@ -1 +1 @@\n-a\n+b\n',
+    );
     const op = only(parsePatch('p.patch', text));
     // The octal escapes are UTF-8 bytes: \303\251 is "é", decoded (a latin1 reading would miss the file).
     expect(op).toMatchObject({ kind: 'modify', path: 'dir with space/t\tabé.js' });
   });
 
   it('unquoted path containing " b/"', () => {
-    const op = only(parsePatch('p.patch', patchText('diff --git a/x b/y.js b/x b/y.js\n--- a/x b/y.js\n+++ b/x b/y.js\n@@ -1 +1 @@\n-a\n+b\n')));
+    const op = only(
+      parsePatch('p.patch', patchText('diff --git a/x b/y.js b/x b/y.js\n--- a/x b/y.js\n+++ b/x b/y.js\n@@ -1 +1 @@\n-a\n+b\n')),
+    );
     expect(op).toMatchObject({ kind: 'modify', path: 'x b/y.js' });
   });
 
   it('hunk header forms: omitted counts mean 1, section text is kept', () => {
-    const op = only(parsePatch('p.patch', patchText('diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -5 +5,2 @@ function handleRootRequest(req, res) {\n-a\n+b\n+c\n')));
-    expect(op.hunks[0]).toMatchObject({ oldStart: 5, oldLines: 1, newStart: 5, newLines: 2, section: 'function handleRootRequest(req, res) {' });
+    const op = only(
+      parsePatch(
+        'p.patch',
+        patchText('diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -5 +5,2 @@ function handleRootRequest(req, res) {\n-a\n+b\n+c\n'),
+      ),
+    );
+    expect(op.hunks[0]).toMatchObject({
+      oldStart: 5,
+      oldLines: 1,
+      newStart: 5,
+      newLines: 2,
+      section: 'function handleRootRequest(req, res) {',
+    });
   });
 
   it('an empty line inside a hunk is a context line (as git apply reads it)', () => {
@@ -238,13 +288,17 @@ describe('parsePatch: bytes', () => {
   });
 
   it('"\\ No newline at end of file" removes the ending of the line before it, on either side', () => {
-    const text = patchText('diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n a\r\n-b\r\n\\ No newline at end of file\n+c\r\n');
+    const text = patchText(
+      'diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n a\r\n-b\r\n\\ No newline at end of file\n+c\r\n',
+    );
     expect(only(parsePatch('p.patch', text)).hunks[0].lines).toEqual([
       { kind: ' ', text: 'a\r\n' },
       { kind: '-', text: 'b\r\n'.slice(0, -1) },
       { kind: '+', text: 'c\r\n' },
     ]);
-    const both = patchText('diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n');
+    const both = patchText(
+      'diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n',
+    );
     expect(only(parsePatch('p.patch', both)).hunks[0].lines).toEqual([
       { kind: '-', text: 'b' },
       { kind: '+', text: 'c' },
@@ -264,27 +318,107 @@ describe('parsePatch: bytes', () => {
 
 describe('parsePatch: refusals name the file and line', () => {
   const cases: [string, string, string, RegExp][] = [
-    ['truncated hunk', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,3 +1,3 @@\n a\n-b\n', 'PATCH_INVALID', /^p\.patch:14: truncated hunk/],
-    ['too many lines for the header', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n+d\n', 'PATCH_INVALID', /^p\.patch:18: hunk at line 14 has more lines than its header promises/],
-    ['too few lines before the next file', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,3 +1,3 @@\n a\n-b\n+c\ndiff --git a/b.js b/b.js\n', 'PATCH_INVALID', /^p\.patch:18: hunk at line 14 ends early/],
-    ['malformed hunk header', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,x +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:14: malformed hunk header/],
-    ['hunks out of order', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -10 +10 @@\n-a\n+b\n@@ -2 +2 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:17: hunks overlap or are out of order/],
-    ['missing ---/+++ headers', 'diff --git a/a.js b/a.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: missing "---"\/"\+\+\+" headers/],
+    [
+      'truncated hunk',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,3 +1,3 @@\n a\n-b\n',
+      'PATCH_INVALID',
+      /^p\.patch:14: truncated hunk/,
+    ],
+    [
+      'too many lines for the header',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n+d\n',
+      'PATCH_INVALID',
+      /^p\.patch:18: hunk at line 14 has more lines than its header promises/,
+    ],
+    [
+      'too few lines before the next file',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,3 +1,3 @@\n a\n-b\n+c\ndiff --git a/b.js b/b.js\n',
+      'PATCH_INVALID',
+      /^p\.patch:18: hunk at line 14 ends early/,
+    ],
+    [
+      'malformed hunk header',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1,x +1 @@\n-a\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:14: malformed hunk header/,
+    ],
+    [
+      'hunks out of order',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -10 +10 @@\n-a\n+b\n@@ -2 +2 @@\n-a\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:17: hunks overlap or are out of order/,
+    ],
+    [
+      'missing ---/+++ headers',
+      'diff --git a/a.js b/a.js\n@@ -1 +1 @@\n-a\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:11: missing "---"\/"\+\+\+" headers/,
+    ],
     ['--- without +++', 'diff --git a/a.js b/a.js\n--- a/a.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:13: expected "\+\+\+ "/],
-    ['/dev/null without new file mode', 'diff --git a/a.js b/a.js\n--- /dev/null\n+++ b/a.js\n@@ -0,0 +1 @@\n+a\n', 'PATCH_INVALID', /^p\.patch:11: .*\/dev\/null without "new file mode"/],
+    [
+      '/dev/null without new file mode',
+      'diff --git a/a.js b/a.js\n--- /dev/null\n+++ b/a.js\n@@ -0,0 +1 @@\n+a\n',
+      'PATCH_INVALID',
+      /^p\.patch:11: .*\/dev\/null without "new file mode"/,
+    ],
     ['hunk without file headers', '@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: diff content without file headers/],
-    ['paths differ without rename', 'diff --git a/a.js b/b.js\n--- a/a.js\n+++ b/b.js\n@@ -1 +1 @@\n-a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: paths differ/],
-    ['new file with context lines', 'diff --git a/n.js b/n.js\nnew file mode 100644\n--- /dev/null\n+++ b/n.js\n@@ -1 +1,2 @@\n a\n+b\n', 'PATCH_INVALID', /^p\.patch:11: new file "n\.js" has hunks with context/],
+    [
+      'paths differ without rename',
+      'diff --git a/a.js b/b.js\n--- a/a.js\n+++ b/b.js\n@@ -1 +1 @@\n-a\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:11: paths differ/,
+    ],
+    [
+      'new file with context lines',
+      'diff --git a/n.js b/n.js\nnew file mode 100644\n--- /dev/null\n+++ b/n.js\n@@ -1 +1,2 @@\n a\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:11: new file "n\.js" has hunks with context/,
+    ],
     ['invalid mode', 'diff --git a/a.sh b/a.sh\nold mode 100644\nnew mode 755\n', 'PATCH_INVALID', /^p\.patch:13: invalid file mode "755"/],
-    ['symlink (mode 120000)', 'diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n', 'PATCH_INVALID', /^p\.patch:12: file mode 120000 \(a symlink\) is not supported/],
-    ['type change to a symlink', 'diff --git a/x.js b/x.js\nold mode 100644\nnew mode 120000\n', 'PATCH_INVALID', /^p\.patch:13: file mode 120000 \(a symlink\)/],
-    ['submodule (mode 160000)', 'diff --git a/sub b/sub\nnew file mode 160000\n--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1234567890123456789012345678901234567890\n', 'PATCH_INVALID', /^p\.patch:12: file mode 160000 \(a submodule\)/],
+    [
+      'symlink (mode 120000)',
+      'diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n',
+      'PATCH_INVALID',
+      /^p\.patch:12: file mode 120000 \(a symlink\) is not supported/,
+    ],
+    [
+      'type change to a symlink',
+      'diff --git a/x.js b/x.js\nold mode 100644\nnew mode 120000\n',
+      'PATCH_INVALID',
+      /^p\.patch:13: file mode 120000 \(a symlink\)/,
+    ],
+    [
+      'submodule (mode 160000)',
+      'diff --git a/sub b/sub\nnew file mode 160000\n--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1234567890123456789012345678901234567890\n',
+      'PATCH_INVALID',
+      /^p\.patch:12: file mode 160000 \(a submodule\)/,
+    ],
     ['copy half', 'diff --git a/a.js b/c.js\ncopy from a.js\n', 'PATCH_INVALID', /^p\.patch:11: a copy needs both/],
     ['rename half', 'diff --git a/a.js b/b.js\nrename from a.js\n', 'PATCH_INVALID', /^p\.patch:11: a rename needs both/],
-    ['misplaced no-newline marker', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n\\ No newline at end of file\n+b\n', 'PATCH_INVALID', /^p\.patch:17: misplaced/],
-    ['file ends inside a hunk line', 'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b', 'PATCH_INVALID', /^p\.patch:16: the patch file ends in the middle of a hunk line/],
-    ['GIT binary patch', 'diff --git a/logo.png b/logo.png\nnew file mode 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHbb\n\nliteral 0\nHcmV?d00001\n\n', 'PATCH_INVALID', /^p\.patch:13: cannot apply binary patch to "logo\.png" without full index line/],
-    ['Binary files differ', 'diff --git a/logo.png b/logo.png\nBinary files a/logo.png and b/logo.png differ\n', 'PATCH_BINARY', /^p\.patch:12: binary patch for "logo\.png"/],
+    [
+      'misplaced no-newline marker',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n\\ No newline at end of file\n+b\n',
+      'PATCH_INVALID',
+      /^p\.patch:17: misplaced/,
+    ],
+    [
+      'file ends inside a hunk line',
+      'diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b',
+      'PATCH_INVALID',
+      /^p\.patch:16: the patch file ends in the middle of a hunk line/,
+    ],
+    [
+      'GIT binary patch',
+      'diff --git a/logo.png b/logo.png\nnew file mode 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHbb\n\nliteral 0\nHcmV?d00001\n\n',
+      'PATCH_INVALID',
+      /^p\.patch:13: cannot apply binary patch to "logo\.png" without full index line/,
+    ],
+    [
+      'Binary files differ',
+      'diff --git a/logo.png b/logo.png\nBinary files a/logo.png and b/logo.png differ\n',
+      'PATCH_BINARY',
+      /^p\.patch:12: binary patch for "logo\.png"/,
+    ],
     ['a diff that changes nothing', 'diff --git a/a.js b/a.js\n', 'PATCH_INVALID', /^p\.patch:11: "a\.js" has no hunks and no mode change/],
   ];
 
@@ -296,7 +430,9 @@ describe('parsePatch: refusals name the file and line', () => {
   });
 
   it('refuses NUL bytes anywhere', () => {
-    const error = errorOf(() => parsePatch('p.patch', patchText('diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\0\n+b\n')));
+    const error = errorOf(() =>
+      parsePatch('p.patch', patchText('diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\0\n+b\n')),
+    );
     expect(error.code).toBe('PATCH_BINARY');
     expect(error.message).toBe(`p.patch:${FIRST_DIFF_LINE + 4}: the patch file contains NUL bytes`);
   });
@@ -309,7 +445,9 @@ describe('parsePatch: refusals name the file and line', () => {
     ['a/./b.js', /empty or "\." segment/],
     ['sub/.GIT/config', /\.git/],
   ])('refuses the unsafe path %s with PATH_UNSAFE', (p, reason) => {
-    const error = errorOf(() => parsePatch('p.patch', patchText(`diff --git a/${p} b/${p}\n--- a/${p}\n+++ b/${p}\n@@ -1 +1 @@\n-a\n+b\n`)));
+    const error = errorOf(() =>
+      parsePatch('p.patch', patchText(`diff --git a/${p} b/${p}\n--- a/${p}\n+++ b/${p}\n@@ -1 +1 @@\n-a\n+b\n`)),
+    );
     expect(error.code).toBe('PATH_UNSAFE');
     expect(error.message).toMatch(new RegExp(`^p\\.patch:${FIRST_DIFF_LINE}: refusing to touch`));
     expect(error.message).toMatch(reason);

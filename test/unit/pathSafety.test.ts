@@ -95,7 +95,9 @@ describe('assertInsideTree on a real directory with symlinks', () => {
   });
 
   it('refuses a path through a directory symlink that leaves the tree (existing and new files)', async () => {
-    expect(await codeOf('escape/secret.js')).toMatch(/^PATH_UNSAFE p\.patch:11: refusing to touch "escape\/secret\.js": it resolves through a symlink to .*outside/);
+    expect(await codeOf('escape/secret.js')).toMatch(
+      /^PATH_UNSAFE p\.patch:11: refusing to touch "escape\/secret\.js": it resolves through a symlink to .*outside/,
+    );
     expect(await codeOf('escape/new-file.js')).toMatch(/^PATH_UNSAFE .*outside the tree/);
     expect(await codeOf('escape/new/dir/file.js')).toMatch(/^PATH_UNSAFE .*outside the tree/);
   });
@@ -115,7 +117,9 @@ describe('assertInsideTree on a real directory with symlinks', () => {
   });
 
   it('refuses a symlink loop with PATH_UNSAFE (not a crash)', async () => {
-    expect(await codeOf('loop-a/x.js')).toMatch(/^PATH_UNSAFE p\.patch:11: refusing to touch "loop-a\/x\.js": too many levels of symbolic links/);
+    expect(await codeOf('loop-a/x.js')).toMatch(
+      /^PATH_UNSAFE p\.patch:11: refusing to touch "loop-a\/x\.js": too many levels of symbolic links/,
+    );
   });
 
   it('still refuses lexically unsafe paths first', async () => {

@@ -8,9 +8,28 @@ import { mulberry32 } from '../support/random';
 
 const VALID: unknown[] = [
   { upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2' },
-  { $schema: './meshfork.schema.json', upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', patches: 'patches', image: { repository: 'r', tag: '{version}-jwt', nodeVersion: '20' } },
-  { image: { tag: 'x' }, patches: 'p', supports: '1.x', base: '1.1.0', upstream: { tagPattern: 'release-*', url: 'https://example.invalid/mc.git', source: 'git' } },
-  { upstream: { source: 'npm', package: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', image: { source: 'https://example.invalid/fork', baseImage: 'local/node', lockFile: 'deps.lock', docker: '/usr/bin/docker' }, policy: { allowGenerated: ['public/**'] } },
+  {
+    $schema: './meshfork.schema.json',
+    upstream: { source: 'npm', package: 'meshcentral' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    patches: 'patches',
+    image: { repository: 'r', tag: '{version}-jwt', nodeVersion: '20' },
+  },
+  {
+    image: { tag: 'x' },
+    patches: 'p',
+    supports: '1.x',
+    base: '1.1.0',
+    upstream: { tagPattern: 'release-*', url: 'https://example.invalid/mc.git', source: 'git' },
+  },
+  {
+    upstream: { source: 'npm', package: 'meshcentral' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    image: { source: 'https://example.invalid/fork', baseImage: 'local/node', lockFile: 'deps.lock', docker: '/usr/bin/docker' },
+    policy: { allowGenerated: ['public/**'] },
+  },
   { upstream: { source: 'git', url: 'file:///tmp/mc.git' }, base: '1.1.55', supports: '*' },
 ];
 

@@ -48,7 +48,9 @@ test('every top-level field of meshfork.schema.json has exactly one row, and eve
 
 test.each(fields)('the row of %s names each of its nested fields', (field) => {
   const row = rows().get(field) ?? '';
-  const missing = nestedNames(schema.properties?.[field] ?? {}).filter((name) => !row.includes(`\`${name}\``) && !row.includes(`"${name}"`));
+  const missing = nestedNames(schema.properties?.[field] ?? {}).filter(
+    (name) => !row.includes(`\`${name}\``) && !row.includes(`"${name}"`),
+  );
   expect(missing).toEqual([]);
 });
 

@@ -11,7 +11,10 @@ import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
 // Plain CommonJS that runs inside the image; loaded here exactly as the entrypoint loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, required as the entrypoint requires it
 const { renderConfig, JWT_SETTINGS } = require('../../src/image/assets/render-config.js') as {
-  renderConfig(env: Record<string, string | undefined>): { settings: Record<string, unknown>; domains: Record<string, Record<string, unknown>> };
+  renderConfig(env: Record<string, string | undefined>): {
+    settings: Record<string, unknown>;
+    domains: Record<string, Record<string, unknown>>;
+  };
   JWT_SETTINGS: { variable: string; setting: string }[];
 };
 
@@ -30,8 +33,17 @@ test('the minimal environment renders the defaults: ports 443/444, jwtAuth on, n
   const config = renderConfig(ENV);
   expect(config).toEqual({
     settings: {
-      cert: 'mesh.example.com', port: 443, redirPort: 0, mpsPort: 0, WANonly: true, selfUpdate: false, checkUpdates: false, jwtAuth: true, agentPort: 444,
-      jwtAuthIssuer: 'https://dash.example.com', jwtAuthAudience: 'meshcentral',
+      cert: 'mesh.example.com',
+      port: 443,
+      redirPort: 0,
+      mpsPort: 0,
+      WANonly: true,
+      selfUpdate: false,
+      checkUpdates: false,
+      jwtAuth: true,
+      agentPort: 444,
+      jwtAuthIssuer: 'https://dash.example.com',
+      jwtAuthAudience: 'meshcentral',
     },
     domains: { '': { title: 'MeshCentral', newAccounts: false } },
   });
@@ -46,7 +58,13 @@ test('the sample environment renders (it is what the README and the verify helpe
     env[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
   }
   const config = renderConfig(env);
-  expect(config.settings).toMatchObject({ cert: 'mesh.example.com', jwtAuthIssuer: 'https://dashboard.example.com', jwtAuthAudience: 'meshcentral', jwtAuthMaxLifetime: 86400, jwtAuthAlgorithm: 'HS256' });
+  expect(config.settings).toMatchObject({
+    cert: 'mesh.example.com',
+    jwtAuthIssuer: 'https://dashboard.example.com',
+    jwtAuthAudience: 'meshcentral',
+    jwtAuthMaxLifetime: 86400,
+    jwtAuthAlgorithm: 'HS256',
+  });
   expect(config.domains[''].title).toBe('Example MeshCentral');
 });
 
@@ -81,7 +99,15 @@ test.each([
 test('the DB_* fallbacks apply when POSTGRES_* are unset, the way jwt-auth.js reads them', () => {
   const { POSTGRES_HOST, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, ...rest } = ENV;
   void [POSTGRES_HOST, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB];
-  const config = renderConfig({ ...rest, DB_HOST: 'h', DB_USER: 'u', DB_PASSWORD: 'p', DB_NAME: 'd', DB_PORT: '6543', MESHCENTRAL_DATABASE: 'postgres' });
+  const config = renderConfig({
+    ...rest,
+    DB_HOST: 'h',
+    DB_USER: 'u',
+    DB_PASSWORD: 'p',
+    DB_NAME: 'd',
+    DB_PORT: '6543',
+    MESHCENTRAL_DATABASE: 'postgres',
+  });
   expect(config.settings.postgres).toEqual({ host: 'h', port: 6543, user: 'u', password: 'p', database: 'meshcentral' });
 });
 
@@ -100,37 +126,102 @@ test('issuer and audience may be left out only by the explicit opt-out', () => {
 
 test('every JWT variable maps to its setting through the one table, with its type', () => {
   const config = renderConfig({
-    ...ENV, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', JWT_MAX_LIFETIME: '3600', JWT_CLOCK_TOLERANCE: '5', JWT_ALGORITHM: 'hs512',
-    JWT_CACHE_SECONDS: '10', JWT_ROOT_TENANT: 'top', JWT_DOMAIN: 'sso', JWT_NO_ISSUER_AUDIENCE_CHECK: 'false', JWT_URL_TOKEN_MAX_LIFETIME: '120',
-    JWT_ORIGINS: 'https://dash.example.com, https://admin.example.com', JWT_LOCAL_ACCOUNTS: 'admin', JWT_PUBLIC_AGENT_DOWNLOADS: 'no', JWT_REFUSAL_LOG_PER_MINUTE: '30',
-    JWT_SESSION_MAX_AGE: '28800', JWT_SESSION_IDLE_TIMEOUT: '3600', JWT_PARTITIONED_COOKIES: 'auto',
+    ...ENV,
+    JWT_ISSUER: 'iss',
+    JWT_AUDIENCE: 'aud',
+    JWT_MAX_LIFETIME: '3600',
+    JWT_CLOCK_TOLERANCE: '5',
+    JWT_ALGORITHM: 'hs512',
+    JWT_CACHE_SECONDS: '10',
+    JWT_ROOT_TENANT: 'top',
+    JWT_DOMAIN: 'sso',
+    JWT_NO_ISSUER_AUDIENCE_CHECK: 'false',
+    JWT_URL_TOKEN_MAX_LIFETIME: '120',
+    JWT_ORIGINS: 'https://dash.example.com, https://admin.example.com',
+    JWT_LOCAL_ACCOUNTS: 'admin',
+    JWT_PUBLIC_AGENT_DOWNLOADS: 'no',
+    JWT_REFUSAL_LOG_PER_MINUTE: '30',
+    JWT_SESSION_MAX_AGE: '28800',
+    JWT_SESSION_IDLE_TIMEOUT: '3600',
+    JWT_PARTITIONED_COOKIES: 'auto',
   });
-  expect(JWT_SETTINGS.map((s) => s.setting).sort()).toEqual(Object.keys(config.settings).filter((k) => k.startsWith('jwtAuth') && k !== 'jwtAuth').sort());
+  expect(JWT_SETTINGS.map((s) => s.setting).sort()).toEqual(
+    Object.keys(config.settings)
+      .filter((k) => k.startsWith('jwtAuth') && k !== 'jwtAuth')
+      .sort(),
+  );
   expect(config.settings).toMatchObject({
-    jwtAuthIssuer: 'iss', jwtAuthAudience: 'aud', jwtAuthMaxLifetime: 3600, jwtAuthClockTolerance: 5, jwtAuthAlgorithm: 'HS512',
-    jwtAuthCacheSeconds: 10, jwtAuthRootTenant: 'top', jwtAuthDomain: 'sso', jwtAuthNoIssuerAudienceCheck: false, jwtAuthUrlTokenMaxLifetime: 120,
-    jwtAuthOrigins: ['https://dash.example.com', 'https://admin.example.com'], jwtAuthLocalAccounts: ['admin'], jwtAuthPublicAgentDownloads: false,
-    jwtAuthRefusalLogPerMinute: 30, jwtAuthSessionMaxAge: 28800, jwtAuthSessionIdleTimeout: 3600, jwtAuthPartitionedCookies: 'auto',
+    jwtAuthIssuer: 'iss',
+    jwtAuthAudience: 'aud',
+    jwtAuthMaxLifetime: 3600,
+    jwtAuthClockTolerance: 5,
+    jwtAuthAlgorithm: 'HS512',
+    jwtAuthCacheSeconds: 10,
+    jwtAuthRootTenant: 'top',
+    jwtAuthDomain: 'sso',
+    jwtAuthNoIssuerAudienceCheck: false,
+    jwtAuthUrlTokenMaxLifetime: 120,
+    jwtAuthOrigins: ['https://dash.example.com', 'https://admin.example.com'],
+    jwtAuthLocalAccounts: ['admin'],
+    jwtAuthPublicAgentDownloads: false,
+    jwtAuthRefusalLogPerMinute: 30,
+    jwtAuthSessionMaxAge: 28800,
+    jwtAuthSessionIdleTimeout: 3600,
+    jwtAuthPartitionedCookies: 'auto',
   });
   expect(config.domains.sso).toEqual({ title: 'MeshCentral', newAccounts: false });
 });
 
 test('a public URL on another port than the listening one becomes the alias port; TLS offload and proxies pass through', () => {
-  const config = renderConfig({ ...ENV, MESHCENTRAL_URL: 'https://mesh.example.com:4430', MESHCENTRAL_AGENT_PORT: '0', MESHCENTRAL_TLS_OFFLOAD: 'true', MESHCENTRAL_TRUSTED_PROXY: '10.0.0.0/8,192.168.1.1', MESHCENTRAL_SETTINGS: '{"agentTimeStampServer": false}' });
-  expect(config.settings).toMatchObject({ port: 443, aliasPort: 4430, tlsOffload: true, trustedProxy: '10.0.0.0/8,192.168.1.1', agentTimeStampServer: false });
+  const config = renderConfig({
+    ...ENV,
+    MESHCENTRAL_URL: 'https://mesh.example.com:4430',
+    MESHCENTRAL_AGENT_PORT: '0',
+    MESHCENTRAL_TLS_OFFLOAD: 'true',
+    MESHCENTRAL_TRUSTED_PROXY: '10.0.0.0/8,192.168.1.1',
+    MESHCENTRAL_SETTINGS: '{"agentTimeStampServer": false}',
+  });
+  expect(config.settings).toMatchObject({
+    port: 443,
+    aliasPort: 4430,
+    tlsOffload: true,
+    trustedProxy: '10.0.0.0/8,192.168.1.1',
+    agentTimeStampServer: false,
+  });
   expect(config.settings.agentPort).toBeUndefined();
 });
 
 describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database modes', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, as above
   const { databaseCa } = require('../../src/image/assets/render-config.js') as {
-    databaseCa(env: Record<string, string | undefined>, readFile?: (file: string, encoding: string) => string): { pem: string; source: string } | undefined;
+    databaseCa(
+      env: Record<string, string | undefined>,
+      readFile?: (file: string, encoding: string) => string,
+    ): { pem: string; source: string } | undefined;
   };
   let pem: string;
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-ca-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=meshfork unit CA', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=meshfork unit CA',
+        '-keyout',
+        path.join(dir, 'ca.key'),
+        '-out',
+        path.join(dir, 'ca.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
     pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,8 +237,18 @@ describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database 
 
   test('MeshCentral on PostgreSQL gets the PEM text in its ssl options (pg takes it as is); the CA alone turns TLS on', () => {
     const env = { ...ENV, MESHCENTRAL_DATABASE: 'postgres', POSTGRES_SSL_CA: Buffer.from(pem).toString('base64') };
-    expect(renderConfig(env).settings.postgres).toEqual({ host: 'db.example.com', port: 5432, user: 'mesh', password: 'pw', database: 'meshcentral', ssl: { rejectUnauthorized: true, ca: pem } });
-    expect(failure({ ...env, POSTGRES_SSL: 'false' })).toEqual({ variable: 'POSTGRES_SSL_CA', message: 'POSTGRES_SSL_CA: is set while POSTGRES_SSL turns TLS off' });
+    expect(renderConfig(env).settings.postgres).toEqual({
+      host: 'db.example.com',
+      port: 5432,
+      user: 'mesh',
+      password: 'pw',
+      database: 'meshcentral',
+      ssl: { rejectUnauthorized: true, ca: pem },
+    });
+    expect(failure({ ...env, POSTGRES_SSL: 'false' })).toEqual({
+      variable: 'POSTGRES_SSL_CA',
+      message: 'POSTGRES_SSL_CA: is set while POSTGRES_SSL turns TLS off',
+    });
     // nedb: only jwt-auth.js uses the CA (the entrypoint hands it a file); the config carries none.
     expect(JSON.stringify(renderConfig({ ...ENV, POSTGRES_SSL_CA: pem }))).not.toContain('BEGIN CERTIFICATE');
   });
@@ -158,5 +259,7 @@ test('MESHCENTRAL_IDENTITY_KEY: checked (postgres only, 32 bytes, not the JWT se
   const config = renderConfig({ ...ENV, MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: key });
   expect(JSON.stringify(config)).not.toContain(key);
   expect(failure({ ...ENV, MESHCENTRAL_IDENTITY_KEY: key }).variable).toBe('MESHCENTRAL_IDENTITY_KEY');
-  expect(failure({ ...ENV, MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: ENV.JWT_SECRET }).message).toBe('MESHCENTRAL_IDENTITY_KEY: must differ from JWT_SECRET');
+  expect(failure({ ...ENV, MESHCENTRAL_DATABASE: 'postgres', MESHCENTRAL_IDENTITY_KEY: ENV.JWT_SECRET }).message).toBe(
+    'MESHCENTRAL_IDENTITY_KEY: must differ from JWT_SECRET',
+  );
 });

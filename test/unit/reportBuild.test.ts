@@ -6,10 +6,24 @@ import { renderText } from '../../src/checkReport/text';
 import { makePatch, outcomeFor, TARGETS } from './reportSupport';
 import semver from 'semver';
 
-const culprit: UpstreamCommit = { commit: 'c0ffee00112233445566778899aabbccddeeff00', subject: 'Tweak line 11', author: 'Up Stream', date: '2026-11-02T10:00:00+00:00' };
-const advisory: UpstreamCommit = { commit: 'abad1dea00112233445566778899aabbccddeeff', subject: 'Fix CVE-2026-1234 in the relay', author: 'Up Stream', date: '2026-11-03T10:00:00+00:00' };
+const culprit: UpstreamCommit = {
+  commit: 'c0ffee00112233445566778899aabbccddeeff00',
+  subject: 'Tweak line 11',
+  author: 'Up Stream',
+  date: '2026-11-02T10:00:00+00:00',
+};
+const advisory: UpstreamCommit = {
+  commit: 'abad1dea00112233445566778899aabbccddeeff',
+  subject: 'Fix CVE-2026-1234 in the relay',
+  author: 'Up Stream',
+  date: '2026-11-03T10:00:00+00:00',
+};
 
-async function release(version: string, target: string, extra: Partial<Pick<ReleaseReport, 'securityCommits'>> & { withCulprit?: boolean } = {}): Promise<ReleaseReport> {
+async function release(
+  version: string,
+  target: string,
+  extra: Partial<Pick<ReleaseReport, 'securityCommits'>> & { withCulprit?: boolean } = {},
+): Promise<ReleaseReport> {
   const patch = makePatch();
   const culprits = extra.withCulprit ? new Map([[hunkKey({ patch: patch.name, path: 'app.js', index: 0 }), [culprit]]]) : undefined;
   return buildReleaseReport({
@@ -74,7 +88,9 @@ describe('buildReleaseReport from real engine outcomes', () => {
     expect(r.exitCode).toBe(1);
     const hunk = r.patches[0].files[0].hunks[0];
     expect(hunk.status).toBe('conflict');
-    expect(hunk.differingLines).toEqual([{ line: 11, releaseLine: 11, expected: 'line 11', actual: 'line 11 changed upstream', difference: 'content', endings: null }]);
+    expect(hunk.differingLines).toEqual([
+      { line: 11, releaseLine: 11, expected: 'line 11', actual: 'line 11 changed upstream', difference: 'content', endings: null },
+    ]);
     expect(hunk.culprits).toEqual([culprit]);
   });
 
@@ -120,7 +136,9 @@ describe('text output', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('meshfork sync check: 1.1.55 -> 1.1.57 (git file:///srv/upstream.git)');
     expect(lines[1]).toBe('  conflict         rename-line-ten.patch');
-    expect(lines[2]).toMatch(/^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 7; 3-way merge conflict at lines 10-16 of the merged file$/);
+    expect(lines[2]).toMatch(
+      /^ {6}app\.js hunk 1 \(patch line \d+\): base lines 7-13, fails at line 7; 3-way merge conflict at lines 10-16 of the merged file$/,
+    );
     expect(lines[3]).toBe('        line 11 expected: line 11');
     expect(lines[4]).toBe('                upstream: line 11 changed upstream');
     expect(lines[5]).toBe('        changed by c0ffee0011 Tweak line 11 (Up Stream, 2026-11-02)');
@@ -176,18 +194,26 @@ describe('a file the release no longer has', () => {
     expect(r.status).toBe('conflict');
     expect(r.patches[0].files[0]).toMatchObject({ path: 'app.js', status: 'missing', hunks: [], culprits: [remover] });
     const report = check([r]);
-    expect(renderText(report)).toContain('  conflict         rename-line-ten.patch\n      app.js does not exist in 1.1.57\n        removed by deadbeef00 Remove app.js (Up Stream, 2026-11-02)\n');
+    expect(renderText(report)).toContain(
+      '  conflict         rename-line-ten.patch\n      app.js does not exist in 1.1.57\n        removed by deadbeef00 Remove app.js (Up Stream, 2026-11-02)\n',
+    );
     const md = renderMarkdown(report);
     expect(md).toContain('| `rename-line-ten.patch` | conflict | `app.js` | app.js does not exist in 1.1.57 |');
-    expect(md).toContain('#### `rename-line-ten.patch`: app.js does not exist in 1.1.57\n\nUpstream commits that removed it:\n\n- `deadbeef00` Remove app.js (Up Stream, 2026-11-02)\n');
+    expect(md).toContain(
+      '#### `rename-line-ten.patch`: app.js does not exist in 1.1.57\n\nUpstream commits that removed it:\n\n- `deadbeef00` Remove app.js (Up Stream, 2026-11-02)\n',
+    );
   });
 });
 
 describe('markdown output', () => {
   test('summary line, a table per release, details per failing hunk', async () => {
-    const md = renderMarkdown(check([await release('1.1.56', TARGETS.shifted), await release('1.1.57', TARGETS.contextChanged, { withCulprit: true })], 'all'));
+    const md = renderMarkdown(
+      check([await release('1.1.56', TARGETS.shifted), await release('1.1.57', TARGETS.contextChanged, { withCulprit: true })], 'all'),
+    );
     const lines = md.split('\n');
-    expect(lines[0]).toBe('**meshfork sync check** (base 1.1.55, git file:///srv/upstream.git): 1.1.56 **offset**, 1.1.57 **conflict**. Next: `meshfork sync rebase --to 1.1.57`.');
+    expect(lines[0]).toBe(
+      '**meshfork sync check** (base 1.1.55, git file:///srv/upstream.git): 1.1.56 **offset**, 1.1.57 **conflict**. Next: `meshfork sync rebase --to 1.1.57`.',
+    );
     expect(md).toContain('| Patch | 1.1.56 | 1.1.57 |\n| --- | --- | --- |\n| `rename-line-ten.patch` | offset | conflict |');
     expect(md).toContain('### 1.1.56: offset\n');
     expect(md).toContain('| `rename-line-ten.patch` | offset | `app.js` | app.js +3 |');
@@ -199,7 +225,9 @@ describe('markdown output', () => {
 
   test('upstream code with backticks and pipes cannot break the fences or tables', async () => {
     const r = await release('1.1.57', TARGETS.contextChanged);
-    r.patches[0].files[0].hunks[0].differingLines = [{ line: 11, releaseLine: 11, expected: 'a ``` b', actual: 'x | y', difference: 'content', endings: null }];
+    r.patches[0].files[0].hunks[0].differingLines = [
+      { line: 11, releaseLine: 11, expected: 'a ``` b', actual: 'x | y', difference: 'content', endings: null },
+    ];
     const md = renderMarkdown(check([r]));
     expect(md).toContain('````diff\n- 11: a ``` b\n+ 11: x | y\n````');
   });

@@ -30,7 +30,10 @@ const filler = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `oth
 
 test('finds the hunk hundreds of lines away and lists exactly the lines that differ', () => {
   const target = [...filler(400), '    a();\r\n', '    b2();\r\n', '\r\n', '    c();\r\n', ...filler(10, 400)];
-  expect(locateDifferingLines(target, hunk(), 50)).toEqual({ line: 401, differing: [{ line: 402, expected: '    b();', actual: '    b2();', difference: 'content', endings: null }] });
+  expect(locateDifferingLines(target, hunk(), 50)).toEqual({
+    line: 401,
+    differing: [{ line: 402, expected: '    b();', actual: '    b2();', difference: 'content', endings: null }],
+  });
 });
 
 test('re-indented code still locates, and the indentation shows as a difference', () => {
@@ -64,11 +67,20 @@ test('invisible differences are named, and the text shows them: ␍ for a CR, ·
   expect(classifyDifference('a();\r\n', undefined)).toBe('missing');
   const cr = differingLine(7, 'a();\r\n', 'a();\n');
   expect(cr).toEqual({ line: 7, expected: 'a();', actual: 'a();', difference: 'line-ending', endings: { expected: 'CRLF', actual: 'LF' } });
-  expect([visibleLine(cr.expected, cr, 'expected'), visibleLine(cr.actual, cr, 'actual'), differenceWords(cr)]).toEqual(['a();␍', 'a();', 'differs only in line ending']);
+  expect([visibleLine(cr.expected, cr, 'expected'), visibleLine(cr.actual, cr, 'actual'), differenceWords(cr)]).toEqual([
+    'a();␍',
+    'a();',
+    'differs only in line ending',
+  ]);
   const trailing = differingLine(8, 'a();\r\n', 'a(); \t\r\n');
-  expect([visibleLine(trailing.actual, trailing, 'actual'), differenceWords(trailing)]).toEqual(['a();·→', 'differs only in trailing whitespace']);
+  expect([visibleLine(trailing.actual, trailing, 'actual'), differenceWords(trailing)]).toEqual([
+    'a();·→',
+    'differs only in trailing whitespace',
+  ]);
   const indent = differingLine(9, '    a();\r\n', '\ta();\r\n');
-  expect([visibleLine(indent.expected, indent, 'expected'), visibleLine(indent.actual, indent, 'actual'), differenceWords(indent)]).toEqual(['····a();', '→a();', 'differs only in indentation']);
+  expect([visibleLine(indent.expected, indent, 'expected'), visibleLine(indent.actual, indent, 'actual'), differenceWords(indent)]).toEqual(
+    ['····a();', '→a();', 'differs only in indentation'],
+  );
   const content = differingLine(10, ' a();\r\n', ' b();\r\n');
   expect([visibleLine(content.actual, content, 'actual'), differenceWords(content)]).toEqual([' b();', undefined]);
 });

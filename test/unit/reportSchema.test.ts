@@ -13,10 +13,26 @@ test('reports with every status validate against the JSON Schema and the zod sch
   const patch = makePatch();
   const releases = await Promise.all(
     Object.values(TARGETS).map(async (target, i) =>
-      buildReleaseReport({ version: `1.1.${56 + i}`, identity: null, inSupports: i < 4, outcome: await outcomeFor(target, [patch]), patches: [patch], securityCommits: i === 0 ? null : [] }),
+      buildReleaseReport({
+        version: `1.1.${56 + i}`,
+        identity: null,
+        inSupports: i < 4,
+        outcome: await outcomeFor(target, [patch]),
+        patches: [patch],
+        securityCommits: i === 0 ? null : [],
+      }),
     ),
   );
-  const report = buildCheckReport({ upstream: { kind: 'npm', source: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', newest: '1.1.60', mode: 'all', fuzz: 0, releases, isNewer: semver.gt });
+  const report = buildCheckReport({
+    upstream: { kind: 'npm', source: 'meshcentral' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    newest: '1.1.60',
+    mode: 'all',
+    fuzz: 0,
+    releases,
+    isNewer: semver.gt,
+  });
   expect(new Set(releases.map((r) => r.status))).toEqual(new Set(['clean', 'offset', 'conflict', 'needs-refresh', 'already-applied']));
   // Through JSON, as a consumer sees it.
   const json: unknown = JSON.parse(JSON.stringify(report));
@@ -26,7 +42,21 @@ test('reports with every status validate against the JSON Schema and the zod sch
 
 test('the JSON Schema rejects what the documented contract forbids', () => {
   const validate = syncCheckValidator();
-  const good = { schemaVersion: 1, upstream: { kind: 'npm', source: 'meshcentral' }, base: '1.1.55', supports: '>=1.1.0 <2', newest: '1.1.55', mode: 'newest', fuzz: 0, upToDate: true, baseChecked: false, status: 'clean', exitCode: 0, next: null, releases: [] };
+  const good = {
+    schemaVersion: 1,
+    upstream: { kind: 'npm', source: 'meshcentral' },
+    base: '1.1.55',
+    supports: '>=1.1.0 <2',
+    newest: '1.1.55',
+    mode: 'newest',
+    fuzz: 0,
+    upToDate: true,
+    baseChecked: false,
+    status: 'clean',
+    exitCode: 0,
+    next: null,
+    releases: [],
+  };
   expect(validate(good)).toEqual([]);
   expect(validate({ ...good, schemaVersion: 2 })).not.toEqual([]);
   expect(validate({ ...good, status: 'fine' })).not.toEqual([]);

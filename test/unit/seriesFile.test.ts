@@ -37,7 +37,11 @@ describe('parseSeriesFile', () => {
 
   it('reads quilt strip levels (-p0, -pN, "-p N") and --ignore-trailing-whitespace', () => {
     const text = 'a.patch -p0\nb.patch -p3\nc.patch -p 2 --ignore-trailing-whitespace\n';
-    expect(parseSeriesFile('series', text).map((e) => e.options)).toEqual([{ strip: 0 }, { strip: 3 }, { strip: 2, ignoreTrailingWhitespace: true }]);
+    expect(parseSeriesFile('series', text).map((e) => e.options)).toEqual([
+      { strip: 0 },
+      { strip: 3 },
+      { strip: 2, ignoreTrailingWhitespace: true },
+    ]);
   });
 
   it('refuses options it does not know (quilt -R, --fuzz), naming the line', () => {
@@ -47,14 +51,20 @@ describe('parseSeriesFile', () => {
   });
 
   it('accepts entries in sub-folders (debian/patches style) and skips commented-out ones', () => {
-    expect(parseSeriesFile('series', 'upstream/fix.patch\n#debian/disabled.patch\ndebian/local.patch\n').map((e) => e.name)).toEqual(['upstream/fix.patch', 'debian/local.patch']);
+    expect(parseSeriesFile('series', 'upstream/fix.patch\n#debian/disabled.patch\ndebian/local.patch\n').map((e) => e.name)).toEqual([
+      'upstream/fix.patch',
+      'debian/local.patch',
+    ]);
   });
 
-  it.each([['../outside.patch'], ['sub/../../a.patch'], ['/abs.patch'], ['..'], ['.']])('refuses %s (not a file name inside the patches folder)', (name) => {
-    const error = errorOf(() => parseSeriesFile('series', `ok.patch\n${name}\n`));
-    expect(error.code).toBe('SERIES_INVALID');
-    expect(error.message).toMatch(/^series:2: .* must be a file name inside the patches folder/);
-  });
+  it.each([['../outside.patch'], ['sub/../../a.patch'], ['/abs.patch'], ['..'], ['.']])(
+    'refuses %s (not a file name inside the patches folder)',
+    (name) => {
+      const error = errorOf(() => parseSeriesFile('series', `ok.patch\n${name}\n`));
+      expect(error.code).toBe('SERIES_INVALID');
+      expect(error.message).toMatch(/^series:2: .* must be a file name inside the patches folder/);
+    },
+  );
 
   it('formatSeriesFile writes one name a line and round-trips', () => {
     const text = formatSeriesFile(['a.patch', 'b.patch']);

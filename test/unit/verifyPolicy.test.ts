@@ -14,18 +14,31 @@ function loaded(name: string, diff: string): LoadedPatch {
 }
 
 const MOVE = loaded('move.patch', 'diff --git a/w.js b/w.js\n--- a/w.js\n+++ b/w.js\n@@ -1,4 +1,4 @@\n-one\n two\n+one\n three\n four\n');
-const MINIFIED = loaded('min.patch', 'diff --git a/public/scripts/lib.min.js b/public/scripts/lib.min.js\n--- a/public/scripts/lib.min.js\n+++ b/public/scripts/lib.min.js\n@@ -1 +1 @@\n-a()\n+b()\n');
+const MINIFIED = loaded(
+  'min.patch',
+  'diff --git a/public/scripts/lib.min.js b/public/scripts/lib.min.js\n--- a/public/scripts/lib.min.js\n+++ b/public/scripts/lib.min.js\n@@ -1 +1 @@\n-a()\n+b()\n',
+);
 const CRLF = loaded('crlf.patch', 'diff --git a/w.js b/w.js\n--- a/w.js\n+++ b/w.js\n@@ -1,2 +1,3 @@\n one\r\n+added();\r\n two\r\n');
 
 test('a patch that only reorders lines is refused, naming its first hunk', () => {
   expect(checkPolicy([MOVE], 'patches', [])).toEqual([
-    { patch: 'move.patch', file: 'patches/move.patch', line: 11, message: "only moves lines: each of the 1 line(s) it adds is one it removes", hint: expect.stringContaining('drop the patch') },
+    {
+      patch: 'move.patch',
+      file: 'patches/move.patch',
+      line: 11,
+      message: 'only moves lines: each of the 1 line(s) it adds is one it removes',
+      hint: expect.stringContaining('drop the patch'),
+    },
   ]);
 });
 
 test('a change to a minified upstream file is refused unless policy.allowGenerated names it', () => {
   const [problem] = checkPolicy([MINIFIED], 'patches', []);
-  expect(problem).toMatchObject({ patch: 'min.patch', line: 8, message: 'changes public/scripts/lib.min.js, an upstream file that is generated or vendored (matches "**/*.min.js")' });
+  expect(problem).toMatchObject({
+    patch: 'min.patch',
+    line: 8,
+    message: 'changes public/scripts/lib.min.js, an upstream file that is generated or vendored (matches "**/*.min.js")',
+  });
   expect(problem.hint).toContain('"policy": {"allowGenerated": ["public/scripts/lib.min.js"]}');
   expect(checkPolicy([MINIFIED], 'patches', ['public/scripts/*.min.js'])).toEqual([]);
 });
@@ -33,7 +46,9 @@ test('a change to a minified upstream file is refused unless policy.allowGenerat
 test('CRLF endings are not trailing whitespace; a space before the CR is', () => {
   expect(checkPolicy([CRLF], 'patches', [])).toEqual([]);
   const spaced = loaded('crlf.patch', CRLF.text.slice(CRLF.text.indexOf('diff --git')).replace('+added();\r\n', '+added(); \r\n'));
-  expect(checkPolicy([spaced], 'patches', []).map((p) => [p.line, p.message])).toEqual([[13, 'adds trailing whitespace to w.js line 2: "added(); "']]);
+  expect(checkPolicy([spaced], 'patches', []).map((p) => [p.line, p.message])).toEqual([
+    [13, 'adds trailing whitespace to w.js line 2: "added(); "'],
+  ]);
 });
 
 test('globs: * stays inside a folder, ** crosses folders', () => {

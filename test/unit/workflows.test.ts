@@ -21,7 +21,9 @@ const SCRIPTS = path.join(REPO_ROOT, '.github', 'scripts');
  */
 const COMMANDS_FROM_OTHER_BRANCHES: Record<string, string[]> = {};
 
-const workflowFiles = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 /** Shell words of one command line, up to the first redirection, pipe or list operator. */
 export function shellWords(line: string): string[] {
@@ -65,7 +67,9 @@ export function meshforkCommands(shell: string): string[][] {
 
 function runBlocks(file: string): string[] {
   const workflow = parseYaml(readFileSync(path.join(WORKFLOWS, file), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
-  return Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).map((s) => s.run).filter((r): r is string => typeof r === 'string'));
+  return Object.values(workflow.jobs).flatMap((job) =>
+    (job.steps ?? []).map((s) => s.run).filter((r): r is string => typeof r === 'string'),
+  );
 }
 
 /** Parse like `meshfork ARGS` without running: throws commander's error on an unknown command or flag. */
@@ -93,7 +97,10 @@ test.each(workflowFiles)('%s is a valid GitHub workflow (action-validator)', (fi
 });
 
 test('the validator does reject a broken workflow (a misspelled key, a job without runs-on)', () => {
-  const broken = readFileSync(path.join(WORKFLOWS, 'ci.yml'), 'utf8').replace('    runs-on: ubuntu-latest\n', '    run-on: ubuntu-latest\n');
+  const broken = readFileSync(path.join(WORKFLOWS, 'ci.yml'), 'utf8').replace(
+    '    runs-on: ubuntu-latest\n',
+    '    run-on: ubuntu-latest\n',
+  );
   expect(broken).toContain('run-on:');
   expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
 });
@@ -131,14 +138,18 @@ test('each workflow runs what the issue asks', () => {
 
 test('upstream-sync.yml opens pull requests with a token that starts CI (App, then MESHFORK_SYNC_TOKEN), GITHUB_TOKEN last', () => {
   // GitHub starts no workflow for events made with GITHUB_TOKEN: a pull request opened with it gets no ci.yml run.
-  const sync = parseYaml(readFileSync(path.join(WORKFLOWS, 'upstream-sync.yml'), 'utf8')) as { jobs: { sync: { steps: { id?: string; uses?: string; if?: string; with?: Record<string, string>; env?: Record<string, string> }[] } } };
+  const sync = parseYaml(readFileSync(path.join(WORKFLOWS, 'upstream-sync.yml'), 'utf8')) as {
+    jobs: { sync: { steps: { id?: string; uses?: string; if?: string; with?: Record<string, string>; env?: Record<string, string> }[] } };
+  };
   const steps = sync.jobs.sync.steps;
   const token = '${{ steps.app-token.outputs.token || secrets.MESHFORK_SYNC_TOKEN || secrets.GITHUB_TOKEN }}';
   expect(steps[0]).toMatchObject({ id: 'app-token', if: "vars.MESHFORK_SYNC_APP_ID != ''", uses: 'actions/create-github-app-token@v1' });
   expect(steps.find((s) => s.uses === 'actions/checkout@v4')?.with?.token).toBe(token);
   const run = steps.find((s) => s.env?.GH_TOKEN !== undefined);
   expect(run?.env?.GH_TOKEN).toBe(token);
-  expect(run?.env?.SYNC_TOKEN_SOURCE).toBe("${{ steps.app-token.outputs.token && 'app' || secrets.MESHFORK_SYNC_TOKEN && 'MESHFORK_SYNC_TOKEN' || 'GITHUB_TOKEN' }}");
+  expect(run?.env?.SYNC_TOKEN_SOURCE).toBe(
+    "${{ steps.app-token.outputs.token && 'app' || secrets.MESHFORK_SYNC_TOKEN && 'MESHFORK_SYNC_TOKEN' || 'GITHUB_TOKEN' }}",
+  );
   const guide = readFileSync(path.join(REPO_ROOT, 'UPSTREAM_SYNC.md'), 'utf8').replace(/\s+/g, ' ');
   expect(guide).toContain('Allow GitHub Actions to create and approve pull requests');
   expect(guide).toContain('MESHFORK_SYNC_TOKEN');
@@ -146,7 +157,9 @@ test('upstream-sync.yml opens pull requests with a token that starts CI (App, th
 
 const allCommands = [
   ...workflowFiles.flatMap((file) => runBlocks(file).flatMap((run) => meshforkCommands(run).map((args) => ({ where: file, args })))),
-  ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh')).flatMap((file) => meshforkCommands(readFileSync(path.join(SCRIPTS, file), 'utf8')).map((args) => ({ where: file, args }))),
+  ...readdirSync(SCRIPTS)
+    .filter((f) => f.endsWith('.sh'))
+    .flatMap((file) => meshforkCommands(readFileSync(path.join(SCRIPTS, file), 'utf8')).map((args) => ({ where: file, args }))),
 ];
 
 test('the workflows and their scripts call meshfork at all (the extraction finds the lines)', () => {

@@ -88,15 +88,33 @@ describe('formatPatch: the canonical format', () => {
       { oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n' },
     ]);
     expect(text).not.toContain('same.js');
-    expect(() => formatPatch(HEADER, [{ oldPath: 'same.js', newPath: 'same.js', oldContent: 'a\n', newContent: 'a\n' }])).toThrow(MeshforkError);
+    expect(() => formatPatch(HEADER, [{ oldPath: 'same.js', newPath: 'same.js', oldContent: 'a\n', newContent: 'a\n' }])).toThrow(
+      MeshforkError,
+    );
   });
 
   it.each([
-    ['a "---" line in the description (it would end the header; git am splits there too)', { description: 'Intro\n---\nafter the rule' }, /description line "---" would end the patch header/],
-    ['a "diff --git" line in the description', { description: 'see diff --git\ndiff --git a/x b/x' }, /description line "diff --git a\/x b\/x"/],
+    [
+      'a "---" line in the description (it would end the header; git am splits there too)',
+      { description: 'Intro\n---\nafter the rule' },
+      /description line "---" would end the patch header/,
+    ],
+    [
+      'a "diff --git" line in the description',
+      { description: 'see diff --git\ndiff --git a/x b/x' },
+      /description line "diff --git a\/x b\/x"/,
+    ],
     ['a two-line subject', { subject: 'Add\nthings' }, /subject and author must be one line/],
-    ['a last paragraph that reads as trailers when there are none', { description: 'Intro\n\nNote: this reads as a trailer', trailers: [] }, /its description would read back as "Intro"/],
-    ['a trailer key the parser cannot read', { trailers: [{ key: 'Upstream Status', value: 'Pending' }] }, /its description would read back as .*Upstream Status: Pending/],
+    [
+      'a last paragraph that reads as trailers when there are none',
+      { description: 'Intro\n\nNote: this reads as a trailer', trailers: [] },
+      /its description would read back as "Intro"/,
+    ],
+    [
+      'a trailer key the parser cannot read',
+      { trailers: [{ key: 'Upstream Status', value: 'Pending' }] },
+      /its description would read back as .*Upstream Status: Pending/,
+    ],
     ['a [PATCH] prefix the parser strips', { subject: '[PATCH] Add things' }, /its subject would read back as "Add things"/],
   ])('refuses a header that would not read back as written: %s', (_title, override, message) => {
     const header = { ...HEADER, ...override } as PatchHeader;
@@ -112,7 +130,10 @@ describe('formatPatch: the canonical format', () => {
   });
 
   it('accepts what only normalises: surrounding blanks, CRLF in the description, padded trailer values', () => {
-    const text = formatPatch({ ...HEADER, description: '\n  Intro\r\nmore  \n\n', trailers: [{ key: 'Upstream-Status', value: ' Pending ' }] }, [{ oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n' }]);
+    const text = formatPatch(
+      { ...HEADER, description: '\n  Intro\r\nmore  \n\n', trailers: [{ key: 'Upstream-Status', value: ' Pending ' }] },
+      [{ oldPath: 'x.js', newPath: 'x.js', oldContent: 'a\n', newContent: 'b\n' }],
+    );
     const header = parsePatch('p.patch', text).header;
     expect(header.description).toBe('Intro\nmore');
     expect(header.trailers).toEqual([{ key: 'Upstream-Status', value: 'Pending' }]);
@@ -143,7 +164,9 @@ describe('formatPatch: the canonical format', () => {
 
   it('quotes unusual paths the way git does, and they parse back', () => {
     // File names are decoded text; the writer writes their UTF-8 bytes, octal-escaped as git does.
-    const text = formatPatch(HEADER, [{ oldPath: 'dir with space/é"q".js', newPath: 'dir with space/é"q".js', oldContent: 'a\n', newContent: 'b\n' }]);
+    const text = formatPatch(HEADER, [
+      { oldPath: 'dir with space/é"q".js', newPath: 'dir with space/é"q".js', oldContent: 'a\n', newContent: 'b\n' },
+    ]);
     expect(text).toContain('diff --git "a/dir with space/\\303\\251\\"q\\".js" "b/dir with space/\\303\\251\\"q\\".js"\n');
     expect(parsePatch('p.patch', text).operations[0]).toMatchObject({ kind: 'modify', path: 'dir with space/é"q".js' });
   });
@@ -189,15 +212,23 @@ describe('makeHunks', () => {
   it('clips context at the file edges', () => {
     const old = splitLines('a\nb\nc\n');
     expect(makeHunks(old, ['A\n', 'b\n', 'c\n']).map((h) => [h.oldStart, h.oldLines])).toEqual([[1, 3]]);
-    expect(makeHunks(old, ['a\n', 'b\n', 'c\n', 'd\n']).map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([[1, 3, 1, 4]]);
+    expect(makeHunks(old, ['a\n', 'b\n', 'c\n', 'd\n']).map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([
+      [1, 3, 1, 4],
+    ]);
   });
 });
 
 describe('formatHeader', () => {
   it('omits an empty description and keeps the Date when given', () => {
-    expect(formatHeader({ from: 'A <a@example.invalid>', date: 'Tue, 3 Sep 2024 10:00:00 +0000', subject: 'S', description: '  ', trailers: [] })).toBe(
-      'From: A <a@example.invalid>\nDate: Tue, 3 Sep 2024 10:00:00 +0000\nSubject: S\n\n---\n',
-    );
+    expect(
+      formatHeader({
+        from: 'A <a@example.invalid>',
+        date: 'Tue, 3 Sep 2024 10:00:00 +0000',
+        subject: 'S',
+        description: '  ',
+        trailers: [],
+      }),
+    ).toBe('From: A <a@example.invalid>\nDate: Tue, 3 Sep 2024 10:00:00 +0000\nSubject: S\n\n---\n');
   });
 });
 
@@ -217,7 +248,9 @@ describe('patchFileName', () => {
     const name = patchFileName('Make the web server accept JWT bearer tokens issued by the corporate identity provider');
     expect(name).toBe('make-the-web-server-accept-jwt-bearer-tokens-issued-by-the.patch');
     // A word that ends exactly at the limit is kept whole.
-    expect(patchFileName('Make the web server accept JWT bearer tokens issued by the c orporate')).toBe('make-the-web-server-accept-jwt-bearer-tokens-issued-by-the-c.patch');
+    expect(patchFileName('Make the web server accept JWT bearer tokens issued by the c orporate')).toBe(
+      'make-the-web-server-accept-jwt-bearer-tokens-issued-by-the-c.patch',
+    );
     expect(patchFileName(`${'a'.repeat(59)} b`)).toBe(`${'a'.repeat(59)}.patch`);
     // One word longer than the limit has no boundary to go back to: it is cut.
     expect(patchFileName(`${'x'.repeat(70)} tail`)).toBe(`${'x'.repeat(60)}.patch`);

@@ -41,8 +41,11 @@ function fileText(style: Style, file: FileOutcome): string[] {
   const lines = [`      ${file.kind} ${name}: ${file.status === 'applied' ? file.status : style.yellow(file.status)}`];
   for (const hunk of file.hunks) {
     const text = hunkText(hunk);
-    lines.push(`        ${hunk.status === 'conflict' ? style.red(text) : hunk.status === 'exact' || hunk.status === 'offset' ? text : style.yellow(text)}`);
-    for (const d of hunk.differingLines ?? []) lines.push(`          line ${d.line}: expected ${JSON.stringify(d.expected)}, upstream has ${JSON.stringify(d.actual)}`);
+    lines.push(
+      `        ${hunk.status === 'conflict' ? style.red(text) : hunk.status === 'exact' || hunk.status === 'offset' ? text : style.yellow(text)}`,
+    );
+    for (const d of hunk.differingLines ?? [])
+      lines.push(`          line ${d.line}: expected ${JSON.stringify(d.expected)}, upstream has ${JSON.stringify(d.actual)}`);
   }
   return lines;
 }
@@ -50,19 +53,24 @@ function fileText(style: Style, file: FileOutcome): string[] {
 export function applyText(result: ApplyResult, style: Style): string {
   const lines: string[] = [];
   for (const patch of result.patches) {
-    const paint = patch.status === 'conflict' ? style.red : patch.status === 'clean' || patch.status === 'offset' ? style.green : style.yellow;
+    const paint =
+      patch.status === 'conflict' ? style.red : patch.status === 'clean' || patch.status === 'offset' ? style.green : style.yellow;
     lines.push(`  ${paint(patch.status.padEnd(15))}  ${patch.name}`);
     for (const file of patch.files) lines.push(...fileText(style, file));
   }
   const count = `${result.patches.length} patch${result.patches.length === 1 ? '' : 'es'}`;
   // A rebase onto the base itself refreshes nothing: there, `sync check` shows what to fix.
-  const refresh = result.version !== result.base ? `refresh the series with \`meshfork sync rebase --to ${result.version}\`` : 'see where with `meshfork sync check`';
+  const refresh =
+    result.version !== result.base
+      ? `refresh the series with \`meshfork sync rebase --to ${result.version}\``
+      : 'see where with `meshfork sync check`';
   lines.push(
     result.written
       ? `${style.bold(result.out)}: ${result.upstream} ${result.version} + ${count} (${result.status}; ${result.changedFiles.length} file(s) changed)`
       : style.red(`conflict: nothing written to ${result.out}; ${refresh}, or try --3way or --fuzz N`),
   );
-  if (result.written && result.exitCode === 3) lines.push(style.yellow(`written, but the series needs a refresh (fuzz, 3-way merge or already-applied patches): ${refresh}`));
+  if (result.written && result.exitCode === 3)
+    lines.push(style.yellow(`written, but the series needs a refresh (fuzz, 3-way merge or already-applied patches): ${refresh}`));
   return lines.join('\n');
 }
 

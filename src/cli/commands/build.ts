@@ -53,11 +53,17 @@ export const registerBuild: Registrar = (program, dispatch) => {
     .description('build the deployable Docker image: an upstream release plus the series, its dependencies, entrypoint and labels')
     .option('--to <version>', 'upstream release (default: the base in meshfork.config.json)')
     .option('--tag <tag>', 'another tag besides <image.repository>:<image.tag> (repeatable)', collect, [])
-    .option('--base-image <image>', 'base image with node and useradd (default: image.baseImage, else node:<image.nodeVersion>-bookworm-slim)')
+    .option(
+      '--base-image <image>',
+      'base image with node and useradd (default: image.baseImage, else node:<image.nodeVersion>-bookworm-slim)',
+    )
     .option('--push', 'push the --tag tags (none given: the default tag, if image.repository names a registry) and report the digest')
     .option('--context-only <dir>', 'write the build context and its build command (build.sh) into DIR instead of building')
     .option('--force', 'replace the --context-only DIR if it exists')
-    .option('--ca-file <file>', 'PEM bundle npm needs to reach the registry, passed as the build secret "ca" (default: $NODE_EXTRA_CA_CERTS; "" for none)')
+    .option(
+      '--ca-file <file>',
+      'PEM bundle npm needs to reach the registry, passed as the build secret "ca" (default: $NODE_EXTRA_CA_CERTS; "" for none)',
+    )
     .option('--network <mode>', 'network of the build steps (docker build --network), e.g. host')
     .option('--no-cache', 'build every layer again (docker build --no-cache)')
     .option('--frozen-lock', 'fail instead of refreshing the dependency lock file (image.lockFile) when it is out of date')

@@ -8,13 +8,20 @@ export const registerEdit: Registrar = (program, dispatch) => {
   const cmd = program
     .command('edit')
     .description('create the git workspace .meshfork/work: the upstream release plus one commit per patch, ready to edit')
-    .option('--at <version>', 'build on this release instead of the config\'s base (the patches must apply strictly)')
+    .option('--at <version>', "build on this release instead of the config's base (the patches must apply strictly)")
     .option('--ignore-range', 'allow --at a release outside "supports"')
     .option('--force', 'replace a workspace whose work is not exported yet')
     .action((flags: { at?: string; ignoreRange?: boolean; force?: boolean }) =>
       dispatch(async (globals) => {
         const { edit } = await import('../../commands/edit');
-        const result = await edit({ cwd: globals.cwd, configFile: globals.config, at: flags.at, ignoreRange: flags.ignoreRange, force: flags.force, progress: globals.progress });
+        const result = await edit({
+          cwd: globals.cwd,
+          configFile: globals.config,
+          at: flags.at,
+          ignoreRange: flags.ignoreRange,
+          force: flags.force,
+          progress: globals.progress,
+        });
         const dir = path.relative(globals.cwd, result.workDir) || '.';
         const lines = [`Workspace ready in ${dir}: upstream ${result.version} plus ${result.patches.length} patch commit(s):`];
         result.patches.forEach((p, i) => lines.push(`${String(i + 1).padStart(3)}. ${p.commit.slice(0, 10)} ${p.subject}`));
@@ -29,11 +36,19 @@ export const registerEdit: Registrar = (program, dispatch) => {
           'Then write the series back to patches/:',
           '  meshfork export',
         );
-        if (result.version !== result.base) lines.push('', `Note: the workspace is on ${result.version}, not the base ${result.base}; export refuses until the series is moved (meshfork sync rebase --to ${result.version}).`);
+        if (result.version !== result.base)
+          lines.push(
+            '',
+            `Note: the workspace is on ${result.version}, not the base ${result.base}; export refuses until the series is moved (meshfork sync rebase --to ${result.version}).`,
+          );
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );
-  withExamples(cmd, ['meshfork edit', 'meshfork edit --at 1.1.51', 'meshfork edit --force && cd .meshfork/work && git log --oneline upstream..']);
+  withExamples(cmd, [
+    'meshfork edit',
+    'meshfork edit --at 1.1.51',
+    'meshfork edit --force && cd .meshfork/work && git log --oneline upstream..',
+  ]);
   cmd.addHelpText(
     'after',
     `

@@ -29,7 +29,11 @@ export const registerExport: Registrar = (program, dispatch) => {
           for (const name of files.removed) lines.push(`  removed  ${name}`);
         }
         const filesChanged = files !== undefined && files.written.length + files.removed.length > 0;
-        if (changed > 0 || filesChanged) lines.push('', `Review with \`git diff -- ${dir}${filesChanged ? ` ${path.relative(globals.cwd, result.filesDir ?? '') || '.'}` : ''}\`, then commit.`);
+        if (changed > 0 || filesChanged)
+          lines.push(
+            '',
+            `Review with \`git diff -- ${dir}${filesChanged ? ` ${path.relative(globals.cwd, result.filesDir ?? '') || '.'}` : ''}\`, then commit.`,
+          );
         return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: lines.join('\n') };
       }),
     );

@@ -12,12 +12,20 @@ export const registerSeries: Registrar = (program, dispatch) => {
         const { seriesCommand } = await import('../../commands/series');
         const summary = await seriesCommand({ cwd: globals.cwd, configFile: globals.config });
         const rel = path.relative(globals.cwd, summary.patchesDir) || '.';
-        const lines = [`${summary.patches.length} patch(es) in ${rel}/series for base ${summary.base}, parsed; not applied to upstream (run \`meshfork verify\` or \`meshfork sync check\`):`];
-        if (summary.newFiles) lines.push(`  0. ${summary.newFiles.folder}  ${summary.newFiles.paths.length} new file(s), created before the patches${globals.verbose ? `: ${summary.newFiles.paths.join(', ')}` : ''}`);
+        const lines = [
+          `${summary.patches.length} patch(es) in ${rel}/series for base ${summary.base}, parsed; not applied to upstream (run \`meshfork verify\` or \`meshfork sync check\`):`,
+        ];
+        if (summary.newFiles)
+          lines.push(
+            `  0. ${summary.newFiles.folder}  ${summary.newFiles.paths.length} new file(s), created before the patches${globals.verbose ? `: ${summary.newFiles.paths.join(', ')}` : ''}`,
+          );
         summary.patches.forEach((p, i) => {
           lines.push(`${String(i + 1).padStart(3)}. ${p.name}  ${p.subject}`);
           if (globals.verbose) {
-            for (const f of p.files) lines.push(`       ${f.kind.padEnd(6)} ${f.from ? `${f.from} -> ` : ''}${f.path} (${f.hunks} hunk${f.hunks === 1 ? '' : 's'})`);
+            for (const f of p.files)
+              lines.push(
+                `       ${f.kind.padEnd(6)} ${f.from ? `${f.from} -> ` : ''}${f.path} (${f.hunks} hunk${f.hunks === 1 ? '' : 's'})`,
+              );
             lines.push(`       Upstream-Status: ${p.upstreamStatus ?? '(none)'}; Meshfork-Base: ${p.meshforkBase ?? '(none)'}`);
           }
         });
@@ -26,5 +34,8 @@ export const registerSeries: Registrar = (program, dispatch) => {
       }),
     );
   withExamples(cmd, ['meshfork series', 'meshfork series --verbose', 'meshfork --json series']);
-  cmd.addHelpText('after', '\nExit codes:\n  0  the config and every patch are valid\n  2  config, series or patch error (error[CODE]: file:line: message)\n');
+  cmd.addHelpText(
+    'after',
+    '\nExit codes:\n  0  the config and every patch are valid\n  2  config, series or patch error (error[CODE]: file:line: message)\n',
+  );
 };

@@ -7,7 +7,10 @@ import { registerSyncRebase } from './syncRebase';
 export const registerSync: Registrar = (program, dispatch) => {
   const sync = program.command('sync').description('follow new upstream releases: check, rebase the series, push the refresh');
   withExamples(sync, ['meshfork sync check', 'meshfork sync rebase --to 1.1.56']);
-  sync.addHelpText('after', '\nExit codes: each subcommand\'s --help lists its own (0 success, 1 conflict, 2 usage or input error, 3 needs a refresh, 4 environment).\n');
+  sync.addHelpText(
+    'after',
+    "\nExit codes: each subcommand's --help lists its own (0 success, 1 conflict, 2 usage or input error, 3 needs a refresh, 4 environment).\n",
+  );
   registerSyncCheck(sync, dispatch);
   registerSyncRebase(sync, dispatch);
 };

@@ -58,7 +58,7 @@ export function registerSyncCheck(sync: Command, dispatch: Dispatch): void {
         const text = flags.format === 'markdown' ? renderMarkdown(report) : renderText(report, makeStyle(globals.color));
         // -q keeps the verdict: the text's last line before "Next:", Markdown's summary line.
         const lines = text.trimEnd().split('\n');
-        const quietText = flags.format === 'markdown' ? lines[0] : lines.filter((l) => !l.startsWith('Next: ')).at(-1) ?? '';
+        const quietText = flags.format === 'markdown' ? lines[0] : (lines.filter((l) => !l.startsWith('Next: ')).at(-1) ?? '');
         return { exitCode: report.exitCode, json: report, text, quietText };
       }),
     );

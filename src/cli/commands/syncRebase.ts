@@ -23,14 +23,19 @@ function rel(globals: GlobalOptions, p: string): string {
 async function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): Promise<CommandOutcome> {
   const json = { schemaVersion: 1, ...report };
   if (report.status === 'stopped') {
-    const lines = [`Conflict in patch ${report.position}/${report.total} ${report.patch.name} ("${report.patch.subject}") on ${report.to}:`];
+    const lines = [
+      `Conflict in patch ${report.position}/${report.total} ${report.patch.name} ("${report.patch.subject}") on ${report.to}:`,
+    ];
     for (const c of report.conflicts) {
-      lines.push(`  ${c.path}${c.missing ? `  (the patch changes it, but ${report.to} has no such file)` : c.ranges.length ? `  lines ${c.ranges.join(', ')}` : ''}`);
+      lines.push(
+        `  ${c.path}${c.missing ? `  (the patch changes it, but ${report.to} has no such file)` : c.ranges.length ? `  lines ${c.ranges.join(', ')}` : ''}`,
+      );
     }
     const missing = report.conflicts.filter((c) => c.missing).map((c) => c.path);
     const marked = report.conflicts.filter((c) => !c.missing).length > 0;
     lines.push('');
-    if (marked) lines.push(`Resolve it in ${rel(globals, report.workDir)}: edit the files (remove every <<<<<<< ======= >>>>>>> block), then`);
+    if (marked)
+      lines.push(`Resolve it in ${rel(globals, report.workDir)}: edit the files (remove every <<<<<<< ======= >>>>>>> block), then`);
     if (missing.length) {
       // No markers to remove: the file is gone. Say the two ways on from the start.
       lines.push(
@@ -57,12 +62,16 @@ async function rebaseOutcome(report: RebaseReport, globals: GlobalOptions): Prom
   }
   const security = report.summary.securityCommits ?? [];
   if (security.length) {
-    lines.push('', `Security: ${security.length} upstream commit(s) between ${report.from} and ${report.to} mention security, CVE or vulnerability:`);
+    lines.push(
+      '',
+      `Security: ${security.length} upstream commit(s) between ${report.from} and ${report.to} mention security, CVE or vulnerability:`,
+    );
     for (const c of security) lines.push(`  ${c.commit.slice(0, 10)} ${c.subject} (${c.author}, ${c.date.slice(0, 10)})`);
   }
   lines.push('', `"base" is now ${report.to} in the config; ${report.to} is pinned in the lock; Meshfork-Base trailers say ${report.to}.`);
   if (report.summaryFile) lines.push(`Summary for the pull request: ${rel(globals, report.summaryFile)}`);
-  if (report.commit) lines.push(`Committed ${report.commit.id.slice(0, 12)} on branch ${report.commit.branch}; publish it with \`meshfork sync push\`.`);
+  if (report.commit)
+    lines.push(`Committed ${report.commit.id.slice(0, 12)} on branch ${report.commit.branch}; publish it with \`meshfork sync push\`.`);
   else lines.push('Review with `git diff`, then commit patches/, the config and the lock.');
   return { exitCode: ExitCode.ok, json, text: lines.join('\n') };
 }
@@ -75,7 +84,9 @@ function statusText(status: SyncStatusResult, globals: GlobalOptions): string {
     if (r.stopped) {
       lines.push(`Stopped on ${r.stopped.patch}; conflicts in ${r.stopped.conflicts.join(', ')}.`);
       if (r.stopped.missing.length) {
-        lines.push(`${r.stopped.missing.join(', ')}: gone from ${r.to}; drop the patch with \`meshfork sync continue --skip\`, or re-create the file with the patch's change and run \`meshfork sync continue\`.`);
+        lines.push(
+          `${r.stopped.missing.join(', ')}: gone from ${r.to}; drop the patch with \`meshfork sync continue --skip\`, or re-create the file with the patch's change and run \`meshfork sync continue\`.`,
+        );
       }
       if (r.stopped.markers.length) lines.push(`Markers remain at ${r.stopped.markers.join(', ')}.`);
       else if (r.stopped.missing.length === 0) lines.push('No conflict markers remain: run `meshfork sync continue`.');
@@ -108,7 +119,10 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .option('--commit', 'when done, commit patches/, config and lock on a new branch of the project repository')
     .option('--branch <name>', 'branch for --commit (default: meshfork/upstream-VERSION)')
     .option('--summary <file>', 'write a markdown summary for the pull request (per patch: unchanged, moved, refreshed, resolved)')
-    .option('--non-interactive', 'for CI: never wait for a person; on a conflict exit 1 with the report and keep the workspace for inspection')
+    .option(
+      '--non-interactive',
+      'for CI: never wait for a person; on a conflict exit 1 with the report and keep the workspace for inspection',
+    )
     .option('--force', 'set aside a workspace with unexported work (sync abort brings it back)')
     .action((flags: { to: string; commit?: boolean; branch?: string; summary?: string; nonInteractive?: boolean; force?: boolean }) =>
       dispatch(async (globals) => {
@@ -128,7 +142,7 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     );
   withExamples(rebase, [
     'meshfork sync rebase --to 1.1.56',
-    'meshfork sync merge --to 1.1.56        # the same; the old workflow\'s word',
+    "meshfork sync merge --to 1.1.56        # the same; the old workflow's word",
     'meshfork sync rebase --to 1.1.56 --non-interactive --commit --summary sync-summary.md && meshfork sync push',
     'meshfork sync rebase --to 1.1.56 --commit --branch fork/refresh-1.1.56',
   ]);
@@ -141,11 +155,20 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
     .action((flags: { skip?: boolean }) =>
       dispatch(async (globals) => {
         const { syncContinue } = await import('../../commands/syncContinue');
-        return await rebaseOutcome(await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }), globals);
+        return await rebaseOutcome(
+          await syncContinue({ cwd: globals.cwd, configFile: globals.config, skip: flags.skip, progress: globals.progress }),
+          globals,
+        );
       }),
     );
   withExamples(cont, ['meshfork sync continue', 'meshfork sync status && meshfork sync continue', 'meshfork sync continue --skip']);
-  cont.addHelpText('after', REBASE_EXIT_CODES.replace('1  stopped on a conflict', '1  markers remain, the resolution is empty (see --skip), or stopped on the next conflict'));
+  cont.addHelpText(
+    'after',
+    REBASE_EXIT_CODES.replace(
+      '1  stopped on a conflict',
+      '1  markers remain, the resolution is empty (see --skip), or stopped on the next conflict',
+    ),
+  );
 
   const abort = sync
     .command('abort')
@@ -155,7 +178,11 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
         const { syncAbort } = await import('../../commands/syncAbort');
         const result = await syncAbort({ cwd: globals.cwd, configFile: globals.config });
         const what = result.from ? ` from ${result.from} to ${result.to}` : '';
-        return { exitCode: ExitCode.ok, json: { schemaVersion: 1, ...result }, text: `Aborted the rebase${what}; restored ${result.restored.map((p) => rel(globals, p)).join(', ')}.` };
+        return {
+          exitCode: ExitCode.ok,
+          json: { schemaVersion: 1, ...result },
+          text: `Aborted the rebase${what}; restored ${result.restored.map((p) => rel(globals, p)).join(', ')}.`,
+        };
       }),
     );
   withExamples(abort, ['meshfork sync abort']);
@@ -190,5 +217,8 @@ export function registerSyncRebase(sync: Command, dispatch: Dispatch): void {
       }),
     );
   withExamples(push, ['meshfork sync push', 'meshfork sync push --remote fork --branch meshfork/upstream-1.1.56']);
-  push.addHelpText('after', '\nExit codes:\n  0  pushed, or nothing new (the remote has the branch at that commit)\n  2  no branch recorded or named, the default branch, no such branch or remote, not a git repository\n  4  git push failed (network, credentials, rejected)\n');
+  push.addHelpText(
+    'after',
+    '\nExit codes:\n  0  pushed, or nothing new (the remote has the branch at that commit)\n  2  no branch recorded or named, the default branch, no such branch or remote, not a git repository\n  4  git push failed (network, credentials, rejected)\n',
+  );
 }

@@ -43,11 +43,21 @@ function registerFetch(upstream: Command, dispatch: Dispatch): void {
     .action((versions: string[], flags: { updateLock?: boolean }) =>
       dispatch(async (globals) => {
         const { upstreamFetch } = await import('../../commands/upstreamFetch');
-        const result = await upstreamFetch({ cwd: globals.cwd, configFile: globals.config, versions, updateLock: flags.updateLock, progress: globals.progress });
+        const result = await upstreamFetch({
+          cwd: globals.cwd,
+          configFile: globals.config,
+          versions,
+          updateLock: flags.updateLock,
+          progress: globals.progress,
+        });
         return { exitCode: 0, json: result, text: fetchText(result) };
       }),
     );
-  withExamples(cmd, ['meshfork upstream fetch', 'meshfork upstream fetch 1.1.51 1.1.55', 'MESHFORK_CACHE=/opt/meshfork-cache meshfork upstream fetch']);
+  withExamples(cmd, [
+    'meshfork upstream fetch',
+    'meshfork upstream fetch 1.1.51 1.1.55',
+    'MESHFORK_CACHE=/opt/meshfork-cache meshfork upstream fetch',
+  ]);
   cmd.addHelpText(
     'after',
     '\nExit codes:\n  0  every release is cached and verified\n  2  unknown version, lock mismatch (see --update-lock), config error\n  4  upstream unreachable, integrity mismatch, corrupt cache, git or npm missing\n',
@@ -58,7 +68,10 @@ function registerFetch(upstream: Command, dispatch: Dispatch): void {
 export const registerUpstream: Registrar = (program, dispatch) => {
   const upstream = program.command('upstream').description('upstream releases: list them, fill the cache');
   withExamples(upstream, ['meshfork upstream list', 'meshfork upstream fetch 1.1.55']);
-  upstream.addHelpText('after', '\nExit codes (each subcommand\'s --help has its own):\n  0  done\n  2  unknown version, lock mismatch, config error\n  4  upstream unreachable, integrity mismatch, corrupt cache, git or npm missing\n');
+  upstream.addHelpText(
+    'after',
+    "\nExit codes (each subcommand's --help has its own):\n  0  done\n  2  unknown version, lock mismatch, config error\n  4  upstream unreachable, integrity mismatch, corrupt cache, git or npm missing\n",
+  );
   registerList(upstream, dispatch);
   registerFetch(upstream, dispatch);
 };

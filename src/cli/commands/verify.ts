@@ -24,7 +24,11 @@ export function verifyText(report: VerifyReport, style: Style): string {
     }
   }
   const failed = report.checks.filter((c) => c.status === 'fail').length;
-  lines.push(report.ok ? style.green(`verify: ok (${report.checks.filter((c) => c.status === 'pass').length} passed)`) : style.red(`verify: ${failed} check(s) failed (exit ${report.exitCode})`));
+  lines.push(
+    report.ok
+      ? style.green(`verify: ok (${report.checks.filter((c) => c.status === 'pass').length} passed)`)
+      : style.red(`verify: ${failed} check(s) failed (exit ${report.exitCode})`),
+  );
   return lines.join('\n');
 }
 
@@ -32,7 +36,9 @@ export function verifyText(report: VerifyReport, style: Style): string {
 export const registerVerify: Registrar = (program, dispatch) => {
   const cmd = program
     .command('verify')
-    .description('check the series the way CI does: config, patches, policy, strict apply to the base, up to date, patched files (optionally a live JWT login)')
+    .description(
+      'check the series the way CI does: config, patches, policy, strict apply to the base, up to date, patched files (optionally a live JWT login)',
+    )
     .option('--smoke', 'also start the patched MeshCentral against the PostgreSQL in POSTGRES_* and log in with a JWT (HTTP and WebSocket)')
     .action((flags: { smoke?: boolean }) =>
       dispatch(async (globals) => {
@@ -41,6 +47,10 @@ export const registerVerify: Registrar = (program, dispatch) => {
         return { exitCode: report.exitCode, json: report, text: verifyText(report, makeStyle(globals.color)) };
       }),
     );
-  withExamples(cmd, ['meshfork verify', 'meshfork --json verify | jq \'.checks[] | select(.status == "fail")\'', 'POSTGRES_HOST=127.0.0.1 POSTGRES_USER=mesh POSTGRES_PASSWORD=... POSTGRES_DB=dashboard JWT_SECRET=... JWT_ISSUER=https://dashboard.example.com JWT_AUDIENCE=meshcentral MESHFORK_SMOKE_USER_ID=u-1 MESHFORK_SMOKE_EMAIL=ops@example.com MESHFORK_SMOKE_TENANT=root meshfork verify --smoke']);
+  withExamples(cmd, [
+    'meshfork verify',
+    'meshfork --json verify | jq \'.checks[] | select(.status == "fail")\'',
+    'POSTGRES_HOST=127.0.0.1 POSTGRES_USER=mesh POSTGRES_PASSWORD=... POSTGRES_DB=dashboard JWT_SECRET=... JWT_ISSUER=https://dashboard.example.com JWT_AUDIENCE=meshcentral MESHFORK_SMOKE_USER_ID=u-1 MESHFORK_SMOKE_EMAIL=ops@example.com MESHFORK_SMOKE_TENANT=root meshfork verify --smoke',
+  ]);
   cmd.addHelpText('after', EXIT_CODES);
 };

@@ -50,7 +50,10 @@ function checkVolumes() {
     } catch (_) {
       const stat = fs.statSync(dir);
       const me = typeof process.getuid === 'function' ? process.getuid() : '?';
-      fail(EX_CANTCREAT, `${dir} is owned by uid ${stat.uid} and not writable by uid ${me}; prepare the volume with \`chown -R 10001:10001 DIR\` on the host (a named volume: \`docker run --rm --user 0 --entrypoint chown -v VOLUME:${dir} IMAGE -R 10001:10001 ${dir}\`)`);
+      fail(
+        EX_CANTCREAT,
+        `${dir} is owned by uid ${stat.uid} and not writable by uid ${me}; prepare the volume with \`chown -R 10001:10001 DIR\` on the host (a named volume: \`docker run --rm --user 0 --entrypoint chown -v VOLUME:${dir} IMAGE -R 10001:10001 ${dir}\`)`,
+      );
     }
   }
 }
@@ -62,7 +65,7 @@ function render() {
   } catch (error) {
     if (!error || typeof error.variable !== 'string') throw error;
     console.error(`meshfork: cannot start MeshCentral: ${error.message}`);
-    console.error('meshfork: set the variable (see the image\'s environment table in the meshfork README) and start the container again');
+    console.error("meshfork: set the variable (see the image's environment table in the meshfork README) and start the container again");
     process.exit(EX_CONFIG);
   }
 }
@@ -71,7 +74,10 @@ function render() {
 async function restoreIdentity(config) {
   const secret = process.env.MESHCENTRAL_IDENTITY_KEY;
   if (!secret) {
-    if (config.settings.postgres) console.log('meshfork: MESHCENTRAL_IDENTITY_KEY is not set: the server certificates live only in meshcentral-data (a fresh container makes new ones)');
+    if (config.settings.postgres)
+      console.log(
+        'meshfork: MESHCENTRAL_IDENTITY_KEY is not set: the server certificates live only in meshcentral-data (a fresh container makes new ones)',
+      );
     return null;
   }
   const identity = require('./identity.js');
@@ -85,7 +91,11 @@ async function restoreIdentity(config) {
       return { identity, options, restored: restored !== null };
     } catch (error) {
       if (error instanceof identity.IdentityError) fail(EX_CONFIG, `${error.variable}: ${error.message}`);
-      if (attempt >= 15) fail(EX_UNAVAILABLE, `the PostgreSQL database keeping the server identity is unreachable: ${error.code || ''} ${error.message}`.replace(/ +/g, ' '));
+      if (attempt >= 15)
+        fail(
+          EX_UNAVAILABLE,
+          `the PostgreSQL database keeping the server identity is unreachable: ${error.code || ''} ${error.message}`.replace(/ +/g, ' '),
+        );
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   }
@@ -131,7 +141,12 @@ async function main() {
   writeAtomically(path.join(DATA_DIR, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const kept = await restoreIdentity(config);
 
-  const child = spawn(process.execPath, [path.join(APP_DIR, 'meshcentral.js')], { cwd: APP_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [path.join(APP_DIR, 'meshcentral.js')], {
+    cwd: APP_DIR,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const lastLines = [];
   let serving = false;
   const onLine = (line) => {

@@ -25,7 +25,9 @@ const request = client.get(
   (res) => {
     let body = '';
     res.on('data', (d) => (body += d));
-    res.on('end', () => (res.statusCode === 200 && body === 'ok' ? process.exit(0) : fail(`HTTP ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`)));
+    res.on('end', () =>
+      res.statusCode === 200 && body === 'ok' ? process.exit(0) : fail(`HTTP ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`),
+    );
   },
 );
 request.on('timeout', () => request.destroy(new Error('timed out')));

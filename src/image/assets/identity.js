@@ -43,7 +43,8 @@ function seal(files, secret) {
 }
 
 function unseal(sealed, secret) {
-  if (sealed.length < 29 || sealed[0] !== FORMAT) throw new IdentityError(`the identity kept in table ${TABLE} is not in a format this image reads`);
+  if (sealed.length < 29 || sealed[0] !== FORMAT)
+    throw new IdentityError(`the identity kept in table ${TABLE} is not in a format this image reads`);
   const decipher = crypto.createDecipheriv('aes-256-gcm', sealingKey(secret), sealed.subarray(1, 13));
   decipher.setAAD(AAD);
   decipher.setAuthTag(sealed.subarray(13, 29));
@@ -51,7 +52,9 @@ function unseal(sealed, secret) {
   try {
     text = Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');
   } catch (_) {
-    throw new IdentityError(`the identity kept in table ${TABLE} does not open with this MESHCENTRAL_IDENTITY_KEY (set the key the first deployment used)`);
+    throw new IdentityError(
+      `the identity kept in table ${TABLE} does not open with this MESHCENTRAL_IDENTITY_KEY (set the key the first deployment used)`,
+    );
   }
   return JSON.parse(text);
 }
@@ -59,7 +62,10 @@ function unseal(sealed, secret) {
 /** The certificate and key files in the data folder, each checked to parse (a half-written file is not kept). */
 function identityFiles(dataDir) {
   const files = {};
-  for (const name of fs.readdirSync(dataDir).filter((n) => FILE_NAME.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(dataDir)
+    .filter((n) => FILE_NAME.test(n))
+    .sort()) {
     const content = fs.readFileSync(path.join(dataDir, name), 'utf8');
     if (name.endsWith('.crt')) new crypto.X509Certificate(content);
     else crypto.createPrivateKey(content);
@@ -105,7 +111,9 @@ async function connect(pg, settings) {
 async function withTable(pg, settings, work) {
   const client = await connect(pg, settings);
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id smallint PRIMARY KEY CHECK (id = 1), sealed bytea NOT NULL, files text[] NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${TABLE} (id smallint PRIMARY KEY CHECK (id = 1), sealed bytea NOT NULL, files text[] NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+    );
     return await work(client);
   } finally {
     await client.end().catch(() => undefined);
@@ -120,7 +128,8 @@ async function restore({ pg, settings, secret, dataDir }) {
     const files = unseal(row.sealed, secret);
     fs.mkdirSync(dataDir, { recursive: true });
     for (const [name, content] of Object.entries(files)) {
-      if (!FILE_NAME.test(name)) throw new IdentityError(`the identity kept in table ${TABLE} names a file that is not a certificate: ${JSON.stringify(name)}`);
+      if (!FILE_NAME.test(name))
+        throw new IdentityError(`the identity kept in table ${TABLE} names a file that is not a certificate: ${JSON.stringify(name)}`);
       const file = path.join(dataDir, name);
       fs.writeFileSync(`${file}.tmp`, content, { mode: 0o600 });
       fs.renameSync(`${file}.tmp`, file);
@@ -132,9 +141,13 @@ async function restore({ pg, settings, secret, dataDir }) {
 /** Keeps the identity MeshCentral made in dataDir; `kept: false` when another one was kept first. */
 async function keep({ pg, settings, secret, dataDir }) {
   const files = identityFiles(dataDir);
-  if (!files['root-cert-public.crt'] || !files['agentserver-cert-public.crt']) throw new Error(`MeshCentral made no root and agent-server certificates in ${dataDir}`);
+  if (!files['root-cert-public.crt'] || !files['agentserver-cert-public.crt'])
+    throw new Error(`MeshCentral made no root and agent-server certificates in ${dataDir}`);
   return withTable(pg, settings, async (client) => {
-    const inserted = await client.query(`INSERT INTO ${TABLE} (id, sealed, files) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [seal(files, secret), Object.keys(files)]);
+    const inserted = await client.query(`INSERT INTO ${TABLE} (id, sealed, files) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [
+      seal(files, secret),
+      Object.keys(files),
+    ]);
     if (inserted.rowCount === 1) return { kept: true, names: Object.keys(files), fingerprints: fingerprints(files) };
     const row = (await client.query(`SELECT sealed FROM ${TABLE} WHERE id = 1`)).rows[0];
     const other = unseal(row.sealed, secret);

@@ -54,7 +54,10 @@ function boolean(value, variable) {
 
 /** A comma-separated list as an array of its non-empty items. */
 function list(value) {
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** "true" for every address, else the comma-separated addresses/ranges MeshCentral takes as a string. */
@@ -84,7 +87,11 @@ const JWT_SETTINGS = [
   { variable: 'JWT_REFUSAL_LOG_PER_MINUTE', setting: 'jwtAuthRefusalLogPerMinute', parse: wholeNumber(0, 100000) },
   { variable: 'JWT_SESSION_MAX_AGE', setting: 'jwtAuthSessionMaxAge', parse: wholeNumber(1, 31 * 24 * 3600) },
   { variable: 'JWT_SESSION_IDLE_TIMEOUT', setting: 'jwtAuthSessionIdleTimeout', parse: wholeNumber(1, 31 * 24 * 3600) },
-  { variable: 'JWT_PARTITIONED_COOKIES', setting: 'jwtAuthPartitionedCookies', parse: (v, name) => (/^auto$/i.test(v) ? 'auto' : boolean(v, name)) },
+  {
+    variable: 'JWT_PARTITIONED_COOKIES',
+    setting: 'jwtAuthPartitionedCookies',
+    parse: (v, name) => (/^auto$/i.test(v) ? 'auto' : boolean(v, name)),
+  },
 ];
 
 /** Optional MeshCentral settings taken straight from one variable each. */
@@ -92,16 +99,34 @@ const SERVER_SETTINGS = [
   { variable: 'MESHCENTRAL_TRUSTED_PROXY', setting: 'trustedProxy', parse: trueOrList },
   { variable: 'MESHCENTRAL_TLS_OFFLOAD', setting: 'tlsOffload', parse: trueOrList },
   { variable: 'MESHCENTRAL_ALLOW_FRAMING', setting: 'allowFraming', parse: boolean },
-  { variable: 'MESHCENTRAL_SESSION_SAMESITE', setting: 'sessionSameSite', parse: (v, name) => oneOf(['LAX', 'STRICT', 'NONE'])(v, name).toLowerCase() },
+  {
+    variable: 'MESHCENTRAL_SESSION_SAMESITE',
+    setting: 'sessionSameSite',
+    parse: (v, name) => oneOf(['LAX', 'STRICT', 'NONE'])(v, name).toLowerCase(),
+  },
 ];
 
 /** Every variable the renderer reads, for documentation and the sample environment. */
 const VARIABLES = [
-  'MESHCENTRAL_URL', 'MESHCENTRAL_PORT', 'MESHCENTRAL_AGENT_PORT', 'MESHCENTRAL_REDIR_PORT', 'MESHCENTRAL_TITLE',
-  'MESHCENTRAL_DATABASE', 'MESHCENTRAL_POSTGRES_DB', 'MESHCENTRAL_SETTINGS',
+  'MESHCENTRAL_URL',
+  'MESHCENTRAL_PORT',
+  'MESHCENTRAL_AGENT_PORT',
+  'MESHCENTRAL_REDIR_PORT',
+  'MESHCENTRAL_TITLE',
+  'MESHCENTRAL_DATABASE',
+  'MESHCENTRAL_POSTGRES_DB',
+  'MESHCENTRAL_SETTINGS',
   ...SERVER_SETTINGS.map((s) => s.variable),
-  'JWT_SECRET', 'AGENT_SIGN_KEY', 'MESHCENTRAL_IDENTITY_KEY',
-  'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSL', 'POSTGRES_SSL_CA',
+  'JWT_SECRET',
+  'AGENT_SIGN_KEY',
+  'MESHCENTRAL_IDENTITY_KEY',
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_DB',
+  'POSTGRES_SSL',
+  'POSTGRES_SSL_CA',
   ...JWT_SETTINGS.map((s) => s.variable),
 ];
 
@@ -145,17 +170,26 @@ function publicUrl(env) {
   } catch (_) {
     throw new ConfigError('MESHCENTRAL_URL', `must be a URL such as https://mesh.example.com, got ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== 'https:') throw new ConfigError('MESHCENTRAL_URL', `must be an https:// URL (browsers and agents reach MeshCentral over TLS), got ${JSON.stringify(raw)}`);
+  if (url.protocol !== 'https:')
+    throw new ConfigError(
+      'MESHCENTRAL_URL',
+      `must be an https:// URL (browsers and agents reach MeshCentral over TLS), got ${JSON.stringify(raw)}`,
+    );
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError('MESHCENTRAL_URL', `must be only scheme, host and port (no path, query or credentials), got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      'MESHCENTRAL_URL',
+      `must be only scheme, host and port (no path, query or credentials), got ${JSON.stringify(raw)}`,
+    );
   }
   return { host: url.hostname, port: url.port === '' ? 443 : Number(url.port) };
 }
 
 function checkSecrets(env) {
   const secret = env.JWT_SECRET;
-  if (typeof secret !== 'string' || secret === '') throw new ConfigError('JWT_SECRET', 'is required but not set (the HMAC secret the dashboard signs its tokens with)');
-  if (Buffer.byteLength(secret, 'utf8') < 32) throw new ConfigError('JWT_SECRET', `must be at least 32 bytes, got ${Buffer.byteLength(secret, 'utf8')}`);
+  if (typeof secret !== 'string' || secret === '')
+    throw new ConfigError('JWT_SECRET', 'is required but not set (the HMAC secret the dashboard signs its tokens with)');
+  if (Buffer.byteLength(secret, 'utf8') < 32)
+    throw new ConfigError('JWT_SECRET', `must be at least 32 bytes, got ${Buffer.byteLength(secret, 'utf8')}`);
   if (typeof env.AGENT_SIGN_KEY === 'string' && env.AGENT_SIGN_KEY !== '' && env.AGENT_SIGN_KEY === secret) {
     throw new ConfigError('AGENT_SIGN_KEY', 'must differ from JWT_SECRET (tokens it signs are refused)');
   }
@@ -205,8 +239,13 @@ function databaseCa(env, readFile = fs.readFileSync) {
 function identityKey(env, database) {
   const key = lookup(env, 'MESHCENTRAL_IDENTITY_KEY');
   if (key === undefined) return undefined;
-  if (database !== 'postgres') throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', 'needs MESHCENTRAL_DATABASE=postgres (the certificates are kept in MeshCentral\'s PostgreSQL database; with nedb they stay in the data volume)');
-  if (Buffer.byteLength(key, 'utf8') < 32) throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', `must be at least 32 bytes, got ${Buffer.byteLength(key, 'utf8')}`);
+  if (database !== 'postgres')
+    throw new ConfigError(
+      'MESHCENTRAL_IDENTITY_KEY',
+      "needs MESHCENTRAL_DATABASE=postgres (the certificates are kept in MeshCentral's PostgreSQL database; with nedb they stay in the data volume)",
+    );
+  if (Buffer.byteLength(key, 'utf8') < 32)
+    throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', `must be at least 32 bytes, got ${Buffer.byteLength(key, 'utf8')}`);
   if (key === env.JWT_SECRET) throw new ConfigError('MESHCENTRAL_IDENTITY_KEY', 'must differ from JWT_SECRET');
   return key;
 }
@@ -237,12 +276,16 @@ function extraSettings(env, owned) {
   } catch (error) {
     throw new ConfigError('MESHCENTRAL_SETTINGS', `is not valid JSON: ${error.message}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('MESHCENTRAL_SETTINGS', 'must be a JSON object of MeshCentral settings');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError('MESHCENTRAL_SETTINGS', 'must be a JSON object of MeshCentral settings');
   const ownedLower = new Set(owned.map((key) => key.toLowerCase()));
   for (const key of Object.keys(value)) {
     // MeshCentral lower-cases setting names, so "JWTAUTH" would override jwtAuth.
     if (ownedLower.has(key.toLowerCase()) || key.toLowerCase().startsWith('jwtauth')) {
-      throw new ConfigError('MESHCENTRAL_SETTINGS', `may not set "${key}": it comes from its own variable (see the image's environment table)`);
+      throw new ConfigError(
+        'MESHCENTRAL_SETTINGS',
+        `may not set "${key}": it comes from its own variable (see the image's environment table)`,
+      );
     }
   }
   return value;
@@ -291,17 +334,31 @@ function renderConfig(env, readFile = fs.readFileSync) {
   }
   // Without issuer and audience any token signed with the secret is a login: only by explicit opt-out.
   if (settings.jwtAuthNoIssuerAudienceCheck !== true) {
-    for (const [variable, setting] of [['JWT_ISSUER', 'jwtAuthIssuer'], ['JWT_AUDIENCE', 'jwtAuthAudience']]) {
-      if (settings[setting] === undefined) throw new ConfigError(variable, 'is required but not set (or set JWT_NO_ISSUER_AUDIENCE_CHECK=true to accept tokens of any issuer and audience)');
+    for (const [variable, setting] of [
+      ['JWT_ISSUER', 'jwtAuthIssuer'],
+      ['JWT_AUDIENCE', 'jwtAuthAudience'],
+    ]) {
+      if (settings[setting] === undefined)
+        throw new ConfigError(
+          variable,
+          'is required but not set (or set JWT_NO_ISSUER_AUDIENCE_CHECK=true to accept tokens of any issuer and audience)',
+        );
     }
   }
-  const extra = extraSettings(env, [...Object.keys(settings), 'postgres', 'aliasPort', 'agentPort', ...SERVER_SETTINGS.map((s) => s.setting)]);
+  const extra = extraSettings(env, [
+    ...Object.keys(settings),
+    'postgres',
+    'aliasPort',
+    'agentPort',
+    ...SERVER_SETTINGS.map((s) => s.setting),
+  ]);
 
   const domain = { title, newAccounts: false };
   const domains = { '': domain };
   const jwtDomain = typeof settings.jwtAuthDomain === 'string' ? settings.jwtAuthDomain.toLowerCase() : '';
   if (jwtDomain !== '') {
-    if (!/^[a-z0-9_-]+$/.test(jwtDomain)) throw new ConfigError('JWT_DOMAIN', `must be a MeshCentral domain id (letters, digits, - and _), got ${JSON.stringify(jwtDomain)}`);
+    if (!/^[a-z0-9_-]+$/.test(jwtDomain))
+      throw new ConfigError('JWT_DOMAIN', `must be a MeshCentral domain id (letters, digits, - and _), got ${JSON.stringify(jwtDomain)}`);
     domains[jwtDomain] = { title, newAccounts: false };
   }
   return { settings: { ...settings, ...extra }, domains };

@@ -25,7 +25,9 @@ export function signToken(secret: string, claims: SmokeClaims, algorithm: 'HS256
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const payload = { ...claims, jti: randomBytes(16).toString('hex'), iat: now, exp: now + 60 };
   const unsigned = `${part({ alg: algorithm, typ: 'JWT' })}.${part(payload)}`;
-  const signature = createHmac(`sha${algorithm.slice(2)}`, secret).update(unsigned).digest('base64url');
+  const signature = createHmac(`sha${algorithm.slice(2)}`, secret)
+    .update(unsigned)
+    .digest('base64url');
   return `${unsigned}.${signature}`;
 }
 
@@ -39,21 +41,24 @@ export interface HttpLogin {
 /** `GET /?token=...` on 127.0.0.1:port. */
 export function httpTokenLogin(port: number, token: string): Promise<HttpLogin> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: `/?token=${encodeURIComponent(token)}`, rejectUnauthorized: false, agent: false, timeout: 20_000 }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const cookies = res.headers['set-cookie'] ?? [];
-        const xid = cookies.map((c) => c.split(';')[0]).find((c) => c.startsWith('xid='));
-        let userid: string | undefined;
-        try {
-          const session = xid ? (JSON.parse(Buffer.from(xid.slice(4), 'base64').toString('utf8')) as { userid?: unknown }) : {};
-          if (typeof session.userid === 'string') userid = session.userid;
-        } catch {
-          userid = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, location: res.headers.location, userid });
-      });
-    });
+    const req = https.get(
+      { host: '127.0.0.1', port, path: `/?token=${encodeURIComponent(token)}`, rejectUnauthorized: false, agent: false, timeout: 20_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const cookies = res.headers['set-cookie'] ?? [];
+          const xid = cookies.map((c) => c.split(';')[0]).find((c) => c.startsWith('xid='));
+          let userid: string | undefined;
+          try {
+            const session = xid ? (JSON.parse(Buffer.from(xid.slice(4), 'base64').toString('utf8')) as { userid?: unknown }) : {};
+            if (typeof session.userid === 'string') userid = session.userid;
+          } catch {
+            userid = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, userid });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 20 s')));
     req.on('error', reject);
   });
@@ -69,7 +74,10 @@ export interface WsLogin {
 export async function wsBearerLogin(port: number, token: string): Promise<WsLogin> {
   const { default: WebSocket } = await import('ws');
   return new Promise((resolve) => {
-    const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx`, { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false });
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/control.ashx`, {
+      headers: { Authorization: `Bearer ${token}` },
+      rejectUnauthorized: false,
+    });
     let answer: WsLogin | undefined;
     const finish = (value: WsLogin): void => {
       answer ??= value;

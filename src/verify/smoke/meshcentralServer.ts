@@ -42,8 +42,18 @@ export const HTTPS_RUNNING = 'MeshCentral HTTPS server running';
 export function writeMeshCentralConfig(datapath: string, port: number, settings: Record<string, unknown> = {}): void {
   const config = {
     settings: {
-      cert: 'localhost', port, redirPort: 0, mpsPort: 0, WANonly: true, exactPorts: true, selfUpdate: false,
-      noAgentUpdate: true, checkUpdates: false, agentTimeStampServer: false, jwtAuth: true, ...settings,
+      cert: 'localhost',
+      port,
+      redirPort: 0,
+      mpsPort: 0,
+      WANonly: true,
+      exactPorts: true,
+      selfUpdate: false,
+      noAgentUpdate: true,
+      checkUpdates: false,
+      agentTimeStampServer: false,
+      jwtAuth: true,
+      ...settings,
     },
     domains: { '': { title: 'meshfork' } },
   };
@@ -69,15 +79,33 @@ export async function startMeshCentral(appDir: string, options: StartOptions = {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { wake(); resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      wake();
+      resolve();
+    }),
+  );
 
   const waitForOutput = (text: string | RegExp, timeoutMs = 30_000): Promise<void> =>
     new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`MeshCentral did not print ${String(text)} within ${timeoutMs} ms. Output:\n${output}`)), timeoutMs);
+      const deadline = setTimeout(
+        () => reject(new Error(`MeshCentral did not print ${String(text)} within ${timeoutMs} ms. Output:\n${output}`)),
+        timeoutMs,
+      );
       const check = (): void => {
         const found = typeof text === 'string' ? output.includes(text) : text.test(output);
-        if (found) { clearTimeout(deadline); resolve(); return; }
-        if (child.exitCode !== null || child.signalCode !== null) { clearTimeout(deadline); reject(new Error(`MeshCentral exited (${child.exitCode ?? child.signalCode}) before printing ${String(text)}. Output:\n${output}`)); return; }
+        if (found) {
+          clearTimeout(deadline);
+          resolve();
+          return;
+        }
+        if (child.exitCode !== null || child.signalCode !== null) {
+          clearTimeout(deadline);
+          reject(
+            new Error(`MeshCentral exited (${child.exitCode ?? child.signalCode}) before printing ${String(text)}. Output:\n${output}`),
+          );
+          return;
+        }
         waiters.push(check);
       };
       check();
@@ -86,7 +114,9 @@ export async function startMeshCentral(appDir: string, options: StartOptions = {
   const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(child.pid, 'SIGINT'); // MeshCentral's own Ctrl-C handler stops it cleanly
-      const killer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 10_000);
+      const killer = setTimeout(() => {
+        if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      }, 10_000);
       await exited;
       clearTimeout(killer);
     }

@@ -37,7 +37,22 @@ export const SMOKE_ENV = {
     ['POSTGRES_USER', 'DB_USER'],
     ['POSTGRES_DB', 'DB_NAME'],
   ],
-  passed: ['JWT_SECRET', 'AGENT_SIGN_KEY', 'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSL', 'POSTGRES_SSL_CA', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME'],
+  passed: [
+    'JWT_SECRET',
+    'AGENT_SIGN_KEY',
+    'POSTGRES_HOST',
+    'POSTGRES_PORT',
+    'POSTGRES_USER',
+    'POSTGRES_PASSWORD',
+    'POSTGRES_DB',
+    'POSTGRES_SSL',
+    'POSTGRES_SSL_CA',
+    'DB_HOST',
+    'DB_PORT',
+    'DB_USER',
+    'DB_PASSWORD',
+    'DB_NAME',
+  ],
 } as const;
 
 /** MeshCentral settings from the image's variables: the issuer and audience tokens must carry (the hardened series requires them). */
@@ -57,7 +72,10 @@ function missingEnv(env: NodeJS.ProcessEnv): string[] {
 
 /** node_modules for this package.json, installed once into the cache and hard-linked (or copied) into the tree. */
 async function installDependencies(dir: string, modulesDir: string): Promise<void> {
-  const key = createHash('sha256').update(await fs.readFile(path.join(dir, 'package.json'))).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(await fs.readFile(path.join(dir, 'package.json')))
+    .digest('hex')
+    .slice(0, 16);
   const cached = path.join(modulesDir, key);
   if (!existsSync(path.join(cached, 'node_modules'))) {
     const work = `${cached}.tmp-${process.pid}-${Date.now()}`;
@@ -73,14 +91,14 @@ async function installDependencies(dir: string, modulesDir: string): Promise<voi
   await linkOrCopyTree(path.join(cached, 'node_modules'), path.join(dir, 'node_modules'));
 }
 
-
 /** What the smoke check found; kind "environment" when the database never answered. */
 export interface SmokeResult {
   kind?: FailureKind;
   problems: Problem[];
 }
 
-const DB_HINT = 'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"';
+const DB_HINT =
+  'check POSTGRES_HOST/PORT/USER/PASSWORD/DB: can this machine reach the database with them (e.g. `psql`)? See README "Troubleshooting"';
 
 function refusalLines(output: string, entry: string): string[] {
   return output.split('\n').filter((l) => l.includes('JWT Auth: login refused') && l.includes(`entry=${entry}`));
@@ -88,7 +106,8 @@ function refusalLines(output: string, entry: string): string[] {
 
 /** MeshCentral logs a refusal just after it answers: give the line a moment to arrive (it says why). */
 async function newRefusal(server: MeshCentralServer, entry: string, seen: number): Promise<string | undefined> {
-  for (let waited = 0; refusalLines(server.output(), entry).length <= seen && waited < 3000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  for (let waited = 0; refusalLines(server.output(), entry).length <= seen && waited < 3000; waited += 100)
+    await new Promise((r) => setTimeout(r, 100));
   return refusalLines(server.output(), entry)[seen];
 }
 
@@ -122,30 +141,69 @@ export async function runSmoke(loaded: LoadedConfig, options: SmokeOptions): Pro
     await fs.mkdir(datapath);
     try {
       // the first start makes certificates and signs agents: "may take a few minutes", MeshCentral says
-      server = await startMeshCentral(tree, { env, datapath, settings: jwtSettings(options.env), timeoutMs: options.startTimeoutMs ?? 180_000 });
+      server = await startMeshCentral(tree, {
+        env,
+        datapath,
+        settings: jwtSettings(options.env),
+        timeoutMs: options.startTimeoutMs ?? 180_000,
+      });
     } catch (error) {
-      return { kind: 'broken', problems: [{ file: 'meshcentral.js', message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}` }] };
+      return {
+        kind: 'broken',
+        problems: [
+          {
+            file: 'meshcentral.js',
+            message: `MeshCentral ${loaded.config.base} + the series did not start: ${(error as Error).message.slice(-1500)}`,
+          },
+        ],
+      };
     }
-    const jwtLines = () => server?.output().split('\n').filter((l) => l.includes('JWT Auth')).join('; ') || 'no JWT Auth lines';
+    const jwtLines = () =>
+      server
+        ?.output()
+        .split('\n')
+        .filter((l) => l.includes('JWT Auth'))
+        .join('; ') || 'no JWT Auth lines';
     try {
       // "connected", or "unreachable at start-up" after its 3 s connection timeout; logins retry the database either way
       await server.waitForOutput(/JWT Auth: PostgreSQL (connected|unreachable at start-up)/, 30_000);
     } catch {
-      return { kind: 'broken', problems: [{ file: 'jwt-auth.js', message: `MeshCentral started but JWT Auth never reported its database: ${jwtLines()}` }] };
+      return {
+        kind: 'broken',
+        problems: [{ file: 'jwt-auth.js', message: `MeshCentral started but JWT Auth never reported its database: ${jwtLines()}` }],
+      };
     }
     const e = options.env;
-    const claims = { sub: e.MESHFORK_SMOKE_USER_ID as string, email: e.MESHFORK_SMOKE_EMAIL as string, tenant_id: e.MESHFORK_SMOKE_TENANT as string, ...(e.JWT_ISSUER ? { iss: e.JWT_ISSUER } : {}), ...(e.JWT_AUDIENCE ? { aud: e.JWT_AUDIENCE } : {}) };
+    const claims = {
+      sub: e.MESHFORK_SMOKE_USER_ID as string,
+      email: e.MESHFORK_SMOKE_EMAIL as string,
+      tenant_id: e.MESHFORK_SMOKE_TENANT as string,
+      ...(e.JWT_ISSUER ? { iss: e.JWT_ISSUER } : {}),
+      ...(e.JWT_AUDIENCE ? { aud: e.JWT_AUDIENCE } : {}),
+    };
     const { http, refusal } = await httpLoginWithRetry(server, () => signToken(e.JWT_SECRET as string, claims));
-    if (refusal?.includes('reason=db-down')) return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
+    if (refusal?.includes('reason=db-down'))
+      return { kind: 'environment', problems: [{ message: `PostgreSQL does not answer MeshCentral: ${jwtLines()}`, hint: DB_HINT }] };
     const problems: Problem[] = [];
     if (http.status !== 302 || !http.userid) {
-      problems.push({ file: 'webserver.js', message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusal ? ` (MeshCentral: ${refusal.trim()})` : ''}` });
+      problems.push({
+        file: 'webserver.js',
+        message: `GET /?token=: HTTP ${http.status}${http.userid ? '' : ' without a logged-in session cookie'}, expected 302 with a session${refusal ? ` (MeshCentral: ${refusal.trim()})` : ''}`,
+      });
     }
     const wsSeen = refusalLines(server.output(), 'websocket').length;
     const ws = await wsBearerLogin(server.port, signToken(e.JWT_SECRET as string, claims));
     const wsRefusal = ws.userid ? undefined : await newRefusal(server, 'websocket', wsSeen);
-    if (!ws.userid) problems.push({ file: 'webserver.js', message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${wsRefusal ? ` (MeshCentral: ${wsRefusal.trim()})` : ''}` });
-    else if (http.userid && ws.userid !== http.userid) problems.push({ file: 'webserver.js', message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user` });
+    if (!ws.userid)
+      problems.push({
+        file: 'webserver.js',
+        message: `control.ashx with Authorization: Bearer: ${ws.refused ?? 'no userinfo'}, expected userinfo${wsRefusal ? ` (MeshCentral: ${wsRefusal.trim()})` : ''}`,
+      });
+    else if (http.userid && ws.userid !== http.userid)
+      problems.push({
+        file: 'webserver.js',
+        message: `the WebSocket login is user ${ws.userid}, the HTTP login ${http.userid}: the same token must map to one user`,
+      });
     return { kind: problems.length ? 'broken' : undefined, problems };
   } finally {
     await server?.stop();

@@ -12,7 +12,16 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { freePort, PostgresServer } from '../../support/postgres';
 import { runMeshCentralUntilExit, startMeshCentral, MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
-import { controlSession, httpsGet, httpsPost, loggedInCookie, rawHttps, sessionOf, type ControlResult, type HttpAnswer } from '../../support/meshClient';
+import {
+  controlSession,
+  httpsGet,
+  httpsPost,
+  loggedInCookie,
+  rawHttps,
+  sessionOf,
+  type ControlResult,
+  type HttpAnswer,
+} from '../../support/meshClient';
 import { AGENT_SIGN_KEY, AUDIENCE, b64url, ISSUER, JWT_SECRET, TENANT_B, USERS } from '../../support/jwtTenants';
 import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
 import { LIVE_BASE } from '../support/liveBase';
@@ -27,7 +36,11 @@ let server: MeshCentralServer;
 
 beforeAll(async () => {
   ({ pg, release, server } = await startJwtStack(LIVE_BASE, {
-    jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], trustedProxy: '127.0.0.1', jwtAuthRefusalLogPerMinute: 100000,
+    jwtAuthCacheSeconds: 1,
+    jwtAuthClockTolerance: 0,
+    jwtAuthOrigins: [DASHBOARD],
+    trustedProxy: '127.0.0.1',
+    jwtAuthRefusalLogPerMinute: 100000,
   }));
 }, 600_000);
 
@@ -39,11 +52,24 @@ const now = (): number => Math.floor(Date.now() / 1000);
 let jtis = 0;
 let addresses = 0;
 /** A client address of its own (its own /24, MeshCentral throttles per /24). */
-const nextIp = (): string => { addresses++; return `10.${Math.floor(addresses / 250)}.${addresses % 250}.7`; };
+const nextIp = (): string => {
+  addresses++;
+  return `10.${Math.floor(addresses / 250)}.${addresses % 250}.7`;
+};
 
 /** Claims of a valid token for amy on this server (sub, tenant, email, issuer, audience, a fresh jti, 60 s). */
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { sub: USERS.amy.id, tenant_id: USERS.amy.tenant, email: USERS.amy.email, iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 60, jti: `atk-${++jtis}`, ...extra };
+  return {
+    sub: USERS.amy.id,
+    tenant_id: USERS.amy.tenant,
+    email: USERS.amy.email,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now(),
+    exp: now() + 60,
+    jti: `atk-${++jtis}`,
+    ...extra,
+  };
 }
 function sign(payload: Record<string, unknown>, key: jwt.Secret = JWT_SECRET, algorithm: jwt.Algorithm = 'HS256'): string {
   return jwt.sign(payload, key, { algorithm });
@@ -81,12 +107,36 @@ const tokenAttacks: TokenAttack[] = [
   { name: 'alg: none, empty signature', token: () => forged({ alg: 'none', typ: 'JWT' }, claims()), reason: 'bad-algorithm' },
   { name: 'alg: NONE with a signature', token: () => forged({ alg: 'NONE', typ: 'JWT' }, claims(), 'c2ln'), reason: 'bad-algorithm' },
   { name: 'no alg in the header', token: () => forged({ typ: 'JWT' }, claims(), 'c2ln'), reason: 'bad-algorithm' },
-  { name: 'HS256 signed with a different secret', token: () => sign(claims(), 'another-secret-that-is-long-enough-0123456789'), reason: 'bad-signature' },
-  { name: 'RS256 signed with an attacker RSA key', token: () => sign(claims(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'RS256'), reason: 'bad-algorithm' },
-  { name: 'RS256/HS256 confusion: HMAC keyed with the server public key', token: () => sign(claims(), serverPublicKeyPem()), reason: 'bad-signature' },
+  {
+    name: 'HS256 signed with a different secret',
+    token: () => sign(claims(), 'another-secret-that-is-long-enough-0123456789'),
+    reason: 'bad-signature',
+  },
+  {
+    name: 'RS256 signed with an attacker RSA key',
+    token: () =>
+      sign(
+        claims(),
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        'RS256',
+      ),
+    reason: 'bad-algorithm',
+  },
+  {
+    name: 'RS256/HS256 confusion: HMAC keyed with the server public key',
+    token: () => sign(claims(), serverPublicKeyPem()),
+    reason: 'bad-signature',
+  },
   { name: 'HS512 with the right secret while HS256 is pinned', token: () => sign(claims(), JWT_SECRET, 'HS512'), reason: 'bad-algorithm' },
   { name: 'signed with AGENT_SIGN_KEY', token: () => sign(claims(), AGENT_SIGN_KEY), reason: 'agent-token' },
-  { name: 'payload swapped under a valid signature', token: () => { const [h, , s] = sign(claims()).split('.'); return `${h}.${b64url(claims({ sub: USERS.alice.id }))}.${s}`; }, reason: 'bad-signature' },
+  {
+    name: 'payload swapped under a valid signature',
+    token: () => {
+      const [h, , s] = sign(claims()).split('.');
+      return `${h}.${b64url(claims({ sub: USERS.alice.id }))}.${s}`;
+    },
+    reason: 'bad-signature',
+  },
   { name: 'expired', token: () => sign(claims({ iat: now() - 120, exp: now() - 60 })), reason: 'expired' },
   { name: 'nbf in the future', token: () => sign(claims({ nbf: now() + 30 })), reason: 'not-yet-valid' },
   { name: 'iat in the future', token: () => sign(claims({ iat: now() + 30, exp: now() + 90 })), reason: 'not-yet-valid' },
@@ -95,7 +145,11 @@ const tokenAttacks: TokenAttack[] = [
   { name: 'iat a string (not taken as now)', token: () => rawSign(claims({ iat: 'now' })), reason: 'bad-claims' },
   { name: 'nbf a string', token: () => rawSign(claims({ nbf: 'soon' })), reason: 'bad-claims' },
   { name: 'lifetime over the 24 h maximum', token: () => sign(claims({ exp: now() + 48 * 3600 })), reason: 'lifetime' },
-  { name: 'no iat and an exp 48 h away', token: () => jwt.sign({ ...without('iat'), exp: now() + 48 * 3600 }, JWT_SECRET, { algorithm: 'HS256', noTimestamp: true }), reason: 'lifetime' },
+  {
+    name: 'no iat and an exp 48 h away',
+    token: () => jwt.sign({ ...without('iat'), exp: now() + 48 * 3600 }, JWT_SECRET, { algorithm: 'HS256', noTimestamp: true }),
+    reason: 'lifetime',
+  },
   { name: 'wrong issuer', token: () => sign(claims({ iss: 'https://evil.example' })), reason: 'wrong-issuer' },
   { name: 'no issuer', token: () => sign(without('iss')), reason: 'wrong-issuer' },
   { name: 'wrong audience (a dashboard API token)', token: () => sign(claims({ aud: 'dashboard-api' })), reason: 'wrong-audience' },
@@ -106,21 +160,58 @@ const tokenAttacks: TokenAttack[] = [
   { name: 'no tenant_id', token: () => sign(without('tenant_id')), reason: 'bad-claims' },
   { name: 'jti an object', token: () => sign(claims({ jti: { a: 1 } })), reason: 'bad-claims' },
   { name: 'email not a string', token: () => sign(claims({ email: [USERS.alice.email] })), reason: 'bad-claims' },
-  { name: "SQL injection in email with spaces: ' OR '1'='1", token: () => sign(claims({ email: "x@a.example' OR '1'='1" })), reason: 'bad-claims' },
-  { name: "alice's sub with tenant B", token: () => sign(claims({ sub: USERS.alice.id, email: USERS.alice.email, tenant_id: TENANT_B })), reason: 'unknown-user' },
-  { name: "sub of alice, email of amy (the sub names the user)", token: () => sign(claims({ sub: USERS.alice.id })), reason: 'email-mismatch' },
+  {
+    name: "SQL injection in email with spaces: ' OR '1'='1",
+    token: () => sign(claims({ email: "x@a.example' OR '1'='1" })),
+    reason: 'bad-claims',
+  },
+  {
+    name: "alice's sub with tenant B",
+    token: () => sign(claims({ sub: USERS.alice.id, email: USERS.alice.email, tenant_id: TENANT_B })),
+    reason: 'unknown-user',
+  },
+  {
+    name: 'sub of alice, email of amy (the sub names the user)',
+    token: () => sign(claims({ sub: USERS.alice.id })),
+    reason: 'email-mismatch',
+  },
   { name: 'deleted user', token: () => sign(claims({ sub: USERS.dora.id, email: USERS.dora.email })), reason: 'deleted-user' },
   { name: 'unknown sub', token: () => sign(claims({ sub: 'u-nobody', email: undefined })), reason: 'unknown-user' },
-  { name: "SQL injection in sub: ' OR '1'='1", token: () => sign(claims({ sub: "u-amy' OR '1'='1", email: undefined })), reason: 'unknown-user' },
-  { name: 'SQL injection in tenant_id: DROP TABLE users', token: () => sign(claims({ tenant_id: "'; DROP TABLE users; --" })), reason: 'unknown-user' },
+  {
+    name: "SQL injection in sub: ' OR '1'='1",
+    token: () => sign(claims({ sub: "u-amy' OR '1'='1", email: undefined })),
+    reason: 'unknown-user',
+  },
+  {
+    name: 'SQL injection in tenant_id: DROP TABLE users',
+    token: () => sign(claims({ tenant_id: "'; DROP TABLE users; --" })),
+    reason: 'unknown-user',
+  },
   { name: 'malformed: two parts', token: () => sign(claims()).split('.').slice(0, 2).join('.'), reason: 'malformed' },
-  { name: 'malformed: bad base64 in the header', token: () => `e*yJ!hbGc.${sign(claims()).split('.').slice(1).join('.')}`, reason: 'malformed' },
-  { name: 'malformed: header that is not JSON', token: () => `${b64url('not json')}.${sign(claims()).split('.').slice(1).join('.')}`, reason: 'malformed' },
+  {
+    name: 'malformed: bad base64 in the header',
+    token: () => `e*yJ!hbGc.${sign(claims()).split('.').slice(1).join('.')}`,
+    reason: 'malformed',
+  },
+  {
+    name: 'malformed: header that is not JSON',
+    token: () => `${b64url('not json')}.${sign(claims()).split('.').slice(1).join('.')}`,
+    reason: 'malformed',
+  },
   { name: 'malformed: payload a JSON array', token: () => forged({ alg: 'HS256' }, [1, 2], 'c2ln'), reason: 'malformed' },
   { name: 'token over 8 KB', token: () => `${sign(claims())}${'A'.repeat(9000)}`, reason: 'malformed' },
-  { name: 'a crit header (no extension is understood)', token: () => jwt.sign(claims(), JWT_SECRET, { algorithm: 'HS256', header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader }), reason: 'unknown-crit' },
+  {
+    name: 'a crit header (no extension is understood)',
+    token: () => jwt.sign(claims(), JWT_SECRET, { algorithm: 'HS256', header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader }),
+    reason: 'unknown-crit',
+  },
   { name: 'URL token without jti', token: () => sign(without('jti')), reason: 'no-jti', entries: URL_ENTRIES },
-  { name: 'URL token living 10 minutes (URL maximum 120 s)', token: () => sign(claims({ exp: now() + 600 })), reason: 'lifetime', entries: URL_ENTRIES },
+  {
+    name: 'URL token living 10 minutes (URL maximum 120 s)',
+    token: () => sign(claims({ exp: now() + 600 })),
+    reason: 'lifetime',
+    entries: URL_ENTRIES,
+  },
 ];
 
 /** Refusal reason codes the WebSocket entry points share with the HTTP ones. */
@@ -148,16 +239,21 @@ async function attack(entry: Entry, token: string, reason: string, status = 401,
   const ip = nextIp();
   const headers = { 'x-forwarded-for': ip, ...extraHeaders };
   if (entry === 'query' || entry === 'bearer') {
-    const answer: HttpAnswer = entry === 'query'
-      ? await httpsGet(server.port, `/?token=${encodeURIComponent(token)}`, headers)
-      : await httpsGet(server.port, '/meshagents?meshaction=generic', { ...headers, authorization: `Bearer ${token}` });
+    const answer: HttpAnswer =
+      entry === 'query'
+        ? await httpsGet(server.port, `/?token=${encodeURIComponent(token)}`, headers)
+        : await httpsGet(server.port, '/meshagents?meshaction=generic', { ...headers, authorization: `Bearer ${token}` });
     expect({ status: answer.status, session: loggedInCookie(answer) }).toEqual({ status, session: null });
     if (entry === 'bearer' && status === 401) expect(answer.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   } else {
-    const ws: ControlResult = entry === 'ws-bearer'
-      ? await controlSession(server.port, { headers: { ...headers, authorization: `Bearer ${token}` } })
-      : await controlSession(server.port, { headers, query: `jwt=${encodeURIComponent(token)}` });
-    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
+    const ws: ControlResult =
+      entry === 'ws-bearer'
+        ? await controlSession(server.port, { headers: { ...headers, authorization: `Bearer ${token}` } })
+        : await controlSession(server.port, { headers, query: `jwt=${encodeURIComponent(token)}` });
+    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({
+      userinfo: undefined,
+      close: { cause: 'noauth', msg: 'noauth-jwt' },
+    });
   }
   await expectLogged(`reason=${reason}, entry=${ENTRY_LOG[entry]}, ip=${ip}`);
 }
@@ -166,16 +262,43 @@ const tokenCases = tokenAttacks.flatMap((a) => (a.entries ?? ALL).map((entry) =>
 
 /** Attacks that are not a bad token: request shape, origin, replay, session switch, cookies after the fact. */
 const otherAttacks = [
-  'replayed ?token=', 'replayed ?jwt=', 'duplicated ?token=', 'nested ?token[a]=', 'duplicated ?jwt=', 'Bearer and ?jwt= on one WebSocket',
-  'absolute-form target with ?token=', 'absolute-form target with Bearer', 'empty Bearer', 'Bearer with two tokens', 'empty ?token=',
-  'cross-site ?token= from a page outside the allow-list', 'cross-site ?token= without Origin or Referer', 'cross-site ?jwt= WebSocket from another origin',
-  "session switch: bob's token over amy's cookie", 'cookie WebSocket from another origin (cross-site WebSocket hijacking)',
-  'cookie after logout (HTTP)', 'cookie after logout (WebSocket)', 'cookie after the user is deleted',
-  'ended session via /?x=/agent.ashx/.websocket', 'ended session via ?x=/meshrelay.ashx/.websocket', 'ended session via ?x=/localrelay.ashx/.websocket', 'ended session with an Upgrade: websocket header',
-  'authCookie of an ended session in uploadfilebatch.ashx', 'authCookie of an ended session in uploadfile.ashx', 'authCookie of an ended session as control.ashx?auth=',
-  'cross-site POST with the cookie to uploadfilebatch.ashx', 'cross-site POST with the cookie to uploadfile.ashx', 'cross-site POST with the cookie to restoreserver.ashx',
-  'used URL token as a Bearer header', 'used URL token as a Bearer on control.ashx', 'upload form without a file part (crash)', 'agent installer of a tenant group without a session',
-  "mesh settings of tenant A with tenant B's Bearer", 'POST /createaccount', 'password login of a non-allow-listed name', 'throttled address with a valid token',
+  'replayed ?token=',
+  'replayed ?jwt=',
+  'duplicated ?token=',
+  'nested ?token[a]=',
+  'duplicated ?jwt=',
+  'Bearer and ?jwt= on one WebSocket',
+  'absolute-form target with ?token=',
+  'absolute-form target with Bearer',
+  'empty Bearer',
+  'Bearer with two tokens',
+  'empty ?token=',
+  'cross-site ?token= from a page outside the allow-list',
+  'cross-site ?token= without Origin or Referer',
+  'cross-site ?jwt= WebSocket from another origin',
+  "session switch: bob's token over amy's cookie",
+  'cookie WebSocket from another origin (cross-site WebSocket hijacking)',
+  'cookie after logout (HTTP)',
+  'cookie after logout (WebSocket)',
+  'cookie after the user is deleted',
+  'ended session via /?x=/agent.ashx/.websocket',
+  'ended session via ?x=/meshrelay.ashx/.websocket',
+  'ended session via ?x=/localrelay.ashx/.websocket',
+  'ended session with an Upgrade: websocket header',
+  'authCookie of an ended session in uploadfilebatch.ashx',
+  'authCookie of an ended session in uploadfile.ashx',
+  'authCookie of an ended session as control.ashx?auth=',
+  'cross-site POST with the cookie to uploadfilebatch.ashx',
+  'cross-site POST with the cookie to uploadfile.ashx',
+  'cross-site POST with the cookie to restoreserver.ashx',
+  'used URL token as a Bearer header',
+  'used URL token as a Bearer on control.ashx',
+  'upload form without a file part (crash)',
+  'agent installer of a tenant group without a session',
+  "mesh settings of tenant A with tenant B's Bearer",
+  'POST /createaccount',
+  'password login of a non-allow-listed name',
+  'throttled address with a valid token',
 ];
 
 test('the suite has at least 60 distinct attacks', () => {
@@ -188,9 +311,16 @@ test('control: a valid contract token is accepted on every entry point', async (
   const answer = await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip });
   expect(answer.status).toBe(302);
   expect(loggedInCookie(answer)).not.toBeNull();
-  expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims())}` })).status).toBe(200);
-  expect((await controlSession(server.port, { headers: { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims())}` } })).userinfo?.name).toBe(USERS.amy.name);
-  expect((await controlSession(server.port, { headers: { 'x-forwarded-for': ip }, query: `jwt=${sign(claims())}` })).userinfo?.name).toBe(USERS.amy.name);
+  expect(
+    (await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims())}` }))
+      .status,
+  ).toBe(200);
+  expect(
+    (await controlSession(server.port, { headers: { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims())}` } })).userinfo?.name,
+  ).toBe(USERS.amy.name);
+  expect((await controlSession(server.port, { headers: { 'x-forwarded-for': ip }, query: `jwt=${sign(claims())}` })).userinfo?.name).toBe(
+    USERS.amy.name,
+  );
 });
 
 test.each(tokenCases)('refused: $name via $entry ($reason)', async ({ token, reason, entry }) => {
@@ -215,7 +345,9 @@ describe('request-level attacks', () => {
     expect((await httpsGet(server.port, `/?token=${once}`, { 'x-forwarded-for': nextIp() })).status).toBe(302);
     await attack('query', once, 'replayed');
     const wsOnce = sign(claims());
-    expect((await controlSession(server.port, { query: `jwt=${wsOnce}`, headers: { 'x-forwarded-for': nextIp() } })).userinfo?.name).toBe(USERS.amy.name);
+    expect((await controlSession(server.port, { query: `jwt=${wsOnce}`, headers: { 'x-forwarded-for': nextIp() } })).userinfo?.name).toBe(
+      USERS.amy.name,
+    );
     await attack('ws-jwt', wsOnce, 'replayed');
   });
 
@@ -226,11 +358,20 @@ describe('request-level attacks', () => {
       expect({ status: answer.status, session: loggedInCookie(answer) }).toEqual({ status: 400, session: null });
       await expectLogged(`reason=duplicate-token, entry=http-query, ip=${ip}`);
     }
-    for (const options of [{ query: `jwt=${sign(claims())}&jwt=${sign(claims())}` }, { query: `jwt=${sign(claims())}`, authorization: `Bearer ${sign(claims())}` }]) {
+    for (const options of [
+      { query: `jwt=${sign(claims())}&jwt=${sign(claims())}` },
+      { query: `jwt=${sign(claims())}`, authorization: `Bearer ${sign(claims())}` },
+    ]) {
       const ip = nextIp();
-      const headers: Record<string, string> = { 'x-forwarded-for': ip, ...(options.authorization ? { authorization: options.authorization } : {}) };
+      const headers: Record<string, string> = {
+        'x-forwarded-for': ip,
+        ...(options.authorization ? { authorization: options.authorization } : {}),
+      };
       const ws = await controlSession(server.port, { headers, query: options.query });
-      expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
+      expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({
+        userinfo: undefined,
+        close: { cause: 'noauth', msg: 'noauth-jwt' },
+      });
       await expectLogged(`reason=duplicate-token, entry=websocket, ip=${ip}`);
     }
   });
@@ -238,10 +379,24 @@ describe('request-level attacks', () => {
   test('odd request targets and empty tokens: 400 bad-request, 401 malformed', async () => {
     const t = sign(claims());
     const ip1 = nextIp();
-    expect((await rawHttps(server.port, `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: ${ip1}\r\nConnection: close\r\n\r\n`)).status).toBe(400);
+    expect(
+      (
+        await rawHttps(
+          server.port,
+          `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: ${ip1}\r\nConnection: close\r\n\r\n`,
+        )
+      ).status,
+    ).toBe(400);
     await expectLogged(`reason=bad-request, entry=http-query, ip=${ip1}`);
     const ip2 = nextIp();
-    expect((await rawHttps(server.port, `GET http:///meshagents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t}\r\nX-Forwarded-For: ${ip2}\r\nConnection: close\r\n\r\n`)).status).toBe(400);
+    expect(
+      (
+        await rawHttps(
+          server.port,
+          `GET http:///meshagents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t}\r\nX-Forwarded-For: ${ip2}\r\nConnection: close\r\n\r\n`,
+        )
+      ).status,
+    ).toBe(400);
     await expectLogged(`reason=bad-request, entry=http-bearer, ip=${ip2}`);
     await attack('bearer', '', 'malformed');
     await attack('bearer', `${t} ${t}`, 'malformed');
@@ -253,7 +408,11 @@ describe('request-level attacks', () => {
     await attack('query', sign(claims()), 'bad-origin', 403, { 'sec-fetch-site': 'cross-site' });
     await attack('ws-jwt', sign(claims()), 'bad-origin', 401, { origin: 'https://evil.example' });
     // The dashboard itself is allowed.
-    const ok = await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': nextIp(), 'sec-fetch-site': 'cross-site', referer: `${DASHBOARD}/devices` });
+    const ok = await httpsGet(server.port, `/?token=${sign(claims())}`, {
+      'x-forwarded-for': nextIp(),
+      'sec-fetch-site': 'cross-site',
+      referer: `${DASHBOARD}/devices`,
+    });
     expect(ok.status).toBe(302);
   });
 
@@ -275,15 +434,20 @@ describe('request-level attacks', () => {
     const ip = nextIp();
     const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip })) as string;
     const ws = await controlSession(server.port, { headers: { 'x-forwarded-for': ip, cookie, origin: 'https://evil.example' } });
-    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
+    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({
+      userinfo: undefined,
+      close: { cause: 'noauth', msg: 'noauth-jwt' },
+    });
     await expectLogged(`reason=bad-origin, entry=websocket, ip=${ip}`);
   });
 });
 
 describe('cookie after login', () => {
-  test('after /logout: HTTP 401 logged-out, WebSocket closed (the token\'s exp no longer ends a session, issue 20)', async () => {
+  test("after /logout: HTTP 401 logged-out, WebSocket closed (the token's exp no longer ends a session, issue 20)", async () => {
     const ip = nextIp();
-    const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims({ exp: now() + 2 }))}`, { 'x-forwarded-for': ip })) as string;
+    const cookie = loggedInCookie(
+      await httpsGet(server.port, `/?token=${sign(claims({ exp: now() + 2 }))}`, { 'x-forwarded-for': ip }),
+    ) as string;
     expect(cookie).not.toBeNull();
     await new Promise((r) => setTimeout(r, 3000));
     expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { 'x-forwarded-for': ip, cookie })).status).toBe(200);
@@ -314,8 +478,13 @@ let endedUsers = 0;
 /** A session whose user is then deleted in PostgreSQL (ended by the sweep within the 1 s cache + 2 s): its cookie and the page's authCookie. */
 async function endedSession(ip: string): Promise<{ cookie: string; auth: string }> {
   const id = `u-ended-${++endedUsers}`;
-  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ($1, $2, 'Ended', 'user', 'tenant-a')", [id, `${id}@a.example`]);
-  const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims({ sub: id, email: `${id}@a.example` }))}`, { 'x-forwarded-for': ip })) as string;
+  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ($1, $2, 'Ended', 'user', 'tenant-a')", [
+    id,
+    `${id}@a.example`,
+  ]);
+  const cookie = loggedInCookie(
+    await httpsGet(server.port, `/?token=${sign(claims({ sub: id, email: `${id}@a.example` }))}`, { 'x-forwarded-for': ip }),
+  ) as string;
   const auth = /var authCookie = '([^']+)'/.exec((await httpsGet(server.port, '/', { 'x-forwarded-for': ip, cookie })).body)?.[1] as string;
   expect(auth).toBeDefined();
   await pg.query('UPDATE users SET deleted_at = now() WHERE user_id = $1', [id]);
@@ -337,13 +506,21 @@ describe('ways around the session check (issue 20)', () => {
     await expectLogged(`reason=deleted-user, entry=cookie, ip=${ip}`);
   });
 
-  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx'])('the authCookie of an ended session in %s: 401, deleted-user (entry auth-cookie)', async (endpoint) => {
-    const { auth } = await endedSession(nextIp());
-    const mark = server.output().length;
-    const answer = await multipartPost(server.port, `/${endpoint}`, { auth, nodeIds: 'node//none', linuxpath: '/tmp', link: '/' }, { files: 'x' });
-    expect(answer.status).toBe(401);
-    await expectLoggedAfter(mark, 'reason=deleted-user, entry=auth-cookie');
-  });
+  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx'])(
+    'the authCookie of an ended session in %s: 401, deleted-user (entry auth-cookie)',
+    async (endpoint) => {
+      const { auth } = await endedSession(nextIp());
+      const mark = server.output().length;
+      const answer = await multipartPost(
+        server.port,
+        `/${endpoint}`,
+        { auth, nodeIds: 'node//none', linuxpath: '/tmp', link: '/' },
+        { files: 'x' },
+      );
+      expect(answer.status).toBe(401);
+      await expectLoggedAfter(mark, 'reason=deleted-user, entry=auth-cookie');
+    },
+  );
 
   test('the authCookie of an ended session as control.ashx?auth=: closed, deleted-user (entry auth-cookie)', async () => {
     const { auth } = await endedSession(nextIp());
@@ -354,13 +531,22 @@ describe('ways around the session check (issue 20)', () => {
     await expectLoggedAfter(mark, 'reason=deleted-user, entry=auth-cookie');
   });
 
-  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx', 'restoreserver.ashx'])('a cross-site POST with the session cookie to %s: 403 bad-origin (entry state-change)', async (endpoint) => {
-    const ip = nextIp();
-    const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip })) as string;
-    const answer = await multipartPost(server.port, `/${endpoint}`, { nodeIds: 'node//none', linuxpath: '/tmp', link: '/' }, { files: 'x', datafile: 'x' }, { 'x-forwarded-for': ip, cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
-    expect(answer.status).toBe(403);
-    await expectLogged(`reason=bad-origin, entry=state-change, ip=${ip}`);
-  });
+  test.each(['uploadfilebatch.ashx', 'uploadfile.ashx', 'restoreserver.ashx'])(
+    'a cross-site POST with the session cookie to %s: 403 bad-origin (entry state-change)',
+    async (endpoint) => {
+      const ip = nextIp();
+      const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip })) as string;
+      const answer = await multipartPost(
+        server.port,
+        `/${endpoint}`,
+        { nodeIds: 'node//none', linuxpath: '/tmp', link: '/' },
+        { files: 'x', datafile: 'x' },
+        { 'x-forwarded-for': ip, cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      );
+      expect(answer.status).toBe(403);
+      await expectLogged(`reason=bad-origin, entry=state-change, ip=${ip}`);
+    },
+  );
 
   test('a used URL token as a Bearer header and as a Bearer on control.ashx: replayed', async () => {
     const once = sign(claims());
@@ -370,7 +556,13 @@ describe('ways around the session check (issue 20)', () => {
   });
 
   test('an upload form without a file part gets 400; the server does not crash', async () => {
-    const answer = await multipartPost(server.port, '/uploadfilebatch.ashx', { nodeIds: 'x', linuxpath: '/tmp' }, {}, { authorization: `Bearer ${sign(claims())}` });
+    const answer = await multipartPost(
+      server.port,
+      '/uploadfilebatch.ashx',
+      { nodeIds: 'x', linuxpath: '/tmp' },
+      {},
+      { authorization: `Bearer ${sign(claims())}` },
+    );
     expect(answer.status).toBe(400);
     await new Promise((r) => setTimeout(r, 1000));
     expect((await httpsGet(server.port, '/')).status).toBe(200);
@@ -378,7 +570,7 @@ describe('ways around the session check (issue 20)', () => {
 });
 
 describe('around the tokens', () => {
-  test("agent downloads and mesh settings of a tenant group need a user with rights on it (403 no-rights)", async () => {
+  test('agent downloads and mesh settings of a tenant group need a user with rights on it (403 no-rights)', async () => {
     const ws = await controlSession(server.port, { headers: { authorization: `Bearer ${sign(claims())}` } });
     const short = encodeURIComponent((ws.meshes?.[0]._id as string).split('/')[2]);
     const ip = nextIp();
@@ -386,17 +578,29 @@ describe('around the tokens', () => {
     await expectLogged(`reason=no-rights, entry=agent-download, ip=${ip}`);
     const ip2 = nextIp();
     const bob = sign(claims({ sub: USERS.bob.id, email: USERS.bob.email, tenant_id: TENANT_B }));
-    expect((await httpsGet(server.port, `/meshsettings?id=${short}`, { 'x-forwarded-for': ip2, authorization: `Bearer ${bob}` })).status).toBe(403);
+    expect(
+      (await httpsGet(server.port, `/meshsettings?id=${short}`, { 'x-forwarded-for': ip2, authorization: `Bearer ${bob}` })).status,
+    ).toBe(403);
     await expectLogged(`reason=no-rights, entry=agent-download, ip=${ip2}`);
   });
 
   test('POST /createaccount: 403 local-accounts-off; password login of any name: refused, local-login', async () => {
     const ip = nextIp();
-    const created = await httpsPost(server.port, '/createaccount', { username: 'mallory', email: 'm@evil.example', password1: 'Mall0ry-Passw0rd!', password2: 'Mall0ry-Passw0rd!' }, { 'x-forwarded-for': ip });
+    const created = await httpsPost(
+      server.port,
+      '/createaccount',
+      { username: 'mallory', email: 'm@evil.example', password1: 'Mall0ry-Passw0rd!', password2: 'Mall0ry-Passw0rd!' },
+      { 'x-forwarded-for': ip },
+    );
     expect(created.status).toBe(403);
     await expectLogged(`reason=local-accounts-off, entry=createaccount, ip=${ip}`);
     const mark = server.output().length;
-    const login = await httpsPost(server.port, '/login', { action: 'login', username: 'mallory', password: 'Mall0ry-Passw0rd!' }, { 'x-forwarded-for': nextIp() });
+    const login = await httpsPost(
+      server.port,
+      '/login',
+      { action: 'login', username: 'mallory', password: 'Mall0ry-Passw0rd!' },
+      { 'x-forwarded-for': nextIp() },
+    );
     expect({ status: login.status, session: loggedInCookie(login) }).toEqual({ status: 200, session: null });
     expect(server.output().slice(mark)).toContain('reason=local-login, entry=password');
   });
@@ -404,7 +608,9 @@ describe('around the tokens', () => {
   test("MeshCentral's bad-login throttle: after 10 refusals an address is refused (429 throttled) even with a valid token; others are not", async () => {
     const ip = nextIp();
     for (let i = 0; i < 10; i++) {
-      const refused = await httpsGet(server.port, `/?token=${sign(claims(), 'wrong-secret-0123456789-0123456789-abcd')}`, { 'x-forwarded-for': ip });
+      const refused = await httpsGet(server.port, `/?token=${sign(claims(), 'wrong-secret-0123456789-0123456789-abcd')}`, {
+        'x-forwarded-for': ip,
+      });
       expect(refused.status).toBe(401);
     }
     const blocked = await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip });
@@ -426,8 +632,15 @@ describe('around the tokens', () => {
 
   test('relay WebSockets (meshrelay.ashx) close on a refused ?jwt= or Bearer token too', async () => {
     const ip = nextIp();
-    const viaQuery = await controlSession(server.port, { path: 'meshrelay.ashx', query: `jwt=${sign(claims({ exp: now() - 60, iat: now() - 120 }))}`, headers: { 'x-forwarded-for': ip } });
-    const viaBearer = await controlSession(server.port, { path: 'meshrelay.ashx', headers: { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims(), 'wrong-secret-0123456789-0123456789-abc')}` } });
+    const viaQuery = await controlSession(server.port, {
+      path: 'meshrelay.ashx',
+      query: `jwt=${sign(claims({ exp: now() - 60, iat: now() - 120 }))}`,
+      headers: { 'x-forwarded-for': ip },
+    });
+    const viaBearer = await controlSession(server.port, {
+      path: 'meshrelay.ashx',
+      headers: { 'x-forwarded-for': ip, authorization: `Bearer ${sign(claims(), 'wrong-secret-0123456789-0123456789-abc')}` },
+    });
     expect(viaQuery.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
     expect(viaBearer.closeMessage).toEqual({ cause: 'noauth', msg: 'noauth-jwt' });
     await expectLogged(`reason=expired, entry=websocket, ip=${ip}`);
@@ -437,8 +650,13 @@ describe('around the tokens', () => {
   test('a refused Bearer token closes the WebSocket even when a valid session cookie comes with it', async () => {
     const ip = nextIp();
     const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${sign(claims())}`, { 'x-forwarded-for': ip })) as string;
-    const ws = await controlSession(server.port, { headers: { 'x-forwarded-for': ip, cookie, authorization: `Bearer ${sign(claims({ exp: now() - 60, iat: now() - 120 }))}` } });
-    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
+    const ws = await controlSession(server.port, {
+      headers: { 'x-forwarded-for': ip, cookie, authorization: `Bearer ${sign(claims({ exp: now() - 60, iat: now() - 120 }))}` },
+    });
+    expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({
+      userinfo: undefined,
+      close: { cause: 'noauth', msg: 'noauth-jwt' },
+    });
   });
 
   test('no token value from the suite appears in the server output', () => {
@@ -449,7 +667,10 @@ describe('around the tokens', () => {
 describe('start-up', () => {
   test('PostgreSQL unreachable at start: MeshCentral runs, says so, and refuses JWT logins with db-down', async () => {
     const closedPort = String(await freePort());
-    const down = await startMeshCentral(release.dir, { env: { JWT_SECRET, ...pg.env, POSTGRES_PORT: closedPort }, copyFrom: server.datapath });
+    const down = await startMeshCentral(release.dir, {
+      env: { JWT_SECRET, ...pg.env, POSTGRES_PORT: closedPort },
+      copyFrom: server.datapath,
+    });
     try {
       await down.waitForOutput(/JWT Auth: PostgreSQL unreachable at start-up \(reason=db-down, ECONNREFUSED\)/);
       expect(down.output()).not.toContain('JWT Auth: PostgreSQL connected');
@@ -464,7 +685,10 @@ describe('start-up', () => {
 
   test('a database without the users table: logged as db-error at start and on login', async () => {
     await pg.query('CREATE DATABASE empty_db');
-    const empty = await startMeshCentral(release.dir, { env: { JWT_SECRET, ...pg.env, POSTGRES_DB: 'empty_db' }, copyFrom: server.datapath });
+    const empty = await startMeshCentral(release.dir, {
+      env: { JWT_SECRET, ...pg.env, POSTGRES_DB: 'empty_db' },
+      copyFrom: server.datapath,
+    });
     try {
       await empty.waitForOutput(/JWT Auth: PostgreSQL answered but the users table is not usable \(reason=db-error, 42P01/);
       const answer = await httpsGet(empty.port, `/?token=${sign(claims())}`);

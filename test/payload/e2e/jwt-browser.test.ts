@@ -19,7 +19,16 @@ import { LIVE_BASE } from '../support/liveBase';
 jest.setTimeout(180_000);
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = path.join(REPO_ROOT, '.artifacts', 'jwt-browser');
 
 let pg: PostgresServer;
@@ -39,11 +48,16 @@ let outsider: string; // a page from an origin outside jwtAuthOrigins
  */
 async function startDashboard(fixedPort?: number): Promise<string> {
   const port = fixedPort ?? (await freePort());
-  const tls = { key: readFileSync(path.join(server.datapath, 'webserver-cert-private.key')), cert: readFileSync(path.join(server.datapath, 'webserver-cert-public.crt')) };
+  const tls = {
+    key: readFileSync(path.join(server.datapath, 'webserver-cert-private.key')),
+    cert: readFileSync(path.join(server.datapath, 'webserver-cert-public.crt')),
+  };
   const page = https.createServer(tls, (req, res) => {
     const src = new URL(req.url ?? '/', 'http://x').searchParams.get('src') ?? '';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><title>Dashboard</title><h1>Dashboard</h1><iframe id="mc" src="${src.replace(/"/g, '&quot;')}" width="1200" height="760"></iframe>`);
+    res.end(
+      `<!doctype html><title>Dashboard</title><h1>Dashboard</h1><iframe id="mc" src="${src.replace(/"/g, '&quot;')}" width="1200" height="760"></iframe>`,
+    );
   });
   await new Promise<void>((resolve) => page.listen(port, '127.0.0.1', resolve));
   dashboards.push(page);
@@ -57,7 +71,13 @@ beforeAll(async () => {
   dashboard = await startDashboard(dashboardPort);
   outsider = await startDashboard();
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 900 },
+  });
 }, 600_000);
 
 afterAll(async () => {

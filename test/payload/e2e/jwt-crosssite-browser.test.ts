@@ -23,8 +23,17 @@ jest.setTimeout(240_000);
 const CHROMIUM = '/usr/bin/chromium';
 const DASHBOARD_HOST = 'dash.alpha.example';
 const MESH_HOST = 'mesh.beta.example';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  `--host-resolver-rules=MAP ${DASHBOARD_HOST} 127.0.0.1, MAP ${MESH_HOST} 127.0.0.1`];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--host-resolver-rules=MAP ${DASHBOARD_HOST} 127.0.0.1, MAP ${MESH_HOST} 127.0.0.1`,
+];
 const ARTIFACTS = path.join(REPO_ROOT, '.artifacts', 'jwt-crosssite-browser');
 const CACHE_SECONDS = 2;
 const TOKEN_SECONDS = 5;
@@ -35,7 +44,12 @@ async function poll<T>(fn: () => Promise<T>, check: (value: T) => void, timeoutM
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
-    try { check(value); return; } catch (error) { if (Date.now() > deadline) throw error; }
+    try {
+      check(value);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -49,16 +63,31 @@ let dashboardOrigin: string;
 beforeAll(async () => {
   const dashboardPort = await freePort();
   dashboardOrigin = `https://${DASHBOARD_HOST}:${dashboardPort}`;
-  stack = await startJwtStack(LIVE_BASE, { jwtAuthOrigins: [dashboardOrigin], jwtAuthCacheSeconds: CACHE_SECONDS, jwtAuthClockTolerance: 0 });
-  const tls = { key: readFileSync(path.join(stack.server.datapath, 'webserver-cert-private.key')), cert: readFileSync(path.join(stack.server.datapath, 'webserver-cert-public.crt')) };
+  stack = await startJwtStack(LIVE_BASE, {
+    jwtAuthOrigins: [dashboardOrigin],
+    jwtAuthCacheSeconds: CACHE_SECONDS,
+    jwtAuthClockTolerance: 0,
+  });
+  const tls = {
+    key: readFileSync(path.join(stack.server.datapath, 'webserver-cert-private.key')),
+    cert: readFileSync(path.join(stack.server.datapath, 'webserver-cert-public.crt')),
+  };
   dashboard = https.createServer(tls, (req, res) => {
     const src = new URL(req.url ?? '/', 'http://x').searchParams.get('src') ?? '';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><title>Dashboard</title><h1>Dashboard</h1><iframe id="mc" src="${src.replace(/"/g, '&quot;')}" width="1200" height="760"></iframe>`);
+    res.end(
+      `<!doctype html><title>Dashboard</title><h1>Dashboard</h1><iframe id="mc" src="${src.replace(/"/g, '&quot;')}" width="1200" height="760"></iframe>`,
+    );
   });
   await new Promise<void>((resolve) => dashboard.listen(dashboardPort, '127.0.0.1', resolve));
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 900 },
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -69,7 +98,10 @@ afterAll(async () => {
 });
 
 test('a cross-site dashboard embeds MeshCentral: logged in, a WebSocket of the session outlives the token, a deleted user loses it', async () => {
-  await stack.pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-cross', 'cross@a.example', 'Cross Site', 'user', $1)", [TENANT_A]);
+  await stack.pg.query(
+    "INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-cross', 'cross@a.example', 'Cross Site', 'user', $1)",
+    [TENANT_A],
+  );
   const user = { id: 'u-cross', email: 'cross@a.example', tenant: TENANT_A };
   const mesh = `https://${MESH_HOST}:${stack.server.port}`;
   const exp = Math.floor(Date.now() / 1000) + TOKEN_SECONDS;
@@ -91,21 +123,37 @@ test('a cross-site dashboard embeds MeshCentral: logged in, a WebSocket of the s
   // A control.ashx WebSocket opened from the framed page, with the session's (partitioned) cookie.
   await frame().evaluate((url) => {
     type Socket = { send(data: string): void; onmessage: (m: { data: unknown }) => void; onclose: () => void };
-    const w = globalThis as unknown as { testWs: Socket; testMessages: string[]; testClosed: boolean; WebSocket: new (url: string) => Socket };
+    const w = globalThis as unknown as {
+      testWs: Socket;
+      testMessages: string[];
+      testClosed: boolean;
+      WebSocket: new (url: string) => Socket;
+    };
     w.testMessages = [];
     w.testClosed = false;
     w.testWs = new w.WebSocket(url);
     w.testWs.onmessage = (m) => w.testMessages.push(String(m.data));
-    w.testWs.onclose = () => { w.testClosed = true; };
+    w.testWs.onclose = () => {
+      w.testClosed = true;
+    };
   }, `wss://${MESH_HOST}:${stack.server.port}/control.ashx`);
-  const actions = async (): Promise<string[]> => (await frame().evaluate(() => (globalThis as unknown as { testMessages: string[] }).testMessages)).map((m) => { try { return String(JSON.parse(m).action); } catch { return ''; } });
+  const actions = async (): Promise<string[]> =>
+    (await frame().evaluate(() => (globalThis as unknown as { testMessages: string[] }).testMessages)).map((m) => {
+      try {
+        return String(JSON.parse(m).action);
+      } catch {
+        return '';
+      }
+    });
   const closed = (): Promise<boolean> => frame().evaluate(() => (globalThis as unknown as { testClosed: boolean }).testClosed);
   await poll(actions, (a) => expect(a).toContain('userinfo'), 20_000);
 
   // Well past the token's exp + 30 s, the socket is open and answers.
   while (Date.now() / 1000 < exp + OLD_CUTOFF_SECONDS + 3) await page.waitForTimeout(1000);
   expect(await closed()).toBe(false);
-  await frame().evaluate(() => (globalThis as unknown as { testWs: { send(data: string): void } }).testWs.send(JSON.stringify({ action: 'meshes' })));
+  await frame().evaluate(() =>
+    (globalThis as unknown as { testWs: { send(data: string): void } }).testWs.send(JSON.stringify({ action: 'meshes' })),
+  );
   await poll(actions, (a) => expect(a).toContain('meshes'), 10_000);
   expect(await actions()).not.toContain('close');
 

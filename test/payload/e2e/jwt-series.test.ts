@@ -16,11 +16,17 @@ import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
 
 const PATCHES = path.join(REPO_ROOT, 'patches');
 /** Hook patches that fix upstream bugs (and so could go upstream): their Upstream-Status is Pending. */
-const UPSTREAM_PENDING = ['let-only-real-agent-websockets-skip-the-security-checks.patch', 'refuse-upload-forms-without-a-file-part-instead-of-crashing.patch'];
+const UPSTREAM_PENDING = [
+  'let-only-real-agent-websockets-skip-the-security-checks.patch',
+  'refuse-upload-forms-without-a-file-part-instead-of-crashing.patch',
+];
 const FILES = { dir: path.join(REPO_ROOT, 'files'), name: 'files/' };
 
 function seriesFiles(): string[] {
-  return readFileSync(path.join(PATCHES, 'series'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return readFileSync(path.join(PATCHES, 'series'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 /** A writable copy of a release in a temp dir, with files/ copied in; removed by the caller. */
@@ -55,7 +61,9 @@ test('package.json pins pg to exactly the version MeshCentral installs for Postg
     const deps = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies;
     expect(deps.pg).toBe(moduleSpec?.[1]);
     expect(deps.jsonwebtoken).toMatch(/^\d+\.\d+\.\d+$/); // exact, like every MeshCentral dependency
-    expect(readFileSync(path.join(dir, 'meshcentral.js'), 'latin1')).toContain(`modules.push('jsonwebtoken@${deps.jsonwebtoken}'); modules.push('pg@${deps.pg}');`);
+    expect(readFileSync(path.join(dir, 'meshcentral.js'), 'latin1')).toContain(
+      `modules.push('jsonwebtoken@${deps.jsonwebtoken}'); modules.push('pg@${deps.pg}');`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,15 +85,21 @@ describe.each([
     });
     const outcome = await applySeries(appliedPatches(series), tree, { fuzz: 0 });
     expect(expectedStatus).toContain(outcome.status);
-    for (const patch of outcome.patches) for (const file of patch.files) for (const hunk of file.hunks) expect(['exact', 'offset']).toContain(hunk.status);
+    for (const patch of outcome.patches)
+      for (const file of patch.files) for (const hunk of file.hunks) expect(['exact', 'offset']).toContain(hunk.status);
 
     const viaGit = releaseCopy(version);
     const viaPatch = releaseCopy(version);
     try {
-      const gitLog = execFileSync('git', ['apply', '-v', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], { cwd: viaGit, stdio: 'pipe' });
+      const gitLog = execFileSync('git', ['apply', '-v', '--whitespace=nowarn', ...seriesFiles().map((p) => path.join(PATCHES, p))], {
+        cwd: viaGit,
+        stdio: 'pipe',
+      });
       expect(gitLog.toString()).not.toMatch(/fuzz/i);
       for (const p of seriesFiles()) {
-        const out = execFileSync('patch', ['-p1', '-F0', '--no-backup-if-mismatch', '-i', path.join(PATCHES, p)], { cwd: viaPatch }).toString();
+        const out = execFileSync('patch', ['-p1', '-F0', '--no-backup-if-mismatch', '-i', path.join(PATCHES, p)], {
+          cwd: viaPatch,
+        }).toString();
         expect(out).not.toMatch(/fuzz/i);
         if (version === LIVE_BASE) expect(out).not.toMatch(/offset/);
       }
@@ -97,7 +111,12 @@ describe.each([
       // MeshCentral's .js files are CRLF: every line the series adds to them is CRLF too.
       for (const file of ['meshcentral.js', 'webserver.js', 'jwt-auth.js', 'package.json']) {
         const text = readFileSync(path.join(viaGit, file), 'latin1');
-        expect(text.split('\n').slice(0, -1).every((line) => line.endsWith('\r'))).toBe(true);
+        expect(
+          text
+            .split('\n')
+            .slice(0, -1)
+            .every((line) => line.endsWith('\r')),
+        ).toBe(true);
       }
     } finally {
       rmSync(viaGit, { recursive: true, force: true });

@@ -156,14 +156,21 @@ test('token values never appear in the server output', () => {
 });
 
 test('a new JWT user is created the way MeshCentral creates accounts: accountcreate event, kept in its database across a restart', async () => {
-  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carl', 'carl@a.example', 'Carl New', 'user', $1)", [TENANT_A]);
+  await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carl', 'carl@a.example', 'Carl New', 'user', $1)", [
+    TENANT_A,
+  ]);
   const carl = { id: 'u-carl', email: 'carl@a.example', name: 'Carl New', role: 'user', tenant: TENANT_A } as const;
   const admin = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
   try {
     const login = await httpsGet(server.port, `/?token=${token(carl)}`);
     const carlId = sessionOf(login)?.userid as string;
     expect(carlId).toMatch(/^user\/\/~jwt:/);
-    const created = await admin.waitFor((m) => m.action === 'event' && (m.event as { action?: string; userid?: string }).action === 'accountcreate' && (m.event as { userid?: string }).userid === carlId);
+    const created = await admin.waitFor(
+      (m) =>
+        m.action === 'event' &&
+        (m.event as { action?: string; userid?: string }).action === 'accountcreate' &&
+        (m.event as { userid?: string }).userid === carlId,
+    );
     expect((created.event as { account: { email: string } }).account.email).toBe(carl.email);
   } finally {
     admin.close();

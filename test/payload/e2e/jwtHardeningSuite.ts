@@ -11,7 +11,13 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PostgresServer } from '../../support/postgres';
-import { patchedRelease, runMeshCentralUntilExit, startMeshCentral, type MeshCentralServer, type PatchedRelease } from '../../support/meshcentral';
+import {
+  patchedRelease,
+  runMeshCentralUntilExit,
+  startMeshCentral,
+  type MeshCentralServer,
+  type PatchedRelease,
+} from '../../support/meshcentral';
 import { controlSession, httpsGet, httpsPost, loggedInCookie, openControl, rawHttps, sessionOf } from '../../support/meshClient';
 import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } from '../../support/jwtTenants';
 import { LIVE_PROJECT } from '../support/liveProject';
@@ -71,9 +77,16 @@ export function hardeningSuite(version: string): void {
     server = await startMeshCentral(release.dir, {
       env,
       datapath,
-      settings: { jwtAuthCacheSeconds: 1, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthLocalAccounts: ['localadmin'], trustedProxy: '127.0.0.1', jwtAuthRefusalLogPerMinute: LOG_LIMIT,
+      settings: {
+        jwtAuthCacheSeconds: 1,
+        jwtAuthClockTolerance: 0,
+        jwtAuthOrigins: [DASHBOARD],
+        jwtAuthLocalAccounts: ['localadmin'],
+        trustedProxy: '127.0.0.1',
+        jwtAuthRefusalLogPerMinute: LOG_LIMIT,
         // The suite's own refusals come from 127.0.0.1: 100 bad logins before MeshCentral's throttle (default 10) steps in; the flood passes that.
-        maxInvalidLogin: { time: 10, count: 100 } },
+        maxInvalidLogin: { time: 10, count: 100 },
+      },
     });
     await server.waitForOutput('JWT Auth: PostgreSQL connected', 60_000);
   }, 600_000);
@@ -95,7 +108,7 @@ export function hardeningSuite(version: string): void {
       expect(sessionOf(answer)?.jwt).toEqual({ i: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) });
     });
 
-    test('past the token\'s exp the cookie session goes on (issue 20): 200 for HTTP, the WebSocket opens', async () => {
+    test("past the token's exp the cookie session goes on (issue 20): 200 for HTTP, the WebSocket opens", async () => {
       const answer = await httpsGet(server.port, `/?token=${token(USERS.amy, {}, { expiresIn: 2 })}`);
       const cookie = loggedInCookie(answer) as string;
       expect(cookie).not.toBeNull();
@@ -106,7 +119,10 @@ export function hardeningSuite(version: string): void {
     });
 
     test('a user deleted in PostgreSQL loses the cookie and the open control.ashx within the cache time plus a few seconds', async () => {
-      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-del', 'del@a.example', 'Del Soon', 'user', $1)", [TENANT_A]);
+      await pg.query(
+        "INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-del', 'del@a.example', 'Del Soon', 'user', $1)",
+        [TENANT_A],
+      );
       const del = { id: 'u-del', email: 'del@a.example', tenant: TENANT_A };
       const cookie = loggedInCookie(await httpsGet(server.port, `/?token=${token(del)}`)) as string;
       expect(cookie).not.toBeNull();
@@ -121,9 +137,16 @@ export function hardeningSuite(version: string): void {
     });
 
     test('a demoted user (admin to user) loses the session; a user moved to another tenant too', async () => {
-      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-dem', 'dem@a.example', 'Dem Admin', 'admin', $1), ('u-mov', 'mov@a.example', 'Mov User', 'user', $1)", [TENANT_A]);
-      const dem = loggedInCookie(await httpsGet(server.port, `/?token=${token({ id: 'u-dem', email: 'dem@a.example', tenant: TENANT_A })}`)) as string;
-      const mov = loggedInCookie(await httpsGet(server.port, `/?token=${token({ id: 'u-mov', email: 'mov@a.example', tenant: TENANT_A })}`)) as string;
+      await pg.query(
+        "INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-dem', 'dem@a.example', 'Dem Admin', 'admin', $1), ('u-mov', 'mov@a.example', 'Mov User', 'user', $1)",
+        [TENANT_A],
+      );
+      const dem = loggedInCookie(
+        await httpsGet(server.port, `/?token=${token({ id: 'u-dem', email: 'dem@a.example', tenant: TENANT_A })}`),
+      ) as string;
+      const mov = loggedInCookie(
+        await httpsGet(server.port, `/?token=${token({ id: 'u-mov', email: 'mov@a.example', tenant: TENANT_A })}`),
+      ) as string;
       expect((await httpsGet(server.port, '/meshagents?meshaction=generic', { cookie: dem })).status).toBe(200);
       await pg.query("UPDATE users SET role = 'user' WHERE user_id = 'u-dem'");
       await pg.query("UPDATE users SET tenant_id = 'tenant-b' WHERE user_id = 'u-mov'");
@@ -139,7 +162,9 @@ export function hardeningSuite(version: string): void {
       const answer = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token(USERS.amy)}` });
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body).username).toBe(USERS.amy.name);
-      expect(answer.setCookies.filter((c) => c.startsWith('xid=') && sessionOf({ ...answer, setCookies: [c] })?.userid !== undefined)).toEqual([]);
+      expect(
+        answer.setCookies.filter((c) => c.startsWith('xid=') && sessionOf({ ...answer, setCookies: [c] })?.userid !== undefined),
+      ).toEqual([]);
     });
   });
 
@@ -147,7 +172,11 @@ export function hardeningSuite(version: string): void {
     test('the tenant group id is not the sha384 of the tenant id, and is the same after another login', async () => {
       const first = await controlSession(server.port, { headers: { authorization: `Bearer ${token(USERS.amy)}` } });
       const meshid = first.meshes?.[0]._id as string;
-      const computed = `mesh//${createHash('sha384').update(JSON.stringify(['jwt-tenant', TENANT_A])).digest('base64').replace(/\+/g, '@').replace(/\//g, '$')}`;
+      const computed = `mesh//${createHash('sha384')
+        .update(JSON.stringify(['jwt-tenant', TENANT_A]))
+        .digest('base64')
+        .replace(/\+/g, '@')
+        .replace(/\//g, '$')}`;
       expect(meshid).toMatch(/^mesh\/\/[A-Za-z0-9@$]{64}$/);
       expect(meshid).not.toBe(computed);
       const again = await controlSession(server.port, { headers: { authorization: `Bearer ${token(USERS.alice)}` } });
@@ -161,9 +190,13 @@ export function hardeningSuite(version: string): void {
       expect((await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`)).status).toBe(403);
       expect((await httpsGet(server.port, `/meshagents?id=6&meshid=${encodeURIComponent(short)}`)).status).toBe(403);
       await expectLogged(server, mark, 'reason=no-rights, entry=agent-download');
-      const bob = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, { authorization: `Bearer ${token(USERS.bob)}` });
+      const bob = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, {
+        authorization: `Bearer ${token(USERS.bob)}`,
+      });
       expect(bob.status).toBe(403);
-      const amy = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, { authorization: `Bearer ${token(USERS.amy)}` });
+      const amy = await httpsGet(server.port, `/meshsettings?id=${encodeURIComponent(short)}`, {
+        authorization: `Bearer ${token(USERS.amy)}`,
+      });
       expect(amy.status).toBe(200);
       expect(amy.body).toContain('MeshName=Tenant tenant-a');
     });
@@ -172,7 +205,13 @@ export function hardeningSuite(version: string): void {
   describe("4. MeshCentral's own accounts stay closed", () => {
     test('POST /createaccount is refused with 403 and creates nobody', async () => {
       const mark = server.output().length;
-      const answer = await httpsPost(server.port, '/createaccount', { username: 'mallory', email: 'mallory@evil.example', password1: 'Mall0ry-Passw0rd!', password2: 'Mall0ry-Passw0rd!', apasswordhint: '' });
+      const answer = await httpsPost(server.port, '/createaccount', {
+        username: 'mallory',
+        email: 'mallory@evil.example',
+        password1: 'Mall0ry-Passw0rd!',
+        password2: 'Mall0ry-Passw0rd!',
+        apasswordhint: '',
+      });
       expect(answer.status).toBe(403);
       await expectLogged(server, mark, 'reason=local-accounts-off, entry=createaccount');
       const root = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
@@ -197,14 +236,24 @@ export function hardeningSuite(version: string): void {
     });
 
     test('start-up refuses a configuration that would leave MeshCentral open (no users mode)', async () => {
-      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { nousers: true }, copyFrom: server.datapath, timeoutMs: 60_000 });
+      const { output, exitCode } = await runMeshCentralUntilExit(release.dir, {
+        env: { JWT_SECRET, ...pg.env },
+        settings: { nousers: true },
+        copyFrom: server.datapath,
+        timeoutMs: 60_000,
+      });
       expect(output).toContain('ERROR: JWT Auth: settings.noUsers');
       expect(output).not.toContain('MeshCentral HTTPS server running');
       expect(exitCode).toBe(0);
     });
 
     test('start-up refuses without issuer and audience unless explicitly opted out', async () => {
-      const refused = await runMeshCentralUntilExit(release.dir, { env: { JWT_SECRET, ...pg.env }, settings: { jwtAuthIssuer: null }, copyFrom: server.datapath, timeoutMs: 60_000 });
+      const refused = await runMeshCentralUntilExit(release.dir, {
+        env: { JWT_SECRET, ...pg.env },
+        settings: { jwtAuthIssuer: null },
+        copyFrom: server.datapath,
+        timeoutMs: 60_000,
+      });
       expect(refused.output).toContain('ERROR: JWT Auth: settings.jwtAuthIssuer and settings.jwtAuthAudience are required');
       expect(refused.output).not.toContain('MeshCentral HTTPS server running');
     });
@@ -213,10 +262,16 @@ export function hardeningSuite(version: string): void {
   describe('Medium findings 5-9', () => {
     test('5. a cross-site ?token= from outside jwtAuthOrigins is refused (403 bad-origin); from the dashboard it logs in', async () => {
       const mark = server.output().length;
-      const evil = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, { 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/x' });
+      const evil = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, {
+        'sec-fetch-site': 'cross-site',
+        referer: 'https://evil.example/x',
+      });
       expect({ status: evil.status, session: loggedInCookie(evil) }).toEqual({ status: 403, session: null });
       await expectLogged(server, mark, 'reason=bad-origin, entry=http-query');
-      const ok = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, { 'sec-fetch-site': 'cross-site', referer: `${DASHBOARD}/devices` });
+      const ok = await httpsGet(server.port, `/?token=${token(USERS.amy)}`, {
+        'sec-fetch-site': 'cross-site',
+        referer: `${DASHBOARD}/devices`,
+      });
       expect(ok.status).toBe(302);
     });
 
@@ -237,25 +292,37 @@ export function hardeningSuite(version: string): void {
       const amy = loggedInCookie(login) as string;
       const mark = server.output().length;
       const answer = await httpsGet(server.port, `/?token=${token(USERS.bob)}`, { cookie: amy });
-      expect({ status: answer.status, userid: sessionOf(answer)?.userid ?? sessionOf(login)?.userid }).toEqual({ status: 403, userid: sessionOf(login)?.userid });
+      expect({ status: answer.status, userid: sessionOf(answer)?.userid ?? sessionOf(login)?.userid }).toEqual({
+        status: 403,
+        userid: sessionOf(login)?.userid,
+      });
       await expectLogged(server, mark, 'reason=session-switch, entry=http-query');
       expect((await controlSession(server.port, { headers: { cookie: amy } })).userinfo?.name).toBe(USERS.amy.name);
     });
 
     test('6. the user is the row of (tenant, sub): of CAROL@ (admin) and carol@ (user) each token gets its own; a sub with another email is refused', async () => {
-      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carol-admin', 'CAROL@a.example', 'Carol Admin', 'admin', $1), ('u-carol-user', 'carol@a.example', 'Carol User', 'user', $1)", [TENANT_A]);
-      const user = await controlSession(server.port, { headers: { authorization: `Bearer ${token({ id: 'u-carol-user', email: 'carol@a.example', tenant: TENANT_A })}` } });
+      await pg.query(
+        "INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-carol-admin', 'CAROL@a.example', 'Carol Admin', 'admin', $1), ('u-carol-user', 'carol@a.example', 'Carol User', 'user', $1)",
+        [TENANT_A],
+      );
+      const user = await controlSession(server.port, {
+        headers: { authorization: `Bearer ${token({ id: 'u-carol-user', email: 'carol@a.example', tenant: TENANT_A })}` },
+      });
       expect(user.userinfo?.name).toBe('Carol User');
       expect(Object.values(user.userinfo?.links ?? {})).toEqual([{ rights: 8 | 16 | 32 | 64 | 128 }]);
       const mark = server.output().length;
-      const mixed = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token({ id: USERS.alice.id, email: USERS.amy.email, tenant: TENANT_A })}` });
+      const mixed = await httpsGet(server.port, '/meshagents?meshaction=generic', {
+        authorization: `Bearer ${token({ id: USERS.alice.id, email: USERS.amy.email, tenant: TENANT_A })}`,
+      });
       expect(mixed.status).toBe(401);
       await expectLogged(server, mark, 'reason=email-mismatch, entry=http-bearer');
     });
 
     test('7. a token the dashboard signed for another audience (its API) is refused with wrong-audience', async () => {
       const mark = server.output().length;
-      const api = await httpsGet(server.port, '/meshagents?meshaction=generic', { authorization: `Bearer ${token(USERS.amy, { aud: 'dashboard-api' })}` });
+      const api = await httpsGet(server.port, '/meshagents?meshaction=generic', {
+        authorization: `Bearer ${token(USERS.amy, { aud: 'dashboard-api' })}`,
+      });
       expect(api.status).toBe(401);
       await expectLogged(server, mark, 'reason=wrong-audience, entry=http-bearer');
     });
@@ -267,14 +334,22 @@ export function hardeningSuite(version: string): void {
     });
 
     test('9. a user locked in MeshCentral is refused (locked-user) and the lock bit is kept', async () => {
-      await pg.query("INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-lock', 'lock@a.example', 'Lock Me', 'user', $1)", [TENANT_A]);
+      await pg.query(
+        "INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ('u-lock', 'lock@a.example', 'Lock Me', 'user', $1)",
+        [TENANT_A],
+      );
       const lock = { id: 'u-lock', email: 'lock@a.example', tenant: TENANT_A };
       const first = await controlSession(server.port, { headers: { authorization: `Bearer ${token(lock)}` } });
       const lockId = first.userinfo?._id as string;
       const root = await openControl(server.port, { authorization: `Bearer ${token(USERS.rita)}` });
       try {
         root.send({ action: 'edituser', id: lockId, siteadmin: 64 | 32 });
-        await root.waitFor((m) => m.action === 'event' && (m.event as { action?: string; account?: { _id?: string; siteadmin?: number } }).account?._id === lockId && ((m.event as { account: { siteadmin: number } }).account.siteadmin & 32) !== 0);
+        await root.waitFor(
+          (m) =>
+            m.action === 'event' &&
+            (m.event as { action?: string; account?: { _id?: string; siteadmin?: number } }).account?._id === lockId &&
+            ((m.event as { account: { siteadmin: number } }).account.siteadmin & 32) !== 0,
+        );
         const mark = server.output().length;
         const again = await httpsGet(server.port, `/?token=${token(lock)}`);
         expect({ status: again.status, session: loggedInCookie(again) }).toEqual({ status: 401, session: null });
@@ -293,10 +368,16 @@ export function hardeningSuite(version: string): void {
       const pid = childPid(server);
       const mark = server.output().length;
       const t = token(USERS.amy);
-      const answer = await rawHttps(server.port, `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      const answer = await rawHttps(
+        server.port,
+        `GET http:///?token=${t} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+      );
       expect(answer.status).toBe(400);
       await expectLogged(server, mark, 'reason=bad-request, entry=http-query');
-      const bearer = await rawHttps(server.port, `GET http:///x HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`);
+      const bearer = await rawHttps(
+        server.port,
+        `GET http:///x HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${t}\r\nConnection: close\r\n\r\n`,
+      );
       expect(bearer.status).toBe(400);
       await expectLogged(server, mark, 'reason=bad-request, entry=http-bearer');
       await sleep(1000); // a crashed child would be gone by now (the launcher waits 5 s to restart it)
@@ -308,7 +389,10 @@ export function hardeningSuite(version: string): void {
     });
 
     test('the redirect after ?token= is built from the path and the filtered query: never another host', async () => {
-      const answer = await rawHttps(server.port, `GET //evil.example/?token=${token(USERS.amy)}&viewmode=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+      const answer = await rawHttps(
+        server.port,
+        `GET //evil.example/?token=${token(USERS.amy)}&viewmode=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+      );
       // Express routes "//evil.example/" to no MeshCentral page; whatever answers must not send the browser away.
       expect(answer.text).not.toMatch(/\r\nLocation: \/\/evil/i);
       const normal = await httpsGet(server.port, `/?viewmode=1&token=${token(USERS.amy)}&x=%2F%2Fevil`);
@@ -336,7 +420,12 @@ export function hardeningSuite(version: string): void {
       const deadline = Date.now() + FLOOD_MS;
       const flood = async (): Promise<void> => {
         for (let i = 0; Date.now() < deadline; i++) {
-          const answer = await httpsGet(server.port, i % 2 ? `/?token=${bad[i % 3]}` : '/meshagents?meshaction=generic', i % 2 ? attacker : { ...attacker, authorization: `Bearer ${bad[i % 3]}` }, agent);
+          const answer = await httpsGet(
+            server.port,
+            i % 2 ? `/?token=${bad[i % 3]}` : '/meshagents?meshaction=generic',
+            i % 2 ? attacker : { ...attacker, authorization: `Bearer ${bad[i % 3]}` },
+            agent,
+          );
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         }
       };
@@ -371,4 +460,3 @@ export function hardeningSuite(version: string): void {
     for (const t of issued) expect(logs).not.toContain(t.split('.')[2]);
   });
 }
-

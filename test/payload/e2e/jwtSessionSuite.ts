@@ -33,19 +33,44 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const SERIES = process.env.MESHFORK_JWT_SERIES ? path.resolve(process.env.MESHFORK_JWT_SERIES) : undefined;
 
 /** A multipart/form-data POST (fields, and file parts given as name -> content). */
-export function multipartPost(port: number, urlPath: string, fields: Record<string, string>, files: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export function multipartPost(
+  port: number,
+  urlPath: string,
+  fields: Record<string, string>,
+  files: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const boundary = `----meshfork${Date.now()}`;
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(fields)) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-  for (const [name, content] of Object.entries(files)) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\n${content}\r\n`);
+  for (const [name, value] of Object.entries(fields))
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  for (const [name, content] of Object.entries(files))
+    parts.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\n${content}\r\n`,
+    );
   const body = Buffer.from(`${parts.join('')}--${boundary}--\r\n`);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, path: urlPath, method: 'POST', rejectUnauthorized: false, agent: false, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        rejectUnauthorized: false,
+        agent: false,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), setCookies: res.headers['set-cookie'] ?? [] }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            setCookies: res.headers['set-cookie'] ?? [],
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -64,7 +89,13 @@ export function sessionPolicySuite(version: string): void {
   /** A fresh user row of its own (tests change rows: delete, demote). */
   const newUser = async (role = 'user', tenant = TENANT_A): Promise<{ id: string; email: string; tenant: string }> => {
     const id = `u-s${++users}`;
-    await stack.pg.query('INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ($1, $2, $3, $4, $5)', [id, `${id}@a.example`, `Session ${id}`, role, tenant]);
+    await stack.pg.query('INSERT INTO users (user_id, email, name, role, tenant_id) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      `${id}@a.example`,
+      `Session ${id}`,
+      role,
+      tenant,
+    ]);
     return { id, email: `${id}@a.example`, tenant };
   };
   const port = (): number => stack.server.port;
@@ -79,10 +110,19 @@ export function sessionPolicySuite(version: string): void {
   const generic = (cookie: string): Promise<HttpAnswer> => httpsGet(port(), '/meshagents?meshaction=generic', { cookie });
 
   beforeAll(async () => {
-    stack = await startJwtStack(version, {
-      jwtAuthCacheSeconds: CACHE_SECONDS, jwtAuthClockTolerance: 0, jwtAuthOrigins: [DASHBOARD], jwtAuthRefusalLogPerMinute: 100000,
-      jwtAuthSessionIdleTimeout: IDLE_SECONDS, jwtAuthSessionMaxAge: MAX_AGE_SECONDS, maxInvalidLogin: { time: 10, count: 1000 },
-    }, SERIES ? { patches: SERIES } : {});
+    stack = await startJwtStack(
+      version,
+      {
+        jwtAuthCacheSeconds: CACHE_SECONDS,
+        jwtAuthClockTolerance: 0,
+        jwtAuthOrigins: [DASHBOARD],
+        jwtAuthRefusalLogPerMinute: 100000,
+        jwtAuthSessionIdleTimeout: IDLE_SECONDS,
+        jwtAuthSessionMaxAge: MAX_AGE_SECONDS,
+        maxInvalidLogin: { time: 10, count: 1000 },
+      },
+      SERIES ? { patches: SERIES } : {},
+    );
   }, 600_000);
 
   afterAll(async () => {
@@ -116,7 +156,7 @@ export function sessionPolicySuite(version: string): void {
     });
   });
 
-  describe('2. the page\'s authCookie in an upload form needs a live session of its user', () => {
+  describe("2. the page's authCookie in an upload form needs a live session of its user", () => {
     /** The authCookie MeshCentral's page embeds for this session. */
     const authCookieOf = async (cookie: string): Promise<string> => {
       const page = await httpsGet(port(), '/', { cookie });
@@ -124,7 +164,8 @@ export function sessionPolicySuite(version: string): void {
       expect(match).not.toBeNull();
       return (match as RegExpExecArray)[1];
     };
-    const batch = (auth: string): Promise<HttpAnswer> => multipartPost(port(), '/uploadfilebatch.ashx', { auth, nodeIds: 'node//none', linuxpath: '/tmp' }, { files: 'x' });
+    const batch = (auth: string): Promise<HttpAnswer> =>
+      multipartPost(port(), '/uploadfilebatch.ashx', { auth, nodeIds: 'node//none', linuxpath: '/tmp' }, { files: 'x' });
 
     test('live session: 200; after the user is deleted: 401 deleted-user (entry auth-cookie) within the cache time', async () => {
       const user = await newUser();
@@ -166,9 +207,15 @@ export function sessionPolicySuite(version: string): void {
   });
 
   describe('4. an upload form without a file part', () => {
-    test('gets 400 from a tenant user\'s Bearer token; the server keeps running (same process)', async () => {
+    test("gets 400 from a tenant user's Bearer token; the server keeps running (same process)", async () => {
       const pid = childPid(stack.server);
-      const answer = await multipartPost(port(), '/uploadfilebatch.ashx', { nodeIds: 'x', linuxpath: '/tmp' }, {}, { authorization: `Bearer ${tokenFor(await newUser())}` });
+      const answer = await multipartPost(
+        port(),
+        '/uploadfilebatch.ashx',
+        { nodeIds: 'x', linuxpath: '/tmp' },
+        {},
+        { authorization: `Bearer ${tokenFor(await newUser())}` },
+      );
       expect(answer.status).toBe(400);
       await sleep(1000);
       expect(childPid(stack.server)).toBe(pid);
@@ -180,14 +227,38 @@ export function sessionPolicySuite(version: string): void {
     test('a cross-site POST with the session cookie: 403 bad-origin (entry state-change); from the dashboard or the page itself it passes', async () => {
       const cookie = await login(await newUser());
       const from = mark();
-      const evil = await multipartPost(port(), '/uploadfilebatch.ashx', { nodeIds: 'node//none', linuxpath: '/tmp' }, { files: 'x' }, { cookie, origin: EVIL, 'sec-fetch-site': 'cross-site' });
+      const evil = await multipartPost(
+        port(),
+        '/uploadfilebatch.ashx',
+        { nodeIds: 'node//none', linuxpath: '/tmp' },
+        { files: 'x' },
+        { cookie, origin: EVIL, 'sec-fetch-site': 'cross-site' },
+      );
       expect(evil.status).toBe(403);
       await logged(from, 'reason=bad-origin, entry=state-change');
-      const restore = await multipartPost(port(), '/restoreserver.ashx', {}, { datafile: 'x' }, { cookie, origin: EVIL, 'sec-fetch-site': 'cross-site' });
+      const restore = await multipartPost(
+        port(),
+        '/restoreserver.ashx',
+        {},
+        { datafile: 'x' },
+        { cookie, origin: EVIL, 'sec-fetch-site': 'cross-site' },
+      );
       expect(restore.status).toBe(403);
-      const dashboard = await multipartPost(port(), '/uploadfilebatch.ashx', { nodeIds: 'node//none', linuxpath: '/tmp' }, { files: 'x' }, { cookie, origin: DASHBOARD, 'sec-fetch-site': 'cross-site' });
+      const dashboard = await multipartPost(
+        port(),
+        '/uploadfilebatch.ashx',
+        { nodeIds: 'node//none', linuxpath: '/tmp' },
+        { files: 'x' },
+        { cookie, origin: DASHBOARD, 'sec-fetch-site': 'cross-site' },
+      );
       expect(dashboard.status).toBe(200);
-      const own = await multipartPost(port(), '/uploadfilebatch.ashx', { nodeIds: 'node//none', linuxpath: '/tmp' }, { files: 'x' }, { cookie, origin: `https://127.0.0.1:${port()}`, 'sec-fetch-site': 'same-origin' });
+      const own = await multipartPost(
+        port(),
+        '/uploadfilebatch.ashx',
+        { nodeIds: 'node//none', linuxpath: '/tmp' },
+        { files: 'x' },
+        { cookie, origin: `https://127.0.0.1:${port()}`, 'sec-fetch-site': 'same-origin' },
+      );
       expect(own.status).toBe(200);
     });
   });
@@ -198,16 +269,27 @@ export function sessionPolicySuite(version: string): void {
       expect((await httpsGet(port(), `/?token=${once}`)).status).toBe(302);
       const from = mark();
       const bearer = await httpsGet(port(), '/meshagents?meshaction=generic', { authorization: `Bearer ${once}` });
-      expect({ status: bearer.status, auth: bearer.headers['www-authenticate'] }).toEqual({ status: 401, auth: 'Bearer error="invalid_token"' });
+      expect({ status: bearer.status, auth: bearer.headers['www-authenticate'] }).toEqual({
+        status: 401,
+        auth: 'Bearer error="invalid_token"',
+      });
       await logged(from, 'reason=replayed, entry=http-bearer');
       const ws = await controlSession(port(), { headers: { authorization: `Bearer ${once}` } });
-      expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({ userinfo: undefined, close: { cause: 'noauth', msg: 'noauth-jwt' } });
+      expect({ userinfo: ws.userinfo, close: ws.closeMessage }).toEqual({
+        userinfo: undefined,
+        close: { cause: 'noauth', msg: 'noauth-jwt' },
+      });
       await logged(from, 'reason=replayed, entry=websocket');
     });
 
     test('a token with a crit header: 401 unknown-crit on ?token= and Bearer', async () => {
       const user = await newUser();
-      const crit = (): string => jwt.sign({ sub: user.id, tenant_id: user.tenant, iss: ISSUER, aud: AUDIENCE, jti: `crit-${Date.now()}-${Math.random()}` }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 60, header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader });
+      const crit = (): string =>
+        jwt.sign(
+          { sub: user.id, tenant_id: user.tenant, iss: ISSUER, aud: AUDIENCE, jti: `crit-${Date.now()}-${Math.random()}` },
+          JWT_SECRET,
+          { algorithm: 'HS256', expiresIn: 60, header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader },
+        );
       const from = mark();
       const query = await httpsGet(port(), `/?token=${crit()}`);
       expect({ status: query.status, session: loggedInCookie(query) }).toEqual({ status: 401, session: null });
@@ -218,7 +300,7 @@ export function sessionPolicySuite(version: string): void {
   });
 
   describe('7. the session policy: the URL token only opens the session', () => {
-    test('past the token\'s exp the session and its control.ashx go on; the cookie lives the maximum age', async () => {
+    test("past the token's exp the session and its control.ashx go on; the cookie lives the maximum age", async () => {
       const user = await newUser();
       const answer = await httpsGet(port(), `/?token=${tokenFor(user, {}, { expiresIn: 2 })}`);
       const cookie = loggedInCookie(answer) as string;
@@ -227,7 +309,10 @@ export function sessionPolicySuite(version: string): void {
       expect(Math.abs(expires - (Date.now() + MAX_AGE_SECONDS * 1000))).toBeLessThan(5000);
       const control = await openControl(port(), { cookie });
       try {
-        for (let i = 0; i < 3; i++) { await sleep(1500); expect((await generic(cookie)).status).toBe(200); } // 4.5 s: past exp + 30 s tolerance 0
+        for (let i = 0; i < 3; i++) {
+          await sleep(1500);
+          expect((await generic(cookie)).status).toBe(200);
+        } // 4.5 s: past exp + 30 s tolerance 0
         control.send({ action: 'meshes' });
         await control.waitFor((m) => m.action === 'meshes');
         expect(control.messages.find((m) => m.action === 'close')).toBeUndefined();
@@ -247,7 +332,10 @@ export function sessionPolicySuite(version: string): void {
     test(`active, yet past the maximum age (${MAX_AGE_SECONDS} s): 401 session-max-age, and its WebSocket closes`, async () => {
       const cookie = await login(await newUser());
       const started = Date.now();
-      while (Date.now() - started < (MAX_AGE_SECONDS - 3) * 1000) { expect((await generic(cookie)).status).toBe(200); await sleep(2000); }
+      while (Date.now() - started < (MAX_AGE_SECONDS - 3) * 1000) {
+        expect((await generic(cookie)).status).toBe(200);
+        await sleep(2000);
+      }
       const control = await openControl(port(), { cookie });
       const from = mark();
       const closed = await control.closed(10_000);
@@ -284,7 +372,11 @@ export function sessionPolicySuite(version: string): void {
 
   describe('8. cookie attributes', () => {
     test('a login from a cross-site dashboard frame gets a partitioned cookie (CHIPS: Partitioned; Secure; SameSite=None); a same-site one does not', async () => {
-      const cross = await httpsGet(port(), `/?token=${tokenFor(await newUser())}`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'iframe', referer: `${DASHBOARD}/devices` });
+      const cross = await httpsGet(port(), `/?token=${tokenFor(await newUser())}`, {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-dest': 'iframe',
+        referer: `${DASHBOARD}/devices`,
+      });
       expect(cross.status).toBe(302);
       for (const line of cross.setCookies.filter((c) => c.startsWith('xid'))) {
         expect(line.toLowerCase().split('; ')).toEqual(expect.arrayContaining(['partitioned', 'secure', 'samesite=none', 'httponly']));
@@ -301,7 +393,11 @@ export function sessionPolicySuite(version: string): void {
       const datapath = mkdtempSync(path.join(os.tmpdir(), 'meshfork-mcdata-'));
       const offloadPort = await freePort();
       writeMeshCentralConfig(datapath, offloadPort, { ...BASE_SETTINGS, tlsOffload: '127.0.0.1' });
-      const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], { cwd: stack.release.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, JWT_SECRET, ...stack.pg.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['meshcentral.js', '--datapath', datapath], {
+        cwd: stack.release.dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, JWT_SECRET, ...stack.pg.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
       child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
@@ -311,12 +407,20 @@ export function sessionPolicySuite(version: string): void {
           if (Date.now() > deadline || child.exitCode !== null) throw new Error(`MeshCentral with tlsOffload did not start:\n${output}`);
           await sleep(200);
         }
-        const get = (headers: Record<string, string>): Promise<HttpAnswer> => new Promise((resolve, reject) => {
-          http.get({ host: '127.0.0.1', port: offloadPort, path: `/?token=${tokenFor(USER_FOR_OFFLOAD)}`, headers, agent: false }, (res) => {
-            res.resume();
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', setCookies: res.headers['set-cookie'] ?? [] }));
-          }).on('error', reject);
-        });
+        const get = (headers: Record<string, string>): Promise<HttpAnswer> =>
+          new Promise((resolve, reject) => {
+            http
+              .get(
+                { host: '127.0.0.1', port: offloadPort, path: `/?token=${tokenFor(USER_FOR_OFFLOAD)}`, headers, agent: false },
+                (res) => {
+                  res.resume();
+                  res.on('end', () =>
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', setCookies: res.headers['set-cookie'] ?? [] }),
+                  );
+                },
+              )
+              .on('error', reject);
+          });
         const secure = await get({ 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.5' });
         expect(secure.status).toBe(302);
         expect(xidLine(secure).toLowerCase().split('; ')).toContain('secure');

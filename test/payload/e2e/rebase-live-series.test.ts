@@ -26,15 +26,24 @@ import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
 
 jest.setTimeout(600_000);
 
-const BOT = { GIT_AUTHOR_NAME: 'sync-bot', GIT_AUTHOR_EMAIL: 'bot@example.invalid', GIT_COMMITTER_NAME: 'sync-bot', GIT_COMMITTER_EMAIL: 'bot@example.invalid' };
+const BOT = {
+  GIT_AUTHOR_NAME: 'sync-bot',
+  GIT_AUTHOR_EMAIL: 'bot@example.invalid',
+  GIT_COMMITTER_NAME: 'sync-bot',
+  GIT_COMMITTER_EMAIL: 'bot@example.invalid',
+};
 /** The files a rebase may change: the live project, never a tool test, a fixture or the tool. */
 const LIVE_FILE = /^(meshfork\.config\.json|meshfork\.lock\.json|patches\/[^/]+|files\/.+)$/;
 
 /** An npm release pinned in the live lock other than the base: the second release, or (when the base is it) the newest other one. */
 function otherNpmRelease(): string {
-  const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'meshfork.lock.json'), 'utf8')) as { upstreams: Record<string, Record<string, unknown>> };
+  const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'meshfork.lock.json'), 'utf8')) as {
+    upstreams: Record<string, Record<string, unknown>>;
+  };
   const config = JSON.parse(readFileSync(path.join(REPO_ROOT, 'meshfork.config.json'), 'utf8')) as { supports: string };
-  const pinned = Object.keys(lock.upstreams['npm:meshcentral'] ?? {}).filter((v) => v !== LIVE_BASE && semver.satisfies(v, config.supports));
+  const pinned = Object.keys(lock.upstreams['npm:meshcentral'] ?? {}).filter(
+    (v) => v !== LIVE_BASE && semver.satisfies(v, config.supports),
+  );
   if (pinned.includes(SECOND_RELEASE)) return SECOND_RELEASE;
   const newest = pinned.sort(semver.rcompare)[0];
   if (!newest) throw new Error('the live lock pins no npm release besides the base');
@@ -50,7 +59,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The repository's files (tracked, and new ones git does not ignore) copied to `dest`, committed as one commit. */
 async function copyRepository(dest: string): Promise<string> {
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT }).toString('utf8').split('\0').filter(Boolean);
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT })
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean);
   for (const file of new Set(listed)) {
     const from = path.join(REPO_ROOT, file);
     try {
@@ -70,10 +82,15 @@ function meshfork(cwd: string, args: string[], cache: string): Promise<{ exitCod
   const env: NodeJS.ProcessEnv = { ...process.env, ...BOT, MESHFORK_CACHE: cache };
   delete env.CI;
   return new Promise((resolve) => {
-    execFile(process.execPath, [MESHFORK_BIN, '-C', cwd, ...args], { env, maxBuffer: 64 * 1024 * 1024, timeout: 540_000 }, (error, stdout, stderr) => {
-      const code = error ? (error as { code?: unknown }).code : 0;
-      resolve({ exitCode: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [MESHFORK_BIN, '-C', cwd, ...args],
+      { env, maxBuffer: 64 * 1024 * 1024, timeout: 540_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (error as { code?: unknown }).code : 0;
+        resolve({ exitCode: typeof code === 'number' ? code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -93,7 +110,10 @@ async function rebaseAndCheck(copy: string, target: string, cache: string): Prom
   expect(series.patches.map((p) => trailerValue(p.header, 'Meshfork-Base'))).toEqual(series.patches.map(() => target));
 
   const verify = await meshfork(copy, ['verify'], cache);
-  expect({ exitCode: verify.exitCode, last: verify.stdout.trimEnd().split('\n').at(-1) }).toEqual({ exitCode: 0, last: expect.stringMatching(/^verify: ok \(\d+ passed\)$/) });
+  expect({ exitCode: verify.exitCode, last: verify.stdout.trimEnd().split('\n').at(-1) }).toEqual({
+    exitCode: 0,
+    last: expect.stringMatching(/^verify: ok \(\d+ passed\)$/),
+  });
   expect(findLiveReads(copy)).toEqual([]);
   return rebase.stdout;
 }
@@ -119,7 +139,10 @@ test('to a synthetic newer release of a local git upstream: the same', async () 
   const copy = await copyRepository(path.join(tmp, 'git', 'copy'));
   const configFile = path.join(copy, 'meshfork.config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(configFile, `${JSON.stringify({ ...config, upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' } }, null, 2)}\n`);
+  writeFileSync(
+    configFile,
+    `${JSON.stringify({ ...config, upstream: { source: 'git', url: upstream.url, tagPattern: 'v*' } }, null, 2)}\n`,
+  );
   await runGit(['commit', '-q', '-am', 'take upstream from the local git repository'], { cwd: copy, env: BOT });
   const summary = await rebaseAndCheck(copy, newer, path.join(tmp, 'git', 'cache'));
   // the fault landed: every webserver.js hunk of the series moved down by the two lines

@@ -32,24 +32,50 @@ afterAll(async () => {
 });
 
 function smoke(env: Record<string, string>): Promise<VerifyReport> {
-  return verify({ cwd: REPO_ROOT, smoke: true, env, cacheDir: SHARED_CACHE, modulesDir: MODULE_CACHE, assetsDir: path.join(tmp, 'no-assets') });
+  return verify({
+    cwd: REPO_ROOT,
+    smoke: true,
+    env,
+    cacheDir: SHARED_CACHE,
+    modulesDir: MODULE_CACHE,
+    assetsDir: path.join(tmp, 'no-assets'),
+  });
 }
 
 const smokeCheck = (report: VerifyReport) => report.checks.find((c) => c.id === 'smoke');
 
 test('the patched MeshCentral starts against the PostgreSQL of the environment and takes one JWT login (HTTP and WebSocket)', async () => {
-  const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, AGENT_SIGN_KEY, MESHFORK_SMOKE_USER_ID: USERS.amy.id, MESHFORK_SMOKE_EMAIL: USERS.amy.email, MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
+  const report = await smoke({
+    ...pg.env,
+    ...ISSUER_AUDIENCE,
+    JWT_SECRET,
+    AGENT_SIGN_KEY,
+    MESHFORK_SMOKE_USER_ID: USERS.amy.id,
+    MESHFORK_SMOKE_EMAIL: USERS.amy.email,
+    MESHFORK_SMOKE_TENANT: USERS.amy.tenant,
+  });
   expect(smokeCheck(report)).toEqual({ id: 'smoke', title: expect.any(String), status: 'pass', problems: [] });
   expect(report.exitCode).toBe(0);
 }, 420_000);
 
 test('a user the database does not know: the smoke check fails (exit 1) with the refusal MeshCentral logged', async () => {
-  const report = await smoke({ ...pg.env, ...ISSUER_AUDIENCE, JWT_SECRET, MESHFORK_SMOKE_USER_ID: 'u-nobody', MESHFORK_SMOKE_EMAIL: 'nobody@a.example', MESHFORK_SMOKE_TENANT: USERS.amy.tenant });
+  const report = await smoke({
+    ...pg.env,
+    ...ISSUER_AUDIENCE,
+    JWT_SECRET,
+    MESHFORK_SMOKE_USER_ID: 'u-nobody',
+    MESHFORK_SMOKE_EMAIL: 'nobody@a.example',
+    MESHFORK_SMOKE_TENANT: USERS.amy.tenant,
+  });
   expect(report.exitCode).toBe(1);
   const problems = smokeCheck(report)?.problems ?? [];
   expect(problems.map((p) => p.message)).toEqual([
-    expect.stringMatching(/^GET \/\?token=: HTTP 401 without a logged-in session cookie, expected 302 with a session \(MeshCentral: .*reason=unknown-user, entry=http-query/),
-    expect.stringMatching(/^control\.ashx with Authorization: Bearer: closed: cause=noauth msg=noauth-jwt, expected userinfo .*reason=unknown-user/),
+    expect.stringMatching(
+      /^GET \/\?token=: HTTP 401 without a logged-in session cookie, expected 302 with a session \(MeshCentral: .*reason=unknown-user, entry=http-query/,
+    ),
+    expect.stringMatching(
+      /^control\.ashx with Authorization: Bearer: closed: cause=noauth msg=noauth-jwt, expected userinfo .*reason=unknown-user/,
+    ),
   ]);
 }, 420_000);
 
@@ -57,5 +83,7 @@ test('without the database in the environment: exit 2 naming the variables, noth
   const report = await smoke({ JWT_SECRET });
   expect(report.exitCode).toBe(2);
   expect(smokeCheck(report)).toMatchObject({ status: 'fail', kind: 'input' });
-  expect(smokeCheck(report)?.problems[0].message).toBe('verify --smoke needs MESHFORK_SMOKE_USER_ID, MESHFORK_SMOKE_EMAIL, MESHFORK_SMOKE_TENANT, POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in the environment');
+  expect(smokeCheck(report)?.problems[0].message).toBe(
+    'verify --smoke needs MESHFORK_SMOKE_USER_ID, MESHFORK_SMOKE_EMAIL, MESHFORK_SMOKE_TENANT, POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in the environment',
+  );
 });

@@ -6,15 +6,22 @@
  */
 import jwt from 'jsonwebtoken';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload is untyped CommonJS; the tests call its functions with MeshCentral's shapes
 type Checks = Record<string, any>;
 
 const SECRET = 'unit-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
-const SETTINGS = { jwtauthissuer: 'https://dash.example', jwtauthaudience: 'meshcentral', jwtauthroottenant: 'root', jwtauthorigins: ['https://dash.example'] };
+const SETTINGS = {
+  jwtauthissuer: 'https://dash.example',
+  jwtauthaudience: 'meshcentral',
+  jwtauthroottenant: 'root',
+  jwtauthorigins: ['https://dash.example'],
+};
 const ENV = { JWT_SECRET: SECRET };
 const T0 = 1_700_000_000_000;
 const NOW = T0 / 1000;
 
 let c: Checks;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload's options object, untyped like the payload
 let options: any;
 
 beforeAll(() => {
@@ -34,7 +41,20 @@ function reasonOf(fn: () => unknown): string | null {
 }
 
 const sign = (extra: object = {}): string =>
-  jwt.sign({ sub: 'u-1', tenant_id: 't-1', iss: SETTINGS.jwtauthissuer, aud: SETTINGS.jwtauthaudience, iat: NOW, exp: NOW + 60, jti: 'j-1', ...extra }, SECRET, { algorithm: 'HS256' });
+  jwt.sign(
+    {
+      sub: 'u-1',
+      tenant_id: 't-1',
+      iss: SETTINGS.jwtauthissuer,
+      aud: SETTINGS.jwtauthaudience,
+      iat: NOW,
+      exp: NOW + 60,
+      jti: 'j-1',
+      ...extra,
+    },
+    SECRET,
+    { algorithm: 'HS256' },
+  );
 
 describe('tokenClaims: every token check, in order, at a given time', () => {
   beforeAll(() => jest.useFakeTimers({ now: T0 }));
@@ -43,7 +63,13 @@ describe('tokenClaims: every token check, in order, at a given time', () => {
   test('a URL token is accepted once, then replayed; as a Bearer token afterwards it is replayed too', () => {
     const replay = c.createReplayStore(10);
     const token = sign();
-    expect(c.tokenClaims(jwt, token, true, options, replay, T0)).toEqual({ sub: 'u-1', tenant: 't-1', email: null, jti: 'j-1', exp: NOW + 60 });
+    expect(c.tokenClaims(jwt, token, true, options, replay, T0)).toEqual({
+      sub: 'u-1',
+      tenant: 't-1',
+      email: null,
+      jti: 'j-1',
+      exp: NOW + 60,
+    });
     expect(reasonOf(() => c.tokenClaims(jwt, token, true, options, replay, T0 + 1000))).toBe('replayed');
     expect(reasonOf(() => c.tokenClaims(jwt, token, false, options, replay, T0 + 1000))).toBe('replayed');
   });
@@ -97,14 +123,34 @@ describe('the user lookup', () => {
 
 describe('the MeshCentral user a row makes', () => {
   test('an admin of the root tenant is site admin with all rights; others may not create groups and get member rights', () => {
-    expect(c.userProfile({ role: 'Admin', email: 'A@X.example', name: 'Ann' }, 'root', options)).toEqual({ role: 'admin', siteadmin: 0xffffffff, meshRights: 0xffffffff, email: 'a@x.example', name: 'Ann' });
-    expect(c.userProfile({ role: 'admin', email: 'b@x.example', name: '' }, 't-1', options)).toEqual({ role: 'admin', siteadmin: 64, meshRights: 0xffffffff, email: 'b@x.example', name: 'b@x.example' });
-    expect(c.userProfile({ role: 'viewer', email: null, name: 'n'.repeat(70) }, 'root', options)).toEqual({ role: 'user', siteadmin: 64, meshRights: 8 | 16 | 32 | 64 | 128, email: '', name: 'n'.repeat(64) });
+    expect(c.userProfile({ role: 'Admin', email: 'A@X.example', name: 'Ann' }, 'root', options)).toEqual({
+      role: 'admin',
+      siteadmin: 0xffffffff,
+      meshRights: 0xffffffff,
+      email: 'a@x.example',
+      name: 'Ann',
+    });
+    expect(c.userProfile({ role: 'admin', email: 'b@x.example', name: '' }, 't-1', options)).toEqual({
+      role: 'admin',
+      siteadmin: 64,
+      meshRights: 0xffffffff,
+      email: 'b@x.example',
+      name: 'b@x.example',
+    });
+    expect(c.userProfile({ role: 'viewer', email: null, name: 'n'.repeat(70) }, 'root', options)).toEqual({
+      role: 'user',
+      siteadmin: 64,
+      meshRights: 8 | 16 | 32 | 64 | 128,
+      email: '',
+      name: 'n'.repeat(64),
+    });
   });
 
   test('links to other JWT tenant groups are dropped; the own group and non-JWT groups stay', () => {
     const meshes = { 'mesh//own': { jwttenant: 't' }, 'mesh//other': { jwttenant: 'u' }, 'mesh//plain': {} };
-    expect(c.foreignTenantLinks({ 'mesh//own': {}, 'mesh//other': {}, 'mesh//plain': {}, 'mesh//gone': {} }, 'mesh//own', meshes)).toEqual(['mesh//other']);
+    expect(c.foreignTenantLinks({ 'mesh//own': {}, 'mesh//other': {}, 'mesh//plain': {}, 'mesh//gone': {} }, 'mesh//own', meshes)).toEqual([
+      'mesh//other',
+    ]);
   });
 
   test('the login time is written at most once a minute', () => {
@@ -114,7 +160,11 @@ describe('the MeshCentral user a row makes', () => {
   });
 
   test('the tenant group: the remembered one while it exists, else the stored mapping in this domain, else none', () => {
-    const meshes: Record<string, Record<string, unknown>> = { 'mesh//a': { jwttenant: 't', domain: '' }, 'mesh/d/b': { jwttenant: 't', domain: 'd' }, 'mesh//c': { jwttenant: 't', domain: '', deleted: 1 } };
+    const meshes: Record<string, Record<string, unknown>> = {
+      'mesh//a': { jwttenant: 't', domain: '' },
+      'mesh/d/b': { jwttenant: 't', domain: 'd' },
+      'mesh//c': { jwttenant: 't', domain: '', deleted: 1 },
+    };
     expect(c.findTenantMeshId(meshes, 't', '', 'mesh/d/b')).toBe('mesh/d/b');
     expect(c.findTenantMeshId(meshes, 't', '', 'mesh//c')).toBe('mesh//a');
     expect(c.findTenantMeshId(meshes, 't', 'd', null)).toBe('mesh/d/b');
@@ -123,7 +173,7 @@ describe('the MeshCentral user a row makes', () => {
 });
 
 describe('the session outcome of a re-validation', () => {
-  test('userVerdict: a changed role, then MeshCentral\'s lock bit', () => {
+  test("userVerdict: a changed role, then MeshCentral's lock bit", () => {
     expect(c.userVerdict({ role: 'admin' }, { role: 'admin' }, { siteadmin: 64 })).toBeNull();
     expect(c.userVerdict({ role: 'user' }, { role: 'admin' }, { siteadmin: 64 })).toBe('role-changed');
     expect(c.userVerdict({ role: 'user' }, { role: 'user' }, { siteadmin: 64 | 32 })).toBe('locked-user');
@@ -133,17 +183,21 @@ describe('the session outcome of a re-validation', () => {
     expect(c.endsSession(reason)).toBe(false);
   });
 
-  test.each(['deleted-user', 'role-changed', 'locked-user', 'session-idle', 'session-max-age', 'wrong-tenant'])('%s ends the session', (reason) => {
-    expect(c.endsSession(reason)).toBe(true);
-  });
+  test.each(['deleted-user', 'role-changed', 'locked-user', 'session-idle', 'session-max-age', 'wrong-tenant'])(
+    '%s ends the session',
+    (reason) => {
+      expect(c.endsSession(reason)).toBe(true);
+    },
+  );
 
-  test('bad logins: the client\'s refusals count, ended sessions and outages do not', () => {
+  test("bad logins: the client's refusals count, ended sessions and outages do not", () => {
     expect(c.countsAsBadLogin('bad-signature')).toBe(true);
     expect(c.countsAsBadLogin('replayed')).toBe(true);
-    for (const reason of ['db-down', 'session-idle', 'logged-out', 'no-jwt-session', 'throttled']) expect(c.countsAsBadLogin(reason)).toBe(false);
+    for (const reason of ['db-down', 'session-idle', 'logged-out', 'no-jwt-session', 'throttled'])
+      expect(c.countsAsBadLogin(reason)).toBe(false);
   });
 
-  test('a Bearer socket ends at its token\'s exp plus the clock tolerance; one re-read per user, per Bearer token', () => {
+  test("a Bearer socket ends at its token's exp plus the clock tolerance; one re-read per user, per Bearer token", () => {
     expect(c.isBearerSocketExpired(NOW, options, T0 + 29_999)).toBe(false);
     expect(c.isBearerSocketExpired(NOW, options, T0 + 30_000)).toBe(true);
     expect(c.sweepKey({ sid: 's', userid: 'u' })).toBe('u');
@@ -153,21 +207,36 @@ describe('the session outcome of a re-validation', () => {
 
 describe('the refusal answer and its log lines', () => {
   test('401 hides the reason; a Bearer 401 says invalid_token; other statuses name the reason', () => {
-    expect(c.refusalResponse('expired', true)).toEqual({ status: 401, headers: { 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Bearer error="invalid_token"' }, body: 'Single sign-on refused (the token or session is not valid).' });
-    expect(c.refusalResponse('expired', false)).toEqual({ status: 401, headers: { 'Cache-Control': 'no-store' }, body: 'Single sign-on refused (the token or session is not valid).' });
-    expect(c.refusalResponse('bad-origin', true)).toEqual({ status: 403, headers: { 'Cache-Control': 'no-store' }, body: 'Single sign-on refused (bad-origin).' });
+    expect(c.refusalResponse('expired', true)).toEqual({
+      status: 401,
+      headers: { 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      body: 'Single sign-on refused (the token or session is not valid).',
+    });
+    expect(c.refusalResponse('expired', false)).toEqual({
+      status: 401,
+      headers: { 'Cache-Control': 'no-store' },
+      body: 'Single sign-on refused (the token or session is not valid).',
+    });
+    expect(c.refusalResponse('bad-origin', true)).toEqual({
+      status: 403,
+      headers: { 'Cache-Control': 'no-store' },
+      body: 'Single sign-on refused (bad-origin).',
+    });
     expect(c.refusalResponse('throttled', false).status).toBe(429);
     expect(c.refusalResponse('duplicate-token', false).status).toBe(400);
     expect(c.refusalResponse('internal-error', false).status).toBe(500);
   });
 
   test('lines name reason, entry and address', () => {
-    expect(c.refusalLines('expired', 'cookie', '10.0.0.1')).toEqual({ console: 'JWT Auth: login refused, reason=expired, entry=cookie, ip=10.0.0.1', authLog: 'JWT login refused (expired) from 10.0.0.1 via cookie' });
+    expect(c.refusalLines('expired', 'cookie', '10.0.0.1')).toEqual({
+      console: 'JWT Auth: login refused, reason=expired, entry=cookie, ip=10.0.0.1',
+      authLog: 'JWT login refused (expired) from 10.0.0.1 via cookie',
+    });
   });
 });
 
 describe('sessions, cookies and framing', () => {
-  test('JWT user ids and the session id a cookie names (only its own user\'s)', () => {
+  test("JWT user ids and the session id a cookie names (only its own user's)", () => {
     expect(c.isJwtUserId('user//~jwt:abc')).toBe(true);
     expect(c.isJwtUserId('user//admin')).toBe(false);
     expect(c.isJwtUserId(undefined)).toBe(false);
@@ -179,17 +248,29 @@ describe('sessions, cookies and framing', () => {
 
   test('session fields from a login', () => {
     const login = { user: { _id: 'user//~jwt:a' }, claims: { tenant: 't', sub: 's' }, row: { role: 'admin' } };
-    expect(c.sessionFields(login, '10.0.0.1', true)).toEqual({ userid: 'user//~jwt:a', tenant: 't', sub: 's', role: 'admin', ip: '10.0.0.1', partitioned: true });
+    expect(c.sessionFields(login, '10.0.0.1', true)).toEqual({
+      userid: 'user//~jwt:a',
+      tenant: 't',
+      sub: 's',
+      role: 'admin',
+      ip: '10.0.0.1',
+      partitioned: true,
+    });
   });
 
   test('cookie options: attributes, and for a session a lifetime up to its maximum age (at least 1 s)', () => {
     expect(c.sessionCookieOptions(false, null, T0, 100)).toEqual({});
     expect(c.sessionCookieOptions(true, null, T0, 100)).toEqual({ secure: true });
-    expect(c.sessionCookieOptions(true, { created: T0, partitioned: true }, T0 + 40_000, 100)).toEqual({ secure: true, sameSite: 'none', partitioned: true, maxAge: 60_000 });
+    expect(c.sessionCookieOptions(true, { created: T0, partitioned: true }, T0 + 40_000, 100)).toEqual({
+      secure: true,
+      sameSite: 'none',
+      partitioned: true,
+      maxAge: 60_000,
+    });
     expect(c.sessionCookieOptions(false, { created: T0, partitioned: false }, T0 + 100_000, 100)).toEqual({ maxAge: 1000 });
   });
 
-  test('frame-ancestors is added to a response\'s CSP, never invented', () => {
+  test("frame-ancestors is added to a response's CSP, never invented", () => {
     expect(c.withFrameAncestors("default-src 'self'", options)).toBe("default-src 'self'; frame-ancestors 'self' https://dash.example");
     expect(c.withFrameAncestors(undefined, options)).toBeNull();
   });
@@ -210,7 +291,7 @@ describe('request and socket classification', () => {
     expect(c.afterSessionRefusal({ path: '/', query: {} }, domain)).toBe('refuse');
   });
 
-  test('a URL login over another user\'s session is a session switch', () => {
+  test("a URL login over another user's session is a session switch", () => {
     expect(c.isSessionSwitch(undefined, 'a')).toBe(false);
     expect(c.isSessionSwitch('a', 'a')).toBe(false);
     expect(c.isSessionSwitch('b', 'a')).toBe(true);
@@ -226,7 +307,7 @@ describe('request and socket classification', () => {
     expect(c.hasRightsOnTenantGroups({ id: 'g' }, null, meshes, null)).toBe(true);
   });
 
-  test('a WebSocket\'s token: Bearer, or a one-time ?jwt=; both or twice is duplicate-token', () => {
+  test("a WebSocket's token: Bearer, or a one-time ?jwt=; both or twice is duplicate-token", () => {
     expect(c.socketToken({ headers: { authorization: 'Bearer b' }, query: {} })).toEqual({ token: 'b', isUrlToken: false });
     expect(c.socketToken({ headers: {}, query: { jwt: 'q' } })).toEqual({ token: 'q', isUrlToken: true });
     expect(c.socketToken({ headers: {}, query: {} })).toBeNull();
@@ -236,7 +317,7 @@ describe('request and socket classification', () => {
 });
 
 describe('login cookies and password logins', () => {
-  test('a JWT user\'s login cookie under the login or server key needs a live session; anything else passes', () => {
+  test("a JWT user's login cookie under the login or server key needs a live session; anything else passes", () => {
     expect(c.isJwtLoginCookie({ userid: 'user//~jwt:a' }, 'L', 'L', 'S')).toBe(true);
     expect(c.isJwtLoginCookie({ userid: 'user//~jwt:a' }, 'S', 'L', 'S')).toBe(true);
     expect(c.isJwtLoginCookie({ userid: 'user//~jwt:a' }, 'X', 'L', 'S')).toBe(false);

@@ -37,7 +37,16 @@ function reasonOf(fn: () => unknown): string {
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const sign = (payload: object, key = SECRET, algorithm: jwt.Algorithm = 'HS256'): string => jwt.sign(payload, key, { algorithm });
-const valid = (extra: object = {}): Record<string, unknown> => ({ sub: 'u-1', tenant_id: 't-1', iss: SETTINGS.jwtauthissuer, aud: SETTINGS.jwtauthaudience, iat: now(), exp: now() + 60, jti: 'j-1', ...extra });
+const valid = (extra: object = {}): Record<string, unknown> => ({
+  sub: 'u-1',
+  tenant_id: 't-1',
+  iss: SETTINGS.jwtauthissuer,
+  aud: SETTINGS.jwtauthaudience,
+  iat: now(),
+  exp: now() + 60,
+  jti: 'j-1',
+  ...extra,
+});
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 /** HS256 by hand, for payloads jsonwebtoken refuses to sign (e.g. a string nbf). */
 const rawSign = (payload: object): string => {
@@ -61,14 +70,34 @@ describe('readOptions', () => {
   });
 
   test('defaults: HS256, 24 h Bearer, 120 s URL tokens, 30 s tolerance and cache, no root tenant, no origins, no local accounts', () => {
-    expect(options).toMatchObject({ algorithm: 'HS256', maxLifetime: 86400, urlMaxLifetime: 120, clockTolerance: 30, cacheSeconds: 30, rootTenant: null, domainId: '', origins: [], localAccounts: [], publicAgentDownloads: false, logPerMinute: 30 });
+    expect(options).toMatchObject({
+      algorithm: 'HS256',
+      maxLifetime: 86400,
+      urlMaxLifetime: 120,
+      clockTolerance: 30,
+      cacheSeconds: 30,
+      rootTenant: null,
+      domainId: '',
+      origins: [],
+      localAccounts: [],
+      publicAgentDownloads: false,
+      logPerMinute: 30,
+    });
   });
 
   test('bad values name the setting', () => {
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthalgorithm: 'RS256' }, ENV)).toThrow('settings.jwtAuthAlgorithm must be one of HS256, HS384, HS512');
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthurltokenmaxlifetime: '60' }, ENV)).toThrow('settings.jwtAuthUrlTokenMaxLifetime must be a non-negative number');
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthorigins: ['https://dash.example/app'] }, ENV)).toThrow('settings.jwtAuthOrigins: "https://dash.example/app" is not an origin');
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthorigins: 'https://dash.example' }, ENV)).toThrow('settings.jwtAuthOrigins must be a list');
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthalgorithm: 'RS256' }, ENV)).toThrow(
+      'settings.jwtAuthAlgorithm must be one of HS256, HS384, HS512',
+    );
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthurltokenmaxlifetime: '60' }, ENV)).toThrow(
+      'settings.jwtAuthUrlTokenMaxLifetime must be a non-negative number',
+    );
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthorigins: ['https://dash.example/app'] }, ENV)).toThrow(
+      'settings.jwtAuthOrigins: "https://dash.example/app" is not an origin',
+    );
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthorigins: 'https://dash.example' }, ENV)).toThrow(
+      'settings.jwtAuthOrigins must be a list',
+    );
     expect(() => c.readOptions({ ...SETTINGS, jwtauthroottenant: 7 }, ENV)).toThrow('settings.jwtAuthRootTenant must be a tenant id');
     expect(c.readOptions({ ...SETTINGS, jwtauthcacheseconds: 600 }, ENV).cacheSeconds).toBe(60);
     expect(c.readOptions({ ...SETTINGS, jwtauthlocalaccounts: ['Admin'] }, ENV).localAccounts).toEqual(['admin']);
@@ -169,7 +198,13 @@ describe('readClaims', () => {
     expect(reasonOf(() => c.readClaims(payload))).toBe(reason);
   });
   test('numeric ids become strings, email is lower-cased', () => {
-    expect(c.readClaims({ sub: 42, tenant_id: 7, email: 'Amy@A.example', jti: 'x', exp: 5 })).toEqual({ sub: '42', tenant: '7', email: 'amy@a.example', jti: 'x', exp: 5 });
+    expect(c.readClaims({ sub: 42, tenant_id: 7, email: 'Amy@A.example', jti: 'x', exp: 5 })).toEqual({
+      sub: '42',
+      tenant: '7',
+      email: 'amy@a.example',
+      jti: 'x',
+      exp: 5,
+    });
   });
   test('URL tokens need a jti', () => {
     expect(reasonOf(() => c.checkUrlToken({ jti: null }))).toBe('no-jti');
@@ -290,9 +325,15 @@ test('refusal log: at most N lines a minute, then one notice, then counts only',
   const lines: string[] = [];
   const log = c.createRefusalLog(3, (l: string) => lines.push(l));
   for (let i = 0; i < 100; i++) log.log('expired', `refused ${i}`);
-  expect(lines).toEqual(['refused 0', 'refused 1', 'refused 2', 'JWT Auth: more than 3 refusals this minute; counting the rest per reason.']);
+  expect(lines).toEqual([
+    'refused 0',
+    'refused 1',
+    'refused 2',
+    'JWT Auth: more than 3 refusals this minute; counting the rest per reason.',
+  ]);
 });
 
 test('every HTTP status the module uses is 400, 401, 403, 429 or 500', () => {
-  for (const reason of c.REASONS as string[]) expect([400, 401, 403, 429, 500]).toContain((c.HTTP_STATUS as Record<string, number>)[reason] ?? 401);
+  for (const reason of c.REASONS as string[])
+    expect([400, 401, 403, 429, 500]).toContain((c.HTTP_STATUS as Record<string, number>)[reason] ?? 401);
 });

@@ -39,9 +39,15 @@ describe('settings of the session policy', () => {
   });
 
   test('bad values name the setting', () => {
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthsessionmaxage: 0 }, ENV)).toThrow('settings.jwtAuthSessionMaxAge must be a positive number of seconds.');
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthsessionidletimeout: '60' }, ENV)).toThrow('settings.jwtAuthSessionIdleTimeout must be a positive number of seconds.');
-    expect(() => c.readOptions({ ...SETTINGS, jwtauthpartitionedcookies: 'yes' }, ENV)).toThrow('settings.jwtAuthPartitionedCookies must be true, false or "auto".');
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthsessionmaxage: 0 }, ENV)).toThrow(
+      'settings.jwtAuthSessionMaxAge must be a positive number of seconds.',
+    );
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthsessionidletimeout: '60' }, ENV)).toThrow(
+      'settings.jwtAuthSessionIdleTimeout must be a positive number of seconds.',
+    );
+    expect(() => c.readOptions({ ...SETTINGS, jwtauthpartitionedcookies: 'yes' }, ENV)).toThrow(
+      'settings.jwtAuthPartitionedCookies must be true, false or "auto".',
+    );
     expect(c.readOptions({ ...SETTINGS, jwtauthpartitionedcookies: true }, ENV).partitionedCookies).toBe(true);
   });
 });
@@ -60,7 +66,7 @@ describe('sessionVerdict: the URL token only opens the session', () => {
     expect(c.sessionVerdict(session, 'user//~jwt:a', T0 + (elapsed as number), POLICY)).toBe(expected);
   });
 
-  test('no session, another user\'s session: no-jwt-session; an ended session keeps its first reason', () => {
+  test("no session, another user's session: no-jwt-session; an ended session keeps its first reason", () => {
     const table = c.createSessionTable(10);
     const session = table.open({ userid: 'user//~jwt:a' }, T0);
     expect(c.sessionVerdict(null, 'user//~jwt:a', T0, POLICY)).toBe('no-jwt-session');
@@ -98,13 +104,13 @@ describe('authCookieVerdict: a login cookie ("auth" form field) lives no longer 
     expect(c.authCookieVerdict(cookieAt(T0 + 2000), table.all(), T0 + 5000, POLICY)).toBeNull();
   });
 
-  test('no session of that user (a restart, another user\'s session): no-jwt-session', () => {
+  test("no session of that user (a restart, another user's session): no-jwt-session", () => {
     const table = c.createSessionTable(10);
     table.open({ userid: 'user//~jwt:b' }, T0);
     expect(c.authCookieVerdict(cookieAt(T0), table.all(), T0, POLICY)).toBe('no-jwt-session');
   });
 
-  test('the session ended (deleted user, logout, idle): the session\'s reason', () => {
+  test("the session ended (deleted user, logout, idle): the session's reason", () => {
     const table = c.createSessionTable(10);
     table.end(table.open({ userid }, T0), 'deleted-user', T0 + 1000);
     expect(c.authCookieVerdict(cookieAt(T0), table.all(), T0 + 2000, POLICY)).toBe('deleted-user');
@@ -122,7 +128,10 @@ describe('authCookieVerdict: a login cookie ("auth" form field) lives no longer 
 
 describe('checkStateChange: anti-CSRF on every state-changing request', () => {
   const options = (): Record<string, unknown> => c.readOptions({ ...SETTINGS, jwtauthorigins: [DASHBOARD] }, ENV);
-  const req = (method: string, headers: Record<string, string>): Record<string, unknown> => ({ method, headers: { host: 'mesh.example', ...headers } });
+  const req = (method: string, headers: Record<string, string>): Record<string, unknown> => ({
+    method,
+    headers: { host: 'mesh.example', ...headers },
+  });
 
   test.each([
     ['GET from another site', 'GET', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }, null],
@@ -131,7 +140,7 @@ describe('checkStateChange: anti-CSRF on every state-changing request', () => {
     ['POST from a sandboxed frame (Origin: null)', 'POST', { 'sec-fetch-site': 'cross-site', origin: 'null' }, 'bad-origin'],
     ['POST cross-site with neither Origin nor Referer', 'POST', { 'sec-fetch-site': 'cross-site' }, 'bad-origin'],
     ['POST from the dashboard', 'POST', { 'sec-fetch-site': 'cross-site', origin: DASHBOARD }, null],
-    ['POST from MeshCentral\'s own page', 'POST', { 'sec-fetch-site': 'same-origin', origin: 'https://mesh.example' }, null],
+    ["POST from MeshCentral's own page", 'POST', { 'sec-fetch-site': 'same-origin', origin: 'https://mesh.example' }, null],
     ['POST from a non-browser client (no Origin, no Sec-Fetch-Site)', 'POST', {}, null],
   ])('%s', (_name, method, headers, expected) => {
     expect(reasonOf(() => c.checkStateChange(req(method as string, headers as Record<string, string>), options()))).toBe(expected);
@@ -156,7 +165,7 @@ describe('cookie attributes', () => {
     expect(c.wantsPartitioned({ headers: site ? { 'sec-fetch-site': site } : {} }, setting)).toBe(expected);
   });
 
-  test('logout is the domain\'s /logout path, nothing that merely contains it', () => {
+  test("logout is the domain's /logout path, nothing that merely contains it", () => {
     expect(c.isLogout({ path: '/logout' }, { url: '/' })).toBe(true);
     expect(c.isLogout({ path: '/t1/logout' }, { url: '/t1/' })).toBe(true);
     expect(c.isLogout({ path: '/logout/x' }, { url: '/' })).toBe(false);
@@ -166,7 +175,8 @@ describe('cookie attributes', () => {
 
 describe('tokens', () => {
   test('a "crit" header is refused (unknown-crit), whatever it lists; no crit passes', () => {
-    const header = (extra: object): Record<string, unknown> => c.checkShape(jwt.sign({ sub: 'u' }, SECRET, { header: { alg: 'HS256', ...extra } as jwt.JwtHeader }));
+    const header = (extra: object): Record<string, unknown> =>
+      c.checkShape(jwt.sign({ sub: 'u' }, SECRET, { header: { alg: 'HS256', ...extra } as jwt.JwtHeader }));
     expect(reasonOf(() => c.checkCritical(header({ crit: ['exp'] })))).toBe('unknown-crit');
     expect(reasonOf(() => c.checkCritical(header({ crit: [] })))).toBe('unknown-crit');
     expect(reasonOf(() => c.checkCritical(header({})))).toBeNull();

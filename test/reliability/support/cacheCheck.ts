@@ -38,7 +38,9 @@ export function checkCache(cacheDir: string): CacheCheck {
           continue;
         }
         result.blobs += 1;
-        const actual = createHash('sha256').update(blobBytes(path.join(dir, name))).digest('hex');
+        const actual = createHash('sha256')
+          .update(blobBytes(path.join(dir, name)))
+          .digest('hex');
         if (actual !== prefix + match[1]) result.problems.push(`blobs/${prefix}/${name} holds bytes hashing to ${actual}`);
         else sound.add(`${prefix}/${name}`);
       }
@@ -61,7 +63,8 @@ export function checkCache(cacheDir: string): CacheCheck {
       }
       for (const [file, entry] of Object.entries(manifest.files)) {
         const suffix = entry.mode === '100755' ? '.x' : entry.mode === '120000' ? '.l' : '';
-        if (!sound.has(`${entry.hash.slice(0, 2)}/${entry.hash.slice(2)}${suffix}`)) result.problems.push(`manifests/${name}: ${file} has no sound blob`);
+        if (!sound.has(`${entry.hash.slice(0, 2)}/${entry.hash.slice(2)}${suffix}`))
+          result.problems.push(`manifests/${name}: ${file} has no sound blob`);
       }
     }
   }

@@ -55,15 +55,29 @@ export async function killLoop(workload: Workload, seed: number): Promise<KillCo
       counts.landed.set(run.landed, (counts.landed.get(run.landed) ?? 0) + 1);
     } else counts.finished += 1;
     counts.checks += await workload.verify(run);
-    if (process.env.MESHFORK_RELIABILITY_VERBOSE) process.stderr.write(`${workload.name} #${attempt}: aimed at ${phase} +${delayMs.toFixed(1)} ms, ${run.killed ? `killed in ${run.landed}` : 'finished'}\n`);
+    if (process.env.MESHFORK_RELIABILITY_VERBOSE)
+      process.stderr.write(
+        `${workload.name} #${attempt}: aimed at ${phase} +${delayMs.toFixed(1)} ms, ${run.killed ? `killed in ${run.landed}` : 'finished'}\n`,
+      );
   }
   return counts;
 }
 
 /** The counts as tally entries: kills, runs that finished anyway, checks, and kills per phase. */
-export function killTally(name: string, counts: KillCounts, workload: Pick<Workload, 'phases' | 'kills'>): { counts: Record<string, number>; targets: Record<string, number> } {
-  const out: Record<string, number> = { [`${name}: kills`]: counts.kills, [`${name}: runs that finished before the kill`]: counts.finished, [`${name}: checks after runs`]: counts.checks };
-  const targets: Record<string, number> = { [`${name}: kills`]: workload.kills, [`${name}: checks after runs`]: counts.kills + counts.finished };
+export function killTally(
+  name: string,
+  counts: KillCounts,
+  workload: Pick<Workload, 'phases' | 'kills'>,
+): { counts: Record<string, number>; targets: Record<string, number> } {
+  const out: Record<string, number> = {
+    [`${name}: kills`]: counts.kills,
+    [`${name}: runs that finished before the kill`]: counts.finished,
+    [`${name}: checks after runs`]: counts.checks,
+  };
+  const targets: Record<string, number> = {
+    [`${name}: kills`]: workload.kills,
+    [`${name}: checks after runs`]: counts.kills + counts.finished,
+  };
   for (const phase of new Set([...workload.phases, ...counts.landed.keys()])) {
     out[`${name}: kills landed in ${phase}`] = counts.landed.get(phase) ?? 0;
     if (workload.phases.includes(phase)) targets[`${name}: kills landed in ${phase}`] = 1;

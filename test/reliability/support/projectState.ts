@@ -26,7 +26,8 @@ export function saveState(dir: string, saved: string): void {
 
 /** Put the saved state back, and drop .meshfork/ (state of a killed run) and swap folders of patches/. */
 export function restoreState(dir: string, saved: string): void {
-  for (const name of ['patches', '.patches.meshfork-new', '.patches.meshfork-old', '.meshfork']) rmSync(path.join(dir, name), { recursive: true, force: true });
+  for (const name of ['patches', '.patches.meshfork-new', '.patches.meshfork-old', '.meshfork'])
+    rmSync(path.join(dir, name), { recursive: true, force: true });
   cpSync(path.join(saved, 'patches'), path.join(dir, 'patches'), { recursive: true });
   for (const file of PROJECT_FILES) {
     if (existsSync(path.join(saved, file))) cpSync(path.join(saved, file), path.join(dir, file));
