@@ -18,6 +18,7 @@ import { AGENT_SIGN_KEY, JWT_SECRET, seedTenants, TENANT_A, tokenFor, USERS } fr
 import { freePort, startPostgres, type PostgresServer } from '../support/postgres';
 import { copyJwtSeriesProject } from '../support/jwtSeriesFixture';
 import { REPO_ROOT } from '../support/release';
+import { makeCaCertificate } from '../support/privateCa';
 
 jest.setTimeout(600_000);
 
@@ -79,25 +80,7 @@ function expectedSeriesHash(project: string): string {
 
 /** The host CA bundle plus a certificate made for this run: the build needs the first, the scan looks for both. */
 function makeCaFile(dir: string): string {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=meshfork test CA',
-      '-keyout',
-      path.join(dir, 'ca.key'),
-      '-out',
-      path.join(dir, 'ca.pem'),
-    ],
-    { stdio: 'pipe' },
-  );
+  makeCaCertificate(dir, 'meshfork test CA');
   const hostBundle = readFileSync(process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt', 'utf8');
   const file = path.join(dir, 'ca-bundle.pem');
   writeFileSync(file, `${hostBundle.trimEnd()}\n${readFileSync(path.join(dir, 'ca.pem'), 'utf8')}`);

@@ -14,28 +14,39 @@ export interface PrivateCa {
   serverKeyFile: string;
 }
 
+/** A self-signed CA certificate (`ca.pem`, key `ca.key`) in `dir`. */
+export function makeCaCertificate(dir: string, name: string): { caPem: string; caFile: string } {
+  const caFile = path.join(dir, 'ca.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      path.join(dir, 'ca.key'),
+      '-out',
+      caFile,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    { stdio: 'pipe' },
+  );
+  return { caPem: readFileSync(caFile, 'utf8'), caFile };
+}
+
 export function makePrivateCa(dir: string, name = 'meshfork test database CA'): PrivateCa {
   const file = (n: string) => path.join(dir, n);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
+  makeCaCertificate(dir, name);
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr'));
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   openssl(

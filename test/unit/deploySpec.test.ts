@@ -4,12 +4,12 @@
  * accepts (the platform's ${db.*} bindings stood in for by values of their kind), and the image block
  * is exactly what the release steps write after the push (deploy-image.js, called by release-steps.sh).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../support/release';
+import { makeCaCertificate } from '../support/privateCa';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS scripts (the image's and the deploy workflow's), loaded as they run */
 const { renderConfig, VARIABLES } = require('../../src/image/assets/render-config.js') as {
@@ -40,26 +40,7 @@ const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 let caPem: string;
 beforeAll(() => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-spec-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=provider CA',
-      '-keyout',
-      path.join(dir, 'k'),
-      '-out',
-      path.join(dir, 'ca.pem'),
-    ],
-    { stdio: 'pipe' },
-  );
-  caPem = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+  caPem = makeCaCertificate(dir, 'provider CA').caPem;
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,11 +2,11 @@
  * The image's config renderer (src/image/assets/render-config.js), as the entrypoint runs it: the
  * environment in, MeshCentral's config object out, or an error naming the variable.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
+import { makeCaCertificate } from '../support/privateCa';
 
 // Plain CommonJS that runs inside the image; loaded here exactly as the entrypoint loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, required as the entrypoint requires it
@@ -203,26 +203,7 @@ describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database 
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-ca-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=meshfork unit CA',
-        '-keyout',
-        path.join(dir, 'ca.key'),
-        '-out',
-        path.join(dir, 'ca.pem'),
-      ],
-      { stdio: 'pipe' },
-    );
-    pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+    pem = makeCaCertificate(dir, 'meshfork unit CA').caPem;
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
