@@ -14,6 +14,7 @@ import { loadSeries } from '../../src/series/load';
 import { runGit, type GitResult } from '../../src/tools/git';
 import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt, runCli } from '../support/cli';
+import { JWT_SERIES_FIXTURE } from '../support/jwtSeriesFixture';
 import { writeProject } from '../support/project';
 import { REPO_ROOT, releaseDir } from '../support/release';
 
@@ -101,7 +102,7 @@ describe('import fork of a fork of the git repository', () => {
     mkdirSync(empty, { recursive: true });
     writeFileSync(path.join(empty, 'series'), '');
     const project = writeProject(path.join(tmp, name), empty);
-    copyFileSync(path.join(REPO_ROOT, 'meshfork.lock.json'), path.join(project, 'meshfork.lock.json'));
+    copyFileSync(path.join(JWT_SERIES_FIXTURE, 'meshfork.lock.json'), path.join(project, 'meshfork.lock.json'));
     return project;
   }
 
