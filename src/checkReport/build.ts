@@ -7,6 +7,7 @@ import { SCHEMA_VERSION } from './schemaVersion';
 import { baseLineOf } from './baseLines';
 import { countStatuses, exitCodeFor, worstStatus } from './status';
 
+/** One hunk of one patch's file operation, for culprit lookups. */
 export interface HunkRef {
   patch: string;
   path: string;

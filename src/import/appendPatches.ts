@@ -12,7 +12,6 @@ export interface NewPatchFile {
   options?: string;
 }
 
-/** A name not taken yet: "x.patch", else "x-2.patch", "x-3.patch", ... */
 export function freeName(name: string, taken: Set<string>): string {
   if (!taken.has(name)) return name;
   const stem = name.replace(/\.(patch|diff)$/, '');

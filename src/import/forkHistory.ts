@@ -62,7 +62,6 @@ export interface BaseCommit {
   repositoryOnly: string[];
 }
 
-/** Paths added by `to` against `from` when that is all that differs, else undefined. */
 async function onlyAdded(dir: string, from: string, to: string): Promise<string[] | undefined> {
   const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to])).stdout
     .toString('latin1')
@@ -234,7 +233,6 @@ async function squashByFile(dir: string, base: string, fork: string, tip: string
 }
 
 export interface Linearized {
-  /** Commits base..HEAD of `dir` are the new series. */
   base: string;
   conflicts: number;
   folded: boolean;

@@ -24,6 +24,7 @@ import { summaryHistory } from './rebaseHistory';
 import { renderSummaryMarkdown, summarizeRebase, type PatchSummary, type RebaseSummary } from './summary';
 import { tracePhase } from '../util/tracePhase';
 
+/** What a rebase needs from the upstream (an `Upstream` fits): files, and pinning releases in the lock. */
 export interface RebaseUpstream extends ReleaseSource {
   resolve(version: string): Promise<unknown>;
   /** Set for a git upstream: the summary then names culprits and security commits. */

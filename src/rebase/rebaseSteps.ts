@@ -10,6 +10,7 @@ import { writeRebaseState, type RebaseState, type RebaseStep } from './rebaseSta
 import { workspaceStatus } from '../workspace/status';
 import { wsGit, wsGitText } from '../workspace/workspaceGit';
 
+/** What a rebase needs besides its state: the workspace, the old series and the old release. */
 export interface RebaseContext {
   workDir: string;
   stateFile: string;

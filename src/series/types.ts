@@ -17,11 +17,13 @@ export interface Hunk {
   headerLine: number;
 }
 
+/** One side of a GIT binary patch: the inflated payload (binary string), a whole file or a git delta. */
 export interface BinaryHunk {
   method: 'literal' | 'delta';
   data: string;
 }
 
+/** A git binary change: the blob ids of its index line and the forward (and reverse) payload. */
 export interface BinaryChange {
   oldId: string;
   newId: string;
@@ -61,6 +63,7 @@ export interface Trailer {
   value: string;
 }
 
+/** The mail-style header of a patch file. */
 export interface PatchHeader {
   from: string;
   date?: string;

@@ -111,7 +111,6 @@ export interface DockerBuildOptions {
   outputShown?: boolean;
 }
 
-/** Also printed for builders meshfork does not drive. */
 export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine' | 'outputShown'>): string[] {
   const args = ['build', '--progress', 'plain'];
   for (const secret of options.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
@@ -147,7 +146,6 @@ export interface DockerImageInfo {
   RootFS: { Layers?: string[] };
 }
 
-/** Returns the manifest digest the registry answered with. */
 export async function dockerPush(docker: string, tag: string, onLine?: (line: string) => void): Promise<string> {
   const result = await runDocker(docker, ['push', tag], { onLine, outputShown: onLine !== undefined });
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout + result.stderr)?.[1];

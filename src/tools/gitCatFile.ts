@@ -49,7 +49,6 @@ export class GitCatFile {
     for (const handle of handles) (active ? handle.ref : handle.unref)?.call(handle);
   }
 
-  /** The object named by spec (an oid, or "<commit>:<path>"); undefined when it does not exist. */
   read(spec: string): Promise<GitObject | undefined> {
     if (spec.includes('\n'))
       return Promise.reject(new MeshforkError('PATH_UNSAFE', `git object name contains a newline: ${JSON.stringify(spec)}`));

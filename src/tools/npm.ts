@@ -148,7 +148,6 @@ export async function npmViewDist(pkg: string, version: string, cwd: string): Pr
   return { integrity: raw.integrity, tarball: raw.tarball };
 }
 
-/** Downloads the tarball through npm's cache; returns its file name in destination. */
 export async function npmPack(pkg: string, version: string, destination: string): Promise<string> {
   const spec = `${pkg}@${version}`;
   const run = await runNpm(['pack', spec, '--pack-destination', destination, '--json', '--ignore-scripts'], destination);
@@ -164,7 +163,6 @@ export async function npmPack(pkg: string, version: string, destination: string)
   return first.filename.replace(/^@/, '').replace(/\//, '-');
 }
 
-/** Where npm streams downloads (under _cacache/tmp). */
 export async function npmCacheDir(cwd: string): Promise<string | undefined> {
   const run = await runNpm(['config', 'get', 'cache'], cwd);
   const dir = run.stdout.trim();

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Written into dist/ by `npm run build` (node dist/util/codeStamp.js), after tsc. */
 export const BUILD_STAMP_FILE = 'build-stamp';
 
 const CODE_ROOT = path.resolve(__dirname, '..');

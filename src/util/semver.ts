@@ -1,5 +1,4 @@
-// Plain versions and ranges (nearly all a warm command sees) are answered here as the package would; anything else loads the
-// package, whose two dozen modules cost start-up time (README "Performance").
+// Plain versions and ranges are answered here as semver would; the rest loads its two dozen modules (README "Performance").
 import type compareFn from 'semver/functions/compare';
 import type satisfiesFn from 'semver/functions/satisfies';
 import type validFn from 'semver/functions/valid';

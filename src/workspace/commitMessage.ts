@@ -10,7 +10,6 @@ export interface Author {
   email: string;
 }
 
-/** A bare name gets an empty email. */
 export function parseAuthor(from: string): Author {
   const match = /^\s*"?(.*?)"?\s*<([^>]*)>\s*$/.exec(from);
   if (!match) return { name: from.trim(), email: '' };

@@ -5,6 +5,7 @@ import { UPSTREAM_IDENTITY, WORKSPACE_CONFIG, wsGit, wsGitText } from './workspa
 import { setConfigValues } from './gitConfigText';
 import { writeMeta, type WorkspaceMeta } from './meta';
 
+/** The part of an upstream the workspace needs (an `Upstream` fits). */
 export interface ReleaseSource {
   materialize(version: string, dir: string): Promise<void>;
   reader(version: string): FileReader;

@@ -3,6 +3,7 @@ import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { readJsonState } from '../util/jsonState';
 
+/** Kept inside the workspace's .git, so it goes away with it. */
 export interface WorkspaceMeta {
   version: string;
   baseCommit: string;
