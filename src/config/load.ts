@@ -12,13 +12,9 @@ export const CONFIG_FILE = 'meshfork.config.json';
 /** A validated config plus where it came from. */
 export interface LoadedConfig {
   config: Config;
-  /** Absolute path of the config file. */
   file: string;
-  /** The project root: the config file's folder. */
-  root: string;
-  /** Absolute path of the patches folder. */
+  root: string; // the config file's folder
   patchesDir: string;
-  /** Absolute path of the folder of files the fork adds (config "files"); undefined when not configured. */
   filesDir?: string;
 }
 
@@ -31,7 +27,6 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
     .join('\n');
 }
 
-/** The zod schema, loaded only for a config the quick check does not accept. */
 function parseWithSchema(file: string, raw: unknown): Config {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: zod is costly at start-up
   const { configSchema } = require('./schema') as typeof import('./schema');
