@@ -47,10 +47,7 @@ export async function main(argv: string[]): Promise<void> {
 /** Global options that take a value: `help` is found after them. */
 const VALUE_OPTIONS = new Set(['-C', '--cwd', '--config']);
 
-/**
- * `meshfork help sync check` shows `meshfork sync check --help` (commander's own help command
- * looks one level deep only). argv is node's: [node, script, ...args].
- */
+/** `meshfork help sync check` -> `meshfork sync check --help` (commander's help looks one level deep). */
 export function rewriteHelp(argv: string[]): string[] {
   const args = argv.slice(2);
   const i = firstWord(args);

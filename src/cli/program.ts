@@ -17,10 +17,8 @@ export function commandPath(cmd: Command): string {
 }
 
 /**
- * Usage errors are reported by main.ts in the one error format (error[USAGE] + hint), so commander
- * prints none itself; `onCommand` learns the innermost command being parsed, for the hint.
- * `only`: the top-level command the arguments name; then only it is registered (its options, help
- * and errors are the same either way). Without it, or for a name no command has, all are.
+ * commander prints no usage errors: main.ts reports them in the one error format, with `onCommand` naming
+ * the innermost command for the hint. `only` registers just that top-level command (all when absent or unknown).
  */
 export function buildProgram(version: string, dispatch: Dispatch, onCommand: (cmd: Command) => void = () => {}, only?: string): Command {
   const program = new Command('meshfork')

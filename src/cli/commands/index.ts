@@ -1,25 +1,8 @@
 import type { Registrar } from '../context';
 
 /*
- * Every top-level command's flag wiring, in the order --help lists them. Add one entry per command
- * file. Each file is required when its registrar is asked for: a run that names its command
- * (`meshfork export`) loads that one file, `--help` and a mistyped command load them all.
- *
- * Start-up stays fast because these files load only commander and their own formatting: a
- * registrar never imports its command's implementation at the top. It imports it inside the
- * action, so `--version`, `--help` and every other command do not pay for it:
- *
- *   import type { BuildResult } from '../../commands/build';   // types only: erased at compile time
- *   ...
- *   .action((flags: BuildFlags) =>
- *     dispatch(async (globals) => {
- *       const { build } = await import('../../commands/build');
- *       const result = await build({ cwd: globals.cwd, ... });
- *       return { exitCode: ..., json: result, text: buildText(result) };
- *     }),
- *   );
- *
- * test/integration/startup.test.ts fails when a registrar loads more than commander at start-up.
+ * Every top-level command, in --help order. A registrar loads only commander and its own formatting and
+ * import()s its command inside the action, so start-up stays fast (test/integration/startup.test.ts).
  */
 // require(), not import(): buildProgram is synchronous, and each file is loaded only when asked for
 /* eslint-disable @typescript-eslint/no-require-imports -- as said above */
