@@ -13,9 +13,7 @@ import { rejectMarkers } from './rejectMarkers';
 
 interface OperationResult {
   outcome: FileOutcome;
-  /** Writes to make when the patch as a whole is accepted. */
   writes: { path: string; content: string | null; mode?: string | ModeOrigin }[];
-  /** For a file that conflicts: its content with every hunk that applies strictly (git apply --reject). */
   partial?: { path: string; content: string };
 }
 
@@ -24,17 +22,10 @@ function describe(op: FileOperation): Pick<FileOutcome, 'kind' | 'path' | 'from'
   return op.kind === 'copy' ? { kind: 'copy', path: op.path, from: op.from } : { kind: op.kind, path: op.path };
 }
 
-/**
- * What the other operations of the same patch mean for one: git applies a patch's renames and
- * copies as one step (`git diff -M -B` swaps: a->b and b->a), so their sources are read as they were
- * before the patch, and a target may be a path another operation moves away or deletes.
- */
+/** git applies a patch's moves as one step (`git diff -M -B` swaps a->b, b->a): sources read as before the patch. */
 interface PatchContext {
-  /** The tree before this patch. */
   before: MemoryTree;
-  /** Paths the patch renames away or deletes. */
   vacated: Set<string>;
-  /** Paths an earlier operation of this patch wrote as a rename or copy target. */
   movedInto: Set<string>;
   match: MatchOptions;
 }
@@ -49,7 +40,6 @@ function patchContext(patch: Patch, before: MemoryTree): PatchContext {
 
 const standalone = (tree: MemoryTree): PatchContext => ({ before: tree, vacated: new Set(), movedInto: new Set(), match: {} });
 
-/** A git binary patch: checked against the index line's blob ids on both sides. */
 async function applyBinaryOperation(
   op: FileOperation & { binary: NonNullable<FileOperation['binary']> },
   tree: MemoryTree,
@@ -89,7 +79,6 @@ async function applyBinaryOperation(
   }
 }
 
-/** Writes of a rename or copy: the source goes (unless an earlier move already wrote there), the target gets the content. */
 function moveWrites(
   op: FileOperation & { kind: 'rename' | 'copy' },
   content: string,
@@ -97,7 +86,6 @@ function moveWrites(
   ctx: PatchContext,
 ): OperationResult['writes'] {
   const target = op.kind === 'rename' ? op.to : op.path;
-  // As git apply: a moved file keeps its source's mode (an executable stays executable).
   const mode = op.newMode ?? (ctx.movedInto.has(op.from) ? ctx.before : tree).originOf(op.from);
   const writes: OperationResult['writes'] = [];
   if (op.kind === 'rename' && !ctx.movedInto.has(op.from)) writes.push({ path: op.from, content: null });
@@ -135,9 +123,7 @@ async function applyOperation(
       const moves = op.kind === 'rename' || op.kind === 'copy';
       const source = moves ? op.from : op.path;
       const target = op.kind === 'rename' ? op.to : op.path;
-      // The source of a move (or a deletion) that an earlier move of this patch overwrote is read as
-      // it was (a swap, `git diff -M -B`); a modify of a path an earlier move wrote applies to that
-      // result, as git apply does ("same file after rename": the second diff applies to the first's result).
+      // A swap's source is read as it was; a modify after a move applies to its result (git's "same file after rename").
       const swapped = op.kind !== 'modify' && ctx.movedInto.has(source);
       const existing = await (swapped ? ctx.before : tree).read(source);
       const targetTaken = moves && (await tree.read(target)) !== undefined && !ctx.vacated.has(target);
@@ -176,7 +162,6 @@ function reverseOperation(op: FileOperation): FileOperation {
     case 'rename':
       return { kind: 'rename', from: op.to, to: op.from, hunks, oldMode: op.newMode, newMode: op.oldMode };
     case 'copy':
-      // Undoing a copy removes the copy; only its hunks tell its content, so undo them to nothing.
       return { kind: 'delete', path: op.path, mode: op.newMode ?? '100644', hunks };
     case 'modify':
       return { kind: 'modify', path: op.path, hunks, oldMode: op.newMode, newMode: op.oldMode };
@@ -204,10 +189,7 @@ async function isAlreadyApplied(patch: Patch, tree: MemoryTree): Promise<boolean
   return true;
 }
 
-/**
- * Which of the failed hunks conflict on their own: each is merged alone (base + that hunk), so a
- * hunk that merges cleanly is reported `merged` even when another hunk of the file conflicts.
- */
+/** Each failed hunk merged alone, so one that merges is `merged` even when another hunk of the file conflicts. */
 async function conflictingHunks(op: FileOperation, target: string, base: string, failedIndexes: number[]): Promise<Set<number>> {
   const conflicting = new Set<number>();
   for (const index of failedIndexes) {
@@ -218,11 +200,7 @@ async function conflictingHunks(op: FileOperation, target: string, base: string,
   return conflicting;
 }
 
-/**
- * A conflicting operation that cannot merge 3-way (the patch does not apply to its own base): its
- * file with the hunks that apply, and markers for the ones that do not, so a rebase stopped on it
- * leaves something to resolve instead of an unchanged file.
- */
+/** No 3-way merge possible (the patch misses its own base): markers anyway, so a stopped rebase has something to resolve. */
 function withRejectMarkers(
   op: FileOperation & { kind: 'modify' | 'rename' },
   tree: MemoryTree,
@@ -245,7 +223,6 @@ function withRejectMarkers(
   return { ...failed, writes };
 }
 
-/** Try a 3-way merge for a modify operation whose hunks did not all place. */
 async function mergeOperation(
   op: FileOperation & { kind: 'modify' | 'rename' },
   tree: MemoryTree,
@@ -272,13 +249,11 @@ async function mergeOperation(
     if (h.status !== 'conflict') return h;
     const guess = h.targetLine ?? h.baseLine;
     if (!conflicting.has(h.index)) {
-      // Where the merge put it: the merged file's lines where the hunk's new side fits best.
       const hunk = op.hunks[h.index];
       const pos = bestFit(mergedLines, newSide(hunk), guess);
       if (pos === undefined) return { index: h.index, status: 'merged', baseLine: h.baseLine };
       return { index: h.index, status: 'merged', baseLine: h.baseLine, targetLine: pos + 1, offset: pos + 1 - Math.max(hunk.newStart, 1) };
     }
-    // One region per conflicting hunk: pair them in order; otherwise the first region that reaches the hunk.
     const region =
       inOrder.length === regions.length
         ? regions[inOrder.indexOf(h.index)]
@@ -306,12 +281,7 @@ export function patchStatus(files: FileOutcome[]): PatchStatus {
   return 'clean';
 }
 
-/**
- * Apply one patch to the tree: strictly (or with fuzz), else detect that upstream already has it,
- * else (when enabled) merge 3-way. A patch that applies or merges is written whole; what a
- * conflicting one leaves is set by `options.onConflict` (default `markers`: a file a 3-way merge
- * left with conflict markers, else nothing).
- */
+/** Strictly (or with fuzz), else already applied, else 3-way; a conflict leaves what `options.onConflict` says. */
 export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyOptions = {}): Promise<PatchOutcome> {
   const fuzz = options.fuzz ?? 0;
   const staged = new MemoryTree(
@@ -350,7 +320,6 @@ export async function applyPatch(patch: Patch, tree: MemoryTree, options: ApplyO
     w.content === null ? tree.remove(w.path) : tree.write(w.path, w.content, w.mode);
   if (status !== 'conflict') for (const r of results) r.writes.forEach(write);
   else if ((options.onConflict ?? 'markers') === 'reject') {
-    // As git apply --reject: what applies goes in, conflicting hunks are left out, no markers.
     for (const r of results) {
       if (r.outcome.status === 'applied') r.writes.forEach(write);
       else if (r.partial) tree.write(r.partial.path, r.partial.content);
@@ -365,17 +334,12 @@ export function worstStatus(statuses: PatchStatus[]): PatchStatus {
   return statuses.reduce<PatchStatus>((worst, s) => (severity.indexOf(s) > severity.indexOf(worst) ? s : worst), 'clean');
 }
 
-/**
- * Apply patches in series order to the tree. A conflicting patch leaves what applies strictly
- * (onConflict 'reject', the default here), and each later hunk whose lines overlap a left-out
- * hunk says so in `dependsOn`.
- */
+/** A conflicting patch leaves what applies strictly (onConflict 'reject' here); later overlapping hunks get `dependsOn`. */
 export async function applySeries(patches: Patch[], tree: MemoryTree, options: ApplyOptions = {}): Promise<SeriesOutcome> {
   const opts: ApplyOptions = { ...options, onConflict: options.onConflict ?? 'reject' };
   const outcomes: PatchOutcome[] = [];
   const leftOut: LeftOutRegions = new Map();
   for (const patch of patches) {
-    // Files earlier patches changed, as this patch finds them: their differing lines are mapped to the release's lines.
     const sources = patch.operations.map(operationSourcePath);
     const found = await Promise.all(sources.map((p) => (tree.hasChange(p) ? tree.read(p) : Promise.resolve(null))));
     const outcome = await applyPatch(patch, tree, opts);

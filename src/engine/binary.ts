@@ -1,8 +1,4 @@
-/*
- * Applying git binary patches: a literal replaces the file, a delta rebuilds it from the old bytes
- * (git's copy/insert opcodes). Both sides are checked against the blob ids of the `index` line, as
- * git apply does, so a binary patch never lands on a file it was not made for.
- */
+/* Git binary patches. Both sides are checked against the `index` line's blob ids, as git apply does. */
 import { blobId } from '../series/binaryPatch';
 import type { BinaryChange, BinaryHunk } from '../series/types';
 
@@ -21,7 +17,6 @@ function readSize(delta: Buffer, at: { pos: number }): number {
   }
 }
 
-/** Apply a git delta to `base`; undefined when the delta does not fit it. */
 export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
   try {
     const at = { pos: 0 };
@@ -58,7 +53,6 @@ function run(hunk: BinaryHunk, old: string): string | undefined {
   return applyDelta(Buffer.from(old, 'latin1'), Buffer.from(hunk.data, 'latin1'))?.toString('latin1');
 }
 
-/** The new content, or why the binary patch does not apply: old content (null: no file) must match oldId. */
 export function applyBinary(change: BinaryChange, old: string | null): { content: string } | { refused: string } {
   const oldId = old === null ? '0'.repeat(40) : blobId(old);
   if (!(old === null ? EMPTY_ID.test(change.oldId) : oldId === change.oldId)) {
@@ -72,7 +66,6 @@ export function applyBinary(change: BinaryChange, old: string | null): { content
   return { content };
 }
 
-/** True when `content` is already what the binary patch produces. */
 export function binaryAlreadyApplied(change: BinaryChange, content: string | null): boolean {
   return content !== null && !EMPTY_ID.test(change.newId) && blobId(content) === change.newId;
 }

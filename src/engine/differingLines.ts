@@ -1,10 +1,5 @@
-/*
- * For a hunk that conflicts: where in the file its old side (context and removed lines) fits
- * best, and which of those lines differ there. The whole file is searched, because a release far
- * from the base (0.7.99 against a 1.1.55 series) moves code by hundreds of lines. Each differing
- * line says what kind of difference it is, so a changed line ending or trailing space is named
- * instead of showing two lines that look the same.
- */
+// Where a conflicting hunk's old side fits best, and which lines differ there. The whole file is searched:
+// a release far from the base (0.7.99 against a 1.1.55 series) moves code by hundreds of lines.
 import type { Hunk } from '../series/types';
 import { displayText, stripEol } from '../series/lines';
 import type { DifferingLine, LineDifference, LineEnding } from './types';
@@ -22,7 +17,6 @@ function endingOf(line: string): LineEnding {
   return line.endsWith('\r\n') ? 'CRLF' : line.endsWith('\n') ? 'LF' : 'none';
 }
 
-/** The smallest name for how `actual` differs from `expected` (both with their endings). */
 export function classifyDifference(expected: string, actual: string | undefined): LineDifference {
   if (actual === undefined) return 'missing';
   const [e, a] = [stripEol(expected), stripEol(actual)];
@@ -33,7 +27,6 @@ export function classifyDifference(expected: string, actual: string | undefined)
   return 'content';
 }
 
-/** One differing line, as reports show it: text decoded as UTF-8 without its ending, and what kind of difference. */
 export function differingLine(line: number, expected: string, actual: string | undefined): DifferingLine {
   const difference = classifyDifference(expected, actual);
   return {
@@ -45,7 +38,6 @@ export function differingLine(line: number, expected: string, actual: string | u
   };
 }
 
-/** Per file image: the positions of each line, compared up to whitespace (built once, reused for every hunk). */
 const lineIndexes = new WeakMap<string[], Map<string, number[]>>();
 
 function lineIndex(target: string[]): Map<string, number[]> {
@@ -65,13 +57,8 @@ function lineIndex(target: string[]): Map<string, number[]> {
   return index;
 }
 
-/**
- * The 0-based position where `pattern` fits best in `target`: 2 points per identical line, 1 per
- * line equal up to whitespace; blank lines match almost anywhere, so they are no evidence and score
- * nothing. Ties go to the position nearest the 1-based line `near` (the earlier one at equal
- * distance). Undefined when nothing fits. Only positions some line of the pattern points to are
- * scored, so a whole 9000-line file costs about as much as the pattern's matching lines.
- */
+// Best fit: 2 points per identical line, 1 up to whitespace, 0 for blank lines (no evidence); ties go nearest
+// `near`. Only positions a pattern line points to are scored, so a 9000-line file stays cheap.
 export function bestFit(target: string[], pattern: string[], near: number): number | undefined {
   const index = lineIndex(target);
   const scores = new Map<number, number>();
@@ -92,11 +79,6 @@ export function bestFit(target: string[], pattern: string[], near: number): numb
   return best?.pos;
 }
 
-/**
- * The best-fitting position of the hunk's old side in `target` (ties go to the position nearest
- * `near`, a 1-based line), and the lines that differ there, byte for byte. Undefined when not one
- * non-blank line of the hunk appears anywhere, even up to whitespace.
- */
 export function locateDifferingLines(target: string[], hunk: Hunk, near: number): { line: number; differing: DifferingLine[] } | undefined {
   const pattern = oldSide(hunk);
   const start = bestFit(target, pattern, near);

@@ -1,18 +1,11 @@
-/*
- * The writer's self-check: a patch meshfork writes is applied to every old file it was made from
- * and must reproduce every new file before it is returned. It lives here, not in the writer,
- * because applying is the engine's work and the series model sits below the engine.
- */
+/* The writer's self-check lives here, not in the writer: applying is the engine's work, and series sits below it. */
 import { splitLines } from '../series/lines';
 import type { Patch, PatchHeader } from '../series/types';
 import { writePatch, type FileChange, type WrittenPatch } from '../series/writer';
 import { applyBinary } from './binary';
 import { applyHunks } from './hunks';
 
-/**
- * The canonical text of a patch (series/writer.ts writePatch: deterministic bytes, header read back),
- * proven to reproduce every changed file. `readBack` is the patch this one replaces, as loaded.
- */
+/** The canonical text of a patch, proven to reproduce every changed file; `readBack` is the patch it replaces. */
 export function formatPatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): string {
   const written = writePatch(header, changes, readBack);
   replay(header.subject, written);

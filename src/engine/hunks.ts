@@ -23,7 +23,6 @@ function trailingContext(hunk: Hunk): number {
   return n;
 }
 
-/** The same hunk with its sides swapped: applying it undoes the original. */
 export function reverseHunk(hunk: Hunk): Hunk {
   return {
     ...hunk,
@@ -40,12 +39,10 @@ export function sameIgnoringTrailingWhitespace(a: string, b: string): boolean {
   return a === b || a.replace(/[ \t\r\n]+$/, '') === b.replace(/[ \t\r\n]+$/, '');
 }
 
-/** How lines are matched: exactly (the default), or ignoring trailing whitespace. */
 export interface MatchOptions {
   ignoreTrailingWhitespace?: boolean;
 }
 
-/** The new side of a hunk placed at `pos`, its context lines taken from the image (they matched loosely). */
 function newSideFromImage(hunk: Hunk, image: string[], pos: number): string[] {
   const out: string[] = [];
   let old = 0;
@@ -60,25 +57,15 @@ function newSideFromImage(hunk: Hunk, image: string[], pos: number): string[] {
 export interface HunksResult {
   lines: string[];
   outcomes: HunkOutcome[];
-  /** Indexes of hunks that could not be placed. */
-  failed: number[];
+  failed: number[]; // indexes of hunks not placed
 }
 
 export interface ApplyHunksOptions extends MatchOptions {
-  /**
-   * For each hunk that fails: search the whole original file for where its old side fits best and
-   * report that line and the lines that differ there (what a report shows; costs a file scan).
-   */
-  locateFailed?: boolean;
+  locateFailed?: boolean; // find where each failed hunk fits best (what a report shows; costs a file scan)
 }
 
-/**
- * Apply hunks in order to a file image. Strict (fuzz 0) placement follows `git apply`: search from the
- * hunk's new-side start in the progressively patched image, nearest match first. With fuzz > 0 the
- * placement follows GNU patch: the guess carries the previous hunk's offset, matches never go back
- * before the previous hunk, and up to `fuzz` context lines may be ignored at each end. Lines match
- * exactly unless `options.ignoreTrailingWhitespace` (GNU patch -l).
- */
+// Strict placement follows `git apply` (from the hunk's new start, nearest first); with fuzz, GNU patch (the
+// previous hunk's offset carried, never back before the previous hunk, `fuzz` context lines ignored per end).
 export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, options: ApplyHunksOptions = {}): HunksResult {
   const same = options.ignoreTrailingWhitespace ? sameIgnoringTrailingWhitespace : undefined;
   const image = original.slice();
@@ -116,7 +103,6 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
     const baseLine = hunk.oldStart;
     if (!placed) {
       failed.push(index);
-      // Where it was expected, in the original file's lines (the hunks placed so far taken out).
       const expected = Math.max(hunk.oldStart, 1) + lastOffset;
       const located = options.locateFailed ? locateDifferingLines(original, hunk, expected) : undefined;
       outcomes.push({
@@ -134,10 +120,8 @@ export function applyHunks(original: string[], hunks: Hunk[], maxFuzz: number, o
     const placementOffset = pos - Math.max(hunk.oldStart - 1, 0) - delta;
     const removeCount = pattern.length - prefix - suffix;
     image.splice(pos + prefix, removeCount, ...replacement.slice(prefix, replacement.length - suffix));
-    // As git apply -v and GNU patch print it: the line in the file patched so far.
     const targetLine = pos + 1;
-    // Strict: git apply -v's offset, targetLine - the @@ new start, also after a hunk of this patch was
-    // left out (its lines are in the new start but not in the file). With fuzz: GNU patch's.
+    // Strict: git apply -v's offset, even after a hunk of this patch was left out. With fuzz: GNU patch's.
     const offset = maxFuzz === 0 ? targetLine - Math.max(hunk.newStart, 1) : placementOffset;
     delta += replacement.length - pattern.length;
     lastOffset = placementOffset;

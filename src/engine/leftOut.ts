@@ -1,11 +1,5 @@
-/*
- * The rule for what later patches are checked against after a conflict (README, "sync check"):
- * a conflicting patch leaves the hunks that apply strictly, as `git apply --reject` does, and its
- * conflicting hunks are left out. A later hunk whose @@ old lines overlap the lines a left-out hunk
- * would have written depends on it: its result means little until that conflict is resolved.
- * Positions are the series' own (the @@ numbers, each patch made on the ones before), so the
- * dependency is the same whatever the release did.
- */
+// After a conflict, a later hunk overlapping the lines a left-out hunk would have written depends on it
+// (README, "sync check"). Positions are the series' own @@ numbers, so this holds whatever the release did.
 import { operationSourcePath, type Hunk, type Patch } from '../series/types';
 import type { FileOutcome, HunkDependency, PatchOutcome } from './types';
 
@@ -15,7 +9,6 @@ interface LeftOutRegion extends HunkDependency {
   end: number;
 }
 
-/** Left-out regions per path. */
 export type LeftOutRegions = Map<string, LeftOutRegion[]>;
 
 function oldRange(h: Hunk): { start: number; end: number } {
@@ -23,7 +16,6 @@ function oldRange(h: Hunk): { start: number; end: number } {
   return { start, end: start + Math.max(h.oldLines, 1) - 1 };
 }
 
-/** A region moved through one patch's hunks on its file: below a hunk, by what the hunk added minus removed. */
 function shifted(region: LeftOutRegion, hunks: Hunk[]): LeftOutRegion {
   const shift = hunks.filter((h) => oldRange(h).end < region.start).reduce((sum, h) => sum + h.newLines - h.oldLines, 0);
   return { ...region, start: region.start + shift, end: region.end + shift };
@@ -34,9 +26,7 @@ function leftOutHunks(file: FileOutcome): number[] {
   return file.status === 'conflict' ? file.hunks.filter((h) => h.status === 'conflict' || h.status === 'merged').map((h) => h.index) : [];
 }
 
-/** Mark the patch's hunks that overlap a left-out hunk, then carry the regions through this patch and add its own left-out hunks. */
 export function trackLeftOutHunks(patch: Patch, outcome: PatchOutcome, regions: LeftOutRegions): void {
-  // As the engine reads it: the source of a move that an earlier move of this patch overwrote is read as it was (a swap).
   const before = new Map(regions);
   const movedInto = new Set<string>();
   patch.operations.forEach((op, i) => {
@@ -49,7 +39,6 @@ export function trackLeftOutHunks(patch: Patch, outcome: PatchOutcome, regions: 
     if (op.kind === 'rename') movedInto.add(op.to);
     if (op.kind === 'copy') movedInto.add(op.path);
     for (const h of file.hunks) {
-      // A binary change has no text hunks: nothing of it overlaps lines.
       const hunk = op.hunks[h.index];
       if (!hunk) continue;
       const range = oldRange(hunk);

@@ -1,15 +1,10 @@
-/** Where to look for a hunk's old lines in a file image, and how strictly. */
 export interface SearchSpec {
-  /** 0-based line where the hunk is expected. */
-  start: number;
-  /** Lowest 0-based line a match may begin at. */
-  min: number;
-  /** Context lines that may be ignored at the start / end of the hunk (fuzz). */
+  start: number; // 0-based line where the hunk is expected
+  min: number; // lowest 0-based line a match may begin at
   prefixFuzz: number;
   suffixFuzz: number;
   matchBeginning: boolean;
   matchEnd: boolean;
-  /** Line comparison; exact when not given. */
   same?: (imageLine: string, patternLine: string) => boolean;
 }
 
@@ -28,10 +23,7 @@ function matchesAt(image: string[], pattern: string[], pos: number, spec: Search
   return true;
 }
 
-/**
- * Find the 0-based line where `pattern` matches, nearest to spec.start, trying start, start+1,
- * start-1, start+2, ... (later before earlier at equal distance, as `git apply` and GNU patch do).
- */
+/** Nearest match to spec.start, later before earlier at equal distance, as `git apply` and GNU patch do. */
 export function locate(image: string[], pattern: string[], spec: SearchSpec): number | undefined {
   const start = Math.max(spec.min, Math.min(spec.start, image.length));
   const maxPos = image.length - pattern.length + spec.suffixFuzz;

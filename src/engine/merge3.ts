@@ -4,16 +4,11 @@ import path from 'node:path';
 import { runGit } from '../tools/git';
 
 export interface MergeResult {
-  /** Merged content (binary string), with conflict markers where it did not merge. */
-  content: string;
+  content: string; // binary string, with conflict markers
   conflicts: number;
 }
 
-/**
- * 3-way merge of one file with `git merge-file`. We use git's own diff3 rather than a JavaScript
- * implementation so the result is exactly what `git rebase`/`git am -3` would produce, byte-exact
- * with CRLF content, and so conflict markers look the way reviewers already know.
- */
+/** git's own merge-file, not a JavaScript diff3: byte-exact what `git am -3` produces, CRLF and markers included. */
 export async function mergeFile(
   ours: string,
   base: string,
@@ -29,8 +24,7 @@ export async function mergeFile(
       fs.writeFile(files.theirs, Buffer.from(theirs, 'latin1')),
     ]);
     const okExitCodes = Array.from({ length: 128 }, (_, i) => i);
-    // Without -p git writes the result into "ours": read it back as bytes rather than trust stdout,
-    // whose final newline the process runner would strip.
+    // Read "ours" back as bytes: the process runner would strip stdout's final newline.
     const result = await runGit(
       ['merge-file', '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, files.ours, files.base, files.theirs],
       { cwd: dir, okExitCodes },
@@ -41,7 +35,6 @@ export async function mergeFile(
   }
 }
 
-/** 1-based inclusive line ranges of the conflict regions in merged content. */
 export function conflictRegions(lines: string[]): { start: number; end: number }[] {
   const regions: { start: number; end: number }[] = [];
   let open: number | undefined;

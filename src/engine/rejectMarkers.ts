@@ -3,7 +3,6 @@ import { bestFit } from './differingLines';
 import { newSide, oldSide } from './hunks';
 import type { HunkOutcome } from './types';
 
-/** The line ending the file uses (its first line's), for the marker lines. */
 function endingOf(lines: string[]): string {
   return lines[0]?.endsWith('\r\n') ? '\r\n' : '\n';
 }
@@ -12,12 +11,7 @@ function terminated(lines: string[], eol: string): string[] {
   return lines.map((line) => (line.endsWith('\n') ? line : line + eol));
 }
 
-/**
- * Conflict markers for hunks that neither apply nor merge 3-way (the patch does not apply to its own
- * base either, so git merge-file has nothing to merge): each one's old side where it fits best in
- * `lines` (the file with the patch's other hunks applied) as "upstream", its new side as "patch".
- * So a rebase that stops on such a hunk leaves the user something to resolve, as git's merge does.
- */
+/** Markers for hunks git merge-file cannot merge: old side where it fits best as "upstream", new side as "patch". */
 export function rejectMarkers(lines: string[], hunks: Hunk[], conflicts: HunkOutcome[]): string {
   const eol = endingOf(lines);
   const out = lines.slice();

@@ -1,9 +1,5 @@
-/*
- * A conflicting hunk's differing lines are found in the file as its patch found it: the release plus
- * the earlier patches on that file. Reports say "lines of <release>", so each line is also given as
- * the release's own line (README, sync check): a line-by-line diff of the release's file against
- * that file tells which lines the earlier patches wrote (no release line) and how far the rest moved.
- */
+// Differing lines are found in the file as the patch found it (release + earlier patches); reports say
+// "lines of <release>" (README, sync check), so a line diff against the release maps them back.
 import { splitLines } from '../series/lines';
 import type { DifferingLine } from './types';
 
@@ -22,10 +18,6 @@ export function releaseLineMap(release: string, now: string): (number | null)[] 
   return map;
 }
 
-/**
- * The differing lines with `releaseLine` set. `now` null: no earlier patch changed the file, the line
- * is the release's. A file the release lacks (an earlier patch created it) has no release lines.
- */
 export function withReleaseLines(
   lines: DifferingLine[],
   release: string | null | undefined,

@@ -1,25 +1,18 @@
-/** What happened to one hunk when applied to a target file. */
 export type HunkStatus = 'exact' | 'offset' | 'fuzz' | 'merged' | 'conflict';
 
-/** How a line of the target differs from what the hunk expected: named, so invisible differences are not a puzzle. */
+/** Named, so an invisible difference (line ending, trailing space) is not a puzzle. */
 export type LineDifference = 'content' | 'line-ending' | 'trailing-whitespace' | 'indentation' | 'whitespace' | 'missing';
 export type LineEnding = 'CRLF' | 'LF' | 'none';
 
-/** A target line that differs from the hunk's context or removed lines. */
 export interface DifferingLine {
-  /** 1-based line in the file as the patch found it. */
-  line: number;
-  /** The same line counted in the release alone (without the earlier patches); null when an earlier patch wrote it. Set by applySeries. */
-  releaseLine?: number | null;
-  /** Decoded as UTF-8, without the line ending. */
-  expected: string;
+  line: number; // 1-based, in the file as the patch found it
+  releaseLine?: number | null; // in the release alone; null when an earlier patch wrote it
+  expected: string; // UTF-8, without the line ending
   actual: string;
   difference: LineDifference;
-  /** For a line-ending difference: the ending on each side; else null. */
   endings: { expected: LineEnding; actual: LineEnding } | null;
 }
 
-/** Another patch's hunk that was left out (it conflicts) and whose lines this hunk overlaps. */
 export interface HunkDependency {
   patch: string;
   path: string;
@@ -27,42 +20,28 @@ export interface HunkDependency {
 }
 
 export interface HunkOutcome {
-  /** 0-based index of the hunk within its file operation. */
-  index: number;
+  index: number; // 0-based, within its file operation
   status: HunkStatus;
-  /** The hunk's old start line, as its @@ header says (the base with the earlier patches applied). */
-  baseLine: number;
-  /**
-   * 1-based line. Placed (exact/offset/fuzz/merged): where the hunk's new side begins in the patched
-   * file, counting this patch's earlier hunks, as `git apply -v` prints it. Conflict: where its old
-   * side fits best in the file as this patch found it.
-   */
+  baseLine: number; // the @@ old start
+  /** Placed: where the new side begins, as `git apply -v` prints it. Conflict: where the old side fits best. */
   targetLine?: number;
-  /** targetLine - the @@ new start line (git apply's offset), for exact/offset/fuzz/merged. */
-  offset?: number;
-  /** Context lines ignored at each end, for status 'fuzz'. */
+  offset?: number; // targetLine - the @@ new start (git apply's offset)
   fuzz?: number;
-  /** For a conflict: 1-based inclusive line range of the conflict region in the merged output. */
-  conflictRange?: { start: number; end: number };
-  /** For a conflict: target lines that differ from what the hunk expected (decoded as UTF-8 for display). */
+  conflictRange?: { start: number; end: number }; // 1-based, inclusive, in the merged output
   differingLines?: DifferingLine[];
-  /** Left-out conflicting hunks of earlier patches whose lines this hunk overlaps (see README, sync check). */
-  dependsOn?: HunkDependency[];
+  dependsOn?: HunkDependency[]; // left-out hunks of earlier patches this one overlaps (README, sync check)
 }
 
 export type FileStatus = 'applied' | 'conflict' | 'already-applied' | 'missing';
 
 export interface FileOutcome {
-  /** The operation kind and the path it writes. */
   kind: 'modify' | 'create' | 'delete' | 'rename' | 'copy';
   path: string;
-  /** For renames and copies: the source path. */
-  from?: string;
+  from?: string; // renames and copies
   status: FileStatus;
   hunks: HunkOutcome[];
 }
 
-/** Per-patch summary status, as shown by `sync check`. */
 export type PatchStatus = 'clean' | 'offset' | 'needs-refresh' | 'conflict' | 'already-applied';
 
 export interface PatchOutcome {
@@ -74,23 +53,13 @@ export interface PatchOutcome {
 
 export interface SeriesOutcome {
   patches: PatchOutcome[];
-  /** Worst status over all patches: conflict > needs-refresh > already-applied > offset > clean. */
-  status: PatchStatus;
+  status: PatchStatus; // the worst: conflict > needs-refresh > already-applied > offset > clean
 }
 
 export interface ApplyOptions {
-  /** Maximum fuzz factor (context lines that may be ignored); 0 = strict, the default. */
-  fuzz?: number;
-  /**
-   * Enables 3-way merge: how to read a file of the release the patches were made on
-   * (the series' base). A hunk that cannot be placed is then merged with `git merge-file`.
-   */
+  fuzz?: number; // context lines that may be ignored; 0 = strict, the default
+  /** Reads the series' base release: a hunk that cannot be placed is then merged with `git merge-file`. */
   threeWayBase?: (path: string) => Promise<string | undefined>;
-  /**
-   * What a conflicting patch leaves in the tree. `reject` (applySeries' default): every hunk that
-   * applies strictly, as `git apply --reject` would, and no conflict markers; later patches are
-   * checked against that. `markers`: the files a 3-way merge left with conflict markers (the rebase
-   * workspace); nothing when no file merged.
-   */
+  /** `reject` (applySeries' default): what applies strictly, as `git apply --reject`. `markers`: 3-way merge markers (rebase). */
   onConflict?: 'reject' | 'markers';
 }
