@@ -14,12 +14,9 @@ export interface AppliedPatch {
 }
 
 export interface AppliesCheck {
-  /** Every patch, when all applied strictly; else the ones before the first failure. */
-  applied: AppliedPatch[];
-  /** What the files folder's pseudo-patch created, when there is one and it applied. */
-  files?: AppliedPatch;
-  /** The base with the whole series on top (only when every patch applied). */
-  tree?: MemoryTree;
+  applied: AppliedPatch[]; // up to the first failure
+  files?: AppliedPatch; // the files folder's pseudo-patch
+  tree?: MemoryTree; // only when every patch applied
   kind?: FailureKind;
   problems: Problem[];
 }
@@ -51,12 +48,8 @@ async function changesOf(patch: Patch, before: Map<string, string | undefined>, 
   );
 }
 
-/**
- * Problems for a patch that does not apply strictly to its own base. The rule sync check and sync
- * rebase use decides the kind: upstream already has it (a refresh: drop it), or a conflict, since a
- * 3-way merge on the patch's own base has nothing to merge. Fuzz decides nothing: a hunk GNU patch
- * would place by ignoring context lines is still a hunk whose context is wrong.
- */
+// Already applied (drop it) or a conflict, as sync check decides; fuzz decides nothing: a hunk placed by
+// ignoring context lines still has wrong context.
 /** Line `line` of `file` as the patch found it, named by the base release's own line when it differs (item 5 of issue 22). */
 type LineLabel = (file: string, line: number) => string;
 
@@ -103,7 +96,6 @@ function failureProblems(patch: Patch, strict: PatchOutcome, file: string, label
   return { kind: 'broken', problems };
 }
 
-/** Problems when the base already has a file of the files folder (its pseudo-patch did not apply). */
 function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: string): Problem[] {
   return outcome.files
     .filter((f) => f.status !== 'applied')
@@ -118,11 +110,7 @@ function newFilesProblems(files: Patch, outcome: PatchOutcome, baseVersion: stri
     }));
 }
 
-/**
- * Apply the series to the base strictly (exact or offset), patch by patch, recording what each one
- * changed. The first patch that does not apply stops it: later ones build on it.
- * The files folder's pseudo-patch, when there is one, goes first and is not one of `applied`.
- */
+/** Strictly, patch by patch; the first that does not apply stops it (later ones build on it). The files folder goes first. */
 export async function checkApplies(
   patches: LoadedPatch[],
   base: FileReader,

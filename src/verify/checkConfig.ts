@@ -14,10 +14,7 @@ export interface ConfigCheck {
   problems: Problem[];
 }
 
-/**
- * The config validates, the lock file parses, and the base is pinned there: verify reads the base
- * release through the lock and never writes it, so an unpinned base is a finding, not a silent write.
- */
+/** verify reads the base through the lock and never writes it: an unpinned base is a finding, not a silent write. */
 export async function checkConfig(cwd: string, configFile?: string): Promise<ConfigCheck> {
   let loaded: LoadedConfig;
   try {

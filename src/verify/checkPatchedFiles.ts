@@ -6,7 +6,6 @@ import { nodeCheck, type SyntaxProblem } from '../tools/node';
 import type { AppliedPatch } from './checkApplies';
 import type { Problem } from './types';
 
-/** Write `content` to a temporary file of the same name and `node --check` it. */
 async function checkText(dir: string, file: string, content: string): Promise<SyntaxProblem | undefined> {
   const target = path.join(dir, file);
   await fs.mkdir(path.dirname(target), { recursive: true });
@@ -14,11 +13,8 @@ async function checkText(dir: string, file: string, content: string): Promise<Sy
   return nodeCheck(target, dir);
 }
 
-/**
- * The command that fixes patch `index` (0-based) of a series of `count` patches. The last one is the
- * workspace's HEAD commit (amend it); an earlier one is HEAD~k there, and a fixup commit squashed into
- * it by a non-interactive autosquash rebase puts the fix in that patch, not in the last one.
- */
+// The last patch is HEAD (amend); an earlier one needs a fixup commit and a non-interactive autosquash rebase,
+// or the fix would land in the last patch.
 export function fixPatchHint(file: string, index: number, count: number, check: string): string {
   const back = count - 1 - index;
   const commit =
@@ -28,19 +24,14 @@ export function fixPatchHint(file: string, index: number, count: number, check: 
   return `fix the patch: \`meshfork edit\`, correct ${file} in .meshfork/work, ${check}, then there \`${commit}\`, then \`meshfork export\``;
 }
 
-/** Where the hint sends the user for the step that broke a file: the files folder, or the patch's own commit. */
 function hintFor(step: AppliedPatch, file: string, applied: AppliedPatch[], files: AppliedPatch | undefined, check: string): string {
   if (step === files) return `fix ${step.name}${file} (the files folder is copied in as it is), ${check}`;
   const patches = applied.filter((a) => a !== files);
   return fixPatchHint(file, patches.indexOf(step), patches.length, check);
 }
 
-/**
- * Every `.js` file the series writes parses with \`node --check\` after every patch that writes it,
- * not only at the end: a later patch that repairs an earlier one's syntax error would leave the
- * series broken at that patch (for \`edit --at\`, a bisect, a reader). The first step whose version
- * does not parse is the one named. Identical versions are checked once.
- */
+// Every written `.js` file parses after every patch that writes it, not only at the end: a later repair
+// would leave the series broken at that patch (for `edit --at`, a bisect, a reader).
 export async function checkPatchedJs(tree: MemoryTree, applied: AppliedPatch[], files?: AppliedPatch): Promise<Problem[]> {
   const steps = files ? [files, ...applied] : applied;
   const paths = [
@@ -77,7 +68,6 @@ export async function checkPatchedJs(tree: MemoryTree, applied: AppliedPatch[], 
   }
 }
 
-/** "line:column" of a JSON.parse error position. */
 function jsonPosition(text: string, message: string): { line?: number; column?: number } {
   const match = /at position (\d+)/.exec(message);
   if (!match) return {};

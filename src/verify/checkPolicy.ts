@@ -6,11 +6,8 @@ import { locateHunkLines } from './patchLines';
 import type { LoadedPatch } from './seriesState';
 import type { Problem } from './types';
 
-/**
- * Upstream files that are generated (minified, translated, locked) or vendored from other projects:
- * a change there is lost when upstream regenerates them, or belongs in the project it came from.
- * `policy.allowGenerated` in meshfork.config.json lets named ones through.
- */
+// Generated or vendored upstream files: a change there is lost when upstream regenerates them, or belongs
+// in the project it came from. `policy.allowGenerated` lets named ones through.
 export const GENERATED_OR_VENDORED = [
   'node_modules/**',
   'package-lock.json',
@@ -76,7 +73,6 @@ function generatedFiles(patch: Patch, file: string, text: string, allowed: strin
   return problems;
 }
 
-/** 1-based line of the `diff --git` header naming `target` (1 when not found). */
 function diffLineOf(text: string, target: string): number {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('diff --git ') && (l.includes(` a/${target}`) || l.includes(` b/${target}`)));
@@ -110,7 +106,6 @@ function moveOnly(patch: Patch, file: string): Problem[] {
   ];
 }
 
-/** Patch policy: no trailing whitespace added, no generated or vendored file changed, no move-only patch. */
 export function checkPolicy(patches: LoadedPatch[], patchesRel: string, allowGenerated: string[]): Problem[] {
   return patches.flatMap(({ patch, text }) => {
     const file = path.join(patchesRel, patch.name);

@@ -11,11 +11,7 @@ import type { Problem } from './types';
 const REFRESH_HINT =
   'refresh it: `meshfork edit && meshfork export` rewrites patches/ the way export writes it (review with `git diff -- patches`)';
 
-/**
- * The commits `meshfork edit` would make from the applied series (author from From:, the commit
- * message round trip, the changes the engine made), without a git workspace: the same input
- * export reads, in memory.
- */
+/** The commits `meshfork edit` would make, in memory: the same input export reads, without a git workspace. */
 function commitsOf(patches: LoadedPatch[], applied: AppliedPatch[]): PatchCommit[] {
   return applied.map((a, i) => {
     const header = patches[i].patch.header;
@@ -32,7 +28,6 @@ function commitsOf(patches: LoadedPatch[], applied: AppliedPatch[]): PatchCommit
   });
 }
 
-/** The first line where two texts differ, 1-based, with both versions. */
 function firstDifference(actual: string, expected: string): { line: number; actual?: string; expected?: string } {
   const a = splitLines(actual);
   const e = splitLines(expected);
@@ -45,10 +40,7 @@ function shown(line: string | undefined): string {
   return line === undefined ? 'the end of the file' : JSON.stringify(displayText(stripEol(line)).slice(0, 80));
 }
 
-/**
- * Exporting the applied series (with the deterministic writer, Meshfork-Base = the base) must
- * reproduce every patch file and the series file byte for byte.
- */
+/** Exporting the applied series must reproduce every patch file and the series file byte for byte. */
 export function checkUpToDate(
   patches: LoadedPatch[],
   applied: AppliedPatch[],

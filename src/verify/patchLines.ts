@@ -14,10 +14,8 @@ export function headerLines(text: string): { subject: number; separator: number 
 export interface LocatedLine {
   kind: ' ' | '-' | '+';
   text: string;
-  /** 1-based line in the patch file. */
   patchLine: number;
-  /** 1-based line in the new file (for ' ' and '+'), or in the old file (for '-'). */
-  fileLine: number;
+  fileLine: number; // in the new file for ' ' and '+', in the old file for '-'
 }
 
 export function locateHunkLines(hunk: Hunk): LocatedLine[] {

@@ -28,7 +28,6 @@ export function failureKindOf(error: unknown): FailureKind {
   return environment.includes(error.code) ? 'environment' : 'input';
 }
 
-/** A path as the user sees it: relative to the project root when inside it. */
 export function relativeTo(root: string, file: string): string {
   const rel = path.relative(root, file);
   return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;

@@ -18,7 +18,6 @@ export interface SeriesCheck {
   problems: Problem[];
 }
 
-/** The series file and patches/ agree, and every patch parses (loadSeries's own validation). */
 export async function checkSeries(patchesDir: string, root: string, files?: { dir: string; name: string }): Promise<SeriesCheck> {
   try {
     const series = await loadSeries(patchesDir, files);
