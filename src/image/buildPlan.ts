@@ -4,11 +4,8 @@ import { shellQuote } from '../util/shellQuote';
 /** The exact `docker build` a context is built with, as argv and as a shell script for other builders. */
 export interface BuildPlan {
   docker: string;
-  /** Arguments after the docker binary, the context last. */
   args: string[];
-  /** The same, as `build.sh` runs it from inside the context folder. */
-  script: string;
-  /** What meshfork passes to dockerBuild when it runs the build itself. */
+  script: string; // build.sh, run from inside the context folder
   options: Omit<DockerBuildOptions, 'iidFile' | 'onLine' | 'outputShown'>;
 }
 

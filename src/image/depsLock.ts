@@ -6,12 +6,7 @@ import { MeshforkError } from '../errors';
 import { npmLockOnly } from '../tools/npm';
 import { writeFileAtomic } from '../util/atomic';
 
-/**
- * The image's production dependencies: what of the patched package.json decides `npm ci`, and the
- * committed lock file (config `image.lockFile`, default image/package-lock.json) that pins them.
- * Only this reduced manifest and the lock enter the dependency layer, so a patch that changes other
- * package.json fields (keywords, scripts) keeps that layer cached.
- */
+/** Only what decides `npm ci` enters the dependency layer, so a patch to other package.json fields keeps it cached. */
 export interface DepsManifest {
   name: string;
   version: string;
@@ -30,7 +25,6 @@ function sortedStrings(value: unknown, where: string): Record<string, string> | 
   return Object.fromEntries(Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** The reduced manifest of the patched package.json (its text as the series leaves it). */
 export function depsManifest(packageJson: string, where: string): DepsManifest {
   let raw: unknown;
   try {
@@ -75,17 +69,12 @@ export function lockMatches(lockText: string, manifest: DepsManifest): boolean {
 }
 
 export interface DepsLock {
-  /** Absolute path of the committed lock file. */
   file: string;
   text: string;
-  /** True when this run wrote it (it was missing or made for other dependencies). */
-  updated: boolean;
+  updated: boolean; // this run wrote it
 }
 
-/**
- * The lock for `manifest`: the committed one when it matches; else a new one from the registry
- * (`npm install --package-lock-only`), checked and written atomically, unless `frozen`.
- */
+/** The committed lock when it matches; else (unless `frozen`) `npm install --package-lock-only`, checked, written atomically. */
 export async function ensureDepsLock(file: string, manifest: DepsManifest, frozen: boolean): Promise<DepsLock> {
   const current = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (current !== undefined && lockMatches(current, manifest)) return { file, text: current, updated: false };

@@ -7,7 +7,6 @@ export function dockerfileString(value: string, what: string): string {
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
-/** An image reference as docker accepts it (name[:tag][@digest]); refused before it reaches a Dockerfile. */
 export function assertImageReference(ref: string, what: string): void {
   if (!/^[a-z0-9][a-z0-9._\-/:]*(@sha256:[0-9a-f]{64})?$/i.test(ref) || ref.includes('//')) {
     throw new MeshforkError(
@@ -20,7 +19,6 @@ export function assertImageReference(ref: string, what: string): void {
   }
 }
 
-/** The template with the base image and one LABEL instruction filled in. */
 export function renderDockerfile(template: string, values: { baseImage: string; labels: Record<string, string> }): string {
   assertImageReference(values.baseImage, '--base-image');
   const labels = Object.entries(values.labels).map(

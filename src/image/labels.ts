@@ -1,25 +1,18 @@
-/** What an image's labels are made from. */
 export interface LabelInput {
   upstreamVersion: string;
-  /** npm integrity (sha512-...) or git commit of the upstream release, as pinned in meshfork.lock.json. */
-  upstreamIdentity: string;
+  upstreamIdentity: string; // as pinned in meshfork.lock.json
   seriesSha256: string;
-  /** Commit of the project repository; undefined outside a git repository. */
   revision?: string;
   source?: string;
-  /** The upstream package's license (package.json `license`). */
   licenses?: string;
   baseImage: string;
-  /** When the image was made: SOURCE_DATE_EPOCH when set, else now. */
   created: Date;
 }
 
-/** The short series hash used in default tags and the version label. */
 export function shortSeries(seriesSha256: string): string {
   return seriesSha256.slice(0, 12);
 }
 
-/** The image's labels: the OCI annotations plus meshfork's own, sorted by key. */
 export function imageLabels(input: LabelInput): Record<string, string> {
   const labels: Record<string, string> = {
     'io.meshfork.series.sha256': input.seriesSha256,

@@ -4,12 +4,8 @@ import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { npmPack } from '../tools/npm';
 
-/**
- * The npm that installs the dependencies inside the build's first stage. It comes in the build
- * context, so a base image without npm (Debian's nodejs) builds too, and every base gets the same
- * npm. 10.9 runs on Node 18.17 and newer. Fetched once into the cache and checked against the
- * pinned integrity before use.
- */
+// npm comes in the build context, so a base without npm (Debian's nodejs) builds too and every base gets the
+// same npm (10.9: Node 18.17+). Checked against the pinned integrity before use.
 export const BUILD_NPM = {
   version: '10.9.2',
   integrity: 'sha512-iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ==',
@@ -21,7 +17,6 @@ async function integrityOf(file: string): Promise<string> {
     .digest('base64')}`;
 }
 
-/** Path of the verified npm tarball in the cache (downloaded on first use). */
 export async function npmTarballForBuild(cacheDir: string): Promise<string> {
   const dir = path.join(cacheDir, 'image');
   const file = path.join(dir, `npm-${BUILD_NPM.version}.tgz`);

@@ -1,6 +1,5 @@
 import { runGit } from '../tools/git';
 
-/** The project repository's commit and remote, for the revision and source labels (undefined outside git). */
 export async function projectProvenance(root: string): Promise<{ revision?: string; remote?: string }> {
   const head = await runGit(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root, okExitCodes: [0, 1, 128] });
   if (head.exitCode !== 0) return {};

@@ -7,7 +7,6 @@ import type { PreparedBuild } from './prepare';
 
 export interface BuiltImage {
   imageId: string;
-  /** Build steps BuildKit ran, and how many of them came from its cache. */
   steps: { total: number; cached: number };
   pushed: { tag: string; digest: string }[];
 }
@@ -27,7 +26,6 @@ function stepCounter(): { onLine(line: string): void; counts(): { total: number;
   };
 }
 
-/** Run the prepared build, check the image's labels are the ones meant, push the tags asked for. */
 export async function runBuild(
   prepared: PreparedBuild,
   options: { pushTags?: string[]; onLine?: (line: string) => void },

@@ -3,13 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Series } from '../series/types';
 
-/**
- * The series hash an image carries (label io.meshfork.series.sha256): sha256 of the `sha256sum`
- * listing of the patch files in series order, i.e. lines "<sha256 of the file>  <name>\n". Comments
- * and blank lines of `series` do not count; a patch's bytes, name or position do. By hand, for a
- * series file of plain names: `cd patches && sha256sum $(grep -Ev '^\s*(#|$)' series) | sha256sum`.
- * A files folder (config "files") comes first, one line per file named `<folder>/<path>`, sorted.
- */
+// Label io.meshfork.series.sha256, by hand: `cd patches && sha256sum $(grep -Ev '^\s*(#|$)' series) | sha256sum`.
+// A files folder comes first, one line per file named `<folder>/<path>`, sorted.
 export async function seriesHash(series: Series): Promise<string> {
   const listing: string[] = [];
   for (const op of series.files?.operations ?? []) {
