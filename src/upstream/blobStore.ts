@@ -7,11 +7,8 @@ import { processAlive } from './processLock';
 /** Git-style file modes the cache keeps apart: a blob's mode is its inode's, shared by every hard link. */
 export type BlobMode = '100644' | '100755' | '120000';
 
-/**
- * Every blob's mtime, set when it is stored: npm's fixed tarball timestamp (1985-10-26T08:15:00Z), so
- * hard-linked output looks like an npm extraction. A blob whose size or mtime differs has been
- * written to since (through a hard link, say) and is re-hashed before use, as git's index does.
- */
+// npm's fixed tarball time (1985-10-26T08:15:00Z), so linked output looks like an npm extraction; a blob whose size
+// or mtime differs was written to since (through a hard link) and is re-hashed, as git's index does.
 export const BLOB_MTIME_SECONDS = 499162500;
 
 export function sha256(data: Buffer | string): string {
@@ -20,7 +17,6 @@ export function sha256(data: Buffer | string): string {
 
 /** Content-addressed files: <root>/<hash[0..2]>/<hash[2..]>[.x|.l], written to a temp file then renamed. */
 export class BlobStore {
-  /** The root with one separator after it: a key appended is what path.join(root, key) gives, without a normalization per blob. */
   private readonly prefix: string;
 
   /** verifyExisting: re-hash a blob already present before trusting it (when rebuilding a corrupt entry). */
@@ -36,13 +32,11 @@ export class BlobStore {
     return this.prefix + this.keyOf(hash, mode);
   }
 
-  /** The blob's path below the root: "<hash[0..2]>/<hash[2..]>[.x|.l]". */
   keyOf(hash: string, mode: BlobMode): string {
     const suffix = mode === '100755' ? '.x' : mode === '120000' ? '.l' : '';
     return `${hash.slice(0, 2)}/${hash.slice(2)}${suffix}`;
   }
 
-  /** Store content (unless a sound copy is already there); returns its hash. */
   async put(content: Buffer, mode: BlobMode): Promise<string> {
     const hash = sha256(content);
     const target = this.pathOf(hash, mode);
@@ -65,7 +59,6 @@ export class BlobStore {
     return hash;
   }
 
-  /** Cheap check (size and mtime marker), used before hard-linking thousands of blobs. */
   async looksSound(file: string, size: number): Promise<boolean> {
     try {
       const stat = await fs.stat(file);
@@ -75,12 +68,7 @@ export class BlobStore {
     }
   }
 
-  /**
-   * looksSound without a promise: the check before linking a whole release, thousands of stats in a
-   * row, where a thread-pool round trip each costs more than the system call. Always false for a
-   * store that re-hashes what it finds (verifyExisting). With stamps, the inode must also be the one
-   * stamped when it was last verified, with its ctime unchanged (see BlobStamps).
-   */
+  /** Without a promise: thousands of stats in a row, where a thread-pool hop each costs more than the call. */
   looksSoundSync(hash: string, mode: BlobMode, size: number, stamps?: BlobStamps): boolean {
     if (this.verifyExisting) return false;
     const stat = statSync(this.pathOf(hash, mode), { throwIfNoEntry: false });
@@ -88,10 +76,7 @@ export class BlobStore {
     return stamps === undefined || stamps.vouchesFor(this.keyOf(hash, mode), stat);
   }
 
-  /**
-   * The blob's bytes, verified against its hash. A corrupt blob is deleted and undefined returned,
-   * so the caller rebuilds it from the release instead of using it.
-   */
+  /** Verified against its hash; a corrupt blob is deleted and undefined returned, so the caller rebuilds it. */
   async read(hash: string, mode: BlobMode): Promise<Buffer | undefined> {
     const file = this.pathOf(hash, mode);
     let content: Buffer;
@@ -106,7 +91,6 @@ export class BlobStore {
     return undefined;
   }
 
-  /** Delete temp files of killed processes ("<name>.<pid>-<hex>.tmp"): disk hygiene, they are never read. */
   async removeLeftovers(): Promise<void> {
     const folders = await fs.readdir(this.root).catch(() => [] as string[]);
     for (const folder of folders) {
@@ -118,11 +102,6 @@ export class BlobStore {
     }
   }
 
-  /**
-   * Make sure the blob is sound before it is linked: stat first, and only when that looks off (or
-   * `rehash`: its stamp did not vouch for it), hash it (restoring the marker if the bytes are right).
-   * False means missing or deleted as corrupt.
-   */
   async ensureSound(hash: string, mode: BlobMode, size: number, rehash = false): Promise<boolean> {
     const file = this.pathOf(hash, mode);
     if (!this.verifyExisting && !rehash && (await this.looksSound(file, size))) return true;

@@ -7,7 +7,6 @@ import type { ProgressSink } from '../util/progress';
 import type { BlobMode, BlobStore } from './blobStore';
 import type { ManifestEntry } from './manifest';
 
-/** Unpacked bytes allowed to wait for their blob writes before reading pauses. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 interface TarEntry extends NodeJS.ReadableStream {
@@ -18,10 +17,7 @@ interface TarEntry extends NodeJS.ReadableStream {
   resume(): this;
 }
 
-/**
- * Stream an npm tarball into the blob store: every regular file (and symlink) under the tarball's
- * top folder ("package/"), with its mode. Nothing touches the disk but verified blobs.
- */
+/** Files and symlinks under "package/", with their modes; nothing touches the disk but verified blobs. */
 export async function extractTarball(
   tarball: string,
   blobs: BlobStore,
@@ -70,8 +66,7 @@ export async function extractTarball(
       });
     },
   });
-  // Decompressed by node's zlib stream, on the thread pool: gunzip runs beside the parsing and
-  // hashing on the main thread (as tar -xzf's gzip beside tar), not in it (tar's own inflate).
+  // node's zlib stream runs gunzip on the thread pool, beside parsing and hashing (tar's own inflate would block).
   const compressed = createReadStream(tarball, { highWaterMark: 1 << 20 });
   const input = compressed.pipe(createGunzip({ chunkSize: 1 << 20 }));
   resumeInput = () => input.resume();
@@ -83,7 +78,6 @@ export async function extractTarball(
     });
     input.on('data', (chunk) => {
       parser.write(chunk as Buffer);
-      // Unpacked files wait in memory for their blob writes; stop reading while too many do.
       if (pendingBytes > MAX_PENDING_BYTES) input.pause();
     });
     input.on('end', () => parser.end());

@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { sha256 } from './blobStore';
 
-/** What a git blob id is in the blob store: its sha256 and size. */
 export interface IndexedBlob {
   hash: string;
   size: number;
 }
 
-/**
- * git blob id -> sha256 of the same bytes, remembered per mirror, so a new release (a moved tag, the
- * next version) only reads the blobs that changed. The file carries its own digest: a damaged index
- * is ignored, never trusted.
- */
+/** git blob id -> sha256, per mirror, so a new release reads only changed blobs; a damaged index is ignored. */
 export class GitBlobIndex {
   private entries = new Map<string, IndexedBlob>();
 

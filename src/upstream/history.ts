@@ -1,11 +1,6 @@
-/*
- * What happened upstream between the base and a target release, from a git upstream's bare mirror:
- * the commits that touched the lines a failing hunk was made against (culprits), and the commits
- * whose message mentions security (the old `check` shell script listed these; sync check keeps that).
- */
+// From a git upstream's mirror: commits that touched a failing hunk's lines (culprits), and security commits.
 import { gitText, runGit } from '../tools/git';
 
-/** One upstream commit, as reported by sync check. */
 export interface HistoryCommit {
   commit: string;
   subject: string;
@@ -13,7 +8,6 @@ export interface HistoryCommit {
   date: string;
 }
 
-/** A 1-based inclusive line range. */
 export interface LineRange {
   start: number;
   end: number;
@@ -23,7 +17,7 @@ const FIELD = '\u001f';
 const RECORD = '\u001e';
 const FORMAT = `${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%aI${FIELD}%s${FIELD}%B`;
 
-/** Matches what the old script grepped for: security, CVE, vulnerability/vulnerabilities/vulnerable. */
+/** What the old `check` script grepped for. */
 export const SECURITY_PATTERN = /security|\bcve\b|vulnerab/i;
 
 interface LoggedCommit extends HistoryCommit {
@@ -45,7 +39,6 @@ function publicFields(c: LoggedCommit): HistoryCommit {
   return { commit: c.commit, subject: c.subject, author: c.author, date: c.date };
 }
 
-/** Commits reachable from target but not from base, newest first. */
 async function logRange(mirrorDir: string, baseCommit: string, targetCommit: string, extra: string[] = []): Promise<LoggedCommit[]> {
   const out = await runGit(['log', `--format=${FORMAT}`, '--no-color', `${baseCommit}..${targetCommit}`, ...extra], { cwd: mirrorDir });
   return parseLog(out.stdout.toString('utf8'));
@@ -55,11 +48,7 @@ function isSecurityCommit(c: LoggedCommit): boolean {
   return SECURITY_PATTERN.test(c.subject) || SECURITY_PATTERN.test(c.message);
 }
 
-/**
- * Security-flagged commits in base..target for every target, with one `git log ^base t1 t2 ...`:
- * each target's share is what it reaches through parents inside that set (newest first).
- * A target at or behind the base gets an empty list.
- */
+/** One `git log ^base t1 t2 ...`: each target's share is what it reaches through parents inside that set. */
 export async function securityCommitsByTarget(
   mirrorDir: string,
   baseCommit: string,
@@ -84,12 +73,10 @@ export async function securityCommitsByTarget(
   return result;
 }
 
-/** Commits between base and target whose message mentions security, CVE or vulnerability. */
 export async function securityCommits(mirrorDir: string, baseCommit: string, targetCommit: string): Promise<HistoryCommit[]> {
   return (await securityCommitsByTarget(mirrorDir, baseCommit, [targetCommit])).get(targetCommit) ?? [];
 }
 
-/** One `@@ -a,b +c,d @@` header of a zero-context diff. */
 interface ChangedBlock {
   oldStart: number;
   oldCount: number;
@@ -110,7 +97,6 @@ export function parseZeroContextHunks(diff: string): ChangedBlock[] {
   return blocks;
 }
 
-/** Net line shift of the changed blocks that lie wholly before base line `line`. */
 function shiftBefore(blocks: ChangedBlock[], line: number): number {
   let shift = 0;
   for (const b of blocks) {
@@ -125,11 +111,7 @@ function blockContaining(blocks: ChangedBlock[], line: number): ChangedBlock | u
   return blocks.find((b) => b.oldCount > 0 && b.oldStart <= line && line <= b.oldStart + b.oldCount - 1);
 }
 
-/**
- * Where base lines [start, end] are in the target, given the base->target changes. An end that
- * falls in a changed block grows to cover that block's new lines, so the commits that replaced or
- * deleted base lines are still found. Never empty: a deleted range maps to the lines around where it was.
- */
+/** An end inside a changed block grows over its new lines, so commits that replaced or deleted base lines are found. */
 export function mapRangeToTarget(blocks: ChangedBlock[], range: LineRange, targetLineCount: number): LineRange {
   const first = blockContaining(blocks, range.start);
   const last = blockContaining(blocks, range.end);
@@ -150,10 +132,7 @@ async function lineCountAt(mirrorDir: string, commit: string, path: string): Pro
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
-/**
- * The commits in base..target that removed `path` (deleted it, or renamed it away: without rename
- * detection a rename is a deletion), newest first, and where the newest one moved it, if it did.
- */
+/** Without rename detection a rename is a deletion: also where the newest removal moved `path`, if it did. */
 export async function removalCommits(
   mirrorDir: string,
   baseCommit: string,
@@ -172,11 +151,7 @@ export async function removalCommits(
   return { commits };
 }
 
-/**
- * Upstream commits between base and target that touched base lines `range` of `path`, newest first.
- * Line ranges for `git log -L` are read at the tip (target), so the base range is first mapped
- * through the base->target diff. A file gone from the target yields the commits that removed it.
- */
+/** `git log -L` reads ranges at the tip (target), so the base range is mapped through the base->target diff first. */
 export async function culpritCommits(
   mirrorDir: string,
   baseCommit: string,
@@ -202,18 +177,12 @@ export async function culpritCommits(
   return parseLog(log.stdout.toString('utf8')).map(publicFields);
 }
 
-/** True when `targetCommit` descends from `baseCommit` (the usual case: a newer release on the same line). */
 export async function descendsFrom(mirrorDir: string, baseCommit: string, targetCommit: string): Promise<boolean> {
   const result = await runGit(['merge-base', '--is-ancestor', baseCommit, targetCommit], { cwd: mirrorDir, okExitCodes: [0, 1] });
   return result.exitCode === 0;
 }
 
-/**
- * For a target that does not descend from the base (a release branched from an older tag): the
- * commits of the base that the target lacks (target..base) and that touched base lines `range` of
- * `path`, newest first. Those lines differ because the target never got them, which base..target
- * culprits cannot show. `git log -L` reads the range at the tip, here the base: no mapping needed.
- */
+/** A target branched from an older tag lacks base commits (target..base) that base..target culprits cannot show. */
 export async function lackedBaseCommits(
   mirrorDir: string,
   baseCommit: string,

@@ -24,27 +24,19 @@ export { LOCK_FILE } from './lockFile';
 /** Upstream releases of one project, read through the verified, content-addressed cache. */
 export interface Upstream {
   readonly kind: 'npm' | 'git';
-  /** Every release upstream has, ascending semver (identity is empty for npm listings). */
-  listReleases(): Promise<Release[]>;
-  /** Pin a version: VERSION_UNKNOWN if absent; checked against and recorded in meshfork.lock.json. */
+  listReleases(): Promise<Release[]>; // identity is empty for npm listings
   resolve(version: string): Promise<Release>;
-  /** One file of a release as a binary string; undefined when the release has no such file. */
   readFile(version: string, path: string): Promise<string | undefined>;
   reader(version: string): FileReader;
-  /** The whole release into an empty or absent dir, hard-linked from the cache. */
   materialize(version: string, dir: string): Promise<void>;
-  /** Record the release's blobs as they are after links to them were removed (an old output deleted): see BlobStamps. */
-  stampBlobs(version: string): Promise<void>;
-  /** Fill the cache with the whole release (what `upstream fetch` does). */
+  stampBlobs(version: string): Promise<void>; // after links to them were removed (see BlobStamps)
   fetch(version: string): Promise<Release>;
   git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
-  /** Stop helper processes (git cat-file); idle ones never hold the process open anyway. */
   close(): void;
 }
 
 export interface OpenUpstreamOptions {
   progress?: ProgressSink;
-  /** Accept identities that differ from meshfork.lock.json and record the new ones. */
   updateLock?: boolean;
   cacheDir?: string;
 }
@@ -57,7 +49,6 @@ class CachedUpstream implements Upstream {
   private readonly resolved = new Map<string, Promise<Release>>();
   private readonly loadedManifests = new Map<string, Promise<Manifest>>();
   private readonly repairs = new Map<string, Promise<Manifest>>();
-  /** Identities taken from the lock file without asking upstream (see resolveNow). */
   private readonly unconfirmed = new Set<string>();
 
   constructor(
@@ -78,7 +69,6 @@ class CachedUpstream implements Upstream {
   }
 
   resolve(input: string): Promise<Release> {
-    // One spelling per release: "v1.1.51" must never become a second lock entry beside "1.1.51".
     const version = semver.clean(input) ?? input;
     let pending = this.resolved.get(version);
     if (!pending) {
@@ -111,9 +101,8 @@ class CachedUpstream implements Upstream {
         );
       }
     }
-    // Locked but not cached: the download is checked against the locked integrity anyway, so one
-    // npm process (pack) does what two did (view, then pack). The registry is asked only when the
-    // fill fails (confirmLocked), for the same error as before: LOCK_MISMATCH, VERSION_UNKNOWN, ...
+    // Locked but not cached: the download is checked against the locked integrity anyway, so one npm pack
+    // does; the registry is asked only when the fill fails (confirmLocked), for the same error codes.
     if (locked && this.source.immutable && !this.updateLock) {
       this.unconfirmed.add(locked);
       return { version, identity: locked };
@@ -121,16 +110,11 @@ class CachedUpstream implements Upstream {
     return this.identify(version);
   }
 
-  /**
-   * What the release's own package.json says it is ("name@version"), when that is not the package
-   * and version asked for; undefined when it agrees. An npm lock entry is trusted without a registry
-   * round trip, so a copied or edited entry would otherwise hand out another release's bytes.
-   */
+  /** A lock entry is trusted without a registry round trip: a copied or edited one must not hand out another release. */
   private async identityProblem(version: string, manifest: Manifest): Promise<string | undefined> {
     const entry = manifest.files['package.json'];
     const bytes = entry && (await this.blobs.read(entry.hash, entry.mode));
-    // An unreadable blob (corrupt, deleted) tells nothing: the manifest's version decides, and the
-    // repair that follows downloads VERSION and checks it against the locked integrity anyway.
+    // An unreadable blob tells nothing: the repair that follows checks against the locked integrity anyway.
     if (entry && bytes === undefined)
       return manifest.version === version ? undefined : `${this.source.packageName ?? 'release'}@${manifest.version}`;
     let own: { name?: unknown; version?: unknown } = {};
@@ -146,7 +130,6 @@ class CachedUpstream implements Upstream {
     return `${name}@${ownVersion}`;
   }
 
-  /** Ask upstream what `version` is and record it in the lock file (LOCK_MISMATCH when it differs). */
   private async identify(version: string): Promise<Release> {
     const release = await this.source.identify(version);
     await this.lock.record(version, release.identity, this.updateLock, (was) =>
@@ -167,7 +150,6 @@ class CachedUpstream implements Upstream {
     return pending;
   }
 
-  /** The release's manifest, filling the cache first if needed (once across processes, under a lock). */
   private async loadManifest(release: Release, rebuild: boolean): Promise<Manifest> {
     if (!rebuild) {
       const cached = await this.manifests.read(release.identity);
@@ -204,7 +186,6 @@ class CachedUpstream implements Upstream {
     });
   }
 
-  /** Rebuild a release whose cached blobs are missing or corrupt; CACHE_CORRUPT if that does not help. */
   private repair(release: Release, what: string): Promise<Manifest> {
     // one rebuild per release at a time, however many reads found it corrupt
     let pending = this.repairs.get(release.identity);
@@ -229,8 +210,7 @@ class CachedUpstream implements Upstream {
         },
       );
     }
-    // A rebuild hashes every blob it keeps (and resets their mtimes, moving their ctimes): all of
-    // them are known good now, so the next apply need not hash them again.
+    // A rebuild hashed every blob it kept (moving their ctimes): stamp them, so the next apply need not.
     const stamps = this.stampsOf(release);
     stampRelease(manifest, this.blobs, stamps);
     stamps.save();
@@ -239,7 +219,6 @@ class CachedUpstream implements Upstream {
 
   async readFile(version: string, file: string): Promise<string | undefined> {
     const release = await this.resolve(version);
-    // git: straight from the mirror's object store (content-addressed itself), no release fill needed
     if (this.source.readDirect) return (await this.source.readDirect(release, file))?.toString('latin1');
     let manifest = await this.manifest(release);
     let entry = manifest.files[file];
@@ -267,7 +246,6 @@ class CachedUpstream implements Upstream {
     return release;
   }
 
-  /** The release with every blob checked (stat and stamp, hashed when either looks off), repaired if needed. */
   private async verified(version: string): Promise<{ release: Release; stamps: BlobStamps }> {
     const release = await this.resolve(version);
     const manifest = await this.manifest(release);
@@ -292,7 +270,6 @@ class CachedUpstream implements Upstream {
     const manifest = await this.manifest(release);
     const from = Date.now();
     await linkTree(manifest, this.blobs, dir);
-    // the links just made changed every blob's ctime and link count, not its bytes
     stamps.linked(linksPerBlob(manifest, this.blobs), from, Date.now());
     stamps.save();
   }
@@ -309,7 +286,6 @@ class CachedUpstream implements Upstream {
   }
 }
 
-/** The project's upstream (npm or git, per meshfork.config.json) behind the cache and lock file. */
 export async function openUpstream(loaded: LoadedConfig, options: OpenUpstreamOptions = {}): Promise<Upstream> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const progress = options.progress ?? silentProgress;

@@ -9,16 +9,12 @@ import { jsonErrorLocation } from '../util/jsonLocation';
 
 export const LOCK_FILE = 'meshfork.lock.json';
 
-/**
- * meshfork.lock.json: for every upstream and every release meshfork resolved for this repository,
- * the identity it had (npm integrity or git commit). Deterministic: sorted keys, 2-space JSON.
- */
+/** meshfork.lock.json: each resolved release's identity, per upstream; sorted keys, 2-space JSON. */
 export interface LockData {
   lockfileVersion: 1;
   upstreams: Record<string, Record<string, { identity: string }>>;
 }
 
-/** The lock file's zod schema, loaded only to word what is wrong with a lock the quick check refuses. */
 function lockSchema() {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand: zod is costly at start-up
   const { z } = require('zod') as typeof import('zod');
@@ -36,7 +32,6 @@ function plainObject(value: unknown): value is Record<string, unknown> {
   );
 }
 
-/** The parsed JSON itself when it is plainly a valid lock (what lockSchema would return); else undefined. */
 function quickParseLock(raw: unknown): LockData | undefined {
   if (!plainObject(raw) || raw.lockfileVersion !== 1 || !plainObject(raw.upstreams) || Object.keys(raw).length !== 2) return undefined;
   for (const releases of Object.values(raw.upstreams)) {
@@ -49,7 +44,6 @@ function quickParseLock(raw: unknown): LockData | undefined {
   return raw as unknown as LockData;
 }
 
-/** Which upstream a lock entry belongs to: "npm:meshcentral" or "git:<url>". */
 export function upstreamKey(upstream: UpstreamConfig): string {
   return upstream.source === 'npm' ? `npm:${upstream.package}` : `git:${upstream.url}`;
 }
@@ -101,7 +95,6 @@ export async function readLock(file: string): Promise<LockData> {
   return parseLock(file, text);
 }
 
-/** The lock file of one project, for one upstream. */
 export class LockBook {
   constructor(
     readonly file: string,
@@ -113,10 +106,7 @@ export class LockBook {
     return (await readLock(this.file)).upstreams[this.key]?.[version]?.identity;
   }
 
-  /**
-   * Record what upstream says `version` is. A different identity already on record is LOCK_MISMATCH
-   * unless updateLock accepts the new one. Read-modify-write under a lock shared by parallel processes.
-   */
+  /** Read-modify-write under a lock shared by parallel processes; another identity on record is LOCK_MISMATCH. */
   async record(version: string, identity: string, updateLock: boolean, describe: (locked: string) => string): Promise<void> {
     if ((await this.identityOf(version)) === identity) return;
     await withProcessLock(path.join(this.locksDir, `lockfile-${sha256(this.file).slice(0, 16)}`), async () => {

@@ -3,14 +3,12 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256, type BlobMode } from './blobStore';
 
-/** One file of a release in the cache. */
 export interface ManifestEntry {
   hash: string;
   size: number;
   mode: BlobMode;
 }
 
-/** Every file of one release, keyed by its identity (npm integrity or git commit). */
 export interface Manifest {
   identity: string;
   version: string;
@@ -24,10 +22,7 @@ interface ManifestFile extends Manifest {
 
 const MODES: readonly string[] = ['100644', '100755', '120000'];
 
-/**
- * The manifest file's shape, checked by hand: meshfork writes these files itself (and their digest
- * catches any change), so a validation library would only add start-up time to every warm command.
- */
+/** Checked by hand: meshfork writes these itself and the digest catches changes; zod would slow every warm command. */
 function asManifestFile(raw: unknown): ManifestFile | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { format, digest, identity, version, files } = raw as Record<string, unknown>;
@@ -49,16 +44,12 @@ function asManifestFile(raw: unknown): ManifestFile | undefined {
   return raw as ManifestFile;
 }
 
-/** Format 1's digest: of the content, re-serialised with the files sorted (slow: ~25 ms a read for MeshCentral). */
 function digestOfContent(manifest: Manifest): string {
   return sha256(JSON.stringify([manifest.identity, manifest.version, Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))]));
 }
 
-/**
- * Format 2 ends with the digest of every byte before it, so a read hashes the bytes it parses, once:
- * `{"format":2,"identity":...,"version":...,"files":{...},"digest":"<sha256 of the bytes before the comma>"}`.
- * The file stays one JSON object.
- */
+// Format 2 ends with the sha256 of every byte before `,"digest"`, so a read hashes the bytes it parses, once
+// (format 1 re-serialised the content: ~25 ms a read for MeshCentral).
 const DIGEST_KEY = ',"digest":"';
 const TRAILER_LENGTH = DIGEST_KEY.length + 64 + 2;
 
@@ -67,7 +58,6 @@ function formatTwo(manifest: Manifest): string {
   return `${body}${DIGEST_KEY}${sha256(body)}"}`;
 }
 
-/** Whether a format-2 file's bytes match the digest they end with (false for a format-1 file). */
 function trailerMatches(bytes: Buffer): boolean {
   const at = bytes.length - TRAILER_LENGTH;
   if (at <= 0 || bytes.toString('latin1', at, at + DIGEST_KEY.length) !== DIGEST_KEY || bytes.toString('latin1', bytes.length - 2) !== '"}')
@@ -83,10 +73,7 @@ export class ManifestStore {
     return path.join(this.root, `${sha256(identity)}.json`);
   }
 
-  /**
-   * The manifest if present and intact; a truncated or altered one is deleted and reported absent.
-   * A sound format-1 file (written by an earlier meshfork) is rewritten as format 2, once.
-   */
+  /** A truncated or altered manifest is deleted and reported absent; a format-1 file is rewritten as format 2. */
   async read(identity: string): Promise<Manifest | undefined> {
     const file = this.pathOf(identity);
     let bytes: Buffer;

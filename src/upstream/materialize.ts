@@ -4,7 +4,6 @@ import type { BlobStore } from './blobStore';
 import type { BlobStamps } from './blobStamps';
 import type { Manifest } from './manifest';
 
-/** Run fn over items with at most `limit` in flight. */
 export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -13,11 +12,7 @@ export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) =
   await Promise.all(workers);
 }
 
-/**
- * Paths whose blob is missing or corrupt (corrupt ones are deleted by the check). One stat per blob,
- * synchronously; only blobs that look off (or, with stamps, whose inode changed) are hashed
- * (concurrently), and stamped when sound.
- */
+/** Missing or corrupt (deleted) blobs: one sync stat each; only those that look off, or whose stamp fails, are hashed. */
 export async function unsoundFiles(manifest: Manifest, blobs: BlobStore, stamps?: BlobStamps): Promise<string[]> {
   const suspect = Object.entries(manifest.files).filter(([, entry]) => !blobs.looksSoundSync(entry.hash, entry.mode, entry.size, stamps));
   const bad: string[] = [];
@@ -33,12 +28,10 @@ function stampBlob(blobs: BlobStore, stamps: BlobStamps, hash: string, mode: Man
   if (stat) stamps.note(blobs.keyOf(hash, mode), stat);
 }
 
-/** Stamp every blob of the release as it is now: after links to the verified blobs were removed. */
 export function stampRelease(manifest: Manifest, blobs: BlobStore, stamps: BlobStamps): void {
   for (const entry of Object.values(manifest.files)) stampBlob(blobs, stamps, entry.hash, entry.mode);
 }
 
-/** How many hard links to each blob linkTree makes (a blob can stand for several identical files). */
 export function linksPerBlob(manifest: Manifest, blobs: BlobStore): Map<string, number> {
   const links = new Map<string, number>();
   for (const entry of Object.values(manifest.files)) {
@@ -50,11 +43,8 @@ export function linksPerBlob(manifest: Manifest, blobs: BlobStore): Map<string, 
 }
 
 /**
- * Write every file of a release into `dir` (which must be empty or absent) as hard links to the
- * cache's blobs; across filesystems, a copy-on-write clone where the filesystem supports it, else a copy.
- * Callers must verify the blobs first (unsoundFiles) and must replace, never edit, a linked file.
- * Synchronous system calls, like `cp -al`: a release is thousands of links, and a promise and a
- * thread-pool hop for each cost more than the links themselves.
+ * Hard links (across filesystems a clone or copy): verify blobs first, replace and never edit a linked file.
+ * Synchronous like `cp -al`: for thousands of links a promise each costs more than the links.
  */
 export async function linkTree(manifest: Manifest, blobs: BlobStore, dir: string): Promise<void> {
   const entries = Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -62,7 +52,6 @@ export async function linkTree(manifest: Manifest, blobs: BlobStore, dir: string
   for (const [file] of entries)
     for (let d = path.posix.dirname(file); d !== '.' && !folders.has(d); d = path.posix.dirname(d)) folders.add(d);
   mkdirSync(dir, { recursive: true });
-  // sorted, so every parent comes before its children
   for (const folder of [...folders].sort()) mkdirSync(path.join(dir, folder), { recursive: true });
   let canLink = true;
   for (const [file, entry] of entries) {

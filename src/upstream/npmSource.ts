@@ -17,7 +17,6 @@ async function fileDigest(file: string, algorithm: string): Promise<string> {
   return hash.digest('base64');
 }
 
-/** Total size of the files in these folders modified since `since` (ms). */
 async function bytesWritten(dirs: string[], since: number): Promise<number> {
   let bytes = 0;
   for (const dir of dirs) {
@@ -30,7 +29,7 @@ async function bytesWritten(dirs: string[], since: number): Promise<number> {
   return bytes;
 }
 
-/** Check a downloaded tarball against an SRI string ("sha512-<base64>", possibly several, space-separated). */
+/** An SRI string may hold several hashes, space-separated. */
 export async function verifyIntegrity(file: string, integrity: string, spec: string): Promise<void> {
   const wanted = integrity.split(/\s+/).filter((h) => /^sha(256|384|512)-/.test(h));
   const strongest = wanted.find((h) => h.startsWith('sha512-')) ?? wanted[0];
@@ -46,7 +45,6 @@ export async function verifyIntegrity(file: string, integrity: string, spec: str
   }
 }
 
-/** Releases of an npm package, through the user's own npm. */
 export class NpmSource implements ReleaseSource {
   readonly kind = 'npm' as const;
   readonly immutable = true;
@@ -85,7 +83,6 @@ export class NpmSource implements ReleaseSource {
       const name = await this.download(release.version, tmp, spec);
       const tarball = path.join(tmp, name);
       await verifyIntegrity(tarball, release.identity, spec);
-      // tar is loaded only here, on a cache miss
       const { extractTarball } = await import('./extractTarball');
       return await extractTarball(tarball, blobs, this.progress, `unpacking ${spec}`);
     } finally {
@@ -93,15 +90,11 @@ export class NpmSource implements ReleaseSource {
     }
   }
 
-  /**
-   * npm pack reports nothing while it downloads; watch the files npm streams into its cache
-   * (_cacache/tmp) and the destination folder grow instead.
-   */
+  /** npm pack reports nothing while it downloads: watch its _cacache/tmp and the destination grow instead. */
   private async download(version: string, dir: string, spec: string): Promise<string> {
     // Nobody sees progress (not a terminal, CI, --json): no watching, and no extra npm process.
     if (this.progress === silentProgress) return npmPack(this.pkg, version, dir);
     const watched = [dir];
-    // looked up while the download runs, not before it
     void npmCacheDir(this.cwd)
       .then((npmCache) => npmCache && watched.push(path.join(npmCache, '_cacache', 'tmp')))
       .catch(() => undefined);

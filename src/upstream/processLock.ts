@@ -5,10 +5,6 @@ import { MeshforkError } from '../errors';
 /** A lock held this long without a heartbeat belongs to a dead process (proper-lockfile refreshes it every stale/2). */
 const STALE_MS = 10_000;
 
-/**
- * Run `work` while holding an exclusive lock shared by every meshfork process on this machine
- * (a `<name>.lock` directory that proper-lockfile keeps fresh; a killed holder's lock goes stale).
- */
 export async function withProcessLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
   await fs.mkdir(path.dirname(lockPath), { recursive: true });
   let release: () => Promise<void>;
@@ -21,9 +17,7 @@ export async function withProcessLock<T>(lockPath: string, work: () => Promise<T
       stale: STALE_MS,
       // Another process may be downloading a release for minutes; wait for it rather than fail.
       retries: { retries: 1200, factor: 1.2, minTimeout: 50, maxTimeout: 500 },
-      // The default throws from a timer (a crash) when a refresh comes late on a loaded machine.
-      // Everything done under these locks is written atomically and idempotently, so a lost lock
-      // costs at most duplicate work; carry on.
+      // The default throws from a timer when a refresh is late; work under these locks is atomic and idempotent.
       onCompromised: () => undefined,
     });
   } catch (error) {
@@ -39,7 +33,6 @@ export async function withProcessLock<T>(lockPath: string, work: () => Promise<T
   }
 }
 
-/** Whether a process id (from a leftover temp name) is still running on this machine. */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -49,13 +42,11 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Remove entries of `dir` named `<prefix><pid>-...` whose process is gone (leftovers of killed runs). */
 export async function removeLeftovers(dir: string, prefix: string): Promise<void> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
-    // The dead run's git child (a SIGKILL reaches only meshfork) may still be writing into it: retry a
-    // removal that finds the folder refilled (ENOTEMPTY) rather than fail.
+    // The dead run's git child (SIGKILL reaches only meshfork) may still be writing: retry on ENOTEMPTY.
     if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid)))
       await fs.rm(path.join(dir, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }

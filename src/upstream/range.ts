@@ -2,7 +2,6 @@ import * as semver from '../util/semver';
 import type { Config } from '../config/schema';
 import { MeshforkError } from '../errors';
 
-/** Refuse a release outside the config's `supports` range, unless the user overrides it. */
 export function assertInRange(config: Config, version: string, ignoreRange = false): void {
   if (ignoreRange || semver.satisfies(version, config.supports)) return;
   throw new MeshforkError(

@@ -1,7 +1,4 @@
-/*
- * One spelling per release: "v1.1.51" and "=1.1.51" are the release 1.1.51. Every version a user
- * gives is normalized here before it names a release, so the lock never holds two entries for one.
- */
+// One spelling per release ("v1.1.51" is 1.1.51), so the lock never holds two entries for one.
 import * as semver from '../util/semver';
 import type { Config } from '../config/schema';
 import { MeshforkError } from '../errors';
@@ -9,7 +6,6 @@ import type { Upstream } from './index';
 import { assertInRange } from './range';
 import type { Release } from './source';
 
-/** The plain semver spelling of `input` ("v1.1.51" -> "1.1.51"); USAGE naming `flag` when it is no version. */
 export function normalizeVersion(input: string, flag: string): string {
   const version = semver.clean(input);
   if (version === null) {
@@ -20,17 +16,13 @@ export function normalizeVersion(input: string, flag: string): string {
   return version;
 }
 
-/**
- * A release outside supports is refused (VERSION_OUT_OF_RANGE, whose hint is --ignore-range) only
- * when it exists: an unknown one is VERSION_UNKNOWN, so the hint never leads to another failure.
- */
+/** An unknown release is VERSION_UNKNOWN, not OUT_OF_RANGE: the --ignore-range hint must not lead to another failure. */
 export async function assertReleaseInRange(upstream: Upstream, config: Config, version: string, ignoreRange = false): Promise<void> {
   if (ignoreRange || semver.satisfies(version, config.supports)) return;
   if (!(await upstream.listReleases()).some((r) => r.version === version)) await upstream.resolve(version);
   assertInRange(config, version, ignoreRange);
 }
 
-/** Where the releases come from, for messages: `tags matching "v*" in URL` or `npm package NAME`. */
 export function releaseOrigin(config: Config): string {
   return config.upstream.source === 'git'
     ? `tags matching "${config.upstream.tagPattern}" in ${config.upstream.url}`
