@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
-// After meshfork links a blob, the window its ctime was set in: a stat after each of thousands of links costs as much.
+// Known-good inode, ctime, links; after meshfork links a blob, the window its ctime fell in (a stat per link costs as much).
 type Stamp = [ino: number, ctimeMs: number, nlink: number] | [ino: number, fromMs: number, toMs: number, nlink: number];
 
 function isStamp(value: unknown): value is Stamp {
@@ -14,6 +14,7 @@ const CLOCK_SLACK_MS = 50;
 
 // Size and mtime do not prove a blob's bytes (`touch -r` puts mtime back), but no system call sets ctime: as
 // git's index does, a moved ctime means re-hash, unless the link count moved with it (a link made or removed).
+/** What each blob of one release looked like when last verified, kept in <cache>/stamps/. */
 export class BlobStamps {
   private readonly stamps = new Map<string, Stamp>();
   private readonly seen = new Map<string, Stats>();
