@@ -19,17 +19,13 @@ export { isoDate } from './source';
 /** Blobs read from git at once while filling the cache: bounds memory on a 400 MB release. */
 const BATCH = 64;
 
-/** "v1.1.55" -> "1.1.55": the tag with its non-numeric prefix removed, if that is a semver version. */
+/** "v1.1.55" -> "1.1.55", if that is a semver version. */
 export function versionOfTag(tag: string): string | undefined {
   const version = tag.replace(/^[^0-9]*/, '');
   return semver.valid(version) === version ? version : undefined;
 }
 
-/**
- * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare
- * mirror per URL lives in the cache, fetched incrementally (at most once per run, and only when its
- * tags differ from upstream's); files are read with `git cat-file --batch`, never checked out.
- */
+/** One bare mirror per URL, fetched at most once per run and only when tags differ; read with `cat-file --batch`. */
 export class GitSource implements ReleaseSource {
   readonly kind = 'git' as const;
   readonly immutable = false;
@@ -47,7 +43,6 @@ export class GitSource implements ReleaseSource {
     this.mirrorDir = path.join(cacheDir, 'git', `${sha256(url).slice(0, 24)}.git`);
   }
 
-  /** Clone the mirror, or fetch into it unless upstream's tags are the mirror's already: once per process. */
   sync(): Promise<void> {
     this.synced ??= this.tagsCurrent().then((current) =>
       current
@@ -57,12 +52,8 @@ export class GitSource implements ReleaseSource {
     return this.synced;
   }
 
-  /**
-   * True when the mirror holds every tag upstream has, each at the same object: then a fetch would
-   * change no release, and a moved, added or deleted tag still shows. One `ls-remote` (no pack
-   * negotiation, no lock) costs a fraction of the fetch it saves. Any failure means "fetch",
-   * which reports what is wrong as it always did.
-   */
+  // One `ls-remote` (no pack negotiation, no lock) instead of a fetch that would change no release; a moved, added
+  // or deleted tag still shows. Any failure means "fetch", which reports what is wrong as it always did.
   private async tagsCurrent(): Promise<boolean> {
     if (!existsSync(path.join(this.mirrorDir, 'HEAD'))) return false;
     const lines = (text: string) => text.split('\n').filter(Boolean).sort().join('\n');
