@@ -12,7 +12,7 @@ export interface VerifyCommandOptions {
   configFile?: string;
   smoke?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Where render-config.js and sample.env are (default: meshfork's src/image/assets). */
+  /** Where render-config.js and sample.env are (default: the config's image.assets). */
   assetsDir?: string;
   cacheDir?: string;
   /** node_modules cache of the smoke test (default: meshcentral-modules in the upstream cache). */
