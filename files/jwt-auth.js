@@ -383,12 +383,12 @@ function bearerToken(headers) {
 // Only origin-form targets ("/path?query"); absolute-form ("http:///?token=") and anything odd get 400.
 function checkRequestTarget(req) {
     const target = req.originalUrl || req.url;
-    if ((typeof target != 'string') || !/^\/(?![\/\\])/.test(target)) { throw refusal('bad-request'); }
+    if ((typeof target != 'string') || !/^\/(?![/\\])/.test(target)) { throw refusal('bad-request'); }
 }
 
 // Where to send the browser after a URL login: the same path and query without the token, always a local path.
 function redirectTarget(req) {
-    const path = (typeof req.path == 'string') && /^\/(?![\/\\])[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/.test(req.path) ? req.path : '/';
+    const path = (typeof req.path == 'string') && /^\/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(req.path) ? req.path : '/';
     const params = new URLSearchParams();
     for (const key of Object.keys(req.query || {})) {
         if (key == 'token') continue;

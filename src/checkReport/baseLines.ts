@@ -1,12 +1,7 @@
-/*
- * A hunk's @@ old lines count the earlier patches of the series on the same file (the patch was
- * made on the base with those applied). Culprit searches and reports need the base release's own
- * lines: map back through each earlier patch's hunks, last patch first.
- */
+// A hunk's @@ old lines count the earlier patches on the same file; culprit searches and reports need the base release's own lines.
 import type { FileOperation, Hunk, Patch } from '../series/types';
 import { operationTargetPath } from '../series/types';
 
-/** Line `line` of the file after `hunks` were applied, as a line of the file before them. */
 function lineBefore(hunks: Hunk[], line: number): number {
   let mapped = line;
   for (const h of hunks) {
@@ -21,15 +16,11 @@ function lineBefore(hunks: Hunk[], line: number): number {
   return mapped;
 }
 
-/** The operation of `patch` that leaves a file at `path`, if any. */
 function operationProducing(patch: Patch, path: string): FileOperation | undefined {
   return patch.operations.find((o) => o.kind !== 'delete' && operationTargetPath(o) === path);
 }
 
-/**
- * Line `line` of `path` as the patch at `patchIndex` finds it, mapped to the base release (through
- * renames too). A line in a file an earlier patch created has no base line: undefined.
- */
+/** Mapped to the base release through each earlier patch (and renames); undefined for a line of a file an earlier patch created. */
 export function baseLineOf(patches: Patch[], patchIndex: number, path: string, line: number): number | undefined {
   let current = { path, line };
   for (let q = patchIndex - 1; q >= 0; q--) {

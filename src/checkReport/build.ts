@@ -1,7 +1,4 @@
-/*
- * From engine outcomes to the report: pure functions, no I/O. The command gathers the outcomes and
- * the upstream history; these only reshape them into the documented schema.
- */
+// Pure: the command gathers outcomes and history; these only reshape them into the documented schema.
 import type { FileOutcome, HunkOutcome, SeriesOutcome } from '../engine/types';
 import type { Hunk, Patch } from '../series/types';
 import { operationTargetPath } from '../series/types';
@@ -10,7 +7,7 @@ import { SCHEMA_VERSION } from './schemaVersion';
 import { baseLineOf } from './baseLines';
 import { countStatuses, exitCodeFor, worstStatus } from './status';
 
-/** Identifies one hunk of one patch's file operation, for culprit lookups. */
+/** One hunk of one patch's file operation, for culprit lookups. */
 export interface HunkRef {
   patch: string;
   path: string;
@@ -31,20 +28,17 @@ export function isFailingHunk(hunk: HunkOutcome): boolean {
   return hunk.status === 'fuzz' || hunk.status === 'merged' || hunk.status === 'conflict';
 }
 
-/** Everything known about one checked release, from the engine and the upstream history. */
 export interface ReleaseInput {
   version: string;
   identity: string | null;
   inSupports: boolean;
   outcome: SeriesOutcome;
-  /** The series, to find each hunk's header line and base range. */
   patches: Patch[];
   /** Culprit commits per failing hunk (hunkKey) and missing file (fileKey); absent key or undefined map: unknown (npm upstream). */
   culprits?: Map<string, UpstreamCommit[]>;
   /** Per failing hunk (hunkKey): commits of the base the target lacks that touched its lines; absent: unknown (npm upstream). */
   lackedBaseCommits?: Map<string, UpstreamCommit[]>;
   securityCommits: UpstreamCommit[] | null;
-  /** For a missing file (fileKey): where the commit that removed it renamed it to. */
   renamedTo?: Map<string, string>;
 }
 
@@ -113,7 +107,6 @@ export function buildReleaseReport(input: ReleaseInput): ReleaseReport {
   };
 }
 
-/** The checked releases and the project facts the report repeats. */
 export interface CheckInput {
   upstream: SyncCheckReport['upstream'];
   base: string;
@@ -127,7 +120,6 @@ export interface CheckInput {
   upToDate?: boolean;
   /** releases[0] is the base itself, checked because nothing is newer. */
   baseChecked?: boolean;
-  /** Returns whether a > b in semver order (the caller owns version ordering). */
   isNewer: (a: string, b: string) => boolean;
 }
 

@@ -1,14 +1,6 @@
-/*
- * What `sync check` remembers: the report of one npm release for one exact set of inputs, so checking
- * an unchanged series against an unchanged release again costs reading the inputs, not the engine.
- *
- * The key covers everything a release's report depends on: meshfork's code (codeStamp), the config,
- * the fuzz factor, the bytes of the series file and of every patch it lists, and the identities of
- * the release and of the base (npm integrity, from the lock file). Any difference is a miss. Only
- * npm releases are remembered: a git upstream's report also carries history read from the mirror.
- * One file per release (<cache>/checks/<sha256(identity)>.json), replaced atomically, so the folder
- * holds at most one report for each release ever checked.
- */
+// One remembered report per npm release (<cache>/checks/<sha256(identity)>.json, replaced atomically), keyed by all it depends
+// on: codeStamp, config, fuzz, the series and patch bytes, the release's and base's npm integrity. A git upstream's report
+// also carries mirror history, so it is never remembered.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
@@ -32,7 +24,7 @@ export class CheckMemo {
     private readonly base: string,
   ) {}
 
-  /** The memo of this project's check, or undefined when nothing can be remembered (a git upstream, an unreadable series). */
+  /** undefined when nothing can be remembered (a git upstream, an unreadable series). */
   static open(loaded: LoadedConfig, cacheDir: string, fuzz: number): CheckMemo | undefined {
     const { config } = loaded;
     if (config.upstream.source !== 'npm') return undefined;
@@ -47,18 +39,16 @@ export class CheckMemo {
     return path.join(this.dir, `${sha256(identity)}.json`);
   }
 
-  /** The key of one release's report; the base's identity as the lock file has it now (a check may lock it). */
+  /** The base's identity as the lock has it now (a check may lock it). */
   private async keyOf(version: string, identity: string): Promise<string> {
     const baseIdentity = (await this.lock.identityOf(this.base)) ?? '';
     return sha256(`${this.inputs}\0${baseIdentity}\0${version}\0${identity}\0${this.series}`);
   }
 
-  /** The identity the lock file gives `version`, if any. */
   identityOf(version: string): Promise<string | undefined> {
     return this.lock.identityOf(version);
   }
 
-  /** The report remembered for exactly these inputs, or undefined. */
   async recall(version: string, identity: string): Promise<ReleaseReport | undefined> {
     let stored: { key?: unknown; release?: ReleaseReport };
     try {
@@ -71,10 +61,7 @@ export class CheckMemo {
     return stored.release.version === version && stored.release.identity === identity ? stored.release : undefined;
   }
 
-  /**
-   * Remember a report just computed. Skipped when the series changed while it was checked: the
-   * report would then belong to bytes the key does not describe.
-   */
+  /** Skipped when the series changed while it was checked: the report would belong to bytes the key does not describe. */
   async remember(release: ReleaseReport): Promise<void> {
     const { version, identity } = release;
     if (identity === null || seriesDigest(this.patchesDir, this.filesDir) !== this.series) return;

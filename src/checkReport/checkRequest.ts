@@ -1,24 +1,15 @@
-/*
- * What `sync check` is asked, and the whole report around the releases' reports: shared by the
- * remembered answer (commands/syncCheck.ts) and the full check (commands/syncCheckReleases.ts).
- */
 import type { LoadedConfig } from '../config/load';
 import type { ProgressSink } from '../util/progress';
 import * as semver from '../util/semver';
 import { buildCheckReport } from './build';
 import type { ReleaseReport, SyncCheckReport } from './schema';
 
-/** Which releases to check and how; the CLI maps sync check's flags to these. */
 export interface CheckRequest {
-  /** Check this one release (--to). */
   to?: string;
-  /** Check every release in supports newer than the base (--all). */
   all?: boolean;
-  /** Allow --to a release outside supports. */
   ignoreRange?: boolean;
-  /** Fuzz factor for every release; 0 (strict) by default. */
+  /** 0 (strict) by default. */
   fuzz?: number;
-  /** Check every release again instead of reusing a remembered report (--recheck); the new reports are remembered. */
   recheck?: boolean;
   progress?: ProgressSink;
 }

@@ -4,12 +4,10 @@ import type { FileReport, HunkReport, PatchReport, ReleaseReport, StatusCounts, 
 type DifferingLine = Omit<HunkReport['differingLines'][number], 'releaseLine'>;
 import { STATUS_SEVERITY } from './status';
 
-/** Signed number, as offsets are usually written: +4, -37, 0. */
 export function signed(n: number): string {
   return n > 0 ? `+${n}` : String(n);
 }
 
-/** A line of upstream or patch content for display: no line ending, bounded length. */
 export function displayLine(text: string, max = 160): string {
   const bare = text.replace(/\r?\n$/, '').replace(/\r$/, '');
   return bare.length > max ? `${bare.slice(0, max - 1)}…` : bare;
@@ -24,7 +22,7 @@ function headerNote(hunk: HunkReport): string {
   return hunk.oldStart !== hunk.baseLine ? ` (@@ -${hunk.oldStart} with the earlier patches)` : '';
 }
 
-/** One phrase saying where a hunk went in the target and how; lines of placed hunks as git apply -v counts them. */
+/** Lines of placed hunks as git apply -v counts them. */
 export function hunkPlacement(hunk: HunkReport): string {
   const at = hunk.targetLine !== null ? ` -> line ${hunk.targetLine}` : '';
   const offset = hunk.offset !== null && hunk.offset !== 0 ? ` (offset ${signed(hunk.offset)})` : '';
@@ -63,15 +61,11 @@ const DIFFERENCE_WORDS: Record<string, string> = {
   missing: 'the file ends before this line',
 };
 
-/** The name of an invisible difference ("differs only in line ending"); undefined for content. */
 export function differenceWords(d: DifferingLine): string | undefined {
   return DIFFERENCE_WORDS[d.difference];
 }
 
-/**
- * A differing line with its invisible parts made visible when they are the difference: `·` for a
- * space and `→` for a tab in leading or trailing whitespace, `␍` for a carriage return before the newline.
- */
+/** Invisible differences made visible: · for a space and → for a tab at either end, ␍ for a CR before the newline. */
 export function visibleLine(text: string, d: DifferingLine, side: 'expected' | 'actual'): string {
   const shown = displayLine(text);
   if (d.difference === 'content' || d.difference === 'missing') return shown;
@@ -80,7 +74,6 @@ export function visibleLine(text: string, d: DifferingLine, side: 'expected' | '
   return d.endings?.[side] === 'CRLF' ? `${marked}␍` : marked;
 }
 
-/** Why a whole file did not apply, when that is the story rather than one hunk. */
 export function fileProblem(file: FileReport, version: string): string | undefined {
   switch (file.status) {
     case 'missing':
@@ -125,14 +118,12 @@ function patchCount(n: number): string {
   return `${n} patch${n === 1 ? '' : 'es'}`;
 }
 
-/** "; drop the 1 patch 1.1.58 already contains (the rebase drops it)" when upstream absorbed some. */
 function absorbedClause(release: ReleaseReport): string {
   const n = release.counts['already-applied'];
   if (n === 0) return '';
   return `; drop the ${patchCount(n)} ${release.version} already contains (the rebase drops ${n === 1 ? 'it' : 'them'})`;
 }
 
-/** The one-sentence verdict for a release. */
 export function releaseVerdict(release: ReleaseReport): string {
   const total = release.patches.length;
   switch (release.status) {
@@ -149,7 +140,6 @@ export function releaseVerdict(release: ReleaseReport): string {
   }
 }
 
-/** The verdict when nothing is newer than the base and the base itself was checked. */
 export function baseVerdict(report: SyncCheckReport, release: ReleaseReport): string {
   const total = release.patches.length;
   const nothingNewer = `no newer release in ${report.supports}`;
@@ -174,7 +164,7 @@ export function upstreamLabel(report: SyncCheckReport): string {
   return `${report.upstream.kind} ${report.upstream.source}`;
 }
 
-/** Where a differing line is, in the release's own numbering ("36"); a line an earlier patch wrote has none: "38 (written by an earlier patch)". */
+/** The release's own numbering ("36"); a line an earlier patch wrote has none. */
 export function releaseLineLabel(d: HunkReport['differingLines'][number]): string {
   return d.releaseLine === null ? `${d.line} (written by an earlier patch)` : String(d.releaseLine);
 }

@@ -1,7 +1,3 @@
-/*
- * Markdown for CI to paste into an issue or pull request: a summary line, a matrix when several
- * releases were checked, a table per release, and details per failing hunk.
- */
 import type { FileReport, HunkReport, PatchReport, ReleaseReport, SyncCheckReport, UpstreamCommit } from './schema';
 import {
   baseVerdict,
@@ -20,7 +16,6 @@ import {
 } from './describe';
 import { needsAttention } from './status';
 
-/** Text inside a table cell: pipes escaped, no line breaks. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
 }
@@ -75,7 +70,6 @@ function releaseTable(release: ReleaseReport): string[] {
   return out;
 }
 
-/** A titled bullet list of commits, ending with a blank line; nothing when there are none. */
 function commitList(title: string, commits: UpstreamCommit[] | null): string[] {
   if (!commits || commits.length === 0) return [];
   return [title, '', ...commits.map((c) => `- ${code(c.commit.slice(0, 10))} ${cell(commitSummary(c))}`), ''];

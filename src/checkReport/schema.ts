@@ -1,9 +1,5 @@
-/*
- * The `sync check` report as data: the zod schema is the single definition of the `--json` output
- * (schemaVersion 1). The TypeScript types and schemas/sync-check.schema.json are generated from it;
- * README "sync check" documents it field by field. Add fields, never rename or remove: consumers in
- * CI parse this.
- */
+// The single definition of --json (schemaVersion 1): the types and schemas/sync-check.schema.json are generated from it.
+// Add fields, never rename or remove: consumers in CI parse this.
 import { z } from 'zod';
 import { SCHEMA_VERSION } from './schemaVersion';
 
@@ -178,5 +174,4 @@ export type FileReport = z.infer<typeof fileReportSchema>;
 export type PatchReport = z.infer<typeof patchReportSchema>;
 export type StatusCounts = z.infer<typeof statusCountsSchema>;
 export type ReleaseReport = z.infer<typeof releaseReportSchema>;
-/** The whole `meshfork sync check --json` output. */
 export type SyncCheckReport = z.infer<typeof syncCheckReportSchema>;

@@ -1,7 +1,4 @@
-/*
- * The human `sync check` output: one line per patch, details only for what is not clean, and the
- * next command. With several releases (--all) the patch lines become a release x patch matrix.
- */
+// With several releases (--all) the patch lines become a release x patch matrix.
 import type { PatchReport, ReleaseReport, SyncCheckReport } from './schema';
 import {
   baseVerdict,
@@ -45,7 +42,6 @@ function patchLine(style: TextStyle, patch: PatchReport): string {
   return `  ${paintStatus(style, patch.status)}  ${patch.name}${extra}`;
 }
 
-/** Details of one patch that needs attention, indented under its line. */
 function patchDetails(style: TextStyle, patch: PatchReport, version: string): string[] {
   const out: string[] = [];
   for (const file of patch.files) {
@@ -130,7 +126,6 @@ function renderMatrix(report: SyncCheckReport, style: TextStyle): string[] {
   return out;
 }
 
-/** Nothing newer than the base: the base itself was checked; details only when it is not clean. */
 function renderBaseCheck(report: SyncCheckReport, release: ReleaseReport, style: TextStyle): string[] {
   const verdict = `${baseVerdict(report, release)}.`;
   if (!needsAttention(release.status)) return [verdict];

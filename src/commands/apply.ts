@@ -17,7 +17,6 @@ import { tracePhase } from '../util/tracePhase';
 export interface ApplyCommandOptions {
   cwd: string;
   configFile?: string;
-  /** Upstream release to patch; default: the config's base. */
   to?: string;
   out: string;
   force?: boolean;
@@ -32,24 +31,17 @@ export interface ApplyCommandOptions {
 export interface ApplyResult {
   version: string;
   base: string;
-  /** Absolute output folder. */
   out: string;
   /** False when a conflict stopped the build: nothing was written. */
   written: boolean;
   status: PatchStatus;
   exitCode: 0 | 1 | 3;
-  /** Files the series created, changed or deleted in the release. */
   changedFiles: string[];
   patches: PatchOutcome[];
-  /** The configured upstream, as `npm meshcentral` or `git URL`. */
   upstream: string;
 }
 
-/**
- * Write the series' changes into the build folder. Linked files are replaced, never written through.
- * Synchronous system calls: a few per file for hundreds of files, where a thread-pool round trip
- * each costs more than the call.
- */
+/** Linked files are replaced, never written through. Synchronous: a thread-pool round trip per call costs more than the call. */
 function writeChanges(dir: string, tree: MemoryTree): string[] {
   const changed: string[] = [];
   const realDir = realpathSync.native(dir);
@@ -72,7 +64,7 @@ function writeChanges(dir: string, tree: MemoryTree): string[] {
   return changed;
 }
 
-/** Put the finished build in place of `out`: a rename, so `out` is never seen half-written. Says whether an old `out` was replaced. */
+/** A rename, so out is never seen half-written. */
 async function publish(build: string, out: string): Promise<'new' | 'replaced'> {
   if (!existsSync(out)) {
     await fs.rename(build, out);
@@ -85,10 +77,7 @@ async function publish(build: string, out: string): Promise<'new' | 'replaced'> 
   return 'replaced';
 }
 
-/**
- * `meshfork apply`: the upstream release plus the series, built beside `out` (hard links from the
- * cache, patched files written fresh) and renamed into place. A conflict writes nothing.
- */
+/** Built beside out (hard links from the cache, patched files fresh) and renamed into place; a conflict writes nothing. */
 export async function apply(options: ApplyCommandOptions): Promise<ApplyResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const version = options.to !== undefined ? normalizeVersion(options.to, '--to') : loaded.config.base;

@@ -12,25 +12,18 @@ import type { ProgressSink } from '../util/progress';
 export interface BuildCommandOptions {
   cwd: string;
   configFile?: string;
-  /** Upstream release; default: the config's base. */
   to?: string;
-  /** Tags besides the default `<image.repository>:<image.tag>`. */
   tags?: string[];
   baseImage?: string;
   /** Push the --tag tags (without any: the default tag, when image.repository names a registry). */
   push?: boolean;
-  /** Write the context and build command into this folder instead of building. */
   contextOnly?: string;
-  /** Replace an existing --context-only folder. */
   force?: boolean;
-  /** PEM bundle for the registry, a build secret; default $NODE_EXTRA_CA_CERTS; "" for none. */
+  /** A PEM bundle, passed as a build secret; default $NODE_EXTRA_CA_CERTS, "" for none. */
   caFile?: string;
-  /** `docker build --network` (e.g. host). */
   network?: string;
   noCache?: boolean;
-  /** Refuse to refresh the dependency lock file. */
   frozenLock?: boolean;
-  /** Every line docker prints while building and pushing. */
   onOutput?: (line: string) => void;
   progress?: ProgressSink;
   cacheDir?: string;
@@ -43,12 +36,10 @@ export interface BuildResult {
   baseImage: string;
   tags: string[];
   labels: Record<string, string>;
-  /** The build context folder. */
   context: string;
   /** The exact build command (argv; run it with DOCKER_BUILDKIT=1), also written as build.sh in the context. */
   buildCommand: string[];
   depsLock: PreparedBuild['depsLock'];
-  /** False with --context-only. */
   built: boolean;
   imageId: string | null;
   steps: { total: number; cached: number } | null;
@@ -57,13 +48,12 @@ export interface BuildResult {
   pushed: { tag: string; digest: string }[];
 }
 
-/** True when an image repository starts with a registry host (`ghcr.io/...`, `127.0.0.1:5000/...`, `localhost/...`), as docker decides it. */
+/** As docker decides it: ghcr.io/..., 127.0.0.1:5000/..., localhost/... */
 export function namesRegistry(repository: string): boolean {
   const first = repository.split('/')[0];
   return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
 }
 
-/** `meshfork build`: the deployable image of a release plus the series (or only its build context). */
 export async function build(options: BuildCommandOptions): Promise<BuildResult> {
   const env = options.env ?? process.env;
   const loaded = await loadConfig(options.cwd, options.configFile);

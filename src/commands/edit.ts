@@ -1,7 +1,4 @@
-/*
- * `meshfork edit`: the series as git commits on top of an upstream release, in `.meshfork/work`,
- * ready to amend, fix up, reorder or extend; `meshfork export` writes it back.
- */
+// The series as git commits on a release in .meshfork/work; meshfork export writes it back.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { filesFolder, loadConfig } from '../config/load';
@@ -22,25 +19,20 @@ import { seriesDigest } from '../series/digest';
 import { writeMeta } from '../workspace/meta';
 import { wsGitText } from '../workspace/workspaceGit';
 
-/** Options of `meshfork edit`. */
 export interface EditOptions {
   cwd: string;
   configFile?: string;
-  /** Build on this release instead of the config's base (--at). */
   at?: string;
   ignoreRange?: boolean;
-  /** Replace a workspace that holds work not yet exported. */
   force?: boolean;
   progress?: ProgressSink;
   cacheDir?: string;
 }
 
-/** The workspace `edit` built. */
 export interface EditResult {
   workDir: string;
   version: string;
   base: string;
-  /** True when an existing workspace was replaced. */
   replaced: boolean;
   patches: { name: string; subject: string; commit: string }[];
 }

@@ -1,7 +1,4 @@
-/*
- * `meshfork export`: write the workspace commits back to patches/ and patches/series with the
- * deterministic writer, as one atomic set. An unchanged workspace changes no byte.
- */
+// One atomic set from the deterministic writer: an unchanged workspace changes no byte.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { filesFolder, loadConfig } from '../config/load';
@@ -18,25 +15,20 @@ import { newFilePaths } from '../series/newFiles';
 import { codeStamp } from '../util/codeStamp';
 import { tracePhase } from '../util/tracePhase';
 
-/** Options of `meshfork export`. */
 export interface ExportOptions {
   cwd: string;
   configFile?: string;
 }
 
-/** What `export` wrote. */
 export interface ExportResult {
   patchesDir: string;
   version: string;
-  /** Every patch in the new series, in order. */
   patches: { name: string; subject: string; commit: string }[];
   written: string[];
   removed: string[];
   unchanged: string[];
   seriesChanged: boolean;
-  /** Paths inside the files folder (config "files") that export wrote, removed or left as they were. */
   files?: { written: string[]; removed: string[]; unchanged: string[] };
-  /** Absolute path of the files folder, when the config names one. */
   filesDir?: string;
 }
 

@@ -1,8 +1,4 @@
-/*
- * `meshfork import fork --from URL|PATH`: turn a merge-based fork into a series on the release it is
- * based on. The new series is written only after the proof: applied to that release it gives the
- * fork's tree byte for byte; otherwise nothing is written and the differing paths are returned.
- */
+// Nothing is written until the proof holds: the new series on the release gives the fork's tree byte for byte.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,11 +37,9 @@ import { tracePhase } from '../util/tracePhase';
 export interface ImportForkOptions {
   cwd: string;
   configFile?: string;
-  /** Git URL or path of the fork. */
   from: string;
-  /** Branch, tag or commit of the fork (default: its HEAD). */
   ref?: string;
-  /** Upstream release to base the series on (default: the version in the fork's package.json). */
+  /** Default: the version in the fork's package.json. */
   onto?: string;
   squashBy?: SquashBy;
   cacheDir?: string;
@@ -62,11 +56,8 @@ export interface ImportForkResult {
   proved: boolean;
   differing: string[];
   patches: { name: string; subject: string }[];
-  /** Files the release does not have that the fork's base commit had (.github/, .gitignore, ...): not in the series. */
   leftOut: string[];
-  /** Patches whose header lacks what `meshfork verify` requires, and what to add. */
   toComplete: HeaderGap[];
-  /** The fork's new files, written to the files folder (config "files"); absent without one. */
   files?: string[];
   baseChanged: boolean;
 }

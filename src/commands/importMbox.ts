@@ -1,7 +1,3 @@
-/*
- * `meshfork import mbox FILE...`: split each mailbox into its patches, normalize them, check that the
- * series still applies strictly to the base with them in place, and add them to patches/ as one set.
- */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
@@ -20,7 +16,6 @@ export interface ImportMboxOptions {
   cwd: string;
   configFile?: string;
   files: string[];
-  /** Insert before this series entry instead of appending. */
   before?: string;
   cacheDir?: string;
 }
@@ -28,9 +23,7 @@ export interface ImportMboxOptions {
 export interface ImportResult {
   patchesDir: string;
   base: string;
-  /** The patch files added, in series order. */
   added: { name: string; subject: string; source: string }[];
-  /** Added patches whose header lacks what `meshfork verify` requires, and what to add (import mbox). */
   toComplete?: HeaderGap[];
 }
 

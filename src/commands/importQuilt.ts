@@ -1,7 +1,3 @@
-/*
- * `meshfork import quilt DIR`: add a quilt series (debian/patches style) to the project's series,
- * each patch kept as shipped with its -pN, after checking that the result applies strictly.
- */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { loadConfig } from '../config/load';

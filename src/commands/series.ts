@@ -12,9 +12,7 @@ export interface SeriesOptions {
 export interface SeriesSummary {
   patchesDir: string;
   base: string;
-  /** Patch files the series does not list (not applied), and the like. */
   warnings: string[];
-  /** The files folder (config "files"): its name and the files it adds, before the patches; absent without one. */
   newFiles?: { folder: string; paths: string[] };
   patches: {
     name: string;
@@ -25,7 +23,6 @@ export interface SeriesSummary {
   }[];
 }
 
-/** Load and validate the config and the whole series; list what it contains. */
 export async function seriesCommand(options: SeriesOptions): Promise<SeriesSummary> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));

@@ -1,9 +1,4 @@
-/*
- * `meshfork sync check`: does the series still apply to newer upstream releases, and if not,
- * exactly where and why. This entry validates the options and answers `--to` from the check memo
- * when it remembers the report for these exact inputs; only otherwise does it load the engine and
- * the upstream cache (syncCheckReleases.ts).
- */
+// Answers --to from the check memo when it remembers these exact inputs; only otherwise loads the engine (syncCheckReleases.ts).
 import * as semver from '../util/semver';
 import { loadConfig, type LoadedConfig } from '../config/load';
 import { MeshforkError } from '../errors';
@@ -15,11 +10,9 @@ import { defaultCacheDir } from '../upstream/cacheDir';
 import { normalizeVersion } from '../upstream/version';
 import { tracePhase } from '../util/tracePhase';
 
-/** What `meshfork sync check` is asked to do; the CLI maps flags to these. */
 export interface SyncCheckOptions extends CheckRequest {
   cwd: string;
   configFile?: string;
-  /** Overrides the cache root (tests, benchmarks). */
   cacheDir?: string;
 }
 
@@ -37,7 +30,7 @@ function validateOptions(options: SyncCheckOptions): void {
   }
 }
 
-/** The remembered report of `--to VERSION`, when the release is locked, in range (or --ignore-range) and its inputs are unchanged. */
+/** Only when the release is locked, in range (or --ignore-range) and its inputs are unchanged. */
 async function recallTo(memo: CheckMemo, loaded: LoadedConfig, version: string, ignoreRange: boolean): Promise<ReleaseReport | undefined> {
   // Out of range the full check decides between VERSION_OUT_OF_RANGE and VERSION_UNKNOWN.
   if (!ignoreRange && !semver.satisfies(version, loaded.config.supports)) return undefined;
@@ -45,10 +38,7 @@ async function recallTo(memo: CheckMemo, loaded: LoadedConfig, version: string, 
   return identity === undefined ? undefined : memo.recall(version, identity);
 }
 
-/**
- * Check the series against the chosen releases and return the report; conflicts are data, not errors.
- * With --to the release list is not fetched (no registry round trip), so `newest` is null.
- */
+/** Conflicts are data, not errors. With --to the release list is not fetched, so newest is null. */
 export async function syncCheck(input: SyncCheckOptions): Promise<SyncCheckReport> {
   validateOptions(input);
   const options = input.to === undefined ? input : { ...input, to: normalizeVersion(input.to, '--to') };

@@ -1,8 +1,4 @@
-/*
- * The full `meshfork sync check` (see syncCheck.ts for the entry): applies the series to each chosen
- * release in memory and explains every failure. Reads only the files the series touches, through
- * the upstream's cache; never materializes a release.
- */
+// Reads only the files the series touches, through the upstream's cache; never materializes a release.
 import * as semver from '../util/semver';
 import { filesFolder, type LoadedConfig } from '../config/load';
 import { applySeries, MemoryTree, prefetchingReader, type FileReader } from '../engine';
@@ -22,10 +18,7 @@ import type { SeriesOutcome } from '../engine/types';
 /** Releases checked concurrently by --all (memory grows with this, not with the number of releases). */
 const RELEASES_AT_ONCE = 2;
 
-/**
- * The releases to check. With nothing in supports newer than the base, the default and --all check
- * the base itself: a series that no longer applies to its own base must not pass as "up to date".
- */
+/** Nothing newer than the base: check the base itself, so a series that no longer applies to it does not pass as "up to date". */
 async function chooseTargets(
   options: CheckRequest,
   loaded: LoadedConfig,
@@ -44,18 +37,13 @@ async function chooseTargets(
   return { targets: await Promise.all(chosen.map((r) => upstream.resolve(r.version))), baseChecked: false };
 }
 
-/** What the history says about one release's failures: culprits per failing hunk (hunkKey) and missing file (fileKey). */
 interface Culprits {
   commits: Map<string, UpstreamCommit[]>;
   renamedTo: Map<string, string>;
-  /** Per failing hunk: base commits the target lacks that touched its lines (a target that does not descend from the base). */
   lacked: Map<string, UpstreamCommit[]>;
 }
 
-/**
- * Culprit commits for every hunk that did not apply as written and every missing file. A hunk's
- * @@ lines count the earlier patches on its file: they are mapped back to the base release first.
- */
+/** A hunk's @@ lines count the earlier patches on its file: they are mapped back to the base release first. */
 async function findCulprits(history: History, patches: Patch[], outcome: SeriesOutcome, targetCommit: string): Promise<Culprits> {
   const found: Culprits = { commits: new Map(), renamedTo: new Map(), lacked: new Map() };
   let descends: boolean | undefined;
@@ -105,7 +93,6 @@ interface CheckContext {
   memo: CheckMemo | undefined;
 }
 
-/** A git upstream's history around the checked releases: security commits come in one batch. */
 interface History {
   mirrorDir: string;
   baseCommit: string;
@@ -154,11 +141,7 @@ async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<Rel
   });
 }
 
-/**
- * Check the series against the chosen releases and return the report; conflicts are data, not errors.
- * With --to the release list is not fetched (no registry round trip), so `newest` is null.
- * A release whose report `memo` remembers for these exact inputs is not checked again.
- */
+/** Conflicts are data, not errors; a release the memo remembers for these exact inputs is not checked again. */
 export async function checkReleases(
   options: CheckRequest,
   loaded: LoadedConfig,

@@ -1,4 +1,3 @@
-/** `meshfork sync continue`: take the user's conflict resolution and go on with the rebase. */
 import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
@@ -7,7 +6,6 @@ import { withProjectLock } from '../project/projectLock';
 import { continueRebaseSession, type RebaseReport } from '../rebase/rebaseSession';
 import { requireRebaseState } from '../rebase/rebaseState';
 
-/** Options of `meshfork sync continue`. */
 export interface SyncContinueOptions {
   cwd: string;
   configFile?: string;

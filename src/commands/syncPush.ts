@@ -1,11 +1,9 @@
-/** `meshfork sync push`: push the refresh branch made by `sync rebase --commit` (the old script's `push`). */
 import { loadConfig } from '../config/load';
 import { MeshforkError } from '../errors';
 import { readCommitRecord } from '../rebase/lastCommit';
 import { projectLayout } from '../project/layout';
 import { pushBranch, remoteDefaultBranch } from '../project/projectRepo';
 
-/** Options of `meshfork sync push`. */
 export interface SyncPushOptions {
   cwd: string;
   configFile?: string;
@@ -14,7 +12,7 @@ export interface SyncPushOptions {
   branch?: string;
 }
 
-/** What was pushed where; `pushed` is false when the remote had that commit on the branch already. */
+/** pushed is false when the remote had that commit on the branch already. */
 export interface SyncPushResult {
   remote: string;
   branch: string;
@@ -22,11 +20,7 @@ export interface SyncPushResult {
   pushed: boolean;
 }
 
-/**
- * Push only a refresh branch: the one `--commit` recorded, or one named with --branch; never the
- * remote's default branch (a refresh goes in through a pull request), and nothing when the remote
- * already has it.
- */
+/** Never the remote's default branch (a refresh goes in through a pull request), and nothing when the remote has it already. */
 export async function syncPush(options: SyncPushOptions): Promise<SyncPushResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const remote = options.remote ?? 'origin';

@@ -1,7 +1,3 @@
-/*
- * `meshfork sync rebase --to VERSION` (alias `sync merge`): move the series onto another upstream
- * release with a real 3-way merge, stopping on conflicts the way `git rebase` does.
- */
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { openUpstream } from '../upstream';
@@ -13,18 +9,13 @@ import { projectLayout } from '../project/layout';
 import { withProjectLock } from '../project/projectLock';
 import { startRebase, type RebaseReport } from '../rebase/rebaseSession';
 
-/** Options of `meshfork sync rebase` (alias `merge`). */
 export interface SyncRebaseOptions {
   cwd: string;
   configFile?: string;
   to: string;
-  /** Commit patches/, config and lock on a new branch when done (--commit). */
   commit?: boolean;
-  /** Branch for --commit (default meshfork/upstream-VERSION). */
   branch?: string;
-  /** Write the markdown summary here (--summary), relative to cwd. */
   summary?: string;
-  /** Set aside a workspace holding unexported work (abort brings it back). */
   force?: boolean;
   progress?: ProgressSink;
   cacheDir?: string;

@@ -1,4 +1,3 @@
-/** `meshfork sync status`: where a rebase stands, and what the workspace holds. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
@@ -8,20 +7,16 @@ import { readRebaseState } from '../rebase/rebaseState';
 import { remainingMarkers } from '../rebase/rebaseSteps';
 import { countCommits, seriesDrifted, workspaceStatus } from '../workspace/status';
 
-/** Options of `meshfork sync status`. */
 export interface SyncStatusOptions {
   cwd: string;
   configFile?: string;
 }
 
-/** Where the project stands: the base, a rebase in progress, the workspace. */
 export interface SyncStatusResult {
   base: string;
-  /** Set while a rebase is in progress. */
   rebase?: {
     from: string;
     to: string;
-    /** Patches done so far, and the series length. */
     done: number;
     total: number;
     /** `missing`: files the patch changes that the release does not have (nothing to merge there). */
@@ -74,7 +69,6 @@ export async function syncStatus(options: SyncStatusOptions): Promise<SyncStatus
   return result;
 }
 
-/** The series names as they were before the rebase (from the backup). */
 async function backupEntries(backupDir: string): Promise<string[]> {
   const file = path.join(backupDir, 'patches', SERIES_FILE);
   const text = await fs.readFile(file, 'latin1').catch(() => '');

@@ -6,7 +6,6 @@ import type { ProgressSink } from '../util/progress';
 export interface UpstreamFetchOptions {
   cwd: string;
   configFile?: string;
-  /** Releases to cache; default: the config's base. */
   versions: string[];
   updateLock?: boolean;
   progress?: ProgressSink;
@@ -17,7 +16,6 @@ export interface UpstreamFetchResult {
   releases: { version: string; identity: string }[];
 }
 
-/** `meshfork upstream fetch`: fill the cache (verified) and the lock file ahead of time. */
 export async function upstreamFetch(options: UpstreamFetchOptions): Promise<UpstreamFetchResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const versions = options.versions.length > 0 ? options.versions.map((v) => normalizeVersion(v, 'upstream fetch')) : [loaded.config.base];

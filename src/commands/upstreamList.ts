@@ -12,7 +12,6 @@ export interface UpstreamListOptions {
   cacheDir?: string;
 }
 
-/** One upstream release as `upstream list` shows it. */
 export interface UpstreamListEntry {
   version: string;
   date: string | null;
@@ -28,7 +27,6 @@ export interface UpstreamListResult {
   releases: UpstreamListEntry[];
 }
 
-/** `meshfork upstream list`: upstream's releases, marking the base, the newest and those in `supports`. */
 export async function upstreamList(options: UpstreamListOptions): Promise<UpstreamListResult> {
   const loaded = await loadConfig(options.cwd, options.configFile);
   const upstream = await openUpstream(loaded, { progress: options.progress, cacheDir: options.cacheDir });

@@ -1,7 +1,4 @@
-/*
- * `meshfork verify [--smoke]`: the check every pull request must pass. The checks live in
- * src/verify; this file wires the smoke test's tree build to `meshfork apply`.
- */
+// The checks live in src/verify; this wires the smoke test's tree build to meshfork apply.
 import type { ProgressSink } from '../util/progress';
 import { runVerify } from '../verify/runVerify';
 import type { VerifyReport } from '../verify/types';
@@ -12,10 +9,8 @@ export interface VerifyCommandOptions {
   configFile?: string;
   smoke?: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Where render-config.js and sample.env are (default: the config's image.assets). */
   assetsDir?: string;
   cacheDir?: string;
-  /** node_modules cache of the smoke test (default: meshcentral-modules in the upstream cache). */
   modulesDir?: string;
   progress?: ProgressSink;
 }

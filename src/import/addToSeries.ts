@@ -6,16 +6,12 @@ import { appendPatches, type NewPatchFile } from './appendPatches';
 import { checkApplies } from './checkApplies';
 import { tracePhase } from '../util/tracePhase';
 
-/** An imported patch: its file, its parsed form, and where it came from. */
 export interface ImportedPatch extends NewPatchFile {
   patch: Patch;
   source: string;
 }
 
-/**
- * Put imported patches into the series (appended, or before the patch named by `before`) once the
- * whole series applies strictly to the base; patches/ is written as a set, or not at all.
- */
+/** Imported patches go in only once the whole series applies strictly to the base; patches/ is written as a set or not at all. */
 export async function addToSeries(
   loaded: LoadedConfig,
   series: Series,

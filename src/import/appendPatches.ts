@@ -1,15 +1,10 @@
-/*
- * Add patch files to a project's series as one set: every existing file kept byte for byte, new
- * files never written over an existing one, the series file updated, and patches/ swapped in whole
- * (as export does), so a failure leaves the old set.
- */
+// patches/ is swapped in whole, as export does, so a failure leaves the old set; existing files are kept byte for byte.
 import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { replacePatchesDir } from '../series/patchesSwap';
 import { SERIES_FILE, parseSeriesFile } from '../series/seriesFile';
 import { readTree } from '../workspace/readTree';
 
-/** A patch file to add, and the quilt options of its series line. */
 export interface NewPatchFile {
   name: string;
   text: string;
@@ -17,7 +12,6 @@ export interface NewPatchFile {
   options?: string;
 }
 
-/** A name not taken yet: "x.patch", else "x-2.patch", "x-3.patch", ... */
 export function freeName(name: string, taken: Set<string>): string {
   if (!taken.has(name)) return name;
   const stem = name.replace(/\.(patch|diff)$/, '');
@@ -25,7 +19,6 @@ export function freeName(name: string, taken: Set<string>): string {
   for (let i = 2; ; i++) if (!taken.has(`${stem}-${i}${ext}`)) return `${stem}-${i}${ext}`;
 }
 
-/** Insert series lines for `added` at the end, or before the entry `before`. */
 function insertLines(seriesText: string, added: NewPatchFile[], before: string | undefined, seriesPath: string): string {
   const lines = added.map((p) => `${p.name}${p.options ? ` ${p.options}` : ''}\n`).join('');
   const text = seriesText === '' || seriesText.endsWith('\n') ? seriesText : `${seriesText}\n`;
@@ -39,7 +32,6 @@ function insertLines(seriesText: string, added: NewPatchFile[], before: string |
   return [...all.slice(0, entry.line - 1), lines.replace(/\n$/, ''), ...all.slice(entry.line - 1)].join('\n');
 }
 
-/** Write `added` into patchesDir and its series, atomically. Returns the names written. */
 export async function appendPatches(patchesDir: string, added: NewPatchFile[], before?: string): Promise<string[]> {
   const files = await readTree(patchesDir);
   for (const p of added) {

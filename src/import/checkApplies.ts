@@ -3,10 +3,7 @@ import { MeshforkError } from '../errors';
 import type { Patch } from '../series/types';
 import type { Upstream } from '../upstream';
 
-/**
- * Apply the series with the imported patches on the base release, strictly: an import that would
- * leave a series that does not apply is refused, naming the first patch that does not.
- */
+/** An import that would leave a series that does not apply strictly is refused, naming the first patch that does not. */
 export async function checkApplies(upstream: Upstream, version: string, patches: Patch[], imported: Set<string>): Promise<SeriesOutcome> {
   const outcome = await applySeries(patches, new MemoryTree(upstream.reader(version)));
   const failed = outcome.patches.find((p) => p.status === 'conflict' || p.status === 'already-applied');

@@ -1,4 +1,3 @@
-/* The fork's new files as its commit has them (bytes and executable bit), for a files folder. */
 import type { NewFile } from '../series/newFiles';
 import { readObjects } from '../workspace/catFile';
 import { git } from './forkHistory';

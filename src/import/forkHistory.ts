@@ -1,11 +1,6 @@
-/*
- * A merge-based fork as a straight line of commits on an upstream release. In a scratch clone:
- * find the commit whose tree is the release, cherry-pick the fork's own (non-merge) commits onto
- * it in order, settle every conflict with the fork's final bytes for that path (so merge
- * resolutions land in the commit that needed them), and fold what the merges changed besides into
- * one last commit. With --squash-by the fork's difference from the release is cut into one commit
- * (all) or one commit per file (file) instead.
- */
+// A merge-based fork as a straight line on a release: cherry-pick the fork's own commits onto the release's commit, settle every
+// conflict with the fork's final bytes (so merge resolutions land in the commit that needed them), and fold the rest of what the
+// merges changed into one last commit. --squash-by cuts the difference into one commit, or one per file, instead.
 import { MeshforkError } from '../errors';
 import { GIT_IDENTITY, runGit, type GitResult } from '../tools/git';
 import { commitMessage, parseCommitMessage } from '../workspace/commitMessage';
@@ -23,7 +18,6 @@ async function text(dir: string, args: string[], env: Record<string, string> = {
   return (await git(dir, args, [0], env)).stdout.toString('utf8').trim();
 }
 
-/** Clone the fork (URL or path) without a checkout; returns the commit `ref` names there. */
 export async function cloneFork(from: string, ref: string | undefined, dir: string): Promise<string> {
   const clone = await runGit(['clone', '-q', '--no-checkout', '--', from, dir], { cwd: process.cwd(), okExitCodes: [0, 128] });
   if (clone.exitCode !== 0) {
@@ -52,7 +46,6 @@ export async function forkVersion(dir: string, commit: string): Promise<string |
   }
 }
 
-/** The git tree id of a folder's files (the release), written with a scratch index. */
 export async function treeOfFolder(dir: string, folder: string): Promise<string> {
   const env = { GIT_INDEX_FILE: `${dir}/.git/meshfork-release-index` };
   await git(dir, ['-c', 'core.looseCompression=0', '--work-tree', folder, 'add', '-A', '-f', '.'], [0], env);
@@ -61,17 +54,14 @@ export async function treeOfFolder(dir: string, folder: string): Promise<string>
 
 /** Where the fork's own commits start: the release's commit, found in the fork's history or made. */
 export interface BaseCommit {
-  /** The commit whose tree is the release. */
   id: string;
-  /** True when `id` is in the fork's history. */
   inHistory: boolean;
-  /** A commit of the fork's history that is the release plus files the release does not have: the own commits are the ones after it. */
+  /** The last history commit that is the release plus repository-only files: own commits come after it. */
   since?: string;
   /** Those files (a git repository's .github/, .gitignore, ... that the npm package leaves out). */
   repositoryOnly: string[];
 }
 
-/** Paths added by `to` against `from` when that is all that differs, else undefined. */
 async function onlyAdded(dir: string, from: string, to: string): Promise<string[] | undefined> {
   const fields = (await git(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to])).stdout
     .toString('latin1')
@@ -85,11 +75,7 @@ async function onlyAdded(dir: string, from: string, to: string): Promise<string[
   return added;
 }
 
-/**
- * A commit of the fork's history whose tree is `tree`; else the newest one whose tree is `tree` plus
- * files the release does not have (a fork of the git repository, whose root carries .github/ and
- * the like), with a new parentless commit of the release as the base; else only that new commit.
- */
+/** A history commit with the release tree; else the newest that only adds files the npm package leaves out (.github/ ...); else a new root commit. */
 export async function baseCommit(dir: string, commit: string, tree: string, version: string): Promise<BaseCommit> {
   const history = (await text(dir, ['log', '--format=%H %T', commit])).split('\n').map((line) => line.split(' '));
   const exact = history.find(([, t]) => t === tree);
@@ -114,7 +100,6 @@ export async function baseCommit(dir: string, commit: string, tree: string, vers
   return { id, inHistory: false, repositoryOnly: [] };
 }
 
-/** A commit on `commit` without these paths: the fork as the series must reproduce it. */
 export async function withoutPaths(dir: string, commit: string, paths: string[]): Promise<string> {
   if (paths.length === 0) return commit;
   const env = { GIT_INDEX_FILE: `${dir}/.git/meshfork-view-index` };
@@ -133,7 +118,6 @@ function indexEnv(dir: string): Record<string, string> {
   return { GIT_INDEX_FILE: `${dir}/.git/meshfork-import-index` };
 }
 
-/** Put the fork's final state of these paths into the scratch index (or remove them). */
 async function takeForks(dir: string, fork: string, paths: string[]): Promise<void> {
   const env = indexEnv(dir);
   for (const p of paths) {
@@ -144,13 +128,9 @@ async function takeForks(dir: string, fork: string, paths: string[]): Promise<vo
   }
 }
 
-/** The trailer naming the fork commit a patch was made from. */
 export const FORK_COMMIT_TRAILER = 'Fork-Commit';
 
-/**
- * A message with the trailers an imported patch carries: its Upstream-Status ("Pending" where the
- * commit gave none: not known to be submitted) and the fork commit it comes from.
- */
+/** Upstream-Status "Pending" where the commit gave none (not known to be submitted), and the fork commit it comes from. */
 function importedMessage(message: string, forkCommit: string): string {
   const parts = parseCommitMessage(message);
   const trailers = parts.trailers.filter((t) => t.key.toLowerCase() !== FORK_COMMIT_TRAILER.toLowerCase());
@@ -159,14 +139,12 @@ function importedMessage(message: string, forkCommit: string): string {
   return commitMessage({ from: '', subject: parts.subject, description: parts.description, trailers });
 }
 
-/** A made commit's message: subject, description, and the fork commit its bytes come from. */
 export interface MadeMessage {
   subject: string;
   description: string;
   forkCommit: string;
 }
 
-/** Commit the scratch index on `parent` as `like` (its author and message) or with `message`; undefined when nothing changed. */
 async function commitIndex(dir: string, parent: string, like: { commit: string } | MadeMessage): Promise<string | undefined> {
   const env = indexEnv(dir);
   const tree = await text(dir, ['write-tree'], env);
@@ -188,7 +166,6 @@ async function commitIndex(dir: string, parent: string, like: { commit: string }
   return made.stdout.toString('utf8').trim();
 }
 
-/** Cherry-pick the fork's own commits (those after `since`) onto the base (git apply --3way on the scratch index). */
 async function replay(
   dir: string,
   base: string,
@@ -197,7 +174,6 @@ async function replay(
   leftOut: string[],
 ): Promise<{ head: string; conflicts: number; origins: Map<string, string> }> {
   const env = indexEnv(dir);
-  // The files left out of the series are left out of every replayed diff.
   const paths = leftOut.length ? ['--', '.', ...leftOut.map((p) => `:(exclude,literal)${p}`)] : [];
   const own = (await text(dir, ['rev-list', '--reverse', '--topo-order', '--no-merges', fork, `^${since}`])).split('\n').filter(Boolean);
   let head = base;
@@ -240,7 +216,6 @@ async function replay(
   return { head, conflicts, origins };
 }
 
-/** One commit per changed path (sorted), each taking the fork's bytes for it. */
 async function squashByFile(dir: string, base: string, fork: string, tip: string): Promise<string> {
   const changed = (await text(dir, ['diff', '--name-only', '--no-renames', '-z', base, fork])).split('\0').filter(Boolean).sort();
   let head = base;
@@ -258,20 +233,14 @@ async function squashByFile(dir: string, base: string, fork: string, tip: string
 }
 
 export interface Linearized {
-  /** Commits base..HEAD of `dir` are the new series. */
   base: string;
-  /** Cherry-picks that conflicted and took the fork's resolution. */
   conflicts: number;
-  /** True when a last commit folds in what the merges changed besides the fork's commits. */
   folded: boolean;
-  /** 'history' when the fork's own commits were replayed; else how it was squashed. */
   mode: 'history' | SquashBy;
-  /** Each replayed commit of the new line, and the fork commit it was made from. */
   origins: Map<string, string>;
 }
 
-/** Build the straight line of commits in `dir`, as its HEAD (branch meshfork-import). */
-/** `fork` is the tree to reproduce (`tip` without the `leftOut` files), `tip` the fork's commit the messages name. */
+/** fork is the tree to reproduce (tip without the leftOut files); tip is the commit the messages name. */
 export async function linearize(
   dir: string,
   fork: string,
@@ -319,7 +288,6 @@ export async function linearize(
   return { base: base.id, conflicts, folded: mode === 'history' && last !== undefined, mode, origins };
 }
 
-/** Which of these paths `commit` has. */
 export async function pathsIn(dir: string, commit: string, paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
   const listed = (await git(dir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', commit, '--', ...paths])).stdout

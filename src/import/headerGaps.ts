@@ -1,11 +1,7 @@
-/*
- * What an imported patch's header lacks for `meshfork verify` (its patch-headers check): import
- * cannot make up why a change was made, so it says which patches need it instead.
- */
+// import cannot make up why a change was made, so it says which patches verify's header check would refuse.
 import type { Patch } from '../series/types';
 import { trailerValue } from '../series/types';
 
-/** A patch whose header `verify` would refuse, and what to add to it. */
 export interface HeaderGap {
   name: string;
   missing: ('a description' | 'an Upstream-Status trailer')[];

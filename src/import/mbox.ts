@@ -1,8 +1,4 @@
-/*
- * Mailboxes of patches (`git format-patch --stdout`, a GitHub pull request's `.patch`): split at
- * each message's "From <sha> <date>" line, and normalize every message to meshfork's own header
- * (From, Date, Subject, description, trailers) above the message's diff, bytes kept.
- */
+// Each message is normalized to meshfork's header above its diff, bytes kept.
 import { MeshforkError } from '../errors';
 import { splitLines, stripEol } from '../series/lines';
 import { parsePatch } from '../series/parse';
@@ -12,7 +8,6 @@ import { withBaseTrailer } from '../workspace/exportPlan';
 
 const MESSAGE_START = /^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
 
-/** The messages of an mbox, each a binary string starting at its "From " line. */
 export function splitMbox(file: string, text: string): string[] {
   const lines = splitLines(text);
   const starts = lines.map((l, i) => (MESSAGE_START.test(l) ? i : -1)).filter((i) => i >= 0);
@@ -26,7 +21,6 @@ export function splitMbox(file: string, text: string): string[] {
   return starts.map((start, k) => lines.slice(start, starts[k + 1] ?? lines.length).join(''));
 }
 
-/** One message's diff: from its first file header to the "-- " signature (excluded). */
 function diffPart(message: string): string {
   const lines = splitLines(message);
   const first = lines.findIndex(
@@ -36,10 +30,7 @@ function diffPart(message: string): string {
   return lines.slice(first, signature === -1 ? lines.length : signature).join('');
 }
 
-/**
- * A message as a meshfork patch file: normalized header with Meshfork-Base set to `base` (the release
- * the import checks it on), the diff as sent; parsed back before it is returned.
- */
+/** Meshfork-Base set to base (the release the import checks on), the diff as sent; parsed back before it is returned. */
 export function normalizeMessage(name: string, message: string, base: string): { patch: Patch; text: string } {
   const parsed = parsePatch(name, message);
   const text = formatHeader({ ...parsed.header, trailers: withBaseTrailer(parsed.header.trailers, base, parsed) }) + diffPart(message);

@@ -1,8 +1,5 @@
-/*
- * The proof of `import fork`: the new series applied to the upstream release must give the fork's
- * tree byte for byte, modes included. git tells which paths the fork changed against the release's tree; only
- * those, and the paths the series writes, need reading. Returns every path that differs.
- */
+// The proof of import fork: release + series must give the fork's tree byte for byte, modes included. Only the paths git says
+// the fork changed, and those the series writes, are read.
 import { applySeries, MemoryTree, type FileReader, type SeriesOutcome } from '../engine';
 import type { Patch } from '../series/types';
 import { readObjects } from '../workspace/catFile';
@@ -10,7 +7,6 @@ import { git } from './forkHistory';
 
 const NULL_ID = /^0+$/;
 
-/** A regular file of the fork as git has it: blob id and mode (100644 or 100755). */
 interface ForkFile {
   id: string;
   mode: string;
@@ -28,7 +24,6 @@ async function forkChanges(dir: string, releaseTree: string, fork: string): Prom
   return changes;
 }
 
-/** The git modes of these paths in the release tree (absent paths are left out). */
 async function releaseModes(dir: string, releaseTree: string, paths: string[]): Promise<Map<string, string>> {
   const modes = new Map<string, string>();
   if (paths.length === 0) return modes;
@@ -44,7 +39,6 @@ async function releaseModes(dir: string, releaseTree: string, paths: string[]): 
 
 export interface Proof {
   outcome: SeriesOutcome;
-  /** Paths whose bytes or mode differ between release+series and the fork (sorted). */
   differing: string[];
 }
 

@@ -1,8 +1,4 @@
-/*
- * A quilt patch folder (debian/patches, a Yocto recipe's patches with a series file): its series
- * governs, as in quilt. Every listed patch is read as shipped, with its -pN, and kept byte for byte
- * (its DEP-3 header and all); meshfork's series accepts the format as it is.
- */
+// The quilt series governs; each patch is read with its -pN and kept byte for byte, DEP-3 header and all.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
@@ -11,14 +7,12 @@ import { parseSeriesFile, SERIES_FILE } from '../series/seriesFile';
 import type { Patch, PatchOptions } from '../series/types';
 
 export interface QuiltPatch {
-  /** Path inside the quilt folder, as its series lists it. */
   name: string;
   text: string;
   patch: Patch;
   options: PatchOptions;
 }
 
-/** The series line options that say `options` again. */
 export function optionText(options: PatchOptions): string | undefined {
   const parts = [
     options.strip !== undefined ? `-p${options.strip}` : '',

@@ -1,9 +1,6 @@
 import { MeshforkError } from '../errors';
 
-/**
- * Set the top-level "base" of a config file by replacing only the bytes of its value, so the
- * file's formatting, key order and comments-free layout stay exactly as the user wrote them.
- */
+/** Set the top-level "base" by replacing only its value's bytes, so the file stays exactly as the user wrote it. */
 export function setBaseInConfigText(text: string, version: string): string {
   const span = topLevelStringSpan(text, 'base');
   if (!span)
@@ -20,7 +17,6 @@ export function setBaseInConfigText(text: string, version: string): string {
   return updated;
 }
 
-/** Start/end offsets of the JSON string value of `key` in the top-level object. */
 function topLevelStringSpan(text: string, key: string): { start: number; end: number } | undefined {
   let i = 0;
   const ws = () => {

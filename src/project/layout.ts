@@ -4,7 +4,6 @@ import { filesFolder, type LoadedConfig } from '../config/load';
 import { LOCK_FILE } from '../upstream/lockFile';
 import { statePaths, type StatePaths } from './paths';
 
-/** Every project file and state folder the edit/rebase commands use. */
 export interface ProjectLayout extends StatePaths {
   root: string;
   configFile: string;

@@ -2,11 +2,9 @@ import path from 'node:path';
 
 /** Where meshfork keeps its per-project working state (git-ignored `.meshfork/`). */
 export interface StatePaths {
-  /** `.meshfork/` in the project root. */
   stateDir: string;
   /** The git workspace where patches are edited as commits. */
   workDir: string;
-  /** The state of a rebase in progress. */
   rebaseFile: string;
   /** Copies of patches/, config and lock taken before a rebase, for `sync abort`. */
   backupDir: string;
@@ -22,7 +20,6 @@ export function statePaths(root: string): StatePaths {
   };
 }
 
-/** A path for messages: relative to the project root when inside it. */
 export function displayPath(root: string, target: string): string {
   const rel = path.relative(root, target);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;

@@ -14,12 +14,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * Run `work` as the only meshfork command changing this project (edit, export, rebase, continue,
- * abort). The lock is `.meshfork/lock` holding the owner's pid, created with link() so it is never
- * seen half-written; a lock whose process is gone (killed) is taken over at once, so a killed
- * command never blocks the next one.
- */
+/** Run work as the only command changing this project: .meshfork/lock holds the pid, made with link() so never half-written; a dead owner's lock is taken over. */
 export async function withProjectLock<T>(paths: StatePaths, work: () => Promise<T>): Promise<T> {
   await ensureStateDir(paths);
   const lock = path.join(paths.stateDir, 'lock');

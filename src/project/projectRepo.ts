@@ -2,11 +2,7 @@ import path from 'node:path';
 import { MeshforkError } from '../errors';
 import { GIT_IDENTITY, gitText, runGit } from '../tools/git';
 
-/**
- * The project's own git repository (where patches/, config and lock are versioned). meshfork
- * commits there only on request (--commit), as the user's identity when the environment sets
- * one (GIT_AUTHOR_NAME ...), else as "meshfork".
- */
+/** meshfork commits in the project only on --commit, as the environment's GIT_AUTHOR_* identity, else as "meshfork". */
 function identity(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(GIT_IDENTITY)) env[key] = process.env[key] || value;
@@ -23,7 +19,6 @@ export async function projectTopLevel(root: string): Promise<string> {
   return result.stdout.toString('utf8').trim();
 }
 
-/** Fail early (before any work) when `branch` is not a valid new branch name. */
 export async function assertNewBranch(root: string, branch: string): Promise<void> {
   await projectTopLevel(root);
   const valid = await runGit(['check-ref-format', '--branch', branch], { cwd: root, okExitCodes: [0, 1, 128] });
@@ -36,10 +31,7 @@ export async function assertNewBranch(root: string, branch: string): Promise<voi
   }
 }
 
-/**
- * Switch to a new branch at HEAD (uncommitted changes come along) and commit exactly `files`
- * there, whatever else is staged. Returns the commit id.
- */
+/** Switch to a new branch at HEAD (uncommitted changes come along) and commit exactly files there, whatever else is staged. */
 export async function commitOnNewBranch(root: string, branch: string, files: string[], message: string): Promise<string> {
   await assertNewBranch(root, branch);
   const hasHead = (await runGit(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: root, okExitCodes: [0, 1] })).exitCode === 0;
@@ -62,10 +54,7 @@ export async function commitOnNewBranch(root: string, branch: string, files: str
   return gitText(['rev-parse', 'HEAD'], { cwd: root });
 }
 
-/**
- * The remote's default branch (what its HEAD names), else the one the local remote-tracking HEAD
- * names; undefined when neither says.
- */
+/** What the remote's HEAD names, else the local remote-tracking HEAD; undefined when neither says. */
 export async function remoteDefaultBranch(root: string, remote: string): Promise<string | undefined> {
   const symref = await runGit(['ls-remote', '--symref', remote, 'HEAD'], { cwd: root, okExitCodes: [0, 2, 128] });
   const named = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(symref.stdout.toString('utf8'))?.[1];
@@ -78,7 +67,6 @@ export async function remoteDefaultBranch(root: string, remote: string): Promise
   return tracking.startsWith(`${remote}/`) ? tracking.slice(remote.length + 1) : undefined;
 }
 
-/** The commit the remote's branch points to, or undefined when it has no such branch. */
 async function remoteBranchCommit(root: string, remote: string, branch: string): Promise<string | undefined> {
   const out = await gitText(['ls-remote', remote, `refs/heads/${branch}`], { cwd: root });
   return /^([0-9a-f]{40,64})\t/m.exec(out)?.[1];

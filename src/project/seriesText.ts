@@ -1,8 +1,4 @@
-/**
- * Rewrite a quilt `series` file for a new list of patch names, keeping its comments and blank
- * lines: each entry keeps the comment lines written above it, so an unchanged series is
- * byte-identical and a renamed patch keeps its note.
- */
+/** Each entry keeps the comment lines above it, so an unchanged series is byte-identical and a renamed patch keeps its note. */
 export interface SeriesRewrite {
   /** New entry name, and the old entry name it replaces (undefined for a new patch). */
   name: string;
@@ -13,9 +9,7 @@ export interface SeriesRewrite {
 
 interface OldEntry {
   name: string;
-  /** The entry's own line, with its ending. */
   line: string;
-  /** Comment and blank lines between the previous entry and this one. */
   leading: string[];
 }
 

@@ -34,7 +34,7 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-/** Copy the project files into `backupDir` (built aside, then renamed in, so a backup is whole or absent). */
+/** Built aside, then renamed in, so a backup is whole or absent. */
 export async function takeBackup(backupDir: string, files: ProjectFiles): Promise<void> {
   const tmp = `${backupDir}.tmp`;
   await fs.rm(tmp, { recursive: true, force: true });
@@ -72,12 +72,10 @@ async function readManifest(backupDir: string): Promise<Manifest> {
   return parsed.data;
 }
 
-/** The patches folder as it was when the backup was taken (for re-reading the old series). */
 export function backupPatchesDir(backupDir: string): string {
   return path.join(backupDir, 'patches');
 }
 
-/** Put patches/, config and lock back exactly as they were when the backup was taken. */
 export async function restoreBackup(backupDir: string): Promise<void> {
   const manifest = await readManifest(backupDir);
   const patches = await readTree(backupPatchesDir(backupDir));

@@ -7,7 +7,6 @@ const DROP_WORDS: Record<DropReason, string> = {
   'no-change': 'it changed nothing on the new release',
 };
 
-/** Why a dropped patch is gone, in words. */
 export function dropWords(reason: DropReason | undefined): string {
   return reason ? DROP_WORDS[reason] : '';
 }

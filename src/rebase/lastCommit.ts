@@ -1,7 +1,4 @@
-/*
- * `.meshfork/last-commit.json`: the branch and commit `sync rebase --commit` made, so `sync push`
- * pushes that branch and nothing else.
- */
+// What sync rebase --commit made, so sync push pushes that branch and nothing else.
 import path from 'node:path';
 import { z } from 'zod';
 import { MeshforkError } from '../errors';
@@ -11,7 +8,6 @@ import type { StatePaths } from '../project/paths';
 
 const recordSchema = z.object({ branch: z.string().min(1), id: z.string().min(1), from: z.string(), to: z.string() }).strict();
 
-/** The refresh commit of the last `sync rebase --commit`. */
 export type CommitRecord = z.infer<typeof recordSchema>;
 
 function recordFile(layout: StatePaths): string {

@@ -1,8 +1,5 @@
-/*
- * What a git upstream's history adds to the rebase summary: for each refreshed or resolved patch,
- * the commits in from..to that changed the base lines its hunks were made against (the same
- * culprit search as sync check), and the security-flagged commits between the old and new base.
- */
+// Per refreshed or resolved patch, the commits in from..to that changed its base lines (sync check's culprit search), and
+// the security-flagged commits between the old and new base.
 import { baseLineOf } from '../checkReport/baseLines';
 import type { Patch } from '../series/types';
 import { culpritCommits, securityCommits } from '../upstream/history';

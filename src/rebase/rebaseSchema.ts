@@ -1,14 +1,12 @@
 /* The schema of `.meshfork/rebase.json`, apart from rebaseState.ts so zod loads only when the file exists. */
 import { z } from 'zod';
 
-/** How each patch got onto the new release. */
 export const stepActions = ['applied', 'merged', 'resolved', 'dropped'] as const;
 export type StepAction = (typeof stepActions)[number];
 
 export const stepSchema = z.object({
   name: z.string(),
   action: z.enum(stepActions),
-  /** The engine's verdict on the first (strict) attempt: clean, offset, conflict, ... */
   strict: z.string(),
 });
 
@@ -16,14 +14,11 @@ export const stateSchema = z.object({
   format: z.literal(1),
   from: z.string(),
   to: z.string(),
-  /** Index (in the old series) of the next patch to apply. */
   next: z.number().int().min(0),
-  /** Set while stopped on a conflict. */
   stopped: z
     .object({
       index: z.number().int().min(0),
       conflicts: z.array(z.string()),
-      /** Workspace HEAD before the stopped patch. */
       head: z.string(),
       /** Files the patch changes that the new release does not have (no markers to resolve there). */
       missing: z.array(z.string()).optional(),
@@ -32,17 +27,14 @@ export const stateSchema = z.object({
   steps: z.array(stepSchema),
   /** Workspace HEAD after the last recorded step; a resumed rebase starts from exactly there. */
   head: z.string().optional(),
-  /** What to do once every patch is in. */
   finish: z.object({
     commit: z.boolean(),
     branch: z.string().optional(),
     summary: z.string().optional(),
   }),
-  /** Whether an existing workspace was set aside in the backup (abort puts it back). */
   savedWorkspace: z.boolean(),
 });
 
 /** `.meshfork/rebase.json`: where a `sync rebase` stands, so `continue`/`abort`/`status` can pick it up. */
 export type RebaseState = z.infer<typeof stateSchema>;
-/** One patch done: how it went in, and what the strict attempt said. */
 export type RebaseStep = z.infer<typeof stepSchema>;

@@ -1,9 +1,4 @@
-/*
- * One `sync rebase`, from start to finish: back up the project files, build the workspace at the
- * new release, apply the patches (strict, then 3-way), stop on conflicts for `continue`, and on
- * success export the series, move `base`, and optionally commit and summarize. `abort` puts the
- * backup back. Every step writes its state first, so any command can pick up where one stopped.
- */
+// Every step writes its state first, so any command can pick up where one stopped.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../config/load';
@@ -36,7 +31,6 @@ export interface RebaseUpstream extends ReleaseSource {
   git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
 }
 
-/** A file the stopped patch left in conflict. */
 export interface ConflictFile {
   path: string;
   /** Where the markers are, as "start-end" line ranges; empty when the file is missing upstream. */
@@ -44,7 +38,6 @@ export interface ConflictFile {
   missing: boolean;
 }
 
-/** The result of `sync rebase` / `sync continue`: finished, or stopped on a conflict. */
 export type RebaseReport =
   | {
       status: 'done';
@@ -61,7 +54,6 @@ export type RebaseReport =
       status: 'stopped';
       from: string;
       to: string;
-      /** 1-based position of the stopped patch, and the series length. */
       position: number;
       total: number;
       patch: { name: string; subject: string };
@@ -69,16 +61,13 @@ export type RebaseReport =
       workDir: string;
     };
 
-/** How to start a rebase (the command layer resolves defaults and paths). */
 export interface StartOptions {
   from: string;
   to: string;
   finish: RebaseState['finish'];
-  /** Replace a workspace that holds unexported work. */
   force?: boolean;
 }
 
-/** The branch `--commit` creates without --branch. */
 export function defaultBranch(version: string): string {
   return `meshfork/upstream-${version}`;
 }
@@ -94,10 +83,7 @@ function savedWorkspaceDir(layout: ProjectLayout): string {
   return path.join(layout.backupDir, 'work');
 }
 
-/**
- * The series as it was before the rebase, from the backup. `patches` are the steps: the files folder's
- * pseudo-patch first when there is one (export only writes the folder at the end, so it is as it was).
- */
+/** The files folder's pseudo-patch first when there is one (export writes the folder only at the end, so it is as it was). */
 async function seriesBefore(layout: ProjectLayout): Promise<{ patches: Patch[]; current: CurrentSeries & { patchNames: string[] } }> {
   const dir = backupPatchesDir(layout.backupDir);
   const series = await loadSeries(dir, layout.files);
@@ -308,7 +294,6 @@ async function finishRebase(
   };
 }
 
-/** Put patches/, config, lock and any earlier workspace back as they were before the rebase. */
 export async function abortRebase(layout: ProjectLayout): Promise<{ from?: string; to?: string }> {
   // A damaged state file must not block the way back: the backup alone is enough to restore.
   const state = await readRebaseState(layout.rebaseFile).catch(() => undefined);

@@ -14,15 +14,12 @@ import { wsGit, wsGitText } from '../workspace/workspaceGit';
 export interface RebaseContext {
   workDir: string;
   stateFile: string;
-  /** The series as it was before the rebase. */
   patches: Patch[];
-  /** Reads the release the series was made on (the 3-way merge base). */
+  /** The release the series was made on (the 3-way merge base). */
   fromRelease: FileReader;
-  /** A git upstream's mirror, for the summary's culprits and security commits. */
   git?: { mirrorDir: string; commitOf(version: string): Promise<string> };
 }
 
-/** Where the step loop ended: every patch in, or stopped on one. */
 export type RebaseProgress =
   { kind: 'done'; state: RebaseState } | { kind: 'stopped'; state: RebaseState; patch: Patch; conflicts: string[]; outcome: PatchOutcome };
 
@@ -40,7 +37,7 @@ async function record(context: RebaseContext, state: RebaseState, step: RebaseSt
   return next;
 }
 
-/** Apply the remaining patches: strict first, then 3-way; stop at the first conflict. */
+/** Strict first, then 3-way; stop at the first conflict. */
 export async function runRebaseSteps(context: RebaseContext, initial: RebaseState): Promise<RebaseProgress> {
   let state = initial;
   if (!state.head) {
@@ -85,10 +82,7 @@ export async function runRebaseSteps(context: RebaseContext, initial: RebaseStat
   return { kind: 'done', state };
 }
 
-/**
- * Git processes still working in `workDir`: a SIGKILLed meshfork does not take its git children with
- * it, and one may still hold index.lock. Linux only (/proc); elsewhere none are seen.
- */
+/** A SIGKILLed meshfork leaves its git children running, and one may hold index.lock. Linux only (/proc). */
 async function gitProcessesIn(workDir: string): Promise<number[]> {
   const pids = await fs.readdir('/proc').catch(() => [] as string[]);
   const found: number[] = [];
@@ -102,7 +96,6 @@ async function gitProcessesIn(workDir: string): Promise<number[]> {
   return found;
 }
 
-/** Lock files a killed git command leaves behind in the workspace (only meshfork runs git there mid-rebase). */
 async function clearStaleLocks(workDir: string): Promise<void> {
   // Let an orphaned git finish first: removing the lock under a live git corrupts its index write.
   const realWorkDir = await fs.realpath(workDir);
@@ -115,7 +108,6 @@ async function clearStaleLocks(workDir: string): Promise<void> {
   }
 }
 
-/** Undo whatever the stopped patch left in the workspace (git rebase --skip). */
 async function discardPatch(workDir: string, head: string, patch: Patch): Promise<void> {
   await wsGit(workDir, ['reset', '-q', '--hard', head]);
   const paths = patch.operations.flatMap((op) => [operationSourcePath(op), operationTargetPath(op)]);
@@ -124,7 +116,6 @@ async function discardPatch(workDir: string, head: string, patch: Patch): Promis
 
 const MARKER = /^(<{7} |>{7} |\|{7} )/;
 
-/** "file:line" for every conflict marker left in `files`. */
 export async function remainingMarkers(workDir: string, files: string[]): Promise<string[]> {
   const found: string[] = [];
   for (const file of [...new Set(files)].sort()) {
@@ -141,10 +132,7 @@ export async function remainingMarkers(workDir: string, files: string[]): Promis
   return found;
 }
 
-/**
- * Take the user's resolution of the stopped patch: refuse while markers remain, else commit
- * the workspace changes as that patch (or keep the commit the user made), then go on.
- */
+/** Refuse while markers remain, else commit the workspace changes as the stopped patch (or keep the user's commit). */
 export async function continueRebase(
   context: RebaseContext,
   state: RebaseState,

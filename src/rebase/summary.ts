@@ -4,7 +4,6 @@ import { parsePatch } from '../series/parse';
 import type { FileOperation, Hunk, Patch } from '../series/types';
 import type { RebaseStep } from './rebaseState';
 
-/** What happened to one patch in a rebase, as reviewers read it. */
 export type PatchResult = 'unchanged' | 'moved' | 'refreshed' | 'resolved' | 'dropped';
 
 /** A hunk whose content is unchanged but whose line number moved. */
@@ -14,7 +13,6 @@ export interface HunkMove {
   newStart: number;
 }
 
-/** An upstream commit, as the summary lists it (the same shape as sync check's). */
 export interface SummaryCommit {
   commit: string;
   subject: string;
@@ -26,10 +24,8 @@ import { dropWords, type DropReason } from './dropReason';
 
 export { dropWords, type DropReason } from './dropReason';
 
-/** One patch in the rebase summary. */
 export interface PatchSummary {
   name: string;
-  /** Set when the patch file got a new name. */
   newName?: string;
   subject: string;
   result: PatchResult;
@@ -37,13 +33,10 @@ export interface PatchSummary {
   moves: HunkMove[];
   /** For refreshed/resolved patches: a diff of the old and new patch with line numbers masked. */
   contentDiff?: string;
-  /** For a dropped patch: why. */
   dropReason?: DropReason;
-  /** For refreshed/resolved patches on a git upstream: the commits in from..to that changed the lines its hunks were made against. */
   culprits?: SummaryCommit[];
 }
 
-/** The whole rebase, patch by patch: what the --summary markdown shows. */
 export interface RebaseSummary {
   from: string;
   to: string;
@@ -52,9 +45,7 @@ export interface RebaseSummary {
   securityCommits: SummaryCommit[] | null;
 }
 
-/** What a git upstream's history adds to the summary. */
 export interface SummaryHistory {
-  /** Culprit commits per patch name (old series), for refreshed and resolved patches. */
   culprits: Map<string, SummaryCommit[]>;
   securityCommits: SummaryCommit[];
 }
@@ -67,7 +58,6 @@ function sameLines(a: Hunk, b: Hunk): boolean {
   return a.lines.length === b.lines.length && a.lines.every((l, i) => l.kind === b.lines[i].kind && l.text === b.lines[i].text);
 }
 
-/** The diff part of a patch with hunk line numbers masked, one string per line, for comparing content. */
 function maskedBody(patch: Patch): string[] {
   const out: string[] = [];
   for (const op of patch.operations) {
@@ -81,10 +71,7 @@ function maskedBody(patch: Patch): string[] {
   return out;
 }
 
-/**
- * Whether two versions of a patch have the same content, and the line-number churn: for hunks with
- * the same content, and (`withChanged`) for the hunks at the same place whose content changed too.
- */
+/** Same content, and the line-number churn (with withChanged, also for changed hunks at the same place). */
 function compare(before: Patch, after: Patch, withChanged = false): { same: boolean; moves: HunkMove[] } {
   const moves: HunkMove[] = [];
   let same = before.operations.length === after.operations.length;
@@ -114,14 +101,12 @@ function contentDiff(before: Patch, after: Patch): string {
   return patch.hunks.map((h) => h.lines.join('\n')).join('\n...\n');
 }
 
-/** Why a patch was dropped, from its step: the strict attempt said upstream has it, or someone skipped it. */
 function dropReason(step: RebaseStep | undefined): DropReason {
   if (step?.strict === 'already-applied') return 'upstream-contains';
   if (step?.action === 'dropped' && step.strict === 'conflict') return 'skipped';
   return 'no-change';
 }
 
-/** Classify each patch of the old series by comparing it with what the rebase exported. */
 export function summarizeRebase(
   from: string,
   to: string,

@@ -1,12 +1,8 @@
-/*
- * `GIT binary patch` sections: base85 lines ("length char" + 5 chars per 4 bytes) of a zlib
- * stream, holding either the whole new file (literal) or a git delta against the old one.
- */
+// GIT binary patch: base85 lines ("length char" + 5 chars per 4 bytes) of a zlib stream, a literal file or a git delta.
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import type { BinaryHunk } from './types';
 
-/** The git blob id of a file's bytes (binary string). */
 export function blobId(content: string): string {
   const bytes = Buffer.from(content, 'latin1');
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
@@ -15,7 +11,6 @@ export function blobId(content: string): string {
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';
 const VALUE = new Map([...ALPHABET].map((c, i) => [c, i]));
 
-/** Decode one base85 line; undefined when it is not one. */
 export function decodeBase85Line(line: string): Buffer | undefined {
   const first = line.charCodeAt(0);
   const length = first >= 65 && first <= 90 ? first - 64 : first >= 97 && first <= 122 ? first - 70 : 0;
@@ -51,7 +46,6 @@ export function encodeBase85Line(chunk: Buffer): string {
   return out;
 }
 
-/** Why a binary hunk does not decode, or its payload. */
 export function decodeBinaryHunk(method: 'literal' | 'delta', size: number, lines: string[]): BinaryHunk | string {
   const chunks: Buffer[] = [];
   for (const [i, line] of lines.entries()) {

@@ -4,11 +4,7 @@ import path from 'node:path';
 import { readNewFiles } from './newFiles';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 
-/**
- * sha256 of the series file and of every file it lists, in order (what a check or an export of the
- * series depends on), then of the files folder when there is one; undefined when one of them cannot
- * be read or the series file is invalid.
- */
+/** sha256 of the series file, every file it lists and the files folder (what a check or export depends on); undefined when one is unreadable. */
 export function seriesDigest(patchesDir: string, filesDir?: string): string | undefined {
   try {
     const seriesPath = path.join(patchesDir, SERIES_FILE);

@@ -1,9 +1,5 @@
-/*
- * Headers of patches meshfork did not write: DEP-3 fields (Debian, Yocto: Description, Author,
- * Origin, Forwarded, Bug, Applied-Upstream, Last-Update, ...), with or without From:/Subject:,
- * with a `From <sha>` line anywhere in them, or plain free text. Mapped onto the one header model;
- * the bytes themselves are kept in Patch.source so an unchanged patch is exported as it was.
- */
+// Headers meshfork did not write (DEP-3, free text, a From <sha> line anywhere) mapped onto the one header model; the bytes
+// stay in Patch.source so an unchanged patch is exported as it was.
 import { decodeEncodedWords } from './parseHeader';
 import type { PatchHeader, Trailer } from './types';
 
@@ -17,7 +13,6 @@ interface Field {
   lines: string[];
 }
 
-/** Is this line a field ("Key: value"), not prose or a URL ("https://...")? */
 function fieldOf(line: string): Field | undefined {
   const m = FIELD.exec(line);
   if (!m) return undefined;
@@ -26,7 +21,6 @@ function fieldOf(line: string): Field | undefined {
   return { key: m[1], lines: [value.trim()] };
 }
 
-/** True when the header's field lines include a DEP-3-only field. */
 export function isDep3(lines: string[]): boolean {
   return lines.some((l) => {
     const f = fieldOf(l);
@@ -38,7 +32,6 @@ function baseName(patchName: string): string {
   return (patchName.split('/').pop() ?? patchName).replace(/\.(patch|diff)$/, '');
 }
 
-/** Read a DEP-3 or free-text header (lines without endings, `---` separator excluded). */
 export function parseForeignHeader(patchName: string, lines: string[]): PatchHeader {
   const fields: Field[] = [];
   const prose: string[] = [];

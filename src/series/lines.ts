@@ -12,7 +12,6 @@ export function splitLines(content: string): string[] {
   return lines;
 }
 
-/** A line without its ending, for messages. */
 export function stripEol(line: string): string {
   return line.replace(/\r?\n$/, '');
 }
@@ -21,7 +20,6 @@ export function hasEol(line: string): boolean {
   return line.endsWith('\n');
 }
 
-/** Decode a binary string as UTF-8 for display. */
 export function displayText(binary: string): string {
   return Buffer.from(binary, 'latin1').toString('utf8');
 }

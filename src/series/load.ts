@@ -7,11 +7,7 @@ import { recoverPatchesSwap } from './patchesSwap';
 import { parseSeriesFile, SERIES_FILE } from './seriesFile';
 import type { Patch, Series } from './types';
 
-/**
- * A file's bytes as a binary string; null when it does not exist. `where` starts the error messages.
- * Synchronous: a series is hundreds of small files, where a thread-pool round trip for each of
- * open, stat, read and close costs more than reading the file.
- */
+/** Synchronous: for hundreds of small files a thread-pool round trip per open, stat, read and close costs more than the read. */
 function readOrNull(file: string, where: string, hint: string): string | null {
   try {
     return readFileSync(file).toString('latin1');
@@ -31,7 +27,6 @@ function readOrNull(file: string, where: string, hint: string): string | null {
   }
 }
 
-/** Every *.patch / *.diff below dir (relative, "/"-separated), skipping hidden folders. */
 async function patchFilesBelow(dir: string, rel = ''): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
@@ -56,11 +51,7 @@ function combine(errors: MeshforkError[]): MeshforkError {
   );
 }
 
-/**
- * Read and validate a whole series: the series file and every patch it lists (each with its quilt
- * options). Errors name the file and line; every invalid patch is reported, not only the first.
- * A patch file the series does not list is not applied (quilt semantics) and gives a warning.
- */
+/** Every invalid patch is reported, not only the first; an unlisted patch file is not applied (quilt) and gives a warning. */
 export async function loadSeries(patchesDir: string, files?: { dir: string; name: string }): Promise<Series> {
   // An export killed mid-swap leaves the old or the new set beside patches/: finish or undo it first.
   await recoverPatchesSwap(patchesDir);

@@ -1,9 +1,5 @@
-/*
- * The files a fork adds to upstream, kept as ordinary files in a folder the config names ("files").
- * They reach the engine as one leading pseudo-patch of `create` operations, so everything that applies
- * a series (apply, sync check, verify, build, edit) treats them like any patch: a release that already
- * has a file of that name is a conflict, reported like any other.
- */
+// The fork's added files, plain files in the config's "files" folder, reach the engine as one leading pseudo-patch of creates,
+// so everything that applies a series treats them like any patch (a release that has one is a conflict).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
@@ -11,7 +7,6 @@ import { splitLines } from './lines';
 import { unsafePathReason } from './pathSafety';
 import type { Hunk, Patch } from './types';
 
-/** One file of the files folder: its path inside the upstream tree and its bytes (a binary string). */
 export interface NewFile {
   path: string;
   content: string;
@@ -37,7 +32,6 @@ function walk(root: string, rel: string, found: NewFile[]): void {
   }
 }
 
-/** Every file below dir, sorted by path; [] when the folder does not exist. */
 export function readNewFiles(dir: string): NewFile[] {
   const found: NewFile[] = [];
   if (!statSync(dir, { throwIfNoEntry: false })) return found;
@@ -53,7 +47,6 @@ export function readNewFiles(dir: string): NewFile[] {
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** One hunk that writes the whole content (none for an empty file), as a patch creating it would. */
 function creationHunks(content: string): Hunk[] {
   const lines = splitLines(content);
   if (lines.length === 0) return [];
@@ -70,7 +63,7 @@ function creationHunks(content: string): Hunk[] {
   ];
 }
 
-/** The pseudo-patch that creates every file of the folder; `name` is the folder as reports show it ("files/"). */
+/** name is the folder as reports show it ("files/"). */
 export function newFilesPatch(name: string, files: NewFile[]): Patch {
   return {
     name,
@@ -85,12 +78,10 @@ export function newFilesPatch(name: string, files: NewFile[]): Patch {
   };
 }
 
-/** Whether a patch is the files folder's pseudo-patch rather than a patch file. */
 export function isNewFilesPatch(patch: Patch): boolean {
   return patch.newFiles === true;
 }
 
-/** The paths the files folder's pseudo-patch creates (none without one). */
 export function newFilePaths(files: Patch | undefined): string[] {
   return (files?.operations ?? []).map((op) => (op.kind === 'create' ? op.path : '')).filter(Boolean);
 }

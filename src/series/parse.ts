@@ -1,8 +1,4 @@
-/*
- * Patch files into plain data. Accepted as shipped: meshfork's own format, git format-patch mails,
- * raw `git diff` output, patch-package files, and traditional unified diffs (diff -Naur, quilt,
- * dpkg-source), with mail, DEP-3 or free-text headers. Errors name the patch file and line.
- */
+// Accepted as shipped: meshfork's format, format-patch mails, git diff, patch-package and traditional diffs, any header style.
 import { MeshforkError } from '../errors';
 import { isDep3, parseForeignHeader } from './foreignHeader';
 import { splitLines, stripEol } from './lines';
@@ -56,10 +52,7 @@ function checkSignatureTail(cur: Cursor): void {
   }
 }
 
-/**
- * Parse one patch file (a binary string) into plain data. `options.strip` is the -pN of its series
- * line (1 when not given).
- */
+/** options.strip is the -pN of its series line (1 when not given). */
 export function parsePatch(name: string, text: string, options: PatchOptions = {}): Patch {
   const nul = text.indexOf('\0');
   if (nul !== -1) {
@@ -94,7 +87,6 @@ export function parsePatch(name: string, text: string, options: PatchOptions = {
   const headerLines = lines.slice(0, headerEnd).map(stripEol);
   const format = headerFormat(headerLines);
   const header = format === 'mail' ? parseHeader(name, lines.slice(0, headerEnd)) : parseForeignHeader(name, headerLines);
-  // Skip the "---" separator and any diffstat up to the first diff.
   for (cur.index = headerEnd; !cur.done && !startsFile(cur); cur.index++) {
     if (cur.text.startsWith('@@') || cur.text.startsWith('+++ '))
       throw invalid(name, cur.lineNo, 'diff content without file headers (a "diff --git" line or "--- "/"+++ " lines)');

@@ -6,9 +6,7 @@ export class Cursor {
   index = 0;
   constructor(
     readonly lines: string[],
-    /** Patch file name, for messages. */
     readonly name: string,
-    /** Leading path components to remove from file names (-pN). */
     readonly strip: number,
     /** True when the strip level was given (a -pN in series), not the default. */
     readonly stripExplicit = false,
@@ -16,18 +14,15 @@ export class Cursor {
   get done(): boolean {
     return this.index >= this.lines.length;
   }
-  /** The current line without its ending. */
   get text(): string {
     return stripEol(this.lines[this.index] ?? '');
   }
   get raw(): string {
     return this.lines[this.index] ?? '';
   }
-  /** 1-based line number of the current line. */
   get lineNo(): number {
     return this.index + 1;
   }
-  /** A line further on, without its ending ('' past the end). */
   peek(ahead: number): string {
     return stripEol(this.lines[this.index + ahead] ?? '');
   }

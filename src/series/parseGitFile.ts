@@ -1,8 +1,4 @@
-/*
- * One `diff --git` section: extended headers (modes, renames, copies, index), the ---/+++ lines,
- * text hunks or a GIT binary patch. Like git apply, the names on the ---/+++ and rename/copy lines
- * must agree with the `diff --git` line.
- */
+// Like git apply, the names on the ---/+++ and rename/copy lines must agree with the diff --git line.
 import { MeshforkError } from '../errors';
 import { decodeBinaryHunk } from './binaryPatch';
 import { checkHunkOrder, parseHunks } from './parseHunk';
@@ -14,10 +10,8 @@ import type { BinaryChange, BinaryHunk, FileOperation, Hunk } from './types';
 const MODE = /^[0-7]{6}$/;
 const FULL_ID = /^[0-9a-f]{40}$/;
 const QUOTED_NAME = '"(?:[^"\\\\]|\\\\.)*"';
-/** The two names of a "diff --git" line when either is quoted. */
 const DIFF_GIT_NAMES = new RegExp(`^(${QUOTED_NAME}|[^"\\s]\\S*) (${QUOTED_NAME}|[^"].*)$`);
 
-/** A header file name (binary string, maybe quoted, maybe followed by a tab) as decoded text, strip applied. */
 export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.lineNo, nameOnly = false): string {
   const bytes = unquote(raw.startsWith('"') || nameOnly ? raw : raw.replace(/\t.*$/, ''));
   const stripped = stripComponents(bytes, strip);
@@ -34,7 +28,6 @@ export function headerPath(cur: Cursor, raw: string, strip: number, line = cur.l
   return text;
 }
 
-/** Split "diff --git X Y" into the two names (strip applied); for an unquoted line, where both halves agree. */
 function parseDiffGitLine(cur: Cursor): { a?: string; b?: string } {
   const rest = cur.text.slice('diff --git '.length);
   const quoted = DIFF_GIT_NAMES.exec(rest);
@@ -70,7 +63,6 @@ function modeOf(cur: Cursor, prefix: string): string {
   return mode;
 }
 
-/** The hunks of a "GIT binary patch": forward, then (optionally) reverse. */
 function parseBinary(cur: Cursor, path: string, index: { oldId: string; newId: string } | undefined): BinaryChange {
   const line = cur.lineNo;
   if (!index || !FULL_ID.test(index.oldId) || !FULL_ID.test(index.newId)) {
@@ -102,7 +94,6 @@ function parseBinary(cur: Cursor, path: string, index: { oldId: string; newId: s
   return { oldId: index.oldId, newId: index.newId, forward: hunks[0], reverse: hunks[1] };
 }
 
-/** Parse one `diff --git` section at the cursor. */
 export function parseGitFile(cur: Cursor): FileOperation {
   const name = cur.name;
   const diffLine = cur.lineNo;

@@ -10,11 +10,7 @@ const UPSTREAM_STATUS =
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
-/**
- * Decode RFC 2047 encoded words, as `git format-patch` writes non-ASCII subjects and names
- * ("=?UTF-8?q?Caf=C3=A9?="), into a binary string of UTF-8 bytes like the rest of the patch.
- * Unknown charsets are left encoded.
- */
+/** RFC 2047 words, as format-patch writes non-ASCII ("=?UTF-8?q?Caf=C3=A9?="), to UTF-8 bytes; unknown charsets stay encoded. */
 export function decodeEncodedWords(value: string): string {
   // Whitespace between two encoded words (from header folding) is not part of the text.
   const joined = value.replace(/(\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)/g, '$1');
@@ -36,10 +32,6 @@ function invalid(name: string, line: number, message: string, hint: string): Mes
   return new MeshforkError('PATCH_INVALID', `${name}:${line}: ${message}`, { hint });
 }
 
-/**
- * Parse the mail-style header (lines before the diff). Accepts meshfork's own format and
- * `git format-patch` output (a leading "From <sha> ..." line, "[PATCH]" subject prefixes).
- */
 export function parseHeader(name: string, lines: string[]): PatchHeader {
   const text = lines.map(stripEol);
   let i = 0;

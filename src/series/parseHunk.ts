@@ -4,7 +4,7 @@ import type { Hunk, HunkLine } from './types';
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
-/** Parse one "@@ -a,b +c,d @@" hunk at the cursor; the header counts must match the lines. */
+/** The header counts must match the lines. */
 export function parseHunk(cur: Cursor): Hunk {
   const name = cur.name;
   const headerLine = cur.lineNo;
@@ -64,14 +64,12 @@ export function parseHunk(cur: Cursor): Hunk {
   return hunk;
 }
 
-/** "\ No newline at end of file" removes the line ending of the line before it. */
 function dropLastEol(cur: Cursor, hunk: Hunk): void {
   const last = hunk.lines[hunk.lines.length - 1];
   if (!last || !last.text.endsWith('\n')) throw invalid(cur.name, cur.lineNo, 'misplaced "\\ No newline at end of file" marker');
   last.text = last.text.slice(0, -1);
 }
 
-/** Every hunk at the cursor. */
 export function parseHunks(cur: Cursor): Hunk[] {
   const hunks: Hunk[] = [];
   while (!cur.done && cur.text.startsWith('@@')) hunks.push(parseHunk(cur));

@@ -1,16 +1,10 @@
-/*
- * One file of a traditional unified diff (no `diff --git`): what `diff -Naur`, quilt and dpkg-source
- * write. Optional `Index:` / `====` / `diff ...` preamble, then `--- old<TAB>stamp` and
- * `+++ new<TAB>stamp`. As GNU patch reads them: a side that is /dev/null or carries the epoch
- * timestamp (diff -N) does not exist, so the file is created or deleted.
- */
+// As GNU patch reads them: a side that is /dev/null or carries the epoch time stamp (diff -N) does not exist.
 import { checkHunkOrder, parseHunks } from './parseHunk';
 import { invalid, type Cursor } from './parseCursor';
 import { headerPath } from './parseGitFile';
 import { assertSafePath } from './pathSafety';
 import type { FileOperation } from './types';
 
-/** True when the line starts a traditional file section (its preamble or its --- line). */
 export function startsTraditionalFile(cur: Cursor, ahead = 0): boolean {
   const t = cur.peek(ahead);
   if (t.startsWith('--- ')) return cur.peek(ahead + 1).startsWith('+++ ') && cur.peek(ahead + 2).startsWith('@@ ');
@@ -23,11 +17,7 @@ export function startsTraditionalFile(cur: Cursor, ahead = 0): boolean {
 const STAMP = /^(.*?)[\t ]+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: ?[+-]\d\d:?\d\d)?)$/s;
 const CTIME = /^(.*?)\t((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \w{3} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4})$/s;
 
-/**
- * "name<TAB>2024-01-01 10:00:00.000000000 +0100": the name and the time stamp (if any). A stamp is
- * found from the end, so a name may hold tabs and spaces (as git reads it); without one the name
- * ends at the first tab.
- */
+/** The stamp is found from the end, so a name may hold tabs and spaces (as git reads it); without one the name ends at the first tab. */
 function splitStamp(raw: string): { name: string; stamp?: string } {
   if (raw.startsWith('"')) {
     const end = /^"(?:[^"\\]|\\.)*"/.exec(raw);
@@ -54,7 +44,6 @@ function isEpoch(stamp: string | undefined): boolean {
   return /^(Thu|Wed) (Jan  ?1|Dec 31) \d\d:\d\d:\d\d(\.\d+)? (1970|1969)$/.test(stamp);
 }
 
-/** Parse one traditional file section at the cursor (its preamble lines included). */
 export function parseTraditionalFile(cur: Cursor): FileOperation {
   const name = cur.name;
   let indexName: string | undefined;
@@ -81,9 +70,7 @@ export function parseTraditionalFile(cur: Cursor): FileOperation {
   const oldPath = oldMissing && minus.name === '/dev/null' ? undefined : path(minus, minusLine);
   const newPath = newMissing && plus.name === '/dev/null' ? undefined : path(plus, plusLine);
   const indexPath = indexName === undefined ? undefined : stripOrUndefined(cur, indexName);
-  // Two different names: an Index: line naming one decides; else the better name as GNU patch and
-  // git apply choose it (`--- x` / `+++ x.new` patches x): fewest folders, then the shorter base
-  // name, then the shorter name, the new side on a tie.
+  // Two different names: an Index: line naming one decides, else betterName (`--- x` / `+++ x.new` patches x).
   const differ = oldPath !== undefined && newPath !== undefined && oldPath !== newPath;
   const target =
     differ && indexPath !== undefined && [oldPath, newPath].includes(indexPath)

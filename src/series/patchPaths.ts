@@ -1,8 +1,4 @@
-/*
- * File names in patch headers: git's C-style quoting, strip levels (-pN) and UTF-8. The parser reads
- * the patch as a binary string; a file name leaves here as a real (decoded) string, the form the
- * file system, the upstream trees and the writer use.
- */
+// Names leave here decoded (real strings), the form the file system, the upstream trees and the writer use.
 
 const SIMPLE_ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 };
 
@@ -27,19 +23,16 @@ export function unquote(p: string): string {
   return out;
 }
 
-/** A binary string of UTF-8 bytes as text; undefined when the bytes are not valid UTF-8. */
 export function decodeUtf8(binary: string): string | undefined {
   if (!/[\x80-\xff]/.test(binary)) return binary;
   const text = Buffer.from(binary, 'latin1').toString('utf8');
   return Buffer.from(text, 'utf8').toString('latin1') === binary ? text : undefined;
 }
 
-/** A decoded file name as the UTF-8 bytes git writes (a binary string). */
 export function encodeUtf8(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
 }
 
-/** Remove `strip` leading components ("-p1": "a/x/y" -> "x/y"); undefined when there are not enough. */
 export function stripComponents(p: string, strip: number): string | undefined {
   let rest = p;
   for (let i = 0; i < strip; i++) {
@@ -50,7 +43,6 @@ export function stripComponents(p: string, strip: number): string | undefined {
   return rest === '' ? undefined : rest;
 }
 
-/** A file name the way git quotes it in headers, from a decoded name. */
 export function quotePath(p: string): string {
   const bytes = encodeUtf8(p);
   // eslint-disable-next-line no-control-regex -- git quotes a name that holds control characters

@@ -3,13 +3,8 @@ import path from 'node:path';
 import { tracePhase } from '../util/tracePhase';
 
 /**
- * patches/ is replaced as a set: the new set is written completely in a sibling folder, then two
- * renames swap it in. A process killed at any moment leaves one of the states below, and
- * `recoverPatchesSwap` (run first by every command that reads patches/) turns each into exactly
- * the old set or the new set:
- *   new folder only         -> killed while writing: drop it, the old set stands
- *   old + new, no patches/  -> killed between the renames: the new set is complete, move it in
- *   old folder + patches/   -> killed before cleanup: the new set is in place, drop the old one
+ * The new set is written aside, then two renames swap it in; recoverPatchesSwap (run first by every reader) turns a kill anywhere
+ * into the old or the new set: new folder only -> drop it; old + new, no patches/ -> move the new in; old + patches/ -> drop the old.
  */
 export function swapPaths(patchesDir: string): { fresh: string; retired: string } {
   const parent = path.dirname(patchesDir);
@@ -26,7 +21,7 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Finish or undo an interrupted swap. Returns what it did, for messages ('none' when nothing was pending). */
+/** Returns what it did ('none' when nothing was pending). */
 export async function recoverPatchesSwap(patchesDir: string): Promise<'none' | 'rolled-back' | 'completed'> {
   const { fresh, retired } = swapPaths(patchesDir);
   const hasFresh = await exists(fresh);
@@ -70,9 +65,6 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Replace the folder `patchesDir` with exactly `files` (relative path -> bytes). Readers see the old set or the new set, never a mix.
- */
 export async function replacePatchesDir(patchesDir: string, files: Map<string, Buffer>): Promise<void> {
   await recoverPatchesSwap(patchesDir);
   const { fresh, retired } = swapPaths(patchesDir);

@@ -2,7 +2,6 @@ import { readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
 
-/** Why a repository-relative path is unsafe, or undefined when it is fine. */
 export function unsafePathReason(p: string): string | undefined {
   if (p.length === 0) return 'empty path';
   if (p.includes('\0')) return 'path contains a NUL byte';
@@ -27,12 +26,7 @@ export function assertSafePath(p: string, where: string): void {
 
 const SYMLINK_LOOP = Symbol('symlink loop');
 
-/**
- * Where a write to `p` would land: existing components resolved through their links, dangling links
- * followed to their (relative-to-their-real-folder) targets, the missing tail appended. Synchronous
- * (libuv's realpath, as fs.promises.realpath uses): `apply` checks every file a series writes, and a
- * thread-pool round trip for each of a few system calls costs more than the calls.
- */
+/** Dangling links followed too. Synchronous: apply checks every written file, and a thread-pool round trip per call costs more than the call. */
 function resolveForWrite(p: string, hops = 0): string | typeof SYMLINK_LOOP {
   if (hops > 40) return SYMLINK_LOOP;
   try {
@@ -59,11 +53,7 @@ function resolveForWrite(p: string, hops = 0): string | typeof SYMLINK_LOOP {
   return folder === SYMLINK_LOOP ? folder : path.join(folder, path.basename(p));
 }
 
-/**
- * Refuse a path that resolves through a symlink to somewhere outside root, before writing it on disk:
- * live or dangling links, chains of links, in the file itself or any folder above it. `realRoot` is
- * root's real path, when the caller checks many paths under one root.
- */
+/** Refuse a path that resolves (through live or dangling links, at any level) outside root, before writing it. */
 export function assertInsideTreeSync(root: string, relPath: string, where: string, knownRealRoot?: string): void {
   assertSafePath(relPath, where);
   const realRoot = knownRealRoot ?? realpathSync.native(root);
@@ -84,7 +74,6 @@ export function assertInsideTreeSync(root: string, relPath: string, where: strin
   }
 }
 
-/** assertInsideTreeSync, for callers in async code. */
 export async function assertInsideTree(root: string, relPath: string, where: string): Promise<void> {
   assertInsideTreeSync(root, relPath, where);
 }

@@ -21,10 +21,7 @@ function parseOptions(file: string, line: number, name: string, options: string[
   return result;
 }
 
-/**
- * Parse a quilt-style series file: one patch a line (a file inside the patches folder, sub-folders
- * allowed), quilt options after it, `#` comments (a commented-out patch is not applied), blank lines.
- */
+/** Quilt-style: a commented-out patch is not applied. */
 export function parseSeriesFile(file: string, text: string): SeriesEntry[] {
   const entries: SeriesEntry[] = [];
   const seen = new Map<string, number>();

@@ -1,7 +1,4 @@
-/*
- * The patch series as plain data. All file and line content is held as "binary strings"
- * (latin1: one char per byte) so that CRLF, stray bytes and missing final newlines survive byte-exactly.
- */
+// File and line content are binary strings (latin1: one char per byte) so CRLF, stray bytes and missing final newlines survive.
 
 /** One line of a hunk; `text` includes its line ending ("\n", "\r\n", or none at end of file). */
 export interface HunkLine {
@@ -15,20 +12,18 @@ export interface Hunk {
   oldLines: number;
   newStart: number;
   newLines: number;
-  /** Text after the second @@ (function context), without the leading space. */
   section: string;
   lines: HunkLine[];
-  /** Line number of the @@ header inside the patch file, for error messages. */
   headerLine: number;
 }
 
-/** One side of a `GIT binary patch`: the inflated payload (binary string), a whole file or a git delta. */
+/** One side of a GIT binary patch: the inflated payload (binary string), a whole file or a git delta. */
 export interface BinaryHunk {
   method: 'literal' | 'delta';
   data: string;
 }
 
-/** A git binary change: the blob ids of its `index` line and the forward (and reverse) payload. */
+/** A git binary change: the blob ids of its index line and the forward (and reverse) payload. */
 export interface BinaryChange {
   oldId: string;
   newId: string;
@@ -36,10 +31,7 @@ export interface BinaryChange {
   reverse?: BinaryHunk;
 }
 
-/**
- * What a patch does to one file. File names are decoded text (UTF-8 names as real characters),
- * with the strip level already applied. `binary` replaces `hunks` for a git binary patch.
- */
+/** Names decoded, strip applied; binary replaces hunks for a git binary patch. */
 export type FileOperation =
   | { kind: 'modify'; path: string; hunks: Hunk[]; oldMode?: string; newMode?: string; binary?: BinaryChange }
   | { kind: 'create'; path: string; mode: string; hunks: Hunk[]; binary?: BinaryChange }
@@ -76,14 +68,12 @@ export interface PatchHeader {
   from: string;
   date?: string;
   subject: string;
-  /** Free text between the subject and the trailers, without surrounding blank lines. */
   description: string;
   trailers: Trailer[];
 }
 
 /** How a patch is read and matched, from its `series` line (quilt options). */
 export interface PatchOptions {
-  /** Leading path components to remove from file names (`-pN`); 1 when not given. */
   strip?: number;
   /** Match context lines ignoring whitespace at their end, line endings included (`-l`). */
   ignoreTrailingWhitespace?: boolean;
@@ -91,16 +81,13 @@ export interface PatchOptions {
 
 /** Where a patch came from: its bytes and how its header was written, so export can keep them. */
 export interface PatchSource {
-  /** The whole patch file, as read. */
   text: string;
   /** The bytes before the first file's diff (the header, any `---` line and diffstat). */
   headerText: string;
-  /** 'mail': meshfork's own format or git format-patch; 'dep3' / 'plain': a foreign header. */
   format: 'mail' | 'dep3' | 'plain';
 }
 
 export interface Patch {
-  /** File name inside the patches folder, as listed in `series`. */
   name: string;
   header: PatchHeader;
   operations: FileOperation[];
@@ -111,23 +98,18 @@ export interface Patch {
 }
 
 export interface SeriesEntry {
-  /** The patch file, relative to the patches folder (may be in a sub-folder). */
   name: string;
-  /** 1-based line in the series file. */
   line: number;
   options: PatchOptions;
 }
 
 export interface Series {
-  /** Absolute path of the patches folder. */
   dir: string;
   entries: SeriesEntry[];
   patches: Patch[];
-  /** Things worth telling that do not stop the series (a patch file the series does not list). */
   warnings: string[];
   /** Patch files below the folder that the series file does not list (relative to it): not applied. */
   unlisted: string[];
-  /** The files folder (config "files") as a pseudo-patch that creates them; applied before `patches`. */
   files?: Patch;
 }
 
@@ -136,12 +118,10 @@ export function appliedPatches(series: Pick<Series, 'files' | 'patches'>): Patch
   return series.files ? [series.files, ...series.patches] : series.patches;
 }
 
-/** Paths an operation reads from the target tree. */
 export function operationSourcePath(op: FileOperation): string {
   return op.kind === 'rename' || op.kind === 'copy' ? op.from : op.path;
 }
 
-/** Paths an operation writes in the target tree. */
 export function operationTargetPath(op: FileOperation): string {
   return op.kind === 'rename' ? op.to : op.path;
 }

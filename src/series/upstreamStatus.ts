@@ -2,10 +2,7 @@ import type { PatchHeader } from './types';
 
 const field = (header: PatchHeader, key: string) => header.trailers.find((t) => t.key.toLowerCase() === key)?.value;
 
-/**
- * A patch's upstream status in the series model's words (Upstream-Status), read from the
- * Upstream-Status trailer or, for a DEP-3 header, from Applied-Upstream / Forwarded / Origin.
- */
+/** From the Upstream-Status trailer or, for DEP-3, Applied-Upstream / Forwarded / Origin. */
 export function upstreamStatus(header: PatchHeader): string | undefined {
   const explicit = field(header, 'upstream-status');
   if (explicit !== undefined) return explicit;

@@ -35,7 +35,6 @@ export function patchFileName(subject: string): string {
   return `${slug || 'patch'}.patch`;
 }
 
-/** Unified-diff hunks with 3 lines of context, from Myers' diff of the two line arrays. */
 export function makeHunks(oldLines: string[], newLines: string[]): Hunk[] {
   type Line = HunkLine & { oldNo: number; newNo: number };
   const all: Line[] = [];
@@ -93,7 +92,6 @@ function isBinary(content: string | null): boolean {
   return content !== null && content.slice(0, 8000).includes('\0');
 }
 
-/** A "literal" hunk of a git binary patch: the zlib stream in base85 lines of 52 bytes. */
 function binaryLiteral(content: string): string {
   const data = deflateSync(Buffer.from(content, 'latin1'));
   let out = `literal ${Buffer.byteLength(content, 'latin1')}\n`;
@@ -145,7 +143,6 @@ function unchanged(change: FileChange): boolean {
   );
 }
 
-/** A formatted patch with what it must reproduce: its text, the text as the parser reads it, and the changes in the order of its operations. */
 export interface WrittenPatch {
   text: string;
   patch: Patch;
@@ -153,11 +150,8 @@ export interface WrittenPatch {
 }
 
 /**
- * Format a patch deterministically: the same inputs give the same bytes on every machine (files sorted
- * by path, 3 lines of context, no timestamps, no index lines). The result is parsed back and its header
- * must read back as given. Callers take formatPatch (engine/formatPatch.ts), which also applies it to
- * every old file. `readBack` is the patch this one replaces, as loaded: when the text is its file byte
- * for byte, its parse is the read-back.
+ * Same bytes on every machine (sorted, 3 context lines, no stamps or index lines), parsed back; callers take engine/formatPatch.
+ * readBack's parse is reused when its text is identical.
  */
 export function writePatch(header: PatchHeader, changes: FileChange[], readBack?: Patch): WrittenPatch {
   const files = changes
@@ -194,7 +188,6 @@ function checkHeader(header: PatchHeader): void {
   }
 }
 
-/** The header as it must read back: what formatHeader writes, as the parser normalises it. */
 function normalisedHeader(header: PatchHeader): PatchHeader {
   return {
     from: header.from.trim(),

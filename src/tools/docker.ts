@@ -3,14 +3,8 @@ import execa from 'execa';
 import { MeshforkError } from '../errors';
 import { shellCommand } from '../util/shellQuote';
 
-/**
- * The one door to the docker program. Arguments are arrays, never shell strings. Builds run with
- * BuildKit (DOCKER_BUILDKIT=1) because the image's build reads the registry CA as a build secret.
- *
- * Which binary: $MESHFORK_DOCKER, else config `image.docker`, else /usr/bin/docker when it exists
- * (Debian's docker.io 20.10 client runs BuildKit itself; a newer client elsewhere on PATH may need the
- * buildx plugin for the same build), else `docker` from PATH.
- */
+// One door to docker, arguments as arrays. BuildKit (DOCKER_BUILDKIT=1) because the build reads the registry CA as a secret.
+/** $MESHFORK_DOCKER, config image.docker, /usr/bin/docker (Debian's 20.10 client runs BuildKit itself; a newer one may need buildx), else PATH. */
 export function dockerBinary(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.MESHFORK_DOCKER) return env.MESHFORK_DOCKER;
   if (configured) return configured;
@@ -20,7 +14,6 @@ export function dockerBinary(configured?: string, env: NodeJS.ProcessEnv = proce
 export interface DockerRunOptions {
   cwd?: string;
   input?: string | Buffer;
-  /** Called with every line docker prints on stdout or stderr, as it prints it. */
   onLine?: (line: string) => void;
   /** Exit codes that are answers, not failures. */
   okExitCodes?: number[];
@@ -50,7 +43,6 @@ function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): vo
   };
 }
 
-/** The last lines of docker's output, for error messages. */
 function tail(text: string, lines = 15): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -104,7 +96,6 @@ export async function runDocker(docker: string, args: string[], options: DockerR
   return { stdout, stderr, exitCode };
 }
 
-/** Fails early, with the next step, when the client cannot reach a daemon. */
 export async function assertDockerReady(docker: string): Promise<void> {
   await runDocker(docker, ['version', '--format', '{{.Server.Version}}']);
 }
@@ -112,18 +103,14 @@ export async function assertDockerReady(docker: string): Promise<void> {
 export interface DockerBuildOptions {
   context: string;
   tags: string[];
-  /** BuildKit secrets: `--secret id=ID,src=FILE`. */
   secrets: { id: string; src: string }[];
-  /** `--network` for RUN steps (e.g. host); default: docker's own. */
   network?: string;
   noCache?: boolean;
-  /** Where docker writes the image id. */
   iidFile?: string;
   onLine?: (line: string) => void;
   outputShown?: boolean;
 }
 
-/** The argument list of `docker build` for these options (also printed for builders meshfork does not drive). */
 export function dockerBuildArgs(options: Omit<DockerBuildOptions, 'onLine' | 'outputShown'>): string[] {
   const args = ['build', '--progress', 'plain'];
   for (const secret of options.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
@@ -139,7 +126,6 @@ export async function dockerBuild(docker: string, options: DockerBuildOptions): 
   return runDocker(docker, dockerBuildArgs(options), { onLine: options.onLine, outputShown: options.outputShown });
 }
 
-/** `docker image inspect REF` parsed; undefined when there is no such image. */
 export async function dockerInspectImage(docker: string, ref: string): Promise<DockerImageInfo | undefined> {
   const result = await runDocker(docker, ['image', 'inspect', ref], { okExitCodes: [0, 1] });
   if (result.exitCode !== 0) {
@@ -152,7 +138,6 @@ export async function dockerInspectImage(docker: string, ref: string): Promise<D
   return parsed[0];
 }
 
-/** The fields of `docker image inspect` meshfork reads. */
 export interface DockerImageInfo {
   Id: string;
   RepoTags: string[] | null;
@@ -161,7 +146,6 @@ export interface DockerImageInfo {
   RootFS: { Layers?: string[] };
 }
 
-/** `docker push TAG`; returns the manifest digest the registry answered with. */
 export async function dockerPush(docker: string, tag: string, onLine?: (line: string) => void): Promise<string> {
   const result = await runDocker(docker, ['push', tag], { onLine, outputShown: onLine !== undefined });
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout + result.stderr)?.[1];

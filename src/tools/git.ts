@@ -2,10 +2,7 @@ import { spawn } from 'node:child_process';
 import type Execa from 'execa';
 import { MeshforkError } from '../errors';
 
-/**
- * The one door to the git program. Arguments are arrays, never shell strings; the user's global
- * and system config are ignored so results do not depend on the machine.
- */
+// The user's global and system git config is ignored, so results do not depend on the machine.
 export const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: 'meshfork',
   GIT_AUTHOR_EMAIL: 'meshfork@localhost',
@@ -13,12 +10,8 @@ export const GIT_IDENTITY = {
   GIT_COMMITTER_EMAIL: 'meshfork@localhost',
 };
 
-/**
- * glibc gives freed memory back at once by default, and git's object writers (fast-import, add) free
- * and re-grow their buffers for every object: thousands of brk calls, each new page zeroed, which took
- * fast-import ~1.4 s of system time for a 300-patch series (0.03 s with these settings). A git exits
- * in seconds, so keeping its memory until then costs nothing. Ignored where the C library is not glibc.
- */
+// glibc hands freed memory back at once and git's object writers re-grow buffers per object: fast-import took ~1.4 s of
+// system time for 300 patches (0.03 s with these settings). Ignored where the C library is not glibc.
 const GIT_MALLOC = 'glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=67108864';
 
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -47,7 +40,7 @@ export interface GitResult {
   exitCode: number;
 }
 
-/** execa, loaded on first use (by npm and git's progress runs): a warm command spawns nothing and need not load it. */
+/** Loaded on first use: a warm command spawns nothing and need not load execa. */
 export async function loadExeca(): Promise<typeof Execa> {
   return (await import('execa')).default;
 }
@@ -59,15 +52,10 @@ interface Exit {
   stderr: Buffer;
   /** null when the child was killed by a signal. */
   code: number | null;
-  /** Set when the child produced more output than MAX_OUTPUT and was killed. */
   overflow?: boolean;
 }
 
-/**
- * One git process, plainly with child_process: execa's wrapping (and its ~30 modules) cost about as
- * much as the spawn itself, and edit and export run git a dozen times. Input (or nothing) is written
- * and stdin closed; stdout and stderr are collected as bytes.
- */
+/** Plain child_process: execa's ~30 modules cost about as much as the spawn, and edit and export run git a dozen times. */
 function spawnGit(args: string[], options: GitRunOptions): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -117,7 +105,6 @@ export async function runGit(args: string[], options: GitRunOptions): Promise<Gi
   return { stdout: result.stdout, stderr, exitCode };
 }
 
-/** stdout as text, trailing newline removed. */
 export async function gitText(args: string[], options: GitRunOptions): Promise<string> {
   return (await runGit(args, options)).stdout.toString('utf8').replace(/\n$/, '');
 }

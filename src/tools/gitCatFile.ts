@@ -2,7 +2,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { MeshforkError } from '../errors';
 import { gitEnv, missingGit } from './git';
 
-/** One object read through `git cat-file --batch`. */
 export interface GitObject {
   oid: string;
   type: string;
@@ -15,10 +14,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-/**
- * A long-lived `git cat-file --batch` on one repository: reads objects without a checkout, one
- * request line each, answers in order. Call close() when done.
- */
+/** A long-lived git cat-file --batch: objects without a checkout, one request line each, answers in order; close() when done. */
 export class GitCatFile {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly queue: Pending[] = [];
@@ -44,10 +40,7 @@ export class GitCatFile {
     this.setActive(false);
   }
 
-  /**
-   * Keep the event loop alive only while answers are awaited, so an idle reader never holds the
-   * process open (the child exits when its stdin closes with us).
-   */
+  /** Referenced only while answers are awaited, so an idle reader never holds the process open. */
   private setActive(active: boolean): void {
     const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as {
       ref?: () => void;
@@ -56,7 +49,6 @@ export class GitCatFile {
     for (const handle of handles) (active ? handle.ref : handle.unref)?.call(handle);
   }
 
-  /** The object named by spec (an oid, or "<commit>:<path>"); undefined when it does not exist. */
   read(spec: string): Promise<GitObject | undefined> {
     if (spec.includes('\n'))
       return Promise.reject(new MeshforkError('PATH_UNSAFE', `git object name contains a newline: ${JSON.stringify(spec)}`));
@@ -68,10 +60,7 @@ export class GitCatFile {
     });
   }
 
-  /**
-   * End the child's input; it exits at once. The process handle stays referenced until it has, so
-   * node waits for (and reaps) it instead of exiting first and leaving a `<defunct>` git behind.
-   */
+  /** The handle stays referenced until the child exits, so node reaps it instead of leaving a <defunct> git. */
   close(): void {
     this.failure ??= new Error('git cat-file closed');
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.ref();
@@ -119,7 +108,6 @@ export class GitCatFile {
         }
         this.expected = { oid, type, size };
       }
-      // the content, then one LF
       const { oid, type, size } = this.expected;
       if (this.unread < size + 1) return;
       const buffer = this.flatten();

@@ -10,10 +10,7 @@ export function receivedBytes(line: string): number | undefined {
   return match ? Math.round(Number(match[1]) * UNITS[match[2]]) : undefined;
 }
 
-/**
- * Run a network git command (clone, fetch) with `--progress`, feeding received bytes to the sink.
- * Failures are TOOL_FAILED carrying stderr; callers decide whether that means "unreachable".
- */
+/** Failures are TOOL_FAILED with stderr; callers decide whether that means "unreachable". */
 export async function runGitWithProgress(args: string[], cwd: string, progress: ProgressSink, label: string): Promise<void> {
   const execa = await loadExeca();
   const child = execa('git', args, { cwd, env: gitEnv(), extendEnv: false, reject: false, all: false });

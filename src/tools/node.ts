@@ -2,10 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import execa from 'execa';
 import { MeshforkError } from '../errors';
 
-/**
- * The one door to running Node.js programs: the same `node` meshfork runs on (process.execPath),
- * arguments as arrays. Used for `node --check`, the image config template and the smoke server.
- */
+/** The node meshfork runs on (process.execPath), for node --check, the config template and the smoke server. */
 
 export interface NodeRun {
   stdout: string;
@@ -36,13 +33,11 @@ export async function runNode(
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
 }
 
-/** A syntax error `node --check` found: the line and message it printed. */
 export interface SyntaxProblem {
   line?: number;
   message: string;
 }
 
-/** `node --check FILE`: undefined when the file parses. */
 export async function nodeCheck(file: string, cwd: string): Promise<SyntaxProblem | undefined> {
   const run = await runNode(['--check', file], { cwd });
   if (run.exitCode === 0) return undefined;
@@ -52,7 +47,6 @@ export async function nodeCheck(file: string, cwd: string): Promise<SyntaxProble
   return { line: at ? Number(at[1]) : undefined, message: error ? error[1] : (run.stderr.trim().split('\n').pop() ?? 'does not parse') };
 }
 
-/** A long-running node program (a server): its process, stdout and stderr piped. */
 export function spawnNode(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
   return spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
 }

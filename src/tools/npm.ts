@@ -1,12 +1,8 @@
 import { MeshforkError } from '../errors';
 import { loadExeca } from './git';
 
-/**
- * The one door to the npm program. meshfork runs the user's own npm so that .npmrc, proxy, CA and
- * registry settings apply. `--json` makes npm report failures as {"error": {code, summary}} on stdout.
- */
+// The user's own npm, so .npmrc, proxy, CA and registry settings apply; --json makes failures {"error": {code, summary}} on stdout.
 
-/** The registry's view of a package: every version and its publication date. */
 export interface NpmPackageInfo {
   versions: string[];
   time: Record<string, string>;
@@ -40,13 +36,8 @@ async function runNpm(args: string[], cwd: string): Promise<NpmRun> {
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
 }
 
-/*
- * npm retries a failed registry request twice, 10 s and then 60 s apart, whatever the failure: a
- * registry where nothing listens took 80 s of silence to report. A registry read runs once without
- * retries first; where nothing answers at all (refused, no such host, no route, a certificate npm does
- * not trust) it fails at once, and only a failure that can pass (a reset, a timeout, a 5xx) is run
- * again with npm's own retries.
- */
+// npm retries any failed request (10 s, then 60 s): a registry where nothing listens took 80 s to report. Reads run once
+// without retries; only a failure that can pass (a reset, a timeout, a 5xx) is run again with npm's retries.
 const nothingThereCodes = [
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -96,7 +87,6 @@ function npmErrorCode(run: NpmRun): { code: string; summary: string } {
   return { code, summary: run.stderr.trim().split('\n').slice(-3).join(' ') };
 }
 
-/** Turn a failed npm run into the error the user can act on. */
 function npmFailure(run: NpmRun, spec: string, what: string): MeshforkError {
   const { code, summary } = npmErrorCode(run);
   if (code === 'E404' || code === 'ETARGET') {
@@ -127,7 +117,6 @@ function parseJson(run: NpmRun, spec: string, what: string): unknown {
   }
 }
 
-/** `npm view NAME versions time --json`. */
 export async function npmViewPackage(pkg: string, cwd: string): Promise<NpmPackageInfo> {
   const run = await runNpmRegistryRead(['view', pkg, 'versions', 'time', '--json'], cwd);
   if (run.exitCode !== 0) throw npmFailure(run, pkg, 'list');
@@ -142,7 +131,7 @@ export async function npmViewPackage(pkg: string, cwd: string): Promise<NpmPacka
   return { versions, time };
 }
 
-/** `npm view NAME@VERSION dist --json`: VERSION_UNKNOWN when the registry lacks that version. */
+/** VERSION_UNKNOWN when the registry lacks that version. */
 export async function npmViewDist(pkg: string, version: string, cwd: string): Promise<NpmDist> {
   const spec = `${pkg}@${version}`;
   const run = await runNpmRegistryRead(['view', spec, 'dist', '--json'], cwd);
@@ -159,7 +148,6 @@ export async function npmViewDist(pkg: string, version: string, cwd: string): Pr
   return { integrity: raw.integrity, tarball: raw.tarball };
 }
 
-/** `npm pack NAME@VERSION --pack-destination DIR`: downloads the tarball (through npm's cache); returns its file name in DIR. */
 export async function npmPack(pkg: string, version: string, destination: string): Promise<string> {
   const spec = `${pkg}@${version}`;
   const run = await runNpm(['pack', spec, '--pack-destination', destination, '--json', '--ignore-scripts'], destination);
@@ -175,18 +163,13 @@ export async function npmPack(pkg: string, version: string, destination: string)
   return first.filename.replace(/^@/, '').replace(/\//, '-');
 }
 
-/** npm's cache folder (`npm config get cache`), where npm streams downloads (under _cacache/tmp). */
 export async function npmCacheDir(cwd: string): Promise<string | undefined> {
   const run = await runNpm(['config', 'get', 'cache'], cwd);
   const dir = run.stdout.trim();
   return run.exitCode === 0 && dir ? dir : undefined;
 }
 
-/**
- * `npm install --package-lock-only` in DIR (holding only a package.json): resolves the whole tree and
- * writes package-lock.json without installing anything or running scripts. `resolved` URLs are kept
- * whatever the user's npmrc says, so the lock reads the same on every machine.
- */
+/** package-lock.json with no install or scripts; resolved URLs kept whatever the npmrc says, so the lock is the same everywhere. */
 export async function npmLockOnly(dir: string): Promise<void> {
   const run = await runNpm(
     ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--json'],
@@ -195,7 +178,6 @@ export async function npmLockOnly(dir: string): Promise<void> {
   if (run.exitCode !== 0) throw npmFailure(run, 'the image dependencies', 'lock');
 }
 
-/** `npm install --omit=dev --ignore-scripts` in DIR (a patched MeshCentral tree): its runtime dependencies. */
 export async function npmInstallProduction(dir: string): Promise<void> {
   const run = await runNpm(['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--json'], dir);
   if (run.exitCode !== 0) throw npmFailure(run, dir, 'install the dependencies of');

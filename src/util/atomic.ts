@@ -8,7 +8,6 @@ export function siblingTempPath(target: string): string {
   return path.join(dir, `.${path.basename(target)}.meshfork-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
-/** Write a file so that readers see either the old bytes or the new bytes, never a mix. */
 export async function writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
   await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = siblingTempPath(target);

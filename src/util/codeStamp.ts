@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Written into dist/ by `npm run build` (node dist/util/codeStamp.js), after tsc. */
 export const BUILD_STAMP_FILE = 'build-stamp';
 
 const CODE_ROOT = path.resolve(__dirname, '..');
 
-/** The path, size, mtime and inode of every file below root (the stamp file itself aside), hashed. */
 export function walkStamp(root: string): string {
   const hash = createHash('sha256');
   for (const name of (readdirSync(root, { recursive: true }) as string[]).sort()) {
@@ -18,11 +16,7 @@ export function walkStamp(root: string): string {
   return hash.digest('hex');
 }
 
-/**
- * A stamp of meshfork's own code, so nothing an older or different build remembered is reused: the
- * build's stamp file (one read and two stats), or a walk of the code folder when there is no stamp
- * (src/ under ts-jest) or it is older than cli/main.js (a bare `tsc` rewrote the code after it).
- */
+/** A stamp of meshfork's own code, so nothing an older build remembered is reused: the stamp file, else a walk (src/ under ts-jest, or a bare tsc after the build). */
 export function codeStamp(root = CODE_ROOT): string {
   const stampFile = path.join(root, BUILD_STAMP_FILE);
   const stamped = statSync(stampFile, { throwIfNoEntry: false });

@@ -1,6 +1,5 @@
 import net from 'node:net';
 
-/** A loopback TCP port free right now (the OS picks it), for servers meshfork starts. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -1,7 +1,4 @@
-/**
- * "line:column: " of a JSON.parse error, from the character position V8 reports, so a message can
- * point at the spot (" " when V8 reports no position, as for an empty file).
- */
+/** "line:column: " of a JSON.parse error, from V8's position (a space when V8 gives none, as for an empty file). */
 export function jsonErrorLocation(text: string, message: string): string {
   const match = /at position (\d+)/.exec(message);
   if (!match) return ' ';

@@ -2,10 +2,9 @@ import { promises as fs } from 'node:fs';
 import type { z } from 'zod';
 import type { MeshforkError } from '../errors';
 
-/** Checks a parsed JSON value: the value as the state's type, or undefined when it does not fit. */
 export type StateCheck<T> = (raw: unknown) => T | undefined;
 
-/** A StateCheck from a zod schema, which is only built (and zod only loaded) when a file is there to check. */
+/** The schema is built (and zod loaded) only when there is a file to check: start-up time. */
 export function zodCheck<T>(schema: () => z.ZodType<T>): StateCheck<T> {
   return (raw) => {
     const parsed = schema().safeParse(raw);
@@ -13,10 +12,7 @@ export function zodCheck<T>(schema: () => z.ZodType<T>): StateCheck<T> {
   };
 }
 
-/**
- * Read a JSON state file that meshfork itself wrote: undefined when absent, the checked value when
- * sound, and the caller's error when damaged (unparsable or not passing the check).
- */
+/** A JSON state file meshfork wrote: undefined when absent, the checked value when sound, the caller's error when damaged. */
 export async function readJsonState<T>(file: string, check: StateCheck<T>, damaged: () => MeshforkError): Promise<T | undefined> {
   let text: string;
   try {

@@ -1,10 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/**
- * Recreate the folder `from` at `to` with hard links to its files (copies across file systems),
- * symbolic links kept as links. For read-only trees such as a cached node_modules.
- */
+/** Hard links to the files (copies across file systems), symlinks kept as links: for read-only trees such as a cached node_modules. */
 export async function linkOrCopyTree(from: string, to: string): Promise<void> {
   await fs.mkdir(to, { recursive: true });
   for (const entry of await fs.readdir(from, { withFileTypes: true })) {

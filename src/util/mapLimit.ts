@@ -1,4 +1,3 @@
-/** fn over items with at most `limit` in flight; results in the items' order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;

@@ -1,10 +1,4 @@
-/*
- * The semver functions meshfork uses. The package's modules (about two dozen of them) load only when
- * a call needs them: a warm command's versions and ranges are nearly always plain ("1.1.55",
- * ">=1.1.0 <2"), and those are answered here with the package's own result (start-up time; see
- * README "Performance"). Anything else (prereleases, build metadata, "v" or "=" prefixes, spaces,
- * "||", hyphen ranges, wildcards, "~" and "^") goes to the package.
- */
+// Plain versions and ranges are answered here as semver would; the rest loads its two dozen modules (README "Performance").
 import type compareFn from 'semver/functions/compare';
 import type satisfiesFn from 'semver/functions/satisfies';
 import type validFn from 'semver/functions/valid';
@@ -25,7 +19,6 @@ const load = {
 
 /** A release version as semver parses it strictly: no leading zeros, at most 15 digits a part (always a safe integer). */
 const PLAIN = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
-/** One comparator of a plain range: an operator and a full or partial plain version. */
 const COMPARATOR = /^(>=|<=|>|<|=)?(0|[1-9]\d{0,14})(?:\.(0|[1-9]\d{0,14})(?:\.(0|[1-9]\d{0,14}))?)?$/;
 
 type Triple = [number, number, number];
@@ -39,11 +32,7 @@ function order(a: Triple, b: Triple): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
 
-/**
- * Whether a release version (no prerelease) satisfies one comparator, as semver decides it;
- * undefined for a comparator this does not cover (partial versions other than ">=" and "<").
- * ">=1.1" is ">=1.1.0"; "<2" is "<2.0.0-0", which for a release version is "<2.0.0".
- */
+/** undefined for a comparator not covered; ">=1.1" is ">=1.1.0", "<2" is "<2.0.0-0" (for a release, "<2.0.0"). */
 function test(v: Triple, m: RegExpExecArray): boolean | undefined {
   const op = m[1] ?? '';
   const partial = m[4] === undefined;
@@ -57,7 +46,6 @@ function test(v: Triple, m: RegExpExecArray): boolean | undefined {
   return d === 0;
 }
 
-/** A range of plain comparators joined by single spaces, tested against a release version; undefined when not covered. */
 function satisfiesPlain(version: string, range: string): boolean | undefined {
   const v = plain(version);
   if (!v || range.length === 0 || range.length > 256) return undefined;
@@ -92,7 +80,6 @@ export function valid(version: string): string | null {
   return PLAIN.test(version) ? version : load.valid()(version);
 }
 
-/** Whether semver takes `range` for a range (its validRange is not null). */
 export function isRange(range: string): boolean {
   if (range.length > 0 && range.length <= 256 && range.split(' ').every((part) => COMPARATOR.test(part))) return true;
   return load.validRange()(range) !== null;

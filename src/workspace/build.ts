@@ -9,10 +9,7 @@ import { importCommits, sameEntry, stagedState, type ImportCommit } from './impo
 import { writeMeta, type WorkspaceMeta } from './meta';
 import { wsGitText } from './workspaceGit';
 
-/**
- * Apply `patch` strictly to the workspace files and write the result to disk; returns the paths whose
- * staged state (what `git add` would record) changes. CONFLICT when it does not apply, or changes nothing.
- */
+/** Returns the paths whose staged state changes; CONFLICT when the patch does not apply or changes nothing. */
 async function applyAndStage(workDir: string, version: string, patch: Patch): Promise<ImportCommit> {
   const tree = new MemoryTree(directoryReader(workDir));
   const outcome = await applyPatch(patch, tree, { fuzz: 0 });
@@ -35,11 +32,7 @@ async function applyAndStage(workDir: string, version: string, patch: Patch): Pr
   return { header: patch.header, paths: staged };
 }
 
-/**
- * Build the workspace at `version` with every patch applied strictly and committed in series
- * order (one `git fast-import` stream for all of them). A patch that does not apply removes the
- * half-built workspace and stops with CONFLICT.
- */
+/** One git fast-import stream for every patch; a patch that does not apply removes the half-built workspace (CONFLICT). */
 export async function buildWorkspace(workDir: string, source: ReleaseSource, version: string, patches: Patch[]): Promise<WorkspaceMeta> {
   const meta = await createWorkspace(workDir, source, version);
   try {

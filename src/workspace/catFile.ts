@@ -1,7 +1,6 @@
 import { MeshforkError } from '../errors';
 import { wsGit } from './workspaceGit';
 
-/** Read many git objects with one `git cat-file --batch`, as binary strings keyed by id. */
 export async function readObjects(workDir: string, ids: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(ids)];
   const result = new Map<string, string>();

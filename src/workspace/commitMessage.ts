@@ -5,13 +5,11 @@ export const BASE_TRAILER = 'Meshfork-Base';
 
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/;
 
-/** A git author: the parts of a patch's From: line. */
 export interface Author {
   name: string;
   email: string;
 }
 
-/** "Name <email>" as git author fields; a bare name gets an empty email. */
 export function parseAuthor(from: string): Author {
   const match = /^\s*"?(.*?)"?\s*<([^>]*)>\s*$/.exec(from);
   if (!match) return { name: from.trim(), email: '' };
@@ -26,7 +24,6 @@ export function isBaseTrailer(trailer: Trailer): boolean {
   return trailer.key.toLowerCase() === BASE_TRAILER.toLowerCase();
 }
 
-/** subject, blank line, description, blank line, trailers other than Meshfork-Base. */
 export function commitMessage(header: PatchHeader): string {
   const trailers = header.trailers.filter((t) => !isBaseTrailer(t)).map((t) => `${t.key}: ${t.value}`);
   const paragraphs = [header.subject];
@@ -35,7 +32,6 @@ export function commitMessage(header: PatchHeader): string {
   return `${paragraphs.join('\n\n')}\n`;
 }
 
-/** What a commit message says about a patch: the inverse of commitMessage (Meshfork-Base dropped). */
 export interface MessageParts {
   subject: string;
   description: string;

@@ -8,19 +8,13 @@ import { commitMessage, parseAuthor } from './commitMessage';
 import { directoryReader, writeChanges } from './files';
 import { FIXED_DATE, wsGit, wsGitText } from './workspaceGit';
 
-/** What applying one patch to the workspace files did. */
 export interface WorkspaceApplyResult {
   outcome: PatchOutcome;
-  /** Paths left with conflict markers (empty when the patch went in). */
   conflicts: string[];
-  /** Every path the patch wrote. */
   paths: string[];
 }
 
-/**
- * Apply one patch to the workspace files: strict unless `threeWayBase` is given, in which case
- * hunks that do not fit are merged and conflicts are left as markers in the files.
- */
+/** Strict unless threeWayBase is given; then hunks that do not fit are merged, conflicts left as markers. */
 export async function applyToWorkspace(workDir: string, patch: Patch, threeWayBase?: FileReader): Promise<WorkspaceApplyResult> {
   const tree = new MemoryTree(directoryReader(workDir));
   const outcome = await applyPatch(patch, tree, { fuzz: 0, threeWayBase });
@@ -31,7 +25,6 @@ export async function applyToWorkspace(workDir: string, patch: Patch, threeWayBa
   return { outcome, conflicts, paths: changes.map(([p]) => p) };
 }
 
-/** Environment that makes a commit authored by the patch's From:, with fixed dates. */
 export function patchCommitEnv(header: PatchHeader): Record<string, string> {
   const author = parseAuthor(displayText(header.from));
   return {
@@ -43,7 +36,6 @@ export function patchCommitEnv(header: PatchHeader): Record<string, string> {
   };
 }
 
-/** Stage `paths` (or, without them, every change in the workspace); false when nothing is staged. */
 export async function stageChanges(workDir: string, paths?: string[]): Promise<boolean> {
   if (paths && paths.length === 0) return false;
   const pathspec = paths ? ['-f', '--', ...paths.map((p) => `:(literal)${p}`)] : [];
@@ -52,7 +44,6 @@ export async function stageChanges(workDir: string, paths?: string[]): Promise<b
   return diff.exitCode === 1;
 }
 
-/** Commit what is staged as the patch's commit; returns the new HEAD. */
 export async function commitAsPatch(workDir: string, header: PatchHeader): Promise<string> {
   const message = Buffer.from(commitMessage(header), 'latin1');
   await wsGit(workDir, ['commit', '-q', '--no-verify', '--cleanup=verbatim', '-F', '-'], { input: message, env: patchCommitEnv(header) });

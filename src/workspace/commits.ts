@@ -6,7 +6,6 @@ import { wsGit, wsGitText } from './workspaceGit';
 
 const NULL_ID = /^0+$/;
 
-/** One workspace commit, read back as the parts of a patch. */
 export interface PatchCommit {
   id: string;
   author: Author;
@@ -16,7 +15,6 @@ export interface PatchCommit {
   changes: FileChange[];
 }
 
-/** "author Name <email> 946684800 +0000" from a raw commit object. */
 function parseCommitObject(id: string, raw: string): { author: Author; message: string } {
   const split = raw.indexOf('\n\n');
   const headers = split === -1 ? raw : raw.slice(0, split);
@@ -37,10 +35,7 @@ interface RawEntry {
   newPath: string;
 }
 
-/**
- * Parse `git diff-tree --stdin --always -r -z --raw` output: each commit's id, then its entries.
- * Read in sequence, a commit id can only stand where an entry's ":<modes>" field could.
- */
+/** Read in sequence, a commit id can only stand where an entry's ":<modes>" field could. */
 function parseRawDiffs(out: string): Map<string, RawEntry[]> {
   const fields = out.split('\0');
   const byCommit = new Map<string, RawEntry[]>();
@@ -60,11 +55,7 @@ function parseRawDiffs(out: string): Map<string, RawEntry[]> {
   return byCommit;
 }
 
-/**
- * Each commit's raw object and what it changes against its parent, with old and new contents: one
- * `git diff-tree --stdin` for every commit and one `git cat-file --batch` for the commits and every
- * blob, instead of two processes per commit.
- */
+/** One diff-tree --stdin and one cat-file --batch for every commit and blob, instead of two processes per commit. */
 async function readCommits(
   workDir: string,
   rows: string[][],
@@ -112,7 +103,6 @@ async function readCommits(
   return { objects, changes };
 }
 
-/** The patch commits of the workspace, oldest first: `base..HEAD`, which must be a straight line. */
 export async function listPatchCommits(workDir: string, base: string): Promise<PatchCommit[]> {
   const listing = await wsGitText(workDir, ['rev-list', '--reverse', '--topo-order', '--parents', `${base}..HEAD`]).catch(
     (error: unknown) => error as Error,

@@ -11,15 +11,10 @@ export interface ReleaseSource {
   reader(version: string): FileReader;
 }
 
-/** The branch patches are committed on, and the tag on the upstream commit. */
 export const WORK_BRANCH = 'series';
 export const UPSTREAM_TAG = 'upstream';
 
-/**
- * Create the workspace at `workDir` (which must not exist) holding `version` as its one commit.
- * The release is materialized in a staging folder and checked out from git, so the workspace's
- * files are its own (the cache may hard-link its copies; edits here must never reach them).
- */
+/** The release is checked out from git, so the workspace's files are its own: the cache may hard-link its copies. */
 export async function createWorkspace(workDir: string, source: ReleaseSource, version: string): Promise<WorkspaceMeta> {
   const stage = `${workDir}.stage-${process.pid}`;
   // A killed earlier run may have left its staging folder: it is only ever scratch.

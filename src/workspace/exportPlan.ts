@@ -7,12 +7,10 @@ import type { PatchCommit } from './commits';
 import { isForeign, sameChanges, sameMessage } from './keptPatch';
 import { renderSeries } from '../project/seriesText';
 
-/** One patch file export will write. */
 export interface ExportedPatch {
   name: string;
   text: string;
   commit: PatchCommit;
-  /** The patch this commit came from, when it can be told (same subject, or same place in the series). */
   previous?: Patch;
   /** 'verbatim': a foreign patch kept byte for byte; 'header': its header kept above a new diff. */
   kept?: 'verbatim' | 'header';
@@ -36,16 +34,13 @@ function keptText(commit: PatchCommit, header: PatchHeader, before: Patch | unde
   return { text: formatPatch(header, commit.changes, before) };
 }
 
-/** Every file an export writes: the patches in order and the series file. */
 export interface ExportPlan {
   patches: ExportedPatch[];
   seriesText: string;
 }
 
-/** The series as it is on disk before the export. */
 export interface CurrentSeries {
   patches: Patch[];
-  /** The series file's bytes, to keep its comments. */
   seriesText?: string;
 }
 
@@ -90,7 +85,6 @@ function headerFor(commit: PatchCommit, version: string, previous?: Patch): Patc
   };
 }
 
-/** Turn workspace commits into patch files and a series file for release `version`. */
 export function planExport(commits: PatchCommit[], current: CurrentSeries, version: string): ExportPlan {
   const previous = matchPrevious(commits, current.patches);
   const seen = new Map<string, PatchCommit>();

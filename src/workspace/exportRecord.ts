@@ -1,14 +1,9 @@
-/*
- * The record of the last export, kept in the workspace's .git beside its meta record: which HEAD was
- * exported, by which meshfork code, on which release, and the digest of the series it left in
- * patches/. When all four still hold, exporting again would write the same bytes, so `export`
- * answers from the record without reading the commits back (see src/commands/export.ts).
- */
+// The last export's HEAD, code, release and series digest: when all four still hold, export answers from the record without
+// reading the commits back.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 
-/** One exported patch, as `export` reports it. */
 export interface ExportedPatch {
   name: string;
   subject: string;
@@ -19,7 +14,6 @@ export interface ExportRecord {
   head: string;
   version: string;
   code: string;
-  /** seriesDigest of patches/ right after the export. */
   series: string;
   patches: ExportedPatch[];
 }
@@ -40,7 +34,7 @@ function isRecord(raw: unknown): raw is ExportRecord {
   );
 }
 
-/** The record, or undefined when there is none or it is not whole (then the export runs in full). */
+/** undefined when there is none or it is not whole (the export then runs in full). */
 export function readExportRecord(workDir: string): ExportRecord | undefined {
   try {
     const raw: unknown = JSON.parse(readFileSync(recordFile(workDir), 'utf8'));

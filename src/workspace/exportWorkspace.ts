@@ -9,38 +9,28 @@ import { replacePatchesDir } from '../series/patchesSwap';
 import { tracePhase } from '../util/tracePhase';
 import { splitNewFiles, workspaceNewFiles, writeNewFiles, type NewFilesWrite } from './newFilesExport';
 
-/** What an export changed in patches/. */
 export interface ExportResult {
   plan: ExportPlan;
-  /** Patch files whose bytes changed or that are new. */
   written: string[];
-  /** Patch files that are gone (dropped, or renamed with their subject). */
   removed: string[];
   unchanged: string[];
   seriesChanged: boolean;
-  /** What changed in the files folder, when the project has one. */
   files?: NewFilesWrite;
 }
 
-/** Paths the patches create: new files that stay in their patch rather than move to the files folder. */
+/** New files that stay in their patch rather than move to the files folder. */
 function createdByPatches(patches: Patch[]): string[] {
   return patches.flatMap((p) =>
     p.operations.flatMap((op) => (op.kind === 'create' || op.kind === 'copy' ? [op.path] : op.kind === 'rename' ? [op.to] : [])),
   );
 }
 
-/**
- * Rewrite `patchesDir` from the workspace commits, as one atomic set. Files in patches/ that are
- * not series patches (a README, say) are kept as they are.
- */
+/** One atomic set; files in patches/ that are not series patches (a README) are kept. */
 export async function exportWorkspace(options: {
   workDir: string;
   patchesDir: string;
-  /** The series in patches/ now (or, during a rebase, as it was before it). */
   current: CurrentSeries & { patchNames: string[] };
-  /** Release the patches are made on: their Meshfork-Base. */
   version: string;
-  /** The files folder (config "files") and the paths it holds now: new files are written back there. */
   files?: { dir: string; paths: string[] };
 }): Promise<ExportResult> {
   tracePhase('export:read');

@@ -2,12 +2,8 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } f
 import path from 'node:path';
 import { permissionsOf, type FileReader, type TreeChange } from '../engine/tree';
 
-/*
- * Synchronous file calls: edit applies hundreds of patches one file at a time, and each
- * fs.promises call is a thread-pool round trip (on a busy machine, most of edit's time).
- */
+// Synchronous: edit applies hundreds of patches one file at a time, and each fs.promises call is a thread-pool round trip.
 
-/** Reads workspace files as binary strings; undefined when absent. */
 export function directoryReader(dir: string): FileReader {
   return async (file) => {
     try {
@@ -19,11 +15,7 @@ export function directoryReader(dir: string): FileReader {
   };
 }
 
-/**
- * Write engine results into a directory. A file is unlinked before it is written, so a
- * hard link into the upstream cache is replaced, never modified. Without a mode from the patch,
- * a file keeps its executable bit (a renamed or copied one, its source's).
- */
+/** Unlinked before written, so a hard link into the cache is replaced, never modified; without a patch mode a file keeps its x bit. */
 export async function writeChanges(dir: string, changes: [string, TreeChange][]): Promise<void> {
   const permissions = permissionsOf(changes, (file) => {
     const stat = statSync(path.join(dir, file), { throwIfNoEntry: false });

@@ -1,8 +1,4 @@
-/*
- * The workspace's settings written into the .git/config that `git init` made, as `git config KEY VALUE`
- * would write them one by one (a key already in its section is set in place, a new key goes at the end
- * of its section, a new section at the end of the file), without a git process per key.
- */
+// As git config KEY VALUE would write them one by one, without a git process per key.
 
 function sectionName(line: string): string | undefined {
   return /^\[([A-Za-z0-9.-]+)\]$/.exec(line.trim())?.[1].toLowerCase();
@@ -10,10 +6,7 @@ function sectionName(line: string): string | undefined {
 
 const PLAIN_LINE = /^(\[[A-Za-z0-9.-]+\]|\t[A-Za-z][A-Za-z0-9-]* = [^"\\;#]*|)$/;
 
-/**
- * `text` with every `section.key` of `entries` set to its value (plain words); undefined when the file
- * holds anything but plain sections and `key = value` lines (then `git config` has to do it).
- */
+/** undefined when the file holds anything but plain sections and key = value lines (then git config has to do it). */
 export function setConfigValues(text: string, entries: [string, string][]): string | undefined {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();

@@ -1,9 +1,5 @@
-/*
- * The series' commits written with one `git fast-import` stream instead of `git add`, `git diff
- * --cached`, `git commit` and `git rev-parse` per patch. The commits are the same objects git commit
- * makes: the same trees (every path as `git add` stages it), the message verbatim, and the author
- * and committer lines from `git var`, which formats identities exactly as `git commit` does.
- */
+// One git fast-import stream instead of add, diff --cached, commit and rev-parse per patch; the objects are those git commit
+// makes (trees as git add stages them, identities from git var).
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { PatchHeader } from '../series/types';
@@ -12,19 +8,16 @@ import { commitMessage } from './commitMessage';
 import { patchCommitEnv } from './commitPatch';
 import { FIXED_DATE, wsGit, wsGitText } from './workspaceGit';
 
-/** A path as git's index sees it on disk: absent, or a mode and the bytes (a symlink's target). */
 export interface StagedPath {
   path: string;
   entry: { mode: '100644' | '100755' | '120000'; content: Buffer } | null;
 }
 
-/** One commit to write: the patch's header and every path whose staged state changes. */
 export interface ImportCommit {
   header: PatchHeader;
   paths: StagedPath[];
 }
 
-/** What `git add` would stage for `file` in `dir` right now. */
 export async function stagedState(dir: string, file: string): Promise<StagedPath['entry']> {
   const full = path.join(dir, file);
   // synchronously, like the workspace writes (files.ts): twice per path of every patch
@@ -53,7 +46,6 @@ function data(bytes: Buffer): Buffer[] {
   return [Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from('\n')];
 }
 
-/** `git var GIT_AUTHOR_IDENT` / `GIT_COMMITTER_IDENT` under the environment git commit would get. */
 async function identities(workDir: string, commits: ImportCommit[]): Promise<{ committer: string; authors: string[] }> {
   const committerEnv = { ...GIT_IDENTITY, GIT_COMMITTER_DATE: FIXED_DATE };
   const pending = new Map<string, Promise<string>>();
@@ -70,10 +62,7 @@ async function identities(workDir: string, commits: ImportCommit[]): Promise<{ c
   return { committer, authors: resolved };
 }
 
-/**
- * Commit `commits` in order on the checked-out branch on top of `parent`, then point the index at
- * the new HEAD (the files on disk already hold the last commit's content).
- */
+/** The files on disk already hold the last commit's content: only the index is pointed at the new HEAD. */
 export async function importCommits(workDir: string, branch: string, parent: string, commits: ImportCommit[]): Promise<void> {
   if (commits.length === 0) return;
   const { committer, authors } = await identities(workDir, commits);

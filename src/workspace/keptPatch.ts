@@ -1,9 +1,4 @@
-/*
- * Export keeps a foreign patch (DEP-3 or free-text header, a traditional diff, a strip level) as it
- * was when its commit is unchanged: same message, and the patch's own operations still turn the
- * commit's old files into its new files. A changed diff under an unchanged message keeps the
- * original header bytes above the newly written diff.
- */
+// Export keeps a foreign patch's bytes while its commit is unchanged, and its header bytes above a rewritten diff.
 import { applyBinary } from '../engine/binary';
 import { applyHunks } from '../engine/hunks';
 import { splitLines } from '../series/lines';
@@ -12,12 +7,7 @@ import { formatHeader, type FileChange } from '../series/writer';
 import { commitMessage, parseCommitMessage } from './commitMessage';
 import type { PatchCommit } from './commits';
 
-/**
- * True when the writer would not give back this patch's bytes: meshfork keeps them instead. A mail
- * is meshfork's own when its header is the one the writer makes of it; `git format-patch` output (the
- * "From <sha>" line, "[PATCH n/m]", encoded words, the diffstat) is not, and neither are its index
- * lines and "-- " signature below.
- */
+/** The writer would not give back its bytes: a header the writer does not make, or format-patch's index lines and signature. */
 export function isForeign(patch: Patch): boolean {
   const source = patch.source;
   if (!source) return false;
@@ -30,7 +20,6 @@ export function isForeign(patch: Patch): boolean {
   return source.headerText !== formatHeader(patch.header);
 }
 
-/** The commit message says what the patch header says (Meshfork-Base aside). */
 export function sameMessage(commit: PatchCommit, patch: Patch): boolean {
   return JSON.stringify(parseCommitMessage(commitMessage(patch.header))) === JSON.stringify(commit.message);
 }
@@ -68,7 +57,6 @@ function produces(op: FileOperation, change: FileChange, ignoreTrailingWhitespac
   }
 }
 
-/** The commit's changes are exactly the patch's operations, one for one. */
 export function sameChanges(commit: PatchCommit, patch: Patch): boolean {
   if (commit.changes.length !== patch.operations.length) return false;
   const ignore = patch.options?.ignoreTrailingWhitespace ?? false;

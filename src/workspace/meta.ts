@@ -3,15 +3,12 @@ import { MeshforkError } from '../errors';
 import { writeFileAtomic } from '../util/atomic';
 import { readJsonState } from '../util/jsonState';
 
-/** What meshfork remembers about a workspace, kept inside its .git so it goes away with it. */
+/** Kept inside the workspace's .git, so it goes away with it. */
 export interface WorkspaceMeta {
-  /** The upstream release the workspace's first commit holds. */
   version: string;
-  /** That first commit. */
   baseCommit: string;
   /** HEAD when the workspace last matched patches/ (after it was built, or after an export). */
   syncedHead: string;
-  /** seriesDigest of patches/ at that moment (absent in records of older meshfork versions). */
   syncedSeries?: string;
 }
 
@@ -43,7 +40,6 @@ export async function writeMeta(workDir: string, meta: WorkspaceMeta): Promise<v
   await writeFileAtomic(metaFile(workDir), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
-/** The workspace's record, or a STATE_INVALID error telling how to make one. */
 export async function requireMeta(workDir: string): Promise<WorkspaceMeta> {
   const meta = await readMeta(workDir);
   if (!meta) {

@@ -1,8 +1,4 @@
-/*
- * Export with a files folder (config "files"): a file the series adds to upstream is written back to
- * that folder as the workspace has it, byte for byte, and no patch carries it. A commit left with no
- * other change writes no patch.
- */
+// With a files folder a new file is written back there byte for byte and no patch carries it; a commit left empty writes no patch.
 import { lstatSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MeshforkError } from '../errors';
@@ -12,7 +8,6 @@ import type { FileChange } from '../series/writer';
 import { writeFileAtomic } from '../util/atomic';
 import type { PatchCommit } from './commits';
 
-/** The commits without their changes to new files, and the paths of those new files. */
 export interface NewFilesSplit {
   commits: PatchCommit[];
   newPaths: string[];
@@ -20,11 +15,7 @@ export interface NewFilesSplit {
 
 const pathOf = (change: FileChange): string => (change.newPath ?? change.oldPath) as string;
 
-/**
- * New files are those in the folder now plus those a commit creates before any other commit touched
- * them (so upstream does not have them), except the ones a patch of the series created before the
- * export (`inPatches`): those stay in their patch. A rename of an upstream file keeps its patch.
- */
+/** New: in the folder now, or created by a commit before any other touched it, unless a patch already created it (inPatches). */
 export function splitNewFiles(commits: PatchCommit[], inFolder: Iterable<string>, inPatches: Iterable<string> = []): NewFilesSplit {
   const fresh = new Set(inFolder);
   const touched = new Set<string>(inPatches);
@@ -47,7 +38,6 @@ export function splitNewFiles(commits: PatchCommit[], inFolder: Iterable<string>
   return { commits: kept, newPaths: [...fresh].sort() };
 }
 
-/** What writing the folder changed, as paths inside it. */
 export interface NewFilesWrite {
   written: string[];
   removed: string[];
@@ -62,7 +52,6 @@ async function removeEmptyFolders(root: string, rel: string): Promise<void> {
   }
 }
 
-/** The new files as the (clean) workspace has them; a path the workspace no longer has is left out. */
 export function workspaceNewFiles(workDir: string, newPaths: string[]): NewFile[] {
   const found: NewFile[] = [];
   for (const rel of newPaths) {
@@ -83,10 +72,6 @@ export function workspaceNewFiles(workDir: string, newPaths: string[]): NewFile[
   return found;
 }
 
-/**
- * Make `filesDir` hold exactly `files`: content and the executable bit. Each file is written
- * atomically; unchanged files are not touched; files not given are removed.
- */
 export async function writeNewFiles(filesDir: string, files: NewFile[]): Promise<NewFilesWrite> {
   const before = new Map(readNewFiles(filesDir).map((f) => [f.path, f]));
   const result: NewFilesWrite = { written: [], removed: [], unchanged: [] };

@@ -1,7 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Every file under `dir` as relative path -> bytes; empty when `dir` does not exist. */
 export async function readTree(dir: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   const walk = async (rel: string): Promise<void> => {

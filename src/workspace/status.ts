@@ -4,13 +4,10 @@ import { seriesDigest } from '../series/digest';
 import { readMeta, type WorkspaceMeta } from './meta';
 import { wsGit, wsGitText } from './workspaceGit';
 
-/** Where a workspace stands compared with patches/. */
 export interface WorkspaceStatus {
   meta: WorkspaceMeta;
   head: string;
-  /** Paths with uncommitted changes (including untracked files). */
   dirty: string[];
-  /** The workspace holds work that `export` has not written to patches/ yet. */
   unexported: boolean;
   /** A git operation the user left half-done in the workspace (rebase, merge, cherry-pick). */
   gitOperation?: string;
@@ -45,15 +42,11 @@ export async function workspaceStatus(workDir: string): Promise<WorkspaceStatus 
   return { meta, head, dirty, unexported: head !== meta.syncedHead || dirty.length > 0, gitOperation };
 }
 
-/** Commits on top of the upstream commit (0 when git cannot tell); only `sync status` shows it, so it is its own git run. */
 export async function countCommits(workDir: string, meta: WorkspaceMeta): Promise<number> {
   return Number(await wsGitText(workDir, ['rev-list', '--count', `${meta.baseCommit}..HEAD`]).catch(() => '0'));
 }
 
-/**
- * Whether patches/ changed since the workspace last matched it (a `git checkout patches`, a pull):
- * the workspace then holds a series patches/ does not, and rebuilding it would lose that silently.
- */
+/** The workspace then holds a series patches/ does not, and rebuilding it would lose that silently. */
 export function seriesDrifted(meta: WorkspaceMeta, patchesDir: string, filesDir?: string): boolean {
   return meta.syncedSeries !== undefined && seriesDigest(patchesDir, filesDir) !== meta.syncedSeries;
 }

@@ -1,9 +1,6 @@
 import { GIT_IDENTITY, runGit, gitText, type GitResult, type GitRunOptions } from '../tools/git';
 
-/**
- * Commits meshfork makes in the workspace carry a fixed identity and fixed dates, so the same
- * release and series always give the same commit ids, whatever the machine or the clock.
- */
+/** Fixed identity and dates, so the same release and series give the same commit ids on any machine. */
 export const FIXED_DATE = '946684800 +0000';
 
 export const UPSTREAM_IDENTITY = {
@@ -14,7 +11,6 @@ export const UPSTREAM_IDENTITY = {
   GIT_COMMITTER_DATE: FIXED_DATE,
 };
 
-/** git inside the workspace (or any directory), with meshfork's isolated config. */
 export function wsGit(workDir: string, args: string[], options: Omit<GitRunOptions, 'cwd'> = {}): Promise<GitResult> {
   return runGit(args, { ...options, cwd: workDir });
 }
@@ -23,11 +19,7 @@ export function wsGitText(workDir: string, args: string[], options: Omit<GitRunO
   return gitText(args, { ...options, cwd: workDir });
 }
 
-/**
- * Local config of a workspace: bytes are stored exactly as they are, whatever git the user runs
- * there. Objects are stored uncompressed: a release is ~400 MB and the workspace is scratch, so CPU
- * time matters more than its disk size.
- */
+/** Bytes stored as they are whatever git the user runs; objects uncompressed: a release is ~400 MB of scratch, CPU time matters more. */
 export const WORKSPACE_CONFIG: [string, string][] = [
   ['core.autocrlf', 'false'],
   ['core.safecrlf', 'false'],

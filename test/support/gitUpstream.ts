@@ -44,26 +44,35 @@ function identityEnv(epochSeconds: number): Record<string, string> {
   };
 }
 
+/** Where the releases' trees come from when not the npm tarballs (releaseDir); label keys the template. */
+export interface ReleaseTrees {
+  label: string;
+  treeOf(version: string): string;
+}
+
+const NPM_TREES: ReleaseTrees = { label: '', treeOf: releaseDir };
+
 /** Build (or reuse) the packed bare template for this release list. */
-async function templateFor(releases: string[]): Promise<string> {
-  const template = path.join(GIT_UPSTREAM_CACHE, `v${TEMPLATE_FORMAT}-${releases.join('_')}.git`);
+async function templateFor(releases: string[], trees: ReleaseTrees): Promise<string> {
+  const label = trees.label ? `-${trees.label}` : '';
+  const template = path.join(GIT_UPSTREAM_CACHE, `v${TEMPLATE_FORMAT}-${releases.join('_')}${label}.git`);
   if (existsSync(path.join(template, 'meshfork-template-complete'))) return template;
   mkdirSync(GIT_UPSTREAM_CACHE, { recursive: true });
   // parallel jest workers wait for one build instead of each committing 800 MB
   return withProcessLock(`${template}.build`, async () => {
     if (existsSync(path.join(template, 'meshfork-template-complete'))) return template;
-    return buildTemplate(releases, template);
+    return buildTemplate(releases, template, trees);
   });
 }
 
-async function buildTemplate(releases: string[], template: string): Promise<string> {
+async function buildTemplate(releases: string[], template: string, trees: ReleaseTrees): Promise<string> {
   const tmp = `${template}.tmp-${process.pid}-${Date.now()}`;
   try {
     await runGit(['init', '--quiet', '--bare', `--initial-branch=${BRANCH}`, tmp], { cwd: GIT_UPSTREAM_CACHE });
     const index = path.join(tmp, 'meshfork-build-index');
     for (const [i, version] of releases.entries()) {
       const env = { ...identityEnv(BASE_DATE_SECONDS + i * DAY), GIT_INDEX_FILE: index };
-      const worktree = releaseDir(version);
+      const worktree = trees.treeOf(version);
       // A fresh index per release, filled from the extracted tarball in place (no copy); -f so a
       // .gitignore inside the release cannot drop files.
       await fs.rm(index, { force: true });
@@ -93,9 +102,13 @@ async function buildTemplate(releases: string[], template: string): Promise<stri
  * A bare upstream under `dir` with one commit per release (in the given order, each tagged
  * v<version>) and a checked-out work clone. `dir` must exist; the caller removes it.
  */
-export async function buildGitUpstream(dir: string, releases: string[] = ['1.1.51', '1.1.55']): Promise<GitUpstream> {
+export async function buildGitUpstream(
+  dir: string,
+  releases: string[] = ['1.1.51', '1.1.55'],
+  trees: ReleaseTrees = NPM_TREES,
+): Promise<GitUpstream> {
   if (releases.length === 0) throw new Error('buildGitUpstream needs at least one release');
-  const template = await templateFor(releases);
+  const template = await templateFor(releases, trees);
   const bareDir = path.join(dir, 'upstream.git');
   const workDir = path.join(dir, 'upstream-work');
   // Local clones hard-link the template's packs; git never rewrites a pack in place.

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { applySeries, MemoryTree } from '../../../src/engine';
 import { loadSeries } from '../../../src/series/load';
 import { appliedPatches, trailerValue } from '../../../src/series/types';
-import { REPO_ROOT, releaseDir, releaseFile } from '../../support/release';
+import { REPO_ROOT } from '../../support/release';
 import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
+import { liveReleaseDir, liveReleaseFile } from '../support/liveRelease';
 
 const PATCHES = path.join(REPO_ROOT, 'patches');
 /** Hook patches that fix upstream bugs (and so could go upstream): their Upstream-Status is Pending. */
@@ -32,7 +33,7 @@ function seriesFiles(): string[] {
 /** A writable copy of a release in a temp dir, with files/ copied in; removed by the caller. */
 function releaseCopy(version: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `meshfork-series-${version}-`));
-  execFileSync('cp', ['-a', `${releaseDir(version)}/.`, dir]);
+  execFileSync('cp', ['-a', `${liveReleaseDir(version)}/.`, dir]);
   execFileSync('cp', ['-a', `${FILES.dir}/.`, dir]);
   return dir;
 }
@@ -53,7 +54,7 @@ test('the series loads and every patch carries an honest Upstream-Status and Mes
 });
 
 test('package.json pins pg to exactly the version MeshCentral installs for PostgreSQL on the live base', () => {
-  const moduleSpec = /modules\.push\('pg@([0-9.]+)'\)/.exec(releaseFile(LIVE_BASE, 'meshcentral.js'));
+  const moduleSpec = /modules\.push\('pg@([0-9.]+)'\)/.exec(liveReleaseFile(LIVE_BASE, 'meshcentral.js'));
   expect(moduleSpec?.[1]).toMatch(/^\d+\.\d+\.\d+$/);
   const dir = releaseCopy(LIVE_BASE);
   try {
@@ -75,7 +76,7 @@ describe.each([
 ])('meshcentral@%s', (version, expectedStatus) => {
   test(`meshfork's engine applies the series strictly (status ${expectedStatus.join(' or ')}), byte-identical to git apply and GNU patch -F0`, async () => {
     const series = await loadSeries(PATCHES, FILES);
-    const base = releaseDir(version);
+    const base = liveReleaseDir(version);
     const tree = new MemoryTree(async (file) => {
       try {
         return readFileSync(path.join(base, file)).toString('latin1');

@@ -21,8 +21,9 @@ import { SHARED_CACHE } from '../../support/cache';
 import { ensureBuilt, MESHFORK_BIN } from '../../support/cli';
 import { buildGitUpstream, commitFiles, push, tag, type GitUpstream } from '../../support/gitUpstream';
 import { findLiveReads } from '../../support/liveReads';
-import { REPO_ROOT, releaseFile } from '../../support/release';
+import { REPO_ROOT } from '../../support/release';
 import { LIVE_BASE, SECOND_RELEASE } from '../support/liveBase';
+import { LIVE_TREES, liveReleaseFile } from '../support/liveRelease';
 
 jest.setTimeout(600_000);
 
@@ -126,10 +127,10 @@ test('to another npm release: only the live project files move, verify passes, n
 test('to a synthetic newer release of a local git upstream: the same', async () => {
   const releases = [...new Set([SECOND_RELEASE, LIVE_BASE])].sort(semver.compare);
   mkdirSync(path.join(tmp, 'git'));
-  const upstream: GitUpstream = await buildGitUpstream(path.join(tmp, 'git'), releases);
+  const upstream: GitUpstream = await buildGitUpstream(path.join(tmp, 'git'), releases, LIVE_TREES);
   const newer = semver.inc(LIVE_BASE, 'patch') as string;
   await runGit(['checkout', '-q', '-B', 'next', `v${LIVE_BASE}`], { cwd: upstream.workDir });
-  const webserver = releaseFile(LIVE_BASE, 'webserver.js');
+  const webserver = liveReleaseFile(LIVE_BASE, 'webserver.js');
   const firstLine = webserver.indexOf('\r\n') + 2;
   const moved = `${webserver.slice(0, firstLine)}// ${newer}: two lines more near the top\r\n//\r\n${webserver.slice(firstLine)}`;
   await commitFiles(upstream.workDir, { 'webserver.js': moved }, `MeshCentral ${newer}`);
