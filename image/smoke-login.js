@@ -228,8 +228,13 @@ async function loginPhase() {
   if (problems.length) exit(1, problems);
 }
 
-const phase = process.argv[2];
-if (phase === 'settings') settingsPhase();
-else if (phase === 'login')
-  loginPhase().catch((error) => exit(1, [`the smoke login failed: ${error && error.message ? error.message : error}`]));
-else exit(2, [`usage: node smoke-login.js settings|login (got ${JSON.stringify(phase)})`]);
+// required (by .github/scripts/image-smoke.sh) it only lends its token signer
+module.exports = { signToken };
+
+if (require.main === module) {
+  const phase = process.argv[2];
+  if (phase === 'settings') settingsPhase();
+  else if (phase === 'login')
+    loginPhase().catch((error) => exit(1, [`the smoke login failed: ${error && error.message ? error.message : error}`]));
+  else exit(2, [`usage: node smoke-login.js settings|login (got ${JSON.stringify(phase)})`]);
+}
