@@ -2,28 +2,29 @@
  * meshfork at scale against git alone (issue 14): a generated git upstream of 1,000 files with five
  * release tags, and series of 30, 100 and 300 patches made with `git format-patch`, each patch
  * changing one file. Through the built CLI, alternating with the baseline:
- *   edit (300 patches)              vs `git clone` + `git am`          target <= 1.5x
- *   export, unchanged (300)         vs `git format-patch`              target <= 1.5x
+ *   edit (300 patches)              vs `git clone` + `git am`          target <= 1.0x (issue 23)
+ *   export, unchanged (300)         vs `git format-patch`              target < 0.5x (issue 23)
  *   apply (300)                     vs `cp -al` of the tree + `git apply`   target <= 2x
  *   apply (300), for the record     vs `git clone` + `git am`, vs `cp -al` + `quilt push -a`
  *   sync check (300), for the record  vs one `git apply --check` of the series on a checkout
  *   sync check --all, peak memory   vs `sync check --to` one release   target <= 1.5x
+ *   sync check and apply (30)       vs `read-tree` + one `git apply --cached` per patch   target <= 1.5x
  * and the growth from 30 to 300 patches of apply, check, edit and export (linear: at most 10x).
- * MESHFORK_BENCH_SCALE=edit,export (any of edit, export, apply, check, memory) measures only those;
+ * MESHFORK_BENCH_SCALE=edit,export (any of git, edit, export, apply, check, memory) measures only those;
  * MESHFORK_BENCH_KEEP=1 keeps the generated upstream and projects (to profile them) and prints where.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compare, exec, median, meshfork, peakMiB, print, BIN } from './alternate';
+import { compare, exec, median, meshfork, peakMiB, print, BIN, type Side } from './alternate';
 import { figure, type BenchFigure } from './result';
 
 const FILES = 1000;
 const SIZES = [30, 100, 300];
 const RELEASES = ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'];
 const ROUNDS = 3;
-const PARTS = ['edit', 'export', 'apply', 'check', 'memory'] as const;
+const PARTS = ['git', 'edit', 'export', 'apply', 'check', 'memory'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts MESHFORK_BENCH_SCALE selects (all when unset). */
@@ -138,6 +139,46 @@ function timeRounds(rounds: number, before: () => void, work: () => void): numbe
   return median(samples);
 }
 
+/**
+ * What a git user runs to check or apply a series on a release without a checkout: `read-tree` of
+ * the tag into a scratch index, then `git apply --cached` of each patch in order (issue 23's
+ * baseline for the git upstream's fixed cost: the moved-tag check included on meshfork's side).
+ */
+function gitUpstreamFigures(tmp: string, bare: string, patches: string, check: Side, apply: Side): BenchFigure[] {
+  const names = readdirSync(patches)
+    .filter((f) => f.endsWith('.patch'))
+    .sort()
+    .map((f) => path.join(patches, f));
+  const index = path.join(tmp, 'loop-index');
+  const loop = (tag: string): Side => ({
+    before: () => rmSync(index, { force: true }),
+    work: () => {
+      const env = { ...process.env, ...GIT_ENV, GIT_INDEX_FILE: index };
+      exec(['git', '--git-dir', bare, 'read-tree', tag], { env });
+      for (const name of names) exec(['git', '--git-dir', bare, 'apply', '--cached', name], { env });
+    },
+  });
+  const rounds = 7;
+  return [
+    compare(
+      'scale',
+      `sync check --to 1.0.1, ${names.length} patches, git upstream vs read-tree + git apply --cached loop`,
+      rounds,
+      check,
+      loop('v1.0.1'),
+      1.5,
+    ),
+    compare(
+      'scale',
+      `apply, ${names.length} patches, git upstream vs read-tree + git apply --cached loop`,
+      rounds,
+      apply,
+      loop('v1.0.0'),
+      1.5,
+    ),
+  ];
+}
+
 async function measure(tmp: string): Promise<BenchFigure[]> {
   const { bare, work } = buildUpstream(tmp);
   const url = pathToFileURL(bare).href;
@@ -165,6 +206,7 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
     const edit = { work: () => meshfork(['-C', dir, 'edit', '--force'], env) };
     const exportSide = { work: () => meshfork(['-C', dir, 'export'], env) };
     if (parts.has('export') && !parts.has('edit')) edit.work(); // export reads the workspace edit builds
+    if (count === SIZES[0] && parts.has('git')) figures.push(...gitUpstreamFigures(tmp, bare, patches, check, apply));
     if (count !== SIZES.at(-1)) {
       curve.apply?.push(timeRounds(ROUNDS, rmOut, apply.work));
       curve.check?.push(timeRounds(ROUNDS, () => undefined, check.work));
@@ -192,7 +234,7 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
             git(clone, ['am', '-q', ...names]);
           },
         },
-        1.5,
+        1.0,
       );
       curve.edit?.push(editFigure.value);
       figures.push(editFigure);
@@ -207,7 +249,7 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
           before: () => rmSync(fp, { recursive: true, force: true }),
           work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']),
         },
-        1.5,
+        0.5,
       );
       curve.export?.push(exportFigure.value);
       figures.push(exportFigure);

@@ -27,8 +27,8 @@ export function versionOfTag(tag: string): string | undefined {
 
 /**
  * Releases from a git repository: tags matching a pattern, each pinned to its commit. One bare
- * mirror per URL lives in the cache, fetched incrementally once per run; files are read with
- * `git cat-file --batch`, never checked out.
+ * mirror per URL lives in the cache, fetched incrementally (at most once per run, and only when its
+ * tags differ from upstream's); files are read with `git cat-file --batch`, never checked out.
  */
 export class GitSource implements ReleaseSource {
   readonly kind = 'git' as const;
@@ -47,10 +47,34 @@ export class GitSource implements ReleaseSource {
     this.mirrorDir = path.join(cacheDir, 'git', `${sha256(url).slice(0, 24)}.git`);
   }
 
-  /** Clone the mirror, or fetch into it: once per process. */
+  /** Clone the mirror, or fetch into it unless upstream's tags are the mirror's already: once per process. */
   sync(): Promise<void> {
-    this.synced ??= withProcessLock(path.join(this.cacheDir, 'locks', `git-${path.basename(this.mirrorDir)}`), () => this.cloneOrFetch());
+    this.synced ??= this.tagsCurrent().then((current) =>
+      current
+        ? undefined
+        : withProcessLock(path.join(this.cacheDir, 'locks', `git-${path.basename(this.mirrorDir)}`), () => this.cloneOrFetch()),
+    );
     return this.synced;
+  }
+
+  /**
+   * True when the mirror holds every tag upstream has, each at the same object: then a fetch would
+   * change no release, and a moved, added or deleted tag still shows. One `ls-remote` (no pack
+   * negotiation, no lock) costs a fraction of the fetch it saves. Any failure means "fetch",
+   * which reports what is wrong as it always did.
+   */
+  private async tagsCurrent(): Promise<boolean> {
+    if (!existsSync(path.join(this.mirrorDir, 'HEAD'))) return false;
+    const lines = (text: string) => text.split('\n').filter(Boolean).sort().join('\n');
+    try {
+      const [remote, local] = await Promise.all([
+        gitText(['--git-dir', this.mirrorDir, 'ls-remote', '--tags', '--refs', 'origin'], { cwd: this.cacheDir }),
+        gitText(['--git-dir', this.mirrorDir, 'for-each-ref', '--format=%(objectname)%09%(refname)', 'refs/tags'], { cwd: this.cacheDir }),
+      ]);
+      return lines(remote) === lines(local);
+    } catch {
+      return false;
+    }
   }
 
   private async cloneOrFetch(): Promise<void> {
