@@ -18,7 +18,6 @@ module.exports = tseslint.config(
       '.artifacts/',
       'build/',
       'patches/',
-      'image/',
       'test/fixtures/',
     ],
   },
@@ -44,7 +43,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    // Plain CommonJS run by Node: the entry script, the image's container scripts, the payload, these configs.
+    // Plain CommonJS run by Node: the entry script, the image's container scripts, the payload (files/, image/), these configs.
     files: ['**/*.js', 'bin/meshfork'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
   },

@@ -29,6 +29,8 @@ export const errorCodes = {
   LOCK_INVALID: ExitCode.usage,
   OUTPUT_EXISTS: ExitCode.usage,
   STATE_INVALID: ExitCode.usage,
+  SMOKE_SCRIPT_MISSING: ExitCode.usage,
+  IMAGE_ASSETS_MISSING: ExitCode.usage,
   CONFLICT: ExitCode.conflict,
   UPSTREAM_UNREACHABLE: ExitCode.environment,
   INTEGRITY_MISMATCH: ExitCode.environment,

@@ -3,7 +3,7 @@
 # pulls IMAGE first). Seeds one dashboard user in
 # the PostgreSQL named by POSTGRES_HOST/PORT/USER/PASSWORD/DB, starts the container on the host
 # network, waits for "JWT Auth: PostgreSQL connected", and requires GET /?token=JWT to answer 302
-# with a session cookie. The token is signed with meshfork's own helper (dist/ is built by npm ci).
+# with a session cookie. The token is signed with the payload's smoke login (image/smoke-login.js).
 set -euo pipefail
 image=$1
 port=${SMOKE_PORT:-8443}
@@ -32,7 +32,7 @@ for _ in $(seq 90); do
 done
 docker logs "$name" 2>&1 | grep -q 'JWT Auth: PostgreSQL connected' || { docker logs "$name"; echo "no 'JWT Auth: PostgreSQL connected' within 180 s" >&2; exit 1; }
 
-token=$(SECRET=$secret SMOKE_JWT_HELPER="$(cd "$(dirname "$0")/../.." && pwd)/dist/verify/smoke/jwtLogin" node -e 'const { signToken } = require(process.env.SMOKE_JWT_HELPER); process.stdout.write(signToken(process.env.SECRET, { sub: "smoke", email: "smoke@example.invalid", tenant_id: "smoke", iss: "https://dashboard.smoke.invalid", aud: "meshcentral" }))')
+token=$(SECRET=$secret SMOKE_JWT_HELPER="$(cd "$(dirname "$0")/../.." && pwd)/image/smoke-login.js" node -e 'const { signToken } = require(process.env.SMOKE_JWT_HELPER); process.stdout.write(signToken(process.env.SECRET, { sub: "smoke", email: "smoke@example.invalid", tenant_id: "smoke", iss: "https://dashboard.smoke.invalid", aud: "meshcentral" }))')
 headers=$(curl -sk -o /dev/null -D - "https://127.0.0.1:$port/?token=$token")
 status=$(printf '%s' "$headers" | head -1 | awk '{print $2}')
 if [ "$status" != 302 ] || ! printf '%s' "$headers" | grep -qi '^set-cookie: xid='; then

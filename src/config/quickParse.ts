@@ -33,7 +33,7 @@ function upstreamOf(raw: unknown): Config['upstream'] | undefined {
   return { source: 'git', url: raw.url, tagPattern: raw.tagPattern ?? 'v*' };
 }
 
-const IMAGE_KEYS = ['repository', 'tag', 'nodeVersion', 'baseImage', 'docker', 'lockFile', 'source'] as const;
+const IMAGE_KEYS = ['repository', 'tag', 'nodeVersion', 'baseImage', 'docker', 'lockFile', 'source', 'assets'] as const;
 
 function imageOf(raw: unknown): Config['image'] | undefined {
   const given = raw === undefined ? {} : raw;
@@ -62,17 +62,24 @@ function policyOf(raw: unknown): Config['policy'] | undefined {
   return Array.isArray(allowGenerated) && allowGenerated.every((g) => text(g, 1)) ? { allowGenerated: [...allowGenerated] } : undefined;
 }
 
+function smokeOf(raw: unknown): Config['smoke'] | 'invalid' | undefined {
+  if (raw === undefined) return undefined;
+  return plainObject(raw, ['script']) && text(raw.script, 1) ? { script: raw.script } : 'invalid';
+}
+
 /** configSchema.parse(raw) for a plainly valid config; undefined when zod must look at it. */
 export function quickParseConfig(raw: unknown): Config | undefined {
-  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'files', 'image', 'policy'])) return undefined;
+  if (!plainObject(raw, ['$schema', 'upstream', 'base', 'supports', 'patches', 'files', 'image', 'policy', 'smoke'])) return undefined;
   const { $schema, base, supports, patches = 'patches', files } = raw;
   const upstream = upstreamOf(raw.upstream);
   const image = imageOf(raw.image);
   const policy = policyOf(raw.policy);
+  const smoke = smokeOf(raw.smoke);
   if (
     !upstream ||
     !image ||
     !policy ||
+    smoke === 'invalid' ||
     ($schema !== undefined && !text($schema)) ||
     !text(patches, 1) ||
     (files !== undefined && !text(files, 1))
@@ -88,5 +95,6 @@ export function quickParseConfig(raw: unknown): Config | undefined {
     ...(files !== undefined ? { files } : {}),
     image,
     policy,
+    ...(smoke !== undefined ? { smoke } : {}),
   };
 }

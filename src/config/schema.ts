@@ -42,6 +42,13 @@ const image = z
       .default('image/package-lock.json')
       .describe("lock file of the image's production dependencies, relative to the project root (commit it)"),
     source: z.string().min(1).optional().describe('org.opencontainers.image.source label (default: the git remote origin URL)'),
+    assets: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "folder of the project's image assets, relative to the project root: render-config.js (renderConfig(env), databaseCa(env)) and sample.env; its files but sample.env go into the image under /opt/meshfork",
+      ),
   })
   .strict();
 
@@ -51,6 +58,17 @@ const policy = z
       .array(z.string().min(1))
       .default([])
       .describe('globs (* and **) of generated or vendored upstream files the series may change anyway (meshfork verify)'),
+  })
+  .strict();
+
+const smoke = z
+  .object({
+    script: z
+      .string()
+      .min(1)
+      .describe(
+        'the project\'s smoke check that meshfork verify --smoke runs against the started patched MeshCentral (node SCRIPT settings, then node SCRIPT login; README "The smoke script"), relative to the project root',
+      ),
   })
   .strict();
 
@@ -79,6 +97,7 @@ export const configSchema = z
       lockFile: 'image/package-lock.json',
     }),
     policy: policy.default({ allowGenerated: [] }).describe('patch policy that meshfork verify enforces'),
+    smoke: smoke.optional().describe("the payload's smoke check (meshfork verify --smoke); absent: verify --smoke fails with exit 2"),
   })
   .strict();
 

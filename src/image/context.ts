@@ -15,7 +15,7 @@ import { manifestText, type DepsManifest } from './depsLock';
  *   deps/                   package.json (reduced) + package-lock.json: the dependency layer's only input
  *   release/                the upstream release without the files the series changes (hard links into the cache)
  *   series/                 the files as the series leaves them
- *   meshfork/               entrypoint, config renderer, health check
+ *   meshfork/               entrypoint, health check, identity keeper; the project's config renderer
  */
 export interface ContextInput {
   /** Writes the upstream release into an empty folder (Upstream.materialize). */
@@ -27,6 +27,8 @@ export interface ContextInput {
   npmTarball: string;
   dockerfile: string;
   buildScript: string;
+  /** The project's asset files (config image.assets) copied into meshfork/ beside the tool's. */
+  projectAssets: string[];
 }
 
 async function linkOrCopy(source: string, target: string): Promise<void> {
@@ -77,6 +79,7 @@ export async function writeContext(dir: string, input: ContextInput): Promise<vo
     await linkOrCopy(input.npmTarball, path.join(build, 'npm', 'npm.tgz'));
     await fs.mkdir(path.join(build, 'meshfork'));
     for (const asset of RUNTIME_ASSETS) await fs.copyFile(path.join(ASSETS_DIR, asset), path.join(build, 'meshfork', asset));
+    for (const file of input.projectAssets) await fs.copyFile(file, path.join(build, 'meshfork', path.basename(file)));
     await fs.writeFile(path.join(build, 'Dockerfile'), input.dockerfile);
     await fs.writeFile(path.join(build, 'build.sh'), input.buildScript, { mode: 0o755 });
     tracePhase('context:publish');

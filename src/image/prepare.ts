@@ -8,7 +8,7 @@ import { loadSeries } from '../series/load';
 import { appliedPatches } from '../series/types';
 import { assertInRange, openUpstream } from '../upstream';
 import type { ProgressSink } from '../util/progress';
-import { DOCKERFILE_TEMPLATE } from './assets';
+import { DOCKERFILE_TEMPLATE, projectAssetFiles } from './assets';
 import { buildPlan, type BuildPlan } from './buildPlan';
 import { writeContext } from './context';
 import { depsManifest, ensureDepsLock } from './depsLock';
@@ -78,6 +78,7 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
   assertImageReference(baseImage, options.baseImage ? '--base-image' : 'image.baseImage');
   const caFile = resolveCaFile(options);
 
+  const projectAssets = await projectAssetFiles(loaded);
   const series = await loadSeries(loaded.patchesDir, filesFolder(loaded));
   const seriesSha256 = await seriesHash(series);
   const tags = [...new Set([defaultTag(loaded, version, seriesSha256), ...options.extraTags])];
@@ -137,6 +138,7 @@ export async function prepareBuild(options: PrepareOptions): Promise<PreparedBui
       npmTarball,
       dockerfile: renderDockerfile(template, { baseImage, labels }),
       buildScript: plan.script,
+      projectAssets,
     });
     return {
       upstream: { version, identity: release.identity },

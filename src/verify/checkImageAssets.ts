@@ -3,14 +3,9 @@ import path from 'node:path';
 import { runNode } from '../tools/node';
 import type { Problem } from './types';
 
-/** The image assets verify renders: issue 10's contract (src/image/assets). */
+/** The image assets verify renders: issue 10's contract, in the project's `image.assets` folder. */
 export const RENDER_CONFIG = 'render-config.js';
 export const SAMPLE_ENV = 'sample.env';
-
-/** meshfork's own assets folder: src/image/assets beside src/ and dist/ alike. */
-export function defaultAssetsDir(): string {
-  return path.resolve(__dirname, '..', '..', 'src', 'image', 'assets');
-}
 
 /** KEY=VALUE lines as `docker run --env-file` reads them (# comments, blank lines, values taken literally). */
 export function parseEnvFile(text: string, file: string): { env: Record<string, string>; problems: Problem[] } {

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { filesFolder } from '../config/load';
+import { filesFolder, type LoadedConfig } from '../config/load';
 import { isMeshforkError } from '../errors';
 import { SERIES_FILE } from '../series/seriesFile';
 import { openUpstream, type Upstream } from '../upstream';
@@ -12,7 +12,7 @@ import { silentProgress, type ProgressSink } from '../util/progress';
 import { checkApplies, type AppliesCheck } from './checkApplies';
 import { checkConfig } from './checkConfig';
 import { checkHeaders } from './checkHeaders';
-import { checkImageAssets, defaultAssetsDir } from './checkImageAssets';
+import { checkImageAssets } from './checkImageAssets';
 import { checkPackageJson, checkPatchedJs } from './checkPatchedFiles';
 import { checkPolicy } from './checkPolicy';
 import { checkUpToDate } from './checkUpToDate';
@@ -24,11 +24,11 @@ import { CHECK_TITLES, exitCodeOf, type CheckId, type CheckResult, type FailureK
 export interface VerifyOptions {
   cwd: string;
   configFile?: string;
-  /** Also start the patched MeshCentral and log in with a JWT (--smoke). */
+  /** Also start the patched MeshCentral and run the project's smoke script against it (--smoke). */
   smoke?: boolean;
-  /** Environment the smoke test reads POSTGRES_* and JWT_SECRET from (default process.env). */
+  /** Environment the smoke script runs with (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Where render-config.js and sample.env are (default: meshfork's src/image/assets). */
+  /** Where render-config.js and sample.env are (default: the config's image.assets). */
   assetsDir?: string;
   cacheDir?: string;
   progress?: ProgressSink;
@@ -60,11 +60,20 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     const exitCode = exitCodeOf(checks);
     return { schemaVersion: 1, base, ok: exitCode === 0, exitCode, checks };
   };
-  const assets = async () => {
-    const problems = await checkImageAssets(options.assetsDir ?? defaultAssetsDir(), path.resolve(options.cwd));
+  const assets = async (loaded?: LoadedConfig) => {
+    const configured = loaded?.config.image.assets;
+    const dir = options.assetsDir ?? (configured !== undefined && loaded ? path.resolve(loaded.root, configured) : undefined);
+    if (dir === undefined) {
+      add(skipped('image-assets', loaded ? 'no image assets configured (image.assets)' : 'the config did not load'));
+      return;
+    }
+    const problems = await checkImageAssets(dir, path.resolve(options.cwd));
     add(
       problems === undefined
-        ? skipped('image-assets', 'no image assets (src/image/assets/render-config.js and sample.env)')
+        ? skipped(
+            'image-assets',
+            `no image assets (${path.relative(path.resolve(options.cwd), dir) || '.'}/render-config.js and sample.env)`,
+          )
         : result('image-assets', problems, 'broken'),
     );
   };
@@ -138,7 +147,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       }
     }
   }
-  await assets();
+  await assets(loaded);
 
   if (!options.smoke) add(skipped('smoke', 'not asked for (--smoke)'));
   else if (checks.some((c) => c.status === 'fail')) add(skipped('smoke', 'an earlier check failed'));

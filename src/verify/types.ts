@@ -73,7 +73,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'patched-js-parses': 'every patched .js file parses after each patch that writes it (node --check)',
   'patched-package-json': 'the patched package.json is valid',
   'image-assets': 'the image config template renders to valid JSON from the sample environment',
-  smoke: 'the patched MeshCentral starts and takes one JWT login over HTTP and WebSocket',
+  smoke: "the patched MeshCentral starts and the project's smoke script (smoke.script) passes against it",
 };
 
 /** Exit code priority: input errors stop everything (2), then broken (1), environment (4), refresh (3). */

@@ -1,5 +1,5 @@
 /*
- * The image's entrypoint (src/image/assets/entrypoint.js) run with node, without docker, around a
+ * The image's entrypoint (src/image/assets/entrypoint.js, beside the fixture's render-config.js) run with node, without docker, around a
  * stand-in meshcentral.js: its exit statuses (70 when MeshCentral stops by itself, 73 on a folder the
  * user cannot write, 0 on SIGTERM) and the server identity kept in a real PostgreSQL (identity.js).
  */
@@ -8,13 +8,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
+import { MINIMAL_IMAGE_ENV, stageImageScripts } from '../support/imageEnvironment';
 import { startPostgres, type PostgresServer } from '../support/postgres';
 import { REPO_ROOT } from '../support/release';
 
 jest.setTimeout(120_000);
 
-const ENTRYPOINT = path.join(REPO_ROOT, 'src', 'image', 'assets', 'entrypoint.js');
+let ENTRYPOINT: string;
 const IDENTITY_KEY = 'identity-key-for-the-entrypoint-test-0123456789';
 let tmp: string;
 let pg: PostgresServer;
@@ -22,6 +22,7 @@ let pg: PostgresServer;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'meshfork-entrypoint-'));
   chmodSync(tmp, 0o755);
+  ENTRYPOINT = stageImageScripts(path.join(tmp, 'opt-meshfork'));
   pg = await startPostgres();
 });
 afterAll(async () => {

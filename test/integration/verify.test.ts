@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { verify } from '../../src/commands/verify';
-import { checkImageAssets, defaultAssetsDir } from '../../src/verify/checkImageAssets';
+import { checkImageAssets } from '../../src/verify/checkImageAssets';
 import type { CheckId, VerifyReport } from '../../src/verify/types';
 import { ensureBuilt, runCli } from '../support/cli';
 import { copyJwtSeriesProject, JWT_SERIES_FIXTURE, JWT_SERIES_PATCHES } from '../support/jwtSeriesFixture';
@@ -190,8 +190,8 @@ describe('image assets', () => {
     expect(text?.[0].message).toMatch(/^render-config\.js with sample\.env: renders a string that is not JSON: /);
   });
 
-  test("meshfork's own image assets (src/image/assets, from the image build) render from their sample.env", async () => {
-    expect(await checkImageAssets(defaultAssetsDir(), REPO_ROOT)).toEqual([]);
+  test("the fixture project's image assets (its image.assets, as the image build copies them) render from their sample.env", async () => {
+    expect(await checkImageAssets(path.join(JWT_SERIES_FIXTURE, 'image', 'assets'), REPO_ROOT)).toEqual([]);
   });
 
   test('no assets at all: undefined (verify reports the check skipped)', async () => {

@@ -22,7 +22,7 @@ import { writeProject } from '../support/project';
 import { REPO_ROOT } from '../support/release';
 import { treeDigest } from '../support/treeDigest';
 import { writeTally } from './support/tally';
-import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
+import { MINIMAL_IMAGE_ENV, stageImageScripts } from '../support/imageEnvironment';
 
 const CORPUS = path.join(REPO_ROOT, 'test', 'fixtures', 'bad-input');
 
@@ -69,7 +69,9 @@ interface EnvironmentCase {
   message: RegExp;
 }
 
-const ENTRYPOINT = path.join(REPO_ROOT, 'src', 'image', 'assets', 'entrypoint.js');
+let entrypoint: string | undefined;
+/** The entrypoint staged beside the fixture's render-config.js, once. */
+const ENTRYPOINT = (): string => (entrypoint ??= stageImageScripts(path.join(scratchDir(), 'opt-meshfork')));
 /** EX_CONFIG (sysexits.h): the image's documented exit status for a bad environment (README, "The image"). */
 const EX_CONFIG = 78;
 const VALID_ENV = MINIMAL_IMAGE_ENV;
@@ -274,7 +276,7 @@ function runEntrypoint(env: Record<string, string | undefined>): Promise<Entrypo
     Object.entries({ PATH: process.env.PATH, MESHFORK_APP_DIR: app, ...env }).filter((e): e is [string, string] => e[1] !== undefined),
   );
   return new Promise((resolve) => {
-    execFile(process.execPath, [ENTRYPOINT], { env: clean, cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [ENTRYPOINT()], { env: clean, cwd: work, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       const left = [
         ...readdirSync(work).filter((n) => n !== 'app' && n !== 'started'),

@@ -74,8 +74,8 @@ export function tokenFor(
   return jwt.sign(claims, JWT_SECRET, { algorithm: 'HS256', ...('exp' in extra ? {} : { expiresIn: 60 }), ...options });
 }
 
-/** MeshCentral settings every JWT test server starts with (issuer, audience, the root tenant named explicitly). */
-export const BASE_SETTINGS = { jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthRootTenant: ROOT_TENANT };
+/** MeshCentral settings every JWT test server starts with (JWT sign-on on, issuer, audience, the root tenant named explicitly). */
+export const BASE_SETTINGS = { jwtAuth: true, jwtAuthIssuer: ISSUER, jwtAuthAudience: AUDIENCE, jwtAuthRootTenant: ROOT_TENANT };
 
 /** base64url of a JSON value, for hand-built tokens. */
 export function b64url(value: unknown): string {

@@ -203,14 +203,14 @@ export function rawHttps(port: number, request: string): Promise<{ status: numbe
   });
 }
 
-/** One POST of an urlencoded form. */
-export function httpsPost(
+/** One POST of `body` with its content type. */
+export function httpsPostBody(
   port: number,
   urlPath: string,
-  form: Record<string, string>,
+  body: string | Buffer,
+  contentType: string,
   headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
-  const body = new URLSearchParams(form).toString();
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -220,7 +220,7 @@ export function httpsPost(
         method: 'POST',
         rejectUnauthorized: false,
         agent: false,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -238,4 +238,14 @@ export function httpsPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** One POST of an urlencoded form. */
+export function httpsPost(
+  port: number,
+  urlPath: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
+  return httpsPostBody(port, urlPath, new URLSearchParams(form).toString(), 'application/x-www-form-urlencoded', headers);
 }

@@ -42,7 +42,8 @@ const EXIT_CODES = `
 Exit codes:
   0  built (and pushed), or the context written
   1  the series does not apply to the release cleanly (see meshfork sync check)
-  2  usage (--push with no --tag and no registry in image.repository), config, series, unknown version, lock file out of date with --frozen-lock, DIR exists
+  2  usage (--push with no --tag and no registry in image.repository), config, series, unknown version, lock file out of date with --frozen-lock, DIR exists,
+     no render-config.js in the project's image.assets folder (IMAGE_ASSETS_MISSING)
   4  docker missing or failing (the build's own errors are in its output), npm registry unreachable
 `;
 
@@ -50,7 +51,9 @@ Exit codes:
 export const registerBuild: Registrar = (program, dispatch) => {
   const cmd = program
     .command('build')
-    .description('build the deployable Docker image: an upstream release plus the series, its dependencies, entrypoint and labels')
+    .description(
+      "build the deployable Docker image: an upstream release plus the series, its dependencies, meshfork's entrypoint, the project's image assets (image.assets) and labels",
+    )
     .option('--to <version>', 'upstream release (default: the base in meshfork.config.json)')
     .option('--tag <tag>', 'another tag besides <image.repository>:<image.tag> (repeatable)', collect, [])
     .option(

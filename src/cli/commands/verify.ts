@@ -6,10 +6,14 @@ import type { Registrar } from '../context';
 const EXIT_CODES = `
 Exit codes:
   0  every check passed (skipped ones are listed with the reason)
-  1  a check failed: a patch does not apply, a patched file does not parse, policy, image assets, smoke login
-  2  config, lock, series or patch header problem, or --smoke without its environment
+  1  a check failed: a patch does not apply, a patched file does not parse, policy, image assets, the smoke script failed
+  2  config, lock, series or patch header problem; --smoke with no smoke.script, an unreadable one, or its exit 2 (e.g. environment incomplete)
   3  only refreshes needed: the base already contains a patch, or patches/ is not what export writes
-  4  environment: upstream unreachable, git/npm/node failing, PostgreSQL unreachable in --smoke
+  4  environment: upstream unreachable, git/npm/node failing, the smoke script's exit 4 (e.g. PostgreSQL unreachable)
+
+--smoke runs the project's smoke script (config smoke.script): \`node SCRIPT settings\` prints MeshCentral's
+settings and environment, then \`node SCRIPT login\` runs with MESHFORK_SMOKE_URL, MESHFORK_SMOKE_LOG and
+MESHFORK_SMOKE_APP_DIR against the started server; its stderr lines are the check's problems (README "The smoke script").
 `;
 
 export function verifyText(report: VerifyReport, style: Style): string {
@@ -37,9 +41,9 @@ export const registerVerify: Registrar = (program, dispatch) => {
   const cmd = program
     .command('verify')
     .description(
-      'check the series the way CI does: config, patches, policy, strict apply to the base, up to date, patched files (optionally a live JWT login)',
+      "check the series the way CI does: config, patches, policy, strict apply to the base, up to date, patched files (optionally the project's smoke script against a live server)",
     )
-    .option('--smoke', 'also start the patched MeshCentral against the PostgreSQL in POSTGRES_* and log in with a JWT (HTTP and WebSocket)')
+    .option('--smoke', "also start the patched MeshCentral and run the project's smoke script (smoke.script) against it")
     .action((flags: { smoke?: boolean }) =>
       dispatch(async (globals) => {
         const { verify } = await import('../../commands/verify');

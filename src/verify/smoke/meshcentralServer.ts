@@ -1,10 +1,10 @@
 /*
  * A patched MeshCentral run from its tree: `node meshcentral.js --datapath DIR` with a loopback
- * config.json on a free port and JWT single sign-on on, stopped by its PID. The smoke check and the
+ * config.json on a free port (plus the settings the caller gives), stopped by its PID. The smoke check and the
  * end-to-end tests (test/support/meshcentral.ts) both start it through here.
  */
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnNode } from '../../tools/node';
@@ -33,12 +33,14 @@ export interface StartOptions {
   copyFrom?: string;
   /** Extra command-line arguments after `--datapath DIR`. */
   args?: string[];
+  /** A file the output is appended to as it arrives (the smoke script reads it). */
+  logFile?: string;
 }
 
 /** The line MeshCentral prints once its HTTPS server listens. */
 export const HTTPS_RUNNING = 'MeshCentral HTTPS server running';
 
-/** config.json for a loopback server: no redirect/MPS ports, no update checks, jwtAuth on. */
+/** config.json for a loopback server: no redirect/MPS ports, no update checks. */
 export function writeMeshCentralConfig(datapath: string, port: number, settings: Record<string, unknown> = {}): void {
   const config = {
     settings: {
@@ -52,7 +54,6 @@ export function writeMeshCentralConfig(datapath: string, port: number, settings:
       noAgentUpdate: true,
       checkUpdates: false,
       agentTimeStampServer: false,
-      jwtAuth: true,
       ...settings,
     },
     domains: { '': { title: 'meshfork' } },
@@ -75,6 +76,7 @@ export async function startMeshCentral(appDir: string, options: StartOptions = {
   };
   const onData = (d: Buffer): void => {
     output += d.toString('utf8');
+    if (options.logFile) appendFileSync(options.logFile, d);
     wake();
   };
   child.stdout?.on('data', onData);

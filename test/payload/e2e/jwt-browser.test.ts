@@ -4,11 +4,11 @@
  * patched MeshCentral (the live base) in an iframe with a fresh token. Real PostgreSQL, real MeshCentral.
  * The screenshot is kept in .artifacts/jwt-browser/ (git-ignored).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { launchChromium, type Browser } from '../support/browser';
 import { freePort, type PostgresServer } from '../../support/postgres';
 import type { MeshCentralServer, PatchedRelease } from '../../support/meshcentral';
 import { REPO_ROOT } from '../../support/release';
@@ -18,24 +18,13 @@ import { LIVE_BASE } from '../support/liveBase';
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = path.join(REPO_ROOT, '.artifacts', 'jwt-browser');
 
 let pg: PostgresServer;
 let release: PatchedRelease;
 let server: MeshCentralServer;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Browser | undefined;
 const dashboards: https.Server[] = [];
 let dashboard: string; // the allowed dashboard origin
 let outsider: string; // a page from an origin outside jwtAuthOrigins
@@ -70,19 +59,12 @@ beforeAll(async () => {
   ({ pg, release, server } = await startJwtStack(LIVE_BASE, { jwtAuthOrigins: [dashboard] }));
   dashboard = await startDashboard(dashboardPort);
   outsider = await startDashboard();
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium();
+  context = browser.context;
 }, 600_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   for (const d of dashboards) d.close();
   await stopJwtStack({ pg, release, server });
 });

@@ -7,11 +7,11 @@
  * from that session still works past the token's exp + 30 s (the series' cut-off before issue 20), and deleting
  * the user in PostgreSQL closes it within the cache time. Short cache and token lifetimes keep it to seconds.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Frame } from 'playwright-core';
+import { type BrowserContext, type Frame } from 'playwright-core';
+import { launchChromium, type Browser } from '../support/browser';
 import { freePort } from '../../support/postgres';
 import { REPO_ROOT } from '../../support/release';
 import { TENANT_A, tokenFor } from '../../support/jwtTenants';
@@ -20,20 +20,8 @@ import { LIVE_BASE } from '../support/liveBase';
 
 jest.setTimeout(240_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const DASHBOARD_HOST = 'dash.alpha.example';
 const MESH_HOST = 'mesh.beta.example';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--host-resolver-rules=MAP ${DASHBOARD_HOST} 127.0.0.1, MAP ${MESH_HOST} 127.0.0.1`,
-];
 const ARTIFACTS = path.join(REPO_ROOT, '.artifacts', 'jwt-crosssite-browser');
 const CACHE_SECONDS = 2;
 const TOKEN_SECONDS = 5;
@@ -56,7 +44,7 @@ async function poll<T>(fn: () => Promise<T>, check: (value: T) => void, timeoutM
 
 let stack: JwtStack;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Browser | undefined;
 let dashboard: https.Server;
 let dashboardOrigin: string;
 
@@ -80,19 +68,12 @@ beforeAll(async () => {
     );
   });
   await new Promise<void>((resolve) => dashboard.listen(dashboardPort, '127.0.0.1', resolve));
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'meshfork-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium([`--host-resolver-rules=MAP ${DASHBOARD_HOST} 127.0.0.1, MAP ${MESH_HOST} 127.0.0.1`]);
+  context = browser.context;
 }, 600_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   dashboard?.close();
   await stopJwtStack(stack ?? {});
 });

@@ -10,12 +10,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { freePort } from '../../support/postgres';
-import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf, type HttpAnswer } from '../../support/meshClient';
+import { controlSession, httpsGet, httpsPostBody, loggedInCookie, openControl, sessionOf, type HttpAnswer } from '../../support/meshClient';
 import { AUDIENCE, ISSUER, JWT_SECRET, ROOT_TENANT, TENANT_A, tokenFor, BASE_SETTINGS } from '../../support/jwtTenants';
 import { startJwtStack, stopJwtStack, type JwtStack } from '../../support/jwtStack';
 import { writeMeshCentralConfig } from '../../../src/verify/smoke/meshcentralServer';
@@ -49,33 +48,7 @@ export function multipartPost(
       `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\n${content}\r\n`,
     );
   const body = Buffer.from(`${parts.join('')}--${boundary}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: urlPath,
-        method: 'POST',
-        rejectUnauthorized: false,
-        agent: false,
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            setCookies: res.headers['set-cookie'] ?? [],
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return httpsPostBody(port, urlPath, body, `multipart/form-data; boundary=${boundary}`, headers);
 }
 
 /** The xid cookie's Set-Cookie line of an answer. */

@@ -8,15 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT } from '../support/release';
-import { makeCaCertificate } from '../support/privateCa';
+import { REPO_ROOT } from '../../support/release';
+import { makeCaCertificate } from '../../support/privateCa';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS scripts (the image's and the deploy workflow's), loaded as they run */
-const { renderConfig, VARIABLES } = require('../../src/image/assets/render-config.js') as {
+const { renderConfig, VARIABLES } = require('../../../image/assets/render-config.js') as {
   renderConfig(env: Record<string, string>): { settings: Record<string, unknown> };
   VARIABLES: string[];
 };
-const { withImage, imageFields } = require('../../.github/scripts/deploy-image.js') as {
+const { withImage, imageFields } = require('../../../.github/scripts/deploy-image.js') as {
   withImage(spec: string, reference: string): string;
   imageFields(reference: string): Record<string, string>;
 };

@@ -1,16 +1,16 @@
 /*
- * The image's config renderer (src/image/assets/render-config.js), as the entrypoint runs it: the
+ * The image's config renderer (image/assets/render-config.js), as the entrypoint runs it: the
  * environment in, MeshCentral's config object out, or an error naming the variable.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MINIMAL_IMAGE_ENV } from '../support/imageEnvironment';
-import { makeCaCertificate } from '../support/privateCa';
+import { MINIMAL_IMAGE_ENV } from '../../support/imageEnvironment';
+import { makeCaCertificate } from '../../support/privateCa';
 
 // Plain CommonJS that runs inside the image; loaded here exactly as the entrypoint loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, required as the entrypoint requires it
-const { renderConfig, JWT_SETTINGS } = require('../../src/image/assets/render-config.js') as {
+const { renderConfig, JWT_SETTINGS } = require('../../../image/assets/render-config.js') as {
   renderConfig(env: Record<string, string | undefined>): {
     settings: Record<string, unknown>;
     domains: Record<string, Record<string, unknown>>;
@@ -53,7 +53,7 @@ test('the minimal environment renders the defaults: ports 443/444, jwtAuth on, n
 
 test('the sample environment renders (it is what the README and the verify helper start from)', () => {
   const env: Record<string, string> = {};
-  for (const line of readFileSync(path.join(__dirname, '../../src/image/assets/sample.env'), 'utf8').split('\n')) {
+  for (const line of readFileSync(path.join(__dirname, '../../../image/assets/sample.env'), 'utf8').split('\n')) {
     if (!line || line.startsWith('#')) continue;
     env[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
   }
@@ -193,7 +193,7 @@ test('a public URL on another port than the listening one becomes the alias port
 
 describe('POSTGRES_SSL_CA given as PEM text, base64 or a path, in both database modes', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, as above
-  const { databaseCa } = require('../../src/image/assets/render-config.js') as {
+  const { databaseCa } = require('../../../image/assets/render-config.js') as {
     databaseCa(
       env: Record<string, string | undefined>,
       readFile?: (file: string, encoding: string) => string,
