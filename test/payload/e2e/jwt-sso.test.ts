@@ -11,6 +11,7 @@ import { controlSession, httpsGet, loggedInCookie, openControl, sessionOf } from
 import { AGENT_SIGN_KEY, JWT_SECRET, ROOT_TENANT, TENANT_A, TENANT_B, tokenFor, USERS } from '../../support/jwtTenants';
 import { startJwtStack, stopJwtStack } from '../../support/jwtStack';
 import { LIVE_BASE } from '../support/liveBase';
+import { liveReleaseFile } from '../support/liveRelease';
 
 jest.setTimeout(180_000);
 
@@ -43,7 +44,10 @@ async function loginCookie(user: (typeof USERS)[keyof typeof USERS]): Promise<st
 
 test('meshfork apply wrote the patched release, and MeshCentral logs the PostgreSQL connection', () => {
   expect(readFileSync(path.join(release.dir, 'jwt-auth.js'), 'latin1')).toContain('module.exports.CreateJwtAuth');
-  expect(JSON.parse(readFileSync(path.join(release.dir, 'package.json'), 'utf8')).dependencies.pg).toBe('8.16.3');
+  // the pg MeshCentral itself installs for PostgreSQL on the live base (jwt-series.test.ts checks the pin)
+  const basePg = /modules\.push\('pg@([0-9.]+)'\)/.exec(liveReleaseFile(LIVE_BASE, 'meshcentral.js'))?.[1];
+  expect(basePg).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(JSON.parse(readFileSync(path.join(release.dir, 'package.json'), 'utf8')).dependencies.pg).toBe(basePg);
   expect(server.output()).toContain(`MeshCentral v${LIVE_BASE}`);
   expect(server.output()).toMatch(/^JWT Auth: PostgreSQL connected/m);
 });
