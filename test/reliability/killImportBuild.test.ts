@@ -7,7 +7,7 @@
  * and the next build succeeds and removes what the killed one left beside DIR.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from '../../src/commands/build';
@@ -19,6 +19,7 @@ import { recoverPatchesSwap, swapPaths } from '../../src/series/patchesSwap';
 import { treeDifferences, treeListing } from '../integration/upstreamFixtures';
 import { SHARED_CACHE } from '../support/cache';
 import { ensureBuilt } from '../support/cli';
+import { JWT_SERIES_FIXTURE } from '../support/jwtSeriesFixture';
 import { buildSmallProject, type SmallProject } from '../support/smallProject';
 import { STARTUP, type TracedRun } from '../support/traced';
 import { killLoop, killTallies, type KillResult, type Workload } from './support/killLoop';
@@ -81,6 +82,11 @@ beforeAll(async () => {
     packages: { '': { name: 'meshcentral', version: '1.0.0' } },
   };
   writeFileSync(path.join(small.dir, 'image', 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+  // The image's config renderer, the payload's contract with the entrypoint (config image.assets): the frozen fixture's.
+  cpSync(path.join(JWT_SERIES_FIXTURE, 'image', 'assets'), path.join(small.dir, 'image', 'assets'), { recursive: true });
+  const configFile = path.join(small.dir, 'meshfork.config.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as { image?: Record<string, unknown> };
+  writeFileSync(configFile, `${JSON.stringify({ ...config, image: { ...config.image, assets: 'image/assets' } }, null, 2)}\n`);
   // The npm the image installs with: fetched once into the shared cache (checked against its pinned integrity), copied in.
   mkdirSync(path.join(cache, 'image'), { recursive: true });
   copyFileSync(await npmTarballForBuild(SHARED_CACHE), path.join(cache, 'image', `npm-${BUILD_NPM.version}.tgz`));
