@@ -87,3 +87,25 @@ export function print(f: BenchFigure): void {
     `${f.name}: ${f.value.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} vs ${f.baseline.toFixed(f.unit === 'ms' ? 0 : 1)} ${f.unit} = ${f.ratio.toFixed(2)}x${target}${spread}\n`,
   );
 }
+
+/** The environment without NODE_EXTRA_CA_CERTS, or undefined when it is not set. */
+export function withoutExtraCaCerts(): NodeJS.ProcessEnv | undefined {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/**
+ * What no node program can go below: an empty `node -e 0` against the same baseline, alternating,
+ * with the target of the figure it bounds. Node reads NODE_EXTRA_CA_CERTS (a TLS-inspecting proxy's
+ * bundle) at start-up, before any of meshfork runs: when it is set, the floor is also measured without it.
+ */
+export function floorFigures(benchmark: string, against: string, rounds: number, baseline: Side, maxRatio?: number): BenchFigure[] {
+  const empty = (env: NodeJS.ProcessEnv): Side => ({ work: () => exec([process.execPath, '-e', '0'], { env }) });
+  const figures = [compare(benchmark, `floor: node -e 0 vs ${against}`, rounds, empty(process.env), baseline, maxRatio)];
+  const bare = withoutExtraCaCerts();
+  if (bare)
+    figures.push(compare(benchmark, `floor: node -e 0 without NODE_EXTRA_CA_CERTS vs ${against}`, rounds, empty(bare), baseline, maxRatio));
+  return figures;
+}

@@ -10,6 +10,7 @@
  *   sync check --all, peak memory   vs `sync check --to` one release   target <= 1.5x
  *   sync check and apply (30)       vs `read-tree` + one `git apply --cached` per patch   target <= 1.5x
  * and the growth from 30 to 300 patches of apply, check, edit and export (linear: at most 10x).
+ * Each target's baseline is also raced by an empty `node -e 0` (see floorFigures): the floor of its ratio.
  * MESHFORK_BENCH_SCALE=edit,export (any of git, edit, export, apply, check, memory) measures only those;
  * MESHFORK_BENCH_KEEP=1 keeps the generated upstream and projects (to profile them) and prints where.
  */
@@ -17,7 +18,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compare, exec, median, meshfork, peakMiB, print, BIN, type Side } from './alternate';
+import { compare, exec, floorFigures, median, meshfork, peakMiB, print, BIN, type Side } from './alternate';
 import { figure, type BenchFigure } from './result';
 
 const FILES = 1000;
@@ -160,6 +161,7 @@ function gitUpstreamFigures(tmp: string, bare: string, patches: string, check: S
   });
   const rounds = 7;
   return [
+    ...floorFigures('scale', `read-tree + git apply --cached loop (${names.length} patches, v1.0.1)`, rounds, loop('v1.0.1'), 1.5),
     compare(
       'scale',
       `sync check --to 1.0.1, ${names.length} patches, git upstream vs read-tree + git apply --cached loop`,
@@ -240,37 +242,25 @@ async function measure(tmp: string): Promise<BenchFigure[]> {
       figures.push(editFigure);
     }
     if (parts.has('export')) {
-      const exportFigure = compare(
-        'scale',
-        `export unchanged, ${count} patches vs git format-patch`,
-        ROUNDS,
-        exportSide,
-        {
-          before: () => rmSync(fp, { recursive: true, force: true }),
-          work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']),
-        },
-        0.5,
-      );
+      const formatPatch: Side = {
+        before: () => rmSync(fp, { recursive: true, force: true }),
+        work: () => git(workDir, ['format-patch', '-q', '-o', fp, 'upstream..HEAD']),
+      };
+      const exportFigure = compare('scale', `export unchanged, ${count} patches vs git format-patch`, ROUNDS, exportSide, formatPatch, 0.5);
       curve.export?.push(exportFigure.value);
-      figures.push(exportFigure);
+      figures.push(exportFigure, ...floorFigures('scale', `git format-patch (${count} patches)`, ROUNDS, formatPatch, 0.5));
     }
     if (parts.has('apply')) {
-      const applyFigure = compare(
-        'scale',
-        `apply, ${count} patches vs cp -al + git apply`,
-        ROUNDS,
-        apply,
-        {
-          before: () => rmSync(copy, { recursive: true, force: true }),
-          work: () => {
-            exec(['cp', '-al', unpacked, copy]);
-            exec(['git', 'apply', ...names], { cwd: copy });
-          },
+      const cpAl: Side = {
+        before: () => rmSync(copy, { recursive: true, force: true }),
+        work: () => {
+          exec(['cp', '-al', unpacked, copy]);
+          exec(['git', 'apply', ...names], { cwd: copy });
         },
-        2,
-      );
+      };
+      const applyFigure = compare('scale', `apply, ${count} patches vs cp -al + git apply`, ROUNDS, apply, cpAl, 2);
       curve.apply?.push(applyFigure.value);
-      figures.push(applyFigure);
+      figures.push(applyFigure, ...floorFigures('scale', `cp -al + git apply (${count} patches)`, ROUNDS, cpAl, 2));
       // What a user without meshfork would run on the same series (no targets: for the record).
       const amClone = path.join(tmp, 'am-apply-clone');
       figures.push(

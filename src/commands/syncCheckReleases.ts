@@ -89,7 +89,8 @@ interface CheckContext {
   patches: Patch[];
   paths: string[];
   baseReader: FileReader;
-  history: History | undefined;
+  /** Read while the first release is checked: its git processes overlap the cache reads. */
+  history: Promise<History | undefined>;
   memo: CheckMemo | undefined;
 }
 
@@ -124,9 +125,10 @@ async function checkRelease(ctx: CheckContext, release: Release): Promise<Releas
 }
 
 async function checkReleaseNow(ctx: CheckContext, release: Release): Promise<ReleaseReport> {
-  const { upstream, patches, loaded, history } = ctx;
+  const { upstream, patches, loaded } = ctx;
   const read = prefetchingReader(upstream.reader(release.version), ctx.paths);
   const outcome = await applySeries(patches, new MemoryTree(read), { fuzz: ctx.options.fuzz ?? 0, threeWayBase: ctx.baseReader });
+  const history = await ctx.history;
   const culprits = history && (await findCulprits(history, patches, outcome, release.identity));
   return buildReleaseReport({
     version: release.version,
@@ -159,6 +161,8 @@ export async function checkReleases(
       inSupports = all.filter((r) => semver.satisfies(r.version, config.supports));
     }
     const { targets, baseChecked } = await chooseTargets(options, loaded, upstream, inSupports);
+    const history = gatherHistory(upstream, config.base, targets);
+    history.catch(() => undefined); // awaited below, also when every report was remembered
     const ctx: CheckContext = {
       options,
       loaded,
@@ -166,13 +170,18 @@ export async function checkReleases(
       patches: appliedPatches(series),
       paths: touchedPaths(appliedPatches(series)),
       baseReader: upstream.reader(config.base),
-      history: await gatherHistory(upstream, config.base, targets),
+      history,
       memo,
     };
     // Releases are independent: two at a time overlap the cache reads and git calls, and keep at
     // most two releases' files in memory however many releases --all checks.
     const ordered = [...targets].sort((a, b) => semver.compare(a.version, b.version));
-    const releases = await mapLimit(ordered, RELEASES_AT_ONCE, (release) => checkRelease(ctx, release));
+    // a failed history read is reported first, as when it was read before any check
+    const releases = await mapLimit(ordered, RELEASES_AT_ONCE, (release) => checkRelease(ctx, release)).catch(async (error: unknown) => {
+      await history;
+      throw error;
+    });
+    await history;
     return checkReport(loaded, options, releases, { kind: upstream.kind, newest: inSupports.at(-1)?.version ?? null, baseChecked });
   } finally {
     upstream.close();

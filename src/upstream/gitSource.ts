@@ -33,6 +33,8 @@ export class GitSource implements ReleaseSource {
   private synced: Promise<void> | undefined;
   private catFile: GitCatFile | undefined;
   private tags: Promise<Map<string, Release>> | undefined;
+  /** The mirror's release tags, read beside the moved-tag check: current when no fetch followed. */
+  private tagsBeforeSync: Promise<Map<string, Release>> | undefined;
 
   constructor(
     private readonly url: string,
@@ -57,15 +59,19 @@ export class GitSource implements ReleaseSource {
   private async tagsCurrent(): Promise<boolean> {
     if (!existsSync(path.join(this.mirrorDir, 'HEAD'))) return false;
     const lines = (text: string) => text.split('\n').filter(Boolean).sort().join('\n');
+    this.tagsBeforeSync = this.readTags();
+    this.tagsBeforeSync.catch(() => undefined); // read again after the fetch when it failed
     try {
       const [remote, local] = await Promise.all([
         gitText(['--git-dir', this.mirrorDir, 'ls-remote', '--tags', '--refs', 'origin'], { cwd: this.cacheDir }),
         gitText(['--git-dir', this.mirrorDir, 'for-each-ref', '--format=%(objectname)%09%(refname)', 'refs/tags'], { cwd: this.cacheDir }),
       ]);
-      return lines(remote) === lines(local);
+      if (lines(remote) === lines(local)) return true;
     } catch {
-      return false;
+      // fetch
     }
+    this.tagsBeforeSync = undefined;
+    return false;
   }
 
   private async cloneOrFetch(): Promise<void> {
@@ -108,7 +114,7 @@ export class GitSource implements ReleaseSource {
   }
 
   private releases(): Promise<Map<string, Release>> {
-    this.tags ??= this.sync().then(() => this.readTags());
+    this.tags ??= this.sync().then(() => this.tagsBeforeSync ?? this.readTags());
     return this.tags;
   }
 
