@@ -73,8 +73,8 @@ export function compare(a: string, b: string): -1 | 0 | 1 {
 }
 
 export function gt(a: string, b: string): boolean {
-  const sign = comparePlain(a, b);
-  return sign === undefined ? load.gt()(a, b) : sign > 0;
+  const order = comparePlain(a, b);
+  return order === undefined ? load.gt()(a, b) : order > 0;
 }
 
 export function rcompare(a: string, b: string): -1 | 0 | 1 {
