@@ -60,25 +60,16 @@ function satisfiesPlain(version: string, range: string): boolean | undefined {
   return all;
 }
 
-/** undefined unless both are plain versions. */
-function comparePlain(a: string, b: string): -1 | 0 | 1 | undefined {
-  const x = plain(a);
-  const y = x && plain(b);
-  if (!x || !y) return undefined;
-  return Math.sign(order(x, y)) as -1 | 0 | 1;
-}
-
 export function compare(a: string, b: string): -1 | 0 | 1 {
-  return comparePlain(a, b) ?? load.compare()(a, b);
+  return load.compare()(a, b);
 }
 
 export function gt(a: string, b: string): boolean {
-  const order = comparePlain(a, b);
-  return order === undefined ? load.gt()(a, b) : order > 0;
+  return load.gt()(a, b);
 }
 
 export function rcompare(a: string, b: string): -1 | 0 | 1 {
-  return comparePlain(b, a) ?? load.rcompare()(a, b);
+  return load.rcompare()(a, b);
 }
 
 export function satisfies(version: string, range: string): boolean {
